@@ -1,0 +1,137 @@
+/**
+ * Reading and checking JSON request bodies: a size cap enforced while
+ * streaming (413), strict UTF-8 (400), JSON syntax (400), and small shape
+ * checks whose messages say what to send instead.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { HubError } from "../errors.ts";
+
+/**
+ * Reads the body as JSON. Empty body → `undefined`.
+ *
+ * @throws {HubError} 413 over `maxBytes`, 400 for bad UTF-8 or JSON.
+ */
+export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  const text = await readText(c, maxBytes);
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HubError(400, "Invalid JSON in body of request", {
+      code: "invalid_json",
+    });
+  }
+}
+
+/** Reads the body as UTF-8 text with a size cap. */
+export async function readText(c: Context, maxBytes: number): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch {
+    throw new HubError(
+      400,
+      "Request body is not valid UTF-8: send JSON encoded as UTF-8",
+      { code: "bad_utf8" },
+    );
+  }
+}
+
+function tooLarge(max: number): HubError {
+  return new HubError(
+    413,
+    `Request body is larger than ${max} bytes: send a smaller body`,
+    { code: "too_large" },
+  );
+}
+
+/** A JSON object or a 400 saying so. */
+export function expectObject(
+  value: unknown,
+  what = "body",
+): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new HubError(400, `The ${what} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** 400 when the object has keys outside `allowed`. */
+export function onlyKeys(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+): void {
+  const bad = Object.keys(obj).filter((k) => !allowed.includes(k));
+  if (bad.length) {
+    throw new HubError(
+      400,
+      `Invalid JSON keys: ${
+        bad.map((k) => JSON.stringify(k.slice(0, 60))).join(", ")
+      }; allowed keys are ${allowed.join(", ")}`,
+    );
+  }
+}
+
+/** A list of strings or a 400 naming the field. */
+export function stringList(
+  value: unknown,
+  field: string,
+  options: { max?: number } = {},
+): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new HubError(400, `"${field}" must be a list of strings`);
+  }
+  const max = options.max ?? 1000;
+  if (value.length > max) {
+    throw new HubError(
+      400,
+      `"${field}" has ${value.length} entries; send at most ${max}`,
+    );
+  }
+  return value as string[];
+}
+
+/** A boolean or a 400 naming the field. */
+export function boolField(value: unknown, field: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new HubError(
+      400,
+      `"${field}" must be true or false, got ${short(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A short JSON rendering of untrusted input for messages. */
+export function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? text.slice(0, 60) + "…" : text;
+}

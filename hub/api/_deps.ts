@@ -1,0 +1,25 @@
+/**
+ * What every API route module receives.
+ *
+ * @module
+ */
+import type { HubConfig } from "../config.ts";
+import type { Db } from "../db/mod.ts";
+import type { Authenticator } from "../auth/mod.ts";
+import type { Logger } from "../log.ts";
+
+/** Dependencies of the REST API. */
+export interface ApiDeps {
+  db: Db;
+  config: HubConfig;
+  authenticator: Authenticator;
+  logger: Logger;
+  now: () => Date;
+  /** The version reported to clients (PEP 440). */
+  version: string;
+}
+
+/** Path escaping of names as JupyterHub does (`quote(name, safe="@~")`). */
+export function escapeName(name: string): string {
+  return encodeURIComponent(name).replace(/%40/g, "@");
+}

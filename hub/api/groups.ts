@@ -1,0 +1,232 @@
+/**
+ * `/groups` routes: list, create (one or many), read, delete, members,
+ * properties. Every multi-row change runs in one transaction.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import type { Db } from "../db/mod.ts";
+import type { GroupRow } from "../db/schema.ts";
+import {
+  addMembers,
+  createGroups,
+  deleteGroup,
+  getGroup,
+  listGroups,
+  membersByGroup,
+  removeMembers,
+  setProperties,
+  userIdsByName,
+} from "../db/groups.ts";
+import { hasScope, type ParsedScopes } from "../scopes.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import {
+  expectObject,
+  onlyKeys,
+  readJson,
+  short,
+  stringList,
+} from "./_body.ts";
+import { paginate, parsePaging } from "./_pagination.ts";
+import type { ApiDeps } from "./_deps.ts";
+
+/** Group names follow the username rules: 1–128 characters, no `/`, no control characters, trimmed. */
+export function groupNameProblem(name: string): string | null {
+  if (name.length === 0) return "it is empty";
+  if (name.length > 128) return "it is longer than 128 characters";
+  if (name.includes("/")) return 'it contains "/"';
+  if (name !== name.trim()) return "it starts or ends with whitespace";
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    return "it contains control characters";
+  }
+  if (name === "." || name === "..") return 'it is "." or ".."';
+  return null;
+}
+
+function validGroupName(name: string): string {
+  const problem = groupNameProblem(name);
+  if (problem) {
+    throw new HubError(400, `Invalid group name ${short(name)}: ${problem}`);
+  }
+  return name;
+}
+
+/** A group row as JupyterHub's group model, trimmed by the caller's scopes. */
+export function toGroupModel(
+  row: GroupRow,
+  members: readonly string[],
+  parsed: ParsedScopes | null,
+): Record<string, unknown> {
+  const full: Record<string, unknown> = {
+    kind: "group",
+    name: row.name,
+    users: [...members],
+    roles: [],
+    properties: JSON.parse(row.properties),
+  };
+  if (!parsed) return full;
+  const keys = new Set<string>();
+  const res = { group: row.name };
+  const none = () => [];
+  if (hasScope(parsed, "read:groups", res, none)) {
+    ["kind", "name", "properties", "users"].forEach((k) => keys.add(k));
+  }
+  if (hasScope(parsed, "read:groups:name", res, none)) {
+    ["kind", "name"].forEach((k) => keys.add(k));
+  }
+  if (hasScope(parsed, "read:roles:groups", res, none)) {
+    ["kind", "name", "roles"].forEach((k) => keys.add(k));
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(full)) if (keys.has(k)) out[k] = full[k];
+  return out;
+}
+
+async function requireGroup(db: Db, name: string): Promise<GroupRow> {
+  const group = await getGroup(db, name);
+  if (!group) throw new HubError(404, `No such group: ${short(name)}`);
+  return group;
+}
+
+async function memberIds(db: Db, names: readonly string[]): Promise<number[]> {
+  const { ids, missing } = await userIdsByName(db, names);
+  if (missing.length) {
+    throw new HubError(
+      400,
+      `No such user: ${missing.map((m) => short(m)).join(", ")}`,
+    );
+  }
+  return [...ids.values()];
+}
+
+/** The `/groups` sub-app. */
+export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const { db, config } = deps;
+  const maxBody = config.api.maxBodySize;
+
+  const model = async (row: GroupRow, parsed: ParsedScopes | null) =>
+    toGroupModel(
+      row,
+      (await membersByGroup(db, [row.id])).get(row.id) ?? [],
+      parsed,
+    );
+
+  app.get("/groups", needs("list:groups"), async (c) => {
+    const identity = c.get("identity")!;
+    const paging = parsePaging(c, {
+      defaultLimit: config.api.pageDefaultLimit,
+      maxLimit: config.api.pageMaxLimit,
+    });
+    const held = identity.parsed.get("list:groups");
+    const only = held === undefined || held === "all" ? null : held.group;
+    const { rows, total } = await listGroups(db, {
+      offset: paging.offset,
+      limit: paging.limit,
+      only,
+    });
+    const members = await membersByGroup(db, rows.map((r) => r.id));
+    const items = rows.map((r) =>
+      toGroupModel(r, members.get(r.id) ?? [], identity.parsed)
+    );
+    return c.json(paginate(c, paging, items, total));
+  });
+
+  app.post("/groups", needs("admin:groups"), async (c) => {
+    const body = expectObject(await readJson(c, maxBody));
+    onlyKeys(body, ["groups", "users"]);
+    if (body.groups === undefined) {
+      throw new HubError(
+        400,
+        'Send {"groups": ["name", ...]} to create groups',
+      );
+    }
+    const names = [
+      ...new Set(stringList(body.groups, "groups").map(validGroupName)),
+    ];
+    if (names.length === 0) {
+      throw new HubError(400, "groups is empty: send at least one name");
+    }
+    for (const name of names) {
+      if (await getGroup(db, name)) {
+        throw new HubError(409, `Group ${name} already exists`);
+      }
+    }
+    const ids = await memberIds(
+      db,
+      body.users === undefined ? [] : stringList(body.users, "users"),
+    );
+    const rows = await createGroups(db, names, {
+      memberIds: ids,
+      now: deps.now().toISOString(),
+    });
+    return c.json(await Promise.all(rows.map((r) => model(r, null))), 201);
+  });
+
+  app.get(
+    "/groups/:group_name",
+    needs("read:groups", "read:groups:name", "read:roles:groups"),
+    async (c) => {
+      const row = await requireGroup(db, c.req.param("group_name"));
+      return c.json(await model(row, c.get("identity")!.parsed));
+    },
+  );
+
+  app.post("/groups/:group_name", needs("admin:groups"), async (c) => {
+    const name = validGroupName(c.req.param("group_name"));
+    const body = expectObject(await readJson(c, maxBody) ?? {});
+    onlyKeys(body, ["users", "properties"]);
+    if (await getGroup(db, name)) {
+      throw new HubError(409, `Group ${name} already exists`);
+    }
+    const ids = await memberIds(
+      db,
+      body.users === undefined ? [] : stringList(body.users, "users"),
+    );
+    const props = body.properties === undefined
+      ? "{}"
+      : JSON.stringify(expectObject(body.properties, '"properties" field'));
+    const [row] = await createGroups(db, [name], {
+      memberIds: ids,
+      now: deps.now().toISOString(),
+      properties: props,
+    });
+    return c.json(await model(row!, null), 201);
+  });
+
+  app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
+    const row = await requireGroup(db, c.req.param("group_name"));
+    await deleteGroup(db, row.id);
+    return c.body(null, 204);
+  });
+
+  const members = (add: boolean) => async (c: Context<HubEnv>) => {
+    const row = await requireGroup(db, c.req.param("group_name") ?? "");
+    const body = expectObject(await readJson(c, maxBody));
+    onlyKeys(body, ["users"]);
+    if (body.users === undefined) {
+      throw new HubError(400, 'Send {"users": ["name", ...]}');
+    }
+    const ids = await memberIds(db, stringList(body.users, "users"));
+    if (add) await addMembers(db, row.id, ids);
+    else await removeMembers(db, row.id, ids);
+    return c.json(await model(row, null));
+  };
+  app.post("/groups/:group_name/users", needs("groups"), members(true));
+  app.delete("/groups/:group_name/users", needs("groups"), members(false));
+
+  app.put("/groups/:group_name/properties", needs("groups"), async (c) => {
+    const row = await requireGroup(db, c.req.param("group_name"));
+    const props = JSON.stringify(
+      expectObject(await readJson(c, maxBody), "properties body"),
+    );
+    await setProperties(db, row.id, props);
+    return c.json(await model((await getGroup(db, row.name))!, null));
+  });
+
+  return app;
+}

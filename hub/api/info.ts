@@ -1,0 +1,79 @@
+/**
+ * `GET /` (version, no auth), `GET /info` (`read:hub`), `GET /user` (who am
+ * I, with expanded scopes) and `GET /health`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { getUserById, groupNamesByUser, serversByUser } from "../db/users.ts";
+import { scopesForResponse } from "../scopes.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import { toUserModel, visibleKeys } from "./users.ts";
+import { tokenIdToWire } from "../tokens.ts";
+import type { ApiDeps } from "./_deps.ts";
+
+/** The info sub-app. */
+export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+
+  const root = (
+    c: {
+      json: (v: unknown) => Response;
+      header: (k: string, v: string) => void;
+    },
+  ) => {
+    c.header("Access-Control-Allow-Origin", "*");
+    return c.json({ version: deps.version });
+  };
+  app.get("/", (c) => root(c));
+
+  app.get("/info", needs("read:hub"), (c) =>
+    c.json({
+      version: deps.version,
+      python: null,
+      sys_executable: Deno.execPath(),
+      runtime: `deno ${Deno.version.deno}`,
+      spawner: { class: "onehub.spawners.local", version: deps.version },
+      authenticator: {
+        class: `onehub.auth.${deps.authenticator.kind}`,
+        version: deps.version,
+      },
+    }));
+
+  app.get("/user", async (c) => {
+    const identity = c.get("identity");
+    if (!identity || identity.userId === null) {
+      throw new HubError(403, "Forbidden");
+    }
+    const row = await getUserById(deps.db, identity.userId);
+    if (!row) throw new HubError(403, "Forbidden");
+    const groups = (await groupNamesByUser(deps.db, [row.id])).get(row.id) ??
+      [];
+    const servers = (await serversByUser(deps.db, [row.id])).get(row.id) ?? [];
+    // A caller may always read its own name and groups (identify scopes).
+    const keys = visibleKeys(identity.parsed, row.name, groups);
+    for (const k of ["kind", "name", "admin", "groups"]) keys.add(k);
+    const model = toUserModel(row, groups, servers, {
+      baseUrl: deps.config.baseUrl,
+      publicUrl: deps.config.publicUrl,
+      includeStopped: false,
+      keys,
+      withState: false,
+      withAuthState: false,
+    });
+    return c.json({
+      ...model,
+      scopes: scopesForResponse(identity.scopes),
+      session_id: identity.via === "token" ? identity.sessionId : null,
+      token_id: identity.tokenId === null
+        ? null
+        : tokenIdToWire(identity.tokenId),
+    });
+  });
+
+  app.on(["GET", "HEAD"], "/health", (c) => c.body(null, 200));
+  return app;
+}

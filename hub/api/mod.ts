@@ -1,0 +1,49 @@
+/**
+ * The REST API, mounted at `{base_url}hub/api`, wire-compatible with
+ * JupyterHub 5 (shared reference hub-api.md). Each file owns a resource and
+ * every route line names the scope it needs (`needs(...)`).
+ *
+ * Imports: hub L0–L2 and middleware/. Tests: tests/hub/api/*_test.ts.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import type { ApiDeps } from "./_deps.ts";
+import { createInfoApi } from "./info.ts";
+import { createUsersApi } from "./users.ts";
+import { createTokensApi } from "./tokens.ts";
+import { createGroupsApi } from "./groups.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+
+export type { ApiDeps } from "./_deps.ts";
+export { issueToken } from "./tokens.ts";
+
+/** Builds the API sub-app (paths relative to `/hub/api`). */
+export function createApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  app.route("/", createInfoApi(deps));
+  app.route("/", createUsersApi(deps));
+  app.route("/", createTokensApi(deps));
+  app.route("/", createGroupsApi(deps));
+  // Services are configured later (TODO(#2): managed services); the list is empty, not missing.
+  app.get("/services", needs("list:services"), (c) => c.json({}));
+  app.post(
+    "/authorizations/token",
+    () => {
+      throw new HubError(
+        404,
+        "Deprecated endpoint /hub/api/authorizations/token is removed in JupyterHub 2.0. Use /hub/api/users/:user/tokens instead.",
+      );
+    },
+  );
+  app.all("*", (c) => {
+    throw new HubError(
+      404,
+      `No API endpoint ${c.req.method} ${c.req.path}: see /hub/api for the version and the docs for the routes`,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,334 @@
+/**
+ * `/users/{name}/tokens` routes: list, create (scopes checked against the
+ * owner, expiry capped by config), read and revoke. The secret is returned
+ * once, at creation; only its hash is stored.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Db } from "../db/mod.ts";
+import type { ApiTokenRow, UserRow } from "../db/schema.ts";
+import { getUser } from "../db/users.ts";
+import { groupsOfUserName } from "../db/users.ts";
+import {
+  insertToken,
+  revokeToken,
+  tokenOfUser,
+  tokensOfUser,
+} from "../db/tokens.ts";
+import {
+  expandScopes,
+  intersectScopes,
+  ScopeError,
+  scopesForResponse,
+  validateScopes,
+} from "../scopes.ts";
+import { BUILTIN_ROLES } from "../roles.ts";
+import {
+  effectiveTokenScopes,
+  type Identity,
+  identityFromSession,
+  serverOfClient,
+  userScopes,
+} from "../auth/identity.ts";
+import {
+  hashSecret,
+  newSecret,
+  tokenIdFromWire,
+  tokenIdToWire,
+  tokenPrefix,
+} from "../tokens.ts";
+import { isAllowed, normalizeUsername } from "../auth/usernames.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
+import {
+  expectObject,
+  onlyKeys,
+  readJson,
+  short,
+  stringList,
+} from "./_body.ts";
+import type { ApiDeps } from "./_deps.ts";
+
+/** A token row as JupyterHub's token model. */
+export function toTokenModel(
+  row: ApiTokenRow,
+  owner: UserRow,
+  groups: readonly string[],
+): Record<string, unknown> {
+  const groupsOf = (name: string) => (name === owner.name ? groups : []);
+  const clientServer = serverOfClient(row.oauth_client, owner.name);
+  const scopes = effectiveTokenScopes(
+    JSON.parse(row.scopes) as string[],
+    { kind: "user", name: owner.name },
+    userScopes(owner),
+    {
+      groupsOf,
+      ...(clientServer !== undefined ? { clientServer } : {}),
+    },
+  );
+  return {
+    user: owner.name,
+    id: tokenIdToWire(row.id),
+    kind: "api_token",
+    roles: [],
+    scopes: scopesForResponse(scopes),
+    created: row.created,
+    last_activity: row.last_activity,
+    expires_at: row.expires_at,
+    note: row.note,
+    session_id: row.session_id,
+    oauth_client: row.oauth_client
+      ? (clientServer ? `Server at /user/${owner.name}/` : row.oauth_client)
+      : "JupyterHub",
+  };
+}
+
+/** Options for {@linkcode issueToken}. */
+export interface IssueTokenOptions {
+  scopes?: readonly string[] | undefined;
+  note: string;
+  expiresInSeconds: number | null;
+  now: Date;
+  /** Who asks: their scopes also bound the new token. */
+  requester?: Identity | null;
+}
+
+/**
+ * Creates a token for `owner` after checking the scopes exist and are held.
+ *
+ * @returns the secret (shown once) and the row.
+ * @throws {HubError} 400 for unknown scopes or scopes the owner lacks.
+ */
+export async function issueToken(
+  db: Db,
+  owner: UserRow,
+  options: IssueTokenOptions,
+): Promise<{ token: string; row: ApiTokenRow }> {
+  const raw = options.scopes
+    ? [...options.scopes]
+    : [...BUILTIN_ROLES.token.scopes];
+  try {
+    validateScopes(raw);
+  } catch (error) {
+    if (error instanceof ScopeError) throw new HubError(400, error.message);
+    throw error;
+  }
+  if (!raw.includes("inherit")) {
+    const groups = await groupsOfUserName(db, owner.name);
+    const groupsOf = (name: string) => (name === owner.name ? groups : []);
+    const asked = expandScopes(raw, {
+      owner: { kind: "user", name: owner.name },
+    });
+    const held = intersectScopes(asked, userScopes(owner), groupsOf);
+    const requester = options.requester;
+    const allowed = requester && requester.name !== owner.name
+      ? intersectScopes(held, requester.scopes, groupsOf)
+      : held;
+    const missing = [...asked].filter((s) => !allowed.has(s));
+    if (missing.length) {
+      throw new HubError(
+        400,
+        `Not assigning requested scopes ${
+          missing.sort().join(", ")
+        } not held by User ${owner.name}`,
+      );
+    }
+  }
+  const token = newSecret();
+  const now = options.now;
+  const row = await insertToken(db, {
+    userId: owner.id,
+    serviceId: null,
+    prefix: tokenPrefix(token),
+    hash: await hashSecret(token),
+    scopes: raw,
+    note: options.note,
+    created: now.toISOString(),
+    expiresAt: options.expiresInSeconds === null
+      ? null
+      : new Date(now.getTime() + options.expiresInSeconds * 1000).toISOString(),
+  });
+  return { token, row };
+}
+
+/** Validates `expires_in` against the configured cap; returns seconds or null. */
+export function expiresIn(value: unknown, maxSeconds: number): number | null {
+  if (value === undefined || value === null) {
+    return maxSeconds > 0 ? maxSeconds : null;
+  }
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value <= 0 ||
+    value > 3153600000
+  ) {
+    throw new HubError(
+      400,
+      `expires_in must be a positive integer number of seconds or null, got ${
+        short(value)
+      }`,
+    );
+  }
+  if (maxSeconds > 0 && value > maxSeconds) {
+    throw new HubError(
+      400,
+      `expires_in must not exceed ${maxSeconds} seconds on this hub, got ${value}`,
+    );
+  }
+  return value;
+}
+
+async function requireUser(db: Db, name: string): Promise<UserRow> {
+  const user = await getUser(db, name);
+  if (!user) throw new HubError(404, `No such user: ${short(name)}`);
+  return user;
+}
+
+/** The tokens sub-app. */
+export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const { db } = deps;
+
+  app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
+    const user = await requireUser(db, c.req.param("user_name"));
+    const groups = await groupsOfUserName(db, user.name);
+    const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
+    return c.json({
+      api_tokens: rows.map((r) => toTokenModel(r, user, groups)),
+    });
+  });
+
+  // Scope checked in the handler: with no credentials JupyterHub accepts
+  // {"auth": {"username", "password"}} in the body instead.
+  app.post("/users/:user_name/tokens", async (c) => {
+    let identity = c.get("identity");
+    const name = c.req.param("user_name");
+    const body = expectObject(
+      await readJson(c, deps.config.api.maxBodySize) ?? {},
+    );
+    onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
+    if (!identity) {
+      if (body.auth === undefined) {
+        throw new HubError(403, "Missing or invalid credentials.");
+      }
+      const auth = expectObject(body.auth, '"auth" field');
+      if (
+        typeof auth.username !== "string" || typeof auth.password !== "string"
+      ) {
+        throw new HubError(
+          400,
+          '"auth" must be {"username": "...", "password": "..."}',
+        );
+      }
+      const login = await deps.authenticator.authenticate({
+        username: auth.username,
+        password: auth.password,
+      });
+      const loginName = login.ok ? normalizeUsername(login.name) : "";
+      const exists = login.ok ? await getUser(db, loginName) : undefined;
+      if (
+        !login.ok || loginName !== name || !exists ||
+        !isAllowed(loginName, deps.config.users, true)
+      ) {
+        throw new HubError(403, "Missing or invalid credentials.");
+      }
+      identity = await identityFromSession(db, exists.id, "");
+    }
+    await assertScopes(db, identity, ["tokens"], { user: name });
+    const owner = await requireUser(db, name);
+    let scopes: string[] | undefined;
+    if (body.scopes !== undefined) {
+      scopes = stringList(body.scopes, "scopes", { max: 100 });
+    }
+    if (body.roles !== undefined) {
+      const roles = stringList(body.roles, "roles", { max: 20 });
+      scopes = [...(scopes ?? [])];
+      for (const role of roles) {
+        const def = Object.hasOwn(BUILTIN_ROLES, role)
+          ? BUILTIN_ROLES[role as keyof typeof BUILTIN_ROLES]
+          : undefined;
+        if (!def) {
+          throw new HubError(
+            400,
+            `Role ${short(role)} does not exist: use scopes instead of roles`,
+          );
+        }
+        scopes.push(...def.scopes);
+      }
+    }
+    if (
+      body.note !== undefined &&
+      (typeof body.note !== "string" || body.note.length > 1000)
+    ) {
+      throw new HubError(
+        400,
+        '"note" must be a string of at most 1000 characters',
+      );
+    }
+    let note = (body.note as string | undefined) ?? "Requested via api";
+    if (body.note === undefined && identity!.name !== owner.name) {
+      note += ` by ${identity!.kind} ${identity!.name}`;
+    }
+    const { token, row } = await issueToken(db, owner, {
+      scopes,
+      note,
+      expiresInSeconds: expiresIn(
+        body.expires_in,
+        deps.config.tokens.maxExpiresInSeconds,
+      ),
+      now: deps.now(),
+      requester: identity,
+    });
+    const groups = await groupsOfUserName(db, owner.name);
+    return c.json({ ...toTokenModel(row, owner, groups), token }, 201);
+  });
+
+  app.get(
+    "/users/:user_name/tokens/:token_id",
+    needs("read:tokens"),
+    async (c) => {
+      const { user, row } = await findToken(
+        db,
+        c.req.param("user_name"),
+        c.req.param("token_id"),
+      );
+      return c.json(
+        toTokenModel(row, user, await groupsOfUserName(db, user.name)),
+      );
+    },
+  );
+
+  app.delete(
+    "/users/:user_name/tokens/:token_id",
+    needs("tokens"),
+    async (c) => {
+      const { row } = await findToken(
+        db,
+        c.req.param("user_name"),
+        c.req.param("token_id"),
+      );
+      await revokeToken(db, row);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}
+
+async function findToken(
+  db: Db,
+  name: string,
+  wireId: string,
+): Promise<{ user: UserRow; row: ApiTokenRow }> {
+  const user = await requireUser(db, name);
+  const id = tokenIdFromWire(wireId);
+  const row = id === null ? undefined : await tokenOfUser(db, user.id, id);
+  if (!row) {
+    throw new HubError(
+      404,
+      `No such token ${short(wireId)} for user ${user.name}`,
+    );
+  }
+  return { user, row };
+}

@@ -1,0 +1,567 @@
+/**
+ * `/users` routes: list (paginated, filtered by state, name and the caller's
+ * scopes), create one or many, read, patch (rename, admin), delete, and the
+ * activity report singleuser servers post. `toUserModel` is the single place
+ * a user row becomes JupyterHub's JSON.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import type { Db } from "../db/mod.ts";
+import type { ServerRow, UserRow } from "../db/schema.ts";
+import {
+  createUsers,
+  deleteUser,
+  getUser,
+  groupNamesByUser,
+  listUsers,
+  serversByUser,
+  touchUserActivity,
+  updateUser,
+  type UserSort,
+} from "../db/users.ts";
+import { deleteSessionsOfUser } from "../db/sessions.ts";
+import { hasScope, type ParsedScopes } from "../scopes.ts";
+import { userRoleNames } from "../roles.ts";
+import type { Identity } from "../auth/identity.ts";
+import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import {
+  boolField,
+  expectObject,
+  onlyKeys,
+  readJson,
+  short,
+  stringList,
+} from "./_body.ts";
+import { paginate, parsePaging } from "./_pagination.ts";
+import { type ApiDeps, escapeName } from "./_deps.ts";
+
+/** Which model keys each scope unlocks (hub-api.md §4.1). */
+const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["read:users", [
+    "kind",
+    "name",
+    "admin",
+    "roles",
+    "groups",
+    "server",
+    "pending",
+    "created",
+    "last_activity",
+  ]],
+  ["read:users:name", ["kind", "name", "admin"]],
+  ["read:users:groups", ["kind", "name", "groups"]],
+  ["read:users:activity", ["kind", "name", "last_activity"]],
+  ["read:servers", ["kind", "name", "servers"]],
+  ["read:roles:users", ["kind", "name", "roles", "admin"]],
+  ["admin:auth_state", ["kind", "name", "auth_state"]],
+];
+
+/** Options for {@linkcode toUserModel}. */
+export interface UserModelOptions {
+  baseUrl: string;
+  publicUrl: string;
+  includeStopped: boolean;
+  /** Keys the caller may see; null = all. */
+  keys: ReadonlySet<string> | null;
+  /** Whether spawner state is visible. */
+  withState: boolean;
+  withAuthState: boolean;
+}
+
+/** A server row as JupyterHub's server model. */
+export function toServerModel(
+  user: string,
+  row: ServerRow,
+  options: { baseUrl: string; publicUrl: string; withState: boolean },
+): Record<string, unknown> {
+  const ready = row.status === "running";
+  const pending = row.status === "spawning"
+    ? "spawn"
+    : row.status === "stopping"
+    ? "stop"
+    : null;
+  const url = `${options.baseUrl}user/${escapeName(user)}/${
+    row.name ? escapeName(row.name) + "/" : ""
+  }`;
+  const progress = `${options.baseUrl}hub/api/users/${escapeName(user)}/${
+    row.name ? `servers/${escapeName(row.name)}` : "server"
+  }/progress`;
+  const model: Record<string, unknown> = {
+    name: row.name,
+    "full_name": `${user}/${row.name}`,
+    "last_activity": row.last_activity,
+    started: row.started,
+    pending,
+    ready,
+    stopped: !(ready || pending),
+    url,
+    "user_options": JSON.parse(row.user_options),
+    "progress_url": progress,
+    "full_url": options.publicUrl ? options.publicUrl + url : null,
+    "full_progress_url": options.publicUrl
+      ? options.publicUrl + progress
+      : null,
+  };
+  if (options.withState) model.state = JSON.parse(row.state);
+  return model;
+}
+
+/** A user row as JupyterHub's user model, trimmed to `options.keys`. */
+export function toUserModel(
+  row: UserRow,
+  groups: readonly string[],
+  servers: readonly ServerRow[],
+  options: UserModelOptions,
+): Record<string, unknown> {
+  const visible = servers.filter((s) =>
+    options.includeStopped || s.status !== "stopped"
+  );
+  const defaultServer = servers.find((s) => s.name === "");
+  const serverModels: Record<string, unknown> = {};
+  for (const s of visible) {
+    serverModels[s.name] = toServerModel(row.name, s, options);
+  }
+  const full: Record<string, unknown> = {
+    kind: "user",
+    name: row.name,
+    admin: row.admin === 1,
+    roles: userRoleNames(row.admin === 1),
+    groups: [...groups],
+    server: defaultServer?.status === "running"
+      ? `${options.baseUrl}user/${escapeName(row.name)}/`
+      : null,
+    pending: defaultServer?.status === "spawning"
+      ? "spawn"
+      : defaultServer?.status === "stopping"
+      ? "stop"
+      : null,
+    created: row.created,
+    "last_activity": row.last_activity,
+    "auth_state": options.withAuthState && row.auth_state
+      ? JSON.parse(row.auth_state)
+      : null,
+    servers: serverModels,
+  };
+  if (!options.keys) return full;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(full)) {
+    if (options.keys.has(key)) out[key] = full[key];
+  }
+  return out;
+}
+
+/** The model keys `parsed` unlocks on `user`. */
+export function visibleKeys(
+  parsed: ParsedScopes,
+  user: string,
+  groups: readonly string[],
+): Set<string> {
+  const lookup = (name: string) => (name === user ? groups : []);
+  const keys = new Set<string>();
+  for (const [scope, fields] of FIELD_SCOPES) {
+    if (hasScope(parsed, scope, { user }, lookup)) {
+      for (const f of fields) keys.add(f);
+    }
+  }
+  return keys;
+}
+
+/** Builds models for many rows with one query for groups and one for servers. */
+export async function userModels(
+  deps: ApiDeps,
+  rows: readonly UserRow[],
+  identity: Identity,
+  options: { includeStopped: boolean },
+): Promise<Record<string, unknown>[]> {
+  const ids = rows.map((r) => r.id);
+  const groups = await groupNamesByUser(deps.db, ids);
+  const servers = await serversByUser(deps.db, ids);
+  return rows.map((row) => {
+    const g = groups.get(row.id) ?? [];
+    const lookup = (name: string) => (name === row.name ? g : []);
+    return toUserModel(row, g, servers.get(row.id) ?? [], {
+      baseUrl: deps.config.baseUrl,
+      publicUrl: deps.config.publicUrl,
+      includeStopped: options.includeStopped,
+      keys: visibleKeys(identity.parsed, row.name, g),
+      withState: hasScope(identity.parsed, "admin:server_state", {
+        user: row.name,
+      }, lookup),
+      withAuthState: hasScope(identity.parsed, "admin:auth_state", {
+        user: row.name,
+      }, lookup),
+    });
+  });
+}
+
+function flag(c: Context, name: string): boolean {
+  const v = c.req.query(name);
+  return v !== undefined && v !== "0" && v.toLowerCase() !== "false";
+}
+
+/** Names and groups a filtered `list:users` reaches; null when unfiltered. */
+function listRestriction(
+  identity: Identity,
+): { users: Set<string>; groups: Set<string> } | null {
+  const held = identity.parsed.get("list:users");
+  if (held === undefined || held === "all") return null;
+  if (held.server.size > 0 && held.user.size === 0 && held.group.size === 0) {
+    throw new HubError(
+      403,
+      "list:users cannot be filtered by server: use a user or group filter",
+    );
+  }
+  return { users: new Set(held.user), groups: new Set(held.group) };
+}
+
+async function requireUser(db: Db, name: string): Promise<UserRow> {
+  const user = await getUser(db, name);
+  if (!user) throw new HubError(404, `No such user: ${short(name)}`);
+  return user;
+}
+
+function validName(raw: string, pattern: string): string {
+  const name = normalizeUsername(raw);
+  const problem = usernameProblem(name, pattern);
+  if (problem) {
+    throw new HubError(400, `Invalid username ${short(raw)}: ${problem}`);
+  }
+  return name;
+}
+
+const ISO_INPUT =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Parses an activity timestamp (naive = UTC) or throws 400. */
+export function parseTimestamp(value: unknown): Date {
+  if (typeof value !== "string" || !ISO_INPUT.test(value)) {
+    throw new HubError(
+      400,
+      `Not a valid timestamp: ${
+        short(value)
+      }; send ISO 8601 such as "2026-01-01T00:00:00Z"`,
+    );
+  }
+  const normalised = /(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : value + "Z";
+  const date = new Date(normalised.replace(/(\.\d{3})\d+/, "$1"));
+  if (Number.isNaN(date.getTime())) {
+    throw new HubError(400, `Not a valid timestamp: ${short(value)}`);
+  }
+  return date;
+}
+
+/** The `/users` sub-app. */
+export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const { db, config } = deps;
+  const maxBody = config.api.maxBodySize;
+
+  app.get("/users", needs("list:users"), async (c) => {
+    const identity = c.get("identity")!;
+    const paging = parsePaging(c, {
+      defaultLimit: config.api.pageDefaultLimit,
+      maxLimit: config.api.pageMaxLimit,
+    });
+    const state = c.req.query("state");
+    if (
+      state !== undefined && state !== "" &&
+      !["active", "ready", "inactive"].includes(state)
+    ) {
+      throw new HubError(
+        400,
+        `Unrecognized state filter: ${
+          short(state)
+        }; use active, ready or inactive`,
+      );
+    }
+    const sortArg = c.req.query("sort") ?? "id";
+    const sortKey = sortArg.replace(/^-/, "");
+    if (!["id", "name", "last_activity"].includes(sortKey)) {
+      throw new HubError(
+        400,
+        `sort must be 'id', 'name', or 'last_activity', not ${short(sortArg)}`,
+      );
+    }
+    const { rows, total } = await listUsers(db, {
+      offset: paging.offset,
+      limit: paging.limit,
+      nameFilter: c.req.query("name_filter") ?? "",
+      sort: sortKey as UserSort,
+      descending: sortArg.startsWith("-"),
+      ...(state === "active" || state === "ready"
+        ? { state: "active" as const }
+        : {}),
+      ...(state === "inactive" ? { state: "inactive" as const } : {}),
+      only: listRestriction(identity),
+    });
+    let models = await userModels(deps, rows, identity, {
+      includeStopped: flag(c, "include_stopped_servers"),
+    });
+    if (state === "ready") {
+      const servers = await serversByUser(db, rows.map((r) => r.id));
+      const ready = new Set(
+        rows.filter((r) =>
+          servers.get(r.id)?.some((s) => s.status === "running")
+        ).map((r) => r.name),
+      );
+      models = models.filter((m) => ready.has(m.name as string));
+    }
+    return c.json(paginate(c, paging, models, total));
+  });
+
+  app.post("/users", needs("admin:users"), async (c) => {
+    const identity = c.get("identity")!;
+    const body = expectObject(await readJson(c, maxBody) ?? {});
+    onlyKeys(body, [
+      "usernames",
+      "name",
+      "admin",
+      "groups",
+      "roles",
+      "auth_state",
+    ]);
+    if (body.usernames === undefined) {
+      throw new HubError(
+        400,
+        'Send {"usernames": ["name", ...]} to create users',
+      );
+    }
+    const raw = stringList(body.usernames, "usernames");
+    const admin = body.admin === undefined
+      ? false
+      : boolField(body.admin, "admin");
+    if (admin && !identity.admin) {
+      throw new HubError(403, "Only admins can grant admin permissions");
+    }
+    const names = [
+      ...new Set(raw.map((n) => validName(n, config.users.usernamePattern))),
+    ];
+    if (names.length === 0) {
+      throw new HubError(400, "usernames is empty: send at least one name");
+    }
+    const created = await createUsers(db, names, {
+      admin,
+      now: deps.now().toISOString(),
+    });
+    if (created.length === 0) {
+      throw new HubError(409, `All ${names.length} users already exist`);
+    }
+    deps.logger.info("users created", {
+      by: identity.name,
+      names: created.map((u) => u.name).join(","),
+    });
+    return c.json(
+      await userModels(deps, created, identity, { includeStopped: false }),
+      201,
+    );
+  });
+
+  app.get("/users/:user_name", needs(...READ_USER_SCOPES), async (c) => {
+    const user = await requireUser(db, c.req.param("user_name"));
+    const [model] = await userModels(deps, [user], c.get("identity")!, {
+      includeStopped: flag(c, "include_stopped_servers"),
+    });
+    return c.json(model);
+  });
+
+  app.post("/users/:user_name", needs("admin:users"), async (c) => {
+    const identity = c.get("identity")!;
+    const name = validName(
+      c.req.param("user_name"),
+      config.users.usernamePattern,
+    );
+    const body = expectObject(await readJson(c, maxBody) ?? {});
+    onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
+    const admin = body.admin === undefined
+      ? false
+      : boolField(body.admin, "admin");
+    if (admin && !identity.admin) {
+      throw new HubError(403, "Only admins can grant admin permissions");
+    }
+    if (await getUser(db, name)) {
+      throw new HubError(409, `User ${name} already exists`);
+    }
+    const created = await createUsers(db, [name], {
+      admin,
+      now: deps.now().toISOString(),
+    });
+    if (created.length === 0) {
+      throw new HubError(409, `User ${name} already exists`);
+    }
+    const [model] = await userModels(deps, created, identity, {
+      includeStopped: false,
+    });
+    return c.json(model, 201);
+  });
+
+  app.patch("/users/:user_name", needs("admin:users"), async (c) => {
+    const identity = c.get("identity")!;
+    const user = await requireUser(db, c.req.param("user_name"));
+    const body = expectObject(await readJson(c, maxBody));
+    onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
+    if (!identity.admin && (user.admin === 1 || body.admin === true)) {
+      throw new HubError(
+        403,
+        "Only admins can modify admin users or grant admin permissions",
+      );
+    }
+    const changes: {
+      name?: string;
+      admin?: boolean;
+      authState?: string | null;
+    } = {};
+    if (body.name !== undefined) {
+      if (typeof body.name !== "string") {
+        throw new HubError(400, '"name" must be a string');
+      }
+      const newName = validName(body.name, config.users.usernamePattern);
+      if (newName !== user.name) {
+        if (await getUser(db, newName)) {
+          throw new HubError(
+            400,
+            `User ${newName} already exists, username must be unique`,
+          );
+        }
+        changes.name = newName;
+      }
+    }
+    if (body.admin !== undefined) {
+      changes.admin = boolField(body.admin, "admin");
+    }
+    if (body.auth_state !== undefined) {
+      if (
+        body.auth_state !== null &&
+        (typeof body.auth_state !== "object" || Array.isArray(body.auth_state))
+      ) {
+        throw new HubError(400, '"auth_state" must be a JSON object or null');
+      }
+      changes.authState = body.auth_state === null
+        ? null
+        : JSON.stringify(body.auth_state);
+    }
+    await db.transaction().execute(async (trx) => {
+      await updateUser(trx, user.id, changes);
+      // A renamed user's browser sessions name the old user: end them.
+      if (changes.name) await deleteSessionsOfUser(trx, user.id);
+    });
+    const updated = (await getUser(db, changes.name ?? user.name))!;
+    const [model] = await userModels(deps, [updated], identity, {
+      includeStopped: false,
+    });
+    return c.json(model);
+  });
+
+  app.delete("/users/:user_name", needs("delete:users"), async (c) => {
+    const identity = c.get("identity")!;
+    const user = await requireUser(db, c.req.param("user_name"));
+    if (identity.kind === "user" && identity.name === user.name) {
+      throw new HubError(400, "Cannot delete yourself!");
+    }
+    const stopping = (await serversByUser(db, [user.id])).get(user.id)?.find((
+      s,
+    ) => s.name === "" && s.status === "stopping");
+    if (stopping) {
+      throw new HubError(
+        400,
+        `${user.name}'s server is in the process of stopping, please wait.`,
+      );
+    }
+    await deleteUser(db, user.id);
+    deps.logger.info("user deleted", { by: identity.name, name: user.name });
+    return c.body(null, 204);
+  });
+
+  app.post("/users/:user_name/activity", needs("users:activity"), async (c) => {
+    const user = await requireUser(db, c.req.param("user_name"));
+    const raw = await readJson(c, maxBody);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      throw new HubError(400, "body must be a json dict");
+    }
+    const body = raw as Record<string, unknown>;
+    if (body.last_activity === undefined && body.servers === undefined) {
+      throw new HubError(
+        400,
+        "body must contain at least one of `last_activity` or `servers`",
+      );
+    }
+    const limit = deps.now().getTime() + 59 * 60 * 1000;
+    const check = (d: Date, text: unknown) => {
+      if (d.getTime() > limit) {
+        throw new HubError(
+          400,
+          `Rejecting activity from more than an hour in the future: ${
+            short(text)
+          }`,
+        );
+      }
+      return d.toISOString();
+    };
+    const userActivity = body.last_activity === undefined
+      ? null
+      : check(parseTimestamp(body.last_activity), body.last_activity);
+    const serverUpdates: Array<[string, string]> = [];
+    if (body.servers !== undefined) {
+      const shapeError =
+        "servers must be a dict of the form {server_name: {last_activity: timestamp}}";
+      if (
+        body.servers === null || typeof body.servers !== "object" ||
+        Array.isArray(body.servers)
+      ) {
+        throw new HubError(400, shapeError);
+      }
+      const known = (await serversByUser(db, [user.id])).get(user.id) ?? [];
+      for (
+        const [name, entry] of Object.entries(
+          body.servers as Record<string, unknown>,
+        )
+      ) {
+        if (
+          entry === null || typeof entry !== "object" ||
+          !("last_activity" in entry)
+        ) {
+          throw new HubError(400, shapeError);
+        }
+        if (!known.some((s) => s.name === name)) {
+          throw new HubError(
+            400,
+            `No such server ${short(name)} for user ${user.name}`,
+          );
+        }
+        const text = (entry as Record<string, unknown>).last_activity;
+        serverUpdates.push([name, check(parseTimestamp(text), text)]);
+      }
+    }
+    await db.transaction().execute(async (trx) => {
+      if (userActivity) await touchUserActivity(trx, user.id, userActivity);
+      for (const [name, at] of serverUpdates) {
+        await trx.updateTable("servers").set({ last_activity: at })
+          .where("user_id", "=", user.id).where("name", "=", name)
+          .where((eb) =>
+            eb.or([
+              eb("last_activity", "is", null),
+              eb("last_activity", "<", at),
+            ])
+          ).execute();
+        await touchUserActivity(trx, user.id, at);
+      }
+    });
+    return c.body(null, 200);
+  });
+
+  return app;
+}
+
+/** Any of these lets a caller read (part of) a user model. */
+export const READ_USER_SCOPES = [
+  "read:users",
+  "read:users:name",
+  "read:servers",
+  "read:users:groups",
+  "read:users:activity",
+  "read:roles:users",
+] as const;

@@ -1,0 +1,66 @@
+/**
+ * Username normalisation and validation, and JupyterHub 5's allow rules
+ * (allowed_users / blocked_users / admin_users / allow_all /
+ * allow_existing_users). Pure.
+ *
+ * @module
+ */
+
+/** Longest accepted username (Linux allows 32 for system users; OAuth names can be e-mail addresses). */
+export const MAX_USERNAME_LENGTH = 128;
+
+/** JupyterHub's base normalisation: lower-case (and trim nothing: spaces make a name invalid). */
+export function normalizeUsername(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * Why `name` is not a valid username, or null when it is.
+ *
+ * Always invalid (as in JupyterHub): empty, containing `/`, leading or
+ * trailing whitespace. Also refused here: control characters, `.` and `..`,
+ * names over {@linkcode MAX_USERNAME_LENGTH}, and names not matching the
+ * configured pattern.
+ */
+export function usernameProblem(name: string, pattern = ""): string | null {
+  if (name.length === 0) return "it is empty";
+  if (name.length > MAX_USERNAME_LENGTH) {
+    return `it is longer than ${MAX_USERNAME_LENGTH} characters`;
+  }
+  if (name.includes("/")) return 'it contains "/"';
+  if (name !== name.trim()) return "it starts or ends with whitespace";
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    return "it contains control characters";
+  }
+  if (name === "." || name === "..") return 'it is "." or ".."';
+  if (pattern && !new RegExp(pattern).test(name)) {
+    return `it does not match the pattern ${JSON.stringify(pattern)}`;
+  }
+  return null;
+}
+
+/** The allow settings, as resolved from config. */
+export interface AllowRules {
+  allowed: readonly string[];
+  blocked: readonly string[];
+  admin: readonly string[];
+  allowAll: boolean;
+  allowExisting: boolean;
+}
+
+/**
+ * JupyterHub 5's decision after a successful authentication: blocked users
+ * never; then allow_all; then allowed_users (which absorbs admin_users); then
+ * users already in the database when allow_existing is on.
+ */
+export function isAllowed(
+  name: string,
+  rules: AllowRules,
+  existsInDb: boolean,
+): boolean {
+  if (rules.blocked.includes(name)) return false;
+  if (rules.allowAll) return true;
+  if (rules.allowed.includes(name) || rules.admin.includes(name)) return true;
+  return rules.allowExisting && existsInDb;
+}

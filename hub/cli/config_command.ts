@@ -1,0 +1,417 @@
+/**
+ * `onehub config`: read and edit the YAML config file with the verbs of
+ * TLJH's `tljh-config` (`show`, `get`, `set`, `unset`, `add-item`,
+ * `remove-item`) plus `keys`, which prints the schema table.
+ *
+ * Edits are pure ({@linkcode applyConfigEdit}); the shell around them takes
+ * the config lock, reads the file, applies the edit and writes the file
+ * atomically after validating it, so a bad value never reaches the disk.
+ *
+ * Errors and exit statuses (this command never prints its own errors):
+ * - wrong usage (missing or unknown verb, unknown key, wrong number of
+ *   arguments, unknown flag, `add-item` on a key that is not a list) throws
+ *   {@linkcode UsageError}; the dispatcher prints it with the usage, exit 2;
+ * - a bad value, an invalid or unreadable config file, `remove-item` of a
+ *   value that is not in the list, or a held lock throws
+ *   {@linkcode ConfigError}; the dispatcher prints the message, exit 1;
+ * - `--help` prints help and returns 0; success returns 0.
+ *
+ * @module
+ */
+import { isDeepStrictEqual } from "node:util";
+import { stringify } from "yaml";
+import {
+  CONFIG_KEYS,
+  envName,
+  getAt,
+  type KeySpec,
+  keySpec,
+  parseValueText,
+  type RawConfig,
+  setAt,
+  toRawConfig,
+  unknownKeyMessage,
+  unsetAt,
+  validateValue,
+} from "../config.ts";
+import {
+  defaultConfigPath,
+  loadConfig,
+  readConfigFile,
+  withConfigLock,
+  writeConfigFile,
+} from "../config_file.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { printErr, printOut } from "./_print.ts";
+
+/** The hint printed after every edit that changed the file. */
+export const RESTART_HINT = "Restart onehub to apply: systemctl restart onehub";
+
+const SOURCE = "the command line";
+
+interface VerbSpec {
+  args: readonly string[];
+  summary: string;
+  details: string;
+}
+
+const VERBS: Record<string, VerbSpec> = {
+  show: {
+    args: [],
+    summary: "Print the config file as YAML",
+    details:
+      "With --resolved, print every key with defaults, derived paths and\n" +
+      "ONEHUB_* environment overrides of this shell applied (snake_case keys).",
+  },
+  get: {
+    args: ["<key>"],
+    summary: "Print a key's resolved value",
+    details:
+      "Defaults, the file and ONEHUB_* variables of this shell are applied.\n" +
+      "Lists print comma-separated, the form `set` accepts.",
+  },
+  set: {
+    args: ["<key>", "<value>"],
+    summary: "Set a key in the config file",
+    details:
+      "Values: true/false for switches, digits for integers, comma-separated\n" +
+      "items for lists (alice,bob), anything else as text. For a value that\n" +
+      'starts with "-", put "--" before the key.',
+  },
+  unset: {
+    args: ["<key>"],
+    summary: "Remove a key from the config file (back to its default)",
+    details: "Also removes a key the schema does not know, to clean up a file.",
+  },
+  "add-item": {
+    args: ["<key>", "<value>"],
+    summary: "Add a value to a list key",
+    details: "Adding a value that is already in the list changes nothing.",
+  },
+  "remove-item": {
+    args: ["<key>", "<value>"],
+    summary: "Remove a value from a list key",
+    details: "Removing a value that is not in the list is an error.",
+  },
+  keys: {
+    args: [],
+    summary:
+      "List every key with its kind, default, environment variable and doc",
+    details: "",
+  },
+};
+
+const VERB_LIST = Object.keys(VERBS).join(", ");
+
+const HELP = `Usage: onehub config <verb> [arguments] [--config PATH]
+
+Read and edit the onehub config file (YAML), like tljh-config.
+
+Verbs:
+${
+  Object.entries(VERBS).map(([name, v]) =>
+    `  ${`${name} ${v.args.join(" ")}`.padEnd(28)}${v.summary}`
+  ).join("\n")
+}
+
+Options:
+  --config PATH   Config file (default: $ONEHUB_CONFIG, else /etc/onehub/config.yaml)
+  --resolved      With show: print the resolved config, defaults included
+  -h, --help      Show this help; "onehub config <verb> --help" shows a verb's
+
+Edits are validated before the file is written, and the file is replaced
+atomically (mode 0600). ${RESTART_HINT}
+
+Exit status: 0 done, 1 invalid value or config file, 2 wrong usage.
+`;
+
+function verbHelp(name: string, verb: VerbSpec): string {
+  const options = name === "show"
+    ? "  --resolved      Print the resolved config, defaults included\n"
+    : "";
+  return `Usage: onehub config ${name}${
+    verb.args.map((a) => ` ${a}`).join("")
+  } [--config PATH]
+
+${verb.summary}.${verb.details ? `\n${verb.details}` : ""}
+
+Options:
+${options}  --config PATH   Config file (default: $ONEHUB_CONFIG, else /etc/onehub/config.yaml)
+  -h, --help      Show this help
+${name === "keys" ? "" : '\nRun "onehub config keys" to list the keys.\n'}`;
+}
+
+/** One edit of the config file. */
+export type ConfigEdit =
+  | { verb: "set"; key: string; value: string }
+  | { verb: "unset"; key: string }
+  | { verb: "add-item"; key: string; value: string }
+  | { verb: "remove-item"; key: string; value: string };
+
+/** What {@linkcode applyConfigEdit} did. */
+export interface EditResult {
+  /** The edited copy (the input when nothing changed). */
+  raw: RawConfig;
+  /** False when the file already said so; nothing needs writing. */
+  changed: boolean;
+  /** One line for the admin, e.g. `Set "http.port" to 9000 (was 8000, the default)`. */
+  message: string;
+}
+
+/**
+ * Applies one edit to a copy of the file's contents. Pure.
+ *
+ * @throws {UsageError} for an unknown key or `add-item`/`remove-item` on a
+ *   key that is not a list.
+ * @throws {ConfigError} for a value the key does not accept, a list in the
+ *   file that is not a list, or `remove-item` of an absent value.
+ */
+export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
+  const current = getAt(raw, edit.key);
+  if (edit.verb === "unset") {
+    if (current === undefined) {
+      if (!keySpec(edit.key)) {
+        throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
+      }
+      return {
+        raw,
+        changed: false,
+        message: `"${edit.key}" is not set in the file; nothing to unset`,
+      };
+    }
+    const spec = keySpec(edit.key);
+    const after = spec ? `; now the default, ${show(spec.default)}` : "";
+    return {
+      raw: unsetAt(raw, edit.key),
+      changed: true,
+      message: `Unset "${edit.key}" (was ${show(current)}${after})`,
+    };
+  }
+  const spec = checkEdit(edit);
+  if (edit.verb === "set") {
+    const value = validateValue(
+      spec,
+      parseValueText(spec, edit.value, SOURCE),
+      SOURCE,
+    );
+    const was = current === undefined
+      ? `${show(spec.default)}, the default`
+      : show(current);
+    if (isDeepStrictEqual(current, value)) {
+      return {
+        raw,
+        changed: false,
+        message: `"${edit.key}" is already ${show(value)}; nothing changed`,
+      };
+    }
+    return {
+      raw: setAt(raw, edit.key, value),
+      changed: true,
+      message: `Set "${edit.key}" to ${show(value)} (was ${was})`,
+    };
+  }
+  const list = current === undefined
+    ? spec.default as string[]
+    : validateValue(spec, current, "the config file") as string[];
+  const item = edit.value;
+  if (edit.verb === "add-item") {
+    if (list.includes(item)) {
+      return {
+        raw,
+        changed: false,
+        message: `"${item}" is already in "${edit.key}"; nothing changed`,
+      };
+    }
+    const next = [...list, item];
+    return {
+      raw: setAt(raw, edit.key, next),
+      changed: true,
+      message: `Added "${item}" to "${edit.key}" (now ${show(next)})`,
+    };
+  }
+  if (!list.includes(item)) {
+    throw new ConfigError(
+      `Cannot remove "${item}" from "${edit.key}": it is not in the list (${
+        show(list)
+      }); ` +
+        `check the spelling with "onehub config get ${edit.key}"`,
+    );
+  }
+  const next = list.filter((v) => v !== item);
+  return {
+    raw: setAt(raw, edit.key, next),
+    changed: true,
+    message: `Removed "${item}" from "${edit.key}" (now ${show(next)})`,
+  };
+}
+
+/** Checks key and value without the file, so bad input is caught before locking. */
+function checkEdit(edit: Exclude<ConfigEdit, { verb: "unset" }>): KeySpec {
+  const spec = keySpec(edit.key);
+  if (!spec) throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
+  if (edit.verb === "set") {
+    validateValue(spec, parseValueText(spec, edit.value, SOURCE), SOURCE);
+    return spec;
+  }
+  if (spec.kind !== "list") {
+    throw new UsageError(
+      `"${edit.key}" is not a list, so "${edit.verb}" does not apply; use "onehub config set ${edit.key} <value>"`,
+    );
+  }
+  if (edit.value.trim() === "") {
+    throw new ConfigError(
+      `Invalid item for "${edit.key}" in ${SOURCE}: ""; expected a non-empty string`,
+    );
+  }
+  return spec;
+}
+
+/** Formats a value for messages as JSON: `"text"`, `8000`, `["a","b"]`. */
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Formats a resolved value for `get`: the same text `set` accepts. */
+function formatForGet(value: unknown): string {
+  if (Array.isArray(value)) return value.join(",");
+  return String(value);
+}
+
+/** The `keys` table: one row per key, padded columns, doc last. */
+export function formatKeysTable(
+  keys: readonly KeySpec[] = CONFIG_KEYS,
+): string {
+  const kind = (k: KeySpec) =>
+    k.kind === "int"
+      ? `int ${k.min}..${k.max}`
+      : k.kind === "enum"
+      ? `enum ${k.values!.join("|")}`
+      : k.kind === "url_path"
+      ? "url path"
+      : k.kind;
+  const rows = [
+    ["KEY", "KIND", "DEFAULT", "ENVIRONMENT", "DOC"],
+    ...keys.map((
+      k,
+    ) => [k.key, kind(k), JSON.stringify(k.default), envName(k.key), k.doc]),
+  ];
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i]!.length))
+  );
+  return rows.map((r) =>
+    r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join("  ")
+  ).join("\n");
+}
+
+/** What the command reaches for, passed in so tests need no real env or terminal. */
+export interface ConfigCommandDeps {
+  /** Environment for `ONEHUB_CONFIG` and `ONEHUB_*` overrides. @default Deno.env.toObject() */
+  env?: Record<string, string>;
+  /** Writes a line to stdout. @default printOut */
+  out?: (text: string) => void;
+  /** Writes a line to stderr (notes, never errors). @default printErr */
+  err?: (text: string) => void;
+}
+
+/** Builds the `onehub config` command over `deps`. */
+export function createConfigCommand(deps: ConfigCommandDeps = {}): Command {
+  return {
+    name: "config",
+    summary: "Show and edit the config file (like tljh-config)",
+    help: HELP,
+    run: (args) => runConfig(args, deps),
+  };
+}
+
+/** `onehub config`, wired to the real environment and terminal. */
+export const configCommand: Command = createConfigCommand();
+
+async function runConfig(
+  args: string[],
+  deps: ConfigCommandDeps,
+): Promise<number> {
+  const out = deps.out ?? printOut;
+  const err = deps.err ?? printErr;
+  const { values, positionals } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    resolved: { type: "boolean" },
+  });
+  const [name, ...rest] = positionals;
+  const verb = name !== undefined && Object.hasOwn(VERBS, name)
+    ? VERBS[name]
+    : undefined;
+  if (name !== undefined && !verb) {
+    throw new UsageError(
+      `Unknown verb "${name}"; expected one of: ${VERB_LIST}`,
+    );
+  }
+  if (values.help) {
+    out(name && verb ? verbHelp(name, verb) : HELP);
+    return 0;
+  }
+  if (!name || !verb) {
+    throw new UsageError(`Missing verb; expected one of: ${VERB_LIST}`);
+  }
+  if (rest.length !== verb.args.length) {
+    const usage = `onehub config ${name}${
+      verb.args.map((a) => ` ${a}`).join("")
+    }`;
+    throw new UsageError(
+      `"onehub config ${name}" takes ${verb.args.length || "no"} argument${
+        verb.args.length === 1 ? "" : "s"
+      }, ` +
+        `got ${rest.length}; usage: ${usage}`,
+    );
+  }
+  if (values.resolved && name !== "show") {
+    throw new UsageError('--resolved only applies to "onehub config show"');
+  }
+  const env = deps.env ?? Deno.env.toObject();
+  const path = values.config ?? defaultConfigPath(env);
+  if (path === "") {
+    throw new UsageError(
+      "--config needs a file path, e.g. --config /etc/onehub/config.yaml",
+    );
+  }
+  const [key = "", value = ""] = rest;
+
+  switch (name) {
+    case "show":
+      if (values.resolved) {
+        out(stringify(toRawConfig(await loadConfig({ path, env }))));
+      } else out(stringify(await readConfigFile(path)));
+      return 0;
+    case "keys":
+      out(formatKeysTable());
+      return 0;
+    case "get": {
+      if (!keySpec(key)) throw new UsageError(unknownKeyMessage(key, SOURCE));
+      const config = await loadConfig({ path, env });
+      if (env[envName(key)] !== undefined) {
+        err(`Note: ${envName(key)} is set and overrides ${path}`);
+      }
+      out(formatForGet(getAt(toRawConfig(config), key)));
+      return 0;
+    }
+  }
+  const edit =
+    (name === "unset"
+      ? { verb: name, key }
+      : { verb: name, key, value }) as ConfigEdit;
+  // Reject bad input before taking the lock (which creates the directory).
+  if (edit.verb !== "unset") checkEdit(edit);
+  else if (
+    !keySpec(key) && getAt(await readConfigFile(path), key) === undefined
+  ) {
+    throw new UsageError(unknownKeyMessage(key, SOURCE));
+  }
+  const result = await withConfigLock(path, async () => {
+    const edited = applyConfigEdit(await readConfigFile(path), edit);
+    if (edited.changed) await writeConfigFile(path, edited.raw);
+    return edited;
+  });
+  out(result.message);
+  if (result.changed) out(RESTART_HINT);
+  return 0;
+}

@@ -1,0 +1,79 @@
+/**
+ * The hidden `pam-helper` subcommand: the hub (hub/auth/pam.ts) starts this
+ * same program with it for every PAM login. It reads one JSON request from
+ * stdin, runs hub/auth/pam_helper.ts and prints one JSON line.
+ *
+ * @module
+ */
+import {
+  PAM_HELPER_EXIT_BAD_INPUT,
+  PAM_HELPER_MAX_INPUT,
+  runPamHelper,
+} from "../auth/pam_helper.ts";
+import { type Command, parseCommandArgs } from "./_command.ts";
+import { printOut } from "./_print.ts";
+
+const HELP = `Usage: onehub pam-helper
+
+Internal: checks one login through PAM for the hub. Reads
+{"service", "username", "password", "rhost"} as JSON on stdin and prints
+{"ok": true} or {"ok": false, "stage", "code", "message"} on stdout.
+Exit status: 0 accepted, 1 refused or PAM unusable, 2 bad input.
+Needs --allow-ffi and --allow-read under \`deno run\`.`;
+
+/** Reads all of `stream` as UTF-8, or null when it exceeds `max` bytes. */
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+    chunk.fill(0);
+  }
+  const text = new TextDecoder().decode(all);
+  all.fill(0);
+  return text;
+}
+
+/** `onehub pam-helper`: one PAM check, request on stdin, JSON on stdout. */
+export const pamHelperCommand: Command = {
+  name: "pam-helper",
+  summary: "Check one login through PAM (started by the hub)",
+  help: HELP,
+  hidden: true,
+  async run(args: string[]): Promise<number> {
+    const { values } = parseCommandArgs(
+      args,
+      { help: { type: "boolean", short: "h" } },
+      false,
+    );
+    if (values.help) {
+      printOut(HELP);
+      return 0;
+    }
+    const input = await readAll(Deno.stdin.readable, PAM_HELPER_MAX_INPUT);
+    if (input === null) {
+      printOut(JSON.stringify({
+        ok: false,
+        stage: "setup",
+        code: -1,
+        message:
+          `Send at most ${PAM_HELPER_MAX_INPUT} bytes on stdin: the input is longer`,
+      }));
+      return PAM_HELPER_EXIT_BAD_INPUT;
+    }
+    const { result, exitCode } = await runPamHelper(input);
+    printOut(JSON.stringify(result));
+    return exitCode;
+  },
+};

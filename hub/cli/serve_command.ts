@@ -1,0 +1,175 @@
+/**
+ * `onehub serve` (the default): load config, check the authenticator can
+ * work, open and migrate the database, build the hub and listen until
+ * SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { type HubConfig, isLoopbackAddress } from "../config.ts";
+import { ensureCookieSecret } from "../config_file.ts";
+import { ConfigError } from "../errors.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { migrateToLatest, openDatabase } from "../db/mod.ts";
+import { createAuthenticator } from "../auth/mod.ts";
+import { checkPamService } from "../auth/pam.ts";
+import { createHub } from "../mod.ts";
+import { ONEHUB_VERSION } from "../version.ts";
+import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { configFrom } from "./_context.ts";
+import { printOut } from "./_print.ts";
+
+const HELP = `Usage: onehub serve [options]
+
+Runs the hub: REST API, login and pages on one port.
+
+Options:
+  --config PATH          Config file (default /etc/onehub/config.yaml, or $ONEHUB_CONFIG)
+  --ip ADDRESS           Address to listen on (http.ip; default 127.0.0.1)
+  --port N               Port (http.port; default 8000; 0 picks a free one)
+  --base-url PATH        URL prefix (base_url; default /)
+  --data-dir DIR         State folder (data_dir; default /var/lib/onehub)
+  --db PATH              SQLite file (db_path; default DATA_DIR/onehub.sqlite)
+  --auth pam|dummy       Authenticator (auth.type; default pam)
+  --log-level LEVEL      debug, info, warn or error
+  --allow-dummy-public   Let dummy auth listen on a non-loopback address (unsafe)
+  -h, --help             Show this help
+
+Settings come from defaults < config file < ONEHUB_* environment < these flags.
+See "onehub config keys" for every key.`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ip: { type: "string" },
+  port: { type: "string" },
+  "base-url": { type: "string" },
+  "data-dir": { type: "string" },
+  db: { type: "string" },
+  auth: { type: "string" },
+  "log-level": { type: "string" },
+  "allow-dummy-public": { type: "boolean" },
+} as const;
+
+/** Maps serve flags to config keys. */
+export function flagsToKeys(
+  values: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const map: Record<string, string> = {
+    ip: "http.ip",
+    "base-url": "base_url",
+    "data-dir": "data_dir",
+    db: "db_path",
+    auth: "auth.type",
+    "log-level": "log.level",
+  };
+  for (const [flag, key] of Object.entries(map)) {
+    if (values[flag] !== undefined) out[key] = values[flag];
+  }
+  if (values.port !== undefined) {
+    const text = String(values.port);
+    if (!/^\d{1,5}$/.test(text)) {
+      throw new ConfigError(
+        `Invalid value for --port: "${text}"; expected an integer from 0 to 65535`,
+      );
+    }
+    out["http.port"] = Number(text);
+  }
+  if (values["allow-dummy-public"]) out["auth.dummy.allow_public"] = true;
+  return out;
+}
+
+/**
+ * Refuses unsafe combinations before anything starts.
+ *
+ * @throws {ConfigError} naming the problem and the fix.
+ */
+export async function preflight(
+  config: HubConfig,
+  logger: Logger,
+): Promise<void> {
+  if (config.auth.type === "dummy" && !isLoopbackAddress(config.http.ip)) {
+    if (!config.auth.dummy.allowPublic) {
+      throw new ConfigError(
+        `Refusing to serve dummy authentication on ${config.http.ip}: anyone could log in as anyone. ` +
+          `Use auth.type pam, listen on 127.0.0.1, or pass --allow-dummy-public if you really mean it`,
+      );
+    }
+    logger.warn(
+      "dummy authentication is exposed on a non-loopback address: anyone can log in as anyone",
+      {
+        ip: config.http.ip,
+      },
+    );
+  }
+  if (config.auth.type === "pam") {
+    const problem = await checkPamService(config.auth.pam.service);
+    if (problem) throw new ConfigError(problem);
+    if (Deno.uid() !== 0) {
+      logger.warn(
+        "PAM can only check other users' passwords when onehub runs as root",
+        { uid: Deno.uid() },
+      );
+    }
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, false);
+  if (values.help) {
+    printOut(HELP);
+    return 0;
+  }
+  void positionals;
+  const config = await configFrom(values.config, flagsToKeys(values));
+  const logger = createLogger({ level: config.logLevel });
+  await preflight(config, logger);
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
+  const handle = openDatabase(config.dbPath);
+  const report = await migrateToLatest(handle);
+  if (report.applied.length) {
+    logger.info("database upgraded", {
+      path: config.dbPath,
+      applied: report.applied.join(","),
+      backup: report.backup,
+    });
+  }
+  const hub = await createHub({
+    config,
+    db: handle.db,
+    authenticator: createAuthenticator(config, { logger }),
+    logger,
+    cookieSecret,
+  });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const server = Deno.serve({
+    hostname: config.http.ip,
+    port: config.http.port,
+    signal: controller.signal,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      logger.info(`onehub ${ONEHUB_VERSION} listening`, {
+        url: `http://${host}:${port}${config.baseUrl}`,
+        auth: config.auth.type,
+        db: config.dbPath,
+      });
+    },
+  }, hub.fetch);
+  await server.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  await handle.close();
+  logger.info("onehub stopped");
+  return 0;
+}
+
+/** The serve command. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "Run the hub (the default command)",
+  help: HELP,
+  run: serve,
+};

@@ -1,0 +1,92 @@
+/**
+ * `onehub token <user>`: prints a new API token for an existing user, like
+ * `jupyterhub token`.
+ *
+ * @module
+ */
+import { getUser } from "../db/users.ts";
+import { issueToken } from "../api/mod.ts";
+import { HubError, UsageError } from "../errors.ts";
+import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { configFrom, openConfiguredDb } from "./_context.ts";
+import { printErr, printOut } from "./_print.ts";
+
+const HELP =
+  `Usage: onehub token <user> [--scopes S1,S2] [--note TEXT] [--expires-in SECONDS] [--config PATH]
+
+Creates an API token for <user> and prints it (it is shown only once).
+Without --scopes the token can do everything the user can ("inherit").
+
+Examples:
+  onehub token admin
+  onehub token culler --scopes list:users,read:users:activity,read:servers,delete:servers --note idle-culler`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  scopes: { type: "string" },
+  note: { type: "string" },
+  "expires-in": { type: "string" },
+} as const;
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (values.help) {
+    printOut(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected exactly one user name, got ${positionals.length}`,
+    );
+  }
+  const name = positionals[0]!;
+  let expires: number | null = null;
+  if (values["expires-in"] !== undefined) {
+    if (!/^[1-9]\d{0,9}$/.test(values["expires-in"])) {
+      throw new UsageError(
+        `--expires-in must be a positive number of seconds, got "${
+          values["expires-in"]
+        }"`,
+      );
+    }
+    expires = Number(values["expires-in"]);
+  }
+  const scopes = values.scopes?.split(",").map((s) => s.trim()).filter((s) =>
+    s
+  );
+  const config = await configFrom(values.config);
+  const handle = await openConfiguredDb(config);
+  try {
+    const owner = await getUser(handle.db, name);
+    if (!owner) {
+      printErr(
+        `No such user "${name}": create it first with "onehub user add ${name}"`,
+      );
+      return 1;
+    }
+    const { token } = await issueToken(handle.db, owner, {
+      scopes,
+      note: values.note ?? "Requested via onehub token",
+      expiresInSeconds: expires,
+      now: new Date(),
+    });
+    printOut(token);
+    return 0;
+  } catch (error) {
+    if (error instanceof HubError) {
+      printErr(error.message);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The token command. */
+export const tokenCommand: Command = {
+  name: "token",
+  summary: "Print a new API token for a user",
+  help: HELP,
+  run,
+};

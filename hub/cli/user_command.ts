@@ -1,0 +1,142 @@
+/**
+ * `onehub user list|add|rm|admin`: manage hub users from the shell (the hub
+ * may be running; SQLite's WAL and busy timeout make this safe).
+ *
+ * @module
+ */
+import {
+  createUsers,
+  deleteUser,
+  getUser,
+  listUsers,
+  updateUser,
+} from "../db/users.ts";
+import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
+import { UsageError } from "../errors.ts";
+import type { UserRow } from "../db/schema.ts";
+import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { configFrom, openConfiguredDb } from "./_context.ts";
+import { printErr, printOut } from "./_print.ts";
+
+const HELP = `Usage: onehub user <verb> [arguments] [--config PATH]
+
+Verbs:
+  list                      List users (name, admin, last activity)
+  add NAME... [--admin]     Create users (existing ones are reported, not changed)
+  rm NAME...                Delete users with their tokens, sessions and server records
+  admin NAME [--off]        Make NAME an admin (or, with --off, not an admin)`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  admin: { type: "boolean" },
+  off: { type: "boolean" },
+} as const;
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (values.help) {
+    printOut(HELP);
+    return 0;
+  }
+  const [verb, ...names] = positionals;
+  if (!verb) throw new UsageError("Missing verb: use list, add, rm or admin");
+  if (!["list", "add", "rm", "admin"].includes(verb)) {
+    throw new UsageError(`Unknown verb "${verb}": use list, add, rm or admin`);
+  }
+  if (verb === "list" && names.length) {
+    throw new UsageError("user list takes no arguments");
+  }
+  if ((verb === "add" || verb === "rm") && names.length === 0) {
+    throw new UsageError(`user ${verb} needs at least one name`);
+  }
+  if (verb === "admin" && names.length !== 1) {
+    throw new UsageError("user admin needs exactly one name");
+  }
+  const config = await configFrom(values.config);
+  const handle = await openConfiguredDb(config);
+  const db = handle.db;
+  try {
+    if (verb === "list") {
+      let offset = 0;
+      printOut("NAME\tADMIN\tLAST_ACTIVITY");
+      while (true) {
+        const { rows } = await listUsers(db, {
+          offset,
+          limit: 500,
+          sort: "name",
+        });
+        for (const u of rows) {
+          printOut(
+            `${u.name}\t${u.admin === 1 ? "yes" : "no"}\t${
+              u.last_activity ?? "never"
+            }`,
+          );
+        }
+        if (rows.length < 500) break;
+        offset += 500;
+      }
+      return 0;
+    }
+    if (verb === "add") {
+      const normalised = names.map(normalizeUsername);
+      for (const name of normalised) {
+        const problem = usernameProblem(name, config.users.usernamePattern);
+        if (problem) {
+          printErr(`Invalid username "${name}": ${problem}`);
+          return 1;
+        }
+      }
+      const created = await createUsers(db, normalised, {
+        admin: values.admin ?? false,
+        now: new Date().toISOString(),
+      });
+      const made = new Set(created.map((u) => u.name));
+      for (const name of normalised) {
+        printOut(
+          made.has(name) ? `added ${name}` : `exists ${name} (unchanged)`,
+        );
+      }
+      return 0;
+    }
+    if (verb === "rm") {
+      const rows: UserRow[] = [];
+      for (const name of names) {
+        const user = await getUser(db, name);
+        if (!user) {
+          printErr(`No such user "${name}": nothing was deleted`);
+          return 1;
+        }
+        rows.push(user);
+      }
+      await db.transaction().execute(async (trx) => {
+        for (const u of rows) await deleteUser(trx, u.id);
+      });
+      for (const u of rows) printOut(`deleted ${u.name}`);
+      return 0;
+    }
+    const user = await getUser(db, names[0]!);
+    if (!user) {
+      printErr(
+        `No such user "${names[0]}": create it with "onehub user add ${
+          names[0]
+        }"`,
+      );
+      return 1;
+    }
+    await updateUser(db, user.id, { admin: !values.off });
+    printOut(
+      `${user.name} is ${values.off ? "no longer an admin" : "an admin"}`,
+    );
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The user command. */
+export const userCommand: Command = {
+  name: "user",
+  summary: "List, add, remove users; grant admin",
+  help: HELP,
+  run,
+};

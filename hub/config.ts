@@ -1,0 +1,659 @@
+/**
+ * The hub's configuration: one schema table ({@linkcode CONFIG_KEYS}) is the
+ * single source for the YAML keys, their types, defaults, `ONEHUB_*` env
+ * names and docs. {@linkcode resolveConfig} merges
+ * defaults < file < env < flags, validates every value (naming the key, the
+ * value and the accepted form) and returns a fully resolved {@linkcode HubConfig}.
+ *
+ * Pure: no file or env access here (see config_file.ts and cli/).
+ *
+ * @module
+ */
+import { ConfigError } from "./errors.ts";
+
+/** The kinds of value a key may hold. */
+export type KeyKind = "string" | "int" | "bool" | "list" | "enum" | "url_path";
+
+/** One row of the schema. */
+export interface KeySpec {
+  key: string;
+  kind: KeyKind;
+  default: unknown;
+  doc: string;
+  /** For "enum". */
+  values?: readonly string[];
+  /** For "int". */
+  min?: number;
+  max?: number;
+}
+
+/** Every configuration key. Dotted paths are the YAML nesting. */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  {
+    key: "http.ip",
+    kind: "string",
+    default: "127.0.0.1",
+    doc: "Address the public port binds to (0.0.0.0 for all)",
+  },
+  {
+    key: "http.port",
+    kind: "int",
+    default: 8000,
+    min: 0,
+    max: 65535,
+    doc: "Public port (0 picks a free one)",
+  },
+  {
+    key: "base_url",
+    kind: "url_path",
+    default: "/",
+    doc: "URL prefix of everything: the hub is at {base_url}hub/",
+  },
+  {
+    key: "public_url",
+    kind: "string",
+    default: "",
+    doc:
+      "Public origin, e.g. https://hub.example.org (enables full_url fields and strict next checks)",
+  },
+  {
+    key: "data_dir",
+    kind: "string",
+    default: "/var/lib/onehub",
+    doc: "State directory (database, cookie secret)",
+  },
+  {
+    key: "db_path",
+    kind: "string",
+    default: "",
+    doc: "SQLite file; default {data_dir}/onehub.sqlite",
+  },
+  {
+    key: "cookie_secret_file",
+    kind: "string",
+    default: "",
+    doc:
+      "Cookie secret; default {data_dir}/cookie_secret (made 0600 when missing)",
+  },
+  {
+    key: "log.level",
+    kind: "enum",
+    default: "info",
+    values: ["debug", "info", "warn", "error"],
+    doc: "Log level",
+  },
+  {
+    key: "auth.type",
+    kind: "enum",
+    default: "pam",
+    values: ["pam", "dummy"],
+    doc: "Authenticator",
+  },
+  {
+    key: "auth.pam.service",
+    kind: "string",
+    default: "onehub",
+    doc: "PAM service name (/etc/pam.d/<service> must exist)",
+  },
+  {
+    key: "auth.pam.timeout",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 120,
+    doc: "Seconds before a PAM check is abandoned",
+  },
+  {
+    key: "auth.dummy.password",
+    kind: "string",
+    default: "",
+    doc: "Shared password for dummy auth; empty accepts any password",
+  },
+  {
+    key: "auth.dummy.allow_public",
+    kind: "bool",
+    default: false,
+    doc:
+      "Let dummy auth serve on a non-loopback address (unsafe: anyone can log in)",
+  },
+  {
+    key: "users.allowed",
+    kind: "list",
+    default: [],
+    doc: "Users allowed to log in",
+  },
+  {
+    key: "users.blocked",
+    kind: "list",
+    default: [],
+    doc: "Users never allowed to log in",
+  },
+  {
+    key: "users.admin",
+    kind: "list",
+    default: [],
+    doc: "Admin users (always allowed)",
+  },
+  {
+    key: "users.allow_all",
+    kind: "bool",
+    default: false,
+    doc:
+      "Allow every user the authenticator accepts (dummy auth with no allowed list implies it)",
+  },
+  {
+    key: "users.allow_existing",
+    kind: "bool",
+    default: true,
+    doc: "Allow users that exist in the hub database (added by an admin)",
+  },
+  {
+    key: "users.username_pattern",
+    kind: "string",
+    default: "",
+    doc: "Regular expression every username must match",
+  },
+  {
+    key: "api.page_default_limit",
+    kind: "int",
+    default: 50,
+    min: 1,
+    max: 10000,
+    doc: "Default page size",
+  },
+  {
+    key: "api.page_max_limit",
+    kind: "int",
+    default: 200,
+    min: 1,
+    max: 10000,
+    doc: "Largest page size",
+  },
+  {
+    key: "api.max_body_size",
+    kind: "int",
+    default: 1048576,
+    min: 1024,
+    max: 1073741824,
+    doc: "Largest request body in bytes",
+  },
+  {
+    key: "session.max_age",
+    kind: "int",
+    default: 1209600,
+    min: 60,
+    max: 31536000,
+    doc: "Login cookie lifetime in seconds",
+  },
+  {
+    key: "tokens.max_expires_in",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 315360000,
+    doc: "Cap (and default) for API token lifetimes in seconds; 0 = no cap",
+  },
+];
+
+/** Looks up a key's spec. */
+export function keySpec(key: string): KeySpec | undefined {
+  return CONFIG_KEYS.find((k) => k.key === key);
+}
+
+/** The `ONEHUB_*` environment variable for a key: `http.port` → `ONEHUB_HTTP_PORT`. */
+export function envName(key: string): string {
+  return "ONEHUB_" + key.toUpperCase().replace(/\./g, "_");
+}
+
+/** A nested object as read from YAML (snake_case keys). */
+export type RawConfig = Record<string, unknown>;
+
+/** The fully resolved configuration. Nothing optional. */
+export interface HubConfig {
+  http: { ip: string; port: number };
+  /** Always with leading and trailing `/`. */
+  baseUrl: string;
+  /** "" or an origin without trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  dbPath: string;
+  cookieSecretFile: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  auth: {
+    type: "pam" | "dummy";
+    pam: { service: string; timeoutSeconds: number };
+    dummy: { password: string; allowPublic: boolean };
+  };
+  users: {
+    allowed: string[];
+    blocked: string[];
+    admin: string[];
+    allowAll: boolean;
+    allowExisting: boolean;
+    usernamePattern: string;
+  };
+  api: { pageDefaultLimit: number; pageMaxLimit: number; maxBodySize: number };
+  session: { maxAgeSeconds: number };
+  tokens: { maxExpiresInSeconds: number };
+}
+
+function describe(spec: KeySpec): string {
+  switch (spec.kind) {
+    case "int":
+      return `an integer from ${spec.min} to ${spec.max}`;
+    case "bool":
+      return "true or false";
+    case "list":
+      return "a list of strings";
+    case "enum":
+      return `one of ${spec.values!.map((v) => `"${v}"`).join(", ")}`;
+    case "url_path":
+      return 'a URL path such as "/" or "/jupyter/"';
+    default:
+      return "a string";
+  }
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? text.slice(0, 80) + "…" : text;
+}
+
+/**
+ * Checks one value against its key and returns it in canonical form.
+ *
+ * @throws {ConfigError} naming the key, the value and the accepted form.
+ */
+export function validateValue(
+  spec: KeySpec,
+  value: unknown,
+  source = "config",
+): unknown {
+  const fail = (): never => {
+    throw new ConfigError(
+      `Invalid value for "${spec.key}" in ${source}: ${show(value)}; expected ${
+        describe(spec)
+      }`,
+    );
+  };
+  switch (spec.kind) {
+    case "string":
+      return typeof value === "string" ? value : fail();
+    case "int":
+      if (typeof value !== "number" || !Number.isInteger(value)) return fail();
+      if (value < spec.min! || value > spec.max!) return fail();
+      return value;
+    case "bool":
+      return typeof value === "boolean" ? value : fail();
+    case "list":
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+        return fail();
+      }
+      return [...value];
+    case "enum":
+      return typeof value === "string" && spec.values!.includes(value)
+        ? value
+        : fail();
+    case "url_path": {
+      if (
+        typeof value !== "string" || !/^\/?[A-Za-z0-9._~\-\/]*$/.test(value)
+      ) return fail();
+      // Browsers collapse "." and ".." segments, so such a prefix would never match.
+      if (
+        value.includes("//") ||
+        value.split("/").some((s) => s === "." || s === "..")
+      ) return fail();
+      let path = value.startsWith("/") ? value : "/" + value;
+      if (!path.endsWith("/")) path += "/";
+      return path;
+    }
+  }
+}
+
+/**
+ * Parses a command-line or environment string into a value for `spec`
+ * (tljh-config rules: `true`/`false`, digits → integer; lists are
+ * comma-separated).
+ */
+export function parseValueText(
+  spec: KeySpec,
+  text: string,
+  source: string,
+): unknown {
+  switch (spec.kind) {
+    case "int":
+      return /^-?\d+$/.test(text.trim())
+        ? Number(text.trim())
+        : validateValue(spec, text, source);
+    case "bool":
+      if (/^(true|yes|1)$/i.test(text)) return true;
+      if (/^(false|no|0)$/i.test(text)) return false;
+      return validateValue(spec, text, source);
+    case "list":
+      return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    default:
+      return text;
+  }
+}
+
+/** Reads the value at a dotted path of a nested object. */
+export function getAt(obj: RawConfig, key: string): unknown {
+  let cur: unknown = obj;
+  for (const part of key.split(".")) {
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) {
+      return undefined;
+    }
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Returns a copy of `obj` with `value` set at the dotted path. */
+export function setAt(obj: RawConfig, key: string, value: unknown): RawConfig {
+  const parts = key.split(".");
+  const copy: RawConfig = structuredClone(obj);
+  let cur: Record<string, unknown> = copy;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (next === null || typeof next !== "object" || Array.isArray(next)) {
+      cur[part] = {};
+    }
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts.at(-1)!] = value;
+  return copy;
+}
+
+/** Returns a copy of `obj` without the dotted path (empty parents removed). */
+export function unsetAt(obj: RawConfig, key: string): RawConfig {
+  const copy: RawConfig = structuredClone(obj);
+  const parts = key.split(".");
+  const stack: Record<string, unknown>[] = [copy];
+  let cur: Record<string, unknown> = copy;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (next === null || typeof next !== "object" || Array.isArray(next)) {
+      return copy;
+    }
+    cur = next as Record<string, unknown>;
+    stack.push(cur);
+  }
+  delete cur[parts.at(-1)!];
+  for (let i = parts.length - 2; i >= 0; i--) {
+    const child = stack[i + 1]!;
+    if (Object.keys(child).length === 0) delete stack[i]![parts[i]!];
+  }
+  return copy;
+}
+
+/** True for `{...}` objects (not arrays, sets, buffers or class instances). */
+export function isPlainObject(value: unknown): value is RawConfig {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Lists every leaf path of a nested object. Arrays, scalars and empty
+ * mappings are leaves (so `http: {}` is reported, not silently dropped).
+ */
+export function leafKeys(obj: RawConfig, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (isPlainObject(v) && Object.keys(v).length > 0) {
+      out.push(...leafKeys(v, path));
+    } else out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Validates a whole file-shaped object: every leaf must be a known key with a
+ * valid value. Returns the canonical copy.
+ */
+export function validateRaw(raw: RawConfig, source: string): RawConfig {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(
+      `Invalid ${source}: the top level must be a mapping of keys to values`,
+    );
+  }
+  let out: RawConfig = {};
+  for (const key of leafKeys(raw)) {
+    const value = getAt(raw, key);
+    const spec = keySpec(key);
+    if (spec) {
+      if (value === null) continue; // `key: ~` means "use the default"
+      out = setAt(out, key, validateValue(spec, value, source));
+      continue;
+    }
+    // `base_url: {a: 1}`: a known key holding a mapping.
+    const parent = CONFIG_KEYS.find((k) => key.startsWith(k.key + "."));
+    if (parent) validateValue(parent, getAt(raw, parent.key), source);
+    // `http: 80` or `http: {}`: a section holding a scalar (or nothing).
+    const child = CONFIG_KEYS.find((k) => k.key.startsWith(key + "."));
+    if (child) {
+      if (value === null || isPlainObject(value)) continue; // empty section
+      throw new ConfigError(
+        `Invalid value for "${key}" in ${source}: ${
+          show(value)
+        }; expected a mapping of keys such as "${child.key}"`,
+      );
+    }
+    throw new ConfigError(unknownKeyMessage(key, source));
+  }
+  return out;
+}
+
+/** The closest known key to a mistyped one, if any is close enough. */
+export function suggestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const spec of CONFIG_KEYS) {
+    const last = spec.key.slice(spec.key.lastIndexOf(".") + 1);
+    const d = key === last ? 0 : editDistance(key, spec.key);
+    if (d < bestDistance) [best, bestDistance] = [spec.key, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** `Unknown key "x" in source` with a suggestion and the way to list keys. */
+export function unknownKeyMessage(key: string, source: string): string {
+  const guess = suggestKey(key);
+  return `Unknown key "${key}" in ${source}; ${
+    guess ? `did you mean "${guess}"? ` : ""
+  }` +
+    `run "onehub config keys" to list the accepted keys`;
+}
+
+/** Where each layer came from. */
+export interface ConfigLayers {
+  /** The parsed config file (may be empty). */
+  file?: RawConfig;
+  /** Name of the file, for error messages. */
+  fileName?: string;
+  /** Environment variables (only `ONEHUB_*` are read). */
+  env?: Record<string, string>;
+  /** Values from command-line flags, keyed by dotted key. */
+  flags?: Record<string, unknown>;
+}
+
+/**
+ * Merges defaults < file < env < flags and resolves derived values.
+ *
+ * @throws {ConfigError} on any unknown key or invalid value.
+ */
+export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
+  const file = validateRaw(
+    layers.file ?? {},
+    layers.fileName ?? "the config file",
+  );
+  const values = new Map<string, unknown>();
+  for (const spec of CONFIG_KEYS) {
+    let value: unknown = spec.default;
+    const fromFile = getAt(file, spec.key);
+    if (fromFile !== undefined) value = fromFile;
+    const envText = layers.env?.[envName(spec.key)];
+    if (envText !== undefined) {
+      const source = `environment variable ${envName(spec.key)}`;
+      value = validateValue(
+        spec,
+        parseValueText(spec, envText, source),
+        source,
+      );
+    }
+    if (layers.flags && spec.key in layers.flags) {
+      value = validateValue(spec, layers.flags[spec.key], "command-line flags");
+    }
+    values.set(spec.key, value);
+  }
+  for (const key of Object.keys(layers.flags ?? {})) {
+    if (!keySpec(key)) {
+      throw new ConfigError(unknownKeyMessage(key, "command-line flags"));
+    }
+  }
+  const get = <T>(key: string) => values.get(key) as T;
+  const publicUrl = get<string>("public_url");
+  if (publicUrl !== "") {
+    let url: URL | undefined;
+    try {
+      url = new URL(publicUrl);
+    } catch { /* reported below */ }
+    if (
+      !url || !/^https?:$/.test(url.protocol) || url.pathname !== "/" ||
+      url.username || url.password ||
+      /[?#]/.test(publicUrl)
+    ) {
+      throw new ConfigError(
+        `Invalid value for "public_url": ${
+          show(publicUrl)
+        }; expected an origin such as "https://hub.example.org"`,
+      );
+    }
+  }
+  const publicOrigin = publicUrl === "" ? "" : new URL(publicUrl).origin;
+  const pattern = get<string>("users.username_pattern");
+  if (pattern !== "") {
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid value for "users.username_pattern": ${
+          show(pattern)
+        }; expected a regular expression: ${(error as Error).message}`,
+      );
+    }
+  }
+  const dataDir = get<string>("data_dir").replace(/\/+$/, "") || "/";
+  if (
+    get<number>("api.page_default_limit") > get<number>("api.page_max_limit")
+  ) {
+    throw new ConfigError(
+      `Invalid value for "api.page_default_limit": ${
+        get<number>("api.page_default_limit")
+      }; expected at most api.page_max_limit (${
+        get<number>("api.page_max_limit")
+      })`,
+    );
+  }
+  return {
+    http: { ip: get("http.ip"), port: get("http.port") },
+    baseUrl: get("base_url"),
+    publicUrl: publicOrigin,
+    dataDir,
+    dbPath: get<string>("db_path") || `${dataDir}/onehub.sqlite`,
+    cookieSecretFile: get<string>("cookie_secret_file") ||
+      `${dataDir}/cookie_secret`,
+    logLevel: get("log.level"),
+    auth: {
+      type: get("auth.type"),
+      pam: {
+        service: get("auth.pam.service"),
+        timeoutSeconds: get("auth.pam.timeout"),
+      },
+      dummy: {
+        password: get("auth.dummy.password"),
+        allowPublic: get("auth.dummy.allow_public"),
+      },
+    },
+    users: {
+      allowed: get("users.allowed"),
+      blocked: get("users.blocked"),
+      admin: get("users.admin"),
+      allowAll: get("users.allow_all"),
+      allowExisting: get("users.allow_existing"),
+      usernamePattern: pattern,
+    },
+    api: {
+      pageDefaultLimit: get("api.page_default_limit"),
+      pageMaxLimit: get("api.page_max_limit"),
+      maxBodySize: get("api.max_body_size"),
+    },
+    session: { maxAgeSeconds: get("session.max_age") },
+    tokens: { maxExpiresInSeconds: get("tokens.max_expires_in") },
+  };
+}
+
+/**
+ * The resolved configuration in file shape: snake_case dotted keys, derived
+ * values filled in (`db_path`, `cookie_secret_file`, normalised `base_url`).
+ * `leafKeys(toRawConfig(c))` lists exactly the keys of {@linkcode CONFIG_KEYS}.
+ */
+export function toRawConfig(config: HubConfig): RawConfig {
+  return {
+    http: { ip: config.http.ip, port: config.http.port },
+    base_url: config.baseUrl,
+    public_url: config.publicUrl,
+    data_dir: config.dataDir,
+    db_path: config.dbPath,
+    cookie_secret_file: config.cookieSecretFile,
+    log: { level: config.logLevel },
+    auth: {
+      type: config.auth.type,
+      pam: {
+        service: config.auth.pam.service,
+        timeout: config.auth.pam.timeoutSeconds,
+      },
+      dummy: {
+        password: config.auth.dummy.password,
+        allow_public: config.auth.dummy.allowPublic,
+      },
+    },
+    users: {
+      allowed: [...config.users.allowed],
+      blocked: [...config.users.blocked],
+      admin: [...config.users.admin],
+      allow_all: config.users.allowAll,
+      allow_existing: config.users.allowExisting,
+      username_pattern: config.users.usernamePattern,
+    },
+    api: {
+      page_default_limit: config.api.pageDefaultLimit,
+      page_max_limit: config.api.pageMaxLimit,
+      max_body_size: config.api.maxBodySize,
+    },
+    session: { max_age: config.session.maxAgeSeconds },
+    tokens: { max_expires_in: config.tokens.maxExpiresInSeconds },
+  };
+}
+
+/** True when `ip` only accepts connections from this machine. */
+export function isLoopbackAddress(ip: string): boolean {
+  return ip === "localhost" || ip === "::1" || /^127\.\d+\.\d+\.\d+$/.test(ip);
+}

@@ -1,0 +1,13 @@
+/**
+ * Every migration, listed statically so `deno compile` includes them (no
+ * directory scanning at run time). Names sort in the order they apply.
+ *
+ * @module
+ */
+import type { Migration } from "kysely/migration";
+import * as m0001 from "./0001_initial.ts";
+
+/** name → migration, applied in name order. */
+export const MIGRATIONS: Record<string, Migration> = {
+  "0001_initial": m0001,
+};

@@ -1,0 +1,166 @@
+/**
+ * The hub's state: SQLite through Deno's built-in `node:sqlite` under kysely.
+ * A ~20-line adapter gives `DatabaseSync` the better-sqlite3 shape that
+ * kysely's `SqliteDialect` expects (deno-platform.md Q5). WAL, a busy
+ * timeout and foreign keys are switched on for every connection.
+ *
+ * Imports: kysely, node:sqlite, ./schema.ts, ./migrations/mod.ts only.
+ * Tests: tests/hub/db/*_test.ts.
+ *
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { Kysely, sql, SqliteDialect } from "kysely";
+import { Migrator } from "kysely/migration";
+import type { Database } from "./schema.ts";
+import { MIGRATIONS } from "./migrations/mod.ts";
+
+export type { Database } from "./schema.ts";
+
+/** The kysely handle used everywhere in the hub. */
+export type Db = Kysely<Database>;
+
+function toSqlValue(value: unknown): SQLInputValue {
+  // node:sqlite stores a Date as NULL and throws on booleans: convert both.
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return value as SQLInputValue;
+}
+
+function adapt(raw: DatabaseSync) {
+  return {
+    close: () => raw.close(),
+    prepare(query: string) {
+      const statement = raw.prepare(query);
+      const reader = statement.columns().length > 0;
+      return {
+        reader,
+        all: (params: readonly unknown[]) =>
+          statement.all(...params.map(toSqlValue)),
+        run: (params: readonly unknown[]) => {
+          const r = statement.run(...params.map(toSqlValue));
+          return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+        },
+        iterate: (params: readonly unknown[]) =>
+          statement.iterate(...params.map(toSqlValue)),
+      };
+    },
+  };
+}
+
+/** An open database. */
+export interface DatabaseHandle {
+  db: Db;
+  /** The file path, or ":memory:". */
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating when missing) the SQLite file at `path`.
+ *
+ * @param path A file path or ":memory:".
+ */
+export function openDatabase(path: string): DatabaseHandle {
+  const raw = new DatabaseSync(path, { timeout: 5000 });
+  raw.exec("PRAGMA foreign_keys = ON");
+  if (path !== ":memory:") raw.exec("PRAGMA journal_mode = WAL");
+  raw.exec("PRAGMA synchronous = NORMAL");
+  const db = new Kysely<Database>({
+    // deno-lint-ignore no-explicit-any
+    dialect: new SqliteDialect({ database: adapt(raw) as any }),
+  });
+  let closed = false;
+  return {
+    db,
+    path,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+function migrator(db: Db): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+  });
+}
+
+/** What {@linkcode migrateToLatest} did. */
+export interface MigrationReport {
+  applied: string[];
+  /** Path of the copy taken before migrating, when one was taken. */
+  backup: string | null;
+}
+
+/**
+ * Applies pending migrations. When the file already holds data and a
+ * migration is pending, copies it first to `<path>.<timestamp>.bak`, so a
+ * failed upgrade can be undone by hand (TLJH upgrades on every start too).
+ *
+ * @throws Error naming the failed migration and the backup.
+ */
+export async function migrateToLatest(
+  handle: DatabaseHandle,
+  options: { now?: () => Date } = {},
+): Promise<MigrationReport> {
+  const m = migrator(handle.db);
+  const pending = (await m.getMigrations()).filter((x) =>
+    x.executedAt === undefined
+  );
+  if (pending.length === 0) return { applied: [], backup: null };
+  let backup: string | null = null;
+  const hasData = pending.length < Object.keys(MIGRATIONS).length;
+  if (handle.path !== ":memory:" && hasData) {
+    const stamp = (options.now?.() ?? new Date()).toISOString().replace(
+      /[:.]/g,
+      "-",
+    );
+    backup = `${handle.path}.${stamp}.bak`;
+    // VACUUM INTO writes a consistent copy even with WAL pages not yet checkpointed.
+    await sqlExec(handle, `VACUUM INTO '${backup.replaceAll("'", "''")}'`);
+  }
+  const { error, results } = await m.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ??
+      "unknown";
+    throw new Error(
+      `Database migration "${failed}" failed: ${
+        (error as Error).message ?? error
+      }${
+        backup ? `; the database before the upgrade is saved at ${backup}` : ""
+      }`,
+      { cause: error },
+    );
+  }
+  return {
+    applied: (results ?? []).filter((r) => r.status === "Success").map((r) =>
+      r.migrationName
+    ),
+    backup,
+  };
+}
+
+async function sqlExec(
+  handle: DatabaseHandle,
+  statement: string,
+): Promise<void> {
+  await sql.raw(statement).execute(handle.db);
+}
+
+/** Names of migrations not yet applied. */
+export async function pendingMigrations(
+  handle: DatabaseHandle,
+): Promise<string[]> {
+  const list = await migrator(handle.db).getMigrations();
+  return list.filter((x) => x.executedAt === undefined).map((x) => x.name);
+}
+
+/** ISO 8601 UTC with `Z`, the format of every stored time. */
+export function isoNow(now: Date = new Date()): string {
+  return now.toISOString();
+}

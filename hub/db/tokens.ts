@@ -1,0 +1,91 @@
+/**
+ * Queries on API tokens. Only hashes are stored.
+ *
+ * @module
+ */
+import type { Db } from "./mod.ts";
+import type { ApiTokenRow } from "./schema.ts";
+
+/** Fields of a new token row. */
+export interface NewToken {
+  userId: number | null;
+  serviceId: number | null;
+  prefix: string;
+  hash: string;
+  scopes: readonly string[];
+  note: string;
+  created: string;
+  expiresAt: string | null;
+  sessionId?: string | null;
+  oauthClient?: string | null;
+}
+
+/** Inserts a token row and returns it. */
+export function insertToken(db: Db, t: NewToken): Promise<ApiTokenRow> {
+  return db.insertInto("api_tokens").values({
+    user_id: t.userId,
+    service_id: t.serviceId,
+    prefix: t.prefix,
+    hash: t.hash,
+    scopes: JSON.stringify(t.scopes),
+    note: t.note,
+    created: t.created,
+    last_activity: null,
+    expires_at: t.expiresAt,
+    session_id: t.sessionId ?? null,
+    oauth_client: t.oauthClient ?? null,
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Candidate rows for a token prefix (callers compare the hash in constant time). */
+export function tokensByPrefix(db: Db, prefix: string): Promise<ApiTokenRow[]> {
+  return db.selectFrom("api_tokens").selectAll().where("prefix", "=", prefix)
+    .execute();
+}
+
+/** Tokens owned by a user, expired ones deleted first. */
+export async function tokensOfUser(
+  db: Db,
+  userId: number,
+  now: string,
+): Promise<ApiTokenRow[]> {
+  await db.deleteFrom("api_tokens").where("user_id", "=", userId)
+    .where("expires_at", "is not", null).where("expires_at", "<=", now)
+    .execute();
+  return db.selectFrom("api_tokens").selectAll().where("user_id", "=", userId)
+    .orderBy("created").orderBy("id").execute();
+}
+
+/** One token of a user by id. */
+export function tokenOfUser(
+  db: Db,
+  userId: number,
+  id: number,
+): Promise<ApiTokenRow | undefined> {
+  return db.selectFrom("api_tokens").selectAll().where("user_id", "=", userId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/** Deletes one token; when it was issued to an OAuth client, all of that user's tokens for the client. */
+export async function revokeToken(db: Db, row: ApiTokenRow): Promise<void> {
+  if (row.oauth_client && row.user_id !== null) {
+    await db.deleteFrom("api_tokens").where("user_id", "=", row.user_id)
+      .where("oauth_client", "=", row.oauth_client).execute();
+  } else {
+    await db.deleteFrom("api_tokens").where("id", "=", row.id).execute();
+  }
+}
+
+/** Records use of a token (throttled by the caller). */
+export async function touchToken(
+  db: Db,
+  id: number,
+  at: string,
+): Promise<void> {
+  await db.updateTable("api_tokens").set({ last_activity: at }).where(
+    "id",
+    "=",
+    id,
+  ).execute();
+}

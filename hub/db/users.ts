@@ -1,0 +1,212 @@
+/**
+ * Queries on users, their groups and their servers. Each function takes the
+ * db handle first.
+ *
+ * @module
+ */
+import { sql } from "kysely";
+import type { Db } from "./mod.ts";
+import type { GroupRow, ServerRow, UserRow } from "./schema.ts";
+
+/** Finds a user by exact name. */
+export function getUser(db: Db, name: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("name", "=", name)
+    .executeTakeFirst();
+}
+
+/** Finds a user by id. */
+export function getUserById(db: Db, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/** Sort keys accepted by the users list. */
+export type UserSort = "id" | "name" | "last_activity";
+
+/** Options of {@linkcode listUsers}. */
+export interface ListUsersOptions {
+  offset: number;
+  limit: number;
+  /** Case-insensitive substring of the name. */
+  nameFilter?: string;
+  sort?: UserSort;
+  descending?: boolean;
+  /** `active`: has a non-stopped server; `inactive`: has none. */
+  state?: "active" | "inactive";
+  /** Restrict to these names and members of these groups (scope post-filter); null = everyone. */
+  only?: { users: ReadonlySet<string>; groups: ReadonlySet<string> } | null;
+}
+
+/** One page of users plus the total of the filtered query. */
+export async function listUsers(
+  db: Db,
+  options: ListUsersOptions,
+): Promise<{ rows: UserRow[]; total: number }> {
+  let q = db.selectFrom("users");
+  if (options.nameFilter) {
+    const escaped = options.nameFilter.toLowerCase().replace(
+      /[\\%_]/g,
+      (m) => "\\" + m,
+    );
+    q = q.where(
+      sql<boolean>`lower(users.name) LIKE ${"%" + escaped + "%"} ESCAPE '\\'`,
+    );
+  }
+  if (options.state) {
+    const active = sql<
+      boolean
+    >`EXISTS (SELECT 1 FROM servers s WHERE s.user_id = users.id AND s.status != 'stopped')`;
+    q = q.where(
+      options.state === "active" ? active : sql<boolean>`NOT ${active}`,
+    );
+  }
+  const only = options.only;
+  if (only) {
+    const names = [...only.users];
+    const groups = [...only.groups];
+    q = q.where((eb) =>
+      eb.or([
+        ...(names.length ? [eb("users.name", "in", names)] : []),
+        ...(groups.length
+          ? [eb.exists(
+            eb.selectFrom("user_group_map as m").innerJoin(
+              "groups as g",
+              "g.id",
+              "m.group_id",
+            )
+              .select(sql`1`.as("one")).whereRef("m.user_id", "=", "users.id")
+              .where("g.name", "in", groups),
+          )]
+          : []),
+        ...(names.length || groups.length ? [] : [sql<boolean>`0`]),
+      ])
+    );
+  }
+  const totalRow = await q.select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  const sort = options.sort ?? "id";
+  const dir = options.descending ? "desc" : "asc";
+  let ordered = q.selectAll("users");
+  if (sort === "last_activity") {
+    // JupyterHub: never-active users first when ascending, last when descending.
+    ordered = ordered.orderBy(sql`users.last_activity IS NOT NULL`, dir)
+      .orderBy("users.last_activity", dir);
+  } else ordered = ordered.orderBy(`users.${sort}`, dir);
+  const rows = await ordered.orderBy("users.id", "asc").limit(options.limit)
+    .offset(options.offset).execute();
+  return { rows, total: Number(totalRow.n) };
+}
+
+/**
+ * Creates users in one transaction. Existing names are skipped.
+ *
+ * @returns the rows created.
+ */
+export function createUsers(
+  db: Db,
+  names: readonly string[],
+  options: { admin: boolean; now: string },
+): Promise<UserRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const created: UserRow[] = [];
+    for (const name of names) {
+      const exists = await trx.selectFrom("users").select("id").where(
+        "name",
+        "=",
+        name,
+      ).executeTakeFirst();
+      if (exists) continue;
+      const row = await trx.insertInto("users").values({
+        name,
+        admin: options.admin ? 1 : 0,
+        created: options.now,
+        last_activity: null,
+        auth_state: null,
+      }).returningAll().executeTakeFirstOrThrow();
+      created.push(row);
+    }
+    return created;
+  });
+}
+
+/** Updates name and/or admin flag. */
+export async function updateUser(
+  db: Db,
+  id: number,
+  changes: { name?: string; admin?: boolean; authState?: string | null },
+): Promise<void> {
+  const values: Record<string, unknown> = {};
+  if (changes.name !== undefined) values.name = changes.name;
+  if (changes.admin !== undefined) values.admin = changes.admin ? 1 : 0;
+  if (changes.authState !== undefined) values.auth_state = changes.authState;
+  if (Object.keys(values).length === 0) return;
+  await db.updateTable("users").set(values).where("id", "=", id).execute();
+}
+
+/** Deletes a user and (by cascade) their memberships, tokens, sessions, servers. */
+export async function deleteUser(db: Db, id: number): Promise<void> {
+  await db.deleteFrom("users").where("id", "=", id).execute();
+}
+
+/** Sets last_activity when `at` is newer than the stored value. */
+export async function touchUserActivity(
+  db: Db,
+  id: number,
+  at: string,
+): Promise<void> {
+  await db.updateTable("users").set({ last_activity: at })
+    .where("id", "=", id)
+    .where((eb) =>
+      eb.or([eb("last_activity", "is", null), eb("last_activity", "<", at)])
+    )
+    .execute();
+}
+
+/** Group names of each given user id, sorted. */
+export async function groupNamesByUser(
+  db: Db,
+  userIds: readonly number[],
+): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>(userIds.map((id) => [id, []]));
+  if (userIds.length === 0) return out;
+  const rows = await db.selectFrom("user_group_map as m").innerJoin(
+    "groups as g",
+    "g.id",
+    "m.group_id",
+  )
+    .select(["m.user_id", "g.name"]).where("m.user_id", "in", [...userIds])
+    .orderBy("g.name").execute();
+  for (const r of rows) out.get(r.user_id)?.push(r.name);
+  return out;
+}
+
+/** Server rows of each given user id. */
+export async function serversByUser(
+  db: Db,
+  userIds: readonly number[],
+): Promise<Map<number, ServerRow[]>> {
+  const out = new Map<number, ServerRow[]>(userIds.map((id) => [id, []]));
+  if (userIds.length === 0) return out;
+  const rows = await db.selectFrom("servers").selectAll().where(
+    "user_id",
+    "in",
+    [...userIds],
+  )
+    .orderBy("name").execute();
+  for (const r of rows) out.get(r.user_id)?.push(r);
+  return out;
+}
+
+/** Names of groups the named user belongs to. */
+export async function groupsOfUserName(
+  db: Db,
+  name: string,
+): Promise<string[]> {
+  const rows = await db.selectFrom("user_group_map as m")
+    .innerJoin("groups as g", "g.id", "m.group_id")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select("g.name").where("u.name", "=", name).execute();
+  return rows.map((r) => r.name);
+}
+
+export type { GroupRow, UserRow };

@@ -1,0 +1,187 @@
+/**
+ * The composition root: `createHub(options)` wires config, database,
+ * authenticator and logger into one hono app.
+ *
+ * A request's path through the hub:
+ * 1. (Later: the proxy matches `/user/<name>/…` routes; everything else
+ *    falls back to this app.)
+ * 2. Every response gets `X-JupyterHub-Version` and security headers.
+ * 3. The identity middleware resolves a token or login cookie into
+ *    `c.var.identity` and enforces the cookie cross-site rules on the API.
+ * 4. API routes check their declared scopes (`needs(...)`), pages check the
+ *    login.
+ * 5. The route answers JSON (API) or HTML from templates/ (pages).
+ * 6. Errors become `{"status", "message"}` JSON on the API and an error page
+ *    elsewhere, in `onError` below; never a bare 500 for bad input.
+ *
+ * Imports: everything in hub/ except cli/, plus templates/mod.ts.
+ * Tests: tests/hub/mod_test.ts and the API tests.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { errorPage } from "../templates/mod.ts";
+import type { HubConfig } from "./config.ts";
+import type { Db } from "./db/mod.ts";
+import type { Authenticator } from "./auth/mod.ts";
+import { importXsrfKey } from "./auth/xsrf.ts";
+import { HubError, reasonPhrase } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { type HubEnv, identityMiddleware } from "./middleware/identity.ts";
+import { createApi } from "./api/mod.ts";
+import { createLoginPages } from "./pages/login.ts";
+import { HUB_API_VERSION } from "./version.ts";
+
+/** What {@linkcode createHub} needs. */
+export interface HubOptions {
+  config: HubConfig;
+  db: Db;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** 32+ random bytes; signs XSRF tokens. */
+  cookieSecret: Uint8Array;
+  /** @default {() => new Date()} */
+  now?: () => Date;
+}
+
+/** A built hub. */
+export interface Hub {
+  app: Hono<HubEnv>;
+  /** The request handler for `Deno.serve`. */
+  fetch: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response>;
+}
+
+const API_CSP = "frame-ancestors 'none'; default-src 'none'";
+const PAGE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+/** Builds the hub app. */
+export async function createHub(options: HubOptions): Promise<Hub> {
+  const { config, db, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const xsrfKey = await importXsrfKey(options.cookieSecret);
+  const hubPrefix = `${config.baseUrl}hub`;
+  const apiPrefix = `${hubPrefix}/api`;
+  const isApi = (path: string) =>
+    path === apiPrefix || path.startsWith(apiPrefix + "/");
+
+  const app = new Hono<HubEnv>({ strict: false });
+
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("X-JupyterHub-Version", HUB_API_VERSION);
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    c.res.headers.set("Referrer-Policy", "same-origin");
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.res.headers.set(
+        "Content-Security-Policy",
+        isApi(c.req.path) ? API_CSP : PAGE_CSP,
+      );
+    }
+    if (isApi(c.req.path)) {
+      c.res.headers.set(
+        "Access-Control-Allow-Headers",
+        "accept, content-type, authorization",
+      );
+      c.res.headers.set("Cache-Control", "no-store");
+    }
+  });
+
+  app.onError((error, c) =>
+    errorResponse(c, error, { isApi, logger, baseUrl: config.baseUrl })
+  );
+  app.notFound((c) =>
+    errorResponse(c, new HubError(404), {
+      isApi,
+      logger,
+      baseUrl: config.baseUrl,
+    })
+  );
+
+  app.use("*", identityMiddleware({ db, xsrfKey, now }, { isApi }));
+
+  const api = createApi({
+    db,
+    config,
+    authenticator: options.authenticator,
+    logger,
+    now,
+    version: HUB_API_VERSION,
+  });
+  app.route(apiPrefix, api);
+  app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
+  app.route(
+    hubPrefix,
+    createLoginPages({
+      db,
+      config,
+      authenticator: options.authenticator,
+      logger,
+      now,
+    }),
+  );
+  app.get(hubPrefix, (c) => c.redirect(`${hubPrefix}/home`, 302));
+  app.get(`${hubPrefix}/`, (c) => c.redirect(`${hubPrefix}/home`, 302));
+  if (config.baseUrl !== "/") {
+    app.get(
+      config.baseUrl.replace(/\/$/, ""),
+      (c) => c.redirect(`${hubPrefix}/`, 302),
+    );
+  }
+  app.get(config.baseUrl, (c) => c.redirect(`${hubPrefix}/`, 302));
+
+  return {
+    app,
+    fetch: (request, info) =>
+      app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
+  };
+}
+
+function errorResponse(
+  c: Context<HubEnv>,
+  error: Error,
+  options: {
+    isApi: (path: string) => boolean;
+    logger: Logger;
+    baseUrl: string;
+  },
+): Response | Promise<Response> {
+  let status = 500;
+  let message = "Internal Server Error";
+  let headers: Record<string, string> = {};
+  if (error instanceof HubError) {
+    status = error.status;
+    message = error.message;
+    headers = error.headers;
+  } else if (error instanceof URIError) {
+    status = 400;
+    message = "Malformed percent-encoding in the URL";
+  } else {
+    options.logger.error("unhandled error", {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error,
+    });
+  }
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  // deno-lint-ignore no-explicit-any
+  const code = status as any;
+  if (options.isApi(c.req.path)) {
+    return c.json({ status, message: message || reasonPhrase(status) }, code);
+  }
+  const identity = c.get("identity") ?? null;
+  return c.html(
+    errorPage({
+      baseUrl: options.baseUrl,
+      user: identity?.name ?? null,
+      status,
+      message,
+    }),
+    code,
+  );
+}

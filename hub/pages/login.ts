@@ -1,0 +1,252 @@
+/**
+ * `/hub/login` (form, CSRF-checked POST, allow rules, session cookie) and
+ * `/hub/logout`. Failed logins re-render the form with a 4xx and start no
+ * session; `next` is honoured only when it stays on this hub.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { homePage, loginPage } from "../../templates/mod.ts";
+import type { HubConfig } from "../config.ts";
+import type { Db } from "../db/mod.ts";
+import { createUsers, getUser, updateUser } from "../db/users.ts";
+import type { Authenticator } from "../auth/mod.ts";
+import {
+  endSession,
+  LOGIN_COOKIE,
+  SESSION_ID_COOKIE,
+  startSession,
+} from "../auth/sessions.ts";
+import { sameToken, XSRF_COOKIE } from "../auth/xsrf.ts";
+import {
+  isAllowed,
+  normalizeUsername,
+  usernameProblem,
+} from "../auth/usernames.ts";
+import { safeNextUrl } from "../next_url.ts";
+import { newSecret } from "../tokens.ts";
+import type { Logger } from "../log.ts";
+import { truncate } from "../log.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+
+/** Dependencies of the login pages. */
+export interface LoginDeps {
+  db: Db;
+  config: HubConfig;
+  authenticator: Authenticator;
+  logger: Logger;
+  now: () => Date;
+}
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** True when the request arrived over HTTPS (directly or as configured publicly). */
+export function isSecure(c: Context, config: HubConfig): boolean {
+  return config.publicUrl.startsWith("https:") ||
+    new URL(c.req.url).protocol === "https:";
+}
+
+function remoteAddr(c: Context): string | undefined {
+  // deno-lint-ignore no-explicit-any
+  const info = (c.env as any)?.remoteAddr;
+  return info && typeof info.hostname === "string" ? info.hostname : undefined;
+}
+
+/** The login sub-app (paths relative to `{base_url}hub`). */
+export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const { config } = deps;
+  const hubPath = `${config.baseUrl}hub/`;
+  const home = `${hubPath}home`;
+  const hint = config.auth.type === "pam"
+    ? "Use the username and password of your account on this machine."
+    : config.auth.dummy.password
+    ? "Use any username and the hub's shared password."
+    : "Trial mode: any username and password are accepted.";
+
+  const nextOf = (c: Context) =>
+    safeNextUrl(c.req.query("next"), {
+      baseUrl: config.baseUrl,
+      publicOrigin: config.publicUrl,
+    });
+
+  /** The anonymous double-submit XSRF token (cookie + hidden field). */
+  const formToken = (c: Context): string => {
+    const existing = getCookie(c, XSRF_COOKIE);
+    if (existing && /^[A-Za-z0-9_-]{20,64}$/.test(existing)) return existing;
+    const token = newSecret();
+    setCookie(c, XSRF_COOKIE, token, {
+      path: hubPath,
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: isSecure(c, config),
+    });
+    return token;
+  };
+
+  const render = (
+    c: Context,
+    status: 200 | 400 | 403 | 503,
+    view: { username: string; error: string | null },
+  ) => {
+    c.header("Cache-Control", "no-store");
+    return c.html(
+      loginPage({
+        baseUrl: config.baseUrl,
+        xsrf: formToken(c),
+        next: nextOf(c) ?? "",
+        hint,
+        ...view,
+      }),
+      status,
+    );
+  };
+
+  app.get("/login", (c) => {
+    if (c.get("identity")) return c.redirect(nextOf(c) ?? home, 302);
+    return render(c, 200, { username: "", error: null });
+  });
+
+  app.post("/login", async (c) => {
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > MAX_FORM_BYTES) {
+      throw new HubError(413, "Login form is too large");
+    }
+    let form: FormData;
+    try {
+      form = await c.req.formData();
+    } catch {
+      return render(c, 400, {
+        username: "",
+        error: "The login form could not be read: submit it from this page",
+      });
+    }
+    const field = (name: string) => {
+      const v = form.get(name);
+      return typeof v === "string" ? v : "";
+    };
+    const rawName = field("username").slice(0, 1024);
+    const password = field("password");
+    const cookieToken = getCookie(c, XSRF_COOKIE) ?? "";
+    const origin = c.req.header("origin");
+    const host = c.req.header("host");
+    const crossSite = origin !== undefined && origin !== "null" &&
+      host !== undefined && new URL(origin).host !== host;
+    if (!cookieToken || !sameToken(field("_xsrf"), cookieToken) || crossSite) {
+      return render(c, 403, {
+        username: rawName,
+        error:
+          "This login form has expired or came from another site. Please try again.",
+      });
+    }
+    const name = normalizeUsername(
+      rawName.trim() === rawName ? rawName : rawName.trim(),
+    );
+    const problem = usernameProblem(name, config.users.usernamePattern);
+    if (problem || password === "") {
+      return render(c, 400, {
+        username: rawName,
+        error: problem
+          ? `That username is not valid: ${problem}.`
+          : "Enter your password.",
+      });
+    }
+    const result = await deps.authenticator.authenticate({
+      username: name,
+      password,
+      ...(remoteAddr(c) ? { remoteHost: remoteAddr(c)! } : {}),
+    });
+    if (!result.ok) {
+      deps.logger.warn("login failed", {
+        user: truncate(name, 64),
+        reason: result.message,
+      });
+      return render(c, result.status === 503 ? 503 : 403, {
+        username: rawName,
+        error: result.message,
+      });
+    }
+    const loginName = normalizeUsername(result.name);
+    const existing = await getUser(deps.db, loginName);
+    if (!isAllowed(loginName, config.users, existing !== undefined)) {
+      deps.logger.warn("login refused by allow rules", { user: loginName });
+      return render(c, 403, {
+        username: rawName,
+        error:
+          `User ${loginName} is not allowed to use this hub. Ask the hub's admin to add you.`,
+      });
+    }
+    const isAdmin = config.users.admin.includes(loginName);
+    let user = existing;
+    if (!user) {
+      [user] = await createUsers(deps.db, [loginName], {
+        admin: isAdmin,
+        now: deps.now().toISOString(),
+      });
+      user ??= await getUser(deps.db, loginName);
+    } else if (isAdmin && user.admin !== 1) {
+      await updateUser(deps.db, user.id, { admin: true });
+    }
+    const { cookie, row } = await startSession(deps.db, {
+      userId: user!.id,
+      now: deps.now(),
+      maxAgeSeconds: config.session.maxAgeSeconds,
+    });
+    const secure = isSecure(c, config);
+    setCookie(c, LOGIN_COOKIE, cookie, {
+      path: hubPath,
+      httpOnly: true,
+      sameSite: "Lax",
+      secure,
+      maxAge: config.session.maxAgeSeconds,
+    });
+    setCookie(c, SESSION_ID_COOKIE, row.session_id, {
+      path: config.baseUrl,
+      httpOnly: true,
+      sameSite: "Lax",
+      secure,
+    });
+    deps.logger.info("login", { user: loginName });
+    return c.redirect(nextOf(c) ?? home, 302);
+  });
+
+  app.get("/logout", async (c) => {
+    const cookie = getCookie(c, LOGIN_COOKIE);
+    if (cookie) {
+      const row = await endSession(deps.db, cookie, deps.now());
+      if (row) {
+        // Tokens issued to servers under this browser session end with it.
+        await deps.db.deleteFrom("api_tokens").where(
+          "session_id",
+          "=",
+          row.session_id,
+        ).execute();
+      }
+    }
+    deleteCookie(c, LOGIN_COOKIE, { path: hubPath });
+    deleteCookie(c, SESSION_ID_COOKIE, { path: config.baseUrl });
+    deleteCookie(c, XSRF_COOKIE, { path: hubPath });
+    return c.redirect(`${hubPath}login`, 302);
+  });
+
+  app.get("/home", (c) => {
+    const identity = c.get("identity");
+    if (!identity) {
+      return c.redirect(
+        `${hubPath}login?next=${encodeURIComponent(home)}`,
+        302,
+      );
+    }
+    return c.html(
+      homePage({
+        baseUrl: config.baseUrl,
+        user: identity.name,
+        admin: identity.admin,
+      }),
+    );
+  });
+
+  return app;
+}

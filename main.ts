@@ -1,0 +1,20 @@
+/**
+ * onehub's entry point: hands the command line to hub/cli and exits with its
+ * status. Nothing else lives here.
+ *
+ * The hidden `pam-helper` subcommand runs once per login attempt, so it is
+ * dispatched before the rest of the program is loaded (a literal dynamic
+ * import, which `deno compile` still embeds).
+ *
+ * @module
+ */
+if (import.meta.main) {
+  if (Deno.args[0] === "pam-helper") {
+    const { pamHelperCommand } = await import(
+      "./hub/cli/pam_helper_command.ts"
+    );
+    Deno.exit(await pamHelperCommand.run(Deno.args.slice(1)));
+  }
+  const { runCli } = await import("./hub/cli/mod.ts");
+  Deno.exit(await runCli(Deno.args));
+}

@@ -1,0 +1,48 @@
+/**
+ * The document shell every page shares: head, top bar, main.
+ *
+ * @module
+ */
+import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { STYLES } from "./styles.ts";
+
+/** What the shell needs. */
+export interface LayoutView {
+  title: string;
+  baseUrl: string;
+  /** Logged-in user, or null. */
+  user: string | null;
+  body: HtmlEscapedString | Promise<HtmlEscapedString>;
+}
+
+/** Renders a whole page. */
+export function layout(
+  view: LayoutView,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
+  const hub = `${view.baseUrl}hub/`;
+  return html`
+    <!DOCTYPE html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>${view.title} · onehub</title>
+        <style>${STYLES}</style>
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="${hub}home">onehub</a>
+          <nav>${view.user
+            ? html`
+              <span class="muted">${view
+                .user}</span><a href="${hub}home">Home</a><a
+                href="${hub}logout">Log out</a>
+            `
+            : ""}</nav>
+        </header>
+        <main>${view.body}</main>
+      </body>
+    </html>
+  `;
+}

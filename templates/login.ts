@@ -1,0 +1,52 @@
+/**
+ * The login page: a username/password form with the XSRF token, the `next`
+ * target kept, and an error message after a failed attempt.
+ *
+ * @module
+ */
+import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { layout } from "./layout.ts";
+
+/** What the login page shows. */
+export interface LoginView {
+  baseUrl: string;
+  xsrf: string;
+  next: string;
+  username: string;
+  error: string | null;
+  /** e.g. "Log in with your Linux account". */
+  hint: string;
+}
+
+/** Renders the login page. */
+export function loginPage(
+  view: LoginView,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
+  const action = `${view.baseUrl}hub/login${
+    view.next ? `?next=${encodeURIComponent(view.next)}` : ""
+  }`;
+  return layout({
+    title: "Log in",
+    baseUrl: view.baseUrl,
+    user: null,
+    body: html`<div class="card narrow">
+  <h1>Log in</h1>
+  <p class="muted">${view.hint}</p>
+  ${
+      view.error
+        ? html`<p class="error" role="alert" id="login-error">${view.error}</p>`
+        : ""
+    }
+  <form method="post" action="${action}">
+    <input type="hidden" name="_xsrf" value="${view.xsrf}">
+    <label for="username">Username</label>
+    <input id="username" name="username" type="text" autocomplete="username" autocapitalize="off" spellcheck="false"
+      required autofocus value="${view.username}">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit" id="login_submit">Log in</button>
+  </form>
+</div>`,
+  });
+}

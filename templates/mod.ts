@@ -1,0 +1,14 @@
+/**
+ * Page templates: pure functions from view data to HTML, built with hono's
+ * `html` helper (interpolations are escaped). They never read config, db or
+ * the request, and import only hono and each other.
+ *
+ * Tests: tests/templates/.
+ *
+ * @module
+ */
+export { layout, type LayoutView } from "./layout.ts";
+export { loginPage, type LoginView } from "./login.ts";
+export { errorPage, type ErrorView } from "./error.ts";
+export { homePage, type HomeView } from "./home.ts";
+export { STYLES } from "./styles.ts";

@@ -1,0 +1,142 @@
+/**
+ * Test fixtures for the hub:
+ * - `createTestHub(overrides)`: an in-memory SQLite hub with the dummy
+ *   authenticator, a fixed clock and a silent logger; `using` it closes the
+ *   database.
+ * - `hub.addUser(name, {admin})`, `hub.tokenFor(name, scopes?)`: arrange
+ *   users and tokens without going through the API.
+ * - `hub.request(path, init)`: sends a request through `app.request()` (no
+ *   socket), with `token` as a shortcut for the Authorization header.
+ * - `hub.login(name, password?)`: logs in through the real form; returns the
+ *   cookie header and the XSRF token for cookie-authenticated calls.
+ *
+ * @module
+ */
+import { type HubConfig, resolveConfig } from "../../hub/config.ts";
+import {
+  type DatabaseHandle,
+  migrateToLatest,
+  openDatabase,
+} from "../../hub/db/mod.ts";
+import { createUsers, getUser } from "../../hub/db/users.ts";
+import { createAuthenticator } from "../../hub/auth/mod.ts";
+import { createHub, type Hub } from "../../hub/mod.ts";
+import { issueToken } from "../../hub/api/mod.ts";
+import { silentLogger } from "../../hub/log.ts";
+import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
+
+/** A hub under test. */
+export interface TestHub extends Hub, AsyncDisposable {
+  config: HubConfig;
+  handle: DatabaseHandle;
+  now: Date;
+  addUser(name: string, options?: { admin?: boolean }): Promise<number>;
+  tokenFor(name: string, scopes?: string[]): Promise<string>;
+  request(
+    path: string,
+    init?: RequestInit & { token?: string; json?: unknown },
+  ): Promise<Response>;
+  login(
+    name: string,
+    password?: string,
+  ): Promise<{ cookie: string; xsrf: string }>;
+}
+
+/** Options: config file-shaped overrides (snake_case keys). */
+export async function createTestHub(
+  file: Record<string, unknown> = {},
+  options: { dbPath?: string } = {},
+): Promise<TestHub> {
+  const config = resolveConfig({
+    file: { auth: { type: "dummy" }, users: { allow_all: true }, ...file },
+  });
+  const handle = openDatabase(options.dbPath ?? ":memory:");
+  await migrateToLatest(handle);
+  const now = new Date("2026-11-25T12:00:00.000Z");
+  const secret = new Uint8Array(32).fill(7);
+  const hub = await createHub({
+    config,
+    db: handle.db,
+    authenticator: createAuthenticator(config),
+    logger: silentLogger,
+    cookieSecret: secret,
+    now: () => now,
+  });
+  const base = "http://127.0.0.1:8000";
+  const request: TestHub["request"] = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set("Authorization", `token ${init.token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      if (!headers.has("content-type")) {
+        headers.set("content-type", "application/json");
+      }
+    }
+    const { token: _t, json: _j, ...rest } = init;
+    return Promise.resolve(
+      hub.app.request(base + path, {
+        ...rest,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
+  };
+  const xsrfKey = await importXsrfKey(secret);
+  return {
+    ...hub,
+    config,
+    handle,
+    now,
+    async addUser(name, opts = {}) {
+      await createUsers(handle.db, [name], {
+        admin: opts.admin ?? false,
+        now: now.toISOString(),
+      });
+      return (await getUser(handle.db, name))!.id;
+    },
+    async tokenFor(name, scopes) {
+      const owner = await getUser(handle.db, name);
+      if (!owner) throw new Error(`tokenFor: no user ${name}`);
+      const { token } = await issueToken(handle.db, owner, {
+        scopes,
+        note: "test",
+        expiresInSeconds: null,
+        now,
+      });
+      return token;
+    },
+    request,
+    async login(name, password = "pw") {
+      const form = await request("/hub/login");
+      const html = await form.text();
+      const xsrfField = /name="_xsrf" value="([^"]+)"/.exec(html)![1]!;
+      const xsrfCookie = form.headers.getSetCookie().map((c) =>
+        c.split(";")[0]!
+      ).join("; ");
+      const res = await request("/hub/login", {
+        method: "POST",
+        headers: {
+          cookie: xsrfCookie,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({
+          username: name,
+          password,
+          _xsrf: xsrfField,
+        }).toString(),
+      });
+      await res.body?.cancel();
+      if (res.status !== 302) throw new Error(`login failed: ${res.status}`);
+      const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]!);
+      const cookie = cookies.join("; ");
+      const sessionId = cookies.find((c) =>
+        c.startsWith("jupyterhub-session-id=")
+      )!.split("=")[1]!;
+      return { cookie, xsrf: await xsrfForSession(xsrfKey, sessionId) };
+    },
+    async [Symbol.asyncDispose]() {
+      await handle.close();
+    },
+  };
+}

@@ -1,0 +1,391 @@
+import assert from "node:assert/strict";
+import {
+  CONFIG_KEYS,
+  envName,
+  getAt,
+  type KeySpec,
+  keySpec,
+  leafKeys,
+  parseValueText,
+  resolveConfig,
+  setAt,
+  suggestKey,
+  toRawConfig,
+  unsetAt,
+  validateRaw,
+  validateValue,
+} from "../../hub/config.ts";
+import { ConfigError } from "../../hub/errors.ts";
+
+function spec(key: string): KeySpec {
+  const found = keySpec(key);
+  assert.ok(found, `no spec for ${key}`);
+  return found;
+}
+
+/** Asserts that `fn` throws a ConfigError whose message contains every part. */
+function assertConfigError(fn: () => unknown, ...parts: string[]): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(
+      error instanceof ConfigError,
+      `expected ConfigError, got ${error}`,
+    );
+    for (const part of parts) {
+      assert.ok(
+        error.message.includes(part),
+        `"${error.message}" lacks ${part}`,
+      );
+    }
+    return true;
+  });
+}
+
+Deno.test("resolveConfig() returns every default when given nothing", () => {
+  const config = resolveConfig();
+  assert.equal(config.http.port, 8000);
+  assert.equal(config.baseUrl, "/");
+  assert.equal(config.dbPath, "/var/lib/onehub/onehub.sqlite");
+  assert.equal(config.cookieSecretFile, "/var/lib/onehub/cookie_secret");
+  assert.deepEqual(config.users.admin, []);
+  assert.equal(config.users.allowExisting, true);
+});
+
+Deno.test("resolveConfig() applies defaults < file < env < flags", () => {
+  const cases: {
+    name: string;
+    layers: Parameters<typeof resolveConfig>[0];
+    port: number;
+  }[] = [
+    { name: "default", layers: {}, port: 8000 },
+    { name: "file", layers: { file: { http: { port: 1 } } }, port: 1 },
+    {
+      name: "env over file",
+      layers: { file: { http: { port: 1 } }, env: { ONEHUB_HTTP_PORT: "2" } },
+      port: 2,
+    },
+    {
+      name: "flags over env",
+      layers: {
+        file: { http: { port: 1 } },
+        env: { ONEHUB_HTTP_PORT: "2" },
+        flags: { "http.port": 3 },
+      },
+      port: 3,
+    },
+    {
+      name: "flags over file",
+      layers: { file: { http: { port: 1 } }, flags: { "http.port": 3 } },
+      port: 3,
+    },
+  ];
+  for (const { name, layers, port } of cases) {
+    assert.equal(resolveConfig(layers).http.port, port, name);
+  }
+});
+
+Deno.test("resolveConfig() parses env text per kind", () => {
+  const config = resolveConfig({
+    env: {
+      ONEHUB_USERS_ADMIN: "alice, bob,,",
+      ONEHUB_USERS_ALLOW_ALL: "yes",
+      ONEHUB_API_PAGE_MAX_LIMIT: "300",
+      ONEHUB_LOG_LEVEL: "debug",
+      ONEHUB_UNRELATED: "x",
+    },
+  });
+  assert.deepEqual(config.users.admin, ["alice", "bob"]);
+  assert.equal(config.users.allowAll, true);
+  assert.equal(config.api.pageMaxLimit, 300);
+  assert.equal(config.logLevel, "debug");
+});
+
+Deno.test("resolveConfig() names key, value and accepted form for each kind", () => {
+  const cases: { file: Record<string, unknown>; parts: string[] }[] = [
+    {
+      file: { http: { port: "80" } },
+      parts: ['"http.port"', '"80"', "an integer from 0 to 65535"],
+    },
+    {
+      file: { http: { port: 70000 } },
+      parts: ['"http.port"', "70000", "an integer from 0 to 65535"],
+    },
+    { file: { http: { port: 1.5 } }, parts: ['"http.port"', "1.5", "integer"] },
+    {
+      file: { users: { allow_all: "yes" } },
+      parts: ['"users.allow_all"', '"yes"', "true or false"],
+    },
+    {
+      file: { users: { admin: "alice" } },
+      parts: ['"users.admin"', '"alice"', "a list of strings"],
+    },
+    {
+      file: { users: { admin: ["a", 1] } },
+      parts: ['"users.admin"', "a list of strings"],
+    },
+    {
+      file: { auth: { type: "ldap" } },
+      parts: ['"auth.type"', '"ldap"', 'one of "pam", "dummy"'],
+    },
+    {
+      file: { base_url: "/a b/" },
+      parts: ['"base_url"', '"/a b/"', "a URL path"],
+    },
+    { file: { data_dir: 5 }, parts: ['"data_dir"', "5", "a string"] },
+  ];
+  for (const { file, parts } of cases) {
+    assertConfigError(
+      () => resolveConfig({ file, fileName: "/etc/x.yaml" }),
+      "/etc/x.yaml",
+      ...parts,
+    );
+  }
+});
+
+Deno.test("resolveConfig() names the env variable when its text is invalid", () => {
+  assertConfigError(
+    () => resolveConfig({ env: { ONEHUB_HTTP_PORT: "eighty" } }),
+    "ONEHUB_HTTP_PORT",
+    '"eighty"',
+    "integer",
+  );
+  assertConfigError(
+    () => resolveConfig({ env: { ONEHUB_USERS_ALLOW_ALL: "maybe" } }),
+    "true or false",
+  );
+});
+
+Deno.test("resolveConfig() rejects unknown keys in the file and in flags", () => {
+  assertConfigError(
+    () => resolveConfig({ file: { http: { prot: 1 } } }),
+    'Unknown key "http.prot"',
+    '"http.port"',
+  );
+  assertConfigError(
+    () => resolveConfig({ file: { nonsense: 1 } }),
+    'Unknown key "nonsense"',
+    "onehub config keys",
+  );
+  assertConfigError(
+    () => resolveConfig({ flags: { "no.such": 1 } }),
+    'Unknown key "no.such"',
+    "command-line flags",
+  );
+});
+
+Deno.test("resolveConfig() reports a section holding a value, or a key holding a mapping", () => {
+  assertConfigError(
+    () => resolveConfig({ file: { http: 80 } }),
+    'Invalid value for "http"',
+    "a mapping",
+  );
+  assertConfigError(
+    () => resolveConfig({ file: { base_url: { a: 1 } } }),
+    'Invalid value for "base_url"',
+  );
+  assert.equal(
+    resolveConfig({ file: { http: null, users: {} } }).http.port,
+    8000,
+  );
+});
+
+Deno.test("resolveConfig() treats `key: ~` as the default", () => {
+  assert.equal(
+    resolveConfig({ file: { http: { port: null } } }).http.port,
+    8000,
+  );
+});
+
+Deno.test("resolveConfig() normalises base_url", () => {
+  const cases: [string, string][] = [
+    ["/", "/"],
+    ["", "/"],
+    ["jupyter", "/jupyter/"],
+    ["/jupyter", "/jupyter/"],
+    ["/a/b/", "/a/b/"],
+  ];
+  for (const [input, expected] of cases) {
+    assert.equal(
+      resolveConfig({ file: { base_url: input } }).baseUrl,
+      expected,
+      input,
+    );
+    assert.equal(
+      resolveConfig({ flags: { base_url: input } }).baseUrl,
+      expected,
+      input,
+    );
+  }
+  for (const bad of ["/a//b/", "/../", "/a/./b", "/a?b", "http://x/"]) {
+    assertConfigError(
+      () => resolveConfig({ file: { base_url: bad } }),
+      '"base_url"',
+      "URL path",
+    );
+  }
+});
+
+Deno.test("resolveConfig() accepts a public_url origin and rejects anything else", () => {
+  const good: [string, string][] = [
+    ["", ""],
+    ["https://hub.example.org", "https://hub.example.org"],
+    ["https://hub.example.org/", "https://hub.example.org"],
+    ["http://HUB.example.org:8443", "http://hub.example.org:8443"],
+  ];
+  for (const [input, expected] of good) {
+    assert.equal(
+      resolveConfig({ file: { public_url: input } }).publicUrl,
+      expected,
+      input,
+    );
+  }
+  const bad = [
+    "hub.example.org",
+    "ftp://hub.example.org",
+    "https://hub.example.org/hub/",
+    "https://hub.example.org/?x=1",
+    "https://hub.example.org/?",
+    "https://hub.example.org/#top",
+    "https://user:pw@hub.example.org",
+  ];
+  for (const input of bad) {
+    assertConfigError(
+      () => resolveConfig({ file: { public_url: input } }),
+      '"public_url"',
+      "an origin",
+      input,
+    );
+  }
+});
+
+Deno.test("resolveConfig() reports a username_pattern that is not a regular expression", () => {
+  assertConfigError(
+    () => resolveConfig({ file: { users: { username_pattern: "[a-z" } } }),
+    '"users.username_pattern"',
+    '"[a-z"',
+    "a regular expression",
+  );
+  assert.equal(
+    resolveConfig({ file: { users: { username_pattern: "^[a-z]+$" } } }).users
+      .usernamePattern,
+    "^[a-z]+$",
+  );
+});
+
+Deno.test("resolveConfig() requires page_default_limit <= page_max_limit", () => {
+  assertConfigError(
+    () => resolveConfig({ file: { api: { page_default_limit: 300 } } }),
+    '"api.page_default_limit"',
+    "300",
+    "api.page_max_limit (200)",
+  );
+  assert.equal(
+    resolveConfig({
+      file: { api: { page_default_limit: 300, page_max_limit: 300 } },
+    }).api.pageDefaultLimit,
+    300,
+  );
+  // env can raise the max that the file's default needs
+  const config = resolveConfig({
+    file: { api: { page_default_limit: 300 } },
+    env: { ONEHUB_API_PAGE_MAX_LIMIT: "400" },
+  });
+  assert.equal(config.api.pageMaxLimit, 400);
+});
+
+Deno.test("resolveConfig() derives db_path and cookie_secret_file from data_dir", () => {
+  const config = resolveConfig({ file: { data_dir: "/srv/hub/" } });
+  assert.equal(config.dataDir, "/srv/hub");
+  assert.equal(config.dbPath, "/srv/hub/onehub.sqlite");
+  assert.equal(config.cookieSecretFile, "/srv/hub/cookie_secret");
+  assert.equal(resolveConfig({ file: { db_path: "/x.db" } }).dbPath, "/x.db");
+});
+
+Deno.test("parseValueText() follows tljh-config rules per kind", () => {
+  const cases: [string, string, unknown][] = [
+    ["http.port", "8080", 8080],
+    ["http.port", " 8080 ", 8080],
+    ["users.allow_all", "true", true],
+    ["users.allow_all", "FALSE", false],
+    ["users.admin", "alice,bob", ["alice", "bob"]],
+    ["users.admin", "", []],
+    ["http.ip", "0.0.0.0", "0.0.0.0"],
+    ["auth.type", "dummy", "dummy"],
+  ];
+  for (const [key, text, expected] of cases) {
+    assert.deepEqual(
+      parseValueText(spec(key), text, "test"),
+      expected,
+      `${key}=${text}`,
+    );
+  }
+  assertConfigError(
+    () => parseValueText(spec("http.port"), "1.5", "test"),
+    '"http.port"',
+    '"1.5"',
+    "integer",
+  );
+  assertConfigError(
+    () => parseValueText(spec("users.allow_all"), "on", "test"),
+    "true or false",
+  );
+});
+
+Deno.test("validateValue() returns canonical copies", () => {
+  const list = ["a"];
+  const out = validateValue(spec("users.admin"), list);
+  assert.deepEqual(out, list);
+  assert.notEqual(out, list);
+});
+
+Deno.test("setAt() and unsetAt() edit copies and prune empty sections", () => {
+  const raw = { http: { port: 1 } };
+  const set = setAt(raw, "auth.pam.service", "x");
+  assert.deepEqual(set, { http: { port: 1 }, auth: { pam: { service: "x" } } });
+  assert.deepEqual(raw, { http: { port: 1 } });
+  assert.deepEqual(unsetAt(set, "auth.pam.service"), { http: { port: 1 } });
+  assert.deepEqual(unsetAt(set, "no.such.key"), set);
+  assert.equal(getAt(set, "auth.pam.service"), "x");
+  assert.equal(getAt(set, "http.port.deeper"), undefined);
+});
+
+Deno.test("validateRaw() drops nulls and canonicalises", () => {
+  assert.deepEqual(
+    validateRaw({ base_url: "hub", http: { port: null } }, "f"),
+    { base_url: "/hub/" },
+  );
+  assertConfigError(
+    () => validateRaw([] as unknown as Record<string, unknown>, "f"),
+    "top level must be a mapping",
+  );
+});
+
+Deno.test("toRawConfig() covers exactly the schema keys", () => {
+  const raw = toRawConfig(resolveConfig());
+  assert.deepEqual(leafKeys(raw).sort(), CONFIG_KEYS.map((k) => k.key).sort());
+  for (const k of CONFIG_KEYS) {
+    if (k.key !== "db_path" && k.key !== "cookie_secret_file") {
+      assert.deepEqual(getAt(raw, k.key), k.default, k.key);
+    }
+  }
+  // and it round-trips through the file layer
+  assert.deepEqual(resolveConfig({ file: raw }), resolveConfig());
+});
+
+Deno.test("CONFIG_KEYS defaults are valid and env names are unique", () => {
+  for (const k of CONFIG_KEYS) {
+    assert.deepEqual(validateValue(k, k.default), k.default, k.key);
+  }
+  const names = CONFIG_KEYS.map((k) => envName(k.key));
+  assert.equal(new Set(names).size, names.length);
+  assert.equal(
+    envName("auth.dummy.allow_public"),
+    "ONEHUB_AUTH_DUMMY_ALLOW_PUBLIC",
+  );
+});
+
+Deno.test("suggestKey() finds near misses and bare last segments", () => {
+  assert.equal(suggestKey("http.prot"), "http.port");
+  assert.equal(suggestKey("port"), "http.port");
+  assert.equal(suggestKey("users.admins"), "users.admin");
+  assert.equal(suggestKey("completely.different"), undefined);
+});
