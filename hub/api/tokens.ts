@@ -38,7 +38,11 @@ import {
   tokenIdToWire,
   tokenPrefix,
 } from "../tokens.ts";
-import { isAllowed, normalizeUsername } from "../auth/usernames.ts";
+import {
+  effectiveAllowRules,
+  isAllowed,
+  normalizeUsername,
+} from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
@@ -229,7 +233,11 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
       const exists = login.ok ? await getUser(db, loginName) : undefined;
       if (
         !login.ok || loginName !== name || !exists ||
-        !isAllowed(loginName, deps.config.users, true)
+        !isAllowed(
+          loginName,
+          effectiveAllowRules(deps.config.auth.type, deps.config.users),
+          true,
+        )
       ) {
         throw new HubError(403, "Missing or invalid credentials.");
       }

@@ -64,3 +64,18 @@ export function isAllowed(
   if (rules.allowed.includes(name) || rules.admin.includes(name)) return true;
   return rules.allowExisting && existsInDb;
 }
+
+/**
+ * The rules in force: as configured, except that dummy authentication with
+ * no allowed list lets everyone in (JupyterHub 5's DummyAuthenticator
+ * defaults `allow_all` to true then), so the trial hub is usable as is.
+ */
+export function effectiveAllowRules(
+  authType: string,
+  rules: AllowRules,
+): AllowRules {
+  if (authType === "dummy" && rules.allowed.length === 0) {
+    return { ...rules, allowAll: true };
+  }
+  return rules;
+}

@@ -20,6 +20,7 @@ import {
 } from "../auth/sessions.ts";
 import { sameToken, XSRF_COOKIE } from "../auth/xsrf.ts";
 import {
+  effectiveAllowRules,
   isAllowed,
   normalizeUsername,
   usernameProblem,
@@ -131,9 +132,15 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     const password = field("password");
     const cookieToken = getCookie(c, XSRF_COOKIE) ?? "";
     const origin = c.req.header("origin");
-    const host = c.req.header("host");
-    const crossSite = origin !== undefined && origin !== "null" &&
-      host !== undefined && new URL(origin).host !== host;
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    let crossSite = false;
+    if (origin !== undefined) {
+      try {
+        crossSite = new URL(origin).host !== host;
+      } catch {
+        crossSite = true; // "null" or garbage: not this hub's own page
+      }
+    }
     if (!cookieToken || !sameToken(field("_xsrf"), cookieToken) || crossSite) {
       return render(c, 403, {
         username: rawName,
@@ -141,9 +148,8 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
           "This login form has expired or came from another site. Please try again.",
       });
     }
-    const name = normalizeUsername(
-      rawName.trim() === rawName ? rawName : rawName.trim(),
-    );
+    // People type stray spaces around their name; the form forgives that (the API does not).
+    const name = normalizeUsername(rawName.trim());
     const problem = usernameProblem(name, config.users.usernamePattern);
     if (problem || password === "") {
       return render(c, 400, {
@@ -170,7 +176,13 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     }
     const loginName = normalizeUsername(result.name);
     const existing = await getUser(deps.db, loginName);
-    if (!isAllowed(loginName, config.users, existing !== undefined)) {
+    if (
+      !isAllowed(
+        loginName,
+        effectiveAllowRules(config.auth.type, config.users),
+        existing !== undefined,
+      )
+    ) {
       deps.logger.warn("login refused by allow rules", { user: loginName });
       return render(c, 403, {
         username: rawName,

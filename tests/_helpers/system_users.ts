@@ -1,0 +1,67 @@
+/**
+ * Throwaway Linux users for tests that need real accounts (PAM, spawning):
+ * `await using user = await createSystemUser({ password })` runs `useradd -m`
+ * and `chpasswd`, and `userdel -r` on dispose. Needs root; `IS_ROOT` and
+ * `skipUnlessRoot(name)` let a test file skip with a printed reason.
+ *
+ * @module
+ */
+import { printErr } from "../../hub/cli/_print.ts";
+
+/** True when the tests run as root. */
+export const IS_ROOT = Deno.uid() === 0;
+
+/** Prints why a root-only test file is skipped; returns whether to ignore. */
+export function skipUnlessRoot(file: string, why: string): boolean {
+  if (!IS_ROOT) printErr(`${file}: skipped: needs root to ${why}`);
+  return !IS_ROOT;
+}
+
+/** Runs argv without a shell; throws with stderr on a non-zero exit. */
+export async function run(argv: string[], stdin?: string): Promise<string> {
+  const [command, ...args] = argv;
+  const child = new Deno.Command(command!, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  if (code !== 0) {
+    throw new Error(
+      `${argv.join(" ")}: exit ${code}: ${
+        new TextDecoder().decode(stderr).trim()
+      }`,
+    );
+  }
+  return new TextDecoder().decode(stdout);
+}
+
+/** A created user. */
+export interface SystemUser extends AsyncDisposable {
+  name: string;
+  password: string;
+}
+
+/** Creates a user `ohtest-xxxxxx` with a home and a password. */
+export async function createSystemUser(
+  options: { password?: string; prefix?: string } = {},
+): Promise<SystemUser> {
+  const suffix = crypto.getRandomValues(new Uint8Array(3)).toHex();
+  const name = `${options.prefix ?? "ohtest"}-${suffix}`;
+  const password = options.password ?? `pw-${crypto.randomUUID()}`;
+  await run(["useradd", "-m", "-s", "/bin/bash", name]);
+  await run(["chpasswd"], `${name}:${password}\n`);
+  return {
+    name,
+    password,
+    async [Symbol.asyncDispose]() {
+      await run(["userdel", "-r", name]).catch(() => run(["userdel", name]));
+    },
+  };
+}

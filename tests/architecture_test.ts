@@ -1,0 +1,134 @@
+/**
+ * Enforces the one-way dependency rule of docs/architecture.md by reading
+ * every .ts file's imports:
+ * - proxy/ imports nothing from hub/, spawners/, templates/;
+ * - spawners/ imports nothing from hub/, proxy/, templates/;
+ * - templates/ imports nothing from hub/, proxy/, spawners/;
+ * - hub/ reaches proxy/, spawners/, templates/ only through their mod.ts;
+ * - inside hub/, a layer never imports a higher layer, and the L3 siblings
+ *   (api/, pages/, oauth_provider/) never import each other;
+ * - nothing but main.ts and hub/cli/ itself imports hub/cli/.
+ */
+import assert from "node:assert/strict";
+import { dirname, join, relative, resolve } from "node:path";
+import { fromFileUrl } from "./_helpers/paths.ts";
+
+const ROOT = resolve(dirname(fromFileUrl(import.meta.url)), "..");
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+const IMPORT =
+  /(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+/** Relative imports of a file, as repo-relative paths. */
+async function importsOf(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(file);
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2]!;
+    if (spec.startsWith(".")) {
+      out.push(relative(ROOT, resolve(dirname(file), spec)));
+    }
+  }
+  return out;
+}
+
+/** Layer of a hub/ file (L0 pure … L5 cli). */
+export function hubLayer(path: string): number {
+  if (path.startsWith("hub/cli/")) return 5;
+  if (path === "hub/mod.ts") return 4;
+  if (/^hub\/(middleware|api|pages|oauth_provider)\//.test(path)) return 3;
+  if (/^hub\/(auth\/|servers\.ts|activity\.ts)/.test(path)) return 2;
+  if (path.startsWith("hub/db/")) return 1;
+  return 0;
+}
+
+function l3Group(path: string): string | null {
+  return /^hub\/(api|pages|oauth_provider)\//.exec(path)?.[1] ?? null;
+}
+
+/** The rule a single import breaks, or null. */
+export function violation(from: string, to: string): string | null {
+  const top = (p: string) => p.split("/")[0]!;
+  const [a, b] = [top(from), top(to)];
+  if (
+    b === "hub" && to.startsWith("hub/cli/") && !from.startsWith("hub/cli/") &&
+    from !== "main.ts"
+  ) {
+    return "only main.ts imports hub/cli";
+  }
+  if (a === "tests" || a === "bench" || from === "main.ts") return null;
+  const foreign: Record<string, string[]> = {
+    proxy: ["hub", "spawners", "templates"],
+    spawners: ["hub", "proxy", "templates"],
+    templates: ["hub", "proxy", "spawners"],
+  };
+  if (foreign[a]?.includes(b)) return `${a}/ must not import ${b}/`;
+  if (
+    a === "hub" && ["proxy", "spawners", "templates"].includes(b) &&
+    !to.endsWith(`${b}/mod.ts`)
+  ) {
+    return `hub/ imports ${b}/ only through ${b}/mod.ts`;
+  }
+  if (a === "hub" && b === "hub") {
+    if (hubLayer(to) > hubLayer(from)) {
+      return `layer L${hubLayer(from)} must not import layer L${hubLayer(to)}`;
+    }
+    const [ga, gb] = [l3Group(from), l3Group(to)];
+    if (ga && gb && ga !== gb) {
+      return `hub/${ga}/ must not import its sibling hub/${gb}/`;
+    }
+  }
+  return null;
+}
+
+Deno.test("violation() flags each forbidden import kind", async (t) => {
+  const rows: Array<[string, string, boolean]> = [
+    ["proxy/mod.ts", "hub/errors.ts", true],
+    ["spawners/mod.ts", "proxy/mod.ts", true],
+    ["templates/login.ts", "hub/config.ts", true],
+    ["hub/mod.ts", "proxy/route_table.ts", true],
+    ["hub/mod.ts", "proxy/mod.ts", false],
+    ["hub/db/users.ts", "hub/auth/identity.ts", true],
+    ["hub/api/users.ts", "hub/pages/login.ts", true],
+    ["hub/api/users.ts", "hub/middleware/identity.ts", false],
+    ["hub/auth/identity.ts", "hub/cli/mod.ts", true],
+    ["main.ts", "hub/cli/mod.ts", false],
+    ["tests/hub/x_test.ts", "proxy/headers.ts", false],
+  ];
+  for (const [from, to, bad] of rows) {
+    await t.step(
+      `${from} -> ${to}`,
+      () => assert.equal(violation(from, to) !== null, bad),
+    );
+  }
+});
+
+Deno.test("every import in the repository follows the one-way dependency rule", async () => {
+  const problems: string[] = [];
+  for (const dir of ["hub", "proxy", "spawners", "templates"]) {
+    try {
+      await Deno.stat(join(ROOT, dir));
+    } catch {
+      continue;
+    }
+    for await (const file of walk(join(ROOT, dir))) {
+      const from = relative(ROOT, file);
+      for (const to of await importsOf(file)) {
+        const why = violation(from, to);
+        if (why) problems.push(`${from} -> ${to}: ${why}`);
+      }
+    }
+  }
+  for (const to of await importsOf(join(ROOT, "main.ts"))) {
+    const why = violation("main.ts", to);
+    if (why) problems.push(`main.ts -> ${to}: ${why}`);
+  }
+  assert.deepEqual(problems, []);
+});

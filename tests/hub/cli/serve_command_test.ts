@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { runMain, startServe } from "../../_helpers/serve_process.ts";
+import { flagsToKeys } from "../../../hub/cli/serve_command.ts";
+
+async function tempConfig(
+  yaml: string,
+): Promise<{ dir: string; path: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-serve-" });
+  const path = `${dir}/config.yaml`;
+  await Deno.writeTextFile(path, `data_dir: ${dir}/data\n${yaml}`);
+  return {
+    dir,
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+Deno.test("flagsToKeys() maps serve flags to config keys", () => {
+  assert.deepEqual(
+    flagsToKeys({
+      ip: "0.0.0.0",
+      port: "8080",
+      auth: "dummy",
+      "allow-dummy-public": true,
+    }),
+    {
+      "http.ip": "0.0.0.0",
+      "http.port": 8080,
+      "auth.type": "dummy",
+      "auth.dummy.allow_public": true,
+    },
+  );
+  assert.throws(() => flagsToKeys({ port: "80x" }), /--port: "80x"/);
+});
+
+Deno.test("onehub serve refuses dummy auth on a public address unless forced", async () => {
+  await using cfg = await tempConfig("auth:\n  type: dummy\n");
+  const out = await runMain([
+    "serve",
+    "--config",
+    cfg.path,
+    "--ip",
+    "0.0.0.0",
+    "--port",
+    "0",
+  ]);
+  assert.equal(out.code, 1);
+  assert.match(
+    out.stderr,
+    /Refusing to serve dummy authentication on 0\.0\.0\.0/,
+  );
+  assert.match(out.stderr, /--allow-dummy-public/);
+});
+
+Deno.test("onehub serve refuses PAM when the service file is missing, naming it", async () => {
+  await using cfg = await tempConfig(
+    "auth:\n  type: pam\n  pam:\n    service: onehub-no-such-service\n",
+  );
+  const out = await runMain(["serve", "--config", cfg.path, "--port", "0"]);
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /\/etc\/pam\.d\/onehub-no-such-service/);
+});
+
+Deno.test("onehub serve reports a bad config value with the key and exits 1", async () => {
+  await using cfg = await tempConfig("http:\n  port: eighty\n");
+  const out = await runMain(["serve", "--config", cfg.path]);
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /"http\.port"/);
+  assert.match(out.stderr, /eighty/);
+});
+
+Deno.test("onehub serve starts on loopback with dummy auth, makes a 0600 cookie secret, stops cleanly on SIGTERM", async () => {
+  await using cfg = await tempConfig(
+    "auth:\n  type: dummy\nlog:\n  level: info\n",
+  );
+  const hub = await startServe(["--config", cfg.path]);
+  try {
+    const health = await fetch(`${hub.url}hub/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    const api = await fetch(`${hub.url}hub/api`);
+    assert.equal(api.headers.get("x-jupyterhub-version"), "5.3.0");
+    assert.deepEqual(await api.json(), { version: "5.3.0" });
+    const secret = await Deno.stat(`${cfg.dir}/data/cookie_secret`);
+    assert.equal(secret.mode! & 0o777, 0o600);
+    await Deno.stat(`${cfg.dir}/data/onehub.sqlite`);
+  } finally {
+    assert.equal(await hub.stop(), 0);
+  }
+  assert.match(hub.log(), /onehub stopped/);
+});
+
+Deno.test("onehub serve keeps sessions across a restart (persistent cookie secret and database)", async () => {
+  await using cfg = await tempConfig("auth:\n  type: dummy\n");
+  let cookie = "";
+  {
+    await using hub = await startServe(["--config", cfg.path]);
+    const form = await fetch(`${hub.url}hub/login`);
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const jar = form.headers.getSetCookie().map((c) => c.split(";")[0]!).join(
+      "; ",
+    );
+    const res = await fetch(`${hub.url}hub/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: jar,
+      },
+      body: new URLSearchParams({
+        username: "alice",
+        password: "x",
+        _xsrf: xsrf,
+      }),
+    });
+    await res.body?.cancel();
+    cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
+  }
+  await using again = await startServe(["--config", cfg.path]);
+  const me = await fetch(`${again.url}hub/api/user`, { headers: { cookie } });
+  assert.equal(me.status, 200);
+  assert.equal((await me.json()).name, "alice");
+});
