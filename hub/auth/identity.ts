@@ -40,11 +40,20 @@ export interface Identity {
   groups: string[];
 }
 
-/** The expanded scopes a user holds through their roles. */
+/** Expanded role scopes per "admin flag + name" (pure function of both; bounded). */
+const USER_SCOPES_CACHE = new Map<string, ReadonlySet<string>>();
+const USER_SCOPES_CACHE_SIZE = 1024;
+
+/** The expanded scopes a user holds through their roles (a fresh, mutable copy). */
 export function userScopes(user: Pick<UserRow, "name" | "admin">): Set<string> {
-  return ownerScopes({ kind: "user", name: user.name }, {
-    isAdmin: user.admin === 1,
-  });
+  const key = `${user.admin}:${user.name}`;
+  let scopes = USER_SCOPES_CACHE.get(key);
+  if (!scopes) {
+    scopes = ownerScopes({ kind: "user", name: user.name }, { isAdmin: user.admin === 1 });
+    if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) USER_SCOPES_CACHE.clear();
+    USER_SCOPES_CACHE.set(key, scopes);
+  }
+  return new Set(scopes);
 }
 
 /**

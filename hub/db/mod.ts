@@ -28,11 +28,24 @@ function toSqlValue(value: unknown): SQLInputValue {
   return value as SQLInputValue;
 }
 
+/** Prepared statements kept per SQL text (kysely re-prepares on every query otherwise). */
+const STATEMENT_CACHE_SIZE = 256;
+
 function adapt(raw: DatabaseSync) {
+  const cache = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+  const prepared = (query: string) => {
+    let statement = cache.get(query);
+    if (!statement) {
+      statement = raw.prepare(query);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(query, statement);
+    }
+    return statement;
+  };
   return {
     close: () => raw.close(),
     prepare(query: string) {
-      const statement = raw.prepare(query);
+      const statement = prepared(query);
       const reader = statement.columns().length > 0;
       return {
         reader,
