@@ -103,6 +103,18 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     })
   );
 
+  // hono hands an undecodable path parameter (`/users/%E0%A4%A`) to routes
+  // as raw text; refuse such URLs before a name can be made from one.
+  app.use("*", async (c, next) => {
+    if (!isDecodable(new URL(c.req.url).pathname)) {
+      throw new HubError(
+        400,
+        "Malformed percent-encoding in the URL: encode names as UTF-8, then percent-encode each byte",
+      );
+    }
+    await next();
+  });
+
   app.use("*", identityMiddleware({ db, xsrfKey, now }, { isApi }));
 
   const api = createApi({
@@ -140,6 +152,16 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     fetch: (request, info) =>
       app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
   };
+}
+
+/** Whether a URL path percent-decodes to valid UTF-8. */
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function errorResponse(

@@ -39,14 +39,30 @@ async function importsOf(file: string): Promise<string[]> {
   return out;
 }
 
+/** The pure modules of hub/ (layer 0). */
+const L0 = new Set(
+  [
+    "config.ts",
+    "config_file.ts",
+    "errors.ts",
+    "log.ts",
+    "scopes.ts",
+    "roles.ts",
+    "tokens.ts",
+    "next_url.ts",
+    "single_user_env.ts",
+    "version.ts",
+  ].map((f) => `hub/${f}`),
+);
+
 /** Layer of a hub/ file (L0 pure … L5 cli). */
 export function hubLayer(path: string): number {
   if (path.startsWith("hub/cli/")) return 5;
   if (path === "hub/mod.ts") return 4;
   if (/^hub\/(middleware|api|pages|oauth_provider)\//.test(path)) return 3;
-  if (/^hub\/(auth\/|servers\.ts|activity\.ts)/.test(path)) return 2;
   if (path.startsWith("hub/db/")) return 1;
-  return 0;
+  if (L0.has(path)) return 0;
+  return 2; // auth/ and the services at the top of hub/ (routes.ts, servers.ts, …)
 }
 
 function l3Group(path: string): string | null {

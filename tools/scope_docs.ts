@@ -18,5 +18,8 @@ ${scopeDocMarkdown()}`;
 }
 
 if (import.meta.main) {
-  await Deno.writeTextFile(new URL("../docs/scopes.md", import.meta.url), scopesDocument());
+  await Deno.writeTextFile(
+    new URL("../docs/scopes.md", import.meta.url),
+    scopesDocument(),
+  );
 }

@@ -31,6 +31,7 @@ import {
 } from "./_body.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
+import { isConstraintError } from "./_db_errors.ts";
 
 /** Group names follow the username rules: 1–128 characters, no `/`, no control characters, trimmed. */
 export function groupNameProblem(name: string): string | null {
@@ -43,6 +44,7 @@ export function groupNameProblem(name: string): string | null {
     return "it contains control characters";
   }
   if (name === "." || name === "..") return 'it is "." or ".."';
+  if (!name.isWellFormed()) return "it is not valid Unicode";
   return null;
 }
 
@@ -102,6 +104,34 @@ async function memberIds(db: Db, names: readonly string[]): Promise<number[]> {
   return [...ids.values()];
 }
 
+/**
+ * Turns a constraint failure caused by a concurrent request into the answer
+ * the checks give when run again: 409 for a group created meanwhile, 404 for
+ * a group deleted meanwhile, 400 for a user deleted meanwhile.
+ */
+async function explainConflict(
+  db: Db,
+  error: unknown,
+  check: {
+    created?: readonly string[];
+    group?: string;
+    users: readonly string[];
+  },
+): Promise<never> {
+  if (isConstraintError(error, "unique")) {
+    for (const name of check.created ?? []) {
+      if (await getGroup(db, name)) {
+        throw new HubError(409, `Group ${name} already exists`);
+      }
+    }
+  }
+  if (isConstraintError(error, "foreignKey")) {
+    if (check.group !== undefined) await requireGroup(db, check.group);
+    await memberIds(db, check.users);
+  }
+  throw error;
+}
+
 /** The `/groups` sub-app. */
 export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
@@ -156,14 +186,14 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
         throw new HubError(409, `Group ${name} already exists`);
       }
     }
-    const ids = await memberIds(
-      db,
-      body.users === undefined ? [] : stringList(body.users, "users"),
-    );
+    const users = body.users === undefined
+      ? []
+      : stringList(body.users, "users");
+    const ids = await memberIds(db, users);
     const rows = await createGroups(db, names, {
       memberIds: ids,
       now: deps.now().toISOString(),
-    });
+    }).catch((error) => explainConflict(db, error, { created: names, users }));
     return c.json(await Promise.all(rows.map((r) => model(r, null))), 201);
   });
 
@@ -183,10 +213,10 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
     if (await getGroup(db, name)) {
       throw new HubError(409, `Group ${name} already exists`);
     }
-    const ids = await memberIds(
-      db,
-      body.users === undefined ? [] : stringList(body.users, "users"),
-    );
+    const users = body.users === undefined
+      ? []
+      : stringList(body.users, "users");
+    const ids = await memberIds(db, users);
     const props = body.properties === undefined
       ? "{}"
       : JSON.stringify(expectObject(body.properties, '"properties" field'));
@@ -194,7 +224,7 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
       memberIds: ids,
       now: deps.now().toISOString(),
       properties: props,
-    });
+    }).catch((error) => explainConflict(db, error, { created: [name], users }));
     return c.json(await model(row!, null), 201);
   });
 
@@ -211,9 +241,13 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
     if (body.users === undefined) {
       throw new HubError(400, 'Send {"users": ["name", ...]}');
     }
-    const ids = await memberIds(db, stringList(body.users, "users"));
-    if (add) await addMembers(db, row.id, ids);
-    else await removeMembers(db, row.id, ids);
+    const users = stringList(body.users, "users");
+    const ids = await memberIds(db, users);
+    if (add) {
+      await addMembers(db, row.id, ids).catch((error) =>
+        explainConflict(db, error, { group: row.name, users })
+      );
+    } else await removeMembers(db, row.id, ids);
     return c.json(await model(row, null));
   };
   app.post("/groups/:group_name/users", needs("groups"), members(true));
@@ -225,7 +259,8 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
       expectObject(await readJson(c, maxBody), "properties body"),
     );
     await setProperties(db, row.id, props);
-    return c.json(await model((await getGroup(db, row.name))!, null));
+    // Re-read: a concurrent DELETE may have removed the group meanwhile.
+    return c.json(await model(await requireGroup(db, row.name), null));
   });
 
   return app;

@@ -54,6 +54,7 @@ import {
   stringList,
 } from "./_body.ts";
 import type { ApiDeps } from "./_deps.ts";
+import { isConstraintError } from "./_db_errors.ts";
 
 /** A token row as JupyterHub's token model. */
 export function toTokenModel(
@@ -208,6 +209,13 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
   app.post("/users/:user_name/tokens", async (c) => {
     let identity = c.get("identity");
     const name = c.req.param("user_name");
+    // A body `auth` login is JSON; an anonymous form post (e.g. a cookie POST
+    // the identity middleware ignored) is refused as unauthenticated, not as
+    // bad JSON.
+    const type = c.req.header("content-type");
+    if (!identity && type && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new HubError(403, "Missing or invalid credentials.");
+    }
     const body = expectObject(
       await readJson(c, deps.config.api.maxBodySize) ?? {},
     );
@@ -287,6 +295,10 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
       ),
       now: deps.now(),
       requester: identity,
+    }).catch(async (error) => {
+      // The owner was deleted by a concurrent request: answer as if first.
+      if (isConstraintError(error, "foreignKey")) await requireUser(db, name);
+      throw error;
     });
     const groups = await groupsOfUserName(db, owner.name);
     return c.json({ ...toTokenModel(row, owner, groups), token }, 201);

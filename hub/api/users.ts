@@ -38,6 +38,7 @@ import {
 } from "./_body.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
+import { isConstraintError } from "./_db_errors.ts";
 
 /** Which model keys each scope unlocks (hub-api.md §4.1). */
 const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -225,6 +226,14 @@ async function requireUser(db: Db, name: string): Promise<UserRow> {
 }
 
 function validName(raw: string, pattern: string): string {
+  // A lone UTF-16 surrogate cannot be stored as UTF-8: SQLite would keep
+  // U+FFFD instead, a different name from the one asked for.
+  if (!raw.isWellFormed()) {
+    throw new HubError(
+      400,
+      `Invalid username ${short(raw)}: it is not valid Unicode`,
+    );
+  }
   const name = normalizeUsername(raw);
   const problem = usernameProblem(name, pattern);
   if (problem) {
@@ -444,12 +453,24 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
         ? null
         : JSON.stringify(body.auth_state);
     }
-    await db.transaction().execute(async (trx) => {
-      await updateUser(trx, user.id, changes);
-      // A renamed user's browser sessions name the old user: end them.
-      if (changes.name) await deleteSessionsOfUser(trx, user.id);
-    });
-    const updated = (await getUser(db, changes.name ?? user.name))!;
+    try {
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, user.id, changes);
+        // A renamed user's browser sessions name the old user: end them.
+        if (changes.name) await deleteSessionsOfUser(trx, user.id);
+      });
+    } catch (error) {
+      // Another request took the name between the check above and now.
+      if (changes.name && isConstraintError(error, "unique")) {
+        throw new HubError(
+          400,
+          `User ${changes.name} already exists, username must be unique`,
+        );
+      }
+      throw error;
+    }
+    // Re-read: a concurrent DELETE may have removed the user meanwhile.
+    const updated = await requireUser(db, changes.name ?? user.name);
     const [model] = await userModels(deps, [updated], identity, {
       includeStopped: false,
     });

@@ -49,8 +49,12 @@ export function userScopes(user: Pick<UserRow, "name" | "admin">): Set<string> {
   const key = `${user.admin}:${user.name}`;
   let scopes = USER_SCOPES_CACHE.get(key);
   if (!scopes) {
-    scopes = ownerScopes({ kind: "user", name: user.name }, { isAdmin: user.admin === 1 });
-    if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) USER_SCOPES_CACHE.clear();
+    scopes = ownerScopes({ kind: "user", name: user.name }, {
+      isAdmin: user.admin === 1,
+    });
+    if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) {
+      USER_SCOPES_CACHE.clear();
+    }
     USER_SCOPES_CACHE.set(key, scopes);
   }
   return new Set(scopes);

@@ -37,7 +37,9 @@ function adapt(raw: DatabaseSync) {
     let statement = cache.get(query);
     if (!statement) {
       statement = raw.prepare(query);
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      if (cache.size >= STATEMENT_CACHE_SIZE) {
+        cache.delete(cache.keys().next().value!);
+      }
       cache.set(query, statement);
     }
     return statement;

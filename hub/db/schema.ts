@@ -139,6 +139,16 @@ export interface ServersTable {
   created: string;
 }
 
+/** `routes`: proxy routes the hub added, restored after a restart. */
+export interface RoutesTable {
+  /** Normalised prefix, e.g. "/user/alice". */
+  prefix: string;
+  target: string;
+  /** JSON object: user, server_name, … */
+  data: string;
+  created: string;
+}
+
 /** The whole database. */
 export interface Database {
   users: UsersTable;
@@ -152,6 +162,7 @@ export interface Database {
   oauth_clients: OAuthClientsTable;
   oauth_codes: OAuthCodesTable;
   servers: ServersTable;
+  routes: RoutesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -164,3 +175,4 @@ export type ServerRow = Selectable<ServersTable>;
 export type ServiceRow = Selectable<ServicesTable>;
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
+export type RouteRow = Selectable<RoutesTable>;

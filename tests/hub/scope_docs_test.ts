@@ -3,5 +3,8 @@ import { scopesDocument } from "../../tools/scope_docs.ts";
 import { repoPath } from "../_helpers/paths.ts";
 
 Deno.test("docs/scopes.md matches the scope table (run `deno task docs:scopes` after changing it)", async () => {
-  assert.equal(await Deno.readTextFile(repoPath("docs/scopes.md")), scopesDocument());
+  assert.equal(
+    await Deno.readTextFile(repoPath("docs/scopes.md")),
+    scopesDocument(),
+  );
 });

@@ -6,8 +6,10 @@
  */
 import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001_initial.ts";
+import * as m0002 from "./0002_routes.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_routes": m0002,
 };

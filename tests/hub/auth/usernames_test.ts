@@ -85,8 +85,17 @@ Deno.test("isAllowed() follows JupyterHub 5's allow rules", async (t) => {
 });
 
 Deno.test("effectiveAllowRules() lets everyone in with dummy auth and no allowed list", () => {
-  const rules = { allowed: [], blocked: [], admin: [], allowAll: false, allowExisting: true };
+  const rules = {
+    allowed: [],
+    blocked: [],
+    admin: [],
+    allowAll: false,
+    allowExisting: true,
+  };
   assert.equal(effectiveAllowRules("dummy", rules).allowAll, true);
   assert.equal(effectiveAllowRules("pam", rules).allowAll, false);
-  assert.equal(effectiveAllowRules("dummy", { ...rules, allowed: ["a"] }).allowAll, false);
+  assert.equal(
+    effectiveAllowRules("dummy", { ...rules, allowed: ["a"] }).allowAll,
+    false,
+  );
 });

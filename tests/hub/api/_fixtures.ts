@@ -1,0 +1,123 @@
+/**
+ * Small helpers shared by the API tests (on top of tests/_helpers/test_hub.ts):
+ * - `body(res)`: reads a JSON response (asserting its content type).
+ * - `assertError(res, status, pattern)`: reads the error body and checks it is
+ *   JupyterHub's `{"status": N, "message": "…"}` with a useful message.
+ * - `countRows(hub, table)`: row count, to prove a refused request wrote nothing.
+ * - `addServer(hub, user, options)`: a server row in a given state (no spawner).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { TestHub } from "../../_helpers/test_hub.ts";
+import type { Database } from "../../../hub/db/schema.ts";
+
+/** Reads a JSON response body. */
+export async function body(res: Response): Promise<unknown> {
+  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+  return await res.json();
+}
+
+/** Reads a JSON object response body. */
+export async function obj(res: Response): Promise<Record<string, unknown>> {
+  const value = await body(res);
+  assert.ok(
+    value !== null && typeof value === "object" && !Array.isArray(value),
+  );
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Asserts a JupyterHub error response: the status, a JSON body with exactly
+ * `status` and `message`, and a message matching `pattern`.
+ */
+export async function assertError(
+  res: Response,
+  status: number,
+  pattern?: RegExp,
+): Promise<string> {
+  const text = await res.text();
+  assert.equal(
+    res.status,
+    status,
+    `expected ${status}, got ${res.status}: ${text}`,
+  );
+  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(parsed).sort(), ["message", "status"]);
+  assert.equal(parsed.status, status);
+  assert.equal(typeof parsed.message, "string");
+  const message = parsed.message as string;
+  assert.ok(message.length > 0, "error message is empty");
+  if (pattern) assert.match(message, pattern);
+  return message;
+}
+
+/** Number of rows in a table. */
+export async function countRows(
+  hub: TestHub,
+  table: keyof Database,
+): Promise<number> {
+  const row = await hub.handle.db.selectFrom(table).select((eb) =>
+    eb.fn.countAll<number>().as("n")
+  ).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Inserts a server row for `user` (no process behind it). */
+export async function addServer(
+  hub: TestHub,
+  user: string,
+  options: {
+    name?: string;
+    status?: "stopped" | "spawning" | "running" | "stopping";
+    lastActivity?: string | null;
+    state?: Record<string, unknown>;
+  } = {},
+): Promise<void> {
+  const owner = await hub.handle.db.selectFrom("users").select("id").where(
+    "name",
+    "=",
+    user,
+  ).executeTakeFirstOrThrow();
+  await hub.handle.db.insertInto("servers").values({
+    "user_id": owner.id,
+    name: options.name ?? "",
+    status: options.status ?? "running",
+    url: "http://127.0.0.1:40000/",
+    state: JSON.stringify(options.state ?? { pid: 1234 }),
+    "user_options": "{}",
+    started: options.status === "stopped" ? null : hub.now.toISOString(),
+    "last_activity": options.lastActivity ?? null,
+    created: hub.now.toISOString(),
+  }).execute();
+}
+
+/** A user's stored row. */
+export function userRow(hub: TestHub, name: string) {
+  return hub.handle.db.selectFrom("users").selectAll().where("name", "=", name)
+    .executeTakeFirst();
+}
+
+/** Pagination opt-in header. */
+export const PAGINATED = { accept: "application/jupyterhub-pagination+json" };
+
+/**
+ * A JSON request body that is held back until `open()` is called: the
+ * handler has started (and done its checks) but waits for its body, so a
+ * test can run a second request in between, deterministically.
+ */
+export function gatedBody(json: unknown): {
+  body: ReadableStream<Uint8Array>;
+  open: () => void;
+} {
+  const gate = Promise.withResolvers<void>();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await gate.promise;
+      controller.enqueue(new TextEncoder().encode(JSON.stringify(json)));
+      controller.close();
+    },
+  });
+  return { body, open: () => gate.resolve() };
+}

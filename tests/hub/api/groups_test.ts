@@ -1,0 +1,585 @@
+import assert from "node:assert/strict";
+import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import {
+  assertError,
+  body,
+  countRows,
+  gatedBody,
+  obj,
+  PAGINATED,
+} from "./_fixtures.ts";
+
+async function withAdmin(hub: TestHub): Promise<string> {
+  await hub.addUser("admin", { admin: true });
+  return await hub.tokenFor("admin");
+}
+
+async function makeGroup(
+  hub: TestHub,
+  token: string,
+  name: string,
+  users: string[] = [],
+): Promise<void> {
+  const res = await hub.request(`/hub/api/groups/${name}`, {
+    method: "POST",
+    token,
+    json: { users },
+  });
+  await res.body?.cancel();
+  assert.equal(res.status, 201);
+}
+
+async function members(hub: TestHub, group: string): Promise<string[]> {
+  const rows = await hub.handle.db.selectFrom("user_group_map as m")
+    .innerJoin("groups as g", "g.id", "m.group_id")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select("u.name").where("g.name", "=", group).orderBy("u.name").execute();
+  return rows.map((r) => r.name);
+}
+
+// ---- list ----
+
+Deno.test("GET /hub/api/groups returns a bare list of group models", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, token, "students", ["alice"]);
+  await makeGroup(hub, token, "staff");
+  const res = await hub.request("/hub/api/groups", { token });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await body(res), [
+    {
+      kind: "group",
+      name: "students",
+      users: ["alice"],
+      roles: [],
+      properties: {},
+    },
+    { kind: "group", name: "staff", users: [], roles: [], properties: {} },
+  ]);
+});
+
+Deno.test("GET /hub/api/groups returns the pagination envelope when asked", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  for (const g of ["g1", "g2", "g3"]) await makeGroup(hub, token, g);
+  const page = await obj(
+    await hub.request("/hub/api/groups?limit=2&offset=1", {
+      token,
+      headers: PAGINATED,
+    }),
+  );
+  assert.deepEqual(
+    (page.items as Array<{ name: string }>).map((g) => g.name),
+    ["g2", "g3"],
+  );
+  assert.deepEqual(page._pagination, {
+    offset: 1,
+    limit: 2,
+    total: 3,
+    next: null,
+  });
+});
+
+Deno.test("GET /hub/api/groups with list:groups!group=x lists only x, by name", async () => {
+  await using hub = await createTestHub();
+  const admin = await withAdmin(hub);
+  await makeGroup(hub, admin, "g1");
+  await makeGroup(hub, admin, "g2");
+  const token = await hub.tokenFor("admin", ["list:groups!group=g2"]);
+  const list = await body(await hub.request("/hub/api/groups", { token }));
+  assert.deepEqual(list, [{ kind: "group", name: "g2" }]);
+});
+
+Deno.test("GET /hub/api/groups answers 403 without list:groups", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("alice");
+  await assertError(
+    await hub.request("/hub/api/groups", { token }),
+    403,
+    /requires any of \[list:groups\]/,
+  );
+});
+
+Deno.test("GET /hub/api/groups answers 400 for a non-integer offset", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await assertError(
+    await hub.request("/hub/api/groups?offset=x", { token }),
+    400,
+    /offset and limit must be integers/,
+  );
+});
+
+// ---- create many ----
+
+Deno.test("POST /hub/api/groups creates several groups with members and answers 201", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await hub.addUser("bob");
+  const res = await hub.request("/hub/api/groups", {
+    method: "POST",
+    token,
+    json: { groups: ["a", "b"], users: ["alice", "bob"] },
+  });
+  assert.equal(res.status, 201);
+  const created = await body(res) as Array<Record<string, unknown>>;
+  assert.deepEqual(created.map((g) => g.name), ["a", "b"]);
+  assert.deepEqual(created[0]!.users, ["alice", "bob"]);
+  assert.deepEqual(await members(hub, "b"), ["alice", "bob"]);
+});
+
+Deno.test("POST /hub/api/groups answers 409 and creates nothing when any group exists", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "b");
+  await assertError(
+    await hub.request("/hub/api/groups", {
+      method: "POST",
+      token,
+      json: { groups: ["a", "b"] },
+    }),
+    409,
+    /^Group b already exists$/,
+  );
+  assert.equal(await countRows(hub, "groups"), 1);
+});
+
+Deno.test("POST /hub/api/groups answers 400 and creates nothing for an unknown user", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await assertError(
+    await hub.request("/hub/api/groups", {
+      method: "POST",
+      token,
+      json: { groups: ["a"], users: ["alice", "ghost"] },
+    }),
+    400,
+    /^No such user: "ghost"$/,
+  );
+  assert.equal(await countRows(hub, "groups"), 0);
+  assert.equal(await countRows(hub, "user_group_map"), 0);
+});
+
+Deno.test("POST /hub/api/groups answers 400 for a missing, empty or invalid list", async (t) => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  const rows: Array<[string, unknown, RegExp]> = [
+    ["no groups key", { users: [] }, /groups/],
+    ["empty list", { groups: [] }, /groups is empty/],
+    ["not a list", { groups: "a" }, /"groups" must be a list of strings/],
+    ["numbers", { groups: [1] }, /"groups" must be a list of strings/],
+    ["slash", { groups: ["a/b"] }, /^Invalid group name "a\/b"/],
+    ["blank", { groups: [" x"] }, /^Invalid group name/],
+    ["unknown key", { groups: ["a"], admin: true }, /^Invalid JSON keys/],
+  ];
+  for (const [label, json, message] of rows) {
+    await t.step(label, async () => {
+      await assertError(
+        await hub.request("/hub/api/groups", { method: "POST", token, json }),
+        400,
+        message,
+      );
+      assert.equal(await countRows(hub, "groups"), 0);
+    });
+  }
+});
+
+Deno.test("POST /hub/api/groups answers 403 without admin:groups", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("alice");
+  await assertError(
+    await hub.request("/hub/api/groups", {
+      method: "POST",
+      token,
+      json: { groups: ["mine"] },
+    }),
+    403,
+    /requires any of \[admin:groups\]/,
+  );
+  assert.equal(await countRows(hub, "groups"), 0);
+});
+
+// ---- one group ----
+
+Deno.test("POST /hub/api/groups/:name creates a group, optionally with users and properties", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  const bare = await hub.request("/hub/api/groups/empty", {
+    method: "POST",
+    token,
+  });
+  assert.equal(bare.status, 201);
+  assert.deepEqual(await body(bare), {
+    kind: "group",
+    name: "empty",
+    users: [],
+    roles: [],
+    properties: {},
+  });
+  const full = await hub.request("/hub/api/groups/full", {
+    method: "POST",
+    token,
+    json: { users: ["alice"], properties: { course: "101" } },
+  });
+  assert.equal(full.status, 201);
+  const model = await obj(full);
+  assert.deepEqual(model.users, ["alice"]);
+  assert.deepEqual(model.properties, { course: "101" });
+});
+
+Deno.test("POST /hub/api/groups/:name answers 409 when the group exists", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "g");
+  await assertError(
+    await hub.request("/hub/api/groups/g", { method: "POST", token }),
+    409,
+    /^Group g already exists$/,
+  );
+});
+
+Deno.test("POST /hub/api/groups/:name answers 400 for an unknown user and creates nothing", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await assertError(
+    await hub.request("/hub/api/groups/g", {
+      method: "POST",
+      token,
+      json: { users: ["ghost"] },
+    }),
+    400,
+    /^No such user: "ghost"$/,
+  );
+  assert.equal(await countRows(hub, "groups"), 0);
+});
+
+Deno.test("GET /hub/api/groups/:name returns the model or 404", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "g");
+  const res = await hub.request("/hub/api/groups/g", { token });
+  assert.equal(res.status, 200);
+  assert.equal((await obj(res)).name, "g");
+  await assertError(
+    await hub.request("/hub/api/groups/nope", { token }),
+    404,
+    /^No such group: "nope"$/,
+  );
+});
+
+Deno.test("GET /hub/api/groups/:name trims the model to read:groups:name and refuses other groups", async () => {
+  await using hub = await createTestHub();
+  const admin = await withAdmin(hub);
+  await makeGroup(hub, admin, "g");
+  await makeGroup(hub, admin, "h");
+  const token = await hub.tokenFor("admin", ["read:groups:name!group=g"]);
+  assert.deepEqual(
+    await body(await hub.request("/hub/api/groups/g", { token })),
+    { kind: "group", name: "g" },
+  );
+  await assertError(
+    await hub.request("/hub/api/groups/h", { token }),
+    404,
+    /^No access to resources or resources not found$/,
+  );
+});
+
+Deno.test("DELETE /hub/api/groups/:name deletes the group and its memberships", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, token, "g", ["alice"]);
+  const res = await hub.request("/hub/api/groups/g", {
+    method: "DELETE",
+    token,
+  });
+  assert.equal(res.status, 204);
+  assert.equal(await res.text(), "");
+  assert.equal(await countRows(hub, "groups"), 0);
+  assert.equal(await countRows(hub, "user_group_map"), 0);
+  assert.equal(await countRows(hub, "users"), 2);
+  await assertError(
+    await hub.request("/hub/api/groups/g", { method: "DELETE", token }),
+    404,
+    /^No such group: "g"$/,
+  );
+});
+
+Deno.test("DELETE /hub/api/groups/:name answers 403 without delete:groups", async () => {
+  await using hub = await createTestHub();
+  const admin = await withAdmin(hub);
+  await makeGroup(hub, admin, "g");
+  const token = await hub.tokenFor("admin", ["groups"]);
+  await assertError(
+    await hub.request("/hub/api/groups/g", { method: "DELETE", token }),
+    403,
+    /requires any of \[delete:groups\]/,
+  );
+  assert.equal(await countRows(hub, "groups"), 1);
+});
+
+// ---- members ----
+
+Deno.test("POST /hub/api/groups/:name/users adds members and ignores existing ones", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await hub.addUser("bob");
+  await makeGroup(hub, token, "g", ["alice"]);
+  const res = await hub.request("/hub/api/groups/g/users", {
+    method: "POST",
+    token,
+    json: { users: ["alice", "bob"] },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await obj(res)).users, ["alice", "bob"]);
+  assert.deepEqual(await members(hub, "g"), ["alice", "bob"]);
+});
+
+Deno.test("DELETE /hub/api/groups/:name/users removes members", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await hub.addUser("bob");
+  await makeGroup(hub, token, "g", ["alice", "bob"]);
+  const res = await hub.request("/hub/api/groups/g/users", {
+    method: "DELETE",
+    token,
+    json: { users: ["alice"] },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await obj(res)).users, ["bob"]);
+  assert.deepEqual(await members(hub, "g"), ["bob"]);
+});
+
+Deno.test("POST /hub/api/groups/:name/users answers 400 and adds nobody when a user is unknown", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, token, "g");
+  await assertError(
+    await hub.request("/hub/api/groups/g/users", {
+      method: "POST",
+      token,
+      json: { users: ["alice", "ghost"] },
+    }),
+    400,
+    /^No such user: "ghost"$/,
+  );
+  assert.deepEqual(await members(hub, "g"), []);
+});
+
+Deno.test("POST /hub/api/groups/:name/users answers 400 without a users list and 404 for a missing group", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "g");
+  await assertError(
+    await hub.request("/hub/api/groups/g/users", {
+      method: "POST",
+      token,
+      json: {},
+    }),
+    400,
+    /users/,
+  );
+  await assertError(
+    await hub.request("/hub/api/groups/g/users", {
+      method: "POST",
+      token,
+      json: { users: "alice" },
+    }),
+    400,
+    /"users" must be a list of strings/,
+  );
+  await assertError(
+    await hub.request("/hub/api/groups/nope/users", {
+      method: "POST",
+      token,
+      json: { users: [] },
+    }),
+    404,
+  );
+});
+
+Deno.test("POST /hub/api/groups/:name/users with groups!group=g reaches g only", async () => {
+  await using hub = await createTestHub();
+  const admin = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, admin, "g");
+  await makeGroup(hub, admin, "h");
+  const token = await hub.tokenFor("admin", ["groups!group=g"]);
+  const ok = await hub.request("/hub/api/groups/g/users", {
+    method: "POST",
+    token,
+    json: { users: ["alice"] },
+  });
+  await ok.body?.cancel();
+  assert.equal(ok.status, 200);
+  await assertError(
+    await hub.request("/hub/api/groups/h/users", {
+      method: "POST",
+      token,
+      json: { users: ["alice"] },
+    }),
+    404,
+  );
+  assert.deepEqual(await members(hub, "h"), []);
+});
+
+// ---- properties ----
+
+Deno.test("PUT /hub/api/groups/:name/properties replaces the properties", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  const made = await hub.request("/hub/api/groups/g", {
+    method: "POST",
+    token,
+    json: { properties: { a: 1, b: 2 } },
+  });
+  await made.body?.cancel();
+  const res = await hub.request("/hub/api/groups/g/properties", {
+    method: "PUT",
+    token,
+    json: { c: [1, 2], d: { e: null } },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await obj(res)).properties, { c: [1, 2], d: { e: null } });
+  const stored = await hub.handle.db.selectFrom("groups").select("properties")
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(JSON.parse(stored.properties), {
+    c: [1, 2],
+    d: { e: null },
+  });
+});
+
+Deno.test("PUT /hub/api/groups/:name/properties answers 400 for a body that is not an object", async (t) => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "g");
+  for (const json of [[1], "x", 3, null]) {
+    await t.step(JSON.stringify(json), async () => {
+      await assertError(
+        await hub.request("/hub/api/groups/g/properties", {
+          method: "PUT",
+          token,
+          json,
+        }),
+        400,
+        /must be a JSON object/,
+      );
+    });
+  }
+  const stored = await hub.handle.db.selectFrom("groups").select("properties")
+    .executeTakeFirstOrThrow();
+  assert.equal(stored.properties, "{}");
+});
+
+Deno.test("PUT /hub/api/groups/:name/properties answers 403 without the groups scope", async () => {
+  await using hub = await createTestHub();
+  const admin = await withAdmin(hub);
+  await makeGroup(hub, admin, "g");
+  const token = await hub.tokenFor("admin", ["read:groups"]);
+  await assertError(
+    await hub.request("/hub/api/groups/g/properties", {
+      method: "PUT",
+      token,
+      json: { x: 1 },
+    }),
+    403,
+    /requires any of \[groups\]/,
+  );
+});
+
+// ---- concurrent requests ----
+
+Deno.test("POST /hub/api/groups answers 409, not 500, when two requests create the same group", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  const responses = await Promise.all([
+    hub.request("/hub/api/groups", {
+      method: "POST",
+      token,
+      json: { groups: ["g"] },
+    }),
+    hub.request("/hub/api/groups/g", { method: "POST", token }),
+  ]);
+  const statuses = [];
+  for (const res of responses) {
+    statuses.push(res.status);
+    if (res.status === 409) {
+      await assertError(res, 409, /^Group g already exists$/);
+    } else await res.body?.cancel();
+  }
+  assert.deepEqual(statuses.sort(), [201, 409]);
+  assert.equal(await countRows(hub, "groups"), 1);
+});
+
+Deno.test("PUT /hub/api/groups/:name/properties answers 404, not 500, when the group is deleted meanwhile", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await makeGroup(hub, token, "g");
+  const gated = gatedBody({ a: 1 });
+  const put = hub.request("/hub/api/groups/g/properties", {
+    method: "PUT",
+    token,
+    headers: { "content-type": "application/json" },
+    body: gated.body,
+  });
+  const del = await hub.request("/hub/api/groups/g", {
+    method: "DELETE",
+    token,
+  });
+  await del.body?.cancel();
+  assert.equal(del.status, 204);
+  gated.open();
+  await assertError(await put, 404, /^No such group: "g"$/);
+  assert.equal(await countRows(hub, "groups"), 0);
+});
+
+Deno.test("POST /hub/api/groups/:name/users answers 404, not 500, when the group is deleted meanwhile", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, token, "g");
+  const gated = gatedBody({ users: ["alice"] });
+  const add = hub.request("/hub/api/groups/g/users", {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json" },
+    body: gated.body,
+  });
+  const del = await hub.request("/hub/api/groups/g", {
+    method: "DELETE",
+    token,
+  });
+  await del.body?.cancel();
+  gated.open();
+  await assertError(await add, 404, /^No such group: "g"$/);
+  assert.equal(await countRows(hub, "user_group_map"), 0);
+});
+
+Deno.test("POST /hub/api/groups/:name/users racing the member's deletion answers 400, not 500", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await makeGroup(hub, token, "g");
+  const [add, del] = await Promise.all([
+    hub.request("/hub/api/groups/g/users", {
+      method: "POST",
+      token,
+      json: { users: ["alice"] },
+    }),
+    hub.request("/hub/api/users/alice", { method: "DELETE", token }),
+  ]);
+  await del!.body?.cancel();
+  assert.equal(del!.status, 204);
+  if (add!.status === 200) await add!.body?.cancel();
+  else await assertError(add!, 400, /^No such user: "alice"$/);
+  assert.deepEqual(await members(hub, "g"), []);
+});

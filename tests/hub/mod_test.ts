@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { createTestHub } from "../_helpers/test_hub.ts";
+import { createHub } from "../../hub/mod.ts";
+import { resolveConfig } from "../../hub/config.ts";
+import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
+import { createAuthenticator } from "../../hub/auth/mod.ts";
+import type { Logger } from "../../hub/log.ts";
+
+/** A logger that keeps what it is given. */
+function recordingLogger() {
+  const lines: Array<{ level: string; message: string; fields: unknown }> = [];
+  const log = (level: string) => (message: string, fields?: unknown) => {
+    lines.push({ level, message, fields });
+  };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+  };
+  return { logger, lines };
+}
+
+Deno.test("createHub() sets the version and security headers on API responses", async () => {
+  await using hub = await createTestHub();
+  const res = await hub.request("/hub/api/");
+  await res.body?.cancel();
+  assert.equal(res.headers.get("x-jupyterhub-version"), "5.3.0");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(res.headers.get("referrer-policy"), "same-origin");
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.equal(
+    res.headers.get("content-security-policy"),
+    "frame-ancestors 'none'; default-src 'none'",
+  );
+});
+
+Deno.test("createHub() gives pages the page Content-Security-Policy and no API headers", async () => {
+  await using hub = await createTestHub();
+  const res = await hub.request("/hub/login");
+  await res.body?.cancel();
+  const csp = res.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /default-src 'self'/);
+  assert.equal(res.headers.get("access-control-allow-headers"), null);
+  assert.equal(res.headers.get("x-jupyterhub-version"), "5.3.0");
+});
+
+Deno.test("createHub() answers unknown pages with an HTML 404 and unknown API paths with JSON", async () => {
+  await using hub = await createTestHub();
+  const page = await hub.request("/hub/nowhere");
+  assert.equal(page.status, 404);
+  assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+  assert.match(await page.text(), /404/);
+  const api = await hub.request("/hub/api/nowhere");
+  assert.equal(api.status, 404);
+  assert.match(api.headers.get("content-type") ?? "", /^application\/json/);
+  assert.equal((await api.json()).status, 404);
+});
+
+Deno.test("createHub() answers malformed percent-encoding with 400 on pages too", async () => {
+  await using hub = await createTestHub();
+  const res = await hub.request("/hub/%E0%A4%A");
+  assert.equal(res.status, 400);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+  assert.match(await res.text(), /Malformed percent-encoding/);
+});
+
+Deno.test("createHub() turns an unexpected error into a bare 500 and logs the detail", async () => {
+  const config = resolveConfig({ file: { auth: { type: "dummy" } } });
+  const handle = openDatabase(":memory:");
+  try {
+    await migrateToLatest(handle);
+    const { logger, lines } = recordingLogger();
+    const hub = await createHub({
+      config,
+      db: handle.db,
+      authenticator: createAuthenticator(config),
+      logger,
+      cookieSecret: new Uint8Array(32).fill(1),
+    });
+    // A broken database: the token lookup itself fails.
+    await handle.db.schema.dropTable("api_tokens").execute();
+    const boom = await hub.fetch(
+      new Request("http://127.0.0.1:8000/hub/api/users", {
+        headers: { authorization: "token " + "x".repeat(43) },
+      }),
+    );
+    assert.equal(boom.status, 500);
+    const body = await boom.json();
+    assert.deepEqual(body, { status: 500, message: "Internal Server Error" });
+    assert.equal(boom.headers.get("x-jupyterhub-version"), "5.3.0");
+    const logged = lines.find((l) => l.level === "error");
+    assert.ok(logged, "the error was not logged");
+    assert.match(JSON.stringify(logged.fields), /api_tokens/);
+  } finally {
+    await handle.close();
+  }
+});
+
+Deno.test("createHub() redirects the hub roots to the home page", async (t) => {
+  await using hub = await createTestHub();
+  const rows: Array<[string, string]> = [
+    ["/", "/hub/"],
+    ["/hub", "/hub/home"],
+    ["/hub/", "/hub/home"],
+  ];
+  for (const [path, location] of rows) {
+    await t.step(path, async () => {
+      const res = await hub.request(path);
+      await res.body?.cancel();
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.get("location"), location);
+    });
+  }
+});
+
+Deno.test("createHub() mounts everything under base_url", async (t) => {
+  await using hub = await createTestHub({ "base_url": "/jh/" });
+  await t.step("API root", async () => {
+    const res = await hub.request("/jh/hub/api");
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { version: "5.3.0" });
+  });
+  await t.step("API 404 is JSON", async () => {
+    const res = await hub.request("/jh/hub/api/nope");
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).status, 404);
+  });
+  await t.step("health", async () => {
+    const res = await hub.request("/jh/hub/health");
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+  });
+  await t.step("the old prefix is not served", async () => {
+    const res = await hub.request("/hub/api");
+    await res.body?.cancel();
+    assert.equal(res.status, 404);
+  });
+  await t.step("base_url without its slash redirects", async () => {
+    const res = await hub.request("/jh");
+    await res.body?.cancel();
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get("location"), "/jh/hub/");
+  });
+});
+
+Deno.test("createHub() fetch() serves requests like app.request()", async () => {
+  await using hub = await createTestHub();
+  const res = await hub.fetch(
+    new Request("http://127.0.0.1:8000/hub/api/"),
+    {
+      remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
+      completed: Promise.resolve(),
+    },
+  );
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { version: "5.3.0" });
+});
