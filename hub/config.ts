@@ -193,6 +193,115 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 315360000,
     doc: "Cap (and default) for API token lifetimes in seconds; 0 = no cap",
   },
+  {
+    key: "hub.ip",
+    kind: "string",
+    default: "127.0.0.1",
+    doc:
+      "Address of the hub's own listener (the proxy and single-user servers reach the hub there)",
+  },
+  {
+    key: "hub.port",
+    kind: "int",
+    default: 8081,
+    min: 0,
+    max: 65535,
+    doc: "Port of the hub's own listener (0 picks a free one)",
+  },
+  {
+    key: "proxy.mode",
+    kind: "enum",
+    default: "builtin",
+    values: ["builtin", "external"],
+    doc:
+      "builtin: the proxy runs inside onehub; external: a separate `onehub proxy` (or configurable-http-proxy) driven over its REST API",
+  },
+  {
+    key: "proxy.api_url",
+    kind: "string",
+    default: "http://127.0.0.1:8001",
+    doc: "REST API of the external proxy",
+  },
+  {
+    key: "proxy.auth_token",
+    kind: "string",
+    default: "",
+    doc:
+      "Token for the external proxy's API (default: $CONFIGPROXY_AUTH_TOKEN)",
+  },
+  {
+    key: "proxy.connect_timeout",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 300,
+    doc:
+      "Seconds to wait for a server to accept a connection before answering 504",
+  },
+  {
+    key: "proxy.trusted_proxies",
+    kind: "list",
+    default: [],
+    doc:
+      "Addresses of proxies in front of onehub (e.g. nginx) whose X-Forwarded-* headers are kept",
+  },
+  {
+    key: "proxy.activity_interval",
+    kind: "int",
+    default: 300,
+    min: 5,
+    max: 86400,
+    doc:
+      "Seconds between pulls of the proxy's per-route activity into the database",
+  },
+  {
+    key: "https.enabled",
+    kind: "bool",
+    default: false,
+    doc: "Serve HTTPS on https.port with https.tls.cert and https.tls.key",
+  },
+  {
+    key: "https.port",
+    kind: "int",
+    default: 443,
+    min: 0,
+    max: 65535,
+    doc: "HTTPS port",
+  },
+  {
+    key: "https.tls.cert",
+    kind: "string",
+    default: "",
+    doc: "PEM certificate chain file",
+  },
+  {
+    key: "https.tls.key",
+    kind: "string",
+    default: "",
+    doc: "PEM private key file",
+  },
+  {
+    key: "https.redirect_http",
+    kind: "bool",
+    default: true,
+    doc:
+      "With HTTPS on, answer plain HTTP on http.port with a redirect to HTTPS",
+  },
+  {
+    key: "https.hsts",
+    kind: "bool",
+    default: false,
+    doc:
+      "Send Strict-Transport-Security on HTTPS responses (browsers then refuse plain HTTP for this host)",
+  },
+  {
+    key: "https.hsts_max_age",
+    kind: "int",
+    default: 31536000,
+    min: 0,
+    max: 63072000,
+    doc: "max-age of Strict-Transport-Security in seconds",
+  },
 ];
 
 /** Looks up a key's spec. */
@@ -235,6 +344,24 @@ export interface HubConfig {
   api: { pageDefaultLimit: number; pageMaxLimit: number; maxBodySize: number };
   session: { maxAgeSeconds: number };
   tokens: { maxExpiresInSeconds: number };
+  hub: { ip: string; port: number };
+  proxy: {
+    mode: "builtin" | "external";
+    apiUrl: string;
+    authToken: string;
+    connectTimeoutSeconds: number;
+    trustedProxies: string[];
+    activityIntervalSeconds: number;
+  };
+  https: {
+    enabled: boolean;
+    port: number;
+    cert: string;
+    key: string;
+    redirectHttp: boolean;
+    hsts: boolean;
+    hstsMaxAge: number;
+  };
 }
 
 function describe(spec: KeySpec): string {
@@ -572,6 +699,29 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       })`,
     );
   }
+  if (
+    get<boolean>("https.enabled") &&
+    (!get<string>("https.tls.cert") || !get<string>("https.tls.key"))
+  ) {
+    throw new ConfigError(
+      'Invalid HTTPS settings: "https.enabled" is true but "https.tls.cert" or "https.tls.key" is empty; ' +
+        "set both to PEM files, or set https.enabled to false",
+    );
+  }
+  let apiUrl: URL | null = null;
+  try {
+    apiUrl = new URL(get<string>("proxy.api_url"));
+  } catch { /* reported below */ }
+  if (
+    !apiUrl || apiUrl.protocol !== "http:" ||
+    (apiUrl.pathname !== "/" && apiUrl.pathname !== "")
+  ) {
+    throw new ConfigError(
+      `Invalid value for "proxy.api_url": ${
+        show(get("proxy.api_url"))
+      }; expected an http origin such as "http://127.0.0.1:8001"`,
+    );
+  }
   return {
     http: { ip: get("http.ip"), port: get("http.port") },
     baseUrl: get("base_url"),
@@ -607,6 +757,24 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
     },
     session: { maxAgeSeconds: get("session.max_age") },
     tokens: { maxExpiresInSeconds: get("tokens.max_expires_in") },
+    hub: { ip: get("hub.ip"), port: get("hub.port") },
+    proxy: {
+      mode: get("proxy.mode"),
+      apiUrl: get<string>("proxy.api_url").replace(/\/+$/, ""),
+      authToken: get("proxy.auth_token"),
+      connectTimeoutSeconds: get("proxy.connect_timeout"),
+      trustedProxies: get("proxy.trusted_proxies"),
+      activityIntervalSeconds: get("proxy.activity_interval"),
+    },
+    https: {
+      enabled: get("https.enabled"),
+      port: get("https.port"),
+      cert: get("https.tls.cert"),
+      key: get("https.tls.key"),
+      redirectHttp: get("https.redirect_http"),
+      hsts: get("https.hsts"),
+      hstsMaxAge: get("https.hsts_max_age"),
+    },
   };
 }
 
@@ -650,6 +818,23 @@ export function toRawConfig(config: HubConfig): RawConfig {
     },
     session: { max_age: config.session.maxAgeSeconds },
     tokens: { max_expires_in: config.tokens.maxExpiresInSeconds },
+    hub: { ip: config.hub.ip, port: config.hub.port },
+    proxy: {
+      mode: config.proxy.mode,
+      api_url: config.proxy.apiUrl,
+      auth_token: config.proxy.authToken,
+      connect_timeout: config.proxy.connectTimeoutSeconds,
+      trusted_proxies: [...config.proxy.trustedProxies],
+      activity_interval: config.proxy.activityIntervalSeconds,
+    },
+    https: {
+      enabled: config.https.enabled,
+      port: config.https.port,
+      tls: { cert: config.https.cert, key: config.https.key },
+      redirect_http: config.https.redirectHttp,
+      hsts: config.https.hsts,
+      hsts_max_age: config.https.hstsMaxAge,
+    },
   };
 }
 

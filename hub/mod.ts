@@ -32,6 +32,7 @@ import { type HubEnv, identityMiddleware } from "./middleware/identity.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { HUB_API_VERSION } from "./version.ts";
+import type { RouteService } from "./routes.ts";
 
 /** What {@linkcode createHub} needs. */
 export interface HubOptions {
@@ -43,6 +44,8 @@ export interface HubOptions {
   cookieSecret: Uint8Array;
   /** @default {() => new Date()} */
   now?: () => Date;
+  /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
+  routes?: RouteService;
 }
 
 /** A built hub. */
@@ -124,6 +127,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     logger,
     now,
     version: HUB_API_VERSION,
+    ...(options.routes ? { routes: options.routes } : {}),
   });
   app.route(apiPrefix, api);
   app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
@@ -206,4 +210,33 @@ function errorResponse(
     }),
     code,
   );
+}
+
+/**
+ * Error pages for the proxy (no route, server down, timeout), rendered from
+ * templates/ with advice for people who hit a stopped server.
+ */
+export function renderProxyError(
+  config: HubConfig,
+): (
+  status: number,
+  request: { method: string; path: string },
+) => { contentType: string; body: string } {
+  const messages: Record<number, string> = {
+    404: "Nothing is served at this address",
+    502: "The server behind this address sent an invalid answer",
+    503: "This server is not running or not answering",
+    504: "This server did not answer in time",
+  };
+  return (status) => ({
+    contentType: "text/html; charset=utf-8",
+    body: String(
+      errorPage({
+        baseUrl: config.baseUrl,
+        user: null,
+        status,
+        message: messages[status] ?? "The request failed",
+      }),
+    ),
+  });
 }

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
 
 /** Characters of the token kept in clear for lookup. */
 export const TOKEN_PREFIX_LENGTH = 4;
@@ -32,13 +31,40 @@ export function tokenPrefix(token: string): string {
   return token.slice(0, TOKEN_PREFIX_LENGTH);
 }
 
+/**
+ * Compares two strings in time that depends only on their lengths, not on
+ * where they differ (a plain loop instead of node:crypto, which costs about
+ * 5 MiB of memory to load).
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /** Constant-time comparison of two hex hashes. */
 export function sameHash(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  return timingSafeEqual(
-    new TextEncoder().encode(a),
-    new TextEncoder().encode(b),
-  );
+  return constantTimeEqual(a, b);
+}
+
+/** Hashes of recently seen tokens, so a busy client does not pay for SHA-256 on every request. */
+const HASH_CACHE = new Map<string, string>();
+const HASH_CACHE_SIZE = 1024;
+
+/**
+ * {@linkcode hashSecret} with a small in-memory memo. The memo never decides
+ * anything: lookups still go to the database, so a revoked token stops
+ * working at once.
+ */
+export async function hashSecretCached(secret: string): Promise<string> {
+  let hash = HASH_CACHE.get(secret);
+  if (hash === undefined) {
+    hash = await hashSecret(secret);
+    if (HASH_CACHE.size >= HASH_CACHE_SIZE) HASH_CACHE.clear();
+    HASH_CACHE.set(secret, hash);
+  }
+  return hash;
 }
 
 /** Token ids on the wire are "a" + row id (JupyterHub's api-token ids). */

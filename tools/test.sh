@@ -8,7 +8,7 @@ source tools/ensure-deno.sh
 need_apt=()
 [ -e /usr/lib/x86_64-linux-gnu/libpam.so.0 ] || [ -e /lib/x86_64-linux-gnu/libpam.so.0 ] || need_apt+=(libpam0g)
 command -v useradd >/dev/null 2>&1 || need_apt+=(passwd)
-command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "onehub: installing ${need_apt[*]}" >&2

@@ -7,6 +7,7 @@ import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";
 import type { Logger } from "../log.ts";
+import type { RouteService } from "../routes.ts";
 
 /** Dependencies of the REST API. */
 export interface ApiDeps {
@@ -17,6 +18,10 @@ export interface ApiDeps {
   now: () => Date;
   /** The version reported to clients (PEP 440). */
   version: string;
+  /** The proxy's routes, when the hub runs with a proxy. */
+  routes?: RouteService;
+  /** Prefixes the hub keeps in the proxy that are not stored routes (its own `/`). */
+  hubRoutes?: ReadonlySet<string>;
 }
 
 /** Path escaping of names as JupyterHub does (`quote(name, safe="@~")`). */

@@ -15,6 +15,7 @@ import { createInfoApi } from "./info.ts";
 import { createUsersApi } from "./users.ts";
 import { createTokensApi } from "./tokens.ts";
 import { createGroupsApi } from "./groups.ts";
+import { createProxyApi } from "./proxy.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 
 export type { ApiDeps } from "./_deps.ts";
@@ -28,6 +29,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createUsersApi(deps));
   app.route("/", createTokensApi(deps));
   app.route("/", createGroupsApi(deps));
+  app.route("/", createProxyApi(deps));
   // Services are configured later (TODO(#2): managed services); the list is empty, not missing.
   app.get("/services", needs("list:services"), (c) => c.json({}));
   app.post(

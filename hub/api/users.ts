@@ -181,6 +181,11 @@ export async function userModels(
   const ids = rows.map((r) => r.id);
   const groups = await groupNamesByUser(deps.db, ids);
   const servers = await serversByUser(deps.db, ids);
+  // An unfiltered holder of every field scope (an admin) sees everything: decide once, not per row.
+  const parsed = identity.parsed;
+  const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
+  const allState = parsed.get("admin:server_state") === "all";
+  const allAuthState = parsed.get("admin:auth_state") === "all";
   return rows.map((row) => {
     const g = groups.get(row.id) ?? [];
     const lookup = (name: string) => (name === row.name ? g : []);
@@ -188,13 +193,11 @@ export async function userModels(
       baseUrl: deps.config.baseUrl,
       publicUrl: deps.config.publicUrl,
       includeStopped: options.includeStopped,
-      keys: visibleKeys(identity.parsed, row.name, g),
-      withState: hasScope(identity.parsed, "admin:server_state", {
-        user: row.name,
-      }, lookup),
-      withAuthState: hasScope(identity.parsed, "admin:auth_state", {
-        user: row.name,
-      }, lookup),
+      keys: seesAll ? null : visibleKeys(parsed, row.name, g),
+      withState: allState ||
+        hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
+      withAuthState: allAuthState ||
+        hasScope(parsed, "admin:auth_state", { user: row.name }, lookup),
     });
   });
 }

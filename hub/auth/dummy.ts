@@ -5,23 +5,21 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { constantTimeEqual } from "../tokens.ts";
 import type { Authenticator, LoginAttempt, LoginResult } from "./mod.ts";
 
 /** Creates the dummy authenticator. An empty password accepts any. */
 export function createDummyAuthenticator(
   options: { password: string },
 ): Authenticator {
-  const expected = new TextEncoder().encode(options.password);
+  const expected = options.password;
   return {
     kind: "dummy",
     authenticate(attempt: LoginAttempt): Promise<LoginResult> {
       if (expected.length === 0) {
         return Promise.resolve({ ok: true, name: attempt.username });
       }
-      const given = new TextEncoder().encode(attempt.password);
-      const ok = given.length === expected.length &&
-        timingSafeEqual(given, expected);
+      const ok = constantTimeEqual(attempt.password, expected);
       return Promise.resolve(
         ok ? { ok: true, name: attempt.username } : {
           ok: false,

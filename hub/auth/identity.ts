@@ -19,7 +19,7 @@ import {
   parseScopes,
 } from "../scopes.ts";
 import { ownerScopes } from "../roles.ts";
-import { hashSecret, sameHash, tokenPrefix } from "../tokens.ts";
+import { hashSecretCached, sameHash, tokenPrefix } from "../tokens.ts";
 
 /** The authenticated caller of a request. */
 export interface Identity {
@@ -135,7 +135,7 @@ export async function identityFromToken(
   now: Date,
 ): Promise<Identity | null> {
   if (token.length < 8 || token.length > 256) return null;
-  const hash = await hashSecret(token);
+  const hash = await hashSecretCached(token);
   const row = (await tokensByPrefix(db, tokenPrefix(token))).find((r) =>
     sameHash(r.hash, hash)
   );

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { constantTimeEqual } from "../tokens.ts";
 
 /** Cookie carrying the XSRF token (JupyterHub's name). */
 export const XSRF_COOKIE = "_xsrf";
@@ -42,9 +42,7 @@ export async function xsrfForSession(
 
 /** Constant-time string equality. */
 export function sameToken(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return constantTimeEqual(a, b);
 }
 
 /**

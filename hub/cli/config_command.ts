@@ -19,7 +19,6 @@
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
-import { stringify } from "yaml";
 import {
   CONFIG_KEYS,
   envName,
@@ -37,6 +36,7 @@ import {
 import {
   defaultConfigPath,
   loadConfig,
+  loadYaml,
   readConfigFile,
   withConfigLock,
   writeConfigFile,
@@ -379,8 +379,12 @@ async function runConfig(
   switch (name) {
     case "show":
       if (values.resolved) {
-        out(stringify(toRawConfig(await loadConfig({ path, env }))));
-      } else out(stringify(await readConfigFile(path)));
+        out(
+          (await loadYaml()).stringify(
+            toRawConfig(await loadConfig({ path, env })),
+          ),
+        );
+      } else out((await loadYaml()).stringify(await readConfigFile(path)));
       return 0;
     case "keys":
       out(formatKeysTable());

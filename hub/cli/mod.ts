@@ -11,6 +11,7 @@ import type { Command } from "./_command.ts";
 import { configCommand } from "./config_command.ts";
 import { dbCommand } from "./db_command.ts";
 import { pamHelperCommand } from "./pam_helper_command.ts";
+import { proxyCommand } from "./proxy_command.ts";
 import { serveCommand } from "./serve_command.ts";
 import { tokenCommand } from "./token_command.ts";
 import { userCommand } from "./user_command.ts";
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   userCommand,
   dbCommand,
+  proxyCommand,
   versionCommand,
   pamHelperCommand,
 ];

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { migrateToLatest, openDatabase } from "../db/mod.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam.ts";
-import { createHub } from "../mod.ts";
+import { type RunningHub, startHub } from "./serve_runtime.ts";
 import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom } from "./_context.ts";
@@ -25,7 +25,8 @@ Runs the hub: REST API, login and pages on one port.
 Options:
   --config PATH          Config file (default /etc/onehub/config.yaml, or $ONEHUB_CONFIG)
   --ip ADDRESS           Address to listen on (http.ip; default 127.0.0.1)
-  --port N               Port (http.port; default 8000; 0 picks a free one)
+  --port N               Public port (http.port; default 8000; 0 picks a free one)
+  --hub-port N           The hub's own loopback port (hub.port; default 8081; 0 picks a free one)
   --base-url PATH        URL prefix (base_url; default /)
   --data-dir DIR         State folder (data_dir; default /var/lib/onehub)
   --db PATH              SQLite file (db_path; default DATA_DIR/onehub.sqlite)
@@ -41,6 +42,7 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   ip: { type: "string" },
   port: { type: "string" },
+  "hub-port": { type: "string" },
   "base-url": { type: "string" },
   "data-dir": { type: "string" },
   db: { type: "string" },
@@ -73,6 +75,15 @@ export function flagsToKeys(
       );
     }
     out["http.port"] = Number(text);
+  }
+  if (values["hub-port"] !== undefined) {
+    const text = String(values["hub-port"]);
+    if (!/^\d{1,5}$/.test(text)) {
+      throw new ConfigError(
+        `Invalid value for --hub-port: "${text}"; expected an integer from 0 to 65535`,
+      );
+    }
+    out["hub.port"] = Number(text);
   }
   if (values["allow-dummy-public"]) out["auth.dummy.allow_public"] = true;
   return out;
@@ -134,33 +145,39 @@ async function serve(args: string[]): Promise<number> {
       backup: report.backup,
     });
   }
-  const hub = await createHub({
-    config,
-    db: handle.db,
-    authenticator: createAuthenticator(config, { logger }),
-    logger,
-    cookieSecret,
+  let running: RunningHub;
+  try {
+    running = await startHub({
+      config,
+      db: handle.db,
+      authenticator: createAuthenticator(config, { logger }),
+      logger,
+      cookieSecret,
+    });
+  } catch (error) {
+    await handle.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new ConfigError(
+        `Cannot listen: ${error.message}; pick free ports with --port and --hub-port`,
+      );
+    }
+    throw error;
+  }
+  logger.info(`onehub ${ONEHUB_VERSION} listening`, {
+    url: running.publicUrl,
+    hub: running.hubUrl,
+    proxy: config.proxy.mode,
+    auth: config.auth.type,
+    db: config.dbPath,
   });
-  const controller = new AbortController();
-  const stop = () => controller.abort();
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  const server = Deno.serve({
-    hostname: config.http.ip,
-    port: config.http.port,
-    signal: controller.signal,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      logger.info(`onehub ${ONEHUB_VERSION} listening`, {
-        url: `http://${host}:${port}${config.baseUrl}`,
-        auth: config.auth.type,
-        db: config.dbPath,
-      });
-    },
-  }, hub.fetch);
-  await server.finished;
+  await stopped.promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  await running.stop();
   await handle.close();
   logger.info("onehub stopped");
   return 0;

@@ -32,23 +32,27 @@ function toSqlValue(value: unknown): SQLInputValue {
 const STATEMENT_CACHE_SIZE = 256;
 
 function adapt(raw: DatabaseSync) {
-  const cache = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
-  const prepared = (query: string) => {
-    let statement = cache.get(query);
-    if (!statement) {
-      statement = raw.prepare(query);
+  type Cached = {
+    statement: ReturnType<DatabaseSync["prepare"]>;
+    reader: boolean;
+  };
+  const cache = new Map<string, Cached>();
+  const prepared = (query: string): Cached => {
+    let entry = cache.get(query);
+    if (!entry) {
+      const statement = raw.prepare(query);
+      entry = { statement, reader: statement.columns().length > 0 };
       if (cache.size >= STATEMENT_CACHE_SIZE) {
         cache.delete(cache.keys().next().value!);
       }
-      cache.set(query, statement);
+      cache.set(query, entry);
     }
-    return statement;
+    return entry;
   };
   return {
     close: () => raw.close(),
     prepare(query: string) {
-      const statement = prepared(query);
-      const reader = statement.columns().length > 0;
+      const { statement, reader } = prepared(query);
       return {
         reader,
         all: (params: readonly unknown[]) =>

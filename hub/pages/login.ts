@@ -45,14 +45,34 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 /** True when the request arrived over HTTPS (directly or as configured publicly). */
 export function isSecure(c: Context, config: HubConfig): boolean {
-  return config.publicUrl.startsWith("https:") ||
-    new URL(c.req.url).protocol === "https:";
+  if (
+    config.publicUrl.startsWith("https:") ||
+    new URL(c.req.url).protocol === "https:"
+  ) return true;
+  return peerIsLoopback(c) &&
+    c.req.header("x-forwarded-proto")?.split(",").at(-1)?.trim() === "https";
 }
 
-function remoteAddr(c: Context): string | undefined {
+function peerAddress(c: Context): string | undefined {
   // deno-lint-ignore no-explicit-any
   const info = (c.env as any)?.remoteAddr;
   return info && typeof info.hostname === "string" ? info.hostname : undefined;
+}
+
+/** The hub's own listener is reached through onehub's proxy on loopback: trust what it forwards. */
+function peerIsLoopback(c: Context): boolean {
+  const peer = peerAddress(c);
+  return peer !== undefined && (peer === "::1" || peer.startsWith("127."));
+}
+
+/** The client's address: the proxy's last X-Forwarded-For entry when it came through the proxy. */
+function remoteAddr(c: Context): string | undefined {
+  if (peerIsLoopback(c)) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)
+      ?.trim();
+    if (forwarded) return forwarded;
+  }
+  return peerAddress(c);
 }
 
 /** The login sub-app (paths relative to `{base_url}hub`). */

@@ -33,6 +33,8 @@ export async function startServe(
       "127.0.0.1",
       "--port",
       "0",
+      "--hub-port",
+      "0",
       ...args,
     ],
     stdin: "null",

@@ -7,6 +7,8 @@
  *   users and tokens without going through the API.
  * - `hub.request(path, init)`: sends a request through `app.request()` (no
  *   socket), with `token` as a shortcut for the Authorization header.
+ * - `createTestHub(file, { withProxy: true })`: also an in-process proxy
+ *   (`hub.proxy`, not listening) behind `hub.routes` (the `/proxy` API works).
  * - `hub.login(name, password?)`: logs in through the real form; returns the
  *   cookie header and the XSRF token for cookie-authenticated calls.
  *
@@ -23,11 +25,16 @@ import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { createHub, type Hub } from "../../hub/mod.ts";
 import { issueToken } from "../../hub/api/mod.ts";
 import { silentLogger } from "../../hub/log.ts";
+import { inProcessControl, RouteService } from "../../hub/routes.ts";
+import { createProxy, type Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
 
 /** A hub under test. */
 export interface TestHub extends Hub, AsyncDisposable {
   config: HubConfig;
+  /** With `withProxy`: an in-process proxy (not listening) and the hub's route service. */
+  proxy: Proxy | null;
+  routes: RouteService | null;
   handle: DatabaseHandle;
   now: Date;
   addUser(name: string, options?: { admin?: boolean }): Promise<number>;
@@ -45,7 +52,7 @@ export interface TestHub extends Hub, AsyncDisposable {
 /** Options: config file-shaped overrides (snake_case keys). */
 export async function createTestHub(
   file: Record<string, unknown> = {},
-  options: { dbPath?: string } = {},
+  options: { dbPath?: string; withProxy?: boolean } = {},
 ): Promise<TestHub> {
   const config = resolveConfig({
     file: { auth: { type: "dummy" }, users: { allow_all: true }, ...file },
@@ -54,6 +61,10 @@ export async function createTestHub(
   await migrateToLatest(handle);
   const now = new Date("2026-11-25T12:00:00.000Z");
   const secret = new Uint8Array(32).fill(7);
+  const proxy = options.withProxy ? createProxy() : null;
+  const routes = proxy
+    ? new RouteService(handle.db, inProcessControl(proxy))
+    : null;
   const hub = await createHub({
     config,
     db: handle.db,
@@ -61,6 +72,7 @@ export async function createTestHub(
     logger: silentLogger,
     cookieSecret: secret,
     now: () => now,
+    ...(routes ? { routes } : {}),
   });
   const base = "http://127.0.0.1:8000";
   const request: TestHub["request"] = (path, init = {}) => {
@@ -135,7 +147,10 @@ export async function createTestHub(
       )!.split("=")[1]!;
       return { cookie, xsrf: await xsrfForSession(xsrfKey, sessionId) };
     },
+    proxy,
+    routes,
     async [Symbol.asyncDispose]() {
+      proxy?.close();
       await handle.close();
     },
   };

@@ -69,13 +69,16 @@ Deno.test("readConfigFile() names the file, line and fix on a YAML syntax error"
   await assertConfigError(readConfigFile(path), path, "line 3", "unique");
 });
 
-Deno.test("parseConfigText() rejects a top level that is not a mapping", () => {
+Deno.test("parseConfigText() rejects a top level that is not a mapping", async () => {
   for (const text of ["- a\n- b\n", "just text\n", "42\n"]) {
-    assert.throws(() => parseConfigText(text, "f.yaml"), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /f\.yaml: the top level must be a mapping/);
-      return true;
-    });
+    await assert.rejects(
+      () => parseConfigText(text, "f.yaml"),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /f\.yaml: the top level must be a mapping/);
+        return true;
+      },
+    );
   }
 });
 
@@ -139,17 +142,20 @@ Deno.test("writeConfigFile() keeps the admin's comments", async () => {
   });
 });
 
-Deno.test("formatConfigYaml() prunes emptied sections and falls back to a plain dump", () => {
-  assert.equal(formatConfigYaml({}, "http:\n  port: 1\n"), "{}\n");
+Deno.test("formatConfigYaml() prunes emptied sections and falls back to a plain dump", async () => {
+  assert.equal(await formatConfigYaml({}, "http:\n  port: 1\n"), "{}\n");
   assert.equal(
-    formatConfigYaml({ base_url: "/x/" }, "not: [valid\n"),
+    await formatConfigYaml({ base_url: "/x/" }, "not: [valid\n"),
     "base_url: /x/\n",
   );
   assert.equal(
-    formatConfigYaml({ http: { port: 1 } }, "http: 5\n"),
+    await formatConfigYaml({ http: { port: 1 } }, "http: 5\n"),
     "http:\n  port: 1\n",
   );
-  assert.equal(formatConfigYaml({ http: { port: 1 } }), "http:\n  port: 1\n");
+  assert.equal(
+    await formatConfigYaml({ http: { port: 1 } }),
+    "http:\n  port: 1\n",
+  );
 });
 
 Deno.test("loadConfig() merges the file with env and flags", async () => {

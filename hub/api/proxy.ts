@@ -1,0 +1,70 @@
+/**
+ * `/proxy` routes (scope `proxy`): the hub's view of the routing table
+ * (`GET`, keyed by routespec with a trailing slash, as JupyterHub shows
+ * it), and a re-sync of the proxy with the database (`POST`, `PATCH`).
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { RouteService } from "../routes.ts";
+import { paginate, parsePaging } from "./_pagination.ts";
+import type { ApiDeps } from "./_deps.ts";
+import { readJson } from "./_body.ts";
+
+/** The routespec JupyterHub shows for a proxy key: "/user/alice" → "/user/alice/". */
+export function routespec(prefix: string): string {
+  return prefix.endsWith("/") ? prefix : prefix + "/";
+}
+
+/** The `/proxy` sub-app; without a route service (no proxy) it answers 503. */
+export function createProxyApi(
+  deps: ApiDeps & { routes?: RouteService; hubRoutes?: ReadonlySet<string> },
+): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const service = () => {
+    if (!deps.routes) throw new HubError(503, "This hub runs without a proxy");
+    return deps.routes;
+  };
+
+  app.get("/proxy", needs("proxy"), async (c) => {
+    const paging = parsePaging(c, {
+      defaultLimit: deps.config.api.pageDefaultLimit,
+      maxLimit: deps.config.api.pageMaxLimit,
+    });
+    const table = [...(await service().list())].sort((
+      [a],
+      [b],
+    ) => (a < b ? -1 : a > b ? 1 : 0));
+    const page = c.req.query("offset") !== undefined ||
+        c.req.query("limit") !== undefined || paging.envelope
+      ? table.slice(paging.offset, paging.offset + paging.limit)
+      : table;
+    const items: Record<string, unknown> = {};
+    for (const [prefix, info] of page) {
+      items[routespec(prefix)] = {
+        routespec: routespec(prefix),
+        target: info.target,
+        data: {
+          ...info.data,
+          "last_activity": info.lastActivity === null
+            ? null
+            : new Date(info.lastActivity).toISOString(),
+        },
+      };
+    }
+    return c.json(paginate(c, paging, items, table.length));
+  });
+
+  const resync = async (c: Context<HubEnv>) => {
+    await readJson(c, deps.config.api.maxBodySize); // body (api_url/auth_token) is accepted and ignored: the proxy is configured in config.yaml
+    await service().sync(deps.hubRoutes ?? new Set(["/"]));
+    return c.body(null, 200);
+  };
+  app.post("/proxy", needs("proxy"), resync);
+  app.patch("/proxy", needs("proxy"), resync);
+  return app;
+}

@@ -1,0 +1,222 @@
+/**
+ * Starting and stopping a whole hub: the hub app on its own loopback
+ * listener (`hub.ip:hub.port`, what single-user servers call), the proxy
+ * in front of it on the public port (or a separate proxy driven over its
+ * API), the routes restored from the database, and the activity pull.
+ * `serve` uses it; tests use it in process.
+ *
+ * @module
+ */
+import {
+  createProxy,
+  type Proxy,
+  type ProxyListener,
+} from "../../proxy/mod.ts";
+import type { HubConfig } from "../config.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Db } from "../db/mod.ts";
+import type { Authenticator } from "../auth/mod.ts";
+import {
+  inProcessControl,
+  type ProxyControl,
+  remoteControl,
+  RouteService,
+} from "../routes.ts";
+import { pullActivity } from "../activity.ts";
+import { createHub, renderProxyError } from "../mod.ts";
+
+/** What {@linkcode startHub} needs. */
+export interface StartHubOptions {
+  config: HubConfig;
+  db: Db;
+  authenticator: Authenticator;
+  logger: Logger;
+  cookieSecret: Uint8Array;
+  /** The external proxy's token when config has none. @default {$CONFIGPROXY_AUTH_TOKEN} */
+  proxyToken?: string;
+}
+
+/** A running hub. */
+export interface RunningHub {
+  /** Where people connect, e.g. "http://127.0.0.1:8000/" (the proxy's listener). */
+  publicUrl: string;
+  /** The hub's own listener, e.g. "http://127.0.0.1:8081". */
+  hubUrl: string;
+  /** The built-in proxy, or null in external mode. */
+  proxy: Proxy | null;
+  routes: RouteService;
+  stop(): Promise<void>;
+}
+
+function urlOf(scheme: string, hostname: string, port: number): string {
+  return `${scheme}://${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+}
+
+/** Starts the hub (and its proxy); resolves once both listen. */
+export async function startHub(options: StartHubOptions): Promise<RunningHub> {
+  const { config, logger } = options;
+  let proxy: Proxy | null = null;
+  let control: ProxyControl;
+  if (config.proxy.mode === "builtin") {
+    proxy = createProxy({
+      renderError: renderProxyError(config),
+      connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
+      trustedProxies: config.proxy.trustedProxies,
+      logger,
+      ...(config.https.hsts ? { hstsMaxAge: config.https.hstsMaxAge } : {}),
+    });
+    control = inProcessControl(proxy);
+  } else {
+    const token = config.proxy.authToken || options.proxyToken ||
+      Deno.env.get("CONFIGPROXY_AUTH_TOKEN") || "";
+    if (!token) {
+      throw new ConfigError(
+        'proxy.mode is "external" but no proxy token is set: set proxy.auth_token or CONFIGPROXY_AUTH_TOKEN to the token the proxy was started with',
+      );
+    }
+    control = remoteControl({ apiUrl: config.proxy.apiUrl, token });
+  }
+  const routes = new RouteService(options.db, control);
+  const hub = await createHub({
+    config,
+    db: options.db,
+    authenticator: options.authenticator,
+    logger,
+    cookieSecret: options.cookieSecret,
+    routes,
+  });
+
+  const hubController = new AbortController();
+  const hubListening = Promise.withResolvers<Deno.NetAddr>();
+  const hubServer = Deno.serve({
+    hostname: config.hub.ip,
+    port: config.hub.port,
+    signal: hubController.signal,
+    onListen: (addr) => hubListening.resolve(addr as Deno.NetAddr),
+    onError: (error) => {
+      logger.error("hub request failed", {
+        error: (error as Error).stack ?? error,
+      });
+      return new Response("Internal Server Error", { status: 500 });
+    },
+  }, hub.fetch);
+  const hubAddr = await hubListening.promise;
+  const hubUrl = urlOf("http", hubAddr.hostname, hubAddr.port);
+
+  const listeners: ProxyListener[] = [];
+  let redirectServer: Deno.HttpServer | null = null;
+  const stopAll = async () => {
+    for (const l of listeners) l.close();
+    proxy?.close();
+    hubController.abort();
+    await hubServer.finished;
+    if (redirectServer) await redirectServer.shutdown();
+  };
+  let publicUrl: string;
+  try {
+    await control.add("/", hubUrl, { hub: true });
+    const synced = await routes.sync(new Set(["/"]));
+    if (synced.added.length || synced.removed.length) {
+      logger.info("proxy routes restored", {
+        added: synced.added.length,
+        removed: synced.removed.length,
+      });
+    }
+    if (proxy) {
+      if (config.https.enabled) {
+        const [cert, key] = await Promise.all([
+          readPem(config.https.cert, "https.tls.cert"),
+          readPem(config.https.key, "https.tls.key"),
+        ]);
+        const tls = proxy.listen({
+          hostname: config.http.ip,
+          port: config.https.port,
+          cert,
+          key,
+        });
+        listeners.push(tls);
+        publicUrl = `${
+          urlOf("https", tls.hostname, tls.port)
+        }${config.baseUrl}`;
+        if (config.https.redirectHttp) {
+          redirectServer = serveRedirect(
+            config.http.ip,
+            config.http.port,
+            tls.port,
+          );
+        }
+      } else {
+        const plain = proxy.listen({
+          hostname: config.http.ip,
+          port: config.http.port,
+        });
+        listeners.push(plain);
+        publicUrl = `${
+          urlOf("http", plain.hostname, plain.port)
+        }${config.baseUrl}`;
+      }
+    } else {
+      publicUrl = config.publicUrl
+        ? `${config.publicUrl}${config.baseUrl}`
+        : `${hubUrl}${config.baseUrl}`;
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const timer = setInterval(() => {
+    pullActivity(options.db, routes).catch((error) =>
+      logger.warn("could not pull proxy activity", {
+        error: (error as Error).message,
+      })
+    );
+  }, config.proxy.activityIntervalSeconds * 1000);
+  Deno.unrefTimer(timer);
+
+  return {
+    publicUrl,
+    hubUrl,
+    proxy,
+    routes,
+    async stop() {
+      clearInterval(timer);
+      await pullActivity(options.db, routes).catch(() => 0);
+      await stopAll();
+    },
+  };
+}
+
+async function readPem(path: string, key: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read ${key} "${path}": ${
+        (error as Error).message
+      }; point it at a readable PEM file`,
+    );
+  }
+}
+
+/** Plain-HTTP listener answering every request with a redirect to HTTPS. */
+function serveRedirect(
+  hostname: string,
+  port: number,
+  httpsPort: number,
+): Deno.HttpServer {
+  return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    const host = (request.headers.get("host") ?? url.hostname).replace(
+      /:\d+$/,
+      "",
+    );
+    const target = `https://${host}${
+      httpsPort === 443 ? "" : `:${httpsPort}`
+    }${url.pathname}${url.search}`;
+    return new Response(null, { status: 301, headers: { location: target } });
+  });
+}

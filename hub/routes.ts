@@ -1,0 +1,229 @@
+/**
+ * The hub's side of the proxy: a {@linkcode ProxyControl} per mode (the
+ * built-in proxy in this process, or a separate `onehub proxy` /
+ * configurable-http-proxy driven over its REST API) and the
+ * {@linkcode RouteService} that persists every route it adds, restores
+ * them after a restart and pulls activity for the idle culler and admin
+ * page.
+ *
+ * @module
+ */
+import { normalizePrefix, type Proxy } from "../proxy/mod.ts";
+import type { Db } from "./db/mod.ts";
+
+/** A route as the hub sees it. */
+export interface RouteInfo {
+  target: string;
+  data: Record<string, unknown>;
+  /** Epoch ms of the last activity the proxy saw, or null. */
+  lastActivity: number | null;
+}
+
+/** What the hub needs from a proxy. */
+export interface ProxyControl {
+  add(
+    prefix: string,
+    target: string,
+    data: Record<string, unknown>,
+  ): Promise<void>;
+  remove(prefix: string): Promise<void>;
+  list(): Promise<Map<string, RouteInfo>>;
+}
+
+/** Controls the proxy running in this process. */
+export function inProcessControl(proxy: Proxy): ProxyControl {
+  return {
+    add(prefix, target, data) {
+      proxy.addRoute(prefix, target, data);
+      return Promise.resolve();
+    },
+    remove(prefix) {
+      proxy.removeRoute(prefix);
+      return Promise.resolve();
+    },
+    list() {
+      const out = new Map<string, RouteInfo>();
+      for (const r of proxy.routes.list()) {
+        out.set(r.prefix, {
+          target: r.target,
+          data: r.data,
+          lastActivity: proxy.activity.get(r.prefix) ?? null,
+        });
+      }
+      return Promise.resolve(out);
+    },
+  };
+}
+
+/** Options of {@linkcode remoteControl}. */
+export interface RemoteControlOptions {
+  /** e.g. "http://127.0.0.1:8001" */
+  apiUrl: string;
+  token: string;
+  /** @default {10000} */
+  timeoutMs?: number;
+}
+
+/** The proxy failed to do what the hub asked. */
+export class ProxyControlError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ProxyControlError";
+  }
+}
+
+/** Controls a separate proxy through configurable-http-proxy's REST API. */
+export function remoteControl(options: RemoteControlOptions): ProxyControl {
+  const base = options.apiUrl.replace(/\/+$/, "");
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}/api/routes${path}`, {
+        method,
+        headers: {
+          authorization: `token ${options.token}`,
+          "content-type": "application/json",
+        },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      throw new ProxyControlError(
+        `Cannot reach the proxy API at ${base}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return res;
+  };
+  const path = (prefix: string) =>
+    normalizePrefix(prefix).split("/").map(encodeURIComponent).join("/");
+  return {
+    async add(prefix, target, data) {
+      const res = await call("POST", path(prefix), { ...data, target });
+      await res.body?.cancel();
+      if (res.status !== 201) {
+        throw new ProxyControlError(
+          `The proxy refused route ${prefix}: status ${res.status}`,
+        );
+      }
+    },
+    async remove(prefix) {
+      const res = await call("DELETE", path(prefix));
+      await res.body?.cancel();
+      if (res.status !== 204 && res.status !== 404) {
+        throw new ProxyControlError(
+          `The proxy refused to delete route ${prefix}: status ${res.status}`,
+        );
+      }
+    },
+    async list() {
+      const res = await call("GET", "");
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw new ProxyControlError(
+          `The proxy API answered ${res.status} to GET /api/routes: check its token`,
+        );
+      }
+      const body = await res.json() as Record<string, Record<string, unknown>>;
+      const out = new Map<string, RouteInfo>();
+      for (const [prefix, entry] of Object.entries(body)) {
+        const { target, last_activity: last, ...data } = entry;
+        const parsed = typeof last === "string" ? Date.parse(last) : NaN;
+        out.set(normalizePrefix(prefix), {
+          target: String(target),
+          data,
+          lastActivity: Number.isNaN(parsed) ? null : parsed,
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/** Routes the hub owns, kept in the database and mirrored to the proxy. */
+export class RouteService {
+  readonly #db: Db;
+  readonly #control: ProxyControl;
+  readonly #now: () => Date;
+
+  constructor(
+    db: Db,
+    control: ProxyControl,
+    now: () => Date = () => new Date(),
+  ) {
+    this.#db = db;
+    this.#control = control;
+    this.#now = now;
+  }
+
+  /** Adds (or replaces) a route and remembers it. */
+  async add(
+    prefix: string,
+    target: string,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    const key = normalizePrefix(prefix);
+    const stored = { ...data, jupyterhub: true };
+    await this.#db.insertInto("routes").values({
+      prefix: key,
+      target,
+      data: JSON.stringify(stored),
+      created: this.#now().toISOString(),
+    }).onConflict((oc) =>
+      oc.column("prefix").doUpdateSet({ target, data: JSON.stringify(stored) })
+    ).execute();
+    await this.#control.add(key, target, stored);
+  }
+
+  /** Removes a route and forgets it. */
+  async remove(prefix: string): Promise<void> {
+    const key = normalizePrefix(prefix);
+    await this.#db.deleteFrom("routes").where("prefix", "=", key).execute();
+    await this.#control.remove(key);
+  }
+
+  /**
+   * Makes the proxy's table match the database: adds missing routes, fixes
+   * wrong targets, deletes routes the hub added earlier but no longer owns
+   * (marked `jupyterhub: true`, as JupyterHub does); leaves others alone.
+   *
+   * @param keep prefixes that are not in the database but must stay (the hub's own `/`).
+   */
+  async sync(
+    keep: ReadonlySet<string> = new Set(),
+  ): Promise<{ added: string[]; removed: string[] }> {
+    const rows = await this.#db.selectFrom("routes").selectAll().execute();
+    const current = await this.#control.list();
+    const added: string[] = [];
+    const removed: string[] = [];
+    const wanted = new Set(rows.map((r) => r.prefix));
+    for (const row of rows) {
+      const have = current.get(row.prefix);
+      if (!have || have.target !== row.target) {
+        await this.#control.add(row.prefix, row.target, JSON.parse(row.data));
+        added.push(row.prefix);
+      }
+    }
+    for (const [prefix, info] of current) {
+      if (
+        !wanted.has(prefix) && !keep.has(prefix) &&
+        info.data.jupyterhub === true
+      ) {
+        await this.#control.remove(prefix);
+        removed.push(prefix);
+      }
+    }
+    return { added, removed };
+  }
+
+  /** The proxy's current table. */
+  list(): Promise<Map<string, RouteInfo>> {
+    return this.#control.list();
+  }
+}
