@@ -1,16 +1,20 @@
 /**
- * Runs the real `main.ts serve` in a subprocess on 127.0.0.1 port 0 and
- * waits for its "listening" log line: `await using hub = await startServe(args)`
- * gives `hub.url` ("http://127.0.0.1:PORT/") and stops it with SIGTERM on
- * dispose (asserting a clean exit is the caller's choice via `hub.stop()`).
+ * Runs the real `main.ts` in a subprocess and waits for a log line:
+ * - `startMain(args, { ready, env })`: any subcommand; resolves with the
+ *   regular-expression match of `ready` in its output.
+ * - `startServe(args)`: `serve` on 127.0.0.1 with ports 0; `hub.url` is the
+ *   public URL from its "listening url=" line.
+ * - `runMain(args, env)`: runs a command to completion.
+ * `await using` stops a process with SIGTERM (use `stop()` for its status).
  *
  * @module
  */
 import { repoPath } from "./paths.ts";
 
-/** A running hub process. */
-export interface ServeProcess extends AsyncDisposable {
-  url: string;
+/** A running `main.ts` process. */
+export interface MainProcess extends AsyncDisposable {
+  /** The match of the `ready` pattern. */
+  match: RegExpExecArray;
   pid: number;
   /** Everything it logged so far. */
   log(): string;
@@ -18,54 +22,50 @@ export interface ServeProcess extends AsyncDisposable {
   stop(): Promise<number>;
 }
 
-/** Starts `deno run -A main.ts serve ...args --ip 127.0.0.1 --port 0`. */
-export async function startServe(
+/** A running hub process. */
+export interface ServeProcess extends MainProcess {
+  url: string;
+}
+
+/** Starts `deno run -A main.ts ...args` and waits until its output matches `ready`. */
+export async function startMain(
   args: string[],
-  options: { timeoutMs?: number } = {},
-): Promise<ServeProcess> {
+  options: { ready: RegExp; env?: Record<string, string>; timeoutMs?: number },
+): Promise<MainProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      repoPath("main.ts"),
-      "serve",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--hub-port",
-      "0",
-      ...args,
-    ],
+    args: ["run", "-A", repoPath("main.ts"), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    ...(options.env ? { env: options.env } : {}),
   }).spawn();
   let text = "";
   const decoder = new TextDecoder();
-  let resolveUrl: (url: string) => void = () => {};
-  const urlPromise = new Promise<string>((r) => (resolveUrl = r));
+  const ready = Promise.withResolvers<RegExpExecArray>();
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) {
       text += decoder.decode(chunk, { stream: true });
-      const m = /listening url=(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(text);
-      if (m) resolveUrl(m[1]!);
+      const m = options.ready.exec(text);
+      if (m) ready.resolve(m);
     }
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`hub did not start:\n${text}`)),
+      () => reject(new Error(`${args[0]} did not start:\n${text}`)),
       options.timeoutMs ?? 20_000,
     );
   });
   const exited = child.status.then((s) => {
-    throw new Error(`hub exited with ${s.code} before listening:\n${text}`);
+    throw new Error(
+      `${args[0]} exited with ${s.code} before it was ready:\n${text}`,
+    );
   });
-  let url: string;
+  exited.catch(() => {});
+  let match: RegExpExecArray;
   try {
-    url = await Promise.race([urlPromise, timeout, exited]);
+    match = await Promise.race([ready.promise, timeout, exited]);
   } catch (error) {
     clearTimeout(timer);
     try {
@@ -76,7 +76,6 @@ export async function startServe(
     throw error;
   }
   clearTimeout(timer);
-  exited.catch(() => {});
   let stopped: Promise<number> | null = null;
   const stop = () => {
     stopped ??= (async () => {
@@ -90,14 +89,33 @@ export async function startServe(
     return stopped;
   };
   return {
-    url,
+    match,
     pid: child.pid,
     log: () => text,
     stop,
-    async [Symbol.asyncDispose]() {
-      await stop();
-    },
+    [Symbol.asyncDispose]: async () => void await stop(),
   };
+}
+
+/** Starts `serve` on 127.0.0.1 with a free public port and a free hub port. */
+export async function startServe(
+  args: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<ServeProcess> {
+  const proc = await startMain([
+    "serve",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--hub-port",
+    "0",
+    ...args,
+  ], {
+    ready: /listening url=(https?:\/\/[^\s]+\/)/,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  return { ...proc, url: proc.match[1]! };
 }
 
 /** Runs `main.ts` with args to completion. */
