@@ -302,6 +302,105 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     max: 63072000,
     doc: "max-age of Strict-Transport-Security in seconds",
   },
+  {
+    key: "spawner.type",
+    kind: "enum",
+    default: "local",
+    values: ["local", "systemd"],
+    doc:
+      "local: a process per server dropped to the user's uid; systemd: a transient unit per server (needs systemd as PID 1)",
+  },
+  {
+    key: "spawner.cmd",
+    kind: "list",
+    default: ["jupyterhub-singleuser"],
+    doc:
+      "Command of each user's server (looked up on PATH=/usr/local/bin:/usr/bin:/bin)",
+  },
+  {
+    key: "spawner.default_url",
+    kind: "string",
+    default: "",
+    doc: 'Page a server opens on, e.g. "/lab" or "/tree"',
+  },
+  {
+    key: "spawner.user_prefix",
+    kind: "string",
+    default: "",
+    doc:
+      'Prefix of Linux account names (TLJH uses "jupyter-"); empty: hub user = Linux user',
+  },
+  {
+    key: "spawner.create_system_users",
+    kind: "bool",
+    default: false,
+    doc: "Create the Linux account (useradd -m) on a user's first spawn",
+  },
+  {
+    key: "spawner.start_timeout",
+    kind: "int",
+    default: 60,
+    min: 1,
+    max: 3600,
+    doc: "Seconds a server may take to start",
+  },
+  {
+    key: "spawner.http_timeout",
+    kind: "int",
+    default: 30,
+    min: 1,
+    max: 3600,
+    doc: "Seconds a started server may take to answer HTTP",
+  },
+  {
+    key: "spawner.concurrent_limit",
+    kind: "int",
+    default: 20,
+    min: 1,
+    max: 1000,
+    doc: "Spawns allowed at once; more get 429 with Retry-After",
+  },
+  {
+    key: "spawner.named_servers",
+    kind: "bool",
+    default: false,
+    doc: "Allow several named servers per user",
+  },
+  {
+    key: "spawner.named_server_limit",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 1000,
+    doc: "Named servers allowed per user (0 = no limit)",
+  },
+  {
+    key: "spawner.stop_on_shutdown",
+    kind: "bool",
+    default: false,
+    doc:
+      "Stop every server when the hub stops (default: keep them running and re-adopt them)",
+  },
+  {
+    key: "spawner.poll_interval",
+    kind: "int",
+    default: 30,
+    min: 1,
+    max: 3600,
+    doc: "Seconds between checks that running servers are alive",
+  },
+  {
+    key: "limits.memory",
+    kind: "string",
+    default: "",
+    doc: 'Memory per server, e.g. "2G" (systemd spawner enforces it)',
+  },
+  {
+    key: "limits.cpu",
+    kind: "string",
+    default: "",
+    doc: 'CPU cores per server, e.g. "1.5" (systemd spawner enforces it)',
+  },
 ];
 
 /** Looks up a key's spec. */
@@ -353,6 +452,22 @@ export interface HubConfig {
     trustedProxies: string[];
     activityIntervalSeconds: number;
   };
+  spawner: {
+    type: "local" | "systemd";
+    cmd: string[];
+    defaultUrl: string;
+    userPrefix: string;
+    createSystemUsers: boolean;
+    startTimeoutSeconds: number;
+    httpTimeoutSeconds: number;
+    concurrentLimit: number;
+    namedServers: boolean;
+    namedServerLimit: number;
+    stopOnShutdown: boolean;
+    pollIntervalSeconds: number;
+  };
+  /** Per-server limits; null = none. */
+  limits: { memoryBytes: number | null; cpu: number | null };
   https: {
     enabled: boolean;
     port: number;
@@ -766,6 +881,24 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       trustedProxies: get("proxy.trusted_proxies"),
       activityIntervalSeconds: get("proxy.activity_interval"),
     },
+    spawner: {
+      type: get("spawner.type"),
+      cmd: get("spawner.cmd"),
+      defaultUrl: get("spawner.default_url"),
+      userPrefix: get("spawner.user_prefix"),
+      createSystemUsers: get("spawner.create_system_users"),
+      startTimeoutSeconds: get("spawner.start_timeout"),
+      httpTimeoutSeconds: get("spawner.http_timeout"),
+      concurrentLimit: get("spawner.concurrent_limit"),
+      namedServers: get("spawner.named_servers"),
+      namedServerLimit: get("spawner.named_server_limit"),
+      stopOnShutdown: get("spawner.stop_on_shutdown"),
+      pollIntervalSeconds: get("spawner.poll_interval"),
+    },
+    limits: {
+      memoryBytes: parseMemory(get("limits.memory")),
+      cpu: parseCpu(get("limits.cpu")),
+    },
     https: {
       enabled: get("https.enabled"),
       port: get("https.port"),
@@ -827,6 +960,26 @@ export function toRawConfig(config: HubConfig): RawConfig {
       trusted_proxies: [...config.proxy.trustedProxies],
       activity_interval: config.proxy.activityIntervalSeconds,
     },
+    spawner: {
+      type: config.spawner.type,
+      cmd: [...config.spawner.cmd],
+      default_url: config.spawner.defaultUrl,
+      user_prefix: config.spawner.userPrefix,
+      create_system_users: config.spawner.createSystemUsers,
+      start_timeout: config.spawner.startTimeoutSeconds,
+      http_timeout: config.spawner.httpTimeoutSeconds,
+      concurrent_limit: config.spawner.concurrentLimit,
+      named_servers: config.spawner.namedServers,
+      named_server_limit: config.spawner.namedServerLimit,
+      stop_on_shutdown: config.spawner.stopOnShutdown,
+      poll_interval: config.spawner.pollIntervalSeconds,
+    },
+    limits: {
+      memory: config.limits.memoryBytes === null
+        ? ""
+        : String(config.limits.memoryBytes),
+      cpu: config.limits.cpu === null ? "" : String(config.limits.cpu),
+    },
     https: {
       enabled: config.https.enabled,
       port: config.https.port,
@@ -841,4 +994,44 @@ export function toRawConfig(config: HubConfig): RawConfig {
 /** True when `ip` only accepts connections from this machine. */
 export function isLoopbackAddress(ip: string): boolean {
   return ip === "localhost" || ip === "::1" || /^127\.\d+\.\d+\.\d+$/.test(ip);
+}
+
+/**
+ * Parses a memory size: bytes, or a number with K, M, G or T (powers of
+ * 1024, as JupyterHub's `mem_limit`). "" → null.
+ *
+ * @throws {ConfigError} naming the key and the accepted form.
+ */
+export function parseMemory(text: string): number | null {
+  if (text.trim() === "") return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
+  if (!m) {
+    throw new ConfigError(
+      `Invalid value for "limits.memory": ${
+        show(text)
+      }; expected bytes or a size such as "512M" or "2G"`,
+    );
+  }
+  const power = {
+    "": 0,
+    K: 1,
+    M: 2,
+    G: 3,
+    T: 4,
+  }[m[2]!.toUpperCase() as "" | "K" | "M" | "G" | "T"];
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+/** Parses a CPU limit in cores ("1.5"); "" → null. @throws {ConfigError} */
+export function parseCpu(text: string): number | null {
+  if (text.trim() === "") return null;
+  const value = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || value <= 0 || value > 1024) {
+    throw new ConfigError(
+      `Invalid value for "limits.cpu": ${
+        show(text)
+      }; expected a number of cores such as "1" or "1.5"`,
+    );
+  }
+  return value;
 }

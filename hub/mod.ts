@@ -33,6 +33,9 @@ import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { HUB_API_VERSION } from "./version.ts";
 import type { RouteService } from "./routes.ts";
+import type { ServerManager } from "./servers.ts";
+import { createSpawnPages } from "./pages/spawn.ts";
+import { createOAuthProvider } from "./oauth_provider/mod.ts";
 
 /** What {@linkcode createHub} needs. */
 export interface HubOptions {
@@ -46,6 +49,8 @@ export interface HubOptions {
   now?: () => Date;
   /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
   routes?: RouteService;
+  /** Starts and stops servers (absent: no spawning, e.g. in API tests). */
+  servers?: ServerManager;
 }
 
 /** A built hub. */
@@ -128,7 +133,13 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     now,
     version: HUB_API_VERSION,
     ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.servers ? { servers: options.servers } : {}),
   });
+  // Before the API: its catch-all 404 would answer the OAuth paths otherwise.
+  app.route(
+    `${apiPrefix}/oauth2`,
+    createOAuthProvider({ db, config, logger, now }),
+  );
   app.route(apiPrefix, api);
   app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
   app.route(
@@ -139,8 +150,31 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       authenticator: options.authenticator,
       logger,
       now,
+      defaultNext: options.servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
     }),
   );
+  if (options.servers) {
+    app.route(
+      hubPrefix,
+      createSpawnPages({ db, config, servers: options.servers, logger }),
+    );
+    // A request for a server that is not routed reached the hub: send it into the hub's prefix.
+    app.all(`${config.baseUrl}user/*`, (c) => {
+      if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+        throw new HubError(
+          405,
+          "This server is not running: start it from your home page",
+        );
+      }
+      const url = new URL(c.req.url);
+      return c.redirect(
+        `${hubPrefix}${
+          url.pathname.slice(config.baseUrl.length - 1)
+        }${url.search}`,
+        302,
+      );
+    });
+  }
   app.get(hubPrefix, (c) => c.redirect(`${hubPrefix}/home`, 302));
   app.get(`${hubPrefix}/`, (c) => c.redirect(`${hubPrefix}/home`, 302));
   if (config.baseUrl !== "/") {

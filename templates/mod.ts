@@ -11,4 +11,15 @@ export { layout, type LayoutView } from "./layout.ts";
 export { loginPage, type LoginView } from "./login.ts";
 export { errorPage, type ErrorView } from "./error.ts";
 export { homePage, type HomeView } from "./home.ts";
+export {
+  notRunningPage,
+  type NotRunningView,
+  spawnPendingPage,
+  type SpawnPendingView,
+} from "./spawn_pending.ts";
 export { STYLES } from "./styles.ts";
+export {
+  authorizePage,
+  type AuthorizeScopeLine,
+  type AuthorizeView,
+} from "./authorize.ts";

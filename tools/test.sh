@@ -9,6 +9,9 @@ need_apt=()
 [ -e /usr/lib/x86_64-linux-gnu/libpam.so.0 ] || [ -e /lib/x86_64-linux-gnu/libpam.so.0 ] || need_apt+=(libpam0g)
 command -v useradd >/dev/null 2>&1 || need_apt+=(passwd)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
+# The real single-user server (JupyterHub 3.0 from Debian) for the end-to-end spawn tests.
+[ -x /usr/bin/jupyterhub-singleuser ] || need_apt+=(jupyterhub)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "onehub: installing ${need_apt[*]}" >&2

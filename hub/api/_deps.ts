@@ -8,6 +8,7 @@ import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";
 import type { Logger } from "../log.ts";
 import type { RouteService } from "../routes.ts";
+import type { ServerManager } from "../servers.ts";
 
 /** Dependencies of the REST API. */
 export interface ApiDeps {
@@ -20,11 +21,10 @@ export interface ApiDeps {
   version: string;
   /** The proxy's routes, when the hub runs with a proxy. */
   routes?: RouteService;
+  /** Starts and stops servers, when the hub has a spawner. */
+  servers?: ServerManager;
   /** Prefixes the hub keeps in the proxy that are not stored routes (its own `/`). */
   hubRoutes?: ReadonlySet<string>;
 }
 
-/** Path escaping of names as JupyterHub does (`quote(name, safe="@~")`). */
-export function escapeName(name: string): string {
-  return encodeURIComponent(name).replace(/%40/g, "@");
-}
+export { escapeName } from "../single_user_env.ts";

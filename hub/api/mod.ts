@@ -16,6 +16,7 @@ import { createUsersApi } from "./users.ts";
 import { createTokensApi } from "./tokens.ts";
 import { createGroupsApi } from "./groups.ts";
 import { createProxyApi } from "./proxy.ts";
+import { createServersApi } from "./servers.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 
 export type { ApiDeps } from "./_deps.ts";
@@ -30,6 +31,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createTokensApi(deps));
   app.route("/", createGroupsApi(deps));
   app.route("/", createProxyApi(deps));
+  app.route("/", createServersApi(deps));
   // Services are configured later (TODO(#2): managed services); the list is empty, not missing.
   app.get("/services", needs("list:services"), (c) => c.json({}));
   app.post(

@@ -25,6 +25,8 @@ import {
 } from "../routes.ts";
 import { pullActivity } from "../activity.ts";
 import { createHub, renderProxyError } from "../mod.ts";
+import { ServerManager } from "../servers.ts";
+import { createSpawner, type Spawner } from "../../spawners/mod.ts";
 
 /** What {@linkcode startHub} needs. */
 export interface StartHubOptions {
@@ -35,6 +37,8 @@ export interface StartHubOptions {
   cookieSecret: Uint8Array;
   /** The external proxy's token when config has none. @default {$CONFIGPROXY_AUTH_TOKEN} */
   proxyToken?: string;
+  /** The spawner (tests may pass a fake). @default {createSpawner(config.spawner.type)} */
+  spawner?: Spawner;
 }
 
 /** A running hub. */
@@ -46,6 +50,7 @@ export interface RunningHub {
   /** The built-in proxy, or null in external mode. */
   proxy: Proxy | null;
   routes: RouteService;
+  servers: ServerManager;
   stop(): Promise<void>;
 }
 
@@ -80,6 +85,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     control = remoteControl({ apiUrl: config.proxy.apiUrl, token });
   }
   const routes = new RouteService(options.db, control);
+  let hubApiUrl = "";
+  const servers = new ServerManager({
+    db: options.db,
+    config,
+    routes,
+    spawner: options.spawner ?? createSpawner(config.spawner.type),
+    logger,
+    hubApiUrl: () => hubApiUrl,
+  });
   const hub = await createHub({
     config,
     db: options.db,
@@ -87,6 +101,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     logger,
     cookieSecret: options.cookieSecret,
     routes,
+    servers,
   });
 
   const hubController = new AbortController();
@@ -105,6 +120,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   }, hub.fetch);
   const hubAddr = await hubListening.promise;
   const hubUrl = urlOf("http", hubAddr.hostname, hubAddr.port);
+  hubApiUrl = `${hubUrl}${config.baseUrl}hub/api`;
 
   const listeners: ProxyListener[] = [];
   let redirectServer: Deno.HttpServer | null = null;
@@ -125,6 +141,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         removed: synced.removed.length,
       });
     }
+    const adopted = await servers.reconcile();
+    if (adopted.kept.length || adopted.cleaned.length) {
+      logger.info("servers re-adopted", {
+        kept: adopted.kept.join(",") || "none",
+        cleaned: adopted.cleaned.join(",") || "none",
+      });
+    }
+    servers.startPolling();
     if (proxy) {
       if (config.https.enabled) {
         const [cert, key] = await Promise.all([
@@ -182,8 +206,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     hubUrl,
     proxy,
     routes,
+    servers,
     async stop() {
       clearInterval(timer);
+      await servers.shutdown(config.spawner.stopOnShutdown).catch((error) =>
+        logger.warn("could not stop servers", {
+          error: (error as Error).message,
+        })
+      );
       await pullActivity(options.db, routes).catch(() => 0);
       await stopAll();
     },

@@ -39,6 +39,8 @@ export interface LoginDeps {
   authenticator: Authenticator;
   logger: Logger;
   now: () => Date;
+  /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
+  defaultNext?: string;
 }
 
 const MAX_FORM_BYTES = 16 * 1024;
@@ -81,6 +83,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
   const { config } = deps;
   const hubPath = `${config.baseUrl}hub/`;
   const home = `${hubPath}home`;
+  const afterLogin = deps.defaultNext ?? home;
   const hint = config.auth.type === "pam"
     ? "Use the username and password of your account on this machine."
     : config.auth.dummy.password
@@ -126,7 +129,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
   };
 
   app.get("/login", (c) => {
-    if (c.get("identity")) return c.redirect(nextOf(c) ?? home, 302);
+    if (c.get("identity")) return c.redirect(nextOf(c) ?? afterLogin, 302);
     return render(c, 200, { username: "", error: null });
   });
 
@@ -241,7 +244,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
       secure,
     });
     deps.logger.info("login", { user: loginName });
-    return c.redirect(nextOf(c) ?? home, 302);
+    return c.redirect(nextOf(c) ?? afterLogin, 302);
   });
 
   app.get("/logout", async (c) => {

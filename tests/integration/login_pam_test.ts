@@ -83,7 +83,11 @@ Deno.test({
             user.password,
           );
           assert.equal(res.status, 302);
-          assert.equal(res.headers.get("location"), "/hub/home");
+          assert.equal(
+            res.headers.get("location"),
+            "/hub/spawn",
+            "after login JupyterHub goes to the server (redirect_to_server)",
+          );
           const me = await fetch(`${hub.url}hub/api/user`, {
             headers: { cookie: cookies.join("; ") },
           });

@@ -1,0 +1,605 @@
+/**
+ * Server lifecycle: the one place that starts, stops, watches and re-adopts
+ * single-user servers (what jupyterhub keeps in `handlers/base.py` and
+ * `user.py`). It is the sole caller of spawners/ and of proxy route changes
+ * for servers.
+ *
+ * Spawn: concurrency limit → server token (`users:activity!user`,
+ * `access:servers!server=u/s`) → OAuth client (secret = that token) →
+ * environment → spawner → state saved at once (a SIGKILLed hub can find the
+ * process again) → readiness (any answer below 500 from `{prefix}api`,
+ * redirects not followed) → proxy route → ready. Every step is reported to
+ * the progress stream; a failure undoes all of it and keeps the reason.
+ *
+ * @module
+ */
+import {
+  ensureUser,
+  freePort,
+  lookupUser,
+  type Spawner,
+  SpawnError,
+  type SpawnerState,
+  systemUsername,
+  tailFile,
+} from "../spawners/mod.ts";
+import type { HubConfig } from "./config.ts";
+import type { Db } from "./db/mod.ts";
+import type { ServerRow, UserRow } from "./db/schema.ts";
+import { insertToken } from "./db/tokens.ts";
+import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
+import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
+import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
+import { HubError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { RouteService } from "./routes.ts";
+
+/** One progress event (hub-api.md §6.10). */
+export interface ProgressEvent {
+  progress?: number;
+  message: string;
+  "html_message"?: string;
+  ready?: boolean;
+  failed?: boolean;
+  url?: string;
+}
+
+/** Where a spawn stands. */
+interface Pending {
+  key: string;
+  events: ProgressEvent[];
+  listeners: Set<() => void>;
+  done: Promise<void>;
+  finished: boolean;
+}
+
+/** Dependencies of {@linkcode ServerManager}. */
+export interface ServerManagerDeps {
+  db: Db;
+  config: HubConfig;
+  routes: RouteService;
+  spawner: Spawner;
+  logger: Logger;
+  /** The hub API URL servers call, e.g. "http://127.0.0.1:8081/hub/api" (known once the hub listens). */
+  hubApiUrl: () => string;
+  now?: () => Date;
+  /** Readiness check (tests may replace it). @default {an HTTP GET without redirects} */
+  isReady?: (url: string) => Promise<boolean>;
+}
+
+export { escapeName, serverPrefix } from "./single_user_env.ts";
+
+/** A unit/log label for a server: `alice` or `alice-gpu`, reduced to `[a-z0-9._@-]`. */
+export function spawnId(unixName: string, server: string): string {
+  if (!server) return unixName;
+  const safe = server.toLowerCase().replace(/[^a-z0-9._@-]/g, "-");
+  if (safe === server) return `${unixName}-${server}`;
+  // Different names could reduce to the same label: keep them apart with a short checksum.
+  let h = 0;
+  for (const ch of server) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return `${unixName}-${safe}-${h.toString(16).padStart(8, "0").slice(0, 6)}`;
+}
+
+/** The readiness rule: any answer below 500, redirects not followed. */
+export async function httpReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.body?.cancel();
+    return res.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts, stops and watches servers. */
+export class ServerManager {
+  readonly #deps: ServerManagerDeps;
+  readonly #pending = new Map<string, Pending>();
+  /** Last failure per server key, for spawn-pending pages. */
+  readonly #failures = new Map<string, string>();
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(deps: ServerManagerDeps) {
+    this.#deps = deps;
+  }
+
+  #now(): Date {
+    return this.#deps.now?.() ?? new Date();
+  }
+
+  /** Key of a server: "alice/" or "alice/gpu". */
+  static key(user: string, server: string): string {
+    return `${user}/${server}`;
+  }
+
+  /** The in-flight spawn of a server, if any. */
+  isPending(user: string, server: string): boolean {
+    const p = this.#pending.get(ServerManager.key(user, server));
+    return p !== undefined && !p.finished;
+  }
+
+  /** The reason the last spawn of a server failed, if it did. */
+  lastFailure(user: string, server: string): string | undefined {
+    return this.#failures.get(ServerManager.key(user, server));
+  }
+
+  /** Number of spawns in flight. */
+  get pendingCount(): number {
+    let n = 0;
+    for (const p of this.#pending.values()) if (!p.finished) n++;
+    return n;
+  }
+
+  /**
+   * Starts a server (or joins the spawn already in flight). Resolves with
+   * the pending record; `waitReady` waits for it.
+   *
+   * @throws {HubError} 429 past the concurrent-spawn limit, 400 when running.
+   */
+  async start(
+    user: UserRow,
+    server: string,
+    userOptions?: Record<string, unknown>,
+  ): Promise<{ pending: boolean }> {
+    const key = ServerManager.key(user.name, server);
+    const existing = this.#pending.get(key);
+    if (existing && !existing.finished) return { pending: true };
+    const row = await this.#row(user.id, server);
+    if (row?.status === "stopping") {
+      throw new HubError(400, `${user.name}:${server} is pending stop`);
+    }
+    if (row?.status === "running") {
+      const alive = await this.#deps.spawner.poll(JSON.parse(row.state)).catch(
+        () => ({ running: false }),
+      );
+      if (alive.running) {
+        throw new HubError(400, `${user.name}'s server is already running`);
+      }
+      await this.#cleanup(user, server, "died");
+    }
+    if (this.pendingCount >= this.#deps.config.spawner.concurrentLimit) {
+      const retry = 30 + Math.floor(Math.random() * 30);
+      throw new HubError(
+        429,
+        `Too many users trying to log in right now. Try again in ${retry} seconds.`,
+        {
+          headers: { "Retry-After": String(retry) },
+        },
+      );
+    }
+    const pending: Pending = {
+      key,
+      events: [],
+      listeners: new Set(),
+      done: Promise.resolve(),
+      finished: false,
+    };
+    this.#pending.set(key, pending);
+    this.#failures.delete(key);
+    pending.done = this.#spawn(user, server, userOptions, pending);
+    return { pending: true };
+  }
+
+  /** Waits up to `ms` for a spawn to finish; true when the server is ready. */
+  async waitReady(user: string, server: string, ms: number): Promise<boolean> {
+    const p = this.#pending.get(ServerManager.key(user, server));
+    if (p && !p.finished) {
+      await Promise.race([p.done, sleep(ms)]);
+    }
+    const last = p?.events.at(-1);
+    if (p && !p.finished) return false;
+    if (last?.failed) throw new HubError(500, last.message);
+    return true;
+  }
+
+  /** Progress events so far plus a way to wait for more. */
+  progress(
+    user: string,
+    server: string,
+  ):
+    | { events: ProgressEvent[]; finished: boolean; next(): Promise<void> }
+    | null {
+    const p = this.#pending.get(ServerManager.key(user, server));
+    if (!p) return null;
+    return {
+      events: p.events,
+      finished: p.finished,
+      next: () => new Promise<void>((resolve) => p.listeners.add(resolve)),
+    };
+  }
+
+  #emit(p: Pending, event: ProgressEvent): void {
+    p.events.push(event);
+    for (const l of p.listeners) l();
+    p.listeners.clear();
+  }
+
+  async #row(userId: number, server: string): Promise<ServerRow | undefined> {
+    return await this.#deps.db.selectFrom("servers").selectAll().where(
+      "user_id",
+      "=",
+      userId,
+    )
+      .where("name", "=", server).executeTakeFirst();
+  }
+
+  async #spawn(
+    user: UserRow,
+    server: string,
+    userOptions: Record<string, unknown> | undefined,
+    p: Pending,
+  ) {
+    const { db, config, logger } = this.#deps;
+    const prefix = serverPrefix(config.baseUrl, user.name, server);
+    const nowIso = () => this.#now().toISOString();
+    let state: SpawnerState | null = null;
+    try {
+      this.#emit(p, { progress: 0, message: "Server requested" });
+      const previous = await this.#row(user.id, server);
+      const options = userOptions ??
+        (previous ? JSON.parse(previous.user_options) : {});
+      // The row says "spawning" before anything starts, so a restarted hub knows to look.
+      await db.insertInto("servers").values({
+        "user_id": user.id,
+        name: server,
+        status: "spawning",
+        url: prefix,
+        state: "{}",
+        "user_options": JSON.stringify(options),
+        started: nowIso(),
+        "last_activity": nowIso(),
+        created: nowIso(),
+      }).onConflict((oc) =>
+        oc.columns(["user_id", "name"]).doUpdateSet({
+          status: "spawning",
+          url: prefix,
+          state: "{}",
+          "user_options": JSON.stringify(options),
+          started: nowIso(),
+          "last_activity": nowIso(),
+        })
+      ).execute();
+
+      const unixName = systemUsername(user.name, config.spawner.userPrefix);
+      let unix = await lookupUser(unixName);
+      if (!unix && config.spawner.createSystemUsers) {
+        unix = await ensureUser(unixName);
+      }
+      if (!unix) {
+        throw new SpawnError(
+          `No Linux account named "${unixName}" exists for ${user.name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
+        );
+      }
+      // Server token: replaces any earlier one of this server; its secret is also the OAuth client secret.
+      const note = `Server at ${prefix}`;
+      await db.deleteFrom("api_tokens").where("user_id", "=", user.id).where(
+        "note",
+        "=",
+        note,
+      ).execute();
+      const token = newSecret();
+      await insertToken(db, {
+        userId: user.id,
+        serviceId: null,
+        prefix: tokenPrefix(token),
+        hash: await hashSecret(token),
+        scopes: [
+          "users:activity!user",
+          `access:servers!server=${user.name}/${server}`,
+        ],
+        note,
+        created: nowIso(),
+        expiresAt: null,
+      });
+      await upsertServerClient(db, {
+        user: user.name,
+        server,
+        secret: token,
+        redirectUri: `${prefix}oauth_callback`,
+        allowedScopes: [`access:servers!server=${user.name}/${server}`],
+        description: note,
+        now: this.#now(),
+      });
+      const ip = "127.0.0.1";
+      const port = await freePort(ip);
+      const env = singleUserEnv({
+        user: user.name,
+        serverName: server,
+        apiToken: token,
+        hubApiUrl: this.#deps.hubApiUrl(),
+        baseUrl: config.baseUrl,
+        publicUrl: config.publicUrl,
+        ip,
+        port,
+        ...(config.spawner.defaultUrl
+          ? { defaultUrl: config.spawner.defaultUrl }
+          : {}),
+        unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
+      });
+      this.#emit(p, { progress: 50, message: "Spawning server..." });
+      const logFile = `${config.dataDir}/logs/${unix.name}${
+        server ? "-" + server : ""
+      }.log`;
+      await Deno.mkdir(`${config.dataDir}/logs`, {
+        recursive: true,
+        mode: 0o700,
+      });
+      const started = await this.#deps.spawner.start({
+        id: spawnId(unixName, server),
+        user: unix,
+        argv: config.spawner.cmd,
+        env,
+        ip,
+        port,
+        cwd: unix.home,
+        logFile,
+        limits: {
+          ...(config.limits.memoryBytes !== null
+            ? { memoryBytes: config.limits.memoryBytes }
+            : {}),
+          ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
+        },
+      });
+      state = started.state;
+      await db.updateTable("servers").set({ state: JSON.stringify(state) })
+        .where("user_id", "=", user.id)
+        .where("name", "=", server).execute();
+      this.#emit(p, {
+        progress: 75,
+        message: "Waiting for the server to answer...",
+      });
+      await this.#waitHttp(started.url + prefix + "api", state, logFile);
+      await this.#deps.routes.add(prefix, started.url, {
+        user: user.name,
+        "server_name": server,
+      });
+      await db.updateTable("servers").set({ status: "running" }).where(
+        "user_id",
+        "=",
+        user.id,
+      )
+        .where("name", "=", server).execute();
+      logger.info("server ready", {
+        user: user.name,
+        server,
+        url: started.url,
+      });
+      this.#emit(p, {
+        progress: 100,
+        ready: true,
+        message: `Server ready at ${prefix}`,
+        "html_message": `Server ready at <a href="${prefix}">${prefix}</a>`,
+        url: prefix,
+      });
+    } catch (error) {
+      const reason = error instanceof SpawnError
+        ? error.reason
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      logger.warn("spawn failed", { user: user.name, server, reason });
+      if (state) await this.#deps.spawner.stop(state).catch(() => {});
+      await this.#cleanup(user, server, "failed");
+      this.#failures.set(p.key, reason);
+      this.#emit(p, {
+        progress: 100,
+        failed: true,
+        message: `Spawn failed: ${reason}`,
+      });
+    } finally {
+      p.finished = true;
+      for (const l of p.listeners) l();
+      p.listeners.clear();
+    }
+  }
+
+  async #waitHttp(
+    url: string,
+    state: SpawnerState,
+    logFile: string,
+  ): Promise<void> {
+    const { config } = this.#deps;
+    const isReady = this.#deps.isReady ?? httpReady;
+    const deadline = Date.now() + config.spawner.httpTimeoutSeconds * 1000;
+    let attempt = 0;
+    while (true) {
+      if (await isReady(url)) return;
+      const poll = await this.#deps.spawner.poll(state).catch(() => ({
+        running: true as const,
+      }));
+      if (!poll.running) {
+        const tail = await tailFile(logFile, 2000).catch(() => "");
+        throw new SpawnError(
+          `the server exited before answering${
+            tail ? `; its last output:\n${tail}` : ""
+          }`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new SpawnError(
+          `the server never answered at ${url} after ${config.spawner.httpTimeoutSeconds} seconds`,
+        );
+      }
+      await sleep(
+        Math.min(1000, 50 * 2 ** attempt++) * (0.5 + Math.random() / 2),
+      );
+    }
+  }
+
+  /** Removes route, token, OAuth client; marks the row stopped. */
+  async #cleanup(user: UserRow, server: string, why: string): Promise<void> {
+    const { db } = this.#deps;
+    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    await this.#deps.routes.remove(prefix).catch((e) =>
+      this.#deps.logger.warn("could not remove route", {
+        prefix,
+        error: (e as Error).message,
+      })
+    );
+    await db.deleteFrom("api_tokens").where("user_id", "=", user.id).where(
+      "note",
+      "=",
+      `Server at ${prefix}`,
+    )
+      .execute();
+    await deleteClient(db, clientIdFor(user.name, server));
+    await db.updateTable("servers").set({
+      status: "stopped",
+      state: "{}",
+      started: null,
+    })
+      .where("user_id", "=", user.id).where("name", "=", server).execute();
+    this.#deps.logger.debug("server cleaned up", {
+      user: user.name,
+      server,
+      why,
+    });
+  }
+
+  /** Stops a server (route first, then the process). Idempotent. */
+  async stop(user: UserRow, server: string): Promise<void> {
+    const key = ServerManager.key(user.name, server);
+    const p = this.#pending.get(key);
+    if (p && !p.finished) await p.done.catch(() => {});
+    const row = await this.#row(user.id, server);
+    if (!row || row.status === "stopped") return;
+    await this.#deps.db.updateTable("servers").set({ status: "stopping" })
+      .where("id", "=", row.id).execute();
+    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    await this.#deps.routes.remove(prefix).catch(() => {});
+    try {
+      await this.#deps.spawner.stop(JSON.parse(row.state));
+    } catch (error) {
+      this.#deps.logger.warn("stop failed", {
+        user: user.name,
+        server,
+        error: (error as Error).message,
+      });
+    }
+    await this.#cleanup(user, server, "stopped");
+    this.#pending.delete(key);
+    this.#deps.logger.info("server stopped", { user: user.name, server });
+  }
+
+  /**
+   * After a (re)start of the hub: keeps servers whose process is alive and
+   * answering (their routes come back with the stored routes), cleans up
+   * the rest, including spawns a killed hub left half-done.
+   */
+  async reconcile(): Promise<{ kept: string[]; cleaned: string[] }> {
+    const { db } = this.#deps;
+    const rows = await db.selectFrom("servers").innerJoin(
+      "users",
+      "users.id",
+      "servers.user_id",
+    )
+      .selectAll("servers").select(["users.name as user_name"]).where(
+        "servers.status",
+        "!=",
+        "stopped",
+      ).execute();
+    const kept: string[] = [];
+    const cleaned: string[] = [];
+    for (const row of rows) {
+      const user = await db.selectFrom("users").selectAll().where(
+        "id",
+        "=",
+        row.user_id,
+      ).executeTakeFirstOrThrow();
+      const state = JSON.parse(row.state) as SpawnerState;
+      const label = ServerManager.key(row.user_name, row.name);
+      const alive = Object.keys(state).length > 0 &&
+        (await this.#deps.spawner.poll(state).catch(() => ({ running: false })))
+          .running;
+      const prefix = serverPrefix(
+        this.#deps.config.baseUrl,
+        row.user_name,
+        row.name,
+      );
+      const target =
+        typeof state.ip === "string" && typeof state.port === "number"
+          ? `http://${state.ip}:${state.port}`
+          : null;
+      if (
+        alive && target &&
+        await (this.#deps.isReady ?? httpReady)(target + prefix + "api")
+      ) {
+        await this.#deps.routes.add(prefix, target, {
+          user: row.user_name,
+          "server_name": row.name,
+        });
+        await db.updateTable("servers").set({ status: "running" }).where(
+          "id",
+          "=",
+          row.id,
+        ).execute();
+        kept.push(label);
+      } else {
+        if (alive) await this.#deps.spawner.stop(state).catch(() => {});
+        await this.#cleanup(user, row.name, "gone after restart");
+        cleaned.push(label);
+      }
+    }
+    return { kept, cleaned };
+  }
+
+  /** Checks running servers now; dead ones are cleaned up. */
+  async pollAll(): Promise<void> {
+    const { db } = this.#deps;
+    const rows = await db.selectFrom("servers").selectAll().where(
+      "status",
+      "=",
+      "running",
+    ).execute();
+    for (const row of rows) {
+      const alive = await this.#deps.spawner.poll(JSON.parse(row.state)).catch(
+        () => ({ running: true }),
+      );
+      if (alive.running) continue;
+      const user = await db.selectFrom("users").selectAll().where(
+        "id",
+        "=",
+        row.user_id,
+      ).executeTakeFirst();
+      if (user) await this.#cleanup(user, row.name, "process exited");
+      this.#deps.logger.warn("server exited", {
+        user: user?.name,
+        server: row.name,
+      });
+    }
+  }
+
+  /** Starts the periodic poll. */
+  startPolling(): void {
+    const ms = this.#deps.config.spawner.pollIntervalSeconds * 1000;
+    this.#timer = setInterval(() => this.pollAll().catch(() => {}), ms);
+    Deno.unrefTimer(this.#timer);
+  }
+
+  /** Stops polling; with `stopServers`, stops every server too. */
+  async shutdown(stopServers: boolean): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    for (const p of this.#pending.values()) await p.done.catch(() => {});
+    if (!stopServers) return;
+    const rows = await this.#deps.db.selectFrom("servers").selectAll().where(
+      "status",
+      "!=",
+      "stopped",
+    ).execute();
+    for (const row of rows) {
+      const user = await this.#deps.db.selectFrom("users").selectAll().where(
+        "id",
+        "=",
+        row.user_id,
+      )
+        .executeTakeFirst();
+      if (user) await this.stop(user, row.name);
+    }
+  }
+}

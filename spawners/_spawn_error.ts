@@ -1,0 +1,26 @@
+/**
+ * The one error type of `spawners/` (jupyterhub's `SpawnException`, minus
+ * the web base class): `reason` is a sentence the hub can show to the user.
+ *
+ * @module
+ */
+
+/**
+ * A server could not be started, polled or stopped, or a system account
+ * could not be looked up or created.
+ *
+ * @example
+ * ```ts
+ * throw new SpawnError(`Cannot start "${argv[0]}": not found`);
+ * ```
+ */
+export class SpawnError extends Error {
+  /**
+   * @param reason what went wrong, action first, detail after a colon
+   * @param options the underlying error, if any
+   */
+  constructor(readonly reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = "SpawnError";
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The `local` driver: the server is a process of this machine started as
+ * the target user through `setpriv --reuid --regid --init-groups` (which
+ * exec's in place, so the child PID is the server PID), in its own session
+ * (`detached`), with exactly the environment the hub built (`clearEnv`).
+ *
+ * The hub keeps no pipe to it: output goes to the log file, opened by a
+ * fixed `/bin/sh` wrapper running as the user, so a hub restart cannot kill
+ * the server through a broken pipe. State is `{ pid, pgid, starttime, ip,
+ * port }`; the start time (field 22 of `/proc/PID/stat`) tells a reused PID
+ * from the server. Measured facts: deno-platform.md Q2.
+ *
+ * Limits (`SpawnRequest.limits`) are not enforced by this driver.
+ *
+ * @module
+ */
+import { prepareLogFile, tailFile } from "./_log_file.ts";
+import {
+  groupAlive,
+  isDead,
+  type ProcStat,
+  readProcStat,
+  signalGroup,
+} from "./_proc.ts";
+import { checkRequest, serverUrl } from "./_request.ts";
+import { SpawnError } from "./_spawn_error.ts";
+import type {
+  PollResult,
+  Spawner,
+  SpawnerOptions,
+  SpawnerState,
+  SpawnRequest,
+  StartResult,
+  StopOptions,
+} from "./_types.ts";
+import { waitUntil } from "./_wait.ts";
+
+/** What the local driver stores. */
+interface LocalState {
+  pid: number;
+  pgid: number;
+  starttime: number;
+}
+
+/** Time between SIGTERM and SIGKILL when the caller does not say. */
+const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+/** How long to wait for the group to vanish after SIGKILL. */
+const KILL_WAIT_MS = 5000;
+
+/**
+ * Runs the program with stdout and stderr appended to the log (`$0`). The
+ * shell runs as root BEFORE setpriv, so the hub's own log directory can stay
+ * closed to users (they write through the inherited descriptor and cannot
+ * reach the path). dash exports `PWD` on its own; it is removed unless the
+ * hub asked for it.
+ */
+function wrapperScript(keepPwd: boolean): string {
+  return `${keepPwd ? "" : "unset PWD; "}exec "$@" >>"$0" 2>&1`;
+}
+
+/**
+ * The state `start` returned, or null when there is none (never started).
+ *
+ * @throws {SpawnError} when the state is not one this driver wrote
+ */
+function parseState(state: SpawnerState): LocalState | null {
+  if (state.pid === undefined || state.pid === null) return null;
+  const { pid, pgid, starttime } = state;
+  const isPid = (v: unknown): v is number =>
+    typeof v === "number" && Number.isInteger(v) && v > 1;
+  if (!isPid(pid) || !isPid(pgid) || typeof starttime !== "number") {
+    throw new SpawnError(
+      `Cannot use the saved state of a local server: ${
+        JSON.stringify(state)
+      } lacks a pid, pgid or starttime`,
+    );
+  }
+  return { pid, pgid, starttime };
+}
+
+/** Whether `stat` describes the process `saved` refers to, still running. */
+function isServer(stat: ProcStat | null, saved: LocalState): boolean {
+  return stat !== null && !isDead(stat) && stat.starttime === saved.starttime;
+}
+
+/** setpriv's arguments up to and including `--`. */
+function userArgs(request: SpawnRequest): string[] {
+  const { uid, gid } = request.user;
+  return [
+    "--reuid",
+    String(uid),
+    "--regid",
+    String(gid),
+    "--init-groups",
+    "--",
+  ];
+}
+
+async function start(
+  setpriv: string,
+  request: SpawnRequest,
+): Promise<StartResult> {
+  checkRequest(request);
+  const { id, env, cwd, logFile, ip, port } = request;
+  const cwdInfo = await Deno.stat(cwd).catch(() => null);
+  if (!cwdInfo?.isDirectory) {
+    throw new SpawnError(
+      `Cannot start server "${id}": the working directory "${cwd}" does not exist`,
+    );
+  }
+  if (logFile !== undefined) prepareLogFile(logFile, request.user);
+  // exec chain: [sh as root: open log] → setpriv → the program; one pid throughout.
+  const command = logFile === undefined ? setpriv : "/bin/sh";
+  const args = logFile === undefined
+    ? [...userArgs(request), ...request.argv]
+    : [
+      "-c",
+      wrapperScript("PWD" in env),
+      logFile,
+      setpriv,
+      ...userArgs(request),
+      ...request.argv,
+    ];
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args,
+      detached: true, // setsid(): own session and group, survives the hub
+      clearEnv: true,
+      env,
+      cwd,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (error) {
+    throw new SpawnError(
+      `Cannot start server "${id}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  // Reap it if it exits while this hub runs, but keep no reference and do
+  // not let it hold the hub's event loop open.
+  child.status.catch(() => {});
+  child.unref();
+  const stat = await readProcStat(child.pid);
+  if (stat === null || isDead(stat)) {
+    const tail = logFile ? await tailFile(logFile).catch(() => "") : "";
+    throw new SpawnError(
+      `Server "${id}" exited at once${tail ? `: ${tail}` : ""}`,
+    );
+  }
+  return {
+    url: serverUrl(ip, port),
+    state: {
+      pid: child.pid,
+      pgid: stat.pgrp,
+      starttime: stat.starttime,
+      ip,
+      port,
+    },
+  };
+}
+
+async function poll(state: SpawnerState): Promise<PollResult> {
+  const saved = parseState(state);
+  if (saved === null) return { running: false, exitCode: null };
+  if (isServer(await readProcStat(saved.pid), saved)) return { running: true };
+  return { running: false, exitCode: null };
+}
+
+async function stop(
+  state: SpawnerState,
+  timeoutMs: number,
+  now: () => number,
+): Promise<void> {
+  const saved = parseState(state);
+  if (saved === null) return;
+  const leader = await readProcStat(saved.pid);
+  // The PID now belongs to another process: ours is long gone (a group
+  // outlives its leader only while its PID stays reserved).
+  if (leader !== null && leader.starttime !== saved.starttime) return;
+  const gone = () => groupAlive(saved.pgid).then((alive) => !alive);
+  if (!signalGroup(saved.pgid, "SIGTERM")) return;
+  if (await waitUntil(gone, { deadline: now() + timeoutMs, now })) return;
+  if (!signalGroup(saved.pgid, "SIGKILL")) return;
+  if (await waitUntil(gone, { deadline: now() + KILL_WAIT_MS, now })) return;
+  throw new SpawnError(
+    `Cannot stop process group ${saved.pgid}: still running ${KILL_WAIT_MS} ms after SIGKILL`,
+  );
+}
+
+/**
+ * The local-process driver.
+ *
+ * @example
+ * ```ts
+ * const spawner = createLocalProcessSpawner();
+ * const { url, state } = await spawner.start(request);
+ * // …after a hub restart, from the saved state alone:
+ * await createLocalProcessSpawner().stop(state, { timeoutMs: 5000 });
+ * ```
+ */
+export function createLocalProcessSpawner(
+  options: SpawnerOptions = {},
+): Spawner {
+  const setpriv = options.setprivPath ?? "setpriv";
+  const now = options.now ?? Date.now;
+  return {
+    kind: "local",
+    start: (request) => start(setpriv, request),
+    poll,
+    stop: (state, stopOptions: StopOptions = {}) =>
+      stop(state, stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, now),
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * End to end with the REAL jupyterhub-singleuser (Debian's `jupyterhub`
+ * package): a Linux user logs in through the form with PAM, their server
+ * starts as their uid, the OAuth handshake completes through onehub's
+ * proxy, a kernel prints 42 over its WebSocket, other users are refused,
+ * the server survives a hub restart (kernel included), and stop works.
+ * Needs root (users, PAM) and /usr/bin/jupyterhub-singleuser.
+ */
+import assert from "node:assert/strict";
+import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
+import { startServe } from "../_helpers/serve_process.ts";
+import { CookieClient } from "../_helpers/cookie_client.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { printErr } from "../../hub/cli/_print.ts";
+import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
+
+const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
+let hasSingleuser = false;
+try {
+  hasSingleuser = (await Deno.stat(SINGLEUSER)).isFile;
+} catch { /* missing */ }
+const ignore = !IS_ROOT || !hasSingleuser;
+if (ignore) {
+  printErr(
+    `spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
+  );
+}
+
+async function ensurePamService() {
+  try {
+    await Deno.stat("/etc/pam.d/onehub");
+  } catch {
+    await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);
+  }
+}
+
+/** Runs `print(6*7)` in a new kernel over its channels WebSocket; returns the stream text. */
+async function runInKernel(
+  client: CookieClient,
+  user: string,
+  kernelId?: string,
+): Promise<{ id: string; out: string }> {
+  const prefix = `/user/${user}/`;
+  const xsrf = client.cookie("_xsrf", `${prefix}api/kernels`) ?? "";
+  let id = kernelId;
+  if (!id) {
+    const res = await client.request(`${prefix}api/kernels`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-xsrftoken": xsrf,
+        origin: client.base.origin,
+      },
+      body: "{}",
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    id = (await res.json()).id as string;
+  }
+  const wsUrl = `${
+    client.base.origin.replace("http", "ws")
+  }${prefix}api/kernels/${id}/channels`;
+  const ws = new WebSocket(wsUrl, {
+    headers: {
+      cookie: client.cookieHeader(`${prefix}api/kernels`),
+      origin: client.base.origin,
+    },
+  } as unknown as string[]);
+  const out = await new Promise<string>((resolve, reject) => {
+    const msgId = crypto.randomUUID();
+    const timer = setTimeout(
+      () => reject(new Error("no kernel output within 30 s")),
+      30_000,
+    );
+    ws.onerror = (e) =>
+      reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));
+    ws.onopen = () => {
+      ws.send(JSON.stringify({
+        header: {
+          "msg_id": msgId,
+          username: user,
+          session: crypto.randomUUID(),
+          "msg_type": "execute_request",
+          version: "5.3",
+        },
+        "parent_header": {},
+        metadata: {},
+        content: {
+          code: "print(6*7)",
+          silent: false,
+          "store_history": false,
+          "user_expressions": {},
+          "allow_stdin": false,
+        },
+        channel: "shell",
+      }));
+    };
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data));
+      if (msg.parent_header?.msg_id === msgId && msg.msg_type === "stream") {
+        clearTimeout(timer);
+        resolve(msg.content.text);
+      }
+    };
+  });
+  const closed = new Promise((r) =>
+    ws.addEventListener("close", r, { once: true })
+  );
+  ws.close();
+  await closed;
+  return { id, out };
+}
+
+Deno.test({
+  name:
+    "a Linux user goes from the login form to Python output in their own Jupyter server",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    await ensurePamService();
+    const dir = await Deno.makeTempDir({ prefix: "onehub-spawn-" });
+    await using alice = await createSystemUser({ prefix: "ohsu" });
+    await using bob = await createSystemUser({ prefix: "ohsu" });
+    const config = `${dir}/config.yaml`;
+    await Deno.writeTextFile(
+      config,
+      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\n`,
+    );
+    // A fixed hub port: the running server keeps calling the API URL it was started with.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const hubPort = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const hubArgs = [
+      "--config",
+      config,
+      "--auth",
+      "pam",
+      "--hub-port",
+      String(hubPort),
+    ];
+    let hub = await startServe(hubArgs);
+    const base = hub.url;
+    try {
+      const a = new CookieClient(base);
+      let kernel = "";
+      await t.step(
+        "login sends the browser to spawn, which starts the server",
+        async () => {
+          const res = await a.login(alice.name, alice.password);
+          assert.equal(res.status, 302);
+          assert.equal(res.headers.get("location"), "/hub/spawn");
+          const page = await a.follow("hub/spawn");
+          assert.equal(
+            page.status,
+            200,
+            a.hops.map((h) => `${h.status} ${h.url}`).join(" -> "),
+          );
+          await page.body?.cancel();
+          // The pending page's EventSource: wait for the ready event.
+          const progress = await a.request(
+            `hub/api/users/${alice.name}/server/progress?_xsrf=x`,
+          );
+          const text = await progress.text();
+          assert.match(text, /"ready":true/, text);
+        },
+      );
+      await t.step("the server runs as the user's uid", async () => {
+        const uid = Number((await run(["id", "-u", alice.name])).trim());
+        const pids = (await run([
+          "pgrep",
+          "-u",
+          String(uid),
+          "-f",
+          "jupyterhub-singleuser",
+        ])).trim();
+        assert.ok(pids.length > 0, "a singleuser process owned by the user");
+      });
+      await t.step(
+        "the OAuth handshake completes and the API answers with cookies only",
+        async () => {
+          const page = await a.follow(`user/${alice.name}/tree`);
+          assert.equal(
+            page.status,
+            200,
+            a.hops.map((h) => `${h.status} ${h.url}`).join(" -> "),
+          );
+          await page.body?.cancel();
+          // The OAuth dance ran (now or right after the spawn): the server set its own login cookie.
+          assert.ok(
+            a.cookie(`jupyterhub-user-${alice.name}`),
+            "the server's OAuth cookie is set",
+          );
+          const status = await a.request(`user/${alice.name}/api/status`);
+          assert.equal(status.status, 200);
+          await status.body?.cancel();
+        },
+      );
+      await t.step("a kernel prints 42 over its WebSocket", async () => {
+        const { id, out } = await runInKernel(a, alice.name);
+        kernel = id;
+        assert.equal(out.trim(), "42");
+      });
+      await t.step(
+        "another user's cookies and tokens are refused",
+        async () => {
+          const b = new CookieClient(base);
+          assert.equal((await b.login(bob.name, bob.password)).status, 302);
+          const res = await b.follow(`user/${alice.name}/tree`);
+          assert.ok(
+            res.status === 403 || res.status === 404,
+            `status ${res.status}`,
+          );
+          await res.body?.cancel();
+          const api = await b.request(`user/${alice.name}/api/status`);
+          assert.notEqual(api.status, 200);
+          await api.body?.cancel();
+        },
+      );
+      await t.step(
+        "a hub restart keeps the server and its kernel",
+        async () => {
+          assert.equal(await hub.stop(), 0);
+          hub = await startServe(hubArgs);
+          // Same port is not guaranteed with port 0: use the new public URL with the same cookies.
+          const a2 = new CookieClient(hub.url);
+          await a2.login(alice.name, alice.password);
+          const page = await a2.follow(`user/${alice.name}/tree`);
+          assert.equal(
+            page.status,
+            200,
+            a2.hops.map((h) => `${h.status} ${h.url}`).join(" -> "),
+          );
+          await page.body?.cancel();
+          const { out } = await runInKernel(a2, alice.name, kernel);
+          assert.equal(out.trim(), "42");
+        },
+      );
+      await t.step("stop ends the server", async () => {
+        const admin = new CookieClient(hub.url);
+        await admin.login(alice.name, alice.password);
+        const xsrf = await (async () => {
+          const home = await admin.follow("hub/home");
+          await home.body?.cancel();
+          return admin.cookie("_xsrf") ?? "";
+        })();
+        void xsrf;
+        const token = (await run([
+          Deno.execPath(),
+          "run",
+          "-A",
+          new URL("../../main.ts", import.meta.url).pathname,
+          "token",
+          alice.name,
+          "--config",
+          config,
+        ])).trim();
+        const res = await fetch(
+          `${hub.url}hub/api/users/${alice.name}/server`,
+          {
+            method: "DELETE",
+            headers: { authorization: `token ${token}` },
+          },
+        );
+        assert.equal(res.status, 204);
+        await res.body?.cancel();
+        const uid = Number((await run(["id", "-u", alice.name])).trim());
+        await waitFor(async () => {
+          const out = await new Deno.Command("pgrep", {
+            args: ["-u", String(uid), "-f", "jupyterhub-singleuser"],
+          })
+            .output();
+          return out.code === 1;
+        }, { timeoutMs: 15_000, description: "the server process to end" });
+      });
+    } finally {
+      await hub.stop();
+      // Leave nothing running as the test users.
+      for (const u of [alice.name, bob.name]) {
+        await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,402 @@
+/**
+ * The local driver against real processes: a throwaway user
+ * (`ohspawn-xxxxxx`, in a throwaway extra group) runs a tiny Python HTTP
+ * server (./_server.ts) that reports who and where it is. Needs root; the
+ * root-only tests are skipped with a printed reason otherwise.
+ */
+import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { fromFileUrl } from "../_helpers/paths.ts";
+import {
+  createSpawner,
+  freePort,
+  lookupUser,
+  SpawnError,
+  type SpawnerState,
+  type SpawnRequest,
+  type SystemUser,
+} from "../../spawners/mod.ts";
+import {
+  createSystemUser,
+  run,
+  skipUnlessRoot,
+} from "../_helpers/system_users.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { askServer, parentPid, processAlive, SERVER_CODE } from "./_server.ts";
+
+const ignore = skipUnlessRoot(
+  "tests/spawners/local_process_test.ts",
+  "start servers as another user",
+);
+
+/** A throwaway user who is also in a throwaway group. */
+interface Account {
+  user: SystemUser;
+  extraGid: number;
+}
+
+/** Runs `body` with a fresh account; removes it, its group and its servers after. */
+async function withAccount(
+  body: (account: Account, started: SpawnerState[]) => Promise<void>,
+): Promise<void> {
+  await using created = await createSystemUser({ prefix: "ohspawn" });
+  const group = `ohspawng-${crypto.getRandomValues(new Uint8Array(3)).toHex()}`;
+  await run(["groupadd", group]);
+  const started: SpawnerState[] = [];
+  try {
+    await run(["gpasswd", "--add", created.name, group]);
+    const user = await lookupUser(created.name);
+    assert.ok(user);
+    const extraGid = Number(
+      (await run(["getent", "group", group])).split(":")[2],
+    );
+    await body({ user, extraGid }, started);
+  } finally {
+    // Whatever happened, no server outlives the test.
+    for (const state of started) {
+      await createSpawner("local").stop(state, { timeoutMs: 100 });
+    }
+    await run(["groupdel", group]);
+  }
+}
+
+/** A request for the test server as `user` on `port`. */
+function serverRequest(
+  user: SystemUser,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): SpawnRequest {
+  return {
+    id: user.name,
+    user,
+    argv: ["/usr/bin/python3", "-c", SERVER_CODE],
+    env: {
+      LANG: "C.UTF-8", // else Python's locale coercion adds LC_CTYPE
+      HOME: user.home,
+      USER: user.name,
+      IP: "127.0.0.1",
+      PORT: String(port),
+      JUPYTERHUB_API_TOKEN: "the-token-of-this-server",
+      ONEHUB_TEST_VALUE: `it's a "value" with $HOME and spaces`,
+      ...extraEnv,
+    },
+    ip: "127.0.0.1",
+    port,
+    cwd: user.home,
+    logFile: `${user.home}/onehub-server.log`,
+  };
+}
+
+/** Starts the test server and remembers its state for cleanup. */
+async function startServer(
+  request: SpawnRequest,
+  started: SpawnerState[],
+) {
+  const result = await createSpawner("local").start(request);
+  started.push(result.state);
+  return result;
+}
+
+Deno.test({
+  name:
+    "start() runs the server as the user with their groups, in cwd, with exactly the given environment",
+  ignore,
+  async fn() {
+    const previous = Deno.env.get("JUPYTERHUB_CRYPT_KEY");
+    Deno.env.set("JUPYTERHUB_CRYPT_KEY", "a-hub-secret-that-must-not-leak");
+    try {
+      await withAccount(async ({ user, extraGid }, started) => {
+        const port = await freePort();
+        const request = serverRequest(user, port);
+        const { url, state } = await startServer(request, started);
+
+        const info = await askServer(url);
+        assert.equal(url, `http://127.0.0.1:${port}`);
+        assert.equal(info.uid, user.uid);
+        assert.equal(info.gid, user.gid);
+        assert.deepEqual(
+          info.groups,
+          [user.gid, extraGid].sort((a, b) => a - b),
+        );
+        assert.equal(info.cwd, user.home);
+        assert.deepEqual(info.env, Object.keys(request.env).sort());
+        assert.equal(info.value, request.env.ONEHUB_TEST_VALUE);
+        assert.equal(state.pid, info.pid);
+        assert.equal(state.pgid, info.pid, "the server leads its own group");
+        assert.deepEqual(
+          Object.keys(state).sort(),
+          ["ip", "pgid", "pid", "port", "starttime"],
+        );
+      });
+    } finally {
+      if (previous === undefined) Deno.env.delete("JUPYTERHUB_CRYPT_KEY");
+      else Deno.env.set("JUPYTERHUB_CRYPT_KEY", previous);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "start() appends stdout and stderr to a log file owned by the user with mode 0600",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const request = serverRequest(user, await freePort());
+      await Deno.writeTextFile(request.logFile!, "an earlier run\n");
+      await Deno.chown(request.logFile!, user.uid, user.gid);
+      const { url } = await startServer(request, started);
+      await askServer(url);
+
+      const text = await waitFor(async () => {
+        const t = await Deno.readTextFile(request.logFile!);
+        return t.includes("this goes to stderr") ? t : null;
+      }, { description: "both lines in the log" });
+      assert.match(text, /^an earlier run\n/);
+      assert.match(text, /listening on \d+/);
+      const info = await Deno.stat(request.logFile!);
+      assert.equal(info.uid, user.uid);
+      assert.equal(info.mode! & 0o777, 0o600);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "poll() reports running, and stop() returns once the whole process group is gone",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const spawner = createSpawner("local");
+      const { url, state } = await startServer(
+        serverRequest(user, await freePort()),
+        started,
+      );
+      const info = await askServer(url);
+      assert.deepEqual(await spawner.poll(state), { running: true });
+
+      await spawner.stop(state);
+
+      assert.equal(await processAlive(info.pid), false, "server still alive");
+      assert.equal(
+        await processAlive(info.child),
+        false,
+        "its child still alive",
+      );
+      assert.deepEqual(await spawner.poll(state), {
+        running: false,
+        exitCode: null,
+      });
+      await spawner.stop(state); // a second stop is harmless
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "a new spawner polls and stops, from state alone, a server that an exited hub process started",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const script = `${
+        dirname(fromFileUrl(import.meta.url))
+      }/_spawn_and_exit.ts`;
+      const request = serverRequest(user, await freePort());
+      const hub = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", script, JSON.stringify(request)],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(hub.code, 0, new TextDecoder().decode(hub.stderr));
+      const { url, state } = JSON.parse(new TextDecoder().decode(hub.stdout));
+      started.push(state);
+      const info = await askServer(url);
+      assert.notEqual(await parentPid(info.pid), Deno.pid, "not reparented");
+
+      const spawner = createSpawner("local"); // the "restarted hub"
+      assert.deepEqual(await spawner.poll(state), { running: true });
+      await spawner.stop(state);
+      assert.equal(await processAlive(info.pid), false);
+      assert.equal(await processAlive(info.child), false);
+      assert.deepEqual(await spawner.poll(state), {
+        running: false,
+        exitCode: null,
+      });
+      await spawner.stop(state);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "stop() sends SIGKILL to the group after timeoutMs when SIGTERM is ignored",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const spawner = createSpawner("local");
+      const { url, state } = await startServer(
+        serverRequest(user, await freePort(), { IGNORE_TERM: "1" }),
+        started,
+      );
+      const info = await askServer(url); // SIGTERM is ignored from here on
+
+      const t0 = performance.now();
+      await spawner.stop(state, { timeoutMs: 300 });
+      const elapsed = performance.now() - t0;
+
+      assert.ok(
+        elapsed >= 300,
+        `stopped after ${elapsed} ms, before the timeout`,
+      );
+      assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+      assert.equal(await processAlive(info.pid), false);
+      assert.equal(await processAlive(info.child), false);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "poll() and stop() leave alone a process whose start time differs from the state (PID reuse)",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const spawner = createSpawner("local");
+      const { url, state } = await startServer(
+        serverRequest(user, await freePort()),
+        started,
+      );
+      const info = await askServer(url);
+      const reused = { ...state, starttime: (state.starttime as number) + 1 };
+
+      assert.deepEqual(await spawner.poll(reused), {
+        running: false,
+        exitCode: null,
+      });
+      await spawner.stop(reused, { timeoutMs: 100 });
+
+      assert.equal(await processAlive(info.pid), true);
+      assert.deepEqual(await spawner.poll(state), { running: true });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "start() writes the log into the hub's closed directory (root opens it before dropping privileges)",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      // The hub's own 0700 directory: the user cannot even traverse it.
+      const dir = await Deno.makeTempDir({ prefix: "onehub-logs-" });
+      try {
+        const request = {
+          ...serverRequest(user, await freePort()),
+          logFile: `${dir}/server.log`,
+        };
+        const { url } = await startServer(request, started);
+        await askServer(url);
+        const info = await Deno.stat(request.logFile);
+        assert.equal(info.uid, user.uid);
+        assert.equal(info.mode! & 0o777, 0o600);
+        assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "start() with a log file in a traversable root directory works",
+  ignore,
+  async fn() {
+    await withAccount(async ({ user }, started) => {
+      const dir = await Deno.makeTempDir({ prefix: "onehub-logs-" });
+      await Deno.chmod(dir, 0o711);
+      try {
+        const request = {
+          ...serverRequest(user, await freePort()),
+          logFile: `${dir}/server.log`,
+        };
+        const { url } = await startServer(request, started);
+        await askServer(url);
+        const info = await Deno.stat(request.logFile);
+        assert.equal(info.uid, user.uid);
+        assert.equal(info.mode! & 0o777, 0o600);
+      } finally {
+        for (const state of started.splice(0)) {
+          await createSpawner("local").stop(state);
+        }
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+});
+
+/** A made-up account for tests that fail before anything runs. */
+const NOBODY: SystemUser = {
+  name: "ohspawn-nobody",
+  uid: 64999,
+  gid: 64999,
+  home: "/nonexistent",
+  shell: "/bin/sh",
+};
+
+function plainRequest(user: SystemUser): SpawnRequest {
+  return {
+    id: "alice",
+    user,
+    argv: ["/bin/true"],
+    env: {},
+    ip: "127.0.0.1",
+    port: 8888,
+    cwd: "/",
+  };
+}
+
+Deno.test("start() refuses to run a server as root (uid 0 or gid 0)", async () => {
+  const spawner = createSpawner("local");
+  const root = { ...NOBODY, name: "root", uid: 0, gid: 0 };
+  for (const user of [root, { ...NOBODY, uid: 0 }, { ...NOBODY, gid: 0 }]) {
+    await assert.rejects(
+      spawner.start(plainRequest(user)),
+      (error: unknown) =>
+        error instanceof SpawnError &&
+        /^Refusing to run a server as root/.test(error.reason),
+    );
+  }
+});
+
+Deno.test("start() rejects a missing working directory and a bad id", async () => {
+  const spawner = createSpawner("local");
+  await assert.rejects(
+    spawner.start({ ...plainRequest(NOBODY), cwd: "/nonexistent/home" }),
+    /working directory "\/nonexistent\/home" does not exist/,
+  );
+  await assert.rejects(
+    spawner.start({ ...plainRequest(NOBODY), id: "Alice/../x" }),
+    SpawnError,
+  );
+});
+
+Deno.test("poll() of an empty state reports not running and stop() does nothing", async () => {
+  const spawner = createSpawner("local");
+  assert.deepEqual(await spawner.poll({}), { running: false, exitCode: null });
+  await spawner.stop({});
+});
+
+Deno.test("poll() and stop() reject a state this driver did not write", async () => {
+  const spawner = createSpawner("local");
+  for (
+    const state of [
+      { pid: "123", pgid: 123, starttime: 1 },
+      { pid: 1, pgid: 1, starttime: 1 }, // never signal init or "-1"
+      { pid: 1234, pgid: -1, starttime: 1 },
+      { pid: 1234, pgid: 1234 },
+    ]
+  ) {
+    await assert.rejects(spawner.poll(state), SpawnError);
+    await assert.rejects(spawner.stop(state), SpawnError);
+  }
+});
