@@ -541,11 +541,44 @@ export class ServerManager {
         kept.push(label);
       } else {
         if (alive) await this.#deps.spawner.stop(state).catch(() => {});
+        else await this.#stopStray(row.user_name, row.name);
         await this.#cleanup(user, row.name, "gone after restart");
         cleaned.push(label);
       }
     }
     return { kept, cleaned };
+  }
+
+  /**
+   * A hub killed between starting a process and saving its state leaves a
+   * process nobody knows: find it by its OAuth client id in its environment
+   * (local) or its unit name (systemd), and stop it.
+   */
+  async #stopStray(userName: string, server: string): Promise<void> {
+    const unixName = systemUsername(
+      userName,
+      this.#deps.config.spawner.userPrefix,
+    );
+    const unix = await lookupUser(unixName).catch(() => null);
+    if (!unix) return;
+    const marker = `JUPYTERHUB_CLIENT_ID=${clientIdFor(userName, server)}`;
+    const stopped = await this.#deps.spawner.stopStray(
+      spawnId(unixName, server),
+      unix,
+      marker,
+    ).catch((e) => {
+      this.#deps.logger.warn("could not look for a stray server", {
+        user: userName,
+        error: (e as Error).message,
+      });
+      return 0;
+    });
+    if (stopped) {
+      this.#deps.logger.info("stopped a server left by a killed hub", {
+        user: userName,
+        server,
+      });
+    }
   }
 
   /** Checks running servers now; dead ones are cleaned up. */

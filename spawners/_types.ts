@@ -78,6 +78,13 @@ export interface Spawner {
   poll(state: SpawnerState): Promise<PollResult>;
   /** Stops the server; harmless when it is already gone. */
   stop(state: SpawnerState, options?: StopOptions): Promise<void>;
+  /**
+   * Stops a server whose state was never saved (the hub died between
+   * starting it and writing the state down): local finds processes of
+   * `user` whose environment holds `marker` ("NAME=value"); systemd stops
+   * the unit named after `id`. Resolves with how many it stopped.
+   */
+  stopStray(id: string, user: SystemUser, marker: string): Promise<number>;
 }
 
 /** Paths of the tools the drivers run, and a clock (for tests). */

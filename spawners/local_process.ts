@@ -32,6 +32,7 @@ import type {
   SpawnRequest,
   StartResult,
   StopOptions,
+  SystemUser,
 } from "./_types.ts";
 import { waitUntil } from "./_wait.ts";
 
@@ -191,6 +192,49 @@ async function stop(
   );
 }
 
+/** Processes of `uid` whose environment contains `marker` ("NAME=value"). */
+async function findByEnvironment(
+  uid: number,
+  marker: string,
+): Promise<number[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const status = await Deno.readTextFile(`/proc/${entry.name}/status`);
+      const realUid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (realUid !== uid) continue;
+      const environ = await Deno.readFile(`/proc/${entry.name}/environ`);
+      if (new TextDecoder().decode(environ).split("\0").includes(marker)) {
+        found.push(Number(entry.name));
+      }
+    } catch {
+      // The process ended meanwhile, or is not readable: not ours to stop.
+    }
+  }
+  return found;
+}
+
+async function stopStray(
+  user: SystemUser,
+  marker: string,
+  now: () => number,
+): Promise<number> {
+  if (user.uid === 0) return 0;
+  let stopped = 0;
+  for (const pid of await findByEnvironment(user.uid, marker)) {
+    const stat = await readProcStat(pid);
+    if (!stat || isDead(stat)) continue;
+    await stop(
+      { pid, pgid: stat.pgrp, starttime: stat.starttime },
+      DEFAULT_STOP_TIMEOUT_MS,
+      now,
+    );
+    stopped++;
+  }
+  return stopped;
+}
+
 /**
  * The local-process driver.
  *
@@ -213,5 +257,6 @@ export function createLocalProcessSpawner(
     poll,
     stop: (state, stopOptions: StopOptions = {}) =>
       stop(state, stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, now),
+    stopStray: (_id, user, marker) => stopStray(user, marker, now),
   };
 }

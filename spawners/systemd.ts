@@ -343,5 +343,16 @@ export function createSystemdSpawner(
     poll,
     stop: (state, stopOptions: StopOptions = {}) =>
       stop(state, stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS),
+    async stopStray(id) {
+      // The unit's name is known from the id alone.
+      const state = {
+        unit: `${unitBase(id)}.service`,
+        ip: "127.0.0.1",
+        port: 1,
+      };
+      if (!(await poll(state)).running) return 0;
+      await stop(state, DEFAULT_STOP_TIMEOUT_MS);
+      return 1;
+    },
   };
 }

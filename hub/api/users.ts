@@ -495,6 +495,12 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
         `${user.name}'s server is in the process of stopping, please wait.`,
       );
     }
+    // Running servers are stopped first (their processes, routes, tokens and OAuth clients go with them).
+    if (deps.servers) {
+      const live = ((await serversByUser(db, [user.id])).get(user.id) ?? [])
+        .filter((s) => s.status !== "stopped");
+      for (const s of live) await deps.servers.stop(user, s.name);
+    }
     await deleteUser(db, user.id);
     deps.logger.info("user deleted", { by: identity.name, name: user.name });
     return c.body(null, 204);
