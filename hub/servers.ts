@@ -239,6 +239,7 @@ export class ServerManager {
     const nowIso = () => this.#now().toISOString();
     let state: SpawnerState | null = null;
     try {
+      const requestedAt = Date.now();
       this.#emit(p, { progress: 0, message: "Server requested" });
       const previous = await this.#row(user.id, server);
       const options = userOptions ??
@@ -329,6 +330,7 @@ export class ServerManager {
         recursive: true,
         mode: 0o700,
       });
+      const startedAt = Date.now();
       const started = await this.#deps.spawner.start({
         id: spawnId(unixName, server),
         user: unix,
@@ -354,6 +356,7 @@ export class ServerManager {
         message: "Waiting for the server to answer...",
       });
       await this.#waitHttp(started.url + prefix + "api", state, logFile);
+      const readyAt = Date.now();
       await this.#deps.routes.add(prefix, started.url, {
         user: user.name,
         "server_name": server,
@@ -368,6 +371,9 @@ export class ServerManager {
         user: user.name,
         server,
         url: started.url,
+        "prepare_ms": startedAt - requestedAt,
+        "listen_ms": readyAt - startedAt,
+        "total_ms": Date.now() - requestedAt,
       });
       this.#emit(p, {
         progress: 100,
@@ -425,9 +431,9 @@ export class ServerManager {
           `the server never answered at ${url} after ${config.spawner.httpTimeoutSeconds} seconds`,
         );
       }
-      await sleep(
-        Math.min(1000, 50 * 2 ** attempt++) * (0.5 + Math.random() / 2),
-      );
+      // Poll a local server often at first (its start is usually ~1 s; every poll is one loopback GET),
+      // then back off: the hub's own overhead stays within one short interval.
+      await sleep(attempt++ < 100 ? 20 : 200);
     }
   }
 
