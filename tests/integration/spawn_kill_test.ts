@@ -97,7 +97,11 @@ Deno.test({
       const routes =
         await (await fetch(`${second.url}hub/api/proxy`, { headers: auth }))
           .json();
-      assert.deepEqual(Object.keys(routes), ["/"], "only the hub's own route: no stale server route");
+      assert.deepEqual(
+        Object.keys(routes),
+        ["/"],
+        "only the hub's own route: no stale server route",
+      );
       // And the user can start again.
       const again = await fetch(
         `${second.url}hub/api/users/${user.name}/server`,

@@ -1,0 +1,95 @@
+/**
+ * The systemd spawner against a REAL systemd: a fresh Debian 12 booted with
+ * systemd as PID 1 in a container (../shared/testbed). The unit runs as the
+ * user, poll/stop work, and MemoryMax is enforced by the kernel. About a
+ * minute (debootstrap). Needs root and the testbed script.
+ */
+import assert from "node:assert/strict";
+import { IS_ROOT } from "../_helpers/system_users.ts";
+import { repoPath } from "../_helpers/paths.ts";
+import { printErr } from "../../hub/cli/_print.ts";
+
+const TESTBED = Deno.env.get("ONEHUB_TESTBED") ??
+  repoPath("..", "shared", "testbed", "testbed.sh");
+let hasTestbed = false;
+try {
+  hasTestbed = (await Deno.stat(TESTBED)).isFile;
+} catch { /* missing */ }
+const ignore = !IS_ROOT || !hasTestbed;
+if (ignore) {
+  printErr(`systemd_spawner_test: skipped: needs root and ${TESTBED}`);
+}
+
+const NAME = "onehub-sysd";
+
+async function tb(
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command("bash", {
+    args: [TESTBED, ...args],
+    stdin: "null",
+  }).output();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
+Deno.test({
+  name:
+    "systemd spawner: the unit runs as the user and MemoryMax is enforced (real systemd in a container)",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await tb("down", NAME);
+    try {
+      const up = await tb("up", NAME);
+      assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
+      for (
+        const [src, dst] of [[Deno.execPath(), "/usr/local/bin/deno"], [
+          repoPath("spawners"),
+          "/src/spawners",
+        ], [
+          repoPath("tests", "integration", "_systemd_driver.ts"),
+          "/src/tests/integration/_systemd_driver.ts",
+        ]]
+      ) {
+        const cp = await tb("cp", NAME, src!, dst!);
+        assert.equal(cp.code, 0, `copy ${src}: ${cp.err}`);
+      }
+      const user = await tb("in", NAME, "useradd", "-m", "tbuser");
+      assert.equal(user.code, 0, user.err);
+      const run = await tb(
+        "in",
+        NAME,
+        "/usr/local/bin/deno",
+        "run",
+        "-A",
+        "--no-config",
+        "/src/tests/integration/_systemd_driver.ts",
+        "tbuser",
+      );
+      assert.equal(run.code, 0, `driver failed: ${run.err}`);
+      const seen = JSON.parse(run.out.trim().split("\n").at(-1)!);
+      assert.equal(
+        seen.uid,
+        seen.expectedUid,
+        "the unit's main process runs as the user",
+      );
+      assert.equal(seen.runningBefore, true);
+      assert.equal(seen.runningAfter, false);
+      assert.equal(seen.memoryMax, String(64 * 1024 * 1024));
+      assert.equal(
+        seen.survivedLimited,
+        false,
+        "MemoryMax=64M stopped the 300 MiB allocation",
+      );
+      assert.equal(
+        seen.survivedControl,
+        true,
+        "the same work survives a 1G limit (the check can fail)",
+      );
+    } finally {
+      await tb("down", NAME);
+    }
+  },
+});
