@@ -2,9 +2,10 @@
  * onehub's entry point: hands the command line to hub/cli and exits with its
  * status. Nothing else lives here.
  *
- * The hidden `pam-helper` subcommand runs once per login attempt, so it is
- * dispatched before the rest of the program is loaded (a literal dynamic
- * import, which `deno compile` still embeds).
+ * The hidden `pam-helper` subcommand runs once per login attempt, and
+ * `proxy` runs alone as a long-lived process; both are dispatched before the
+ * rest of the program is loaded (literal dynamic imports, which
+ * `deno compile` still embeds).
  *
  * @module
  */

@@ -283,6 +283,8 @@ export function forwardedHeaders(
   return out;
 }
 
+const ASCII = new TextEncoder();
+
 /** Serialises a head (start line + fields + blank line) as latin1 bytes. */
 export function serializeHead(
   startLine: string,
@@ -291,6 +293,9 @@ export function serializeHead(
   let text = startLine + "\r\n";
   for (const [n, v] of headers) text += `${n}: ${v}\r\n`;
   text += "\r\n";
+  // Heads are latin1 text; the common all-ASCII case is a native encode.
+  // deno-lint-ignore no-control-regex
+  if (!/[^\x00-\x7f]/.test(text)) return ASCII.encode(text);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
   return out;
