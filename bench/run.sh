@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Hub benchmark (issue 2) with the shared harness (../shared/bench).
+# (The proxy benchmark, issue 3, onehub vs configurable-http-proxy: bench/proxy.sh.)
 #
 #   deno task bench            # = bash bench/run.sh
 #   RUNS=5 bash bench/run.sh

@@ -51,6 +51,8 @@ interface Pending {
   listeners: Set<() => void>;
   done: Promise<void>;
   finished: boolean;
+  /** Set by `stop` during the spawn: the spawn gives up at its next step. */
+  cancelled: boolean;
 }
 
 /** Dependencies of {@linkcode ServerManager}. */
@@ -100,6 +102,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class ServerManager {
   readonly #deps: ServerManagerDeps;
   readonly #pending = new Map<string, Pending>();
+  /** Starts still checking (before their spawn is pending), so a second request joins instead of spawning again. */
+  readonly #starting = new Map<string, Promise<{ pending: boolean }>>();
   /** Last failure per server key, for spawn-pending pages. */
   readonly #failures = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -141,14 +145,31 @@ export class ServerManager {
    *
    * @throws {HubError} 429 past the concurrent-spawn limit, 400 when running.
    */
-  async start(
+  start(
     user: UserRow,
     server: string,
     userOptions?: Record<string, unknown>,
   ): Promise<{ pending: boolean }> {
     const key = ServerManager.key(user.name, server);
     const existing = this.#pending.get(key);
-    if (existing && !existing.finished) return { pending: true };
+    if (existing && !existing.finished) {
+      return Promise.resolve({ pending: true });
+    }
+    const inFlight = this.#starting.get(key);
+    if (inFlight) return inFlight;
+    const starting = this.#start(user, server, userOptions, key).finally(() =>
+      this.#starting.delete(key)
+    );
+    this.#starting.set(key, starting);
+    return starting;
+  }
+
+  async #start(
+    user: UserRow,
+    server: string,
+    userOptions: Record<string, unknown> | undefined,
+    key: string,
+  ): Promise<{ pending: boolean }> {
     const row = await this.#row(user.id, server);
     if (row?.status === "stopping") {
       throw new HubError(400, `${user.name}:${server} is pending stop`);
@@ -178,6 +199,7 @@ export class ServerManager {
       listeners: new Set(),
       done: Promise.resolve(),
       finished: false,
+      cancelled: false,
     };
     this.#pending.set(key, pending);
     this.#failures.delete(key);
@@ -348,6 +370,7 @@ export class ServerManager {
         },
       });
       state = started.state;
+      if (p.cancelled) throw new Error("cancelled");
       await db.updateTable("servers").set({ state: JSON.stringify(state) })
         .where("user_id", "=", user.id)
         .where("name", "=", server).execute();
@@ -355,7 +378,12 @@ export class ServerManager {
         progress: 75,
         message: "Waiting for the server to answer...",
       });
-      await this.#waitHttp(started.url + prefix + "api", state, logFile);
+      await this.#waitHttp(
+        started.url + prefix + "api",
+        state,
+        logFile,
+        () => p.cancelled,
+      );
       const readyAt = Date.now();
       await this.#deps.routes.add(prefix, started.url, {
         user: user.name,
@@ -388,14 +416,17 @@ export class ServerManager {
         : error instanceof Error
         ? error.message
         : String(error);
-      logger.warn("spawn failed", { user: user.name, server, reason });
+      if (!p.cancelled) {
+        logger.warn("spawn failed", { user: user.name, server, reason });
+      }
       if (state) await this.#deps.spawner.stop(state).catch(() => {});
-      await this.#cleanup(user, server, "failed");
-      this.#failures.set(p.key, reason);
+      await this.#cleanup(user, server, p.cancelled ? "cancelled" : "failed");
+      // A spawn stopped on request is no failure to show on the spawn-pending page.
+      if (!p.cancelled) this.#failures.set(p.key, reason);
       this.#emit(p, {
         progress: 100,
         failed: true,
-        message: `Spawn failed: ${reason}`,
+        message: p.cancelled ? "Spawn cancelled" : `Spawn failed: ${reason}`,
       });
     } finally {
       p.finished = true;
@@ -408,12 +439,14 @@ export class ServerManager {
     url: string,
     state: SpawnerState,
     logFile: string,
+    cancelled: () => boolean,
   ): Promise<void> {
     const { config } = this.#deps;
     const isReady = this.#deps.isReady ?? httpReady;
     const deadline = Date.now() + config.spawner.httpTimeoutSeconds * 1000;
     let attempt = 0;
     while (true) {
+      if (cancelled()) throw new Error("cancelled");
       if (await isReady(url)) return;
       const poll = await this.#deps.spawner.poll(state).catch(() => ({
         running: true as const,
@@ -467,11 +500,14 @@ export class ServerManager {
     });
   }
 
-  /** Stops a server (route first, then the process). Idempotent. */
+  /** Stops a server (route first, then the process); a pending spawn is cancelled first. Idempotent. */
   async stop(user: UserRow, server: string): Promise<void> {
     const key = ServerManager.key(user.name, server);
     const p = this.#pending.get(key);
-    if (p && !p.finished) await p.done.catch(() => {});
+    if (p && !p.finished) {
+      p.cancelled = true;
+      await p.done.catch(() => {});
+    }
     const row = await this.#row(user.id, server);
     if (!row || row.status === "stopped") return;
     await this.#deps.db.updateTable("servers").set({ status: "stopping" })

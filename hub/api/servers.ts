@@ -12,7 +12,11 @@ import { getUser } from "../db/users.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
-import type { ProgressEvent, ServerManager } from "../servers.ts";
+import {
+  type ProgressEvent,
+  type ServerManager,
+  serverPrefix,
+} from "../servers.ts";
 import { expectObject, readJson, short } from "./_body.ts";
 import type { ApiDeps } from "./_deps.ts";
 
@@ -152,9 +156,8 @@ export function createServersApi(
       .where("name", "=", server).executeTakeFirst();
     const servers = manager();
     const live = servers.progress(user.name, server);
-    const prefix = `${config.baseUrl}user/${encodeURIComponent(user.name)}/${
-      server ? encodeURIComponent(server) + "/" : ""
-    }`;
+    // The same URL the spawn reports (names path-escaped like JupyterHub's, `@` kept).
+    const prefix = serverPrefix(config.baseUrl, user.name, server);
     let replay: ProgressEvent[] | null = null;
     if (!live || live.finished) {
       if (row?.status === "running") {
@@ -190,7 +193,9 @@ export function createServersApi(
           }
           let sent = 0;
           while (true) {
-            const view = servers.progress(user.name, server)!;
+            const view = servers.progress(user.name, server);
+            // Gone (stopped and forgotten) or replaced by a newer spawn: this stream is over.
+            if (!view || view.events !== live!.events) return;
             const waiting = view.next();
             while (sent < view.events.length) {
               const event = view.events[sent++]!;

@@ -7,8 +7,9 @@
  * @module
  */
 import { type Context, Hono } from "hono";
+import { html } from "hono/html";
 import {
-  errorPage,
+  layout,
   notRunningPage,
   spawnPendingPage,
 } from "../../templates/mod.ts";
@@ -28,6 +29,16 @@ export interface SpawnPagesDeps {
   config: HubConfig;
   servers: ServerManager;
   logger: Logger;
+}
+
+/** The 424 JupyterLab turns into its "server unavailable" dialog. */
+function notRunningJson(c: Context, wanted: string, spawnUrl: string) {
+  return c.json({
+    status: 424,
+    message: `JupyterHub server no longer running at ${
+      wanted.split("?")[0]
+    }. Restart the server at ${spawnUrl}`,
+  }, 424);
 }
 
 /** How long `/hub/spawn` waits before showing the pending page. */
@@ -138,12 +149,17 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     if (row?.status === "running") return c.redirect(next, 302);
     const failure = servers.lastFailure(user.name, server);
     if (failure !== undefined) {
+      // The error page with the reason and a way to try again (singleuser-contract.md §8.4).
       return c.html(
-        errorPage({
+        layout({
+          title: "Spawn failed",
           baseUrl: config.baseUrl,
           user: identity.name,
-          status: 500,
-          message: `Spawn failed: ${failure}`,
+          body: html`<div class="card">
+  <h1>500: Spawn failed</h1>
+  <p class="error" id="spawn-error">Spawn failed: ${failure}</p>
+  <p><a class="button" id="retry" href="${spawnUrl}">Try again</a></p>
+</div>`,
         }),
         500,
       );
@@ -165,7 +181,10 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   app.all("/user/:user_name/*", async (c) => {
     const url = new URL(c.req.url);
     const name = c.req.param("user_name");
-    const rest = url.pathname.slice(`${hub}user/${escapeName(name)}/`.length);
+    // What follows the name segment as sent (its escaping may differ from escapeName's).
+    const afterUser = url.pathname.slice(`${hub}user/`.length);
+    const slash = afterUser.indexOf("/");
+    const rest = slash < 0 ? "" : afterUser.slice(slash + 1);
     const user = await getUser(db, name);
     // Named server only if the first segment names an existing server of the user.
     let server = "";
@@ -199,7 +218,15 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     const spawnUrl = `${hub}spawn/${suffix(user.name, server)}?next=${
       encodeURIComponent(url.pathname + url.search)
     }`;
-    if (servers.isPending(user.name, server) && !looksLikeApi) {
+    // JupyterHub fails every non-GET here (`post = put = … = _fail_api_request`), running or not.
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      return notRunningJson(c, wanted, spawnUrl);
+    }
+    if (
+      (servers.isPending(user.name, server) ||
+        servers.lastFailure(user.name, server) !== undefined) &&
+      !looksLikeApi
+    ) {
       return c.redirect(
         `${hub}spawn-pending/${suffix(user.name, server)}?next=${
           encodeURIComponent(wanted)
@@ -226,14 +253,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
       back.searchParams.set("redirects", String(redirects + 1));
       return c.redirect(back.pathname + back.search, 302);
     }
-    if (looksLikeApi) {
-      return c.json({
-        status: 424,
-        message: `JupyterHub server no longer running at ${
-          wanted.split("?")[0]
-        }. Restart the server at ${spawnUrl}`,
-      }, 424);
-    }
+    if (looksLikeApi) return notRunningJson(c, wanted, spawnUrl);
     return c.html(
       notRunningPage({
         baseUrl: config.baseUrl,

@@ -11,6 +11,14 @@
  *   (`hub.proxy`, not listening) behind `hub.routes` (the `/proxy` API works).
  * - `hub.login(name, password?)`: logs in through the real form; returns the
  *   cookie header and the XSRF token for cookie-authenticated calls.
+ * - `createTestHub(file, { spawner: "fake" })` (or a `Spawner` of your own,
+ *   e.g. a configured `FakeSpawner`): a real `ServerManager` (`hub.servers`)
+ *   with that spawner, the in-process proxy (implies `withProxy`), a
+ *   temporary `data_dir` unless the file sets one, and the fake's `isReady`
+ *   (`hub.fake` is the FakeSpawner, when it is one). Hub users must be
+ *   named after existing non-root Linux accounts (`daemon`, `bin`, `sys`,
+ *   `nobody`): the manager looks the account up. Disposing kills the fake's
+ *   processes, waits for pending spawns and removes the data_dir.
  *
  * @module
  */
@@ -28,6 +36,9 @@ import { silentLogger } from "../../hub/log.ts";
 import { inProcessControl, RouteService } from "../../hub/routes.ts";
 import { createProxy, type Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
+import { ServerManager } from "../../hub/servers.ts";
+import type { Spawner } from "../../spawners/mod.ts";
+import { FakeSpawner } from "./fake_spawner.ts";
 
 /** A hub under test. */
 export interface TestHub extends Hub, AsyncDisposable {
@@ -35,6 +46,10 @@ export interface TestHub extends Hub, AsyncDisposable {
   /** With `withProxy`: an in-process proxy (not listening) and the hub's route service. */
   proxy: Proxy | null;
   routes: RouteService | null;
+  /** With `spawner`: the server manager the hub uses. */
+  servers: ServerManager | null;
+  /** With `spawner: "fake"` or a FakeSpawner: that fake. */
+  fake: FakeSpawner | null;
   handle: DatabaseHandle;
   now: Date;
   addUser(name: string, options?: { admin?: boolean }): Promise<number>;
@@ -52,18 +67,46 @@ export interface TestHub extends Hub, AsyncDisposable {
 /** Options: config file-shaped overrides (snake_case keys). */
 export async function createTestHub(
   file: Record<string, unknown> = {},
-  options: { dbPath?: string; withProxy?: boolean } = {},
+  options: {
+    dbPath?: string;
+    withProxy?: boolean;
+    spawner?: Spawner | "fake";
+  } = {},
 ): Promise<TestHub> {
+  const spawner = options.spawner === "fake"
+    ? new FakeSpawner()
+    : options.spawner ?? null;
+  const fake = spawner instanceof FakeSpawner ? spawner : null;
+  const dataDir = spawner && !("data_dir" in file)
+    ? await Deno.makeTempDir({ prefix: "onehub-test-" })
+    : null;
   const config = resolveConfig({
-    file: { auth: { type: "dummy" }, users: { allow_all: true }, ...file },
+    file: {
+      auth: { type: "dummy" },
+      users: { allow_all: true },
+      ...(dataDir ? { "data_dir": dataDir } : {}),
+      ...file,
+    },
   });
   const handle = openDatabase(options.dbPath ?? ":memory:");
   await migrateToLatest(handle);
   const now = new Date("2026-11-25T12:00:00.000Z");
   const secret = new Uint8Array(32).fill(7);
-  const proxy = options.withProxy ? createProxy() : null;
+  const proxy = options.withProxy || spawner ? createProxy() : null;
   const routes = proxy
     ? new RouteService(handle.db, inProcessControl(proxy))
+    : null;
+  const servers = spawner && routes
+    ? new ServerManager({
+      db: handle.db,
+      config,
+      routes,
+      spawner,
+      logger: silentLogger,
+      hubApiUrl: () => "http://127.0.0.1:1/hub/api",
+      now: () => now,
+      ...(fake ? { isReady: fake.isReady } : {}),
+    })
     : null;
   const hub = await createHub({
     config,
@@ -73,6 +116,7 @@ export async function createTestHub(
     cookieSecret: secret,
     now: () => now,
     ...(routes ? { routes } : {}),
+    ...(servers ? { servers } : {}),
   });
   const base = "http://127.0.0.1:8000";
   const request: TestHub["request"] = (path, init = {}) => {
@@ -149,9 +193,14 @@ export async function createTestHub(
     },
     proxy,
     routes,
+    servers,
+    fake,
     async [Symbol.asyncDispose]() {
+      fake?.killAll();
+      await servers?.shutdown(false);
       proxy?.close();
       await handle.close();
+      if (dataDir) await Deno.remove(dataDir, { recursive: true });
     },
   };
 }

@@ -1,0 +1,352 @@
+/**
+ * ServerManager (hub/servers.ts) with the fake spawner: readiness rule,
+ * spawn ids, start/waitReady, stop order, re-adoption after a hub restart
+ * (reconcile), the poll loop and shutdown. Hub users are named after
+ * existing non-root Linux accounts (`daemon`, `bin`).
+ */
+import assert from "node:assert/strict";
+import { createTestHub, type TestHub } from "../_helpers/test_hub.ts";
+import { FakeSpawner } from "../_helpers/fake_spawner.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { httpReady, ServerManager, spawnId } from "../../hub/servers.ts";
+import { silentLogger } from "../../hub/log.ts";
+import type { UserRow } from "../../hub/db/schema.ts";
+import { getUser } from "../../hub/db/users.ts";
+import { upsertServerClient } from "../../hub/db/oauth.ts";
+import { insertToken } from "../../hub/db/tokens.ts";
+
+type FakeHub = TestHub & { fake: FakeSpawner; servers: ServerManager };
+
+async function fakeHub(
+  file: Record<string, unknown> = {},
+  fake = new FakeSpawner(),
+): Promise<FakeHub> {
+  const hub = await createTestHub(file, { spawner: fake });
+  await hub.addUser("daemon");
+  await hub.addUser("bin");
+  return hub as FakeHub;
+}
+
+async function user(hub: TestHub, name: string): Promise<UserRow> {
+  return (await getUser(hub.handle.db, name))!;
+}
+
+/** Starts a server and waits until it is ready. */
+async function running(hub: FakeHub, name: string, server = "") {
+  await hub.servers.start(await user(hub, name), server);
+  assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+}
+
+/** A new manager over the same database, proxy and processes: the hub restarted. */
+function restarted(hub: FakeHub): ServerManager {
+  return new ServerManager({
+    db: hub.handle.db,
+    config: hub.config,
+    routes: hub.routes!,
+    spawner: hub.fake,
+    logger: silentLogger,
+    hubApiUrl: () => "http://127.0.0.1:1/hub/api",
+    now: () => hub.now,
+    isReady: hub.fake.isReady,
+  });
+}
+
+async function row(hub: TestHub, name: string, server = "") {
+  const owner = await user(hub, name);
+  return await hub.handle.db.selectFrom("servers").selectAll().where(
+    "user_id",
+    "=",
+    owner.id,
+  ).where("name", "=", server).executeTakeFirst();
+}
+
+async function tokensNoted(hub: TestHub, note: string): Promise<number> {
+  return (await hub.handle.db.selectFrom("api_tokens").select("id").where(
+    "note",
+    "=",
+    note,
+  ).execute()).length;
+}
+
+async function client(hub: TestHub, id: string) {
+  return await hub.handle.db.selectFrom("oauth_clients").select("identifier")
+    .where("identifier", "=", id).executeTakeFirst();
+}
+
+const routes = (hub: TestHub) => hub.proxy!.routes.list().map((r) => r.prefix);
+
+/** Asserts nothing of a server is left: row stopped, no token, client or route. */
+async function assertCleanedUp(hub: TestHub, name: string) {
+  const r = await row(hub, name);
+  assert.equal(r?.status, "stopped");
+  assert.equal(r?.state, "{}");
+  assert.equal(r?.started, null);
+  assert.equal(await tokensNoted(hub, `Server at /user/${name}/`), 0);
+  assert.equal(await client(hub, `jupyterhub-user-${name}`), undefined);
+  assert.ok(!routes(hub).includes(`/user/${name}`), `route of ${name} left`);
+}
+
+Deno.test("httpReady: any answer below 500 counts, redirects are not followed, errors do not", async () => {
+  const seen: string[] = [];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => {
+      const path = new URL(req.url).pathname;
+      seen.push(path);
+      if (path === "/redirect") {
+        return new Response(null, {
+          status: 302,
+          headers: { location: "/boom" },
+        });
+      }
+      if (path === "/boom") return new Response("no", { status: 500 });
+      if (path === "/missing") return new Response("no", { status: 404 });
+      return new Response("ok");
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  assert.equal(await httpReady(`${base}/user/daemon/api`), true);
+  assert.equal(await httpReady(`${base}/missing`), true);
+  assert.equal(await httpReady(`${base}/redirect`), true);
+  assert.ok(!seen.includes("/boom"), "the redirect was not followed");
+  assert.equal(await httpReady(`${base}/boom`), false);
+  assert.equal(await httpReady("http://127.0.0.1:1/api"), false);
+});
+
+Deno.test("spawnId: the Linux name, plus a safe label for a named server", () => {
+  assert.equal(spawnId("daemon", ""), "daemon");
+  assert.equal(spawnId("daemon", "gpu"), "daemon-gpu");
+  const odd = spawnId("daemon", "My Server");
+  assert.match(odd, /^daemon-my-server-[0-9a-f]{6}$/);
+  assert.notEqual(odd, spawnId("daemon", "my-server"));
+  assert.notEqual(spawnId("daemon", "A b"), spawnId("daemon", "a B"));
+});
+
+Deno.test("start → waitReady: false while pending, true once ready; a failure throws its reason as 500", async () => {
+  await using hub = await fakeHub({}, new FakeSpawner("slow"));
+  hub.fake.behave("bin", "fails");
+  const daemon = await user(hub, "daemon");
+  assert.deepEqual(await hub.servers.start(daemon, ""), { pending: true });
+  assert.equal(hub.servers.isPending("daemon", ""), true);
+  assert.equal(hub.servers.pendingCount, 1);
+  assert.equal(await hub.servers.waitReady("daemon", "", 30), false);
+  await hub.fake.started("daemon");
+  assert.equal((await row(hub, "daemon"))?.status, "spawning");
+  hub.fake.release("daemon");
+  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(hub.servers.isPending("daemon", ""), false);
+  assert.equal(hub.servers.pendingCount, 0);
+  assert.equal((await row(hub, "daemon"))?.status, "running");
+  assert.equal(hub.servers.lastFailure("daemon", ""), undefined);
+
+  await hub.servers.start(await user(hub, "bin"), "");
+  await assert.rejects(
+    hub.servers.waitReady("bin", "", 5000),
+    (e: Error & { status?: number }) =>
+      e.status === 500 && e.message === "Spawn failed: boom",
+  );
+  assert.equal(hub.servers.lastFailure("bin", ""), "boom");
+});
+
+Deno.test("start refuses a hub user without a Linux account, and cleans up", async () => {
+  await using hub = await fakeHub();
+  await hub.addUser("no-such-linux-user-x");
+  const ghost = await user(hub, "no-such-linux-user-x");
+  await hub.servers.start(ghost, "");
+  await assert.rejects(
+    hub.servers.waitReady(ghost.name, "", 5000),
+    /No Linux account named "no-such-linux-user-x"/,
+  );
+  assert.equal(hub.fake.calls.length, 0, "the spawner was never called");
+  await assertCleanedUp(hub, "no-such-linux-user-x");
+});
+
+Deno.test("stop removes the proxy route before it stops the process, then cleans up", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  assert.deepEqual(routes(hub), ["/user/daemon"]);
+  const routesAtStop: string[][] = [];
+  hub.fake.onStop = () => routesAtStop.push(routes(hub));
+  await hub.servers.stop(await user(hub, "daemon"), "");
+  assert.deepEqual(routesAtStop, [[]], "the route was gone when stop ran");
+  assert.deepEqual(hub.fake.calls.map((c) => c.op).at(-1), "stop");
+  assert.equal(hub.fake.running("daemon"), false);
+  await assertCleanedUp(hub, "daemon");
+  // Idempotent.
+  await hub.servers.stop(await user(hub, "daemon"), "");
+  assert.equal(hub.fake.stopsOf("daemon"), 1);
+});
+
+Deno.test("reconcile keeps a server whose process is alive and answering, and puts its route back", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  const target = hub.proxy!.routes.list()[0]!.target;
+  hub.proxy!.removeRoute("/user/daemon"); // e.g. the proxy restarted with the hub
+  const result = await restarted(hub).reconcile();
+  assert.deepEqual(result, { kept: ["daemon/"], cleaned: [] });
+  assert.deepEqual(routes(hub), ["/user/daemon"]);
+  assert.equal(hub.proxy!.routes.list()[0]!.target, target);
+  const data = hub.proxy!.routes.list()[0]!.data;
+  assert.equal(data.user, "daemon");
+  assert.equal(data["server_name"], "");
+  assert.equal((await row(hub, "daemon"))?.status, "running");
+  assert.equal(await tokensNoted(hub, "Server at /user/daemon/"), 1);
+  assert.ok(await client(hub, "jupyterhub-user-daemon"));
+  assert.equal(hub.fake.stopsOf("daemon"), 0);
+});
+
+Deno.test("reconcile cleans up a server whose process died", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  await running(hub, "bin");
+  hub.fake.kill("daemon");
+  const result = await restarted(hub).reconcile();
+  assert.deepEqual(result, { kept: ["bin/"], cleaned: ["daemon/"] });
+  await assertCleanedUp(hub, "daemon");
+  assert.deepEqual(routes(hub), ["/user/bin"]);
+});
+
+Deno.test("reconcile stops and cleans up a server that runs but no longer answers", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  const manager = new ServerManager({
+    db: hub.handle.db,
+    config: hub.config,
+    routes: hub.routes!,
+    spawner: hub.fake,
+    logger: silentLogger,
+    hubApiUrl: () => "http://127.0.0.1:1/hub/api",
+    isReady: () => Promise.resolve(false),
+  });
+  const result = await manager.reconcile();
+  assert.deepEqual(result, { kept: [], cleaned: ["daemon/"] });
+  assert.equal(hub.fake.stopsOf("daemon"), 1);
+  assert.equal(hub.fake.running("daemon"), false);
+  await assertCleanedUp(hub, "daemon");
+});
+
+Deno.test("reconcile cleans up a half-done spawn (row 'spawning', empty state) and stops its stray process", async () => {
+  await using hub = await fakeHub();
+  const daemon = await user(hub, "daemon");
+  const now = hub.now.toISOString();
+  // What a hub killed between spawner.start and saving the state leaves behind.
+  await hub.handle.db.insertInto("servers").values({
+    "user_id": daemon.id,
+    name: "",
+    status: "spawning",
+    url: "/user/daemon/",
+    state: "{}",
+    "user_options": "{}",
+    started: now,
+    "last_activity": now,
+    created: now,
+  }).execute();
+  await insertToken(hub.handle.db, {
+    userId: daemon.id,
+    serviceId: null,
+    prefix: "abcd",
+    hash: "x",
+    scopes: ["users:activity!user"],
+    note: "Server at /user/daemon/",
+    created: now,
+    expiresAt: null,
+  });
+  await upsertServerClient(hub.handle.db, {
+    user: "daemon",
+    server: "",
+    secret: "s3cret-s3cret-s3cret",
+    redirectUri: "/user/daemon/oauth_callback",
+    allowedScopes: ["access:servers!server=daemon/"],
+    description: "Server at /user/daemon/",
+    now: hub.now,
+  });
+  await hub.routes!.add("/user/daemon/", "http://127.0.0.1:9", {
+    user: "daemon",
+    "server_name": "",
+  });
+  const stray = await hub.fake.start({
+    id: "daemon",
+    user: { name: "daemon", uid: 1, gid: 1, home: "/", shell: "/bin/sh" },
+    argv: ["jupyterhub-singleuser"],
+    env: { "JUPYTERHUB_CLIENT_ID": "jupyterhub-user-daemon" },
+    ip: "127.0.0.1",
+    port: 9,
+    cwd: "/",
+  });
+  assert.equal(hub.fake.running("daemon"), true);
+
+  const result = await restarted(hub).reconcile();
+  assert.deepEqual(result, { kept: [], cleaned: ["daemon/"] });
+  await assertCleanedUp(hub, "daemon");
+  assert.deepEqual(routes(hub), []);
+  assert.equal(hub.fake.running("daemon"), false, "the stray process is gone");
+  assert.deepEqual((await hub.fake.poll(stray.state)).running, false);
+});
+
+Deno.test("reconcile leaves stopped rows alone", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  await hub.servers.stop(await user(hub, "daemon"), "");
+  const calls = hub.fake.calls.length;
+  assert.deepEqual(await restarted(hub).reconcile(), { kept: [], cleaned: [] });
+  assert.equal(hub.fake.calls.length, calls);
+});
+
+Deno.test("pollAll cleans up a server whose process exited and keeps the others", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  await running(hub, "bin");
+  await hub.servers.pollAll();
+  assert.deepEqual(routes(hub).sort(), ["/user/bin", "/user/daemon"]);
+  hub.fake.kill("daemon");
+  await hub.servers.pollAll();
+  await assertCleanedUp(hub, "daemon");
+  assert.deepEqual(routes(hub), ["/user/bin"]);
+  assert.equal((await row(hub, "bin"))?.status, "running");
+  // A new start works after the cleanup.
+  await running(hub, "daemon");
+  assert.equal(hub.fake.startsOf("daemon"), 2);
+});
+
+Deno.test("startPolling notices a dead server within the poll interval; shutdown stops the timer", async () => {
+  await using hub = await fakeHub({ spawner: { "poll_interval": 1 } });
+  await running(hub, "daemon");
+  hub.servers.startPolling();
+  hub.fake.kill("daemon");
+  await waitFor(async () => (await row(hub, "daemon"))?.status === "stopped", {
+    timeoutMs: 4000,
+    description: "the poll loop to clean up daemon",
+  });
+  await assertCleanedUp(hub, "daemon");
+  await hub.servers.shutdown(false);
+});
+
+Deno.test("shutdown(false) leaves servers running; shutdown(true) stops them all", async () => {
+  await using hub = await fakeHub({ spawner: { "named_servers": true } });
+  await running(hub, "daemon");
+  await running(hub, "daemon", "gpu");
+  await running(hub, "bin");
+  await hub.servers.shutdown(false);
+  assert.equal(hub.fake.calls.filter((c) => c.op === "stop").length, 0);
+  assert.equal(routes(hub).length, 3);
+  await hub.servers.shutdown(true);
+  assert.equal(hub.fake.stopsOf("daemon"), 1);
+  assert.equal(hub.fake.stopsOf("daemon-gpu"), 1);
+  assert.equal(hub.fake.stopsOf("bin"), 1);
+  assert.deepEqual(routes(hub), []);
+  await assertCleanedUp(hub, "daemon");
+  await assertCleanedUp(hub, "bin");
+  assert.equal((await row(hub, "daemon", "gpu"))?.status, "stopped");
+});
+
+Deno.test("shutdown waits for a pending spawn before it stops the servers", async () => {
+  await using hub = await fakeHub({}, new FakeSpawner("slow"));
+  await hub.servers.start(await user(hub, "daemon"), "");
+  await hub.fake.started("daemon");
+  const done = hub.servers.shutdown(true);
+  setTimeout(() => hub.fake.release("daemon"), 50);
+  await done;
+  assert.equal(hub.servers.isPending("daemon", ""), false);
+  await assertCleanedUp(hub, "daemon");
+  assert.equal(hub.fake.running("daemon"), false);
+});
