@@ -19,6 +19,7 @@ import {
   type PamResult,
 } from "../../hub/auth/pam.ts";
 import { printErr } from "../../hub/cli/_print.ts";
+import { run } from "../_helpers/system_users.ts";
 
 const IS_ROOT = Deno.uid() === 0;
 if (!IS_ROOT) {
@@ -43,30 +44,6 @@ const OPTIONS: PamOptions = {
     "pam-helper",
   ],
 };
-
-/** Runs argv, failing with its stderr when the exit status is not 0. */
-async function run(argv: string[], stdin?: string): Promise<void> {
-  const [command, ...args] = argv;
-  const child = new Deno.Command(command ?? "", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new Error(
-      `Run ${JSON.stringify(argv)}: exit status ${code}: ${
-        new TextDecoder().decode(stderr).trim()
-      }`,
-    );
-  }
-}
 
 function randomName(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(2));
