@@ -31,6 +31,9 @@ import type { Logger } from "./log.ts";
 import { type HubEnv, identityMiddleware } from "./middleware/identity.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
+import { createHomePages } from "./pages/home.ts";
+import { createTokenPages } from "./pages/token.ts";
+import { createAdminPages } from "./pages/admin.ts";
 import { HUB_API_VERSION } from "./version.ts";
 import type { RouteService } from "./routes.ts";
 import type { ServerManager } from "./servers.ts";
@@ -153,6 +156,9 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       defaultNext: options.servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
     }),
   );
+  app.route(hubPrefix, createHomePages({ config }));
+  app.route(hubPrefix, createTokenPages({ config }));
+  app.route(hubPrefix, createAdminPages({ db, config }));
   if (options.servers) {
     app.route(
       hubPrefix,

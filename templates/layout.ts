@@ -14,6 +14,10 @@ export interface LayoutView {
   /** Logged-in user, or null. */
   user: string | null;
   body: HtmlEscapedString | Promise<HtmlEscapedString>;
+  /** Show the Admin link. @default {false} */
+  admin?: boolean;
+  /** Use the full width (tables). @default {false} */
+  wide?: boolean;
 }
 
 /** Renders a whole page. */
@@ -37,11 +41,14 @@ export function layout(
             ? html`
               <span class="muted">${view
                 .user}</span><a href="${hub}home">Home</a><a
+                href="${hub}token">Token</a>${view.admin
+                  ? html`<a href="${hub}admin">Admin</a>`
+                  : ""}<a
                 href="${hub}logout">Log out</a>
             `
             : ""}</nav>
         </header>
-        <main>${view.body}</main>
+        <main class="${view.wide ? "wide" : ""}">${view.body}</main>
       </body>
     </html>
   `;

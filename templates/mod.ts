@@ -10,7 +10,7 @@
 export { layout, type LayoutView } from "./layout.ts";
 export { loginPage, type LoginView } from "./login.ts";
 export { errorPage, type ErrorView } from "./error.ts";
-export { homePage, type HomeView } from "./home.ts";
+export { HOME_SCRIPT, homePage, type HomeView } from "./home.ts";
 export {
   notRunningPage,
   type NotRunningView,
@@ -23,3 +23,6 @@ export {
   type AuthorizeScopeLine,
   type AuthorizeView,
 } from "./authorize.ts";
+export { TOKEN_SCRIPT, tokenPage, type TokenView } from "./token.ts";
+export { ADMIN_SCRIPT, adminPage, type AdminView } from "./admin.ts";
+export { CLIENT_HELPERS, dataScript } from "./page_script.ts";

@@ -12,6 +12,8 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 # The real single-user server (JupyterHub 3.0 from Debian) for the end-to-end spawn tests.
 [ -x /usr/bin/jupyterhub-singleuser ] || need_apt+=(jupyterhub)
+# Debian's Chromium for the browser tests (driven by npm playwright-core; no browser download).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "onehub: installing ${need_apt[*]}" >&2

@@ -7,7 +7,7 @@
  */
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { homePage, loginPage } from "../../templates/mod.ts";
+import { loginPage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser } from "../db/users.ts";
@@ -264,23 +264,6 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     deleteCookie(c, SESSION_ID_COOKIE, { path: config.baseUrl });
     deleteCookie(c, XSRF_COOKIE, { path: hubPath });
     return c.redirect(`${hubPath}login`, 302);
-  });
-
-  app.get("/home", (c) => {
-    const identity = c.get("identity");
-    if (!identity) {
-      return c.redirect(
-        `${hubPath}login?next=${encodeURIComponent(home)}`,
-        302,
-      );
-    }
-    return c.html(
-      homePage({
-        baseUrl: config.baseUrl,
-        user: identity.name,
-        admin: identity.admin,
-      }),
-    );
   });
 
   return app;

@@ -1,0 +1,48 @@
+/**
+ * `/hub/home`: start, stop and open my server, and my named servers. The
+ * route only gathers the view; the buttons call the REST API.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { homePage } from "../../templates/mod.ts";
+import type { HubConfig } from "../config.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+
+/** Dependencies of the home page. */
+export interface HomePagesDeps {
+  config: HubConfig;
+}
+
+/** Redirects an anonymous visitor to the login page, coming back here after. */
+export function toLogin(c: Context, config: HubConfig): Response {
+  const here = new URL(c.req.url);
+  return c.redirect(
+    `${config.baseUrl}hub/login?next=${
+      encodeURIComponent(here.pathname + here.search)
+    }`,
+    302,
+  );
+}
+
+/** The home page sub-app (paths relative to `{base_url}hub`). */
+export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const { config } = deps;
+  app.get("/home", (c) => {
+    const identity = c.get("identity");
+    if (!identity) return toLogin(c, config);
+    c.header("Cache-Control", "no-store");
+    return c.html(
+      homePage({
+        baseUrl: config.baseUrl,
+        user: identity.name,
+        admin: identity.parsed.get("admin-ui") !== undefined,
+        xsrf: c.get("xsrf"),
+        namedServers: config.spawner.namedServers,
+        namedServerLimit: config.spawner.namedServerLimit,
+      }),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,36 @@
+/**
+ * `/hub/token`: request, list and revoke my API tokens. The route only
+ * gathers the view; the page calls the REST API.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { tokenPage } from "../../templates/mod.ts";
+import type { HubConfig } from "../config.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { toLogin } from "./home.ts";
+
+/** Dependencies of the token page. */
+export interface TokenPagesDeps {
+  config: HubConfig;
+}
+
+/** The token page sub-app (paths relative to `{base_url}hub`). */
+export function createTokenPages(deps: TokenPagesDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const { config } = deps;
+  app.get("/token", (c) => {
+    const identity = c.get("identity");
+    if (!identity) return toLogin(c, config);
+    c.header("Cache-Control", "no-store");
+    return c.html(
+      tokenPage({
+        baseUrl: config.baseUrl,
+        user: identity.name,
+        admin: identity.parsed.get("admin-ui") !== undefined,
+        xsrf: c.get("xsrf"),
+      }),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,146 @@
+/**
+ * The token page: request an API token with a note, an expiry and
+ * optional scopes; list my tokens; revoke one. All through the REST API
+ * with the session's XSRF token.
+ *
+ * @module
+ */
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { layout } from "./layout.ts";
+import { CLIENT_HELPERS, dataScript } from "./page_script.ts";
+
+/** What the token page needs. */
+export interface TokenView {
+  baseUrl: string;
+  user: string;
+  admin: boolean;
+  xsrf: string;
+}
+
+/** Expiry choices: label and seconds ("" = never). */
+export const EXPIRY_CHOICES: readonly (readonly [string, string])[] = [
+  ["1 hour", "3600"],
+  ["1 day", "86400"],
+  ["1 week", "604800"],
+  ["30 days", "2592000"],
+  ["Never", ""],
+];
+
+/** The token page's script (after {@linkcode CLIENT_HELPERS}). */
+export const TOKEN_SCRIPT = `
+const mine = "users/" + enc(D.user) + "/tokens";
+async function refresh() {
+  const data = await api("GET", mine);
+  const tokens = (data && data.api_tokens) || [];
+  const body = document.getElementById("token-body");
+  body.replaceChildren(...tokens.map((t) => h("tr", { dataset: { token: t.id } }, [
+    h("td", { text: t.note || "(no note)" }),
+    h("td", { text: (t.scopes || []).join(" ") || "(none)", class: "scopes" }),
+    h("td", { text: when(t.created), title: t.created || "" }),
+    h("td", { text: when(t.last_activity), title: t.last_activity || "" }),
+    h("td", { text: t.expires_at ? when(t.expires_at) : "never", title: t.expires_at || "" }),
+    h("td", {}, [h("button", { type: "button", class: "small danger", text: "Revoke",
+      "aria-label": "Revoke token " + (t.note || t.id),
+      onclick: () => guarded(async () => {
+        await api("DELETE", mine + "/" + enc(t.id));
+        say("Token revoked");
+        await refresh();
+      }) })]),
+  ])));
+  document.getElementById("token-empty").hidden = tokens.length > 0;
+}
+document.getElementById("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  guarded(async () => {
+    const note = document.getElementById("token-note").value.trim();
+    const expires = document.getElementById("token-expires").value;
+    const scopes = document.getElementById("token-scopes").value.split(/[\\s,]+/).filter(Boolean);
+    const body = { note: note || "Requested via token page" };
+    if (expires) body.expires_in = Number(expires);
+    if (scopes.length) body.scopes = scopes;
+    const made = await api("POST", mine, body);
+    const out = document.getElementById("new-token");
+    out.value = made.token;
+    document.getElementById("new-token-box").hidden = false;
+    out.focus(); out.select();
+    say("Token created: copy it now, it is shown only once");
+    await refresh();
+  });
+});
+guarded(refresh);
+`;
+
+/** Renders the token page. */
+export function tokenPage(
+  view: TokenView,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
+  return layout({
+    title: "Tokens",
+    baseUrl: view.baseUrl,
+    user: view.user,
+    admin: view.admin,
+    body: html`
+      <div id="alert" class="error" role="alert" hidden></div>
+      <p id="status" class="sr-status" role="status" aria-live="polite"></p>
+      <section class="card" aria-labelledby="token-title">
+        <h1 id="token-title">Request an API token</h1>
+        <form id="token-form">
+          <label for="token-note">Note (what the token is for)</label>
+          <input type="text" id="token-note" name="note" maxlength="1000"
+            autocomplete="off">
+          <label for="token-expires">Expires in</label>
+          <select id="token-expires" name="expires_in">${EXPIRY_CHOICES.map((
+            [label, seconds],
+          ) =>
+            html`
+              <option value="${seconds}" ${raw(
+                seconds === "2592000" ? " selected" : "",
+              )}>${label}</option>
+            `
+          )}</select>
+          <label for="token-scopes">Scopes (optional, space separated)</label>
+          <input type="text" id="token-scopes" name="scopes" autocomplete="off"
+            placeholder="read:users!user=${view.user} access:servers"
+            aria-describedby="token-scopes-hint">
+          <p id="token-scopes-hint"
+            class="muted">Leave empty for all of your permissions.</p>
+          <button type="submit" id="token-submit">Request new token</button>
+        </form>
+        <div id="new-token-box" class="ok" hidden>
+          <label
+            for="new-token">Your new token (copy it now: it is not shown again)</label>
+          <input type="text" id="new-token" readonly>
+        </div>
+      </section>
+      <section class="card" aria-labelledby="tokens-title">
+        <h2 id="tokens-title">Your tokens</h2>
+        <div class="table-wrap">
+          <table id="tokens">
+            <thead>
+              <tr>
+                <th scope="col">Note</th>
+                <th scope="col">Scopes</th>
+                <th
+                  scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th
+                  scope="col">Expires</th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody id="token-body"></tbody>
+          </table>
+        </div>
+        <p id="token-empty" class="muted" hidden>You have no tokens.</p>
+      </section>
+      ${dataScript({
+        api: `${view.baseUrl}hub/api/`,
+        hub: `${view.baseUrl}hub/`,
+        xsrf: view.xsrf,
+        user: view.user,
+      })}
+      <script>(() => {${raw(CLIENT_HELPERS)}${raw(TOKEN_SCRIPT)}})();</script>
+    `,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The admin page's groups in Chromium: create a group, add and remove a
+ * member, delete the group; and the page on a phone-sized screen.
+ */
+import assert from "node:assert/strict";
+import {
+  BROWSER_TEST,
+  login,
+  screenshot,
+  startBrowser,
+  startClassHub,
+} from "./_browser.ts";
+
+Deno.test({
+  name: "admin page creates a group, adds and removes a member, deletes it",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub();
+    await using browser = await startBrowser();
+    const { page } = browser;
+    await login(page, hub.url, "teacher", { next: "admin" });
+    await page.getByLabel("User name", { exact: true }).fill("ada");
+    await page.click("#add-user button[type=submit]");
+    await page.locator('tr[data-user="ada"]').waitFor();
+
+    await page.getByLabel("New group name").fill("period-1");
+    await page.click("#add-group button[type=submit]");
+    const group = page.locator('li[data-group="period-1"]');
+    await group.waitFor();
+    await group.getByLabel("User to add to period-1").fill("ada");
+    await group.getByRole("button", { name: "Add member" }).click();
+    await group.locator("ul.members li", { hasText: "ada" }).waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, "admin-group-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await group.getByRole("button", { name: "Remove ada from period-1" })
+      .click();
+    await group.locator("ul.members li").first().waitFor({
+      state: "detached",
+    });
+    page.once("dialog", (d) => void d.accept());
+    await group.getByRole("button", { name: "Delete group period-1" }).click();
+    await group.waitFor({ state: "detached" });
+    assert.equal(await page.locator("#alert").isHidden(), true);
+  },
+});
+
+Deno.test({
+  name: "admin page shows an API error in the alert region, not a blank page",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub();
+    await using browser = await startBrowser();
+    const { page } = browser;
+    await login(page, hub.url, "teacher", { next: "admin" });
+    await page.locator('tr[data-user="teacher"]').waitFor();
+    await page.getByLabel("User name", { exact: true }).fill("teacher");
+    await page.click("#add-user button[type=submit]");
+    const alert = page.locator("#alert");
+    await alert.waitFor({ state: "visible" });
+    assert.match(await alert.innerText(), /already exist/);
+    assert.equal(await page.locator('tr[data-user="teacher"]').count(), 1);
+    await screenshot(page, "admin-error-alert");
+  },
+});

@@ -1,0 +1,79 @@
+/**
+ * The admin page in Chromium: the teacher bulk-adds a class, sees it,
+ * deletes one student (accepting the confirmation); a student gets 403.
+ */
+import assert from "node:assert/strict";
+import {
+  BROWSER_TEST,
+  login,
+  screenshot,
+  startBrowser,
+  startClassHub,
+} from "./_browser.ts";
+
+Deno.test({
+  name: "admin page bulk-adds three users, lists them and deletes one",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub();
+    await using browser = await startBrowser();
+    const { page } = browser;
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await login(page, hub.url, "teacher", { next: "admin" });
+    assert.ok(new URL(page.url()).pathname.endsWith("/hub/admin"));
+    await page.locator('tr[data-user="teacher"]').waitFor();
+
+    await page.getByLabel("User names, one per line").fill(
+      "ada\nbrian\n  chen  \n",
+    );
+    await page.click("#bulk-add button[type=submit]");
+    for (const name of ["ada", "brian", "chen"]) {
+      await page.locator(`tr[data-user="${name}"]`).waitFor();
+    }
+    assert.match(await page.locator("#page-info").innerText(), /of 4 users/);
+    await screenshot(page, "admin-bulk-added");
+
+    page.once("dialog", (dialog) => {
+      assert.equal(dialog.type(), "confirm");
+      void dialog.accept();
+    });
+    await page.getByRole("button", { name: "Delete user brian" }).click();
+    await page.locator('tr[data-user="brian"]').waitFor({ state: "detached" });
+    assert.equal(await page.locator('tr[data-user="ada"]').count(), 1);
+    assert.equal(await page.locator("#alert").isHidden(), true);
+    await screenshot(page, "admin-deleted-one");
+
+    // The API agrees, read with the page's own cookie.
+    const res = await page.request.get(`${hub.url}hub/api/users`, {
+      headers: { "X-XSRFToken": await xsrfOf(page) },
+    });
+    const names = (await res.json() as { name: string }[]).map((u) => u.name);
+    assert.deepEqual(names.sort(), ["ada", "chen", "teacher"]);
+    assert.deepEqual(pageErrors, []);
+  },
+});
+
+Deno.test({
+  name: "admin page is a 403 error page for a student",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub();
+    await using browser = await startBrowser();
+    const { page } = browser;
+    await login(page, hub.url, "student");
+    const res = await page.goto(`${hub.url}hub/admin`);
+    assert.equal(res?.status(), 403);
+    assert.match(await page.locator("h1").innerText(), /^403/);
+    assert.equal(await page.locator("#users").count(), 0);
+    await screenshot(page, "admin-forbidden");
+  },
+});
+
+/** The XSRF token from the page's data blob. */
+async function xsrfOf(
+  page: import("playwright-core").Page,
+): Promise<string> {
+  const text = await page.locator("#page-data").textContent();
+  return JSON.parse(text ?? "{}").xsrf;
+}

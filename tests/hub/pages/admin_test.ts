@@ -1,0 +1,139 @@
+/**
+ * `/hub/admin` and `/hub/admin/api/memory` (hub/pages/admin.ts): admin-ui
+ * scope, 403 error page for others, the page's controls, and memory read
+ * from stored spawner state.
+ */
+import assert from "node:assert/strict";
+import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import {
+  memoryOfState,
+  parseVmRss,
+  processTreeRss,
+} from "../../../hub/pages/admin.ts";
+
+function adminHub(): Promise<TestHub> {
+  return createTestHub({ users: { admin: ["teacher"] } });
+}
+
+Deno.test("GET /hub/admin sends anonymous visitors to the login page", async () => {
+  await using hub = await adminHub();
+  const res = await hub.request("/hub/admin");
+  await res.body?.cancel();
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Fadmin");
+});
+
+Deno.test("GET /hub/admin is the 403 error page for a non-admin", async () => {
+  await using hub = await adminHub();
+  const { cookie } = await hub.login("student");
+  const res = await hub.request("/hub/admin", { headers: { cookie } });
+  const html = await res.text();
+  assert.equal(res.status, 403);
+  assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+  assert.ok(html.includes("403"));
+  assert.ok(!html.includes('id="users"'));
+});
+
+Deno.test("GET /hub/admin shows the class controls with the XSRF token to an admin", async () => {
+  await using hub = await adminHub();
+  const { cookie, xsrf } = await hub.login("teacher");
+  const res = await hub.request("/hub/admin", { headers: { cookie } });
+  const html = await res.text();
+  assert.equal(res.status, 200);
+  assert.ok(html.includes(`"xsrf":"${xsrf}"`));
+  for (
+    const id of [
+      "search",
+      "sort",
+      "select-all",
+      "start-selected",
+      "stop-selected",
+      "stop-all",
+      "new-user",
+      "new-user-admin",
+      "bulk-names",
+      "bulk-admin",
+      "new-group",
+      "prev",
+      "next",
+    ]
+  ) {
+    assert.ok(html.includes(`id="${id}"`), `missing #${id}`);
+  }
+  for (const f of ["search", "sort", "new-user", "bulk-names", "new-group"]) {
+    assert.ok(html.includes(`<label for="${f}">`), `label for ${f}`);
+  }
+  assert.ok(html.includes('role="alert"'));
+});
+
+Deno.test("GET /hub/admin accepts a token with admin-ui only", async () => {
+  await using hub = await adminHub();
+  await hub.addUser("teacher", { admin: true });
+  const token = await hub.tokenFor("teacher", ["admin-ui"]);
+  const res = await hub.request("/hub/admin", { token });
+  await res.body?.cancel();
+  assert.equal(res.status, 200);
+});
+
+Deno.test("GET /hub/admin/api/memory is 403 JSON without admin-ui", async () => {
+  await using hub = await adminHub();
+  await hub.addUser("student");
+  const token = await hub.tokenFor("student");
+  const res = await hub.request("/hub/admin/api/memory", { token });
+  assert.equal(res.status, 403);
+  assert.equal((await res.json()).status, 403);
+});
+
+Deno.test("GET /hub/admin/api/memory reports running servers by user/server", async () => {
+  await using hub = await adminHub();
+  const id = await hub.addUser("teacher", { admin: true });
+  await hub.handle.db.insertInto("servers").values({
+    user_id: id,
+    name: "",
+    status: "running",
+    url: "http://127.0.0.1:1/",
+    state: JSON.stringify({ pid: Deno.pid }),
+    user_options: "{}",
+    started: hub.now.toISOString(),
+    last_activity: null,
+    created: hub.now.toISOString(),
+  }).execute();
+  const token = await hub.tokenFor("teacher");
+  const res = await hub.request("/hub/admin/api/memory", { token });
+  const body = await res.json();
+  assert.equal(res.status, 200);
+  assert.equal(typeof body["teacher/"], "number");
+  assert.ok(body["teacher/"] > 1024 * 1024, "this process uses over 1 MiB");
+});
+
+Deno.test("parseVmRss() reads the VmRSS line in bytes", () => {
+  assert.equal(
+    parseVmRss("Name:\tx\nVmRSS:\t  2048 kB\nVmSwap: 0 kB\n"),
+    2097152,
+  );
+  assert.equal(parseVmRss("Name:\tkthread\n"), null);
+});
+
+Deno.test("processTreeRss() adds up a process and its children", async () => {
+  const files: Record<string, string> = {
+    "/proc/10/status": "VmRSS:\t100 kB\n",
+    "/proc/10/task/10/children": "11 12 ",
+    "/proc/11/status": "VmRSS:\t10 kB\n",
+    "/proc/12/status": "VmRSS:\t1 kB\n",
+  };
+  const read = (p: string) => Promise.resolve(files[p] ?? null);
+  assert.equal(await processTreeRss(10, read), 111 * 1024);
+  assert.equal(await processTreeRss(99, read), null);
+});
+
+Deno.test("memoryOfState() reads a systemd unit's cgroup and refuses odd unit names", async () => {
+  const read = (p: string) =>
+    Promise.resolve(
+      p === "/sys/fs/cgroup/system.slice/jupyter-a.service/memory.current"
+        ? "4096\n"
+        : null,
+    );
+  assert.equal(await memoryOfState({ unit: "jupyter-a.service" }, read), 4096);
+  assert.equal(await memoryOfState({ unit: "../x.service" }, read), null);
+  assert.equal(await memoryOfState({}, read), null);
+});
