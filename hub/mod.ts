@@ -21,7 +21,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { errorPage } from "../templates/mod.ts";
+import { errorPage, LOGO_SVG } from "../templates/mod.ts";
 import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
@@ -145,6 +145,14 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   );
   app.route(apiPrefix, api);
   app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
+  app.get(
+    `${hubPrefix}/logo`,
+    (c) =>
+      c.body(LOGO_SVG, 200, {
+        "Content-Type": "image/svg+xml",
+        "Cache-Control": "max-age=86400",
+      }),
+  );
   app.route(
     hubPrefix,
     createLoginPages({

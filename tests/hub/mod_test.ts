@@ -157,3 +157,11 @@ Deno.test("createHub() fetch() serves requests like app.request()", async () => 
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { version: "5.3.0" });
 });
+
+Deno.test("GET /hub/logo serves the logo single-user servers link to", async () => {
+  await using hub = await createTestHub();
+  const res = await hub.request("/hub/logo");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "image/svg+xml");
+  assert.match(await res.text(), /^<svg /);
+});
