@@ -361,6 +361,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Spawns allowed at once; more get 429 with Retry-After",
   },
   {
+    key: "spawner.options_form",
+    kind: "string",
+    default: "",
+    doc:
+      "HTML form fields shown before a server starts (trusted HTML); the submitted fields become user_options",
+  },
+  {
     key: "spawner.named_servers",
     kind: "bool",
     default: false,
@@ -463,6 +470,7 @@ export interface HubConfig {
     concurrentLimit: number;
     namedServers: boolean;
     namedServerLimit: number;
+    optionsForm: string;
     stopOnShutdown: boolean;
     pollIntervalSeconds: number;
   };
@@ -892,6 +900,7 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       concurrentLimit: get("spawner.concurrent_limit"),
       namedServers: get("spawner.named_servers"),
       namedServerLimit: get("spawner.named_server_limit"),
+      optionsForm: get("spawner.options_form"),
       stopOnShutdown: get("spawner.stop_on_shutdown"),
       pollIntervalSeconds: get("spawner.poll_interval"),
     },
@@ -971,6 +980,7 @@ export function toRawConfig(config: HubConfig): RawConfig {
       concurrent_limit: config.spawner.concurrentLimit,
       named_servers: config.spawner.namedServers,
       named_server_limit: config.spawner.namedServerLimit,
+      options_form: config.spawner.optionsForm,
       stop_on_shutdown: config.spawner.stopOnShutdown,
       poll_interval: config.spawner.pollIntervalSeconds,
     },

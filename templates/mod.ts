@@ -27,3 +27,4 @@ export { TOKEN_SCRIPT, tokenPage, type TokenView } from "./token.ts";
 export { ADMIN_SCRIPT, adminPage, type AdminView } from "./admin.ts";
 export { CLIENT_HELPERS, dataScript } from "./page_script.ts";
 export { LOGO_SVG } from "./logo.ts";
+export { spawnOptionsPage, type SpawnOptionsView } from "./spawn_options.ts";

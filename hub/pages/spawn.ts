@@ -11,12 +11,14 @@ import { html } from "hono/html";
 import {
   layout,
   notRunningPage,
+  spawnOptionsPage,
   spawnPendingPage,
 } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { getUser } from "../db/users.ts";
 import { HubError } from "../errors.ts";
+import { sameToken } from "../auth/xsrf.ts";
 import type { Logger } from "../log.ts";
 import { safeNextUrl } from "../next_url.ts";
 import type { HubEnv } from "../middleware/identity.ts";
@@ -99,6 +101,17 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
         302,
       );
     }
+    if (config.spawner.optionsForm && !servers.isPending(user.name, server)) {
+      return c.html(spawnOptionsPage({
+        baseUrl: config.baseUrl,
+        user: c.get("identity")!.name,
+        label: server ? `${user.name}/${server}` : `${user.name}'s server`,
+        action: new URL(c.req.url).pathname + new URL(c.req.url).search,
+        xsrf: c.get("xsrf"),
+        formHtml: config.spawner.optionsForm,
+        error: null,
+      }));
+    }
     if (!servers.isPending(user.name, server)) {
       await servers.start(user, server);
       await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
@@ -114,6 +127,61 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   app.get("/spawn", spawn);
   app.get("/spawn/:user_name", spawn);
   app.get("/spawn/:user_name/:server_name", spawn);
+
+  // The options form posts here: its fields become user_options ({name: [values]}, as JupyterHub's
+  // default options_from_form keeps them), checked against the session's XSRF token.
+  const spawnWithOptions = async (c: Context<HubEnv>) => {
+    if (!c.get("identity")) return loginRedirect(c);
+    const { user, server } = await target(c);
+    await assertScopes(db, c.get("identity"), ["servers"], {
+      user: user.name,
+      server: `${user.name}/${server}`,
+    });
+    if (
+      Number(c.req.header("content-length") ?? "0") > config.api.maxBodySize
+    ) {
+      throw new HubError(413, "The options form is too large");
+    }
+    let form: FormData;
+    try {
+      form = await c.req.formData();
+    } catch {
+      throw new HubError(
+        400,
+        "The options form could not be read: submit it from the spawn page",
+      );
+    }
+    const token = form.get("_xsrf");
+    if (
+      typeof token !== "string" || !c.get("xsrf") ||
+      !sameToken(token, c.get("xsrf"))
+    ) {
+      throw new HubError(
+        403,
+        "This form has expired: reload the page and try again",
+      );
+    }
+    const options: Record<string, string[]> = {};
+    for (const [key, value] of form.entries()) {
+      if (key === "_xsrf" || typeof value !== "string") continue;
+      (options[key] ??= []).push(value);
+    }
+    const next = nextOf(c);
+    if (!servers.isPending(user.name, server)) {
+      await servers.start(user, server, options);
+      await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
+        false
+      );
+    }
+    const query = next ? `?next=${encodeURIComponent(next)}` : "";
+    return c.redirect(
+      `${hub}spawn-pending/${suffix(user.name, server)}${query}`,
+      302,
+    );
+  };
+  app.post("/spawn", spawnWithOptions);
+  app.post("/spawn/:user_name", spawnWithOptions);
+  app.post("/spawn/:user_name/:server_name", spawnWithOptions);
 
   const pending = async (c: Context<HubEnv>) => {
     if (!c.get("identity")) return loginRedirect(c);

@@ -1,0 +1,43 @@
+/**
+ * The spawn options form (JupyterHub's `Spawner.options_form`): the admin's
+ * own form fields, trusted HTML from the config file, inside a page with the
+ * XSRF token and a Start button.
+ *
+ * @module
+ */
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { layout } from "./layout.ts";
+
+/** What the options page needs. */
+export interface SpawnOptionsView {
+  baseUrl: string;
+  user: string;
+  label: string;
+  /** Where the form posts (the same /hub/spawn URL). */
+  action: string;
+  xsrf: string;
+  /** The admin's form fields (HTML from config; not escaped on purpose). */
+  formHtml: string;
+  error: string | null;
+}
+
+/** Renders the options page. */
+export function spawnOptionsPage(
+  view: SpawnOptionsView,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
+  return layout({
+    title: "Server options",
+    baseUrl: view.baseUrl,
+    user: view.user,
+    body: html`<div class="card">
+  <h1>Start ${view.label}</h1>
+  ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ""}
+  <form method="post" action="${view.action}" id="spawn-form">
+    <input type="hidden" name="_xsrf" value="${view.xsrf}">
+    ${raw(view.formHtml)}
+    <button type="submit" id="spawn-submit">Start</button>
+  </form>
+</div>`,
+  });
+}
