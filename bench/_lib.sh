@@ -59,3 +59,8 @@ snapshot_machine() { # what else is eating the 2 cores
     --arg top "$(ps -eo pcpu,comm --sort=-pcpu | head -6 | tail -5 | awk '{$1=$1};1' | paste -sd ';')" \
     '{loadavg:$load, top_cpu:$top}'
 }
+
+# The V8 flags onehub ships with (deno.json's compile task bakes the same in):
+# a 2 MiB young generation halves the proxy's peak memory under load with no
+# measured throughput cost.
+ONEHUB_V8=(--v8-flags=--max-semi-space-size=2)

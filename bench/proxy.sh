@@ -109,7 +109,7 @@ export BENCH_DIR="$B"
 
 cd "$REPO"   # deno.json (import map) is found from the working directory
 timeout 60 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "$REPO/main.ts")
+ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
 
 mkdir -p "$RAW/onehub" "$RAW/chp" "$RESULTS"
 jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \

@@ -89,7 +89,7 @@ export BENCH_DIR="$B"
 cd "$REPO"   # deno.json (import map) is found from the working directory
 # warm Deno's module and code cache so cold start measures the hub, not downloads
 timeout 60 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "$REPO/main.ts")
+ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
 # serve with a built-in proxy has a second, loopback hub port: pin it (default
 # 8081 could be taken) and poll it too, as the anchor polls the hub behind CHP
 COLD_HUB_ARGS=""; API_HUB_ARGS=(); COLD_HEALTH="http://127.0.0.1:$COLD_PORT/hub/health"

@@ -226,7 +226,7 @@ direct_batch() { # phase count hub_api_url out
 
 cd "$REPO" # deno.json (import map) is found from the working directory
 timeout 120 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "$REPO/main.ts")
+ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
 
 mkdir -p "$RAW" "$RESULTS"
 jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \
