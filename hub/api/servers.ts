@@ -6,9 +6,6 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import type { Db } from "../db/mod.ts";
-import type { UserRow } from "../db/schema.ts";
-import { getUser } from "../db/users.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
@@ -17,7 +14,8 @@ import {
   type ServerManager,
   serverPrefix,
 } from "../servers.ts";
-import { expectObject, readJson, short } from "./_body.ts";
+import { expectObject, readJson } from "./_body.ts";
+import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 
 /** How long a start request waits before answering 202 (JupyterHub's slow_spawn_timeout). */
@@ -26,12 +24,6 @@ const SLOW_SPAWN_MS = 10_000;
 const SLOW_STOP_MS = 10_000;
 /** Keep-alive interval of the progress stream. */
 const KEEPALIVE_MS = 8_000;
-
-async function requireUser(db: Db, name: string): Promise<UserRow> {
-  const user = await getUser(db, name);
-  if (!user) throw new HubError(404, `No such user: ${short(name)}`);
-  return user;
-}
 
 function serverNameOf(c: Context): string {
   const name = c.req.param("server_name") ?? "";

@@ -53,6 +53,7 @@ import {
   short,
   stringList,
 } from "./_body.ts";
+import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 
@@ -181,12 +182,6 @@ export function expiresIn(value: unknown, maxSeconds: number): number | null {
     );
   }
   return value;
-}
-
-async function requireUser(db: Db, name: string): Promise<UserRow> {
-  const user = await getUser(db, name);
-  if (!user) throw new HubError(404, `No such user: ${short(name)}`);
-  return user;
 }
 
 /** The tokens sub-app. */

@@ -7,7 +7,6 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import type { Db } from "../db/mod.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
 import {
   createUsers,
@@ -36,6 +35,7 @@ import {
   short,
   stringList,
 } from "./_body.ts";
+import { requireUser } from "./_lookup.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
@@ -220,12 +220,6 @@ function listRestriction(
     );
   }
   return { users: new Set(held.user), groups: new Set(held.group) };
-}
-
-async function requireUser(db: Db, name: string): Promise<UserRow> {
-  const user = await getUser(db, name);
-  if (!user) throw new HubError(404, `No such user: ${short(name)}`);
-  return user;
 }
 
 function validName(raw: string, pattern: string): string {
