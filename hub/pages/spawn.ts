@@ -17,6 +17,7 @@ import {
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { getUser } from "../db/users.ts";
+import type { UserRow } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { sameToken } from "../auth/xsrf.ts";
 import type { Logger } from "../log.ts";
@@ -81,6 +82,27 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   const suffix = (name: string, server: string) =>
     `${escapeName(name)}${server ? "/" + escapeName(server) : ""}`;
 
+  /** Starts the server (unless a spawn is in flight), waits briefly, then shows spawn-pending. */
+  const startThenPending = async (
+    c: Context<HubEnv>,
+    user: UserRow,
+    server: string,
+    options: Record<string, unknown> | undefined,
+    next: string | null,
+  ) => {
+    if (!servers.isPending(user.name, server)) {
+      await servers.start(user, server, options);
+      await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
+        false
+      );
+    }
+    const query = next ? `?next=${encodeURIComponent(next)}` : "";
+    return c.redirect(
+      `${hub}spawn-pending/${suffix(user.name, server)}${query}`,
+      302,
+    );
+  };
+
   const spawn = async (c: Context<HubEnv>) => {
     if (!c.get("identity")) return loginRedirect(c);
     const { user, server } = await target(c);
@@ -112,17 +134,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
         error: null,
       }));
     }
-    if (!servers.isPending(user.name, server)) {
-      await servers.start(user, server);
-      await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
-        false
-      );
-    }
-    const query = next ? `?next=${encodeURIComponent(next)}` : "";
-    return c.redirect(
-      `${hub}spawn-pending/${suffix(user.name, server)}${query}`,
-      302,
-    );
+    return await startThenPending(c, user, server, undefined, next);
   };
   app.get("/spawn", spawn);
   app.get("/spawn/:user_name", spawn);
@@ -167,17 +179,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
       (options[key] ??= []).push(value);
     }
     const next = nextOf(c);
-    if (!servers.isPending(user.name, server)) {
-      await servers.start(user, server, options);
-      await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
-        false
-      );
-    }
-    const query = next ? `?next=${encodeURIComponent(next)}` : "";
-    return c.redirect(
-      `${hub}spawn-pending/${suffix(user.name, server)}${query}`,
-      302,
-    );
+    return await startThenPending(c, user, server, options, next);
   };
   app.post("/spawn", spawnWithOptions);
   app.post("/spawn/:user_name", spawnWithOptions);
