@@ -54,7 +54,8 @@ export async function readProcStat(pid: number): Promise<ProcStat | null> {
   } catch (error) {
     // ESRCH when the process vanishes between open and read.
     if (
-      error instanceof Deno.errors.NotFound || /ESRCH/.test(String(error))
+      error instanceof Deno.errors.NotFound ||
+      /ESRCH|No such process|os error 3\)/.test(String(error))
     ) {
       return null;
     }
