@@ -7,9 +7,31 @@
  * @module
  */
 import { printErr } from "../../hub/cli/_print.ts";
+import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
 
 /** True when the tests run as root. */
 export const IS_ROOT = Deno.uid() === 0;
+
+/** The real single-user server (`apt-get install -y jupyterhub`). */
+export const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
+
+/** Whether {@linkcode SINGLEUSER} is installed. */
+export const HAS_SINGLEUSER = (() => {
+  try {
+    return Deno.statSync(SINGLEUSER).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Writes the `onehub` PAM service file, as the installer does, when it is missing. */
+export async function ensurePamService(): Promise<void> {
+  try {
+    await Deno.stat("/etc/pam.d/onehub");
+  } catch {
+    await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);
+  }
+}
 
 /** Prints why a root-only test file is skipped; returns whether to ignore. */
 export function skipUnlessRoot(file: string, why: string): boolean {

@@ -12,18 +12,14 @@ import {
   startBrowser,
   startClassHub,
 } from "./_browser.ts";
-import { createSystemUser, IS_ROOT } from "../_helpers/system_users.ts";
+import {
+  createSystemUser,
+  HAS_SINGLEUSER,
+  IS_ROOT,
+  SINGLEUSER,
+} from "../_helpers/system_users.ts";
 
-const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
-const hasSingleuser = (() => {
-  try {
-    Deno.statSync(SINGLEUSER);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const ignore = chromiumMissing !== null || !IS_ROOT || !hasSingleuser;
+const ignore = chromiumMissing !== null || !IS_ROOT || !HAS_SINGLEUSER;
 if (ignore && chromiumMissing === null) {
   // deno-lint-ignore no-console
   console.warn(

@@ -12,33 +12,21 @@ import {
   screenshot,
   startBrowser,
 } from "./_browser.ts";
-import { createSystemUser, IS_ROOT } from "../_helpers/system_users.ts";
+import {
+  createSystemUser,
+  ensurePamService,
+  HAS_SINGLEUSER,
+  IS_ROOT,
+  SINGLEUSER,
+} from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
-import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
 
-const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
-const hasSingleuser = (() => {
-  try {
-    Deno.statSync(SINGLEUSER);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const ignore = chromiumMissing !== null || !IS_ROOT || !hasSingleuser;
+const ignore = chromiumMissing !== null || !IS_ROOT || !HAS_SINGLEUSER;
 if (ignore && chromiumMissing === null) {
   // deno-lint-ignore no-console
   console.warn(
     `jupyter_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
   );
-}
-
-async function ensurePamService() {
-  try {
-    await Deno.stat("/etc/pam.d/onehub");
-  } catch {
-    await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);
-  }
 }
 
 Deno.test({

@@ -6,24 +6,16 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
+  ensurePamService,
   run,
   skipUnlessRoot,
 } from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
-import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
 
 const ignore = skipUnlessRoot(
   "login_pam_test",
   "create users and read /etc/shadow through PAM",
 );
-
-async function ensureService() {
-  try {
-    await Deno.stat("/etc/pam.d/onehub");
-  } catch {
-    await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);
-  }
-}
 
 /** GET the form, POST credentials; returns the POST response and cookies. */
 async function login(base: string, username: string, password: string) {
@@ -54,7 +46,7 @@ Deno.test({
   ignore,
   sanitizeResources: false,
   fn: async (t) => {
-    await ensureService();
+    await ensurePamService();
     const dataDir = await Deno.makeTempDir({ prefix: "onehub-login-" });
     await using user = await createSystemUser();
     await using expired = await createSystemUser();

@@ -5,16 +5,17 @@
  * jupyterhub-singleuser behind a 2-second delay; needs root.
  */
 import assert from "node:assert/strict";
-import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
+import {
+  createSystemUser,
+  HAS_SINGLEUSER,
+  IS_ROOT,
+  run,
+} from "../_helpers/system_users.ts";
 import { runMain, startServe } from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
-let hasSingleuser = false;
-try {
-  hasSingleuser = (await Deno.stat("/usr/bin/jupyterhub-singleuser")).isFile;
-} catch { /* missing */ }
-const ignore = !IS_ROOT || !hasSingleuser;
+const ignore = !IS_ROOT || !HAS_SINGLEUSER;
 if (ignore) {
   printErr(
     "spawn_kill_test: skipped: needs root and /usr/bin/jupyterhub-singleuser",

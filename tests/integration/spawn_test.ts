@@ -7,31 +7,24 @@
  * Needs root (users, PAM) and /usr/bin/jupyterhub-singleuser.
  */
 import assert from "node:assert/strict";
-import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
+import {
+  createSystemUser,
+  ensurePamService,
+  HAS_SINGLEUSER,
+  IS_ROOT,
+  run,
+  SINGLEUSER,
+} from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { printErr } from "../../hub/cli/_print.ts";
-import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
 
-const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
-let hasSingleuser = false;
-try {
-  hasSingleuser = (await Deno.stat(SINGLEUSER)).isFile;
-} catch { /* missing */ }
-const ignore = !IS_ROOT || !hasSingleuser;
+const ignore = !IS_ROOT || !HAS_SINGLEUSER;
 if (ignore) {
   printErr(
     `spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
   );
-}
-
-async function ensurePamService() {
-  try {
-    await Deno.stat("/etc/pam.d/onehub");
-  } catch {
-    await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);
-  }
 }
 
 /** Runs `print(6*7)` in a new kernel over its channels WebSocket; returns the stream text. */
