@@ -83,6 +83,17 @@ export async function createSystemUser(
     name,
     password,
     async [Symbol.asyncDispose]() {
+      // userdel refuses while the user still runs something (a server a failed test left behind).
+      for (let i = 0; i < 50; i++) {
+        const left = await new Deno.Command("pgrep", {
+          args: ["-u", name],
+          stdout: "null",
+        }).output();
+        if (left.code !== 0) break;
+        await new Deno.Command("pkill", { args: ["-KILL", "-u", name] })
+          .output();
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await run(["userdel", "-r", name]).catch(() => run(["userdel", name]));
     },
   };
