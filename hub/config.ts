@@ -44,6 +44,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Public port (0 picks a free one)",
   },
   {
+    key: "http.max_form_size",
+    kind: "int",
+    default: 65536,
+    min: 1024,
+    max: 16777216,
+    doc:
+      "Largest HTML form body in bytes (login, spawn options, OAuth forms); larger ones get 413",
+  },
+  {
     key: "base_url",
     kind: "url_path",
     default: "/",
@@ -425,7 +434,7 @@ export type RawConfig = Record<string, unknown>;
 
 /** The fully resolved configuration. Nothing optional. */
 export interface HubConfig {
-  http: { ip: string; port: number };
+  http: { ip: string; port: number; maxFormSize: number };
   /** Always with leading and trailing `/`. */
   baseUrl: string;
   /** "" or an origin without trailing slash. */
@@ -846,7 +855,11 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
     );
   }
   return {
-    http: { ip: get("http.ip"), port: get("http.port") },
+    http: {
+      ip: get("http.ip"),
+      port: get("http.port"),
+      maxFormSize: get("http.max_form_size"),
+    },
     baseUrl: get("base_url"),
     publicUrl: publicOrigin,
     dataDir,
@@ -927,7 +940,11 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
  */
 export function toRawConfig(config: HubConfig): RawConfig {
   return {
-    http: { ip: config.http.ip, port: config.http.port },
+    http: {
+      ip: config.http.ip,
+      port: config.http.port,
+      "max_form_size": config.http.maxFormSize,
+    },
     base_url: config.baseUrl,
     public_url: config.publicUrl,
     data_dir: config.dataDir,

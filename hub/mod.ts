@@ -28,7 +28,12 @@ import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { type HubEnv, identityMiddleware } from "./middleware/identity.ts";
+import {
+  apiCookieRules,
+  type HubEnv,
+  identityMiddleware,
+} from "./middleware/identity.ts";
+import { bodyLimit } from "./middleware/body_limit.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { createHomePages } from "./pages/home.ts";
@@ -126,7 +131,24 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     await next();
   });
 
-  app.use("*", identityMiddleware({ db, xsrfKey, now }, { isApi }));
+  // Before anything reads a body: JSON on the API, forms everywhere else.
+  const oauthPrefix = `${apiPrefix}/oauth2/`;
+  app.use(
+    "*",
+    bodyLimit({
+      maxBytes: (path) =>
+        isApi(path) && !path.startsWith(oauthPrefix)
+          ? config.api.maxBodySize
+          : config.http.maxFormSize,
+    }),
+  );
+
+  app.use(
+    "*",
+    identityMiddleware({ db, xsrfKey, now }, {
+      cookieRulesApply: apiCookieRules(config.baseUrl),
+    }),
+  );
 
   const api = createApi({
     db,

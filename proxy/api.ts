@@ -31,6 +31,34 @@ function json(status: number, body: unknown): Response {
   });
 }
 
+/**
+ * The body as text, or null past `max` bytes (counted as it streams, so a
+ * chunked body without Content-Length is bounded too; the proxy imports
+ * nothing from the hub, whose body limit is hub/middleware/body_limit.ts).
+ */
+async function boundedText(
+  request: Request,
+  max: number,
+): Promise<string | null> {
+  if (!request.body) return "";
+  if (Number(request.headers.get("content-length") ?? "0") > max) {
+    await request.body.cancel();
+    return null;
+  }
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for await (
+    const chunk of request.body as ReadableStream<
+      Uint8Array<ArrayBuffer>
+    >
+  ) {
+    size += chunk.byteLength;
+    if (size > max) return null; // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+}
+
 function text(status: number, body: string): Response {
   return new Response(body, {
     status,
@@ -113,8 +141,13 @@ export function createProxyApi(
         return json(200, out);
       }
       case "POST": {
-        const raw = await request.text();
-        if (raw.length > MAX_BODY) return text(413, "Body too large");
+        const raw = await boundedText(request, MAX_BODY);
+        if (raw === null) {
+          return new Response(`Body larger than ${MAX_BODY} bytes`, {
+            status: 413,
+            headers: { "content-type": "text/plain", connection: "close" },
+          });
+        }
         let body: unknown;
         try {
           body = JSON.parse(raw);

@@ -1,7 +1,8 @@
 /**
- * Reading and checking JSON request bodies: a size cap enforced while
- * streaming (413), strict UTF-8 (400), JSON syntax (400), and small shape
- * checks whose messages say what to send instead.
+ * Reading and checking JSON request bodies: strict UTF-8 (400), JSON
+ * syntax (400), and small shape checks whose messages say what to send
+ * instead. Sizes are bounded once, before any route runs, by
+ * hub/middleware/body_limit.ts.
  *
  * @module
  */
@@ -9,12 +10,13 @@ import type { Context } from "hono";
 import { HubError } from "../errors.ts";
 
 /**
- * Reads the body as JSON. Empty body → `undefined`.
+ * Reads the body as JSON. Empty body → `undefined`. The size is already
+ * bounded by the body limit middleware (hub/middleware/body_limit.ts).
  *
- * @throws {HubError} 413 over `maxBytes`, 400 for bad UTF-8 or JSON.
+ * @throws {HubError} 400 for bad UTF-8 or JSON.
  */
-export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
-  const text = await readText(c, maxBytes);
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await readText(c);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
@@ -25,37 +27,12 @@ export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   }
 }
 
-/** Reads the body as UTF-8 text with a size cap. */
-export async function readText(c: Context, maxBytes: number): Promise<string> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const body = c.req.raw.body;
-  if (!body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
+/** Reads the (already bounded) body as strict UTF-8 text. */
+export async function readText(c: Context): Promise<string> {
+  if (!c.req.raw.body) return "";
+  const bytes = await c.req.arrayBuffer();
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge(maxBytes);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new HubError(
       400,
@@ -63,14 +40,6 @@ export async function readText(c: Context, maxBytes: number): Promise<string> {
       { code: "bad_utf8" },
     );
   }
-}
-
-function tooLarge(max: number): HubError {
-  return new HubError(
-    413,
-    `Request body is larger than ${max} bytes: send a smaller body`,
-    { code: "too_large" },
-  );
 }
 
 /** A JSON object or a 400 saying so. */

@@ -137,7 +137,6 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
   const { db, config } = deps;
-  const maxBody = config.api.maxBodySize;
 
   const model = async (row: GroupRow, parsed: ParsedScopes | null) =>
     toGroupModel(
@@ -167,7 +166,7 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
   });
 
   app.post("/groups", needs("admin:groups"), async (c) => {
-    const body = expectObject(await readJson(c, maxBody));
+    const body = expectObject(await readJson(c));
     onlyKeys(body, ["groups", "users"]);
     if (body.groups === undefined) {
       throw new HubError(
@@ -208,7 +207,7 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.post("/groups/:group_name", needs("admin:groups"), async (c) => {
     const name = validGroupName(c.req.param("group_name"));
-    const body = expectObject(await readJson(c, maxBody) ?? {});
+    const body = expectObject(await readJson(c) ?? {});
     onlyKeys(body, ["users", "properties"]);
     if (await getGroup(db, name)) {
       throw new HubError(409, `Group ${name} already exists`);
@@ -236,7 +235,7 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
 
   const members = (add: boolean) => async (c: Context<HubEnv>) => {
     const row = await requireGroup(db, c.req.param("group_name") ?? "");
-    const body = expectObject(await readJson(c, maxBody));
+    const body = expectObject(await readJson(c));
     onlyKeys(body, ["users"]);
     if (body.users === undefined) {
       throw new HubError(400, 'Send {"users": ["name", ...]}');
@@ -256,7 +255,7 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
   app.put("/groups/:group_name/properties", needs("groups"), async (c) => {
     const row = await requireGroup(db, c.req.param("group_name"));
     const props = JSON.stringify(
-      expectObject(await readJson(c, maxBody), "properties body"),
+      expectObject(await readJson(c), "properties body"),
     );
     await setProperties(db, row.id, props);
     // Re-read: a concurrent DELETE may have removed the group meanwhile.

@@ -60,7 +60,7 @@ export function createProxyApi(
   });
 
   const resync = async (c: Context<HubEnv>) => {
-    await readJson(c, deps.config.api.maxBodySize); // body (api_url/auth_token) is accepted and ignored: the proxy is configured in config.yaml
+    await readJson(c); // body (api_url/auth_token) is accepted and ignored: the proxy is configured in config.yaml
     await service().sync(deps.hubRoutes ?? new Set(["/"]));
     return c.body(null, 200);
   };

@@ -56,7 +56,7 @@ export function createServersApi(
     if (server && !config.spawner.namedServers) {
       throw new HubError(400, "Named servers are not enabled.");
     }
-    const body = await readJson(c, config.api.maxBodySize);
+    const body = await readJson(c);
     const options = body === undefined
       ? undefined
       : expectObject(body, "user options body");
@@ -88,7 +88,7 @@ export function createServersApi(
   const stop = async (c: Context<HubEnv>) => {
     const user = await requireUser(db, c.req.param("user_name")!);
     const server = serverNameOf(c);
-    const body = await readJson(c, config.api.maxBodySize);
+    const body = await readJson(c);
     const remove = body !== undefined &&
       expectObject(body, "body").remove === true;
     if (remove && server === "") {

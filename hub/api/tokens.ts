@@ -212,7 +212,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
       throw new HubError(403, "Missing or invalid credentials.");
     }
     const body = expectObject(
-      await readJson(c, deps.config.api.maxBodySize) ?? {},
+      await readJson(c) ?? {},
     );
     onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
     if (!identity) {

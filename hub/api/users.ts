@@ -265,7 +265,6 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
   const { db, config } = deps;
-  const maxBody = config.api.maxBodySize;
 
   app.get("/users", needs("list:users"), async (c) => {
     const identity = c.get("identity")!;
@@ -322,7 +321,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.post("/users", needs("admin:users"), async (c) => {
     const identity = c.get("identity")!;
-    const body = expectObject(await readJson(c, maxBody) ?? {});
+    const body = expectObject(await readJson(c) ?? {});
     onlyKeys(body, [
       "usernames",
       "name",
@@ -381,7 +380,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
       c.req.param("user_name"),
       config.users.usernamePattern,
     );
-    const body = expectObject(await readJson(c, maxBody) ?? {});
+    const body = expectObject(await readJson(c) ?? {});
     onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
     const admin = body.admin === undefined
       ? false
@@ -408,7 +407,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
   app.patch("/users/:user_name", needs("admin:users"), async (c) => {
     const identity = c.get("identity")!;
     const user = await requireUser(db, c.req.param("user_name"));
-    const body = expectObject(await readJson(c, maxBody));
+    const body = expectObject(await readJson(c));
     onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
     if (!identity.admin && (user.admin === 1 || body.admin === true)) {
       throw new HubError(
@@ -502,7 +501,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.post("/users/:user_name/activity", needs("users:activity"), async (c) => {
     const user = await requireUser(db, c.req.param("user_name"));
-    const raw = await readJson(c, maxBody);
+    const raw = await readJson(c);
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
       throw new HubError(400, "body must be a json dict");
     }

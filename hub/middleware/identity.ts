@@ -25,6 +25,8 @@ export interface HubVariables {
   identity: Identity | null;
   /** The XSRF token of the current login session ("" when anonymous). */
   xsrf: string;
+  /** A form POST's fields, set by the form XSRF middleware (form_xsrf.ts). */
+  form?: URLSearchParams;
 }
 
 /** Hono env of the hub app. */
@@ -55,12 +57,41 @@ function providedXsrf(c: Context): string | null {
 }
 
 /**
- * Sets `identity` and `xsrf`. On API paths (`isApi`), enforces the cookie
- * rules; page routes check their own form tokens.
+ * Where the cookie rules of API calls apply: every path under
+ * `{base_url}hub/api`, except OAuth's GET authorize. That endpoint lives
+ * under the API prefix but is a top-level navigation: a GET there follows
+ * the OAuth flow whatever the fetch metadata says (the `fetch()` of Node and
+ * Deno sends `Sec-Fetch-Mode: cors`, and scripted logins use it). Its
+ * consent POST checks its own form token.
+ */
+export function apiCookieRules(
+  baseUrl: string,
+): (path: string, method: string) => boolean {
+  const apiPrefix = `${baseUrl}hub/api`;
+  const authorizePath = `${apiPrefix}/oauth2/authorize`;
+  return (path, method) => {
+    if (path !== apiPrefix && !path.startsWith(apiPrefix + "/")) return false;
+    const navigation = method === "GET" || method === "HEAD";
+    return !(navigation && path.replace(/\/$/, "") === authorizePath);
+  };
+}
+
+/** Options of {@linkcode identityMiddleware}. */
+export interface IdentityOptions {
+  /**
+   * Whether the cookie rules of API calls apply to a request (API paths,
+   * except navigation endpoints such as OAuth's GET authorize).
+   */
+  cookieRulesApply: (path: string, method: string) => boolean;
+}
+
+/**
+ * Sets `identity` and `xsrf`. Where `cookieRulesApply`, enforces the cookie
+ * rules of API calls; page routes check their own form tokens.
  */
 export function identityMiddleware(
   deps: IdentityDeps,
-  options: { isApi: (path: string) => boolean },
+  options: IdentityOptions,
 ): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     c.set("identity", null);
@@ -76,8 +107,8 @@ export function identityMiddleware(
     if (!session) return next();
     const xsrf = await xsrfForSession(deps.xsrfKey, session.session_id);
     c.set("xsrf", xsrf);
-    if (options.isApi(c.req.path)) {
-      const method = c.req.method;
+    const method = c.req.method;
+    if (options.cookieRulesApply(c.req.path, method)) {
       const type = c.req.header("content-type");
       if (
         method === "POST" && type && !/^application\/json\s*(;|$)/i.test(type)

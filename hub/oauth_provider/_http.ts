@@ -1,14 +1,11 @@
 /**
- * Small HTTP helpers of the OAuth provider: bounded form bodies, query
+ * Small HTTP helpers of the OAuth provider: form bodies, query
  * strings appended to redirect URIs, and which server a client belongs to.
  *
  * @module
  */
 import { clientIdFor } from "../single_user_env.ts";
 import type { OAuthClientRow } from "../db/schema.ts";
-
-/** Largest form body accepted on `/authorize` and `/token`. */
-export const MAX_FORM_BYTES = 64 * 1024;
 
 /** A form body that cannot be read; the message says why. */
 export class FormError extends Error {
@@ -19,15 +16,12 @@ export class FormError extends Error {
 }
 
 /**
- * Reads an `application/x-www-form-urlencoded` body of at most `max` bytes
- * (also when no Content-Length is sent). An empty body is an empty form.
+ * Reads an `application/x-www-form-urlencoded` body (its size is already
+ * bounded by hub/middleware/body_limit.ts). An empty body is an empty form.
  *
- * @throws {FormError} for another content type or a larger body.
+ * @throws {FormError} for another content type.
  */
-export async function readForm(
-  request: Request,
-  max = MAX_FORM_BYTES,
-): Promise<URLSearchParams> {
+export async function readForm(request: Request): Promise<URLSearchParams> {
   if (!request.body) return new URLSearchParams();
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
@@ -36,30 +30,7 @@ export async function readForm(
       "Send the parameters as application/x-www-form-urlencoded",
     );
   }
-  if (Number(request.headers.get("content-length") ?? "0") > max) {
-    await request.body.cancel();
-    throw new FormError(`Request body is larger than ${max} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new FormError(`Request body is larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new URLSearchParams(new TextDecoder().decode(bytes));
+  return new URLSearchParams(await request.text());
 }
 
 /** Appends query parameters to a (possibly relative) URI that may already have a query. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { authorizePage, errorPage } from "../../templates/mod.ts";
 import type { Identity } from "../auth/identity.ts";
@@ -17,14 +17,14 @@ import {
   readSession,
   SESSION_ID_COOKIE,
 } from "../auth/sessions.ts";
-import { sameToken } from "../auth/xsrf.ts";
 import { getClient, insertCode, scopesAuthorizedFor } from "../db/oauth.ts";
 import { groupsOfUserName } from "../db/users.ts";
 import { truncate } from "../log.ts";
 import { hasScope } from "../scopes.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import { clientTarget, FormError, readForm, withQuery } from "./_http.ts";
+import { clientTarget, withQuery } from "./_http.ts";
+import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import {
   describeScopes,
   IDENTIFY_SCOPES,
@@ -56,6 +56,8 @@ type PageStatus = 400 | 403 | 500;
 /** Handlers of the authorize endpoint. */
 export function authorizeHandlers(deps: OAuthProviderDeps): {
   get: (c: Ctx) => Promise<Response>;
+  /** The consent form's XSRF check, to run before `post`. */
+  postXsrf: MiddlewareHandler<HubEnv>;
   post: (c: Ctx) => Promise<Response>;
 } {
   const { db, config, logger } = deps;
@@ -277,6 +279,11 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
   };
 
   return {
+    postXsrf: formXsrf({
+      token: "session",
+      onFail: (c, message) => page(c, 403, message, null),
+    }),
+
     async get(c) {
       const identity = await cookieIdentity(c);
       if (!identity) return loginRedirect(c);
@@ -284,13 +291,6 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
     },
 
     async post(c) {
-      let form: URLSearchParams;
-      try {
-        form = await readForm(c.req.raw);
-      } catch (error) {
-        if (!(error instanceof FormError)) throw error;
-        return page(c, 400, error.message, null);
-      }
       const identity = await cookieIdentity(c);
       if (!identity) {
         return page(
@@ -300,24 +300,7 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
           null,
         );
       }
-      const given = form.get("_xsrf");
-      const expected = c.get("xsrf");
-      if (!given) {
-        return page(
-          c,
-          403,
-          "'_xsrf' argument missing from POST: reload the page and try again",
-          identity.name,
-        );
-      }
-      if (!expected || !sameToken(given, expected)) {
-        return page(
-          c,
-          403,
-          "XSRF cookie does not match POST argument: reload the page and try again",
-          identity.name,
-        );
-      }
+      const form = formOf(c);
       return authorize(c, identity, form.getAll("scopes"));
     },
   };

@@ -49,7 +49,7 @@ export function createOAuthProvider(deps: OAuthProviderDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const authorize = authorizeHandlers(deps);
   app.get("/authorize", authorize.get);
-  app.post("/authorize", authorize.post);
+  app.post("/authorize", authorize.postXsrf, authorize.post);
   app.post("/token", tokenHandler(deps));
   app.all("/authorize", (c) => {
     c.header("Allow", "GET, POST");

@@ -18,7 +18,7 @@ import {
   SESSION_ID_COOKIE,
   startSession,
 } from "../auth/sessions.ts";
-import { sameToken, XSRF_COOKIE } from "../auth/xsrf.ts";
+import { XSRF_COOKIE } from "../auth/xsrf.ts";
 import {
   effectiveAllowRules,
   isAllowed,
@@ -29,8 +29,8 @@ import { safeNextUrl } from "../next_url.ts";
 import { newSecret } from "../tokens.ts";
 import type { Logger } from "../log.ts";
 import { truncate } from "../log.ts";
-import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
+import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 
 /** Dependencies of the login pages. */
 export interface LoginDeps {
@@ -42,8 +42,6 @@ export interface LoginDeps {
   /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
   defaultNext?: string;
 }
-
-const MAX_FORM_BYTES = 16 * 1024;
 
 /** True when the request arrived over HTTPS (directly or as configured publicly). */
 export function isSecure(c: Context, config: HubConfig): boolean {
@@ -133,44 +131,20 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     return render(c, 200, { username: "", error: null });
   });
 
-  app.post("/login", async (c) => {
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_FORM_BYTES) {
-      throw new HubError(413, "Login form is too large");
-    }
-    let form: FormData;
-    try {
-      form = await c.req.formData();
-    } catch {
-      return render(c, 400, {
-        username: "",
-        error: "The login form could not be read: submit it from this page",
-      });
-    }
-    const field = (name: string) => {
-      const v = form.get(name);
-      return typeof v === "string" ? v : "";
-    };
-    const rawName = field("username").slice(0, 1024);
-    const password = field("password");
-    const cookieToken = getCookie(c, XSRF_COOKIE) ?? "";
-    const origin = c.req.header("origin");
-    const host = c.req.header("host") ?? new URL(c.req.url).host;
-    let crossSite = false;
-    if (origin !== undefined) {
-      try {
-        crossSite = new URL(origin).host !== host;
-      } catch {
-        crossSite = true; // "null" or garbage: not this hub's own page
-      }
-    }
-    if (!cookieToken || !sameToken(field("_xsrf"), cookieToken) || crossSite) {
-      return render(c, 403, {
-        username: rawName,
+  const loginXsrf = formXsrf({
+    token: "anonymous",
+    onFail: (c) =>
+      render(c, 403, {
+        username: (c.get("form")?.get("username") ?? "").slice(0, 1024),
         error:
           "This login form has expired or came from another site. Please try again.",
-      });
-    }
+      }),
+  });
+
+  app.post("/login", loginXsrf, async (c) => {
+    const form = formOf(c);
+    const rawName = (form.get("username") ?? "").slice(0, 1024);
+    const password = form.get("password") ?? "";
     // People type stray spaces around their name; the form forgives that (the API does not).
     const name = normalizeUsername(rawName.trim());
     const problem = usernameProblem(name, config.users.usernamePattern);

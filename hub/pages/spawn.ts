@@ -19,10 +19,10 @@ import type { Db } from "../db/mod.ts";
 import { getUser } from "../db/users.ts";
 import type { UserRow } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
-import { sameToken } from "../auth/xsrf.ts";
 import type { Logger } from "../log.ts";
 import { safeNextUrl } from "../next_url.ts";
 import type { HubEnv } from "../middleware/identity.ts";
+import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import { escapeName, type ServerManager, serverPrefix } from "../servers.ts";
 
@@ -149,30 +149,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
       user: user.name,
       server: `${user.name}/${server}`,
     });
-    if (
-      Number(c.req.header("content-length") ?? "0") > config.api.maxBodySize
-    ) {
-      throw new HubError(413, "The options form is too large");
-    }
-    let form: FormData;
-    try {
-      form = await c.req.formData();
-    } catch {
-      throw new HubError(
-        400,
-        "The options form could not be read: submit it from the spawn page",
-      );
-    }
-    const token = form.get("_xsrf");
-    if (
-      typeof token !== "string" || !c.get("xsrf") ||
-      !sameToken(token, c.get("xsrf"))
-    ) {
-      throw new HubError(
-        403,
-        "This form has expired: reload the page and try again",
-      );
-    }
+    const form = formOf(c);
     const options: Record<string, string[]> = {};
     for (const [key, value] of form.entries()) {
       if (key === "_xsrf" || typeof value !== "string") continue;
@@ -181,9 +158,18 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     const next = nextOf(c);
     return await startThenPending(c, user, server, options, next);
   };
-  app.post("/spawn", spawnWithOptions);
-  app.post("/spawn/:user_name", spawnWithOptions);
-  app.post("/spawn/:user_name/:server_name", spawnWithOptions);
+  const spawnXsrf = formXsrf({
+    token: "session",
+    onFail: () => {
+      throw new HubError(
+        403,
+        "This form has expired: reload the page and try again",
+      );
+    },
+  });
+  app.post("/spawn", spawnXsrf, spawnWithOptions);
+  app.post("/spawn/:user_name", spawnXsrf, spawnWithOptions);
+  app.post("/spawn/:user_name/:server_name", spawnXsrf, spawnWithOptions);
 
   const pending = async (c: Context<HubEnv>) => {
     if (!c.get("identity")) return loginRedirect(c);

@@ -124,3 +124,28 @@ Deno.test("createProxyApi() deletes a route with 204", async () => {
   assert.equal(res.status, 204);
   assert.equal(proxy.routes.size, 0);
 });
+
+Deno.test("createProxyApi() answers 413 to a streamed body over 64 KiB without reading it all", async () => {
+  const clock = manualClock(Date.parse("2026-11-25T19:53:15.297Z"));
+  const proxy = createProxy({ now: clock.now });
+  const api = createProxyApi({ proxy, token: TOKEN });
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= 10 * 1024 * 1024) return controller.close();
+      sent += 8192;
+      controller.enqueue(new Uint8Array(8192).fill(0x20));
+    },
+  });
+  const res = await api(
+    new Request("http://127.0.0.1:8001/api/routes/user/alice/", {
+      method: "POST",
+      headers: { authorization: `token ${TOKEN}` },
+      body,
+    }),
+  );
+  assert.equal(res.status, 413);
+  assert.match(await res.text(), /larger than 65536 bytes/);
+  assert.ok(sent < 128 * 1024, `read ${sent} bytes`);
+  assert.equal(proxy.routes.list().length, 0);
+});

@@ -20,6 +20,7 @@ import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { importXsrfKey } from "../../../hub/auth/xsrf.ts";
 import { HubError } from "../../../hub/errors.ts";
 import {
+  apiCookieRules,
   type HubEnv,
   identityMiddleware,
 } from "../../../hub/middleware/identity.ts";
@@ -61,8 +62,6 @@ export async function createOAuthHub(
   let clock = hub.now.getTime();
   const now = () => new Date(clock);
   const apiPrefix = `${config.baseUrl}hub/api`;
-  const isApi = (path: string) =>
-    path === apiPrefix || path.startsWith(apiPrefix + "/");
   const app = new Hono<HubEnv>({ strict: false });
   app.onError((error, c) => {
     const status = error instanceof HubError ? error.status : 500;
@@ -75,7 +74,7 @@ export async function createOAuthHub(
       db: hub.handle.db,
       xsrfKey: await importXsrfKey(new Uint8Array(32).fill(7)),
       now: () => hub.now,
-    }, { isApi }),
+    }, { cookieRulesApply: apiCookieRules(config.baseUrl) }),
   );
   app.route(
     `${apiPrefix}/oauth2`,

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { createTestHub } from "../../_helpers/test_hub.ts";
+import { startServe } from "../../_helpers/serve_process.ts";
+import { readBounded } from "../../../hub/middleware/body_limit.ts";
+
+/** A streamed body (no Content-Length) of `total` bytes; `pulled()` says how much was read. */
+function countingBody(total: number, chunk = 4096) {
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const n = Math.min(chunk, total - sent);
+      sent += n;
+      controller.enqueue(new Uint8Array(n).fill(0x61));
+    },
+  });
+  return { stream, pulled: () => sent };
+}
+
+const FORM = "application/x-www-form-urlencoded";
+const JSON_TYPE = "application/json";
+
+Deno.test("every route that reads a body answers 413 to a streamed body over its limit, reading no further", async (t) => {
+  await using hub = await createTestHub({
+    api: { max_body_size: 2048 },
+    http: { max_form_size: 1024 },
+  }, { spawner: "fake" });
+  await hub.addUser("daemon", { admin: true });
+  const token = await hub.tokenFor("daemon");
+  const { cookie } = await hub.login("daemon");
+  const rows: Array<[string, string, string, number, boolean]> = [
+    // label, path, content type, limit, API (JSON error)
+    ["login form", "/hub/login", FORM, 1024, false],
+    ["spawn options form", "/hub/spawn", FORM, 1024, false],
+    ["OAuth consent form", "/hub/api/oauth2/authorize", FORM, 1024, false],
+    ["OAuth token endpoint", "/hub/api/oauth2/token", FORM, 1024, true],
+    ["API: create users", "/hub/api/users", JSON_TYPE, 2048, true],
+    ["API: new token", "/hub/api/users/daemon/tokens", JSON_TYPE, 2048, true],
+    ["API: proxy", "/hub/api/proxy", JSON_TYPE, 2048, true],
+  ];
+  for (const [label, path, type, limit, api] of rows) {
+    await t.step(label, async () => {
+      const body = countingBody(50 * 1024 * 1024);
+      const res = await hub.request(path, {
+        method: "POST",
+        headers: { "content-type": type, cookie },
+        ...(api ? { token } : {}),
+        body: body.stream,
+      });
+      assert.equal(res.status, 413);
+      assert.equal(res.headers.get("connection"), "close");
+      const text = await res.text();
+      assert.match(text, new RegExp(`larger than ${limit} bytes`));
+      assert.ok(body.pulled() <= limit + 2 * 4096, `read ${body.pulled()}`);
+    });
+  }
+  await t.step(
+    "a declared Content-Length over the limit is refused unread",
+    async () => {
+      const res = await hub.request("/hub/login", {
+        method: "POST",
+        headers: { "content-type": FORM, "content-length": "999999" },
+        body: "username=a",
+      });
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /larger than 1024 bytes/);
+    },
+  );
+  await t.step("a body under the limit still reaches the route", async () => {
+    const res = await hub.request("/hub/api/users", {
+      method: "POST",
+      token,
+      json: { usernames: ["bin"] },
+    });
+    assert.equal(res.status, 201);
+    await res.body?.cancel();
+  });
+});
+
+Deno.test("readBounded() returns the whole body under the limit and throws 413 past it", async () => {
+  const small = countingBody(10_000, 3000);
+  assert.equal((await readBounded(small.stream, 10_000)).byteLength, 10_000);
+  const big = countingBody(10_001, 3000);
+  await assert.rejects(readBounded(big.stream, 10_000), { status: 413 });
+});
+
+Deno.test("a real hub answers a 50 MB chunked login POST with 413 and closes the connection", async () => {
+  await using proc = await startServe([
+    "--auth",
+    "dummy",
+    "--config",
+    "/dev/null",
+    "--data-dir",
+    await Deno.makeTempDir(),
+  ]);
+  const body = countingBody(50 * 1024 * 1024, 64 * 1024);
+  const res = await fetch(`${proc.url}hub/login`, {
+    method: "POST",
+    headers: { "content-type": FORM },
+    body: body.stream,
+  });
+  assert.equal(res.status, 413);
+  assert.match(await res.text(), /larger than 65536 bytes/);
+  assert.ok(
+    body.pulled() < 50 * 1024 * 1024,
+    `the whole body was sent: ${body.pulled()}`,
+  );
+});
