@@ -113,6 +113,73 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Seconds before a PAM check is abandoned",
   },
   {
+    key: "auth.pam.concurrency",
+    kind: "int",
+    default: 4,
+    min: 1,
+    max: 64,
+    doc:
+      "PAM helper processes checking passwords at once (kept warm, ~40 MB each)",
+  },
+  {
+    key: "auth.pam.queue_size",
+    kind: "int",
+    default: 32,
+    min: 0,
+    max: 10000,
+    doc:
+      "Logins waiting for a PAM helper, at most; more get 429 with Retry-After",
+  },
+  {
+    key: "auth.throttle.enabled",
+    kind: "bool",
+    default: true,
+    doc: "Throttle failed logins per client address and per username",
+  },
+  {
+    key: "auth.throttle.address_failures",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 100000,
+    doc:
+      "Failed logins an address may make within auth.throttle.window before it must wait",
+  },
+  {
+    key: "auth.throttle.user_failures",
+    kind: "int",
+    default: 5,
+    min: 1,
+    max: 100000,
+    doc:
+      "Failed logins for one username within auth.throttle.window before addresses that failed must wait",
+  },
+  {
+    key: "auth.throttle.base_delay",
+    kind: "int",
+    default: 2,
+    min: 1,
+    max: 3600,
+    doc:
+      "Seconds of the first wait after the free failures; doubles with each further failure",
+  },
+  {
+    key: "auth.throttle.max_delay",
+    kind: "int",
+    default: 900,
+    min: 1,
+    max: 86400,
+    doc: "Longest wait in seconds",
+  },
+  {
+    key: "auth.throttle.window",
+    kind: "int",
+    default: 900,
+    min: 1,
+    max: 86400,
+    doc: "Seconds a failed login is remembered",
+  },
+  {
     key: "auth.dummy.password",
     kind: "string",
     default: "",
@@ -445,7 +512,20 @@ export interface HubConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   auth: {
     type: "pam" | "dummy";
-    pam: { service: string; timeoutSeconds: number };
+    pam: {
+      service: string;
+      timeoutSeconds: number;
+      concurrency: number;
+      queueSize: number;
+    };
+    throttle: {
+      enabled: boolean;
+      addressFailures: number;
+      userFailures: number;
+      baseDelaySeconds: number;
+      maxDelaySeconds: number;
+      windowSeconds: number;
+    };
     dummy: { password: string; allowPublic: boolean };
   };
   users: {
@@ -872,6 +952,16 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       pam: {
         service: get("auth.pam.service"),
         timeoutSeconds: get("auth.pam.timeout"),
+        concurrency: get("auth.pam.concurrency"),
+        queueSize: get("auth.pam.queue_size"),
+      },
+      throttle: {
+        enabled: get("auth.throttle.enabled"),
+        addressFailures: get("auth.throttle.address_failures"),
+        userFailures: get("auth.throttle.user_failures"),
+        baseDelaySeconds: get("auth.throttle.base_delay"),
+        maxDelaySeconds: get("auth.throttle.max_delay"),
+        windowSeconds: get("auth.throttle.window"),
       },
       dummy: {
         password: get("auth.dummy.password"),
@@ -956,6 +1046,16 @@ export function toRawConfig(config: HubConfig): RawConfig {
       pam: {
         service: config.auth.pam.service,
         timeout: config.auth.pam.timeoutSeconds,
+        concurrency: config.auth.pam.concurrency,
+        queue_size: config.auth.pam.queueSize,
+      },
+      throttle: {
+        enabled: config.auth.throttle.enabled,
+        address_failures: config.auth.throttle.addressFailures,
+        user_failures: config.auth.throttle.userFailures,
+        base_delay: config.auth.throttle.baseDelaySeconds,
+        max_delay: config.auth.throttle.maxDelaySeconds,
+        window: config.auth.throttle.windowSeconds,
       },
       dummy: {
         password: config.auth.dummy.password,

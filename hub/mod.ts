@@ -26,6 +26,7 @@ import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
+import { LoginThrottle } from "./auth/login_throttle.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -59,6 +60,8 @@ export interface HubOptions {
   routes?: RouteService;
   /** Starts and stops servers (absent: no spawning, e.g. in API tests). */
   servers?: ServerManager;
+  /** Failed-login throttle. @default {from config.auth.throttle} */
+  throttle?: LoginThrottle;
 }
 
 /** A built hub. */
@@ -183,6 +186,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       authenticator: options.authenticator,
       logger,
       now,
+      throttle: options.throttle ?? throttleFromConfig(config, logger),
       defaultNext: options.servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
     }),
   );
@@ -226,6 +230,23 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     fetch: (request, info) =>
       app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
   };
+}
+
+/** The failed-login throttle `auth.throttle.*` describes. */
+export function throttleFromConfig(
+  config: HubConfig,
+  logger: Logger,
+): LoginThrottle {
+  const t = config.auth.throttle;
+  return new LoginThrottle({
+    enabled: t.enabled,
+    addressFailures: t.addressFailures,
+    userFailures: t.userFailures,
+    baseDelayMs: t.baseDelaySeconds * 1000,
+    maxDelayMs: t.maxDelaySeconds * 1000,
+    windowMs: t.windowSeconds * 1000,
+    logger,
+  });
 }
 
 /** Whether a URL path percent-decodes to valid UTF-8. */

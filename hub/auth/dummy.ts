@@ -28,5 +28,6 @@ export function createDummyAuthenticator(
         },
       );
     },
+    close: () => Promise.resolve(),
   };
 }

@@ -8,7 +8,7 @@
 import type { HubConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
-import { pamAuthenticate } from "./pam.ts";
+import { PamPool } from "./pam_pool.ts";
 
 /** What a login form submits. */
 export interface LoginAttempt {
@@ -16,6 +16,8 @@ export interface LoginAttempt {
   password: string;
   /** The client's address, for PAM_RHOST and logs. */
   remoteHost?: string;
+  /** The client's recent failed logins: busy PAM helpers serve it last. */
+  penalty?: number;
 }
 
 /** The outcome of one attempt. `message` is safe to show to the user. */
@@ -23,10 +25,15 @@ export type LoginResult =
   | { ok: true; name: string }
   | { ok: false; status: number; message: string };
 
+/** How long a client told "busy" (429) should wait, in seconds. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
 /** Checks credentials. Allow lists are applied by the caller. */
 export interface Authenticator {
   kind: "pam" | "dummy";
   authenticate(attempt: LoginAttempt): Promise<LoginResult>;
+  /** Ends what it keeps running (PAM helpers). */
+  close(): Promise<void>;
 }
 
 /** Options for {@linkcode createAuthenticator}. */
@@ -45,16 +52,33 @@ export function createAuthenticator(
   if (config.auth.type === "dummy") {
     return createDummyAuthenticator(config.auth.dummy);
   }
+  const pool = new PamPool({
+    service: config.auth.pam.service,
+    timeoutMs: config.auth.pam.timeoutSeconds * 1000,
+    concurrency: config.auth.pam.concurrency,
+    queueSize: config.auth.pam.queueSize,
+    ...(options.pamHelperArgv ? { helperArgv: options.pamHelperArgv } : {}),
+  });
   return {
     kind: "pam",
     async authenticate(attempt: LoginAttempt): Promise<LoginResult> {
-      const result = await pamAuthenticate(attempt.username, attempt.password, {
-        service: config.auth.pam.service,
-        timeoutMs: config.auth.pam.timeoutSeconds * 1000,
-        ...(attempt.remoteHost ? { remoteHost: attempt.remoteHost } : {}),
-        ...(options.pamHelperArgv ? { helperArgv: options.pamHelperArgv } : {}),
-      });
+      const result = await pool.authenticate(
+        attempt.username,
+        attempt.password,
+        {
+          ...(attempt.remoteHost ? { remoteHost: attempt.remoteHost } : {}),
+          penalty: attempt.penalty ?? 0,
+        },
+      );
       if (result.ok) return { ok: true, name: attempt.username };
+      if (result.reason === "busy") {
+        return {
+          ok: false,
+          status: 429,
+          message:
+            `Too many logins are being checked right now. Please try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+        };
+      }
       if (result.reason === "unavailable" || result.reason === "timeout") {
         // The detail names files and PAM codes: for the admin's log, not the login form.
         options.logger?.error("PAM check failed", {
@@ -70,5 +94,6 @@ export function createAuthenticator(
       }
       return { ok: false, status: 403, message: result.message };
     },
+    close: () => pool.close(),
   };
 }

@@ -146,15 +146,17 @@ async function serve(args: string[]): Promise<number> {
     });
   }
   let running: RunningHub;
+  const authenticator = createAuthenticator(config, { logger });
   try {
     running = await startHub({
       config,
       db: handle.db,
-      authenticator: createAuthenticator(config, { logger }),
+      authenticator,
       logger,
       cookieSecret,
     });
   } catch (error) {
+    await authenticator.close();
     await handle.close();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new ConfigError(
@@ -178,6 +180,7 @@ async function serve(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   await running.stop();
+  await authenticator.close();
   await handle.close();
   logger.info("onehub stopped");
   return 0;

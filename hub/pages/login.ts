@@ -11,7 +11,8 @@ import { loginPage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser } from "../db/users.ts";
-import type { Authenticator } from "../auth/mod.ts";
+import { type Authenticator, BUSY_RETRY_AFTER_SECONDS } from "../auth/mod.ts";
+import type { LoginThrottle } from "../auth/login_throttle.ts";
 import {
   endSession,
   LOGIN_COOKIE,
@@ -39,6 +40,8 @@ export interface LoginDeps {
   authenticator: Authenticator;
   logger: Logger;
   now: () => Date;
+  /** Counts failed logins; blocked clients get 429 before the authenticator. */
+  throttle: LoginThrottle;
   /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
   defaultNext?: string;
 }
@@ -65,12 +68,23 @@ function peerIsLoopback(c: Context): boolean {
   return peer !== undefined && (peer === "::1" || peer.startsWith("127."));
 }
 
-/** The client's address: the proxy's last X-Forwarded-For entry when it came through the proxy. */
-function remoteAddr(c: Context): string | undefined {
+/**
+ * The client's address. Through onehub's proxy (a loopback peer), the
+ * rightmost X-Forwarded-For entry that is not one of `proxy.trusted_proxies`
+ * (the proxy appends the address it saw; a trusted proxy in front of it,
+ * such as nginx, has appended the one it saw before that).
+ */
+export function clientAddress(
+  c: Context,
+  trustedProxies: readonly string[],
+): string | undefined {
   if (peerIsLoopback(c)) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)
-      ?.trim();
-    if (forwarded) return forwarded;
+    const hops = (c.req.header("x-forwarded-for") ?? "").split(",")
+      .map((h) => h.trim()).filter(Boolean);
+    while (hops.length > 1 && trustedProxies.includes(hops.at(-1)!)) {
+      hops.pop();
+    }
+    if (hops.length) return hops.at(-1);
   }
   return peerAddress(c);
 }
@@ -110,7 +124,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
 
   const render = (
     c: Context,
-    status: 200 | 400 | 403 | 503,
+    status: 200 | 400 | 403 | 429 | 503,
     view: { username: string; error: string | null },
   ) => {
     c.header("Cache-Control", "no-store");
@@ -156,14 +170,33 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
           : "Enter your password.",
       });
     }
+    const address = clientAddress(c, config.proxy.trustedProxies);
+    const who = address ?? "unknown";
+    const verdict = deps.throttle.check(who, name);
+    if (!verdict.ok) {
+      c.header("Retry-After", String(verdict.retryAfterSeconds));
+      return render(c, 429, {
+        username: rawName,
+        error: `Too many failed logins ${
+          verdict.by === "address" ? "from your address" : "for this username"
+        }. Please try again in ${verdict.retryAfterSeconds} seconds.`,
+      });
+    }
     const result = await deps.authenticator.authenticate({
       username: name,
       password,
-      ...(remoteAddr(c) ? { remoteHost: remoteAddr(c)! } : {}),
+      penalty: deps.throttle.penalty(who),
+      ...(address ? { remoteHost: address } : {}),
     });
     if (!result.ok) {
+      if (result.status === 429) {
+        c.header("Retry-After", String(BUSY_RETRY_AFTER_SECONDS));
+        return render(c, 429, { username: rawName, error: result.message });
+      }
+      if (result.status === 403) deps.throttle.failure(who, name);
       deps.logger.warn("login failed", {
         user: truncate(name, 64),
+        address: who,
         reason: result.message,
       });
       return render(c, result.status === 503 ? 503 : 403, {
@@ -171,6 +204,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
         error: result.message,
       });
     }
+    deps.throttle.success(who, name);
     const loginName = normalizeUsername(result.name);
     const existing = await getUser(deps.db, loginName);
     if (
