@@ -67,6 +67,11 @@ export interface ServerManagerDeps {
   now?: () => Date;
   /** Readiness check (tests may replace it). @default {an HTTP GET without redirects} */
   isReady?: (url: string) => Promise<boolean>;
+  /**
+   * This hub's instance id (hub/db/hub_state.ts), recorded with every
+   * server it starts; `reconcile` adopts only its own. @default {""}
+   */
+  instanceId?: string;
 }
 
 export { escapeName, serverPrefix } from "./single_user_env.ts";
@@ -277,8 +282,10 @@ export class ServerManager {
         started: nowIso(),
         "last_activity": nowIso(),
         created: nowIso(),
+        "hub_instance": this.#deps.instanceId ?? "",
       }).onConflict((oc) =>
         oc.columns(["user_id", "name"]).doUpdateSet({
+          "hub_instance": this.#deps.instanceId ?? "",
           status: "spawning",
           url: prefix,
           state: "{}",
@@ -555,6 +562,18 @@ export class ServerManager {
       ).executeTakeFirstOrThrow();
       const state = JSON.parse(row.state) as SpawnerState;
       const label = ServerManager.key(row.user_name, row.name);
+      const own = this.#deps.instanceId ?? "";
+      if (row.hub_instance !== "" && row.hub_instance !== own) {
+        // A copied data directory: the process belongs to the hub that
+        // started it. Forget it here, and never stop it.
+        this.#deps.logger.warn(
+          "server not adopted: another hub started it (this database was copied or moved)",
+          { user: row.user_name, server: row.name },
+        );
+        await this.#cleanup(user, row.name, "started by another hub");
+        cleaned.push(label);
+        continue;
+      }
       const alive = Object.keys(state).length > 0 &&
         (await this.#deps.spawner.poll(state).catch(() => ({ running: false })))
           .running;

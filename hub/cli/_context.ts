@@ -6,11 +6,19 @@
  */
 import type { HubConfig } from "../config.ts";
 import { loadConfig } from "../config_file.ts";
+import { dirname, resolve } from "node:path";
 import {
   type DatabaseHandle,
   migrateToLatest,
+  type MigrationReport,
   openDatabase,
 } from "../db/mod.ts";
+import {
+  damagedMessage,
+  databaseProblem,
+  secureDatabaseFiles,
+} from "../db/integrity.ts";
+import { ConfigError } from "../errors.ts";
 
 /** Loads config: defaults < file < env < flags. */
 export function configFrom(
@@ -20,13 +28,45 @@ export function configFrom(
   return loadConfig({ ...(path ? { path } : {}), flags });
 }
 
-/** Opens the configured database, creating its folder and applying migrations. */
+/** What {@linkcode openConfiguredDb} did beside opening. */
+export interface OpenedDb {
+  handle: DatabaseHandle;
+  migrations: MigrationReport;
+}
+
+/**
+ * Opens the configured database for any command: creates its folder
+ * (0700), refuses a damaged or lost file with one line naming the file,
+ * the problem and the newest backup (hub/db/integrity.ts; nothing is
+ * touched then), makes the files 0600 and applies migrations.
+ *
+ * @throws {ConfigError} when the file is unusable.
+ */
+export async function openConfiguredDbReport(
+  config: HubConfig,
+): Promise<OpenedDb> {
+  const dir = dirname(config.dbPath);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (resolve(dir) === resolve(config.dataDir)) await Deno.chmod(dir, 0o700);
+  const problem = await databaseProblem(config.dbPath, {
+    marker: config.cookieSecretFile,
+  });
+  if (problem) {
+    throw new ConfigError(await damagedMessage(config.dbPath, problem));
+  }
+  await secureDatabaseFiles(config.dbPath);
+  const handle = openDatabase(config.dbPath);
+  try {
+    return { handle, migrations: await migrateToLatest(handle) };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** {@linkcode openConfiguredDbReport}, for commands that need only the handle. */
 export async function openConfiguredDb(
   config: HubConfig,
 ): Promise<DatabaseHandle> {
-  const dir = config.dbPath.replace(/\/[^/]*$/, "") || "/";
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const handle = openDatabase(config.dbPath);
-  await migrateToLatest(handle);
-  return handle;
+  return (await openConfiguredDbReport(config)).handle;
 }

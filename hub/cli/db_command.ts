@@ -1,20 +1,73 @@
 /**
- * `onehub db upgrade`: applies pending migrations (after copying the file).
- * `serve` does the same at every start; this is for doing it by hand.
+ * `onehub db upgrade|status|check|restore`: migrations by hand (`serve`
+ * applies them at every start), the integrity check `serve` runs first,
+ * and putting a backup back in place.
  *
  * @module
  */
-import { migrateToLatest, openDatabase, pendingMigrations } from "../db/mod.ts";
-import { UsageError } from "../errors.ts";
+import { dirname } from "node:path";
+import type { HubConfig } from "../config.ts";
+import { openDatabase, pendingMigrations } from "../db/mod.ts";
+import { backupsOf, damagedMessage, databaseProblem } from "../db/integrity.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { configFrom } from "./_context.ts";
-import { printOut } from "./_print.ts";
+import { configFrom, openConfiguredDbReport } from "./_context.ts";
+import { printErr, printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub db <verb> [--config PATH]
 
 Verbs:
-  upgrade    Apply pending database migrations (a copy of the file is kept first)
-  status     List pending migrations`;
+  upgrade          Apply pending database migrations (a copy of the file is kept first)
+  status           List pending migrations
+  check            Check the database file (header, size, SQLite's quick_check);
+                   exit 1 naming the problem and the newest backup
+  restore BACKUP   Put a backup (DB.<time>.bak, written at start and before
+                   migrations) in place of the database; the current file is
+                   kept as DB.replaced-<time>. Stop the hub first.`;
+
+/** `db check`: 0 when usable, 1 with the reason. */
+async function check(config: HubConfig): Promise<number> {
+  const problem = await databaseProblem(config.dbPath, {
+    marker: config.cookieSecretFile,
+  });
+  if (problem) {
+    printErr(await damagedMessage(config.dbPath, problem));
+    return 1;
+  }
+  printOut(`${config.dbPath}: ok`);
+  const backups = await backupsOf(config.dbPath);
+  if (backups.length) printOut(`backups: ${backups.join(", ")}`);
+  return 0;
+}
+
+/** `db restore BACKUP`: the backup replaces the database, nothing is deleted. */
+async function restore(config: HubConfig, backup: string): Promise<number> {
+  try {
+    await Deno.stat(backup);
+  } catch {
+    throw new ConfigError(`Cannot restore "${backup}": it does not exist`);
+  }
+  const problem = await databaseProblem(backup);
+  if (problem) {
+    throw new ConfigError(
+      `Cannot restore "${backup}": ${problem}; pick another backup`,
+    );
+  }
+  const path = config.dbPath;
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const aside = `${path}.replaced-${stamp}`;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    await Deno.rename(path + suffix, aside + suffix).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  const temp = `${path}.restoring-${stamp}`;
+  await Deno.copyFile(backup, temp);
+  await Deno.chmod(temp, 0o600);
+  await Deno.rename(temp, path);
+  printOut(`restored ${path} from ${backup}; the previous file is ${aside}`);
+  return 0;
+}
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS);
@@ -22,28 +75,44 @@ async function run(args: string[]): Promise<number> {
     printOut(HELP);
     return 0;
   }
-  if (
-    positionals.length !== 1 || !["upgrade", "status"].includes(positionals[0]!)
-  ) {
+  const verb = positionals[0] ?? "";
+  const arity: Record<string, number> = {
+    upgrade: 1,
+    status: 1,
+    check: 1,
+    restore: 2,
+  };
+  if (arity[verb] !== positionals.length) {
     throw new UsageError(
-      `Expected "db upgrade" or "db status", got "db ${positionals.join(" ")}"`,
+      `Expected "db upgrade", "db status", "db check" or "db restore BACKUP", got "db ${
+        positionals.join(" ")
+      }"`,
     );
   }
   const config = await configFrom(values.config);
-  await Deno.mkdir(config.dbPath.replace(/\/[^/]*$/, "") || "/", {
-    recursive: true,
-    mode: 0o700,
-  });
-  const handle = openDatabase(config.dbPath);
-  try {
-    if (positionals[0] === "status") {
+  if (verb === "check") return await check(config);
+  if (verb === "restore") return await restore(config, positionals[1]!);
+  if (verb === "status") {
+    const problem = await databaseProblem(config.dbPath, {
+      marker: config.cookieSecretFile,
+    });
+    if (problem) {
+      throw new ConfigError(await damagedMessage(config.dbPath, problem));
+    }
+    await Deno.mkdir(dirname(config.dbPath), { recursive: true, mode: 0o700 });
+    const handle = openDatabase(config.dbPath);
+    try {
       const pending = await pendingMigrations(handle);
       printOut(
         pending.length ? `pending: ${pending.join(", ")}` : "up to date",
       );
       return 0;
+    } finally {
+      await handle.close();
     }
-    const report = await migrateToLatest(handle);
+  }
+  const { handle, migrations: report } = await openConfiguredDbReport(config);
+  try {
     if (report.applied.length === 0) printOut(`${config.dbPath} is up to date`);
     else {
       printOut(`applied: ${report.applied.join(", ")}`);
@@ -58,7 +127,7 @@ async function run(args: string[]): Promise<number> {
 /** The db command. */
 export const dbCommand: Command = {
   name: "db",
-  summary: "Upgrade the database schema",
+  summary: "Upgrade, check or restore the database",
   help: HELP,
   run,
 };

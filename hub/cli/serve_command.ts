@@ -9,13 +9,17 @@ import { type HubConfig, isLoopbackAddress } from "../config.ts";
 import { ensureCookieSecret } from "../config_file.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { migrateToLatest, openDatabase } from "../db/mod.ts";
+import { sql } from "kysely";
+import type { DatabaseHandle } from "../db/mod.ts";
+import { backupDatabase, backupsOf } from "../db/integrity.ts";
+import { ensureInstance } from "../db/hub_state.ts";
+import { syncConfigUsers } from "../config_users.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam.ts";
 import { type RunningHub, startHub } from "./serve_runtime.ts";
 import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { configFrom } from "./_context.ts";
+import { configFrom, openConfiguredDbReport } from "./_context.ts";
 import { printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub serve [options]
@@ -124,6 +128,31 @@ export async function preflight(
   }
 }
 
+/** Where this hub's database lives: its real path on this machine. */
+async function instancePlace(dbPath: string): Promise<string> {
+  const machine = await Deno.readTextFile("/etc/machine-id")
+    .then((t) => t.trim()).catch(() => Deno.hostname());
+  return `${await Deno.realPath(dbPath)}@${machine}`;
+}
+
+/** A backup at start, unless one is less than an hour old. */
+async function backupAtStart(
+  path: string,
+  handle: DatabaseHandle,
+  logger: Logger,
+): Promise<void> {
+  const [newest] = await backupsOf(path);
+  const age = newest
+    ? Date.now() - ((await Deno.stat(newest)).mtime?.getTime() ?? 0)
+    : Infinity;
+  if (age < 3600_000) return;
+  const backup = await backupDatabase(
+    path,
+    async (statement) => void await sql.raw(statement).execute(handle.db),
+  );
+  logger.debug("database backed up", { backup });
+}
+
 async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
@@ -135,25 +164,39 @@ async function serve(args: string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   await preflight(config, logger);
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
-  const handle = openDatabase(config.dbPath);
-  const report = await migrateToLatest(handle);
-  if (report.applied.length) {
-    logger.info("database upgraded", {
-      path: config.dbPath,
-      applied: report.applied.join(","),
-      backup: report.backup,
-    });
-  }
+  await Deno.chmod(config.dataDir, 0o700);
+  // The database is checked before the cookie secret is made: a secret
+  // without a database means the database was lost, not a first start.
+  const { handle, migrations } = await openConfiguredDbReport(config);
   let running: RunningHub;
   const authenticator = createAuthenticator(config, { logger });
   try {
+    const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
+    if (migrations.applied.length) {
+      logger.info("database upgraded", {
+        path: config.dbPath,
+        applied: migrations.applied.join(","),
+        backup: migrations.backup,
+      });
+    } else await backupAtStart(config.dbPath, handle, logger);
+    const instance = await ensureInstance(
+      handle.db,
+      await instancePlace(config.dbPath),
+    );
+    if (instance.movedFrom !== null) {
+      logger.warn(
+        "this database was copied or moved here: servers started by the hub it came from are not adopted",
+        { from: instance.movedFrom, path: config.dbPath },
+      );
+    }
+    await syncConfigUsers(handle.db, config, { logger });
     running = await startHub({
       config,
       db: handle.db,
       authenticator,
       logger,
       cookieSecret,
+      instanceId: instance.id,
     });
   } catch (error) {
     await authenticator.close();

@@ -39,6 +39,8 @@ export interface StartHubOptions {
   proxyToken?: string;
   /** The spawner (tests may pass a fake). @default {createSpawner(config.spawner.type)} */
   spawner?: Spawner;
+  /** This hub's instance id: only its own servers are adopted. @default {""} */
+  instanceId?: string;
 }
 
 /** A running hub. */
@@ -93,6 +95,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     spawner: options.spawner ?? createSpawner(config.spawner.type),
     logger,
     hubApiUrl: () => hubApiUrl,
+    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
   const hub = await createHub({
     config,

@@ -4,7 +4,7 @@
  * kysely's `SqliteDialect` expects (deno-platform.md Q5). WAL, a busy
  * timeout and foreign keys are switched on for every connection.
  *
- * Imports: kysely, node:sqlite, ./schema.ts, ./migrations/mod.ts only.
+ * Imports: kysely, node:sqlite, ./schema.ts, ./migrations/mod.ts, ./integrity.ts.
  * Tests: tests/hub/db/*_test.ts.
  *
  * @module
@@ -14,6 +14,7 @@ import { Kysely, sql, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Database } from "./schema.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
+import { backupDatabase } from "./integrity.ts";
 
 export type { Database } from "./schema.ts";
 
@@ -135,13 +136,12 @@ export async function migrateToLatest(
   let backup: string | null = null;
   const hasData = pending.length < Object.keys(MIGRATIONS).length;
   if (handle.path !== ":memory:" && hasData) {
-    const stamp = (options.now?.() ?? new Date()).toISOString().replace(
-      /[:.]/g,
-      "-",
-    );
-    backup = `${handle.path}.${stamp}.bak`;
     // VACUUM INTO writes a consistent copy even with WAL pages not yet checkpointed.
-    await sqlExec(handle, `VACUUM INTO '${backup.replaceAll("'", "''")}'`);
+    backup = await backupDatabase(
+      handle.path,
+      (statement) => sqlExec(handle, statement),
+      options.now?.() ?? new Date(),
+    );
   }
   const { error, results } = await m.migrateToLatest();
   if (error) {

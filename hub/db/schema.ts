@@ -8,6 +8,12 @@
  */
 import type { Generated, Insertable, Selectable, Updateable } from "kysely";
 
+/** `hub_state`: small key → value facts about this hub (hub/db/hub_state.ts). */
+export interface HubStateTable {
+  key: string;
+  value: string;
+}
+
 /** `users` */
 export interface UsersTable {
   id: Generated<number>;
@@ -137,6 +143,8 @@ export interface ServersTable {
   started: string | null;
   last_activity: string | null;
   created: string;
+  /** The instance id of the hub that started it ("" before 0003). */
+  hub_instance: Generated<string>;
 }
 
 /** `routes`: proxy routes the hub added, restored after a restart. */
@@ -163,6 +171,7 @@ export interface Database {
   oauth_codes: OAuthCodesTable;
   servers: ServersTable;
   routes: RoutesTable;
+  hub_state: HubStateTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

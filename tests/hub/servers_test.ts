@@ -350,3 +350,32 @@ Deno.test("shutdown waits for a pending spawn before it stops the servers", asyn
   await assertCleanedUp(hub, "daemon");
   assert.equal(hub.fake.running("daemon"), false);
 });
+
+Deno.test("reconcile does not adopt, and never stops, a server another hub instance started (copied data dir)", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  await hub.handle.db.updateTable("servers").set({
+    "hub_instance": "the-original-hub",
+  }).execute();
+  const copy = new ServerManager({
+    db: hub.handle.db,
+    config: hub.config,
+    routes: hub.routes!,
+    spawner: hub.fake,
+    logger: silentLogger,
+    hubApiUrl: () => "http://127.0.0.1:1/hub/api",
+    now: () => hub.now,
+    isReady: hub.fake.isReady,
+    instanceId: "the-copy",
+  });
+  const result = await copy.reconcile();
+  assert.deepEqual(result, { kept: [], cleaned: ["daemon/"] });
+  assert.equal(hub.fake.stopsOf("daemon"), 0);
+  assert.equal(
+    hub.fake.running("daemon"),
+    true,
+    "the original's process runs on",
+  );
+  assert.equal((await row(hub, "daemon"))?.status, "stopped");
+  assert.deepEqual(routes(hub), []);
+});

@@ -28,7 +28,10 @@ Deno.test("onehub reports wrong usage with what was wrong and exits 2", async (t
     [["token"], /Expected exactly one user name/],
     [["user"], /Missing verb/],
     [["user", "explode"], /Unknown verb "explode"/],
-    [["db", "sideways"], /Expected "db upgrade" or "db status"/],
+    [
+      ["db", "sideways"],
+      /Expected "db upgrade", "db status", "db check" or "db restore BACKUP"/,
+    ],
     [["version", "extra"], /takes no arguments/],
     [["config"], /verb/i],
   ];
