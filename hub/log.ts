@@ -33,10 +33,27 @@ export function truncate(text: string, max = 120): string {
     : clean;
 }
 
-function formatValue(value: unknown): string {
+/** Control characters (C0, DEL, C1) and Unicode line/paragraph separators. */
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `text` with every control character written as `\\uXXXX`: one line, no terminal escapes. */
+export function escapeControl(text: string): string {
+  return text.replace(
+    UNSAFE,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** A field value: quoted (JSON, so control characters are escaped) when it needs it. */
+export function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return /[\s"=]/.test(text ?? "") ? JSON.stringify(text) : String(text);
+  if (text === undefined) return "undefined";
+  UNSAFE.lastIndex = 0;
+  return /[\s"=]/.test(text) || UNSAFE.test(text)
+    ? escapeControl(JSON.stringify(text))
+    : text;
 }
 
 /** Options for {@linkcode createLogger}. */
@@ -64,7 +81,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       const parts = [
         now().toISOString(),
         level.toUpperCase().padEnd(5),
-        message,
+        escapeControl(message),
       ];
       for (const [k, v] of Object.entries(fields)) {
         if (v !== undefined) parts.push(`${k}=${formatValue(v)}`);

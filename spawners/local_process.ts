@@ -5,7 +5,7 @@
  * (`detached`), with exactly the environment the hub built (`clearEnv`).
  *
  * The hub keeps no pipe to it: output goes to the log file, opened by a
- * fixed `/bin/sh` wrapper running as the user, so a hub restart cannot kill
+ * fixed bash wrapper (as root, before setpriv; see wrapperScript), so a hub restart cannot kill
  * the server through a broken pipe. State is `{ pid, pgid, starttime, ip,
  * port }`; the start time (field 22 of `/proc/PID/stat`) tells a reused PID
  * from the server. Measured facts: deno-platform.md Q2.
@@ -50,15 +50,29 @@ const DEFAULT_STOP_TIMEOUT_MS = 5000;
 const KILL_WAIT_MS = 5000;
 
 /**
- * Runs the program with stdout and stderr appended to the log (`$0`). The
- * shell runs as root BEFORE setpriv, so the hub's own log directory can stay
- * closed to users (they write through the inherited descriptor and cannot
- * reach the path). dash exports `PWD` on its own; it is removed unless the
- * hub asked for it.
+ * The wrapper between the hub and setpriv, run as root: it closes every
+ * descriptor above 2 the hub's runtime left open without close-on-exec
+ * (measured: a pipe and /dev/null of Deno's own), then appends stdout and
+ * stderr to the log (`$0`, opened here so the hub's log directory can stay
+ * closed to users, who write through the inherited descriptor) and execs.
+ * bash (Essential on Debian and Ubuntu) because dash cannot name
+ * descriptors above 9; `env -u` drops what the shell itself exports
+ * (`_`, `SHLVL`, and `PWD` unless the hub asked for it), so the server
+ * gets exactly the hub's environment.
  */
-function wrapperScript(keepPwd: boolean): string {
-  return `${keepPwd ? "" : "unset PWD; "}exec "$@" >>"$0" 2>&1`;
+export function wrapperScript(
+  options: { keepPwd: boolean; log: boolean },
+): string {
+  const drop = ["_", "SHLVL", ...(options.keepPwd ? [] : ["PWD"])]
+    .map((name) => `-u ${name}`).join(" ");
+  return [
+    'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then { exec {n}>&-; } 2>/dev/null; fi; done',
+    `exec /usr/bin/env ${drop} "$@"${options.log ? ' >>"$0" 2>&1' : ""}`,
+  ].join("; ");
 }
+
+/** The shell that runs {@linkcode wrapperScript}. */
+export const WRAPPER_SHELL = "/bin/bash";
 
 /**
  * The state `start` returned, or null when there is none (never started).
@@ -111,18 +125,17 @@ async function start(
     );
   }
   if (logFile !== undefined) prepareLogFile(logFile, request.user);
-  // exec chain: [sh as root: open log] → setpriv → the program; one pid throughout.
-  const command = logFile === undefined ? setpriv : "/bin/sh";
-  const args = logFile === undefined
-    ? [...userArgs(request), ...request.argv]
-    : [
-      "-c",
-      wrapperScript("PWD" in env),
-      logFile,
-      setpriv,
-      ...userArgs(request),
-      ...request.argv,
-    ];
+  // exec chain: bash as root (close stray descriptors, open the log) →
+  // env → setpriv → the program; one pid throughout.
+  const command = WRAPPER_SHELL;
+  const args = [
+    "-c",
+    wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
+    logFile ?? "onehub-server",
+    setpriv,
+    ...userArgs(request),
+    ...request.argv,
+  ];
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {

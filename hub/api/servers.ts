@@ -15,6 +15,7 @@ import {
   serverPrefix,
 } from "../servers.ts";
 import { expectObject, readJson } from "./_body.ts";
+import { validServerName } from "../auth/usernames.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 
@@ -26,14 +27,7 @@ const SLOW_STOP_MS = 10_000;
 const KEEPALIVE_MS = 8_000;
 
 function serverNameOf(c: Context): string {
-  const name = c.req.param("server_name") ?? "";
-  if (name.includes("/")) {
-    throw new HubError(400, "Server names cannot contain '/'");
-  }
-  if (name.length > 255) {
-    throw new HubError(400, "Server names are at most 255 characters");
-  }
-  return name;
+  return validServerName(c.req.param("server_name") ?? "");
 }
 
 /** The `/users/{name}/server(s)` sub-app. */

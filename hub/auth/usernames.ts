@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { HubError } from "../errors.ts";
+import { truncate } from "../log.ts";
 
 /** Longest accepted username (Linux allows 32 for system users; OAuth names can be e-mail addresses). */
 export const MAX_USERNAME_LENGTH = 128;
@@ -38,6 +40,47 @@ export function usernameProblem(name: string, pattern = ""): string | null {
     return `it does not match the pattern ${JSON.stringify(pattern)}`;
   }
   return null;
+}
+
+/** Longest accepted server name. */
+export const MAX_SERVER_NAME_LENGTH = 255;
+
+/**
+ * Why `name` is not a valid server name, or null when it is ("" is the
+ * default server). The one rule for the API, the pages and the CLI: no
+ * `/`, not `.` or `..` (browsers and proxies collapse such URL segments),
+ * no control characters (NUL included), at most
+ * {@linkcode MAX_SERVER_NAME_LENGTH} characters, no leading or trailing
+ * whitespace.
+ */
+export function serverNameProblem(name: string): string | null {
+  if (name.length > MAX_SERVER_NAME_LENGTH) {
+    return `it is longer than ${MAX_SERVER_NAME_LENGTH} characters`;
+  }
+  if (name.includes("/")) return 'it contains "/"';
+  if (name === "." || name === "..") return 'it is "." or ".."';
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    return "it contains control characters";
+  }
+  if (name !== name.trim()) return "it starts or ends with whitespace";
+  return null;
+}
+
+/**
+ * `name` when it is a valid server name.
+ *
+ * @throws {HubError} 400 naming the rule it breaks.
+ */
+export function validServerName(name: string): string {
+  const problem = serverNameProblem(name);
+  if (problem) {
+    throw new HubError(
+      400,
+      `Invalid server name ${JSON.stringify(truncate(name, 60))}: ${problem}`,
+    );
+  }
+  return name;
 }
 
 /** The allow settings, as resolved from config. */

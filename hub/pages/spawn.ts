@@ -23,6 +23,7 @@ import type { Logger } from "../log.ts";
 import { safeNextUrl } from "../next_url.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
+import { validServerName } from "../auth/usernames.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import { escapeName, type ServerManager, serverPrefix } from "../servers.ts";
 
@@ -67,7 +68,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   const target = async (c: Context<HubEnv>) => {
     const me = c.get("identity")!;
     const name = c.req.param("user_name") ?? me.name;
-    const server = c.req.param("server_name") ?? "";
+    const server = validServerName(c.req.param("server_name") ?? "");
     const user = await getUser(db, name);
     if (!user) throw new HubError(404, `No such user: ${name}`);
     if (server && !config.spawner.namedServers) {

@@ -400,3 +400,45 @@ Deno.test("poll() and stop() reject a state this driver did not write", async ()
     await assert.rejects(spawner.stop(state), SpawnError);
   }
 });
+
+Deno.test({
+  name:
+    "start() hands the server only stdin, stdout and stderr, even with the hub holding a socket and a file open",
+  ignore,
+  async fn() {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dir = await Deno.makeTempDir();
+    const file = await Deno.open(`${dir}/held`, { create: true, write: true });
+    try {
+      await withAccount(async ({ user }, started) => {
+        for (const log of [true, false]) {
+          const request: SpawnRequest = {
+            ...serverRequest(user, await freePort()),
+            argv: ["/bin/sleep", "30"],
+          };
+          if (!log) delete request.logFile;
+          const { state } = await startServer(request, started);
+          // start() returns once the process exists; wait for the exec chain to reach sleep.
+          for (let i = 0; i < 200; i++) {
+            const comm = await Deno.readTextFile(`/proc/${state.pid}/comm`);
+            if (comm.trim() === "sleep") break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          const fds: string[] = [];
+          for await (const entry of Deno.readDir(`/proc/${state.pid}/fd`)) {
+            fds.push(entry.name);
+          }
+          assert.deepEqual(fds.sort(), ["0", "1", "2"], `with log: ${log}`);
+          const env = (await Deno.readTextFile(`/proc/${state.pid}/environ`))
+            .split("\0").filter(Boolean).map((kv) => kv.split("=")[0]).sort();
+          assert.deepEqual(env, Object.keys(request.env).sort());
+          await createSpawner("local").stop(state, { timeoutMs: 1000 });
+        }
+      });
+    } finally {
+      listener.close();
+      file.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

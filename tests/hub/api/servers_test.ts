@@ -599,3 +599,39 @@ Deno.test("the ready event of a running server carries the server URL escaped li
   assert.equal(events[0]!.url, "/user/a@b/");
   assert.equal(events[0]!.message, "Server ready at /user/a@b/");
 });
+
+Deno.test("server names break one rule everywhere: API and spawn page answer 400 naming it, nothing starts", async (t) => {
+  await using hub = await fakeHub({ spawner: { named_servers: true } });
+  const token = await hub.tokenFor("daemon");
+  const { cookie } = await hub.login("daemon");
+  const rows: Array<[string, string, RegExp]> = [
+    ["NUL", "a%00b", /control characters/],
+    ["escape", "a%1Bb", /control characters/],
+    ["newline", "a%0Ab", /control characters/],
+    ["leading space", "%20gpu", /whitespace/],
+    ["too long", "x".repeat(256), /longer than 255 characters/],
+  ];
+  for (const [label, encoded, rule] of rows) {
+    await t.step(label, async () => {
+      const message = await assertError(
+        await post(hub, `/users/daemon/servers/${encoded}`, token),
+        400,
+        /^Invalid server name "[^\n]*": it /,
+      );
+      assert.match(message, rule);
+      const page = await hub.request(`/hub/spawn/daemon/${encoded}`, {
+        headers: { cookie },
+      });
+      assert.equal(page.status, 400);
+      assert.match(await page.text(), rule);
+    });
+  }
+  assert.equal(hub.fake.calls.length, 0);
+  assert.equal(await countServers(hub), 0);
+});
+
+async function countServers(hub: TestHub): Promise<number> {
+  const rows = await hub.handle.db.selectFrom("servers").select("id")
+    .execute();
+  return rows.length;
+}

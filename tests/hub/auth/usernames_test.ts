@@ -4,6 +4,7 @@ import {
   effectiveAllowRules,
   isAllowed,
   normalizeUsername,
+  serverNameProblem,
   usernameProblem,
 } from "../../../hub/auth/usernames.ts";
 
@@ -98,4 +99,24 @@ Deno.test("effectiveAllowRules() lets everyone in with dummy auth and no allowed
     effectiveAllowRules("dummy", { ...rules, allowed: ["a"] }).allowAll,
     false,
   );
+});
+
+Deno.test("serverNameProblem() names the rule a server name breaks", async (t) => {
+  const rows: Array<[string, string | null]> = [
+    ["", null],
+    ["gpu", null],
+    ["my server", null],
+    ["..", 'it is "." or ".."'],
+    [".", 'it is "." or ".."'],
+    ["a/b", 'it contains "/"'],
+    ["a\u0000b", "it contains control characters"],
+    ["a\u007fb", "it contains control characters"],
+    [" gpu", "it starts or ends with whitespace"],
+    ["x".repeat(256), "it is longer than 255 characters"],
+  ];
+  for (const [name, problem] of rows) {
+    await t.step(JSON.stringify(name.slice(0, 20)), () => {
+      assert.equal(serverNameProblem(name), problem);
+    });
+  }
 });
