@@ -36,7 +36,10 @@ export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
       python: null,
       sys_executable: Deno.execPath(),
       runtime: `deno ${Deno.version.deno}`,
-      spawner: { class: "onehub.spawners.local", version: deps.version },
+      spawner: {
+        class: `onehub.spawners.${deps.config.spawner.type}`,
+        version: deps.version,
+      },
       authenticator: {
         class: `onehub.auth.${deps.authenticator.kind}`,
         version: deps.version,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
 import { getUser } from "../db/users.ts";
@@ -188,6 +188,28 @@ export function expiresIn(value: unknown, maxSeconds: number): number | null {
 export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
+  /**
+   * One token by id: a caller whose scopes do not reach the user in the
+   * path gets 403, as JupyterHub answers there (the generic rule answers a
+   * filtered-away resource with 404).
+   */
+  const needsOnTokenOwner =
+    (scope: string): MiddlewareHandler<HubEnv> => async (c, next) => {
+      try {
+        await assertScopes(deps.db, c.get("identity"), [scope], {
+          user: c.req.param("user_name") ?? "",
+        });
+      } catch (error) {
+        if (error instanceof HubError && error.status === 404) {
+          throw new HubError(
+            403,
+            `Action is not authorized with current scopes; requires any of [${scope}]`,
+          );
+        }
+        throw error;
+      }
+      await next();
+    };
   const { db } = deps;
 
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
@@ -301,7 +323,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.get(
     "/users/:user_name/tokens/:token_id",
-    needs("read:tokens"),
+    needsOnTokenOwner("read:tokens"),
     async (c) => {
       const { user, row } = await findToken(
         db,
@@ -316,7 +338,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.delete(
     "/users/:user_name/tokens/:token_id",
-    needs("tokens"),
+    needsOnTokenOwner("tokens"),
     async (c) => {
       const { row } = await findToken(
         db,

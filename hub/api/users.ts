@@ -7,7 +7,7 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import type { ServerRow, UserRow } from "../db/schema.ts";
+import type { GroupRow, ServerRow, UserRow } from "../db/schema.ts";
 import {
   createUsers,
   deleteUser,
@@ -28,7 +28,6 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import {
-  boolField,
   expectObject,
   onlyKeys,
   readJson,
@@ -39,6 +38,12 @@ import { requireUser } from "./_lookup.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
+import {
+  adminField,
+  groupsField,
+  joinGroups,
+  setGroups,
+} from "./_user_fields.ts";
 
 /** Which model keys each scope unlocks (hub-api.md §4.1). */
 const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -222,6 +227,35 @@ function listRestriction(
   return { users: new Set(held.user), groups: new Set(held.group) };
 }
 
+/** The `auth_state` field: JSON text, null to clear, undefined when absent. */
+function authStateField(value: unknown): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new HubError(400, '"auth_state" must be a JSON object or null');
+  }
+  return JSON.stringify(value);
+}
+
+/** Group memberships and auth state of newly created users. */
+async function applyNewUserFields(
+  db: ApiDeps["db"],
+  created: UserRow[],
+  fields: {
+    groups: GroupRow[] | undefined;
+    authState: string | null | undefined;
+  },
+): Promise<void> {
+  if (fields.groups) {
+    await joinGroups(db, created.map((u) => u.id), fields.groups);
+  }
+  if (fields.authState !== undefined) {
+    for (const user of created) {
+      await updateUser(db, user.id, { authState: fields.authState });
+    }
+  }
+}
+
 function validName(raw: string, pattern: string): string {
   // A lone UTF-16 surrogate cannot be stored as UTF-8: SQLite would keep
   // U+FFFD instead, a different name from the one asked for.
@@ -336,13 +370,16 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
         'Send {"usernames": ["name", ...]} to create users',
       );
     }
-    const raw = stringList(body.usernames, "usernames");
-    const admin = body.admin === undefined
-      ? false
-      : boolField(body.admin, "admin");
-    if (admin && !identity.admin) {
-      throw new HubError(403, "Only admins can grant admin permissions");
+    if (body.name !== undefined) {
+      throw new HubError(
+        400,
+        '"name" is not used when creating several users: list the names in "usernames"',
+      );
     }
+    const raw = stringList(body.usernames, "usernames");
+    const admin = adminField(body, identity) ?? false;
+    const groups = await groupsField(db, body.groups);
+    const authState = authStateField(body.auth_state);
     const names = [
       ...new Set(raw.map((n) => validName(n, config.users.usernamePattern))),
     ];
@@ -356,6 +393,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
     if (created.length === 0) {
       throw new HubError(409, `All ${names.length} users already exist`);
     }
+    await applyNewUserFields(db, created, { groups, authState });
     deps.logger.info("users created", {
       by: identity.name,
       names: created.map((u) => u.name).join(","),
@@ -382,12 +420,21 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
     );
     const body = expectObject(await readJson(c) ?? {});
     onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
-    const admin = body.admin === undefined
-      ? false
-      : boolField(body.admin, "admin");
-    if (admin && !identity.admin) {
-      throw new HubError(403, "Only admins can grant admin permissions");
+    if (
+      body.name !== undefined &&
+      (typeof body.name !== "string" ||
+        validName(body.name, config.users.usernamePattern) !== name)
+    ) {
+      throw new HubError(
+        400,
+        `"name" ${
+          short(body.name)
+        } differs from the name in the URL (${name}): leave it out`,
+      );
     }
+    const admin = adminField(body, identity) ?? false;
+    const groups = await groupsField(db, body.groups);
+    const authState = authStateField(body.auth_state);
     if (await getUser(db, name)) {
       throw new HubError(409, `User ${name} already exists`);
     }
@@ -398,6 +445,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
     if (created.length === 0) {
       throw new HubError(409, `User ${name} already exists`);
     }
+    await applyNewUserFields(db, created, { groups, authState });
     const [model] = await userModels(deps, created, identity, {
       includeStopped: false,
     });
@@ -409,12 +457,14 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
     const user = await requireUser(db, c.req.param("user_name"));
     const body = expectObject(await readJson(c));
     onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
-    if (!identity.admin && (user.admin === 1 || body.admin === true)) {
+    if (!identity.admin && user.admin === 1) {
       throw new HubError(
         403,
         "Only admins can modify admin users or grant admin permissions",
       );
     }
+    const wantedAdmin = adminField(body, identity);
+    const groups = await groupsField(db, body.groups);
     const changes: {
       name?: string;
       admin?: boolean;
@@ -435,23 +485,13 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
         changes.name = newName;
       }
     }
-    if (body.admin !== undefined) {
-      changes.admin = boolField(body.admin, "admin");
-    }
-    if (body.auth_state !== undefined) {
-      if (
-        body.auth_state !== null &&
-        (typeof body.auth_state !== "object" || Array.isArray(body.auth_state))
-      ) {
-        throw new HubError(400, '"auth_state" must be a JSON object or null');
-      }
-      changes.authState = body.auth_state === null
-        ? null
-        : JSON.stringify(body.auth_state);
-    }
+    if (wantedAdmin !== undefined) changes.admin = wantedAdmin;
+    const authState = authStateField(body.auth_state);
+    if (authState !== undefined) changes.authState = authState;
     try {
       await db.transaction().execute(async (trx) => {
         await updateUser(trx, user.id, changes);
+        if (groups) await setGroups(trx, user.id, groups);
         // A renamed user's browser sessions name the old user: end them.
         if (changes.name) await deleteSessionsOfUser(trx, user.id);
       });

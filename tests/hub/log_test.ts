@@ -14,6 +14,7 @@ Deno.test("log lines escape control characters in messages and fields: one line,
   });
   assert.equal(lines.length, 1);
   const line = lines[0]!;
+  // deno-lint-ignore no-control-regex
   assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028]/);
   assert.match(line, /login failed\\u000aFAKE ENTRY/);
   assert.match(line, /user="ev\\u001b\[31mil\\u0000"/);

@@ -275,3 +275,22 @@ Deno.test("GET /hub/api/services answers an empty object", async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await obj(res), {});
 });
+
+Deno.test("GET /hub/api/info names the configured spawner and authenticator", async (t) => {
+  for (const spawner of ["local", "systemd"]) {
+    await t.step(spawner, async () => {
+      await using hub = await createTestHub({ spawner: { type: spawner } });
+      await hub.addUser("admin", { admin: true });
+      const token = await hub.tokenFor("admin", ["read:hub"]);
+      const info = await obj(await hub.request("/hub/api/info", { token }));
+      assert.deepEqual(info.spawner, {
+        class: `onehub.spawners.${spawner}`,
+        version: VERSION,
+      });
+      assert.equal(
+        (info.authenticator as Record<string, unknown>).class,
+        "onehub.auth.dummy",
+      );
+    });
+  }
+});

@@ -509,3 +509,28 @@ Deno.test("POST /hub/api/users/:name/tokens racing the owner's deletion answers 
   else await assertError(made!, 404, /^No such user: "alice"$/);
   assert.equal(await countRows(hub, "api_tokens"), 1);
 });
+
+Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 403 to a user whose scopes do not reach that user", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  await hub.addUser("bob");
+  const alice = await hub.tokenFor("alice");
+  await hub.tokenFor("bob");
+  const bobsId = (await hub.handle.db.selectFrom("api_tokens").innerJoin(
+    "users",
+    "users.id",
+    "api_tokens.user_id",
+  ).select("api_tokens.id").where("users.name", "=", "bob")
+    .executeTakeFirstOrThrow()).id;
+  for (const method of ["GET", "DELETE"]) {
+    await assertError(
+      await hub.request(`/hub/api/users/bob/tokens/a${bobsId}`, {
+        method,
+        token: alice,
+      }),
+      403,
+      /^Action is not authorized with current scopes; requires any of \[(read:tokens|tokens)\]$/,
+    );
+  }
+  assert.equal(await whoStatus(hub, alice), 200);
+});
