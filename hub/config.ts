@@ -491,6 +491,46 @@ export function keySpec(key: string): KeySpec | undefined {
   return CONFIG_KEYS.find((k) => k.key === key);
 }
 
+/**
+ * Keys a running hub applies on reload (`onehub config reload`, SIGHUP):
+ * each is read when a request, login or spawn needs it. Every other key
+ * (ports, addresses, paths, the authenticator, the proxy, HTTPS, the
+ * spawner type, logging, the throttle and PAM pool, polling intervals,
+ * `spawner.user_prefix`, which names the Unix accounts of running servers)
+ * is set up once at start and needs a restart.
+ */
+export const RELOADABLE_KEYS: ReadonlySet<string> = new Set([
+  "users.allowed",
+  "users.blocked",
+  "users.admin",
+  "users.allow_all",
+  "users.allow_existing",
+  "users.username_pattern",
+  "api.page_default_limit",
+  "api.page_max_limit",
+  "api.max_body_size",
+  "http.max_form_size",
+  "session.max_age",
+  "tokens.max_expires_in",
+  "spawner.cmd",
+  "spawner.default_url",
+  "spawner.create_system_users",
+  "spawner.start_timeout",
+  "spawner.http_timeout",
+  "spawner.concurrent_limit",
+  "spawner.options_form",
+  "spawner.named_servers",
+  "spawner.named_server_limit",
+  "spawner.stop_on_shutdown",
+  "limits.memory",
+  "limits.cpu",
+]);
+
+/** Whether a running hub needs a restart to apply `key`. */
+export function needsRestart(key: string): boolean {
+  return !RELOADABLE_KEYS.has(key);
+}
+
 /** The `ONEHUB_*` environment variable for a key: `http.port` → `ONEHUB_HTTP_PORT`. */
 export function envName(key: string): string {
   return "ONEHUB_" + key.toUpperCase().replace(/\./g, "_");

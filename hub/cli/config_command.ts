@@ -23,8 +23,10 @@ import {
   CONFIG_KEYS,
   envName,
   getAt,
+  type HubConfig,
   type KeySpec,
   keySpec,
+  needsRestart,
   parseValueText,
   type RawConfig,
   setAt,
@@ -44,9 +46,18 @@ import {
 import { ConfigError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { printErr, printOut } from "./_print.ts";
+import {
+  pidFilePath,
+  type ReloadResult,
+  reloadResultPath,
+} from "./serve_reload.ts";
 
-/** The hint printed after every edit that changed the file. */
+/** The hint printed after an edit of a key a running hub takes only at start. */
 export const RESTART_HINT = "Restart onehub to apply: systemctl restart onehub";
+
+/** The hint printed after an edit of a key a running hub can reload. */
+export const RELOAD_HINT =
+  "Apply it to the running hub: onehub config reload (or systemctl reload onehub)";
 
 const SOURCE = "the command line";
 
@@ -98,7 +109,17 @@ const VERBS: Record<string, VerbSpec> = {
     args: [],
     summary:
       "List every key with its kind, default, environment variable and doc",
-    details: "",
+    details:
+      'RELOAD says whether "onehub config reload" applies a key to a running\n' +
+      'hub ("live") or it takes a restart ("restart").',
+  },
+  reload: {
+    args: [],
+    summary: "Apply the config file to the running hub (like systemctl reload)",
+    details:
+      "Sends SIGHUP to the hub (its pid is in DATA_DIR/onehub.pid) and prints\n" +
+      "the keys it applied and those that need a restart. Sessions, proxy\n" +
+      "routes and servers stay. An invalid file changes nothing (exit 1).",
   },
 };
 
@@ -121,7 +142,8 @@ Options:
   -h, --help      Show this help; "onehub config <verb> --help" shows a verb's
 
 Edits are validated before the file is written, and the file is replaced
-atomically (mode 0600). ${RESTART_HINT}
+atomically (mode 0600). ${RELOAD_HINT}; keys marked
+"restart" in "onehub config keys" need: systemctl restart onehub
 
 Exit status: 0 done, 1 invalid value or config file, 2 wrong usage.
 `;
@@ -291,16 +313,21 @@ export function formatKeysTable(
       ? "url path"
       : k.kind;
   const rows = [
-    ["KEY", "KIND", "DEFAULT", "ENVIRONMENT", "DOC"],
-    ...keys.map((
-      k,
-    ) => [k.key, kind(k), JSON.stringify(k.default), envName(k.key), k.doc]),
+    ["KEY", "KIND", "DEFAULT", "ENVIRONMENT", "RELOAD", "DOC"],
+    ...keys.map((k) => [
+      k.key,
+      kind(k),
+      JSON.stringify(k.default),
+      envName(k.key),
+      needsRestart(k.key) ? "restart" : "live",
+      k.doc,
+    ]),
   ];
-  const widths = [0, 1, 2, 3].map((i) =>
+  const widths = [0, 1, 2, 3, 4].map((i) =>
     Math.max(...rows.map((r) => r[i]!.length))
   );
   return rows.map((r) =>
-    r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join("  ")
+    r.map((cell, i) => (i < 5 ? cell.padEnd(widths[i]!) : cell)).join("  ")
   ).join("\n");
 }
 
@@ -389,6 +416,18 @@ async function runConfig(
     case "keys":
       out(formatKeysTable());
       return 0;
+    case "reload": {
+      let config: HubConfig;
+      try {
+        config = await loadConfig({ path, env });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw new ConfigError(
+          `The hub kept its config, nothing was sent: ${error.message}`,
+        );
+      }
+      return await requestReload(config, out);
+    }
     case "get": {
       if (!keySpec(key)) throw new UsageError(unknownKeyMessage(key, SOURCE));
       const config = await loadConfig({ path, env });
@@ -416,6 +455,69 @@ async function runConfig(
     return edited;
   });
   out(result.message);
-  if (result.changed) out(RESTART_HINT);
+  if (result.changed) out(needsRestart(key) ? RESTART_HINT : RELOAD_HINT);
   return 0;
+}
+
+/**
+ * `onehub config reload`: SIGHUP to the serving hub, then its outcome from
+ * `reload.json` (hub/cli/serve_reload.ts).
+ *
+ * @throws {ConfigError} when no hub runs or the reload failed.
+ */
+async function requestReload(
+  config: HubConfig,
+  out: (text: string) => void,
+): Promise<number> {
+  const pidFile = pidFilePath(config);
+  const text = await Deno.readTextFile(pidFile).catch(() => null);
+  const pid = Number(text?.trim());
+  if (!text || !Number.isInteger(pid) || pid <= 1) {
+    throw new ConfigError(
+      `No running hub found: ${pidFile} does not exist; start it (systemctl start onehub), which reads the file anyway`,
+    );
+  }
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(
+    () => "",
+  );
+  if (!cmdline.includes("serve") && !cmdline.includes("onehub")) {
+    throw new ConfigError(
+      `No running hub found: process ${pid} from ${pidFile} is not onehub serve (a stale file); start the hub`,
+    );
+  }
+  const resultFile = reloadResultPath(config);
+  await Deno.remove(resultFile).catch(() => {});
+  Deno.kill(pid, "SIGHUP");
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const raw = await Deno.readTextFile(resultFile).catch(() => null);
+    if (!raw) continue;
+    let result: ReloadResult;
+    try {
+      result = JSON.parse(raw) as ReloadResult;
+    } catch {
+      continue; // being written
+    }
+    if (result.error) {
+      throw new ConfigError(
+        `The hub kept its config: ${result.error}`,
+      );
+    }
+    out(
+      result.applied.length
+        ? `Applied: ${result.applied.join(", ")}`
+        : "Nothing to apply: the running hub already has this config",
+    );
+    if (result.restartNeeded.length) {
+      out(
+        `Not applied (needs systemctl restart onehub): ${
+          result.restartNeeded.join(", ")
+        }`,
+      );
+    }
+    return 0;
+  }
+  throw new ConfigError(
+    `The hub (pid ${pid}) did not answer the reload within 10 s: see its log (journalctl -u onehub)`,
+  );
 }

@@ -20,11 +20,14 @@ import { type RunningHub, startHub } from "./serve_runtime.ts";
 import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom, openConfiguredDbReport } from "./_context.ts";
+import { pidFilePath, reloadConfig } from "./serve_reload.ts";
 import { printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub serve [options]
 
-Runs the hub: REST API, login and pages on one port.
+Runs the hub: REST API, login and pages on one port. SIGHUP (systemctl reload
+onehub, onehub config reload) applies the config file's live keys; see
+"onehub config keys".
 
 Options:
   --config PATH          Config file (default /etc/onehub/config.yaml, or $ONEHUB_CONFIG)
@@ -215,13 +218,31 @@ async function serve(args: string[]): Promise<number> {
     auth: config.auth.type,
     db: config.dbPath,
   });
+  const pidFile = pidFilePath(config);
+  await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      await reloadConfig({
+        live: config,
+        path: values.config,
+        flags: flagsToKeys(values),
+        db: handle.db,
+        logger,
+      });
+    });
+  };
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGHUP", reload);
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGHUP", reload);
+  await reloading;
+  await Deno.remove(pidFile).catch(() => {});
   await running.stop();
   await authenticator.close();
   await handle.close();

@@ -4,6 +4,7 @@ import {
   configCommand,
   createConfigCommand,
   formatKeysTable,
+  RELOAD_HINT,
   RESTART_HINT,
 } from "../../../hub/cli/config_command.ts";
 import { CONFIG_KEYS } from "../../../hub/config.ts";
@@ -208,7 +209,7 @@ Deno.test("configCommand add-item appends once and remove-item removes", async (
     removed.out,
     /Removed "alice" from "users.admin" \(now \["bob"\]\)/,
   );
-  assert.ok(removed.out.includes(RESTART_HINT));
+  assert.ok(removed.out.includes(RELOAD_HINT));
   assert.deepEqual(await readConfigFile(cfg.path), {
     users: { admin: ["bob"] },
   });
@@ -300,10 +301,17 @@ Deno.test("configCommand keys lists every key with kind, default and env name", 
   assert.equal(result.code, 0);
   const lines = result.out.split("\n");
   assert.equal(lines.length, CONFIG_KEYS.length + 1);
-  assert.match(lines[0]!, /^KEY\s+KIND\s+DEFAULT\s+ENVIRONMENT\s+DOC$/);
+  assert.match(
+    lines[0]!,
+    /^KEY\s+KIND\s+DEFAULT\s+ENVIRONMENT\s+RELOAD\s+DOC$/,
+  );
   assert.match(
     result.out,
-    /^http\.port\s+int 0\.\.65535\s+8000\s+ONEHUB_HTTP_PORT\s+Public port/m,
+    /^http\.port\s+int 0\.\.65535\s+8000\s+ONEHUB_HTTP_PORT\s+restart\s+Public port/m,
+  );
+  assert.match(
+    result.out,
+    /^users\.admin\s+list\s+\[\]\s+ONEHUB_USERS_ADMIN\s+live\s/m,
   );
   assert.match(
     result.out,
