@@ -17,6 +17,7 @@ import {
 } from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
+import { runInKernel } from "../_helpers/jupyter.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
@@ -25,82 +26,6 @@ if (ignore) {
   printErr(
     `spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
   );
-}
-
-/** Runs `print(6*7)` in a new kernel over its channels WebSocket; returns the stream text. */
-async function runInKernel(
-  client: CookieClient,
-  user: string,
-  kernelId?: string,
-): Promise<{ id: string; out: string }> {
-  const prefix = `/user/${user}/`;
-  const xsrf = client.cookie("_xsrf", `${prefix}api/kernels`) ?? "";
-  let id = kernelId;
-  if (!id) {
-    const res = await client.request(`${prefix}api/kernels`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-xsrftoken": xsrf,
-        origin: client.base.origin,
-      },
-      body: "{}",
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    id = (await res.json()).id as string;
-  }
-  const wsUrl = `${
-    client.base.origin.replace("http", "ws")
-  }${prefix}api/kernels/${id}/channels`;
-  const ws = new WebSocket(wsUrl, {
-    headers: {
-      cookie: client.cookieHeader(`${prefix}api/kernels`),
-      origin: client.base.origin,
-    },
-  } as unknown as string[]);
-  const out = await new Promise<string>((resolve, reject) => {
-    const msgId = crypto.randomUUID();
-    const timer = setTimeout(
-      () => reject(new Error("no kernel output within 30 s")),
-      30_000,
-    );
-    ws.onerror = (e) =>
-      reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));
-    ws.onopen = () => {
-      ws.send(JSON.stringify({
-        header: {
-          "msg_id": msgId,
-          username: user,
-          session: crypto.randomUUID(),
-          "msg_type": "execute_request",
-          version: "5.3",
-        },
-        "parent_header": {},
-        metadata: {},
-        content: {
-          code: "print(6*7)",
-          silent: false,
-          "store_history": false,
-          "user_expressions": {},
-          "allow_stdin": false,
-        },
-        channel: "shell",
-      }));
-    };
-    ws.onmessage = (e) => {
-      const msg = JSON.parse(String(e.data));
-      if (msg.parent_header?.msg_id === msgId && msg.msg_type === "stream") {
-        clearTimeout(timer);
-        resolve(msg.content.text);
-      }
-    };
-  });
-  const closed = new Promise((r) =>
-    ws.addEventListener("close", r, { once: true })
-  );
-  ws.close();
-  await closed;
-  return { id, out };
 }
 
 Deno.test({

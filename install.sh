@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+# onehub installer: from a fresh Debian/Ubuntu machine to a running hub.
+#
+#   curl -fsSL <release url>/install.sh | sudo bash -s -- --admin teacher
+#
+# A list of idempotent steps, each saying what it does. Re-running upgrades
+# in place and keeps users, tokens, config and running servers. Run with
+# --help for the flags.
+set -euo pipefail
+
+ONEHUB_DENO_VERSION=2.9.6
+PREFIX=/opt/onehub
+BIN=/usr/local/bin/onehub
+CONFIG_DIR=/etc/onehub
+CONFIG=$CONFIG_DIR/config.yaml
+STATE_DIR=/var/lib/onehub
+UNIT=/etc/systemd/system/onehub.service
+PAM_FILE=/etc/pam.d/onehub
+NPM_REGISTRY=${NPM_REGISTRY:-https://registry.npmjs.org/}
+# Where release binaries are published (onehub-linux-<arch>); none yet.
+RELEASE_BASE=${ONEHUB_RELEASE_BASE:-}
+
+usage() {
+  cat <<'EOF'
+Usage: install.sh [options]        (as root; curl ... | sudo bash -s -- [options])
+
+Installs onehub as the systemd service onehub.service: the onehub program,
+the Jupyter single-user server (Debian/Ubuntu package jupyterhub), the config
+/etc/onehub/config.yaml (never overwritten), the state folder /var/lib/onehub
+(0700), the PAM service /etc/pam.d/onehub, then starts the hub and waits until
+it answers. Re-running upgrades in place: users, tokens, config and running
+servers are kept.
+
+Options:
+  --admin NAME          Make NAME an admin (repeat for more; only when the config is new)
+  --port N              Public port of a new config (default 80)
+  --spawner TYPE        systemd (default: servers in their own units, with limits)
+                        or local (plain processes) for a new config
+  --binary PATH         Install this onehub binary (made by "deno task compile")
+  --from-source SRC     Run onehub from source with Deno: SRC is a checkout folder
+                        or the URL of a .tar.gz of one; Deno comes from the npm registry
+  --no-singleuser       Do not install the jupyterhub package (bring your own
+                        jupyterhub-singleuser and set spawner.cmd)
+  --uninstall           Stop and remove the service and the program; keep
+                        /etc/onehub and /var/lib/onehub
+  --purge               With --uninstall: also remove config, state and the PAM file
+  -h, --help            Show this help
+
+Without --binary or --from-source the release binary is downloaded from
+$ONEHUB_RELEASE_BASE/onehub-linux-<arch>.
+
+Environment: ONEHUB_RELEASE_BASE (release folder URL), NPM_REGISTRY (default
+https://registry.npmjs.org/).
+
+After installing: onehub config set|reload, journalctl -u onehub,
+systemctl restart onehub. Exit status 0 done, 1 failed or unsupported, 2 bad usage.
+EOF
+}
+
+say() { printf 'onehub: %s\n' "$*" >&2; }
+die() {
+  printf 'onehub: error: %s\n' "$*" >&2
+  exit 1
+}
+usage_error() {
+  printf 'onehub: %s (see install.sh --help)\n' "$*" >&2
+  exit 2
+}
+
+# ---- arguments ----
+ADMINS=()
+PORT=80
+SPAWNER=systemd
+BINARY=""
+SOURCE=""
+SINGLEUSER=1
+UNINSTALL=0
+PURGE=0
+while [ $# -gt 0 ]; do
+  case $1 in
+  --admin) [ $# -ge 2 ] || usage_error "--admin needs a name"; ADMINS+=("$2"); shift 2 ;;
+  --port) [ $# -ge 2 ] || usage_error "--port needs a number"; PORT=$2; shift 2 ;;
+  --spawner) [ $# -ge 2 ] || usage_error "--spawner needs systemd or local"; SPAWNER=$2; shift 2 ;;
+  --binary) [ $# -ge 2 ] || usage_error "--binary needs a path"; BINARY=$2; shift 2 ;;
+  --from-source) [ $# -ge 2 ] || usage_error "--from-source needs a folder or URL"; SOURCE=$2; shift 2 ;;
+  --no-singleuser) SINGLEUSER=0; shift ;;
+  --uninstall) UNINSTALL=1; shift ;;
+  --purge) PURGE=1; shift ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage_error "unknown option \"$1\"" ;;
+  esac
+done
+case $PORT in '' | *[!0-9]*) usage_error "--port must be a number, got \"$PORT\"" ;; esac
+[ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || usage_error "--port must be 1..65535, got $PORT"
+case $SPAWNER in systemd | local) ;; *) usage_error "--spawner must be systemd or local, got \"$SPAWNER\"" ;; esac
+[ -z "$BINARY" ] || [ -z "$SOURCE" ] || usage_error "give --binary or --from-source, not both"
+[ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || usage_error "--purge only goes with --uninstall"
+for name in "${ADMINS[@]+"${ADMINS[@]}"}"; do
+  case $name in '' | *[!a-z0-9._-]* | [!a-z0-9_]*) usage_error "--admin \"$name\" is not a valid user name (lowercase letters, digits, . _ -)" ;; esac
+done
+
+# ---- steps ----
+check_host() {
+  say "checking this machine"
+  [ "$(id -u)" -eq 0 ] || die "run as root: curl ... | sudo bash -s -- ..."
+  [ -r /etc/os-release ] || die "unsupported system: /etc/os-release is missing (Debian 12+ or Ubuntu 22.04+ needed)"
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  case "${ID:-}:${VERSION_ID:-}" in
+  debian:12 | debian:13 | ubuntu:22.04 | ubuntu:24.04 | ubuntu:24.10 | ubuntu:25.04) ;;
+  *) die "unsupported system ${PRETTY_NAME:-unknown}: onehub installs on Debian 12/13 or Ubuntu 22.04/24.04" ;;
+  esac
+  case "$(uname -m)" in
+  x86_64) ARCH=x86_64 NPM_ARCH=x64 ;;
+  aarch64) ARCH=aarch64 NPM_ARCH=arm64 ;;
+  *) die "unsupported processor $(uname -m): onehub runs on x86_64 and aarch64" ;;
+  esac
+  [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] ||
+    die "systemd is not running as PID 1: onehub installs as a systemd service (in a container, boot it with systemd)"
+  if [ "$UNINSTALL" -eq 0 ] && ! [ -f "$CONFIG" ] && port_taken "$PORT"; then
+    die "port $PORT is in use ($(port_user "$PORT")): free it or pick another with --port"
+  fi
+}
+
+port_taken() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+port_user() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -1 | cut -d'"' -f2 || true; }
+
+wait_for_dpkg() {
+  local waited=0
+  while fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock >/dev/null 2>&1 ||
+    pgrep -x 'apt|apt-get|dpkg|unattended-upgr' >/dev/null 2>&1; do
+    [ "$waited" -eq 0 ] && say "waiting for another package manager to finish (fresh machines run updates at boot)"
+    [ "$waited" -lt 900 ] || die "the package manager stayed busy for 15 minutes: try again later"
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  wait_for_dpkg
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    apt-get update -q >/tmp/onehub-apt.log 2>&1 || { tail -20 /tmp/onehub-apt.log >&2; die "apt-get update failed"; }
+    APT_UPDATED=1
+  fi
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/onehub-apt.log 2>&1 ||
+    { tail -20 /tmp/onehub-apt.log >&2; die "apt-get install ${missing[*]} failed (log: /tmp/onehub-apt.log)"; }
+}
+
+ensure_base_packages() {
+  local need=()
+  command -v curl >/dev/null || need+=(curl)
+  [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+  command -v ss >/dev/null || need+=(iproute2)
+  command -v fuser >/dev/null || need+=(psmisc)
+  command -v setpriv >/dev/null || need+=(util-linux)
+  [ -e /usr/lib/x86_64-linux-gnu/libpam.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libpam.so.0 ] ||
+    [ -e /lib/x86_64-linux-gnu/libpam.so.0 ] || [ -e /lib/aarch64-linux-gnu/libpam.so.0 ] || need+=(libpam0g)
+  [ "${#need[@]}" -eq 0 ] || apt_install "${need[@]}"
+}
+
+ensure_singleuser() {
+  [ "$SINGLEUSER" -eq 1 ] || { say "skipping the single-user server (--no-singleuser)"; return 0; }
+  if [ -x /usr/bin/jupyterhub-singleuser ]; then
+    say "jupyterhub-singleuser is installed"
+  else
+    apt_install jupyterhub python3-notebook
+  fi
+  # The package brings its own hub as a service; onehub replaces it.
+  if systemctl list-unit-files jupyterhub.service >/dev/null 2>&1 &&
+    systemctl list-unit-files jupyterhub.service | grep -q '^jupyterhub.service'; then
+    if systemctl is-enabled --quiet jupyterhub.service 2>/dev/null || systemctl is-active --quiet jupyterhub.service; then
+      say "stopping and disabling the distribution's jupyterhub.service (onehub replaces it)"
+      systemctl disable --now jupyterhub.service >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+# Replaces a file atomically (write beside it, then rename).
+install_file() {
+  local src=$1 dst=$2 mode=$3 tmp
+  tmp="$dst.new.$$"
+  install -D -m "$mode" "$src" "$tmp"
+  mv -f "$tmp" "$dst"
+}
+
+ensure_program() {
+  if [ -n "$BINARY" ]; then
+    [ -f "$BINARY" ] || die "--binary $BINARY does not exist"
+    say "installing the onehub binary $BINARY as $BIN"
+    install_file "$BINARY" "$BIN" 0755
+  elif [ -n "$SOURCE" ]; then
+    install_from_source
+  else
+    [ -n "$RELEASE_BASE" ] || die "no onehub release is published yet: install with --from-source <checkout or .tar.gz URL> or --binary <path>"
+    say "downloading onehub-linux-$ARCH from $RELEASE_BASE"
+    curl -fsSL --retry 3 -o "/tmp/onehub.$$" "$RELEASE_BASE/onehub-linux-$ARCH" || die "download of $RELEASE_BASE/onehub-linux-$ARCH failed"
+    install_file "/tmp/onehub.$$" "$BIN" 0755
+    rm -f "/tmp/onehub.$$"
+  fi
+  "$BIN" version >/dev/null 2>&1 || die "$BIN does not run: $("$BIN" version 2>&1 | tail -1)"
+}
+
+install_from_source() {
+  local deno=$PREFIX/deno/bin/deno
+  if ! [ -x "$deno" ] || [ "$("$deno" --version 2>/dev/null | head -1 | cut -d' ' -f2)" != "$ONEHUB_DENO_VERSION" ]; then
+    say "installing Deno $ONEHUB_DENO_VERSION from the npm registry"
+    local url="${NPM_REGISTRY%/}/@deno/linux-$NPM_ARCH-glibc/-/linux-$NPM_ARCH-glibc-$ONEHUB_DENO_VERSION.tgz"
+    local tmp
+    tmp=$(mktemp -d)
+    curl -fsSL --retry 3 -o "$tmp/deno.tgz" "$url" || die "download of Deno from $url failed"
+    tar -xzf "$tmp/deno.tgz" -C "$tmp" package/deno || die "the Deno package has no deno binary"
+    install_file "$tmp/package/deno" "$deno" 0755
+    rm -rf "$tmp"
+  fi
+  say "installing onehub's source from $SOURCE into $PREFIX/src"
+  local new=$PREFIX/src.new.$$
+  rm -rf "$new"
+  mkdir -p "$new"
+  case $SOURCE in
+  http://* | https://*)
+    curl -fsSL --retry 3 "$SOURCE" | tar -xz -C "$new" --strip-components="${SOURCE_STRIP:-0}" ||
+      die "download or unpacking of $SOURCE failed"
+    ;;
+  *)
+    [ -f "$SOURCE/main.ts" ] || die "--from-source $SOURCE is not a onehub checkout (no main.ts)"
+    tar -C "$SOURCE" --exclude=.git --exclude=node_modules --exclude=.onehub-dev --exclude=test-output -cf - . | tar -C "$new" -xf -
+    ;;
+  esac
+  [ -f "$new/main.ts" ] || die "$SOURCE holds no main.ts at its top level"
+  say "fetching onehub's packages (hono, kysely, ...) into $PREFIX/cache"
+  # The system store too: a machine behind a TLS-inspecting proxy trusts its CA there.
+  DENO_TLS_CA_STORE=system,mozilla DENO_DIR=$PREFIX/cache NPM_CONFIG_REGISTRY=$NPM_REGISTRY "$deno" cache --quiet --config "$new/deno.json" "$new/main.ts" >/tmp/onehub-cache.log 2>&1 ||
+    { tail -20 /tmp/onehub-cache.log >&2; die "deno could not fetch onehub's packages"; }
+  rm -rf "$PREFIX/src.old"
+  [ -d "$PREFIX/src" ] && mv "$PREFIX/src" "$PREFIX/src.old"
+  mv "$new" "$PREFIX/src"
+  rm -rf "$PREFIX/src.old"
+  cat >"$BIN.new.$$" <<EOF
+#!/bin/sh
+# onehub run from source by Deno (written by install.sh --from-source).
+export DENO_DIR=$PREFIX/cache DENO_TLS_CA_STORE=system,mozilla
+exec $deno run -A --cached-only --v8-flags=--max-semi-space-size=2 --config $PREFIX/src/deno.json $PREFIX/src/main.ts "\$@"
+EOF
+  chmod 0755 "$BIN.new.$$"
+  mv -f "$BIN.new.$$" "$BIN"
+}
+
+ensure_config() {
+  install -d -m 0755 "$CONFIG_DIR"
+  if [ -f "$CONFIG" ]; then
+    say "keeping the existing $CONFIG"
+    [ "${#ADMINS[@]}" -eq 0 ] || say "note: --admin is ignored for an existing config: use onehub config add-item users.admin NAME"
+    return 0
+  fi
+  say "writing $CONFIG"
+  {
+    echo "# onehub configuration, written by install.sh. Edit with \"onehub config set KEY VALUE\","
+    echo "# apply with \"onehub config reload\"; \"onehub config keys\" lists every key."
+    echo "http:"
+    echo "  ip: 0.0.0.0"
+    echo "  port: $PORT"
+    echo "data_dir: $STATE_DIR"
+    echo "auth:"
+    echo "  type: pam"
+    echo "spawner:"
+    echo "  type: $SPAWNER"
+    echo "users:"
+    if [ "${#ADMINS[@]}" -gt 0 ]; then
+      echo "  admin:"
+      for name in "${ADMINS[@]}"; do echo "    - $name"; done
+    else
+      echo "  admin: []"
+    fi
+  } >"$CONFIG.new.$$"
+  chmod 0600 "$CONFIG.new.$$"
+  mv "$CONFIG.new.$$" "$CONFIG"
+}
+
+ensure_state_dir() {
+  say "making the state folder $STATE_DIR (0700)"
+  install -d -m 0700 "$STATE_DIR"
+  chmod 0700 "$STATE_DIR"
+}
+
+ensure_pam_service() {
+  if [ -f "$PAM_FILE" ]; then return 0; fi
+  say "writing the PAM service $PAM_FILE"
+  # Keep in step with PAM_SERVICE_FILE_TEXT in hub/auth/pam.ts (a test compares them).
+  cat >"$PAM_FILE" <<'EOF'
+# PAM service for onehub logins (written by the onehub installer).
+# The hub checks the password (auth) and that the account may log in now
+# (account: expiry, locked by expiry, password change required).
+# It opens no session.
+@include common-auth
+@include common-account
+EOF
+  chmod 0644 "$PAM_FILE"
+}
+
+ensure_unit() {
+  say "writing $UNIT"
+  cat >"$UNIT.new.$$" <<EOF
+# onehub.service, written by install.sh (re-running it rewrites this file).
+[Unit]
+Description=onehub: Jupyter for small teams (hub, proxy and spawner)
+Documentation=https://github.com/onehub/onehub
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=$BIN serve --config $CONFIG
+# onehub config reload / systemctl reload onehub: applies the live keys.
+ExecReload=/bin/kill -HUP \$MAINPID
+Restart=on-failure
+RestartSec=2
+# Servers of the local spawner are children of the hub: on restart or
+# upgrade only the hub is stopped, the servers keep running and the new hub
+# re-adopts them (servers of the systemd spawner are units of their own).
+KillMode=process
+TimeoutStopSec=30
+# The hub runs as root: PAM must read /etc/shadow, servers are started as
+# each user's uid, and create_system_users runs useradd. Each line below
+# stays safe under that.
+# /usr and /boot read-only (not /etc: useradd writes /etc/passwd).
+ProtectSystem=true
+# No kernel tunables, modules, logs, clock or hostname changes: the hub
+# needs none of them, nor do the servers it starts.
+ProtectKernelTunables=true
+ProtectKernelModules=true
+ProtectKernelLogs=true
+ProtectClock=true
+ProtectHostname=true
+# cgroups read-only: the admin page reads server memory there; the systemd
+# spawner asks systemd over D-Bus to make units, it writes no cgroup itself.
+ProtectControlGroups=true
+RestrictRealtime=true
+LockPersonality=true
+SystemCallArchitectures=native
+# Not set, on purpose: NoNewPrivileges (users' servers are children of the
+# local spawner and would inherit it: no sudo in a terminal), PrivateTmp
+# (the servers would share the hub's private /tmp), ProtectHome (servers
+# live in the users' homes).
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  mv -f "$UNIT.new.$$" "$UNIT"
+  systemctl daemon-reload
+}
+
+start_service() {
+  local was_active=0
+  systemctl is-active --quiet onehub.service && was_active=1
+  systemctl enable --quiet onehub.service
+  if [ "$was_active" -eq 1 ]; then
+    say "restarting onehub (an upgrade keeps users, tokens and running servers)"
+    systemctl restart onehub.service
+  else
+    say "starting onehub"
+    systemctl start onehub.service
+  fi
+  local port
+  port=$("$BIN" config get http.port --config "$CONFIG" 2>/dev/null || echo "$PORT")
+  local base_url
+  base_url=$("$BIN" config get base_url --config "$CONFIG" 2>/dev/null || echo /)
+  local https
+  https=$("$BIN" config get https.enabled --config "$CONFIG" 2>/dev/null || echo false)
+  local check="http://127.0.0.1:$port${base_url}hub/health"
+  if [ "$https" = true ]; then
+    port=$("$BIN" config get https.port --config "$CONFIG" 2>/dev/null || echo 443)
+    check="https://127.0.0.1:$port${base_url}hub/health"
+  fi
+  say "waiting for $check"
+  for _ in $(seq 120); do
+    if curl -fsSk -o /dev/null "$check"; then
+      local ip
+      ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+      local scheme=http
+      [ "$https" = true ] && scheme=https
+      say "onehub is running: $scheme://${ip:-<this machine>}:$port${base_url}"
+      cat >&2 <<EOF
+onehub: next steps:
+  - log in with a Linux account of this machine (admins: users.admin in $CONFIG)
+  - add people: adduser NAME, then the admin page, or onehub user add NAME
+  - settings: onehub config set KEY VALUE && onehub config reload
+  - logs: journalctl -u onehub    restart: systemctl restart onehub
+EOF
+      return 0
+    fi
+    case $(systemctl is-active onehub.service 2>/dev/null || true) in
+    active | activating | reloading) ;;
+    *)
+      journalctl -u onehub.service -n 20 --no-pager >&2 || true
+      die "onehub.service stopped: see journalctl -u onehub"
+      ;;
+    esac
+    sleep 0.5
+  done
+  journalctl -u onehub.service -n 20 --no-pager >&2 || true
+  die "onehub did not answer $check within 60 s: see journalctl -u onehub"
+}
+
+uninstall() {
+  say "stopping and removing onehub.service"
+  systemctl disable --now onehub.service >/dev/null 2>&1 || true
+  # Servers of the systemd spawner are transient units onehub-<user>.service;
+  # those of the local spawner are processes the hub left running on purpose.
+  local units
+  units=$(systemctl list-units --plain --no-legend 'onehub-*.service' 2>/dev/null | awk '{print $1}' || true)
+  if [ -n "$units" ]; then
+    say "stopping the users' servers: $(echo "$units" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    systemctl stop $units >/dev/null 2>&1 || true
+  fi
+  pkill -f '^/usr/bin/python3 /usr/bin/jupyterhub-singleuser' >/dev/null 2>&1 || true
+  rm -f "$UNIT"
+  systemctl daemon-reload
+  say "removing $BIN and $PREFIX"
+  rm -f "$BIN"
+  rm -rf "$PREFIX"
+  if [ "$PURGE" -eq 1 ]; then
+    say "removing $CONFIG_DIR, $STATE_DIR and $PAM_FILE (--purge)"
+    rm -rf "$CONFIG_DIR" "$STATE_DIR"
+    rm -f "$PAM_FILE"
+  else
+    say "kept $CONFIG_DIR and $STATE_DIR (remove them with --uninstall --purge)"
+  fi
+}
+
+main() {
+  check_host
+  if [ "$UNINSTALL" -eq 1 ]; then
+    uninstall
+    return 0
+  fi
+  ensure_base_packages
+  ensure_singleuser
+  ensure_program
+  ensure_config
+  ensure_state_dir
+  ensure_pam_service
+  ensure_unit
+  start_service
+}
+
+main

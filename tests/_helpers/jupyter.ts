@@ -1,0 +1,89 @@
+/**
+ * Talking to a real Jupyter server through the hub, as a browser does:
+ * `runInKernel(client, user, kernelId?, code?)`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { CookieClient } from "./cookie_client.ts";
+
+/**
+ * Runs `code` (default `print(6*7)`) in a kernel of `user`'s server over
+ * its channels WebSocket, starting a new kernel unless `kernelId` is given;
+ * resolves with the first stream output.
+ */
+export async function runInKernel(
+  client: CookieClient,
+  user: string,
+  kernelId?: string,
+  code = "print(6*7)",
+): Promise<{ id: string; out: string }> {
+  const prefix = `/user/${user}/`;
+  const xsrf = client.cookie("_xsrf", `${prefix}api/kernels`) ?? "";
+  let id = kernelId;
+  if (!id) {
+    const res = await client.request(`${prefix}api/kernels`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-xsrftoken": xsrf,
+        origin: client.base.origin,
+      },
+      body: "{}",
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    id = (await res.json()).id as string;
+  }
+  const wsUrl = `${
+    client.base.origin.replace("http", "ws")
+  }${prefix}api/kernels/${id}/channels`;
+  const ws = new WebSocket(wsUrl, {
+    headers: {
+      cookie: client.cookieHeader(`${prefix}api/kernels`),
+      origin: client.base.origin,
+    },
+  } as unknown as string[]);
+  const out = await new Promise<string>((resolve, reject) => {
+    const msgId = crypto.randomUUID();
+    const timer = setTimeout(
+      () => reject(new Error("no kernel output within 30 s")),
+      30_000,
+    );
+    ws.onerror = (e) =>
+      reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));
+    ws.onopen = () => {
+      ws.send(JSON.stringify({
+        header: {
+          "msg_id": msgId,
+          username: user,
+          session: crypto.randomUUID(),
+          "msg_type": "execute_request",
+          version: "5.3",
+        },
+        "parent_header": {},
+        metadata: {},
+        content: {
+          code,
+          silent: false,
+          "store_history": false,
+          "user_expressions": {},
+          "allow_stdin": false,
+        },
+        channel: "shell",
+      }));
+    };
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data));
+      if (msg.parent_header?.msg_id === msgId && msg.msg_type === "stream") {
+        clearTimeout(timer);
+        resolve(msg.content.text);
+      }
+    };
+  });
+  const closed = new Promise((r) =>
+    ws.addEventListener("close", r, { once: true })
+  );
+  ws.close();
+  await closed;
+  return { id, out };
+}

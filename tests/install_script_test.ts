@@ -1,0 +1,75 @@
+/**
+ * install.sh without a machine to install on: its help, usage errors, the
+ * PAM service text it writes, and the preflight's one line on a host
+ * without systemd. The whole install runs in tests/integration/install_test.ts.
+ */
+import assert from "node:assert/strict";
+import { repoPath } from "./_helpers/paths.ts";
+import { PAM_SERVICE_FILE_TEXT } from "../hub/auth/pam.ts";
+
+async function installSh(...args: string[]) {
+  const out = await new Deno.Command("bash", {
+    args: [repoPath("install.sh"), ...args],
+    stdin: "null",
+  }).output();
+  const d = new TextDecoder();
+  return {
+    code: out.code,
+    out: d.decode(out.stdout),
+    err: d.decode(out.stderr),
+  };
+}
+
+Deno.test("install.sh --help documents every flag it accepts", async () => {
+  const help = await installSh("--help");
+  assert.equal(help.code, 0);
+  const script = await Deno.readTextFile(repoPath("install.sh"));
+  const accepted = [...script.matchAll(/^\s+(--[a-z-]+)\)/gm)].map((m) =>
+    m[1]!
+  );
+  assert.ok(accepted.length >= 8, accepted.join(" "));
+  for (const flag of accepted) {
+    assert.match(help.out, new RegExp(`^\\s+${flag}\\b`, "m"), flag);
+  }
+});
+
+Deno.test("install.sh refuses bad usage with exit 2 and a line saying what was wrong", async (t) => {
+  const rows: Array<[string[], RegExp]> = [
+    [["--port", "x"], /--port must be a number, got "x"/],
+    [["--port", "70000"], /--port must be 1\.\.65535/],
+    [["--spawner", "docker"], /--spawner must be systemd or local/],
+    [["--binary", "a", "--from-source", "b"], /not both/],
+    [["--purge"], /--purge only goes with --uninstall/],
+    [["--admin", "Bad Name"], /is not a valid user name/],
+    [["--frobnicate"], /unknown option "--frobnicate"/],
+  ];
+  for (const [args, message] of rows) {
+    await t.step(args.join(" "), async () => {
+      const r = await installSh(...args);
+      assert.equal(r.code, 2);
+      assert.match(r.err, message);
+      assert.match(r.err, /see install\.sh --help/);
+    });
+  }
+});
+
+Deno.test("install.sh writes the same PAM service file as the hub expects", async () => {
+  const script = await Deno.readTextFile(repoPath("install.sh"));
+  const heredoc = /cat >"\$PAM_FILE" <<'EOF'\n([\s\S]*?)\nEOF\n/.exec(script);
+  assert.ok(heredoc, "the PAM heredoc");
+  assert.equal(heredoc[1] + "\n", PAM_SERVICE_FILE_TEXT);
+});
+
+Deno.test({
+  name: "install.sh stops with one line on a host without systemd as PID 1",
+  ignore: Deno.uid() !== 0 ||
+    Deno.readTextFileSync("/proc/1/comm").trim() === "systemd",
+  fn: async () => {
+    const r = await installSh("--admin", "teacher");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^onehub: error: systemd is not running as PID 1: .*$/m,
+    );
+  },
+});

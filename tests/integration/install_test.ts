@@ -1,0 +1,312 @@
+/**
+ * install.sh on a REAL systemd: a fresh Debian 12 booted with systemd as
+ * PID 1 in a container (../shared/testbed; it shares the host's loopback).
+ * The installer and a tarball of this checkout are served from loopback
+ * and run exactly as a user would (`curl … | bash`); then, from the host:
+ * a PAM user logs in and reaches a running server (a kernel prints 42),
+ * `systemctl restart onehub` keeps the server reachable, `onehub config
+ * set` + `systemctl reload onehub` changes a setting live, re-running the
+ * installer keeps users and tokens, `--uninstall` removes the service and
+ * keeps the data. The container is torn down at the end, even on failure.
+ * A few minutes (debootstrap, apt-get install jupyterhub). Needs root.
+ */
+import assert from "node:assert/strict";
+import { IS_ROOT } from "../_helpers/system_users.ts";
+import { repoPath } from "../_helpers/paths.ts";
+import { CookieClient } from "../_helpers/cookie_client.ts";
+import { runInKernel } from "../_helpers/jupyter.ts";
+import { printErr } from "../../hub/cli/_print.ts";
+
+const TESTBED = Deno.env.get("ONEHUB_TESTBED") ??
+  repoPath("..", "shared", "testbed", "testbed.sh");
+let hasTestbed = false;
+try {
+  hasTestbed = (await Deno.stat(TESTBED)).isFile;
+} catch { /* missing */ }
+const ignore = !IS_ROOT || !hasTestbed;
+if (ignore) printErr(`install_test: skipped: needs root and ${TESTBED}`);
+
+const NAME = "onehub-install";
+
+async function tb(...args: string[]) {
+  const r = await new Deno.Command("bash", {
+    args: [TESTBED, ...args],
+    stdin: "null",
+  }).output();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
+/** Runs a shell line inside the container; fails the test on a non-zero exit. */
+async function inside(line: string): Promise<string> {
+  const r = await tb("in", NAME, "bash", "-c", line);
+  assert.equal(r.code, 0, `${line}\n${r.out}\n${r.err}`);
+  return r.out;
+}
+
+/** A free port on the host's (and so the container's) loopback. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  seconds = 60,
+): Promise<void> {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: not within ${seconds} s`);
+}
+
+/** A tarball of this checkout (the working tree, without .git). */
+async function sourceTarball(): Promise<Uint8Array<ArrayBuffer>> {
+  const out = await new Deno.Command("tar", {
+    args: [
+      "-C",
+      repoPath(),
+      "--exclude=./.git",
+      "--exclude=./node_modules",
+      "--exclude=./test-output",
+      "--exclude=./.bench",
+      "--exclude=./.onehub-dev",
+      "--exclude=./cov",
+      "-czf",
+      "-",
+      ".",
+    ],
+    stdout: "piped",
+  }).output();
+  assert.equal(out.code, 0, "tar of the checkout");
+  return new Uint8Array(out.stdout);
+}
+
+Deno.test({
+  name:
+    "install.sh on a booted systemd: curl | bash to a running hub, login, restart, reload, re-run, uninstall",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    await tb("down", NAME);
+    const tarball = await sourceTarball();
+    const installer = await Deno.readFile(repoPath("install.sh"));
+    const files = new AbortController();
+    const filePort = freePort();
+    const fileServer = Deno.serve({
+      hostname: "127.0.0.1",
+      port: filePort,
+      signal: files.signal,
+      onListen: () => {},
+    }, (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/install.sh") return new Response(installer);
+      if (path === "/onehub-src.tar.gz") return new Response(tarball);
+      return new Response("not found", { status: 404 });
+    });
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}/`;
+    const install =
+      `curl -fsSL http://127.0.0.1:${filePort}/install.sh | bash -s -- --admin teacher --port ${port} --from-source http://127.0.0.1:${filePort}/onehub-src.tar.gz`;
+    try {
+      const up = await tb("up", NAME);
+      assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
+      // This machine reaches the package registries through a TLS-inspecting
+      // proxy whose CA the host trusts; a fresh VM elsewhere needs none of it.
+      const cas = await Array.fromAsync(
+        Deno.readDir("/usr/local/share/ca-certificates"),
+      ).catch(() => []);
+      for (const ca of cas) {
+        if (!ca.name.endsWith(".crt")) continue;
+        await tb(
+          "cp",
+          NAME,
+          `/usr/local/share/ca-certificates/${ca.name}`,
+          `/usr/local/share/ca-certificates/${ca.name}`,
+        );
+      }
+      await inside("update-ca-certificates >/dev/null 2>&1 || true");
+      const started = performance.now();
+      let installedAt = 0;
+
+      await t.step(
+        "curl | bash installs and starts an enabled service",
+        async () => {
+          const r = await tb("in", NAME, "bash", "-c", install);
+          assert.equal(r.code, 0, `install.sh failed:\n${r.out}\n${r.err}`);
+          installedAt = performance.now();
+          assert.match(r.err, /onehub is running: http:\/\//);
+          assert.equal(
+            (await inside("systemctl is-active onehub")).trim(),
+            "active",
+          );
+          assert.equal(
+            (await inside("systemctl is-enabled onehub")).trim(),
+            "enabled",
+          );
+          assert.equal(
+            (await inside("stat -c %a /var/lib/onehub")).trim(),
+            "700",
+          );
+          assert.match(
+            await inside("cat /etc/onehub/config.yaml"),
+            /admin:\n\s+- teacher/,
+          );
+        },
+      );
+
+      const password = "Onehub-test-1";
+      await inside(
+        // As a teacher does: a Linux account, then the hub user (allow_existing).
+        `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student`,
+      );
+      const browser = new CookieClient(base);
+      await t.step(
+        "a PAM user of the machine logs in from the host and reaches a running server",
+        async () => {
+          const login = await browser.login("student", password);
+          await login.body?.cancel();
+          assert.equal(login.status, 302);
+          const spawn = await browser.follow("hub/spawn");
+          await spawn.body?.cancel();
+          await waitFor("the server answers", async () => {
+            const res = await browser.follow("user/student/api/status");
+            await res.body?.cancel();
+            return res.status === 200;
+          }, 120);
+          const { out } = await runInKernel(browser, "student");
+          assert.equal(out.trim(), "42");
+          printErr(
+            `install_test: curl | bash → logged-in user's running server: ${
+              ((performance.now() - started) / 1000).toFixed(1)
+            } s (install ${((installedAt - started) / 1000).toFixed(1)} s)`,
+          );
+          assert.match(
+            await inside(
+              "systemctl list-units --plain --no-legend 'onehub-*.service'",
+            ),
+            /onehub-student\.service\s+loaded active running/,
+          );
+        },
+      );
+
+      await t.step(
+        "systemctl restart onehub keeps the server reachable",
+        async () => {
+          await inside("systemctl restart onehub");
+          await waitFor("the hub answers again", async () => {
+            const res = await fetch(`${base}hub/health`);
+            await res.body?.cancel();
+            return res.ok;
+          });
+          const res = await browser.follow("user/student/api/status");
+          await res.body?.cancel();
+          assert.equal(res.status, 200);
+        },
+      );
+
+      const token = (await inside("onehub token teacher")).trim();
+      const adminOf = async (name: string) => {
+        const res = await fetch(`${base}hub/api/users/${name}`, {
+          headers: { authorization: `token ${token}` },
+        });
+        return (await res.json()).admin as boolean;
+      };
+      await t.step(
+        "onehub config set + systemctl reload onehub changes a setting live",
+        async () => {
+          assert.equal(await adminOf("student"), false);
+          await inside(
+            "onehub config add-item users.admin student && systemctl reload onehub",
+          );
+          await waitFor("student is admin", () => adminOf("student"), 20);
+          assert.equal(
+            (await inside("systemctl is-active onehub")).trim(),
+            "active",
+          );
+          const res = await browser.follow("user/student/api/status");
+          await res.body?.cancel();
+          assert.equal(res.status, 200, "the server survived the reload");
+        },
+      );
+
+      await t.step(
+        "re-running the installer upgrades in place and keeps users, tokens and config",
+        async () => {
+          const r = await tb("in", NAME, "bash", "-c", install);
+          assert.equal(r.code, 0, `re-run failed:\n${r.err}`);
+          assert.match(
+            r.err,
+            /keeping the existing \/etc\/onehub\/config\.yaml/,
+          );
+          await waitFor("the hub answers again", async () => {
+            const res = await fetch(`${base}hub/health`);
+            await res.body?.cancel();
+            return res.ok;
+          });
+          assert.equal(await adminOf("student"), true);
+          const res = await browser.follow("user/student/api/status");
+          await res.body?.cancel();
+          assert.equal(res.status, 200, "the server survived the upgrade");
+        },
+      );
+
+      await t.step(
+        "--uninstall removes the service and the program, keeps the data",
+        async () => {
+          const r = await tb(
+            "in",
+            NAME,
+            "bash",
+            "-c",
+            "bash /dev/stdin --uninstall < <(curl -fsSL http://127.0.0.1:" +
+              filePort + "/install.sh)",
+          );
+          assert.equal(r.code, 0, `uninstall failed:\n${r.err}`);
+          const enabled = await tb(
+            "in",
+            NAME,
+            "systemctl",
+            "is-enabled",
+            "onehub",
+          );
+          assert.notEqual(enabled.code, 0);
+          assert.equal(
+            (await tb("in", NAME, "test", "-e", "/usr/local/bin/onehub")).code,
+            1,
+          );
+          assert.equal(
+            (await tb(
+              "in",
+              NAME,
+              "test",
+              "-f",
+              "/var/lib/onehub/onehub.sqlite",
+            )).code,
+            0,
+          );
+          assert.equal(
+            (await tb("in", NAME, "test", "-f", "/etc/onehub/config.yaml"))
+              .code,
+            0,
+          );
+          assert.doesNotMatch(
+            await inside(
+              "systemctl list-units --plain --no-legend 'onehub-*.service' || true",
+            ),
+            /onehub-student/,
+          );
+        },
+      );
+    } finally {
+      files.abort();
+      await fileServer.finished;
+      await tb("down", NAME);
+    }
+  },
+});
