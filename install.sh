@@ -34,6 +34,7 @@ servers are kept.
 Options:
   --admin NAME          Make NAME an admin (repeat for more; only when the config is new)
   --port N              Public port of a new config (default 80)
+  --hub-port N          The hub's own loopback port of a new config (default 8081)
   --spawner TYPE        systemd (default: servers in their own units, with limits)
                         or local (plain processes) for a new config
   --binary PATH         Install this onehub binary (made by "deno task compile")
@@ -70,6 +71,7 @@ usage_error() {
 # ---- arguments ----
 ADMINS=()
 PORT=80
+HUB_PORT=8081
 SPAWNER=systemd
 BINARY=""
 SOURCE=""
@@ -80,6 +82,7 @@ while [ $# -gt 0 ]; do
   case $1 in
   --admin) [ $# -ge 2 ] || usage_error "--admin needs a name"; ADMINS+=("$2"); shift 2 ;;
   --port) [ $# -ge 2 ] || usage_error "--port needs a number"; PORT=$2; shift 2 ;;
+  --hub-port) [ $# -ge 2 ] || usage_error "--hub-port needs a number"; HUB_PORT=$2; shift 2 ;;
   --spawner) [ $# -ge 2 ] || usage_error "--spawner needs systemd or local"; SPAWNER=$2; shift 2 ;;
   --binary) [ $# -ge 2 ] || usage_error "--binary needs a path"; BINARY=$2; shift 2 ;;
   --from-source) [ $# -ge 2 ] || usage_error "--from-source needs a folder or URL"; SOURCE=$2; shift 2 ;;
@@ -92,6 +95,9 @@ while [ $# -gt 0 ]; do
 done
 case $PORT in '' | *[!0-9]*) usage_error "--port must be a number, got \"$PORT\"" ;; esac
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || usage_error "--port must be 1..65535, got $PORT"
+case $HUB_PORT in '' | *[!0-9]*) usage_error "--hub-port must be a number, got \"$HUB_PORT\"" ;; esac
+[ "$HUB_PORT" -ge 1 ] && [ "$HUB_PORT" -le 65535 ] && [ "$HUB_PORT" != "$PORT" ] ||
+  usage_error "--hub-port must be 1..65535 and differ from --port, got $HUB_PORT"
 case $SPAWNER in systemd | local) ;; *) usage_error "--spawner must be systemd or local, got \"$SPAWNER\"" ;; esac
 [ -z "$BINARY" ] || [ -z "$SOURCE" ] || usage_error "give --binary or --from-source, not both"
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || usage_error "--purge only goes with --uninstall"
@@ -117,8 +123,13 @@ check_host() {
   esac
   [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] ||
     die "systemd is not running as PID 1: onehub installs as a systemd service (in a container, boot it with systemd)"
-  if [ "$UNINSTALL" -eq 0 ] && ! [ -f "$CONFIG" ] && port_taken "$PORT"; then
-    die "port $PORT is in use ($(port_user "$PORT")): free it or pick another with --port"
+  if [ "$UNINSTALL" -eq 0 ] && ! [ -f "$CONFIG" ]; then
+    if port_taken "$PORT"; then
+      die "port $PORT is in use ($(port_user "$PORT")): free it or pick another with --port"
+    fi
+    if port_taken "$HUB_PORT"; then
+      die "port $HUB_PORT (the hub's own, on 127.0.0.1) is in use ($(port_user "$HUB_PORT")): free it or pick another with --hub-port"
+    fi
   fi
 }
 
@@ -264,6 +275,8 @@ ensure_config() {
     echo "http:"
     echo "  ip: 0.0.0.0"
     echo "  port: $PORT"
+    echo "hub:"
+    echo "  port: $HUB_PORT"
     echo "data_dir: $STATE_DIR"
     echo "auth:"
     echo "  type: pam"

@@ -38,6 +38,10 @@ Deno.test("install.sh refuses bad usage with exit 2 and a line saying what was w
     [["--port", "x"], /--port must be a number, got "x"/],
     [["--port", "70000"], /--port must be 1\.\.65535/],
     [["--spawner", "docker"], /--spawner must be systemd or local/],
+    [
+      ["--hub-port", "80"],
+      /--hub-port must be 1\.\.65535 and differ from --port/,
+    ],
     [["--binary", "a", "--from-source", "b"], /not both/],
     [["--purge"], /--purge only goes with --uninstall/],
     [["--admin", "Bad Name"], /is not a valid user name/],

@@ -44,12 +44,15 @@ async function inside(line: string): Promise<string> {
   return r.out;
 }
 
-/** A free port on the host's (and so the container's) loopback. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/** `n` different free ports on the host's (and so the container's) loopback. */
+function freePorts(n: number): number[] {
+  const held = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = held.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of held) l.close();
+  return ports;
 }
 
 async function waitFor(
@@ -97,7 +100,7 @@ Deno.test({
     const tarball = await sourceTarball();
     const installer = await Deno.readFile(repoPath("install.sh"));
     const files = new AbortController();
-    const filePort = freePort();
+    const [filePort, port, hubPort] = freePorts(3) as [number, number, number];
     const fileServer = Deno.serve({
       hostname: "127.0.0.1",
       port: filePort,
@@ -109,10 +112,10 @@ Deno.test({
       if (path === "/onehub-src.tar.gz") return new Response(tarball);
       return new Response("not found", { status: 404 });
     });
-    const port = freePort();
+    // The container shares this host's network: its hub port must be free here too.
     const base = `http://127.0.0.1:${port}/`;
     const install =
-      `curl -fsSL http://127.0.0.1:${filePort}/install.sh | bash -s -- --admin teacher --port ${port} --from-source http://127.0.0.1:${filePort}/onehub-src.tar.gz`;
+      `curl -fsSL http://127.0.0.1:${filePort}/install.sh | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source http://127.0.0.1:${filePort}/onehub-src.tar.gz`;
     try {
       const up = await tb("up", NAME);
       assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
