@@ -133,7 +133,9 @@ check_host() {
   fi
 }
 
-port_taken() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+# (No "| grep -q" under pipefail: grep exits early, the writer gets SIGPIPE
+# and the pipeline fails even on a match.)
+port_taken() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 port_user() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -1 | cut -d'"' -f2 || true; }
 
 wait_for_dpkg() {
@@ -150,7 +152,9 @@ wait_for_dpkg() {
 APT_UPDATED=0
 apt_install() {
   local missing=()
-  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  for p in "$@"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
   [ "${#missing[@]}" -gt 0 ] || return 0
   wait_for_dpkg
   if [ "$APT_UPDATED" -eq 0 ]; then
@@ -181,10 +185,11 @@ ensure_singleuser() {
   else
     apt_install jupyterhub python3-notebook
   fi
-  # The package brings its own hub as a service; onehub replaces it.
-  if systemctl list-unit-files jupyterhub.service >/dev/null 2>&1 &&
-    systemctl list-unit-files jupyterhub.service | grep -q '^jupyterhub.service'; then
-    if systemctl is-enabled --quiet jupyterhub.service 2>/dev/null || systemctl is-active --quiet jupyterhub.service; then
+  # The package brings its own hub as a service (ports 8000 and 8081), started
+  # on install; onehub replaces it.
+  if systemctl cat jupyterhub.service >/dev/null 2>&1; then
+    if systemctl is-enabled --quiet jupyterhub.service 2>/dev/null ||
+      [ "$(systemctl is-active jupyterhub.service 2>/dev/null)" != inactive ]; then
       say "stopping and disabling the distribution's jupyterhub.service (onehub replaces it)"
       systemctl disable --now jupyterhub.service >/dev/null 2>&1 || true
     fi
