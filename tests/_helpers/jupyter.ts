@@ -17,6 +17,7 @@ export async function runInKernel(
   user: string,
   kernelId?: string,
   code = "print(6*7)",
+  timeoutMs = 30_000,
 ): Promise<{ id: string; out: string }> {
   const prefix = `/user/${user}/`;
   const xsrf = client.cookie("_xsrf", `${prefix}api/kernels`) ?? "";
@@ -46,8 +47,8 @@ export async function runInKernel(
   const out = await new Promise<string>((resolve, reject) => {
     const msgId = crypto.randomUUID();
     const timer = setTimeout(
-      () => reject(new Error("no kernel output within 30 s")),
-      30_000,
+      () => reject(new Error(`no kernel output within ${timeoutMs} ms`)),
+      timeoutMs,
     );
     ws.onerror = (e) =>
       reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));

@@ -97,6 +97,10 @@ Deno.test({
   sanitizeOps: false,
   fn: async (t) => {
     await tb("down", NAME);
+    let failed = false;
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (!await t.step(name, fn)) failed = true;
+    };
     const tarball = await sourceTarball();
     const installer = await Deno.readFile(repoPath("install.sh"));
     const files = new AbortController();
@@ -137,7 +141,7 @@ Deno.test({
       const started = performance.now();
       let installedAt = 0;
 
-      await t.step(
+      await step(
         "curl | bash installs and starts an enabled service",
         async () => {
           const r = await tb("in", NAME, "bash", "-c", install);
@@ -166,10 +170,11 @@ Deno.test({
       const password = "Onehub-test-1";
       await inside(
         // As a teacher does: a Linux account, then the hub user (allow_existing).
-        `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student`,
+        // and a memory limit for servers, applied live.
+        `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student && onehub config set limits.memory 256M && systemctl reload onehub`,
       );
       const browser = new CookieClient(base);
-      await t.step(
+      await step(
         "a PAM user of the machine logs in from the host and reaches a running server",
         async () => {
           const login = await browser.login("student", password);
@@ -198,7 +203,40 @@ Deno.test({
         },
       );
 
-      await t.step(
+      await step(
+        "the server runs under MemoryMax=256M and an allocation over it is killed",
+        async () => {
+          assert.match(
+            await inside("systemctl show onehub-student -p MemoryMax"),
+            /^MemoryMax=268435456$/m,
+          );
+          const kernel = await runInKernel(browser, "student");
+          await assert.rejects(
+            runInKernel(
+              browser,
+              "student",
+              kernel.id,
+              "x = b'a' * (400 * 1024 * 1024)\nprint('survived')",
+              15_000,
+            ),
+            "a 400 MB allocation never prints",
+          );
+          assert.match(
+            await inside("dmesg | tail -50"),
+            /oom_memcg=[^,]*onehub-student\.service/,
+            "the memory cgroup's limit killed it",
+          );
+          // cgroup v1 (this container): systemd cannot see the OOM kill of a
+          // child of the server, so the server lives on with a fresh kernel;
+          // on cgroup v2 OOMPolicy=stop ends the unit and the hub reports the
+          // server stopped.
+          const status = await browser.follow("user/student/api/status");
+          await status.body?.cancel();
+          assert.equal(status.status, 200);
+        },
+      );
+
+      await step(
         "systemctl restart onehub keeps the server reachable",
         async () => {
           await inside("systemctl restart onehub");
@@ -220,7 +258,7 @@ Deno.test({
         });
         return (await res.json()).admin as boolean;
       };
-      await t.step(
+      await step(
         "onehub config set + systemctl reload onehub changes a setting live",
         async () => {
           assert.equal(await adminOf("student"), false);
@@ -238,7 +276,7 @@ Deno.test({
         },
       );
 
-      await t.step(
+      await step(
         "re-running the installer upgrades in place and keeps users, tokens and config",
         async () => {
           const r = await tb("in", NAME, "bash", "-c", install);
@@ -259,7 +297,7 @@ Deno.test({
         },
       );
 
-      await t.step(
+      await step(
         "--uninstall removes the service and the program, keeps the data",
         async () => {
           const r = await tb(
@@ -306,6 +344,21 @@ Deno.test({
           );
         },
       );
+    } catch (error) {
+      const logs = await tb(
+        "in",
+        NAME,
+        "journalctl",
+        "-u",
+        "onehub",
+        "-u",
+        "onehub-student",
+        "-n",
+        "60",
+        "--no-pager",
+      );
+      printErr(`install_test: the hub's last log lines:\n${logs.out}`);
+      throw error;
     } finally {
       files.abort();
       await fileServer.finished;
