@@ -15,6 +15,8 @@ CONFIG_DIR=/etc/onehub
 CONFIG=$CONFIG_DIR/config.yaml
 STATE_DIR=/var/lib/onehub
 UNIT=/etc/systemd/system/onehub.service
+PROXY_UNIT=/etc/systemd/system/onehub-proxy.service
+PROXY_ENV=$CONFIG_DIR/proxy.env
 PAM_FILE=/etc/pam.d/onehub
 NPM_REGISTRY=${NPM_REGISTRY:-https://registry.npmjs.org/}
 # Where release binaries are published (onehub-linux-<arch>); none yet.
@@ -40,6 +42,10 @@ Options:
   --binary PATH         Install this onehub binary (made by "deno task compile")
   --from-source SRC     Run onehub from source with Deno: SRC is a checkout folder
                         or the URL of a .tar.gz of one; Deno comes from the npm registry
+  --proxy-unit          Run the proxy as its own service, onehub-proxy.service (plain
+                        HTTP), so "systemctl restart onehub" keeps users' open
+                        connections (kernels' WebSockets); kept on later re-runs
+  --proxy-api-port N    The proxy's loopback API port with --proxy-unit (default 8001)
   --no-singleuser       Do not install the jupyterhub package (bring your own
                         jupyterhub-singleuser and set spawner.cmd)
   --uninstall           Stop and remove the service and the program; keep
@@ -76,6 +82,8 @@ SPAWNER=systemd
 BINARY=""
 SOURCE=""
 SINGLEUSER=1
+SEPARATE_PROXY=0
+PROXY_API_PORT=8001
 UNINSTALL=0
 PURGE=0
 while [ $# -gt 0 ]; do
@@ -87,6 +95,8 @@ while [ $# -gt 0 ]; do
   --binary) [ $# -ge 2 ] || usage_error "--binary needs a path"; BINARY=$2; shift 2 ;;
   --from-source) [ $# -ge 2 ] || usage_error "--from-source needs a folder or URL"; SOURCE=$2; shift 2 ;;
   --no-singleuser) SINGLEUSER=0; shift ;;
+  --proxy-unit) SEPARATE_PROXY=1; shift ;;
+  --proxy-api-port) [ $# -ge 2 ] || usage_error "--proxy-api-port needs a number"; PROXY_API_PORT=$2; shift 2 ;;
   --uninstall) UNINSTALL=1; shift ;;
   --purge) PURGE=1; shift ;;
   -h | --help) usage; exit 0 ;;
@@ -98,6 +108,7 @@ case $PORT in '' | *[!0-9]*) usage_error "--port must be a number, got \"$PORT\"
 case $HUB_PORT in '' | *[!0-9]*) usage_error "--hub-port must be a number, got \"$HUB_PORT\"" ;; esac
 [ "$HUB_PORT" -ge 1 ] && [ "$HUB_PORT" -le 65535 ] && [ "$HUB_PORT" != "$PORT" ] ||
   usage_error "--hub-port must be 1..65535 and differ from --port, got $HUB_PORT"
+case $PROXY_API_PORT in '' | *[!0-9]*) usage_error "--proxy-api-port must be a number, got \"$PROXY_API_PORT\"" ;; esac
 case $SPAWNER in systemd | local) ;; *) usage_error "--spawner must be systemd or local, got \"$SPAWNER\"" ;; esac
 [ -z "$BINARY" ] || [ -z "$SOURCE" ] || usage_error "give --binary or --from-source, not both"
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || usage_error "--purge only goes with --uninstall"
@@ -320,6 +331,74 @@ EOF
   chmod 0644 "$PAM_FILE"
 }
 
+# The proxy in its own unit (onehub proxy, configurable-http-proxy's API on
+# loopback): the hub drives it with proxy.mode external, and restarting the
+# hub leaves every open connection alone. Kept on re-runs once chosen.
+PROXY_CHANGED=0
+ensure_proxy_unit() {
+  [ "$SEPARATE_PROXY" -eq 1 ] || [ -f "$PROXY_UNIT" ] || return 0
+  if ! [ -f "$PROXY_ENV" ]; then
+    say "making the proxy's API token in $PROXY_ENV (0600)"
+    (
+      umask 077
+      printf 'CONFIGPROXY_AUTH_TOKEN=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')" >"$PROXY_ENV"
+    )
+  fi
+  if [ -f "$PROXY_UNIT" ]; then
+    PROXY_API_PORT=$(sed -n 's/.*--api-port \([0-9]*\).*/\1/p' "$PROXY_UNIT")
+  fi
+  local ip port hub_port
+  ip=$("$BIN" config get http.ip --config "$CONFIG")
+  port=$("$BIN" config get http.port --config "$CONFIG")
+  hub_port=$("$BIN" config get hub.port --config "$CONFIG")
+  if [ "$("$BIN" config get proxy.mode --config "$CONFIG")" != external ]; then
+    say "switching the hub to the separate proxy (proxy.mode external)"
+    "$BIN" config set proxy.mode external --config "$CONFIG" >/dev/null
+    PROXY_CHANGED=1
+  fi
+  if [ "$("$BIN" config get proxy.api_url --config "$CONFIG")" != "http://127.0.0.1:$PROXY_API_PORT" ]; then
+    "$BIN" config set proxy.api_url "http://127.0.0.1:$PROXY_API_PORT" --config "$CONFIG" >/dev/null
+  fi
+  cat >"$PROXY_UNIT.new.$$" <<EOF
+# onehub-proxy.service, written by install.sh --proxy-unit.
+[Unit]
+Description=onehub proxy: users' connections, kept open across hub restarts
+After=network-online.target
+Wants=network-online.target
+Before=onehub.service
+
+[Service]
+Type=simple
+EnvironmentFile=$PROXY_ENV
+ExecStart=$BIN proxy --ip $ip --port $port --api-port $PROXY_API_PORT --default-target http://127.0.0.1:$hub_port
+Restart=on-failure
+RestartSec=2
+# The proxy starts no process and writes no file: it is held tighter than
+# the hub (it runs as root only to bind ports below 1024).
+NoNewPrivileges=true
+ProtectSystem=full
+ProtectHome=true
+PrivateTmp=true
+ProtectKernelTunables=true
+ProtectKernelModules=true
+ProtectKernelLogs=true
+ProtectControlGroups=true
+ProtectClock=true
+ProtectHostname=true
+RestrictRealtime=true
+LockPersonality=true
+SystemCallArchitectures=native
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  if ! cmp -s "$PROXY_UNIT.new.$$" "$PROXY_UNIT" 2>/dev/null; then
+    say "writing $PROXY_UNIT"
+    PROXY_CHANGED=1
+  fi
+  mv -f "$PROXY_UNIT.new.$$" "$PROXY_UNIT"
+}
+
 ensure_unit() {
   say "writing $UNIT"
   cat >"$UNIT.new.$$" <<EOF
@@ -327,12 +406,14 @@ ensure_unit() {
 [Unit]
 Description=onehub: Jupyter for small teams (hub, proxy and spawner)
 Documentation=https://github.com/onehub/onehub
-After=network-online.target
+After=network-online.target onehub-proxy.service
 Wants=network-online.target
 
 [Service]
 Type=simple
 ExecStart=$BIN serve --config $CONFIG
+# The separate proxy's API token (install.sh --proxy-unit), when there is one.
+EnvironmentFile=-$PROXY_ENV
 # onehub config reload / systemctl reload onehub: applies the live keys.
 ExecReload=/bin/kill -HUP \$MAINPID
 Restart=on-failure
@@ -375,6 +456,20 @@ EOF
 start_service() {
   local was_active=0
   systemctl is-active --quiet onehub.service && was_active=1
+  if [ -f "$PROXY_UNIT" ]; then
+    systemctl enable --quiet onehub-proxy.service
+    if [ "$PROXY_CHANGED" -eq 1 ] || ! systemctl is-active --quiet onehub-proxy.service; then
+      # A hub with its built-in proxy holds the public port: stop it first.
+      if [ "$was_active" -eq 1 ]; then
+        systemctl stop onehub.service
+        was_active=0
+      fi
+      say "starting onehub-proxy (users' connections now outlive hub restarts)"
+      systemctl restart onehub-proxy.service
+    else
+      say "keeping onehub-proxy running (open connections stay)"
+    fi
+  fi
   systemctl enable --quiet onehub.service
   if [ "$was_active" -eq 1 ]; then
     say "restarting onehub (an upgrade keeps users, tokens and running servers)"
@@ -427,6 +522,11 @@ EOF
 uninstall() {
   say "stopping and removing onehub.service"
   systemctl disable --now onehub.service >/dev/null 2>&1 || true
+  if [ -f "$PROXY_UNIT" ]; then
+    say "stopping and removing onehub-proxy.service"
+    systemctl disable --now onehub-proxy.service >/dev/null 2>&1 || true
+    rm -f "$PROXY_UNIT"
+  fi
   # Servers of the systemd spawner are transient units onehub-<user>.service;
   # those of the local spawner are processes the hub left running on purpose.
   local units
@@ -463,6 +563,7 @@ main() {
   ensure_config
   ensure_state_dir
   ensure_pam_service
+  ensure_proxy_unit
   ensure_unit
   start_service
 }

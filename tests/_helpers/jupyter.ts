@@ -88,3 +88,88 @@ export async function runInKernel(
   await closed;
   return { id, out };
 }
+
+/** An open channels WebSocket of one kernel: run code on it, then close it. */
+export interface KernelSocket {
+  /** Runs `code`; resolves with its first stream output. */
+  run(code: string, timeoutMs?: number): Promise<string>;
+  /** Whether the socket is still open. */
+  readonly open: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the channels WebSocket of `kernelId` on `user`'s server, through the hub's proxy. */
+export async function openKernelSocket(
+  client: CookieClient,
+  user: string,
+  kernelId: string,
+): Promise<KernelSocket> {
+  const prefix = `/user/${user}/`;
+  const ws = new WebSocket(
+    `${
+      client.base.origin.replace("http", "ws")
+    }${prefix}api/kernels/${kernelId}/channels`,
+    {
+      headers: {
+        cookie: client.cookieHeader(`${prefix}api/kernels`),
+        origin: client.base.origin,
+      },
+    } as unknown as string[],
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = (e) =>
+      reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));
+  });
+  const closed = new Promise((r) =>
+    ws.addEventListener("close", r, { once: true })
+  );
+  return {
+    get open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    run(code, timeoutMs = 30_000) {
+      const msgId = crypto.randomUUID();
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no kernel output within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const onMessage = (e: MessageEvent) => {
+          const msg = JSON.parse(String(e.data));
+          if (
+            msg.parent_header?.msg_id === msgId && msg.msg_type === "stream"
+          ) {
+            clearTimeout(timer);
+            ws.removeEventListener("message", onMessage);
+            resolve(msg.content.text);
+          }
+        };
+        ws.addEventListener("message", onMessage);
+        ws.send(JSON.stringify({
+          header: {
+            "msg_id": msgId,
+            username: user,
+            session: crypto.randomUUID(),
+            "msg_type": "execute_request",
+            version: "5.3",
+          },
+          "parent_header": {},
+          metadata: {},
+          content: {
+            code,
+            silent: false,
+            "store_history": false,
+            "user_expressions": {},
+            "allow_stdin": false,
+          },
+          channel: "shell",
+        }));
+      });
+    },
+    async close() {
+      ws.close();
+      await closed;
+    },
+  };
+}

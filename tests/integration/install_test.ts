@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { IS_ROOT } from "../_helpers/system_users.ts";
 import { repoPath } from "../_helpers/paths.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
-import { runInKernel } from "../_helpers/jupyter.ts";
+import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
 const TESTBED = Deno.env.get("ONEHUB_TESTBED") ??
@@ -104,7 +104,12 @@ Deno.test({
     const tarball = await sourceTarball();
     const installer = await Deno.readFile(repoPath("install.sh"));
     const files = new AbortController();
-    const [filePort, port, hubPort] = freePorts(3) as [number, number, number];
+    const [filePort, port, hubPort, proxyApiPort] = freePorts(4) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const fileServer = Deno.serve({
       hostname: "127.0.0.1",
       port: filePort,
@@ -298,6 +303,61 @@ Deno.test({
       );
 
       await step(
+        "re-running with --proxy-unit moves the proxy into its own service: restarting the hub keeps an open kernel WebSocket",
+        async () => {
+          const r = await tb(
+            "in",
+            NAME,
+            "bash",
+            "-c",
+            `${install} --proxy-unit --proxy-api-port ${proxyApiPort}`,
+          );
+          assert.equal(r.code, 0, `re-run with --proxy-unit failed:\n${r.err}`);
+          assert.equal(
+            (await inside("systemctl is-active onehub-proxy")).trim(),
+            "active",
+          );
+          assert.equal(
+            (await inside("onehub config get proxy.mode")).trim(),
+            "external",
+          );
+          assert.equal(
+            (await inside("stat -c %a /etc/onehub/proxy.env")).trim(),
+            "600",
+          );
+          await waitFor(
+            "the server answers through the new proxy",
+            async () => {
+              const res = await browser.follow("user/student/tree");
+              await res.body?.cancel();
+              return res.status === 200;
+            },
+          );
+          const kernel = await runInKernel(browser, "student");
+          const socket = await openKernelSocket(browser, "student", kernel.id);
+          try {
+            assert.equal((await socket.run("print(1+1)")).trim(), "2");
+            await inside("systemctl restart onehub");
+            await waitFor("the hub answers again", async () => {
+              const res = await fetch(`${base}hub/health`);
+              await res.body?.cancel();
+              return res.ok;
+            });
+            assert.ok(
+              socket.open,
+              "the WebSocket stayed open across the restart",
+            );
+            assert.equal((await socket.run("print(3+4)")).trim(), "7");
+          } finally {
+            await socket.close();
+          }
+          const again = await tb("in", NAME, "bash", "-c", install);
+          assert.equal(again.code, 0, again.err);
+          assert.match(again.err, /keeping onehub-proxy running/);
+        },
+      );
+
+      await step(
         "--uninstall removes the service and the program, keeps the data",
         async () => {
           const r = await tb(
@@ -320,6 +380,17 @@ Deno.test({
           assert.equal(
             (await tb("in", NAME, "test", "-e", "/usr/local/bin/onehub")).code,
             1,
+          );
+          assert.equal(
+            (await tb(
+              "in",
+              NAME,
+              "test",
+              "-e",
+              "/etc/systemd/system/onehub-proxy.service",
+            )).code,
+            1,
+            "the proxy unit is gone too",
           );
           assert.equal(
             (await tb(
