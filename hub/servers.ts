@@ -76,6 +76,23 @@ export interface ServerManagerDeps {
 
 export { escapeName, serverPrefix } from "./single_user_env.ts";
 
+/** `promise`, or the error `onTimeout` makes after `ms` milliseconds. */
+async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A unit/log label for a server: `alice` or `alice-gpu`, reduced to `[a-z0-9._@-]`. */
 export function spawnId(unixName: string, server: string): string {
   if (!server) return unixName;
@@ -360,7 +377,7 @@ export class ServerManager {
         mode: 0o700,
       });
       const startedAt = Date.now();
-      const started = await this.#deps.spawner.start({
+      const starting = this.#deps.spawner.start({
         id: spawnId(unixName, server),
         user: unix,
         argv: config.spawner.cmd,
@@ -376,6 +393,18 @@ export class ServerManager {
           ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
         },
       });
+      const started = await withTimeout(
+        starting,
+        config.spawner.startTimeoutSeconds * 1000,
+        () => {
+          // A start that returns after the hub gave up leaves no server behind.
+          starting.then((late) => this.#deps.spawner.stop(late.state))
+            .catch(() => {});
+          return new SpawnError(
+            `the spawner did not start the server within ${config.spawner.startTimeoutSeconds} seconds (spawner.start_timeout)`,
+          );
+        },
+      );
       state = started.state;
       if (p.cancelled) throw new Error("cancelled");
       await db.updateTable("servers").set({ state: JSON.stringify(state) })

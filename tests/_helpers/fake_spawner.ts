@@ -12,6 +12,8 @@
  *   - `"fails"`: `start` throws `SpawnError("boom")`;
  *   - `"dies"`: `start` succeeds, then the process is gone at once (poll
  *     says not running), after writing "fake server crashed" to its log;
+ *   - `"hangs"`: `start` itself does not return until `fake.release(id)`
+ *     (the hub's start_timeout fails it); then the process runs;
  * - `fake.isReady(url)`: the readiness check to hand to `ServerManager`
  *   (true only for a live, answering fake process at that address);
  * - a record of what the hub asked: `fake.calls` (`{op, id}` for every
@@ -44,7 +46,13 @@ import {
 } from "../../spawners/mod.ts";
 
 /** How a fake server behaves. */
-export type FakeBehaviour = "starts" | "slow" | "never" | "fails" | "dies";
+export type FakeBehaviour =
+  | "starts"
+  | "slow"
+  | "never"
+  | "fails"
+  | "dies"
+  | "hangs";
 
 /** One call the hub made. */
 export interface FakeCall {
@@ -112,10 +120,14 @@ export class FakeSpawner implements Spawner {
     });
   }
 
-  /** A "slow" (or "never") server of `id` starts answering. */
+  /** A "slow" (or "never") server of `id` starts answering; a "hangs" start returns. */
   release(id: string): void {
     for (const p of this.#live(id)) p.answering = true;
+    for (const resolve of this.#hung.get(id) ?? []) resolve();
+    this.#hung.delete(id);
   }
+
+  #hung = new Map<string, Array<() => void>>();
 
   /** The process of `id` exits. */
   kill(id: string): void {
@@ -150,6 +162,18 @@ export class FakeSpawner implements Spawner {
     for (const w of waiters) w();
     const behaviour = this.behaviours.get(request.id) ?? this.behaviour;
     if (behaviour === "fails") return Promise.reject(new SpawnError("boom"));
+    if (behaviour === "hangs") {
+      return new Promise<void>((resolve) => {
+        const list = this.#hung.get(request.id) ?? [];
+        list.push(resolve);
+        this.#hung.set(request.id, list);
+      }).then(() => this.#launch(request, "starts"));
+    }
+    return Promise.resolve(this.#launch(request, behaviour));
+  }
+
+  /** A fake process for `request`, behaving as `behaviour`. */
+  #launch(request: SpawnRequest, behaviour: FakeBehaviour): StartResult {
     const serial = ++this.#serial;
     const url = `http://${request.ip}:${request.port}`;
     this.#procs.set(serial, {
@@ -166,7 +190,7 @@ export class FakeSpawner implements Spawner {
         append: true,
       });
     }
-    return Promise.resolve({
+    return {
       url,
       state: {
         fake: serial,
@@ -174,7 +198,7 @@ export class FakeSpawner implements Spawner {
         ip: request.ip,
         port: request.port,
       },
-    });
+    };
   }
 
   poll(state: SpawnerState): Promise<PollResult> {

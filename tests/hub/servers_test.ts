@@ -379,3 +379,25 @@ Deno.test("reconcile does not adopt, and never stops, a server another hub insta
   assert.equal((await row(hub, "daemon"))?.status, "stopped");
   assert.deepEqual(routes(hub), []);
 });
+
+Deno.test("start fails after spawner.start_timeout when the spawner does not return, and a late start is stopped", async () => {
+  await using hub = await fakeHub({ spawner: { start_timeout: 1 } });
+  hub.fake.behave("daemon", "hangs");
+  const daemon = await user(hub, "daemon");
+  await hub.servers.start(daemon, "");
+  await assert.rejects(
+    hub.servers.waitReady("daemon", "", 5000),
+    /did not start the server within 1 seconds \(spawner\.start_timeout\)/,
+  );
+  await assertCleanedUp(hub, "daemon");
+  hub.fake.release("daemon"); // the spawner returns at last
+  for (let i = 0; i < 100 && hub.fake.stopsOf("daemon") === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(
+    hub.fake.running("daemon"),
+    false,
+    "the late server was stopped",
+  );
+  assert.equal(hub.fake.stopsOf("daemon"), 1);
+});

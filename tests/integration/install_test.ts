@@ -416,21 +416,26 @@ Deno.test({
         },
       );
     } catch (error) {
-      const logs = await tb(
-        "in",
-        NAME,
-        "journalctl",
-        "-u",
-        "onehub",
-        "-u",
-        "onehub-student",
-        "-n",
-        "60",
-        "--no-pager",
-      );
-      printErr(`install_test: the hub's last log lines:\n${logs.out}`);
+      failed = true;
       throw error;
     } finally {
+      if (failed) {
+        const logs = await tb(
+          "in",
+          NAME,
+          "journalctl",
+          "-u",
+          "onehub",
+          "-u",
+          "onehub-student",
+          "-n",
+          "60",
+          "--no-pager",
+        );
+        printErr(
+          `install_test: the last log lines in the container:\n${logs.out}`,
+        );
+      }
       files.abort();
       await fileServer.finished;
       await tb("down", NAME);
