@@ -357,6 +357,27 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "PEM private key file",
   },
   {
+    key: "https.letsencrypt.email",
+    kind: "string",
+    default: "",
+    doc:
+      "Contact e-mail for Let's Encrypt (expiry notices); with domains, certificates are obtained and renewed by ACME http-01",
+  },
+  {
+    key: "https.letsencrypt.domains",
+    kind: "list",
+    default: [],
+    doc:
+      "Domains to get a Let's Encrypt certificate for (they must reach this machine on port 80 = http.port); replaces https.tls.*",
+  },
+  {
+    key: "https.letsencrypt.directory",
+    kind: "string",
+    default: "https://acme-v02.api.letsencrypt.org/directory",
+    doc:
+      "ACME directory URL (Let's Encrypt staging: https://acme-staging-v02.api.letsencrypt.org/directory)",
+  },
+  {
     key: "https.redirect_http",
     kind: "bool",
     default: true,
@@ -613,6 +634,7 @@ export interface HubConfig {
     redirectHttp: boolean;
     hsts: boolean;
     hstsMaxAge: number;
+    letsencrypt: { email: string; domains: string[]; directory: string };
   };
 }
 
@@ -951,14 +973,27 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       })`,
     );
   }
+  const acmeDomains = get<string[]>("https.letsencrypt.domains");
   if (
-    get<boolean>("https.enabled") &&
+    get<boolean>("https.enabled") && acmeDomains.length === 0 &&
     (!get<string>("https.tls.cert") || !get<string>("https.tls.key"))
   ) {
     throw new ConfigError(
       'Invalid HTTPS settings: "https.enabled" is true but "https.tls.cert" or "https.tls.key" is empty; ' +
-        "set both to PEM files, or set https.enabled to false",
+        "set both to PEM files, set https.letsencrypt.domains, or set https.enabled to false",
     );
+  }
+  for (const domain of acmeDomains) {
+    if (
+      !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
+        .test(domain)
+    ) {
+      throw new ConfigError(
+        `Invalid value in "https.letsencrypt.domains": ${
+          show(domain)
+        }; expected a DNS name such as "hub.example.org"`,
+      );
+    }
   }
   let apiUrl: URL | null = null;
   try {
@@ -1059,6 +1094,11 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
       redirectHttp: get("https.redirect_http"),
       hsts: get("https.hsts"),
       hstsMaxAge: get("https.hsts_max_age"),
+      letsencrypt: {
+        email: get("https.letsencrypt.email"),
+        domains: get("https.letsencrypt.domains"),
+        directory: get("https.letsencrypt.directory"),
+      },
     },
   };
 }
@@ -1154,6 +1194,11 @@ export function toRawConfig(config: HubConfig): RawConfig {
       redirect_http: config.https.redirectHttp,
       hsts: config.https.hsts,
       hsts_max_age: config.https.hstsMaxAge,
+      letsencrypt: {
+        email: config.https.letsencrypt.email,
+        domains: [...config.https.letsencrypt.domains],
+        directory: config.https.letsencrypt.directory,
+      },
     },
   };
 }

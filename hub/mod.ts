@@ -27,6 +27,7 @@ import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
 import { LoginThrottle } from "./auth/login_throttle.ts";
+import { type AcmeChallenges, CHALLENGE_PREFIX } from "./acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -62,6 +63,8 @@ export interface HubOptions {
   servers?: ServerManager;
   /** Failed-login throttle. @default {from config.auth.throttle} */
   throttle?: LoginThrottle;
+  /** Let's Encrypt http-01 answers to serve (when ACME is on). */
+  acmeChallenges?: AcmeChallenges;
 }
 
 /** A built hub. */
@@ -170,6 +173,16 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   );
   app.route(apiPrefix, api);
   app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
+  const challenges = options.acmeChallenges;
+  if (challenges) {
+    // http-01 is fetched at the site's root, whatever base_url is.
+    app.get(`${CHALLENGE_PREFIX}:token`, (c) => {
+      const answer = challenges.answer(c.req.path);
+      return answer === null
+        ? c.text("No such challenge", 404)
+        : c.text(answer, 200);
+    });
+  }
   app.get(
     `${hubPrefix}/logo`,
     (c) =>

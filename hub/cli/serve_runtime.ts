@@ -27,6 +27,11 @@ import { pullActivity } from "../activity.ts";
 import { createHub, renderProxyError } from "../mod.ts";
 import { ServerManager } from "../servers.ts";
 import { createSpawner, type Spawner } from "../../spawners/mod.ts";
+import {
+  AcmeChallenges,
+  CHALLENGE_PREFIX,
+  ensureCertificate,
+} from "../acme/mod.ts";
 
 /** What {@linkcode startHub} needs. */
 export interface StartHubOptions {
@@ -97,6 +102,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     hubApiUrl: () => hubApiUrl,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
+  const acmeOn = config.https.enabled &&
+    config.https.letsencrypt.domains.length > 0;
+  const challenges = acmeOn ? new AcmeChallenges() : undefined;
   const hub = await createHub({
     config,
     db: options.db,
@@ -105,6 +113,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     cookieSecret: options.cookieSecret,
     routes,
     servers,
+    ...(challenges ? { acmeChallenges: challenges } : {}),
   });
 
   const hubController = new AbortController();
@@ -127,7 +136,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
 
   const listeners: ProxyListener[] = [];
   let redirectServer: Deno.HttpServer | null = null;
+  let renewTimer: ReturnType<typeof setInterval> | undefined;
+  let tls: ProxyListener | undefined;
   const stopAll = async () => {
+    clearInterval(renewTimer);
     for (const l of listeners) l.close();
     proxy?.close();
     hubController.abort();
@@ -154,11 +166,31 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     servers.startPolling();
     if (proxy) {
       if (config.https.enabled) {
-        const [cert, key] = await Promise.all([
-          readPem(config.https.cert, "https.tls.cert"),
-          readPem(config.https.key, "https.tls.key"),
-        ]);
-        const tls = proxy.listen({
+        // With Let's Encrypt the plain port answers http-01 challenges (and
+        // redirects the rest), so it listens before the certificate is asked for.
+        if (config.https.redirectHttp || challenges) {
+          redirectServer = serveRedirect(
+            config.http.ip,
+            config.http.port,
+            () => tls?.port ?? config.https.port,
+            challenges,
+          );
+        }
+        const certDir = `${config.dataDir}/certs`;
+        const acme = () =>
+          ensureCertificate({
+            domains: config.https.letsencrypt.domains,
+            email: config.https.letsencrypt.email,
+            directoryUrl: config.https.letsencrypt.directory,
+            dir: certDir,
+            challenges: challenges!,
+            logger,
+          });
+        const { cert, key } = challenges ? await acme() : {
+          cert: await readPem(config.https.cert, "https.tls.cert"),
+          key: await readPem(config.https.key, "https.tls.key"),
+        };
+        tls = proxy.listen({
           hostname: config.http.ip,
           port: config.https.port,
           cert,
@@ -168,12 +200,29 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         publicUrl = `${
           urlOf("https", tls.hostname, tls.port)
         }${config.baseUrl}`;
-        if (config.https.redirectHttp) {
-          redirectServer = serveRedirect(
-            config.http.ip,
-            config.http.port,
-            tls.port,
-          );
+        if (challenges) {
+          // Twice a day: renew when fewer than 30 days are left, then listen
+          // again with the new certificate (open connections stay).
+          renewTimer = setInterval(() => {
+            acme().then((fresh) => {
+              if (!fresh.renewed) return;
+              const old = tls!;
+              old.close();
+              tls = proxy!.listen({
+                hostname: config.http.ip,
+                port: config.https.port,
+                cert: fresh.cert,
+                key: fresh.key,
+              });
+              listeners.splice(listeners.indexOf(old), 1, tls);
+              logger.info("HTTPS now uses the renewed certificate");
+            }).catch((error) =>
+              logger.error("certificate renewal failed; will retry", {
+                error: (error as Error).message,
+              })
+            );
+          }, 12 * 3600_000);
+          Deno.unrefTimer(renewTimer);
         }
       } else {
         const plain = proxy.listen({
@@ -235,20 +284,34 @@ async function readPem(path: string, key: string): Promise<string> {
   }
 }
 
-/** Plain-HTTP listener answering every request with a redirect to HTTPS. */
+/**
+ * Plain-HTTP listener answering every request with a redirect to HTTPS,
+ * except Let's Encrypt's http-01 challenges, which it answers.
+ */
 function serveRedirect(
   hostname: string,
   port: number,
-  httpsPort: number,
+  httpsPort: () => number,
+  challenges?: AcmeChallenges,
 ): Deno.HttpServer {
   return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
     const url = new URL(request.url);
+    const answer = challenges?.answer(url.pathname) ?? null;
+    if (answer !== null) {
+      return new Response(answer, {
+        headers: { "content-type": "text/plain" },
+      });
+    }
+    if (url.pathname.startsWith(CHALLENGE_PREFIX)) {
+      return new Response("No such challenge", { status: 404 });
+    }
     const host = (request.headers.get("host") ?? url.hostname).replace(
       /:\d+$/,
       "",
     );
+    const port = httpsPort();
     const target = `https://${host}${
-      httpsPort === 443 ? "" : `:${httpsPort}`
+      port === 443 ? "" : `:${port}`
     }${url.pathname}${url.search}`;
     return new Response(null, { status: 301, headers: { location: target } });
   });

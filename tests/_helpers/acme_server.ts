@@ -174,7 +174,7 @@ export async function startTestAcmeServer(
         caKey,
         "-CAcreateserial",
         "-days",
-        "1",
+        "90",
         "-copy_extensions",
         "copy",
         "-out",

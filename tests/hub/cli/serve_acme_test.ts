@@ -1,0 +1,114 @@
+/**
+ * `onehub serve` with `https.letsencrypt.*` against a local ACME server: the
+ * plain port answers the http-01 challenge, the certificate is stored 0600
+ * and served, a restart reuses it, and needsRenewal() decides renewals.
+ */
+import assert from "node:assert/strict";
+import { startMain } from "../../_helpers/serve_process.ts";
+import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
+import { needsRenewal } from "../../../hub/acme/mod.ts";
+
+function freePorts(n: number): number[] {
+  const held = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = held.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of held) l.close();
+  return ports;
+}
+
+Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, keeps it 0600 and reuses it after a restart", async () => {
+  const [httpPort, httpsPort, hubPort] = freePorts(3) as [
+    number,
+    number,
+    number,
+  ];
+  await using acme = await startTestAcmeServer({ validationPort: httpPort });
+  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-serve-" });
+  const client = Deno.createHttpClient({ caCerts: [acme.caPem] });
+  try {
+    const config = `${dir}/config.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `data_dir: ${dir}`,
+        `http: {ip: 127.0.0.1, port: ${httpPort}}`,
+        `hub: {port: ${hubPort}}`,
+        "https:",
+        "  enabled: true",
+        `  port: ${httpsPort}`,
+        "  letsencrypt:",
+        "    email: teacher@example.org",
+        "    domains: [localhost]",
+        `    directory: ${acme.directoryUrl}`,
+        "",
+      ].join("\n"),
+    );
+    const serve = () =>
+      startMain(["serve", "--auth", "dummy", "--config", config], {
+        ready: /listening url=(https:\/\/[^\s]+\/)/,
+        timeoutMs: 30_000,
+      });
+    {
+      await using hub = await serve();
+      assert.match(hub.log(), /certificate obtained domains=localhost/);
+      const res = await fetch(`https://localhost:${httpsPort}/hub/health`, {
+        client,
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      assert.deepEqual(acme.validations.map((v) => [v.name, v.status]), [[
+        "localhost",
+        200,
+      ]]);
+      const plain = await fetch(`http://127.0.0.1:${httpPort}/hub/login`, {
+        redirect: "manual",
+      });
+      await plain.body?.cancel();
+      assert.equal(plain.status, 301);
+      assert.equal(
+        plain.headers.get("location"),
+        `https://127.0.0.1:${httpsPort}/hub/login`,
+      );
+      const unknown = await fetch(
+        `http://127.0.0.1:${httpPort}/.well-known/acme-challenge/nope`,
+      );
+      await unknown.body?.cancel();
+      assert.equal(unknown.status, 404);
+      assert.equal((await Deno.stat(`${dir}/certs`)).mode! & 0o777, 0o700);
+      for (const f of ["cert.pem", "key.pem", "account.json"]) {
+        assert.equal(
+          (await Deno.stat(`${dir}/certs/${f}`)).mode! & 0o777,
+          0o600,
+          f,
+        );
+      }
+    }
+    {
+      await using hub = await serve();
+      assert.doesNotMatch(hub.log(), /certificate obtained/);
+      assert.equal(acme.validations.length, 1, "no new order after a restart");
+      const res = await fetch(`https://localhost:${httpsPort}/hub/health`, {
+        client,
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+    }
+    const pem = await Deno.readTextFile(`${dir}/certs/cert.pem`);
+    assert.equal(needsRenewal(pem, ["localhost"], new Date()), false);
+    assert.equal(
+      needsRenewal(pem, ["localhost"], new Date(Date.now() + 61 * 86_400_000)),
+      true,
+      "30 days before expiry (90-day certificate)",
+    );
+    assert.equal(
+      needsRenewal(pem, ["localhost", "other.example"], new Date()),
+      true,
+    );
+    assert.equal(needsRenewal("garbage", ["localhost"], new Date()), true);
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
