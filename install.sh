@@ -37,6 +37,10 @@ Options:
   --admin NAME          Make NAME an admin (repeat for more; only when the config is new)
   --port N              Public port of a new config (default 80)
   --hub-port N          The hub's own loopback port of a new config (default 8081)
+  --letsencrypt DOMAIN  HTTPS on 443 with a Let's Encrypt certificate for DOMAIN
+                        (repeat for more names) in a new config; DOMAIN must reach
+                        this machine on port 80 (--port)
+  --email ADDRESS       Contact for Let's Encrypt (expiry notices)
   --spawner TYPE        systemd (default: servers in their own units, with limits)
                         or local (plain processes) for a new config
   --binary PATH         Install this onehub binary (made by "deno task compile")
@@ -78,6 +82,8 @@ usage_error() {
 ADMINS=()
 PORT=80
 HUB_PORT=8081
+DOMAINS=()
+EMAIL=""
 SPAWNER=systemd
 BINARY=""
 SOURCE=""
@@ -91,6 +97,8 @@ while [ $# -gt 0 ]; do
   --admin) [ $# -ge 2 ] || usage_error "--admin needs a name"; ADMINS+=("$2"); shift 2 ;;
   --port) [ $# -ge 2 ] || usage_error "--port needs a number"; PORT=$2; shift 2 ;;
   --hub-port) [ $# -ge 2 ] || usage_error "--hub-port needs a number"; HUB_PORT=$2; shift 2 ;;
+  --letsencrypt) [ $# -ge 2 ] || usage_error "--letsencrypt needs a domain"; DOMAINS+=("$2"); shift 2 ;;
+  --email) [ $# -ge 2 ] || usage_error "--email needs an address"; EMAIL=$2; shift 2 ;;
   --spawner) [ $# -ge 2 ] || usage_error "--spawner needs systemd or local"; SPAWNER=$2; shift 2 ;;
   --binary) [ $# -ge 2 ] || usage_error "--binary needs a path"; BINARY=$2; shift 2 ;;
   --from-source) [ $# -ge 2 ] || usage_error "--from-source needs a folder or URL"; SOURCE=$2; shift 2 ;;
@@ -112,6 +120,10 @@ case $PROXY_API_PORT in '' | *[!0-9]*) usage_error "--proxy-api-port must be a n
 case $SPAWNER in systemd | local) ;; *) usage_error "--spawner must be systemd or local, got \"$SPAWNER\"" ;; esac
 [ -z "$BINARY" ] || [ -z "$SOURCE" ] || usage_error "give --binary or --from-source, not both"
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || usage_error "--purge only goes with --uninstall"
+for domain in "${DOMAINS[@]+"${DOMAINS[@]}"}"; do
+  case $domain in '' | *[!a-zA-Z0-9.-]* | .* | *. | *..*) usage_error "--letsencrypt \"$domain\" is not a DNS name such as hub.example.org" ;; esac
+done
+case $EMAIL in '' | *@*.*) ;; *) usage_error "--email \"$EMAIL\" is not an e-mail address" ;; esac
 for name in "${ADMINS[@]+"${ADMINS[@]}"}"; do
   case $name in '' | *[!a-z0-9._-]* | [!a-z0-9_]*) usage_error "--admin \"$name\" is not a valid user name (lowercase letters, digits, . _ -)" ;; esac
 done
@@ -137,6 +149,9 @@ check_host() {
   if [ "$UNINSTALL" -eq 0 ] && ! [ -f "$CONFIG" ]; then
     if port_taken "$PORT"; then
       die "port $PORT is in use ($(port_user "$PORT")): free it or pick another with --port"
+    fi
+    if [ "${#DOMAINS[@]}" -gt 0 ] && port_taken 443; then
+      die "port 443 is in use ($(port_user 443)): HTTPS with --letsencrypt needs it"
     fi
     if port_taken "$HUB_PORT"; then
       die "port $HUB_PORT (the hub's own, on 127.0.0.1) is in use ($(port_user "$HUB_PORT")): free it or pick another with --hub-port"
@@ -298,6 +313,15 @@ ensure_config() {
     echo "  type: pam"
     echo "spawner:"
     echo "  type: $SPAWNER"
+    if [ "${#DOMAINS[@]}" -gt 0 ]; then
+      echo "https:"
+      echo "  enabled: true"
+      echo "  port: 443"
+      echo "  letsencrypt:"
+      echo "    email: \"$EMAIL\""
+      echo "    domains:"
+      for domain in "${DOMAINS[@]}"; do echo "      - $domain"; done
+    fi
     echo "users:"
     if [ "${#ADMINS[@]}" -gt 0 ]; then
       echo "  admin:"
@@ -568,4 +592,5 @@ main() {
   start_service
 }
 
-main
+# Tests source this file with ONEHUB_INSTALL_NO_MAIN=1 to run single steps.
+[ "${ONEHUB_INSTALL_NO_MAIN:-}" = 1 ] || main

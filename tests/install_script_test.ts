@@ -46,6 +46,8 @@ Deno.test("install.sh refuses bad usage with exit 2 and a line saying what was w
     [["--purge"], /--purge only goes with --uninstall/],
     [["--admin", "Bad Name"], /is not a valid user name/],
     [["--frobnicate"], /unknown option "--frobnicate"/],
+    [["--letsencrypt", "not a domain"], /is not a DNS name/],
+    [["--email", "nobody"], /is not an e-mail address/],
   ];
   for (const [args, message] of rows) {
     await t.step(args.join(" "), async () => {
@@ -76,4 +78,46 @@ Deno.test({
       /^onehub: error: systemd is not running as PID 1: .*$/m,
     );
   },
+});
+
+Deno.test("install.sh writes a new config the hub accepts, with admins, ports and Let's Encrypt", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-installcfg-" });
+  try {
+    const script = [
+      "set -euo pipefail",
+      `set -- --admin teacher --admin ta --port 8080 --hub-port 9091 --letsencrypt hub.example.org --letsencrypt www.example.org --email t@example.org`,
+      `ONEHUB_INSTALL_NO_MAIN=1 source ${repoPath("install.sh")}`,
+      `CONFIG_DIR=${dir} CONFIG=${dir}/config.yaml STATE_DIR=${dir}/state`,
+      "ensure_config 2>/dev/null",
+    ].join("\n");
+    const made = await new Deno.Command("bash", { args: ["-c", script] })
+      .output();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    assert.equal((await Deno.stat(`${dir}/config.yaml`)).mode! & 0o777, 0o600);
+    const shown = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        repoPath("main.ts"),
+        "config",
+        "show",
+        "--resolved",
+        "--config",
+        `${dir}/config.yaml`,
+      ],
+    }).output();
+    const text = new TextDecoder().decode(shown.stdout);
+    assert.equal(shown.code, 0, new TextDecoder().decode(shown.stderr));
+    assert.match(text, /^ {2}port: 8080$/m);
+    assert.match(text, /^ {2}port: 9091$/m);
+    assert.match(text, /admin:\n\s+- teacher\n\s+- ta/);
+    assert.match(
+      text,
+      /domains:\n\s+- hub\.example\.org\n\s+- www\.example\.org/,
+    );
+    assert.match(text, /email: t@example\.org/);
+    assert.match(text, /type: systemd/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
