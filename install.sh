@@ -50,6 +50,9 @@ Options:
                         HTTP), so "systemctl restart onehub" keeps users' open
                         connections (kernels' WebSockets); kept on later re-runs
   --proxy-api-port N    The proxy's loopback API port with --proxy-unit (default 8001)
+  --jupyterlab          Also install JupyterLab in a Python venv (/opt/onehub/venv, from
+                        the Python package index, which must be reachable) and
+                        start users' servers from it, opening /lab
   --no-singleuser       Do not install the jupyterhub package (bring your own
                         jupyterhub-singleuser and set spawner.cmd)
   --uninstall           Stop and remove the service and the program; keep
@@ -90,6 +93,8 @@ SOURCE=""
 SINGLEUSER=1
 SEPARATE_PROXY=0
 PROXY_API_PORT=8001
+JUPYTERLAB=0
+PIP_INDEX=${PIP_INDEX_URL:-https://pypi.org/simple/}
 UNINSTALL=0
 PURGE=0
 while [ $# -gt 0 ]; do
@@ -104,6 +109,7 @@ while [ $# -gt 0 ]; do
   --from-source) [ $# -ge 2 ] || usage_error "--from-source needs a folder or URL"; SOURCE=$2; shift 2 ;;
   --no-singleuser) SINGLEUSER=0; shift ;;
   --proxy-unit) SEPARATE_PROXY=1; shift ;;
+  --jupyterlab) JUPYTERLAB=1; shift ;;
   --proxy-api-port) [ $# -ge 2 ] || usage_error "--proxy-api-port needs a number"; PROXY_API_PORT=$2; shift 2 ;;
   --uninstall) UNINSTALL=1; shift ;;
   --purge) PURGE=1; shift ;;
@@ -220,6 +226,27 @@ ensure_singleuser() {
       systemctl disable --now jupyterhub.service >/dev/null 2>&1 || true
     fi
   fi
+}
+
+# JupyterLab (and a jupyterhub-singleuser that matches it) in a venv, from
+# the Python package index; Debian's packages give the classic notebook only.
+ensure_jupyterlab() {
+  [ "$JUPYTERLAB" -eq 1 ] || return 0
+  local venv=$PREFIX/venv
+  if ! curl -fsS -o /dev/null --max-time 15 "${PIP_INDEX%/}/jupyterlab/"; then
+    die "the Python package index ${PIP_INDEX} cannot be reached, so JupyterLab cannot be installed: run without --jupyterlab (users get the classic notebook) or set PIP_INDEX_URL to a reachable index"
+  fi
+  apt_install python3-venv
+  if ! [ -x "$venv/bin/jupyterhub-singleuser" ]; then
+    say "installing JupyterLab into $venv"
+    python3 -m venv "$venv" || die "python3 -m venv $venv failed"
+  else
+    say "upgrading JupyterLab in $venv"
+  fi
+  PIP_INDEX_URL=$PIP_INDEX "$venv/bin/pip" install -q --upgrade jupyterhub jupyterlab >/tmp/onehub-pip.log 2>&1 ||
+    { tail -20 /tmp/onehub-pip.log >&2; die "pip install jupyterhub jupyterlab failed (log: /tmp/onehub-pip.log)"; }
+  "$BIN" config set spawner.cmd "$venv/bin/jupyterhub-singleuser" --config "$CONFIG" >/dev/null
+  "$BIN" config set spawner.default_url /lab --config "$CONFIG" >/dev/null
 }
 
 # Replaces a file atomically (write beside it, then rename).
@@ -585,6 +612,7 @@ main() {
   ensure_singleuser
   ensure_program
   ensure_config
+  ensure_jupyterlab
   ensure_state_dir
   ensure_pam_service
   ensure_proxy_unit

@@ -121,3 +121,21 @@ Deno.test("install.sh writes a new config the hub accepts, with admins, ports an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("install.sh --jupyterlab stops with one line when the package index cannot be reached", async () => {
+  const script = [
+    "set -euo pipefail",
+    "set -- --jupyterlab",
+    `ONEHUB_INSTALL_NO_MAIN=1 source ${repoPath("install.sh")}`,
+    "PIP_INDEX=http://127.0.0.1:9/simple/",
+    "ensure_jupyterlab",
+  ].join("\n");
+  const out = await new Deno.Command("bash", { args: ["-c", script] })
+    .output();
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.match(
+    err,
+    /^onehub: error: the Python package index http:\/\/127\.0\.0\.1:9\/simple\/ cannot be reached, so JupyterLab cannot be installed: run without --jupyterlab/m,
+  );
+});
