@@ -46,6 +46,8 @@ export interface StartHubOptions {
   spawner?: Spawner;
   /** This hub's instance id: only its own servers are adopted. @default {""} */
   instanceId?: string;
+  /** How often a Let's Encrypt certificate is checked for renewal. @default {12 h} */
+  acmeRenewCheckMs?: number;
 }
 
 /** A running hub. */
@@ -204,16 +206,29 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
           // Twice a day: renew when fewer than 30 days are left, then listen
           // again with the new certificate (open connections stay).
           renewTimer = setInterval(() => {
-            acme().then((fresh) => {
+            acme().then(async (fresh) => {
               if (!fresh.renewed) return;
               const old = tls!;
               old.close();
-              tls = proxy!.listen({
-                hostname: config.http.ip,
-                port: config.https.port,
-                cert: fresh.cert,
-                key: fresh.key,
-              });
+              // The closed listener's socket is released a moment later
+              // (its pending accept ends first): retry the bind briefly.
+              const port = old.port;
+              for (let attempt = 0;; attempt++) {
+                try {
+                  tls = proxy!.listen({
+                    hostname: config.http.ip,
+                    port,
+                    cert: fresh.cert,
+                    key: fresh.key,
+                  });
+                  break;
+                } catch (error) {
+                  if (
+                    !(error instanceof Deno.errors.AddrInUse) || attempt >= 100
+                  ) throw error;
+                  await new Promise((r) => setTimeout(r, 20));
+                }
+              }
               listeners.splice(listeners.indexOf(old), 1, tls);
               logger.info("HTTPS now uses the renewed certificate");
             }).catch((error) =>
@@ -221,7 +236,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
                 error: (error as Error).message,
               })
             );
-          }, 12 * 3600_000);
+          }, options.acmeRenewCheckMs ?? 12 * 3600_000);
           Deno.unrefTimer(renewTimer);
         }
       } else {

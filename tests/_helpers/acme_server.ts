@@ -57,9 +57,16 @@ async function thumbprintOf(jwk: Record<string, string>): Promise<string> {
   });
 }
 
-/** Starts the server; `validationPort` is where challenges are fetched. */
+/**
+ * Starts the server; `validationPort` is where challenges are fetched,
+ * `days` how long certificates last (default 90, as Let's Encrypt's).
+ */
 export async function startTestAcmeServer(
-  options: { validationPort: number },
+  options: {
+    validationPort: number;
+    /** Days a certificate lasts, or a function of its number (1, 2, …). */
+    days?: number | ((n: number) => number);
+  },
 ): Promise<TestAcmeServer> {
   const dir = await Deno.makeTempDir({ prefix: "onehub-acme-" });
   const ca = await makeTestCertificate(dir);
@@ -174,7 +181,11 @@ export async function startTestAcmeServer(
         caKey,
         "-CAcreateserial",
         "-days",
-        "90",
+        String(
+          typeof options.days === "function"
+            ? options.days(id)
+            : options.days ?? 90,
+        ),
         "-copy_extensions",
         "copy",
         "-out",

@@ -4,9 +4,15 @@
  * and served, a restart reuses it, and needsRenewal() decides renewals.
  */
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { startMain } from "../../_helpers/serve_process.ts";
 import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
 import { needsRenewal } from "../../../hub/acme/mod.ts";
+import { resolveConfig } from "../../../hub/config.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { createAuthenticator } from "../../../hub/auth/mod.ts";
+import { silentLogger } from "../../../hub/log.ts";
+import { startHub } from "../../../hub/cli/serve_runtime.ts";
 
 function freePorts(n: number): number[] {
   const held = Array.from(
@@ -109,6 +115,83 @@ Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, k
     assert.equal(needsRenewal("garbage", ["localhost"], new Date()), true);
   } finally {
     client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startHub() renews a certificate that is about to expire and serves the new one without a restart", async () => {
+  const [httpPort, httpsPort] = freePorts(2) as [number, number];
+  // The first certificate lasts 10 days, within the 30-day renewal window;
+  // its renewal lasts 90, so renewals then stop.
+  await using acme = await startTestAcmeServer({
+    validationPort: httpPort,
+    days: (n) => n === 1 ? 10 : 90,
+  });
+  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-renew-" });
+  const config = resolveConfig({
+    file: {
+      data_dir: dir,
+      auth: { type: "dummy" },
+      http: { ip: "127.0.0.1", port: httpPort },
+      hub: { port: 0 },
+      https: {
+        enabled: true,
+        port: httpsPort,
+        letsencrypt: { domains: ["localhost"], directory: acme.directoryUrl },
+      },
+    },
+  });
+  const handle = openDatabase(config.dbPath);
+  await migrateToLatest(handle);
+  const running = await startHub({
+    config,
+    db: handle.db,
+    authenticator: createAuthenticator(config),
+    logger: silentLogger,
+    cookieSecret: new Uint8Array(32).fill(1),
+    acmeRenewCheckMs: 300,
+  });
+  /** The serial number of the certificate the HTTPS port presents now. */
+  const served = async (): Promise<string> => {
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `openssl s_client -connect 127.0.0.1:${httpsPort} -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial`,
+      ],
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim().replace(/^serial=/, "")
+      .toUpperCase();
+  };
+  const stored = async () =>
+    new X509Certificate(await Deno.readTextFile(`${dir}/certs/cert.pem`))
+      .serialNumber.toUpperCase();
+  const client = Deno.createHttpClient({ caCerts: [acme.caPem] });
+  try {
+    const first = await served();
+    assert.equal(first, await stored());
+    for (let i = 0; i < 100 && acme.validations.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(acme.validations.length >= 2, "a second order was made");
+    let now = first;
+    for (let i = 0; i < 40 && now === first; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await served();
+    }
+    assert.notEqual(
+      now,
+      first,
+      "the HTTPS port presents the renewed certificate",
+    );
+    const res = await fetch(`https://localhost:${httpsPort}/hub/health`, {
+      client,
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 200, "HTTPS still answers after the swap");
+  } finally {
+    client.close();
+    await running.stop();
+    await handle.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
