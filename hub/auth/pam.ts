@@ -292,7 +292,7 @@ function lastJsonLine(text: string): unknown {
 }
 
 /** The helper's environment: PATH only (plus DENO_DIR under `deno run`). */
-function helperEnv(): Record<string, string> {
+export function helperEnv(): Record<string, string> {
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
   };

@@ -20,6 +20,7 @@
  * @module
  */
 import {
+  helperEnv,
   interpretPamHelperOutput,
   PAM_DENIED_MESSAGE,
   pamCredentialsProblem,
@@ -161,16 +162,6 @@ class Helper {
     await this.#reader.cancel().catch(() => {});
     await this.#writer.abort().catch(() => {});
   }
-}
-
-/** The helper's environment: PATH only (plus DENO_DIR under `deno run`). */
-function helperEnv(): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-  };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (!Deno.build.standalone && denoDir) env.DENO_DIR = denoDir;
-  return env;
 }
 
 /**

@@ -11,6 +11,8 @@
  * A few minutes (debootstrap, apt-get install jupyterhub). Needs root.
  */
 import assert from "node:assert/strict";
+import { freePorts } from "../_helpers/free_ports.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 import { IS_ROOT } from "../_helpers/system_users.ts";
 import { repoPath } from "../_helpers/paths.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
@@ -44,27 +46,17 @@ async function inside(line: string): Promise<string> {
   return r.out;
 }
 
-/** `n` different free ports on the host's (and so the container's) loopback. */
-function freePorts(n: number): number[] {
-  const held = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = held.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of held) l.close();
-  return ports;
-}
-
-async function waitFor(
+/** Waits (polling) until `check` holds, for at most `seconds`. */
+async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
   seconds = 60,
 ): Promise<void> {
-  for (let i = 0; i < seconds * 4; i++) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: not within ${seconds} s`);
+  await waitFor(check, {
+    timeoutMs: seconds * 1000,
+    intervalMs: 250,
+    description: what,
+  });
 }
 
 /** A tarball of this checkout (the working tree, without .git). */
@@ -187,7 +179,7 @@ Deno.test({
           assert.equal(login.status, 302);
           const spawn = await browser.follow("hub/spawn");
           await spawn.body?.cancel();
-          await waitFor("the server answers", async () => {
+          await waitUntil("the server answers", async () => {
             const res = await browser.follow("user/student/api/status");
             await res.body?.cancel();
             return res.status === 200;
@@ -245,7 +237,7 @@ Deno.test({
         "systemctl restart onehub keeps the server reachable",
         async () => {
           await inside("systemctl restart onehub");
-          await waitFor("the hub answers again", async () => {
+          await waitUntil("the hub answers again", async () => {
             const res = await fetch(`${base}hub/health`);
             await res.body?.cancel();
             return res.ok;
@@ -270,7 +262,7 @@ Deno.test({
           await inside(
             "onehub config add-item users.admin student && systemctl reload onehub",
           );
-          await waitFor("student is admin", () => adminOf("student"), 20);
+          await waitUntil("student is admin", () => adminOf("student"), 20);
           assert.equal(
             (await inside("systemctl is-active onehub")).trim(),
             "active",
@@ -290,7 +282,7 @@ Deno.test({
             r.err,
             /keeping the existing \/etc\/onehub\/config\.yaml/,
           );
-          await waitFor("the hub answers again", async () => {
+          await waitUntil("the hub answers again", async () => {
             const res = await fetch(`${base}hub/health`);
             await res.body?.cancel();
             return res.ok;
@@ -325,7 +317,7 @@ Deno.test({
             (await inside("stat -c %a /etc/onehub/proxy.env")).trim(),
             "600",
           );
-          await waitFor(
+          await waitUntil(
             "the server answers through the new proxy",
             async () => {
               const res = await browser.follow("user/student/tree");
@@ -338,7 +330,7 @@ Deno.test({
           try {
             assert.equal((await socket.run("print(1+1)")).trim(), "2");
             await inside("systemctl restart onehub");
-            await waitFor("the hub answers again", async () => {
+            await waitUntil("the hub answers again", async () => {
               const res = await fetch(`${base}hub/health`);
               await res.body?.cancel();
               return res.ok;

@@ -4,6 +4,7 @@
  * and served, a restart reuses it, and needsRenewal() decides renewals.
  */
 import assert from "node:assert/strict";
+import { freePorts } from "../../_helpers/free_ports.ts";
 import { X509Certificate } from "node:crypto";
 import { startMain } from "../../_helpers/serve_process.ts";
 import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
@@ -13,16 +14,6 @@ import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/log.ts";
 import { startHub } from "../../../hub/cli/serve_runtime.ts";
-
-function freePorts(n: number): number[] {
-  const held = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = held.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of held) l.close();
-  return ports;
-}
 
 Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, keeps it 0600 and reuses it after a restart", async () => {
   const [httpPort, httpsPort, hubPort] = freePorts(3) as [
