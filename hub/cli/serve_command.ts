@@ -9,9 +9,7 @@ import { type HubConfig, isLoopbackAddress } from "../config.ts";
 import { ensureCookieSecret } from "../config_file.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { sql } from "kysely";
-import type { DatabaseHandle } from "../db/mod.ts";
-import { backupDatabase, backupsOf } from "../db/integrity.ts";
+import { backupIfOlderThan } from "../db/mod.ts";
 import { ensureInstance } from "../db/hub_state.ts";
 import { syncConfigUsers } from "../config_users.ts";
 import { createAuthenticator } from "../auth/mod.ts";
@@ -138,24 +136,6 @@ async function instancePlace(dbPath: string): Promise<string> {
   return `${await Deno.realPath(dbPath)}@${machine}`;
 }
 
-/** A backup at start, unless one is less than an hour old. */
-async function backupAtStart(
-  path: string,
-  handle: DatabaseHandle,
-  logger: Logger,
-): Promise<void> {
-  const [newest] = await backupsOf(path);
-  const age = newest
-    ? Date.now() - ((await Deno.stat(newest)).mtime?.getTime() ?? 0)
-    : Infinity;
-  if (age < 3600_000) return;
-  const backup = await backupDatabase(
-    path,
-    async (statement) => void await sql.raw(statement).execute(handle.db),
-  );
-  logger.debug("database backed up", { backup });
-}
-
 async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
@@ -181,7 +161,11 @@ async function serve(args: string[]): Promise<number> {
         applied: migrations.applied.join(","),
         backup: migrations.backup,
       });
-    } else await backupAtStart(config.dbPath, handle, logger);
+    } else {
+      // A backup at start, unless one is less than an hour old.
+      const backup = await backupIfOlderThan(handle, 3600_000);
+      if (backup) logger.debug("database backed up", { backup });
+    }
     const instance = await ensureInstance(
       handle.db,
       await instancePlace(config.dbPath),

@@ -14,7 +14,7 @@ import { Kysely, sql, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Database } from "./schema.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
-import { backupDatabase } from "./integrity.ts";
+import { backupDatabase, backupsOf } from "./integrity.ts";
 
 export type { Database } from "./schema.ts";
 
@@ -162,6 +162,28 @@ export async function migrateToLatest(
     ),
     backup,
   };
+}
+
+/**
+ * Takes a backup (`<db>.<time>.bak`, see integrity.ts) unless the newest one
+ * is younger than `minAgeMs`.
+ *
+ * @returns The new backup's path, or null when none was needed.
+ */
+export async function backupIfOlderThan(
+  handle: DatabaseHandle,
+  minAgeMs: number,
+): Promise<string | null> {
+  if (handle.path === ":memory:") return null;
+  const [newest] = await backupsOf(handle.path);
+  const age = newest
+    ? Date.now() - ((await Deno.stat(newest)).mtime?.getTime() ?? 0)
+    : Infinity;
+  if (age < minAgeMs) return null;
+  return await backupDatabase(
+    handle.path,
+    (statement) => sqlExec(handle, statement),
+  );
 }
 
 async function sqlExec(
