@@ -2,9 +2,9 @@
  * onehub's entry point: hands the command line to hub/cli and exits with its
  * status. Nothing else lives here.
  *
- * The hidden `pam-helper` subcommand runs once per login attempt, and
- * `proxy` runs alone as a long-lived process; both are dispatched before the
- * rest of the program is loaded (literal dynamic imports, which
+ * The hidden `pam-helper` subcommand (the hub's PAM helpers, started by
+ * hub/auth/pam_pool.ts) is dispatched before the rest of the CLI is loaded,
+ * so each helper process stays small (literal dynamic imports, which
  * `deno compile` still embeds).
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * JupyterHub's default roles and the scopes an owner holds through its roles
- * (rbac.md §2). Pure: role assignments come in as names, redefinitions from
+ * (JupyterHub's RBAC docs). Pure: role assignments come in as names, redefinitions from
  * `load_roles` as plain data.
  *
  * @module
@@ -16,7 +16,7 @@ export interface RoleDefinition {
   scopes: readonly string[];
 }
 
-/** The four default roles of JupyterHub 5.x (rbac.md §2). */
+/** The four default roles of JupyterHub 5.x (JupyterHub's RBAC docs). */
 export const BUILTIN_ROLES: Readonly<
   Record<"user" | "admin" | "server" | "token", RoleDefinition>
 > = {

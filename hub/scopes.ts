@@ -1,6 +1,6 @@
 /**
  * The JupyterHub 5.x scope vocabulary and its semantics: validation,
- * expansion, parsing, checking and intersection (docs/reference rbac.md §3–§7).
+ * expansion, parsing, checking and intersection (JupyterHub's RBAC docs).
  *
  * Pure: no database, no HTTP. Group membership comes in as a
  * {@linkcode GroupLookup} function, so callers decide how to query it.
@@ -50,7 +50,7 @@ const GROUPS: readonly FilterKind[] = ["group"];
 const SERVICES: readonly FilterKind[] = ["service"];
 
 /**
- * Every JupyterHub 5.x scope (rbac.md §3): the single source of truth for
+ * Every JupyterHub 5.x scope (JupyterHub's RBAC docs): the single source of truth for
  * validation, expansion and the generated scope docs.
  */
 export const SCOPE_TABLE: Readonly<Record<string, ScopeDefinition>> = {
@@ -302,7 +302,7 @@ export interface ExpandContext {
   warn?: ((message: string) => void) | undefined;
 }
 
-/** The 5.x `self` list (rbac.md §4.2), filtered to the user at expansion. */
+/** The 5.x `self` list (JupyterHub's RBAC docs), filtered to the user at expansion. */
 const SELF_SCOPES: readonly string[] = [
   "read:users",
   "read:users:name",
@@ -321,7 +321,7 @@ const SELF_SCOPES: readonly string[] = [
 ];
 
 /**
- * Expands raw scopes (rbac.md §5 steps 1–4): adds subscopes with the filter
+ * Expands raw scopes (JupyterHub's RBAC docs): adds subscopes with the filter
  * re-attached (a `!server` filter is not attached to `read:users…`
  * subscopes), replaces bare filters, replaces `self` for user owners, then
  * reduces. `inherit` is passed through unchanged: callers handle it.
@@ -373,7 +373,7 @@ export function expandScopes(
         !(concrete.startsWith("server=") && name.startsWith("read:user"))
       ) {
         // read:servers!server=… does not imply read:users:name!server=…,
-        // which would be meaningless (rbac.md §5 step 1)
+        // which would be meaningless (JupyterHub's RBAC docs)
         out.add(`${name}!${concrete}`);
       }
     }
@@ -397,7 +397,7 @@ function addWithSubscopes(name: string, into: Set<string>): void {
 }
 
 /**
- * Scopes that let a token identify its owner (rbac.md §4.3).
+ * Scopes that let a token identify its owner (JupyterHub's RBAC docs).
  *
  * @example
  * ```ts
@@ -476,7 +476,7 @@ export function unparseScopes(parsed: ParsedScopes): Set<string> {
   return out;
 }
 
-/** Drops filtered scopes whose base is also held unfiltered (rbac.md §5 step 4). */
+/** Drops filtered scopes whose base is also held unfiltered (JupyterHub's RBAC docs). */
 export function reduceScopes(expanded: Iterable<string>): Set<string> {
   return unparseScopes(parseScopes(expanded));
 }
@@ -498,7 +498,7 @@ export type GroupLookup = (userName: string) => readonly string[];
 
 /**
  * Whether `parsed` grants `scope` (a base scope, no filter) on `resource`
- * (rbac.md §6). Without a resource, any form of the scope is enough: the
+ * (JupyterHub's RBAC docs). Without a resource, any form of the scope is enough: the
  * handler narrows its results itself (post-filter).
  *
  * @example
@@ -535,7 +535,7 @@ export function hasScope(
 }
 
 /**
- * Checks a handler's requirement of *any one* of `required` (rbac.md §6):
+ * Checks a handler's requirement of *any one* of `required` (JupyterHub's RBAC docs):
  * `"granted"`, `"missing"` (no required scope held in any form → 403) or
  * `"filtered"` (held, but its filters do not cover the resource → 404).
  */
@@ -552,7 +552,7 @@ export function checkScopes(
 }
 
 /**
- * Intersects a token's expanded scopes with its owner's (rbac.md §7.1 step 5),
+ * Intersects a token's expanded scopes with its owner's (JupyterHub's RBAC docs),
  * resolving server ⊂ user ⊂ group in both directions and keeping the narrower
  * filter: owner `servers!user=alice` keeps token `servers!server=alice/x`;
  * token `servers!user=alice` with owner `servers!server=alice/` yields
@@ -611,7 +611,7 @@ function intersectFilters(
   return out;
 }
 
-/** The sorted list that `GET /user` reports as `scopes` (rbac.md §7.4). */
+/** The sorted list that `GET /user` reports as `scopes` (JupyterHub's RBAC docs). */
 export function scopesForResponse(set: Set<string>): string[] {
   return [...set].sort();
 }

@@ -34,7 +34,7 @@ import { HubError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { RouteService } from "./routes.ts";
 
-/** One progress event (hub-api.md §6.10). */
+/** One progress event (JupyterHub's REST API reference). */
 export interface ProgressEvent {
   progress?: number;
   message: string;

@@ -1,6 +1,6 @@
 /**
  * The environment of a `jupyterhub-singleuser` process
- * (singleuser-contract.md §2.1): every variable JupyterHub 3.x and 5.x set,
+ * (JupyterHub's single-user server contract): every variable JupyterHub 3.x and 5.x set,
  * the OAuth client id, and the Python-compatible quoting that both need.
  *
  * Pure (L0): no config, database or process access. Never puts a hub
@@ -128,7 +128,7 @@ export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 export const DEFAULT_LANG = "C.UTF-8";
 
 /**
- * The complete environment of a singleuser server process (contract §2.1),
+ * The complete environment of a singleuser server process (as JupyterHub sets it),
  * valid for JupyterHub 3.x and 5.x singleuser servers.
  *
  * @example

@@ -2,7 +2,7 @@
  * Version numbers. `HUB_API_VERSION` is what clients see in
  * `X-JupyterHub-Version` and `GET /hub/api`: it must be PEP 440 and at least
  * 5.x so jupyterhub-singleuser parses it and the idle culler uses `state=`
- * filters (hub-api.md §1, §6.1). `ONEHUB_VERSION` is this program's own.
+ * filters (JupyterHub's REST API reference). `ONEHUB_VERSION` is this program's own.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * configurable-http-proxy's REST API (shared reference proxy-api.md §2),
+ * configurable-http-proxy's REST API (its README, "Using the REST API"),
  * for running the proxy as its own process (`onehub proxy`) that the hub
  * drives over loopback:
  *

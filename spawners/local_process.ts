@@ -8,7 +8,7 @@
  * fixed bash wrapper (as root, before setpriv; see wrapperScript), so a hub restart cannot kill
  * the server through a broken pipe. State is `{ pid, pgid, starttime, ip,
  * port }`; the start time (field 22 of `/proc/PID/stat`) tells a reused PID
- * from the server. Measured facts: deno-platform.md Q2.
+ * from the server. Measured here: setpriv exec's in place, and a detached child outlives the hub.
  *
  * Limits (`SpawnRequest.limits`) are not enforced by this driver.
  *

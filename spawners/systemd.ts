@@ -11,7 +11,7 @@
  * in it.
  *
  * Needs systemd as PID 1; the real run is tested on a systemd host only
- * (deno-platform.md Q2), here with fake `systemd-run`/`systemctl` scripts.
+ * (the booted testbed), here with fake `systemd-run`/`systemctl` scripts.
  *
  * @module
  */

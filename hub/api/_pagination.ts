@@ -1,5 +1,5 @@
 /**
- * JupyterHub's pagination (hub-api.md §3): `offset`/`limit` query arguments,
+ * JupyterHub's pagination (JupyterHub's REST API reference): `offset`/`limit` query arguments,
  * the opt-in `application/jupyterhub-pagination+json` envelope with an
  * absolute `next.url`, and the bare list for old clients (default limit = max).
  *

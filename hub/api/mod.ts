@@ -1,6 +1,6 @@
 /**
  * The REST API, mounted at `{base_url}hub/api`, wire-compatible with
- * JupyterHub 5 (shared reference hub-api.md). Each file owns a resource and
+ * JupyterHub 5 (its REST API reference, rest-api.yml). Each file owns a resource and
  * every route line names the scope it needs (`needs(...)`).
  *
  * Imports: hub L0–L2 and middleware/. Tests: tests/hub/api/*_test.ts.

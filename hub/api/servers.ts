@@ -1,7 +1,7 @@
 /**
  * Server routes: start (`POST …/server`, `…/servers/{name}`), stop
  * (`DELETE`), and the progress event stream, with JupyterHub's
- * 201/202/204/400/404/409/429 semantics (hub-api.md §6.8–6.10).
+ * 201/202/204/400/404/409/429 semantics (JupyterHub's REST API reference).
  *
  * @module
  */

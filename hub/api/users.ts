@@ -45,7 +45,7 @@ import {
   setGroups,
 } from "./_user_fields.ts";
 
-/** Which model keys each scope unlocks (hub-api.md §4.1). */
+/** Which model keys each scope unlocks (JupyterHub's REST API reference). */
 const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["read:users", [
     "kind",

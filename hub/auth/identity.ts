@@ -1,7 +1,7 @@
 /**
  * Who is asking, and with which scopes: resolves an API token or a login
  * session to an {@linkcode Identity} whose `scopes` are already expanded and
- * intersected with the owner's (rbac.md §7.1).
+ * intersected with the owner's (JupyterHub's RBAC docs).
  *
  * @module
  */
@@ -61,7 +61,7 @@ export function userScopes(user: Pick<UserRow, "name" | "admin">): Set<string> {
 }
 
 /**
- * A token's effective scopes (rbac.md §7.1): `inherit` → the owner's;
+ * A token's effective scopes (JupyterHub's RBAC docs): `inherit` → the owner's;
  * otherwise expanded with the owner (and OAuth client server), plus the
  * identify scopes, intersected with the owner's.
  */

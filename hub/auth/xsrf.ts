@@ -47,7 +47,7 @@ export function sameToken(a: string, b: string): boolean {
 
 /**
  * JupyterHub 4.1+/5.x: which cookie-authenticated requests need no XSRF
- * token (hub-api.md §2.3): HEAD/OPTIONS; WebSocket handshakes; navigations
+ * token (JupyterHub's REST API reference): HEAD/OPTIONS; WebSocket handshakes; navigations
  * (or no Sec-Fetch-Mode) that are GET; same-origin no-cors GETs.
  */
 export function isXsrfExempt(method: string, headers: Headers): boolean {

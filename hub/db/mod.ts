@@ -1,7 +1,7 @@
 /**
  * The hub's state: SQLite through Deno's built-in `node:sqlite` under kysely.
  * A ~20-line adapter gives `DatabaseSync` the better-sqlite3 shape that
- * kysely's `SqliteDialect` expects (deno-platform.md Q5). WAL, a busy
+ * kysely's `SqliteDialect` expects (kysely runs it unchanged). WAL, a busy
  * timeout and foreign keys are switched on for every connection.
  *
  * Imports: kysely, node:sqlite, ./schema.ts, ./migrations/mod.ts, ./integrity.ts.

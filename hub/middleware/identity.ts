@@ -1,7 +1,7 @@
 /**
  * Identity middleware: turns `Authorization: token|Bearer X` or the login
  * cookie into `c.var.identity` (null when anonymous). Cookie-authenticated
- * API calls follow JupyterHub 4.1+/5.x's cross-site rules (hub-api.md §2.3):
+ * API calls follow JupyterHub 4.1+/5.x's cross-site rules (JupyterHub's REST API reference):
  * XSRF token required except for the exempt cases, and a cookie POST with a
  * non-JSON Content-Type is treated as anonymous (an HTML form posted from
  * another site cannot act as the user).

@@ -4,7 +4,7 @@
  * `user=…`, plus `server_name` → `server=user/server`, `group_name` →
  * `group=…`). None of the scopes held → 403; held but filtered away from
  * this resource → 404, indistinguishable from "does not exist"
- * (rbac.md §6).
+ * (JupyterHub's RBAC docs).
  *
  * @module
  */

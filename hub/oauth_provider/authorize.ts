@@ -1,6 +1,6 @@
 /**
  * `GET /authorize` and the consent form's `POST /authorize`
- * (singleuser-contract.md §5.2): login cookie required, client and redirect
+ * (JupyterHub's single-user server contract): login cookie required, client and redirect
  * URI checked, scopes resolved against the user's, `access:servers` on the
  * client's server required, consent asked unless it is the user's own
  * server, then a single-use code is sent to the redirect URI.

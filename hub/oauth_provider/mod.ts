@@ -1,6 +1,6 @@
 /**
- * The hub as OAuth2 provider for singleuser servers (singleuser-contract.md
- * §5, rbac.md §7.3), mounted at `{base_url}hub/api/oauth2`:
+ * The hub as OAuth2 provider for singleuser servers (as JupyterHub's
+ * single-user servers and its RBAC docs expect it), mounted at `{base_url}hub/api/oauth2`:
  * - `GET /authorize`: browser, login cookie → code on the client's redirect
  *   URI (consent page unless it is the user's own server);
  * - `POST /authorize`: the consent form (`_xsrf` + granted `scopes`);

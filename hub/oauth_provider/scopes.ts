@@ -1,5 +1,5 @@
 /**
- * Scope arithmetic of the authorize step (rbac.md §7.3, contract §5.2):
+ * Scope arithmetic of the authorize step (JupyterHub's RBAC docs, "Scopes in OAuth"):
  * which scopes a client asks for, which of them the user can grant, and how
  * the consent page describes them. Pure.
  *
@@ -22,7 +22,7 @@ export const IDENTIFY_SCOPES: readonly string[] = [
   "read:users:groups!user",
 ];
 
-/** The access scope of a server client (rbac.md §4.4): `access:servers!server=alice/gpu`. */
+/** The access scope of a server client (JupyterHub's RBAC docs): `access:servers!server=alice/gpu`. */
 export function serverAccessScope(server: string): string {
   return `access:servers!server=${server}`;
 }

@@ -1,5 +1,5 @@
 /**
- * `POST /token` (singleuser-contract.md §5.3): exchanges a code for an
+ * `POST /token` (JupyterHub's single-user server contract): exchanges a code for an
  * access token. Client authentication by `client_id` + `client_secret` in
  * the form or HTTP Basic; grant type `authorization_code` only; the code
  * works once, within 5 minutes, for the client and redirect URI it was

@@ -1,6 +1,6 @@
 /**
  * `/hub/spawn`, `/hub/spawn-pending`, `/hub/user/<name>/…` and
- * `/hub/user-redirect/…` (singleuser-contract.md §8): starting a server
+ * `/hub/user-redirect/…` (JupyterHub's single-user server contract): starting a server
  * from the browser, waiting for it, and what happens when a request for a
  * server reaches the hub because the server is not (yet) routed.
  *
@@ -206,7 +206,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     if (row?.status === "running") return c.redirect(next, 302);
     const failure = servers.lastFailure(user.name, server);
     if (failure !== undefined) {
-      // The error page with the reason and a way to try again (singleuser-contract.md §8.4).
+      // The error page with the reason and a way to try again (JupyterHub's single-user server contract).
       return c.html(
         layout({
           title: "Spawn failed",

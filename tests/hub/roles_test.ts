@@ -15,7 +15,7 @@ import {
 const ALICE: Owner = { kind: "user", name: "alice" };
 const CULL: Owner = { kind: "service", name: "cull" };
 
-/** `GET /hub/api/user` for an admin on 3.0 (rbac.md §7.4). */
+/** `GET /hub/api/user` for an admin on 3.0 (JupyterHub's RBAC docs). */
 const ADMIN_3_0 = [
   "access:servers",
   "access:services",

@@ -678,7 +678,7 @@ Deno.test("intersectScopes()", async (t) => {
   }
 
   await t.step(
-    "intersectScopes() yields the 5.x server token of rbac.md §7.2",
+    "intersectScopes() yields the 5.x server token of JupyterHub's RBAC docs",
     () => {
       const token = expandScopes(
         [

@@ -196,7 +196,7 @@ Deno.test("GET /hub/api/user answers 403 Forbidden without credentials", async (
   );
 });
 
-// ---- 403/404 shapes (hub-api.md §2.2) ----
+// ---- 403/404 shapes (JupyterHub's REST API reference) ----
 
 Deno.test("scoped endpoints distinguish missing credentials, missing scopes and filtered scopes", async () => {
   await using hub = await createTestHub();

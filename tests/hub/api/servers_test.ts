@@ -1,5 +1,5 @@
 /**
- * The server API (hub-api.md §6.8–6.10) against a real ServerManager with
+ * The server API (JupyterHub's REST API reference) against a real ServerManager with
  * the fake spawner: start, stop, progress stream, named servers, limits,
  * scopes. Hub users are named after existing non-root Linux accounts
  * (`daemon`, `bin`) because the manager looks the account up.
@@ -157,7 +157,7 @@ Deno.test("a slow server: POST answers 202 after the wait, then the progress str
   });
   assert.equal(stream.status, 200);
   assert.match(stream.headers.get("content-type") ?? "", /^text\/event-stream/);
-  // hub-api.md shows no-cache; the hub's API middleware makes it no-store (stricter, fine for SSE).
+  // JupyterHub's REST API reference shows no-cache; the hub's API middleware makes it no-store (stricter, fine for SSE).
   assert.match(stream.headers.get("cache-control") ?? "", /^no-(cache|store)$/);
   const { events, raw } = await readEvents(stream, {
     onEvent: (e) => {

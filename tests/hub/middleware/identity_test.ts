@@ -22,7 +22,7 @@ interface Row {
   message?: RegExp;
 }
 
-/** hub-api.md §2.3, the 4.1+/5.x column, for a logged-in browser. */
+/** JupyterHub's REST API reference, the 4.1+/5.x column, for a logged-in browser. */
 const COOKIE_RULES: Row[] = [
   {
     label: "GET without Sec-Fetch-Mode needs no token",

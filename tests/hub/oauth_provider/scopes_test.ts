@@ -60,7 +60,7 @@ Deno.test("requestedScopes: defaults, identify, roles, refusals", async (t) => {
   });
 });
 
-Deno.test("resolveRequestedScopes (rbac.md §7.3): raw first, then expanded", async (t) => {
+Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expanded", async (t) => {
   const ctx = { owner: alice, clientServer: "alice/", groupsOf: () => [] };
   const have = new Set([...userRawScopes(false), "inherit", ...REQUIRED]);
   await t.step("raw matches are kept verbatim", () => {

@@ -1,5 +1,5 @@
 /**
- * The browser side of spawning (singleuser-contract.md §8): /hub/spawn,
+ * The browser side of spawning (JupyterHub's single-user server contract): /hub/spawn,
  * /hub/spawn-pending, /hub/user/<name>/… (a request for a server that
  * reached the hub), /user/<name>/… outside the hub prefix and
  * /hub/user-redirect/…, against a real ServerManager with the fake

@@ -1,0 +1,51 @@
+/**
+ * tools/lint/onehub_plugin.ts: `deno lint` with the plugin reports a
+ * function over the limit by name, and lets one at the limit through.
+ */
+import assert from "node:assert/strict";
+import { fromFileUrl } from "../_helpers/paths.ts";
+
+const PLUGIN = fromFileUrl(
+  new URL("../../tools/lint/onehub_plugin.ts", import.meta.url),
+);
+
+function functionOf(name: string, lines: number): string {
+  const body = Array.from(
+    { length: lines - 2 },
+    (_, i) => `  const v${i} = ${i};`,
+  );
+  return [`export function ${name}(): void {`, ...body, "}"].join("\n");
+}
+
+async function lint(source: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        lint: { plugins: [PLUGIN], rules: { exclude: ["no-unused-vars"] } },
+      }),
+    );
+    await Deno.writeTextFile(`${dir}/mod.ts`, source);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["lint", "--json", "--config", `${dir}/deno.json`, `${dir}/mod.ts`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("max-function-lines names a function longer than 80 lines and passes one of 80", async () => {
+  const report = JSON.parse(
+    await lint(
+      `${functionOf("tooLong", 81)}\n${functionOf("justRight", 80)}\n`,
+    ),
+  );
+  const messages = report.diagnostics
+    .filter((d: { code: string }) => d.code === "onehub/max-function-lines")
+    .map((d: { message: string }) => d.message);
+  assert.deepEqual(messages, ["tooLong is 81 lines (at most 80)"]);
+});
