@@ -6,6 +6,8 @@
  * @module
  */
 import type { Db } from "./db/mod.ts";
+import { touchServerActivity } from "./db/servers.ts";
+import { getUser, touchUserActivity } from "./db/users.ts";
 import type { RouteService } from "./routes.ts";
 
 /** Copies the proxy's activity into users and servers; returns how many routes counted. */
@@ -22,26 +24,11 @@ export async function pullActivity(
     const server = typeof info.data.server_name === "string"
       ? info.data.server_name
       : "";
-    const row = await db.selectFrom("users").select("id").where(
-      "name",
-      "=",
-      user,
-    ).executeTakeFirst();
+    const row = await getUser(db, user);
     if (!row) continue;
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable("users").set({ last_activity: at }).where(
-        "id",
-        "=",
-        row.id,
-      )
-        .where((eb) =>
-          eb.or([eb("last_activity", "is", null), eb("last_activity", "<", at)])
-        ).execute();
-      await trx.updateTable("servers").set({ last_activity: at })
-        .where("user_id", "=", row.id).where("name", "=", server)
-        .where((eb) =>
-          eb.or([eb("last_activity", "is", null), eb("last_activity", "<", at)])
-        ).execute();
+      await touchUserActivity(trx, row.id, at);
+      await touchServerActivity(trx, row.id, server, at);
     });
     counted++;
   }

@@ -205,7 +205,14 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   );
   app.route(hubPrefix, createHomePages({ config }));
   app.route(hubPrefix, createTokenPages({ config }));
-  app.route(hubPrefix, createAdminPages({ db, config }));
+  app.route(
+    hubPrefix,
+    createAdminPages({
+      db,
+      config,
+      ...(options.servers ? { servers: options.servers } : {}),
+    }),
+  );
   if (options.servers) {
     app.route(
       hubPrefix,

@@ -27,6 +27,15 @@ import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { ServerRow, UserRow } from "./db/schema.ts";
 import { insertToken } from "./db/tokens.ts";
+import { getUserById } from "./db/users.ts";
+import {
+  getServer,
+  markServerStopped,
+  recordSpawning,
+  saveServerState,
+  serversWithStatus,
+  setServerStatus,
+} from "./db/servers.ts";
 import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
 import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
@@ -264,12 +273,7 @@ export class ServerManager {
   }
 
   async #row(userId: number, server: string): Promise<ServerRow | undefined> {
-    return await this.#deps.db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      userId,
-    )
-      .where("name", "=", server).executeTakeFirst();
+    return await getServer(this.#deps.db, userId, server);
   }
 
   async #spawn(
@@ -289,28 +293,14 @@ export class ServerManager {
       const options = userOptions ??
         (previous ? JSON.parse(previous.user_options) : {});
       // The row says "spawning" before anything starts, so a restarted hub knows to look.
-      await db.insertInto("servers").values({
-        "user_id": user.id,
+      await recordSpawning(db, {
+        userId: user.id,
         name: server,
-        status: "spawning",
         url: prefix,
-        state: "{}",
-        "user_options": JSON.stringify(options),
-        started: nowIso(),
-        "last_activity": nowIso(),
-        created: nowIso(),
-        "hub_instance": this.#deps.instanceId ?? "",
-      }).onConflict((oc) =>
-        oc.columns(["user_id", "name"]).doUpdateSet({
-          "hub_instance": this.#deps.instanceId ?? "",
-          status: "spawning",
-          url: prefix,
-          state: "{}",
-          "user_options": JSON.stringify(options),
-          started: nowIso(),
-          "last_activity": nowIso(),
-        })
-      ).execute();
+        userOptions: options,
+        hubInstance: this.#deps.instanceId ?? "",
+        at: nowIso(),
+      });
 
       const unixName = systemUsername(user.name, config.spawner.userPrefix);
       let unix = await lookupUser(unixName);
@@ -407,9 +397,7 @@ export class ServerManager {
       );
       state = started.state;
       if (p.cancelled) throw new Error("cancelled");
-      await db.updateTable("servers").set({ state: JSON.stringify(state) })
-        .where("user_id", "=", user.id)
-        .where("name", "=", server).execute();
+      await saveServerState(db, user.id, server, state);
       this.#emit(p, {
         progress: 75,
         message: "Waiting for the server to answer...",
@@ -425,12 +413,7 @@ export class ServerManager {
         user: user.name,
         "server_name": server,
       });
-      await db.updateTable("servers").set({ status: "running" }).where(
-        "user_id",
-        "=",
-        user.id,
-      )
-        .where("name", "=", server).execute();
+      await setServerStatus(db, user.id, server, "running");
       logger.info("server ready", {
         user: user.name,
         server,
@@ -523,12 +506,7 @@ export class ServerManager {
     )
       .execute();
     await deleteClient(db, clientIdFor(user.name, server));
-    await db.updateTable("servers").set({
-      status: "stopped",
-      state: "{}",
-      started: null,
-    })
-      .where("user_id", "=", user.id).where("name", "=", server).execute();
+    await markServerStopped(db, user.id, server);
     this.#deps.logger.debug("server cleaned up", {
       user: user.name,
       server,
@@ -546,8 +524,7 @@ export class ServerManager {
     }
     const row = await this.#row(user.id, server);
     if (!row || row.status === "stopped") return;
-    await this.#deps.db.updateTable("servers").set({ status: "stopping" })
-      .where("id", "=", row.id).execute();
+    await setServerStatus(this.#deps.db, user.id, server, "stopping");
     const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
     await this.#deps.routes.remove(prefix).catch(() => {});
     try {
@@ -571,24 +548,15 @@ export class ServerManager {
    */
   async reconcile(): Promise<{ kept: string[]; cleaned: string[] }> {
     const { db } = this.#deps;
-    const rows = await db.selectFrom("servers").innerJoin(
-      "users",
-      "users.id",
-      "servers.user_id",
-    )
-      .selectAll("servers").select(["users.name as user_name"]).where(
-        "servers.status",
-        "!=",
-        "stopped",
-      ).execute();
+    const rows = await serversWithStatus(db, [
+      "spawning",
+      "running",
+      "stopping",
+    ]);
     const kept: string[] = [];
     const cleaned: string[] = [];
     for (const row of rows) {
-      const user = await db.selectFrom("users").selectAll().where(
-        "id",
-        "=",
-        row.user_id,
-      ).executeTakeFirstOrThrow();
+      const user = (await getUserById(db, row.user_id))!;
       const state = JSON.parse(row.state) as SpawnerState;
       const label = ServerManager.key(row.user_name, row.name);
       const own = this.#deps.instanceId ?? "";
@@ -623,11 +591,7 @@ export class ServerManager {
           user: row.user_name,
           "server_name": row.name,
         });
-        await db.updateTable("servers").set({ status: "running" }).where(
-          "id",
-          "=",
-          row.id,
-        ).execute();
+        await setServerStatus(db, row.user_id, row.name, "running");
         kept.push(label);
       } else {
         if (alive) await this.#deps.spawner.stop(state).catch(() => {});
@@ -674,27 +638,38 @@ export class ServerManager {
   /** Checks running servers now; dead ones are cleaned up. */
   async pollAll(): Promise<void> {
     const { db } = this.#deps;
-    const rows = await db.selectFrom("servers").selectAll().where(
-      "status",
-      "=",
-      "running",
-    ).execute();
+    const rows = await serversWithStatus(db, ["running"]);
     for (const row of rows) {
       const alive = await this.#deps.spawner.poll(JSON.parse(row.state)).catch(
         () => ({ running: true }),
       );
       if (alive.running) continue;
-      const user = await db.selectFrom("users").selectAll().where(
-        "id",
-        "=",
-        row.user_id,
-      ).executeTakeFirst();
+      const user = await getUserById(db, row.user_id);
       if (user) await this.#cleanup(user, row.name, "process exited");
       this.#deps.logger.warn("server exited", {
         user: user?.name,
         server: row.name,
       });
     }
+  }
+
+  /** Memory in bytes of each running server the spawner can measure, keyed `user/server`. */
+  async memoryOfRunning(): Promise<Record<string, number>> {
+    const rows = await serversWithStatus(this.#deps.db, ["running"]);
+    const result: Record<string, number> = {};
+    await Promise.all(rows.map(async (row) => {
+      let state: unknown;
+      try {
+        state = JSON.parse(row.state);
+      } catch {
+        return;
+      }
+      if (!state || typeof state !== "object") return;
+      const bytes = await this.#deps.spawner.memory(state as SpawnerState)
+        .catch(() => null);
+      if (bytes !== null) result[`${row.user_name}/${row.name}`] = bytes;
+    }));
+    return result;
   }
 
   /** Starts the periodic poll. */
@@ -710,18 +685,13 @@ export class ServerManager {
     this.#timer = null;
     for (const p of this.#pending.values()) await p.done.catch(() => {});
     if (!stopServers) return;
-    const rows = await this.#deps.db.selectFrom("servers").selectAll().where(
-      "status",
-      "!=",
-      "stopped",
-    ).execute();
+    const rows = await serversWithStatus(this.#deps.db, [
+      "spawning",
+      "running",
+      "stopping",
+    ]);
     for (const row of rows) {
-      const user = await this.#deps.db.selectFrom("users").selectAll().where(
-        "id",
-        "=",
-        row.user_id,
-      )
-        .executeTakeFirst();
+      const user = await getUserById(this.#deps.db, row.user_id);
       if (user) await this.stop(user, row.name);
     }
   }

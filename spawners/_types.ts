@@ -85,6 +85,8 @@ export interface Spawner {
    * the unit named after `id`. Resolves with how many it stopped.
    */
   stopStray(id: string, user: SystemUser, marker: string): Promise<number>;
+  /** Memory the server uses now in bytes, or null when unknown (gone, no cgroup v2…). */
+  memory(state: SpawnerState): Promise<number | null>;
 }
 
 /** Paths of the tools the drivers run, and a clock (for tests). */

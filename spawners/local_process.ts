@@ -15,6 +15,7 @@
  * @module
  */
 import { prepareLogFile, tailFile } from "./_log_file.ts";
+import { processTreeRss } from "./_memory.ts";
 import {
   groupAlive,
   isDead,
@@ -271,5 +272,9 @@ export function createLocalProcessSpawner(
     stop: (state, stopOptions: StopOptions = {}) =>
       stop(state, stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, now),
     stopStray: (_id, user, marker) => stopStray(user, marker, now),
+    memory: (state) =>
+      typeof state.pid === "number" && Number.isInteger(state.pid)
+        ? processTreeRss(state.pid)
+        : Promise.resolve(null),
   };
 }

@@ -19,6 +19,7 @@ import { closeSync, constants, fchmodSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { assertTrustedDirectory, prepareLogFile } from "./_log_file.ts";
 import { checkRequest, serverUrl } from "./_request.ts";
+import { unitMemory } from "./_memory.ts";
 import { run } from "./_run.ts";
 import { SpawnError } from "./_spawn_error.ts";
 import type {
@@ -354,5 +355,9 @@ export function createSystemdSpawner(
       await stop(state, DEFAULT_STOP_TIMEOUT_MS);
       return 1;
     },
+    memory: (state) =>
+      typeof state.unit === "string"
+        ? unitMemory(state.unit)
+        : Promise.resolve(null),
   };
 }

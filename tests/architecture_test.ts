@@ -7,7 +7,8 @@
  * - hub/ reaches proxy/, spawners/, templates/ only through their mod.ts;
  * - inside hub/, a layer never imports a higher layer, and the L3 siblings
  *   (api/, pages/, oauth_provider/) never import each other;
- * - nothing but main.ts and hub/cli/ itself imports hub/cli/.
+ * - nothing but main.ts and hub/cli/ itself imports hub/cli/;
+ * - only hub/db/servers.ts (and the migrations) query the `servers` table.
  */
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
@@ -147,4 +148,43 @@ Deno.test("every import in the repository follows the one-way dependency rule", 
     if (why) problems.push(`main.ts -> ${to}: ${why}`);
   }
   assert.deepEqual(problems, []);
+});
+
+/** A kysely query naming the `servers` table (`selectFrom("servers")`, `updateTable("servers as s")`…). */
+const SERVERS_QUERY =
+  /\b(?:selectFrom|updateTable|insertInto|deleteFrom|replaceInto|innerJoin|leftJoin)\(\s*["']servers(?:\s+as\s+\w+)?["']/;
+
+/** Files that may query `servers` directly: its query module and the migrations that made it. */
+function mayQueryServers(path: string): boolean {
+  return path === "hub/db/servers.ts" || path.startsWith("hub/db/migrations/");
+}
+
+Deno.test("SERVERS_QUERY spots each kysely form that names the table", () => {
+  for (
+    const code of [
+      'db.selectFrom("servers")',
+      "db.updateTable('servers')",
+      'db.insertInto("servers")',
+      'db.deleteFrom("servers as s")',
+      'q.innerJoin("servers", "servers.user_id", "users.id")',
+    ]
+  ) assert.match(code, SERVERS_QUERY, code);
+  assert.doesNotMatch('needs("servers")', SERVERS_QUERY);
+});
+
+Deno.test("only hub/db/servers.ts queries the servers table", async () => {
+  const problems: string[] = [];
+  for (const dir of ["hub", "proxy", "spawners", "templates"]) {
+    for await (const file of walk(join(ROOT, dir))) {
+      const path = relative(ROOT, file);
+      if (mayQueryServers(path)) continue;
+      const lines = (await Deno.readTextFile(file)).split("\n");
+      lines.forEach((line, i) => {
+        if (SERVERS_QUERY.test(line)) {
+          problems.push(`${path}:${i + 1}: ${line.trim()}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(problems, [], "use the functions of hub/db/servers.ts");
 });

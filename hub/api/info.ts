@@ -5,7 +5,8 @@
  * @module
  */
 import { Hono } from "hono";
-import { getUserById, groupNamesByUser, serversByUser } from "../db/users.ts";
+import { getUserById, groupNamesByUser } from "../db/users.ts";
+import { serversByUser } from "../db/servers.ts";
 import { scopesForResponse } from "../scopes.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { deleteServer, getServer, namedServerNames } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
@@ -55,14 +56,9 @@ export function createServersApi(
       ? undefined
       : expectObject(body, "user options body");
     if (server && config.spawner.namedServerLimit > 0) {
-      const existing = await db.selectFrom("servers").select("name").where(
-        "user_id",
-        "=",
-        user.id,
-      )
-        .where("name", "!=", "").execute();
+      const existing = await namedServerNames(db, user.id);
       if (
-        !existing.some((r) => r.name === server) &&
+        !existing.includes(server) &&
         existing.length >= config.spawner.namedServerLimit
       ) {
         throw new HubError(
@@ -88,23 +84,14 @@ export function createServersApi(
     if (remove && server === "") {
       throw new HubError(400, "Cannot delete the default server");
     }
-    const row = await db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      user.id,
-    )
-      .where("name", "=", server).executeTakeFirst();
+    const row = await getServer(db, user.id, server);
     if (server && !row) {
       throw new HubError(404, `${user.name} has no server named '${server}'`);
     }
     if (row?.status === "stopping") return c.body(null, 202);
     const stopping = manager().stop(user, server).then(async () => {
       if (remove) {
-        await db.deleteFrom("servers").where("user_id", "=", user.id).where(
-          "name",
-          "=",
-          server,
-        ).execute();
+        await deleteServer(db, user.id, server);
       }
     });
     const done = await Promise.race([
@@ -134,12 +121,7 @@ export function createServersApi(
   const progress = async (c: Context<HubEnv>) => {
     const user = await requireUser(db, c.req.param("user_name")!);
     const server = serverNameOf(c);
-    const row = await db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      user.id,
-    )
-      .where("name", "=", server).executeTakeFirst();
+    const row = await getServer(db, user.id, server);
     const servers = manager();
     const live = servers.progress(user.name, server);
     // The same URL the spawn reports (names path-escaped like JupyterHub's, `@` kept).

@@ -14,11 +14,11 @@ import {
   getUser,
   groupNamesByUser,
   listUsers,
-  serversByUser,
   touchUserActivity,
   updateUser,
   type UserSort,
 } from "../db/users.ts";
+import { serversByUser, touchServerActivity } from "../db/servers.ts";
 import { deleteSessionsOfUser } from "../db/sessions.ts";
 import { hasScope, type ParsedScopes } from "../scopes.ts";
 import { userRoleNames } from "../roles.ts";
@@ -602,14 +602,7 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
     await db.transaction().execute(async (trx) => {
       if (userActivity) await touchUserActivity(trx, user.id, userActivity);
       for (const [name, at] of serverUpdates) {
-        await trx.updateTable("servers").set({ last_activity: at })
-          .where("user_id", "=", user.id).where("name", "=", name)
-          .where((eb) =>
-            eb.or([
-              eb("last_activity", "is", null),
-              eb("last_activity", "<", at),
-            ])
-          ).execute();
+        await touchServerActivity(trx, user.id, name, at);
         await touchUserActivity(trx, user.id, at);
       }
     });

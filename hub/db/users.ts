@@ -6,7 +6,7 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
-import type { GroupRow, ServerRow, UserRow } from "./schema.ts";
+import type { GroupRow, UserRow } from "./schema.ts";
 
 /** Finds a user by exact name. */
 export function getUser(db: Db, name: string): Promise<UserRow | undefined> {
@@ -177,23 +177,6 @@ export async function groupNamesByUser(
     .select(["m.user_id", "g.name"]).where("m.user_id", "in", [...userIds])
     .orderBy("g.name").execute();
   for (const r of rows) out.get(r.user_id)?.push(r.name);
-  return out;
-}
-
-/** Server rows of each given user id. */
-export async function serversByUser(
-  db: Db,
-  userIds: readonly number[],
-): Promise<Map<number, ServerRow[]>> {
-  const out = new Map<number, ServerRow[]>(userIds.map((id) => [id, []]));
-  if (userIds.length === 0) return out;
-  const rows = await db.selectFrom("servers").selectAll().where(
-    "user_id",
-    "in",
-    [...userIds],
-  )
-    .orderBy("name").execute();
-  for (const r of rows) out.get(r.user_id)?.push(r);
   return out;
 }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { getServer } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import {
@@ -112,12 +113,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
       server: `${user.name}/${server}`,
     });
     const next = nextOf(c);
-    const row = await db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      user.id,
-    ).where("name", "=", server)
-      .executeTakeFirst();
+    const row = await getServer(db, user.id, server);
     if (row?.status === "running" && !servers.isPending(user.name, server)) {
       return c.redirect(
         next ?? serverPrefix(config.baseUrl, user.name, server),
@@ -197,12 +193,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
         spawnUrl,
       }));
     }
-    const row = await db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      user.id,
-    ).where("name", "=", server)
-      .executeTakeFirst();
+    const row = await getServer(db, user.id, server);
     if (row?.status === "running") return c.redirect(next, 302);
     const failure = servers.lastFailure(user.name, server);
     if (failure !== undefined) {
@@ -247,12 +238,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     let server = "";
     const first = decodeURIComponent(rest.split("/")[0] ?? "");
     if (user && first && config.spawner.namedServers) {
-      const named = await db.selectFrom("servers").select("name").where(
-        "user_id",
-        "=",
-        user.id,
-      )
-        .where("name", "=", first).executeTakeFirst();
+      const named = await getServer(db, user.id, first);
       if (named) server = first;
     }
     const wanted = `${config.baseUrl}user/${
@@ -291,12 +277,7 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
         303,
       );
     }
-    const row = await db.selectFrom("servers").selectAll().where(
-      "user_id",
-      "=",
-      user.id,
-    ).where("name", "=", server)
-      .executeTakeFirst();
+    const row = await getServer(db, user.id, server);
     if (row?.status === "running") {
       // Redirect-loop guard: the proxy should have routed this; try again a few times, then give up.
       const redirects = Number(url.searchParams.get("redirects") ?? "0");

@@ -26,6 +26,7 @@
  *   that id;
  * - `fake.onStop`: a hook run at the start of each `stop` (e.g. to check
  *   the proxy route is already gone);
+ * - `memory(state)`: 1 MiB for a live process, null otherwise.
  * - `stopStray(id, user, marker)`: stops the live processes of `id` whose
  *   environment holds `marker` ("NAME=value"), like the local driver.
  *
@@ -230,6 +231,11 @@ export class FakeSpawner implements Spawner {
       }
     }
     return Promise.resolve(n);
+  }
+
+  /** A live fake process "uses" 1 MiB; anything else is unknown. */
+  memory(state: SpawnerState): Promise<number | null> {
+    return Promise.resolve(this.#of(state)?.alive ? 1024 * 1024 : null);
   }
 
   #of(state: SpawnerState): FakeProcess | undefined {
