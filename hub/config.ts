@@ -1,9 +1,14 @@
 /**
- * The hub's configuration: one schema table ({@linkcode CONFIG_KEYS}) is the
- * single source for the YAML keys, their types, defaults, `ONEHUB_*` env
- * names and docs. {@linkcode resolveConfig} merges
- * defaults < file < env < flags, validates every value (naming the key, the
- * value and the accepted form) and returns a fully resolved {@linkcode HubConfig}.
+ * The hub's configuration. One schema table, {@linkcode CONFIG_KEYS}, is
+ * the single source of every key: its YAML path, kind, validation and error
+ * text, default, `ONEHUB_*` env name, docs line, whether a reload applies
+ * it, and the field of {@linkcode HubConfig} it resolves to. `HubConfig`'s
+ * type, {@linkcode resolveConfig}, {@linkcode toRawConfig}, the env names and
+ * `onehub config keys` are all derived from the table.
+ *
+ * {@linkcode resolveConfig} merges defaults < file < env < flags, validates
+ * every value (naming the key, the value and the accepted form), runs the
+ * keys' cross-checks and returns a fully resolved configuration.
  *
  * Pure: no file or env access here (see config_file.ts and cli/).
  *
@@ -14,538 +19,812 @@ import { ConfigError } from "./errors.ts";
 /** The kinds of value a key may hold. */
 export type KeyKind = "string" | "int" | "bool" | "list" | "enum" | "url_path";
 
-/** One row of the schema. */
-export interface KeySpec {
+/** The validated value of a key of each kind, as the file holds it. */
+type RawOf<K extends KeyKind> = K extends "int" ? number
+  : K extends "bool" ? boolean
+  : K extends "list" ? readonly string[]
+  : string;
+
+/** Typed reads of the merged raw values, for cross-key checks and derived fields. */
+export interface ConfigValues {
+  string(key: string): string;
+  int(key: string): number;
+  bool(key: string): boolean;
+  list(key: string): readonly string[];
+}
+
+interface SpecOf<K extends KeyKind> {
+  /** The dotted YAML path. */
   key: string;
-  kind: KeyKind;
-  default: unknown;
+  /** The dotted path of the resolved value in {@linkcode HubConfig}. */
+  field: string;
+  kind: K;
+  default: RawOf<K>;
+  /** `live`: a reload applies it; `restart`: read once at start. */
+  reload: "live" | "restart";
+  /** One line for `onehub config keys` and the README. */
   doc: string;
   /** For "enum". */
   values?: readonly string[];
   /** For "int". */
   min?: number;
   max?: number;
+  /** A cross-key or semantic check of the merged value: the error message, or null. */
+  check?: (value: RawOf<K>, values: ConfigValues) => string | null;
+  /** The resolved value (default: the validated raw value); may throw ConfigError. */
+  resolve?: (value: RawOf<K>, values: ConfigValues) => unknown;
+  /** The file form of a resolved value, when `resolve` changed its type. */
+  toRaw?: (value: never) => RawOf<K>;
+}
+
+/** One row of the schema. */
+export type KeySpec =
+  | SpecOf<"string">
+  | SpecOf<"int">
+  | SpecOf<"bool">
+  | SpecOf<"list">
+  | SpecOf<"enum">
+  | SpecOf<"url_path">;
+
+/** `Invalid value for "key": value; expected …`, the one shape of value errors. */
+function invalid(key: string, value: unknown, expected: string): string {
+  return `Invalid value for "${key}": ${show(value)}; expected ${expected}`;
+}
+
+function normalizeDataDir(dir: string): string {
+  return dir.replace(/\/+$/, "") || "/";
+}
+
+function checkPublicUrl(value: string): string | null {
+  if (value === "") return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch { /* reported below */ }
+  const ok = url && /^https?:$/.test(url.protocol) && url.pathname === "/" &&
+    !url.username && !url.password && !/[?#]/.test(value);
+  return ok ? null : invalid(
+    "public_url",
+    value,
+    'an origin such as "https://hub.example.org"',
+  );
+}
+
+function checkPattern(value: string): string | null {
+  if (value === "") return null;
+  try {
+    new RegExp(value);
+    return null;
+  } catch (error) {
+    return invalid(
+      "users.username_pattern",
+      value,
+      `a regular expression: ${(error as Error).message}`,
+    );
+  }
+}
+
+function checkHttps(enabled: boolean, values: ConfigValues): string | null {
+  const hasFiles = values.string("https.tls.cert") &&
+    values.string("https.tls.key");
+  if (!enabled || hasFiles || values.list("https.letsencrypt.domains").length) {
+    return null;
+  }
+  return 'Invalid HTTPS settings: "https.enabled" is true but "https.tls.cert" or "https.tls.key" is empty; ' +
+    "set both to PEM files, set https.letsencrypt.domains, or set https.enabled to false";
+}
+
+const DNS_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+function checkDomains(domains: readonly string[]): string | null {
+  const bad = domains.find((d) => !DNS_NAME.test(d));
+  return bad === undefined
+    ? null
+    : `Invalid value in "https.letsencrypt.domains": ${
+      show(bad)
+    }; expected a DNS name such as "hub.example.org"`;
+}
+
+function checkProxyApiUrl(value: string): string | null {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch { /* reported below */ }
+  const ok = url && url.protocol === "http:" &&
+    (url.pathname === "/" || url.pathname === "");
+  return ok ? null : invalid(
+    "proxy.api_url",
+    value,
+    'an http origin such as "http://127.0.0.1:8001"',
+  );
 }
 
 /** Every configuration key. Dotted paths are the YAML nesting. */
-export const CONFIG_KEYS: readonly KeySpec[] = [
+export const CONFIG_KEYS = [
   {
     key: "http.ip",
+    field: "http.ip",
     kind: "string",
     default: "127.0.0.1",
+    reload: "restart",
     doc: "Address the public port binds to (0.0.0.0 for all)",
   },
   {
     key: "http.port",
+    field: "http.port",
     kind: "int",
     default: 8000,
     min: 0,
     max: 65535,
+    reload: "restart",
     doc: "Public port (0 picks a free one)",
   },
   {
     key: "http.max_form_size",
+    field: "http.maxFormSize",
     kind: "int",
     default: 65536,
     min: 1024,
     max: 16777216,
+    reload: "live",
     doc:
       "Largest HTML form body in bytes (login, spawn options, OAuth forms); larger ones get 413",
   },
   {
     key: "base_url",
+    field: "baseUrl",
     kind: "url_path",
     default: "/",
+    reload: "restart",
     doc: "URL prefix of everything: the hub is at {base_url}hub/",
   },
   {
     key: "public_url",
+    field: "publicUrl",
     kind: "string",
     default: "",
+    reload: "restart",
     doc:
       "Public origin, e.g. https://hub.example.org (enables full_url fields and strict next checks)",
+    check: checkPublicUrl,
+    resolve: (v) => v === "" ? "" : new URL(v).origin,
   },
   {
     key: "data_dir",
+    field: "dataDir",
     kind: "string",
     default: "/var/lib/onehub",
+    reload: "restart",
     doc: "State directory (database, cookie secret)",
+    resolve: normalizeDataDir,
   },
   {
     key: "db_path",
+    field: "dbPath",
     kind: "string",
     default: "",
+    reload: "restart",
     doc: "SQLite file; default {data_dir}/onehub.sqlite",
+    resolve: (v, values) =>
+      v || `${normalizeDataDir(values.string("data_dir"))}/onehub.sqlite`,
   },
   {
     key: "cookie_secret_file",
+    field: "cookieSecretFile",
     kind: "string",
     default: "",
+    reload: "restart",
     doc:
       "Cookie secret; default {data_dir}/cookie_secret (made 0600 when missing)",
+    resolve: (v, values) =>
+      v || `${normalizeDataDir(values.string("data_dir"))}/cookie_secret`,
   },
   {
     key: "log.level",
+    field: "logLevel",
     kind: "enum",
     default: "info",
     values: ["debug", "info", "warn", "error"],
+    reload: "restart",
     doc: "Log level",
   },
   {
     key: "auth.type",
+    field: "auth.type",
     kind: "enum",
     default: "pam",
     values: ["pam", "dummy"],
+    reload: "restart",
     doc: "Authenticator",
   },
   {
     key: "auth.pam.service",
+    field: "auth.pam.service",
     kind: "string",
     default: "onehub",
+    reload: "restart",
     doc: "PAM service name (/etc/pam.d/<service> must exist)",
   },
   {
     key: "auth.pam.timeout",
+    field: "auth.pam.timeoutSeconds",
     kind: "int",
     default: 10,
     min: 1,
     max: 120,
+    reload: "restart",
     doc: "Seconds before a PAM check is abandoned",
   },
   {
     key: "auth.pam.concurrency",
+    field: "auth.pam.concurrency",
     kind: "int",
     default: 4,
     min: 1,
     max: 64,
+    reload: "restart",
     doc:
       "PAM helper processes checking passwords at once (kept warm, ~40 MB each)",
   },
   {
     key: "auth.pam.queue_size",
+    field: "auth.pam.queueSize",
     kind: "int",
     default: 32,
     min: 0,
     max: 10000,
+    reload: "restart",
     doc:
       "Logins waiting for a PAM helper, at most; more get 429 with Retry-After",
   },
   {
     key: "auth.throttle.enabled",
+    field: "auth.throttle.enabled",
     kind: "bool",
     default: true,
+    reload: "restart",
     doc: "Throttle failed logins per client address and per username",
   },
   {
     key: "auth.throttle.address_failures",
+    field: "auth.throttle.addressFailures",
     kind: "int",
     default: 10,
     min: 1,
     max: 100000,
+    reload: "restart",
     doc:
       "Failed logins an address may make within auth.throttle.window before it must wait",
   },
   {
     key: "auth.throttle.user_failures",
+    field: "auth.throttle.userFailures",
     kind: "int",
     default: 5,
     min: 1,
     max: 100000,
+    reload: "restart",
     doc:
       "Failed logins for one username within auth.throttle.window before addresses that failed must wait",
   },
   {
     key: "auth.throttle.base_delay",
+    field: "auth.throttle.baseDelaySeconds",
     kind: "int",
     default: 2,
     min: 1,
     max: 3600,
+    reload: "restart",
     doc:
       "Seconds of the first wait after the free failures; doubles with each further failure",
   },
   {
     key: "auth.throttle.max_delay",
+    field: "auth.throttle.maxDelaySeconds",
     kind: "int",
     default: 900,
     min: 1,
     max: 86400,
+    reload: "restart",
     doc: "Longest wait in seconds",
   },
   {
     key: "auth.throttle.window",
+    field: "auth.throttle.windowSeconds",
     kind: "int",
     default: 900,
     min: 1,
     max: 86400,
+    reload: "restart",
     doc: "Seconds a failed login is remembered",
   },
   {
     key: "auth.dummy.password",
+    field: "auth.dummy.password",
     kind: "string",
     default: "",
+    reload: "restart",
     doc: "Shared password for dummy auth; empty accepts any password",
   },
   {
     key: "auth.dummy.allow_public",
+    field: "auth.dummy.allowPublic",
     kind: "bool",
     default: false,
+    reload: "restart",
     doc:
       "Let dummy auth serve on a non-loopback address (unsafe: anyone can log in)",
   },
   {
     key: "users.allowed",
+    field: "users.allowed",
     kind: "list",
     default: [],
+    reload: "live",
     doc: "Users allowed to log in",
   },
   {
     key: "users.blocked",
+    field: "users.blocked",
     kind: "list",
     default: [],
+    reload: "live",
     doc: "Users never allowed to log in",
   },
   {
     key: "users.admin",
+    field: "users.admin",
     kind: "list",
     default: [],
+    reload: "live",
     doc: "Admin users (always allowed)",
   },
   {
     key: "users.allow_all",
+    field: "users.allowAll",
     kind: "bool",
     default: false,
+    reload: "live",
     doc:
       "Allow every user the authenticator accepts (dummy auth with no allowed list implies it)",
   },
   {
     key: "users.allow_existing",
+    field: "users.allowExisting",
     kind: "bool",
     default: true,
+    reload: "live",
     doc: "Allow users that exist in the hub database (added by an admin)",
   },
   {
     key: "users.username_pattern",
+    field: "users.usernamePattern",
     kind: "string",
     default: "",
+    reload: "live",
     doc: "Regular expression every username must match",
+    check: checkPattern,
   },
   {
     key: "api.page_default_limit",
+    field: "api.pageDefaultLimit",
     kind: "int",
     default: 50,
     min: 1,
     max: 10000,
+    reload: "live",
     doc: "Default page size",
+    check: (v, values) =>
+      v > values.int("api.page_max_limit")
+        ? invalid(
+          "api.page_default_limit",
+          v,
+          `at most api.page_max_limit (${values.int("api.page_max_limit")})`,
+        )
+        : null,
   },
   {
     key: "api.page_max_limit",
+    field: "api.pageMaxLimit",
     kind: "int",
     default: 200,
     min: 1,
     max: 10000,
+    reload: "live",
     doc: "Largest page size",
   },
   {
     key: "api.max_body_size",
+    field: "api.maxBodySize",
     kind: "int",
     default: 1048576,
     min: 1024,
     max: 1073741824,
+    reload: "live",
     doc: "Largest request body in bytes",
   },
   {
     key: "session.max_age",
+    field: "session.maxAgeSeconds",
     kind: "int",
     default: 1209600,
     min: 60,
     max: 31536000,
+    reload: "live",
     doc: "Login cookie lifetime in seconds",
   },
   {
     key: "tokens.max_expires_in",
+    field: "tokens.maxExpiresInSeconds",
     kind: "int",
     default: 0,
     min: 0,
     max: 315360000,
+    reload: "live",
     doc: "Cap (and default) for API token lifetimes in seconds; 0 = no cap",
   },
   {
     key: "hub.ip",
+    field: "hub.ip",
     kind: "string",
     default: "127.0.0.1",
+    reload: "restart",
     doc:
       "Address of the hub's own listener (the proxy and single-user servers reach the hub there)",
   },
   {
     key: "hub.port",
+    field: "hub.port",
     kind: "int",
     default: 8081,
     min: 0,
     max: 65535,
+    reload: "restart",
     doc: "Port of the hub's own listener (0 picks a free one)",
   },
   {
     key: "proxy.mode",
+    field: "proxy.mode",
     kind: "enum",
     default: "builtin",
     values: ["builtin", "external"],
+    reload: "restart",
     doc:
       "builtin: the proxy runs inside onehub; external: a separate `onehub proxy` (or configurable-http-proxy) driven over its REST API",
   },
   {
     key: "proxy.api_url",
+    field: "proxy.apiUrl",
     kind: "string",
     default: "http://127.0.0.1:8001",
+    reload: "restart",
     doc: "REST API of the external proxy",
+    check: checkProxyApiUrl,
+    resolve: (v) => v.replace(/\/+$/, ""),
   },
   {
     key: "proxy.auth_token",
+    field: "proxy.authToken",
     kind: "string",
     default: "",
+    reload: "restart",
     doc:
       "Token for the external proxy's API (default: $CONFIGPROXY_AUTH_TOKEN)",
   },
   {
     key: "proxy.connect_timeout",
+    field: "proxy.connectTimeoutSeconds",
     kind: "int",
     default: 10,
     min: 1,
     max: 300,
+    reload: "restart",
     doc:
       "Seconds to wait for a server to accept a connection before answering 504",
   },
   {
     key: "proxy.trusted_proxies",
+    field: "proxy.trustedProxies",
     kind: "list",
     default: [],
+    reload: "restart",
     doc:
       "Addresses of proxies in front of onehub (e.g. nginx) whose X-Forwarded-* headers are kept",
   },
   {
     key: "proxy.activity_interval",
+    field: "proxy.activityIntervalSeconds",
     kind: "int",
     default: 300,
     min: 5,
     max: 86400,
+    reload: "restart",
     doc:
       "Seconds between pulls of the proxy's per-route activity into the database",
   },
   {
     key: "https.enabled",
+    field: "https.enabled",
     kind: "bool",
     default: false,
+    reload: "restart",
     doc: "Serve HTTPS on https.port with https.tls.cert and https.tls.key",
+    check: checkHttps,
   },
   {
     key: "https.port",
+    field: "https.port",
     kind: "int",
     default: 443,
     min: 0,
     max: 65535,
+    reload: "restart",
     doc: "HTTPS port",
   },
   {
     key: "https.tls.cert",
+    field: "https.cert",
     kind: "string",
     default: "",
+    reload: "restart",
     doc: "PEM certificate chain file",
   },
   {
     key: "https.tls.key",
+    field: "https.key",
     kind: "string",
     default: "",
+    reload: "restart",
     doc: "PEM private key file",
   },
   {
     key: "https.letsencrypt.email",
+    field: "https.letsencrypt.email",
     kind: "string",
     default: "",
+    reload: "restart",
     doc:
       "Contact e-mail for Let's Encrypt (expiry notices); with domains, certificates are obtained and renewed by ACME http-01",
   },
   {
     key: "https.letsencrypt.domains",
+    field: "https.letsencrypt.domains",
     kind: "list",
     default: [],
+    reload: "restart",
     doc:
       "Domains to get a Let's Encrypt certificate for (they must reach this machine on port 80 = http.port); replaces https.tls.*",
+    check: checkDomains,
   },
   {
     key: "https.letsencrypt.directory",
+    field: "https.letsencrypt.directory",
     kind: "string",
     default: "https://acme-v02.api.letsencrypt.org/directory",
+    reload: "restart",
     doc:
       "ACME directory URL (Let's Encrypt staging: https://acme-staging-v02.api.letsencrypt.org/directory)",
   },
   {
     key: "https.redirect_http",
+    field: "https.redirectHttp",
     kind: "bool",
     default: true,
+    reload: "restart",
     doc:
       "With HTTPS on, answer plain HTTP on http.port with a redirect to HTTPS",
   },
   {
     key: "https.hsts",
+    field: "https.hsts",
     kind: "bool",
     default: false,
+    reload: "restart",
     doc:
       "Send Strict-Transport-Security on HTTPS responses (browsers then refuse plain HTTP for this host)",
   },
   {
     key: "https.hsts_max_age",
+    field: "https.hstsMaxAge",
     kind: "int",
     default: 31536000,
     min: 0,
     max: 63072000,
+    reload: "restart",
     doc: "max-age of Strict-Transport-Security in seconds",
   },
   {
     key: "spawner.type",
+    field: "spawner.type",
     kind: "enum",
     default: "local",
     values: ["local", "systemd"],
+    reload: "restart",
     doc:
       "local: a process per server dropped to the user's uid; systemd: a transient unit per server (needs systemd as PID 1)",
   },
   {
     key: "spawner.cmd",
+    field: "spawner.cmd",
     kind: "list",
     default: ["jupyterhub-singleuser"],
+    reload: "live",
     doc:
       "Command of each user's server (looked up on PATH=/usr/local/bin:/usr/bin:/bin)",
   },
   {
     key: "spawner.default_url",
+    field: "spawner.defaultUrl",
     kind: "string",
     default: "",
+    reload: "live",
     doc: 'Page a server opens on, e.g. "/lab" or "/tree"',
   },
   {
     key: "spawner.user_prefix",
+    field: "spawner.userPrefix",
     kind: "string",
     default: "",
+    reload: "restart",
     doc:
       'Prefix of Linux account names (TLJH uses "jupyter-"); empty: hub user = Linux user',
   },
   {
     key: "spawner.create_system_users",
+    field: "spawner.createSystemUsers",
     kind: "bool",
     default: false,
+    reload: "live",
     doc: "Create the Linux account (useradd -m) on a user's first spawn",
   },
   {
     key: "spawner.start_timeout",
+    field: "spawner.startTimeoutSeconds",
     kind: "int",
     default: 60,
     min: 1,
     max: 3600,
+    reload: "live",
     doc: "Seconds a server may take to start",
   },
   {
     key: "spawner.http_timeout",
+    field: "spawner.httpTimeoutSeconds",
     kind: "int",
     default: 30,
     min: 1,
     max: 3600,
+    reload: "live",
     doc: "Seconds a started server may take to answer HTTP",
   },
   {
     key: "spawner.concurrent_limit",
+    field: "spawner.concurrentLimit",
     kind: "int",
     default: 20,
     min: 1,
     max: 1000,
+    reload: "live",
     doc: "Spawns allowed at once; more get 429 with Retry-After",
   },
   {
     key: "spawner.options_form",
+    field: "spawner.optionsForm",
     kind: "string",
     default: "",
+    reload: "live",
     doc:
       "HTML form fields shown before a server starts (trusted HTML); the submitted fields become user_options",
   },
   {
     key: "spawner.named_servers",
+    field: "spawner.namedServers",
     kind: "bool",
     default: false,
+    reload: "live",
     doc: "Allow several named servers per user",
   },
   {
     key: "spawner.named_server_limit",
+    field: "spawner.namedServerLimit",
     kind: "int",
     default: 0,
     min: 0,
     max: 1000,
+    reload: "live",
     doc: "Named servers allowed per user (0 = no limit)",
   },
   {
     key: "spawner.stop_on_shutdown",
+    field: "spawner.stopOnShutdown",
     kind: "bool",
     default: false,
+    reload: "live",
     doc:
       "Stop every server when the hub stops (default: keep them running and re-adopt them)",
   },
   {
     key: "spawner.poll_interval",
+    field: "spawner.pollIntervalSeconds",
     kind: "int",
     default: 30,
     min: 1,
     max: 3600,
+    reload: "restart",
     doc: "Seconds between checks that running servers are alive",
   },
   {
     key: "limits.memory",
+    field: "limits.memoryBytes",
     kind: "string",
     default: "",
+    reload: "live",
     doc: 'Memory per server, e.g. "2G" (systemd spawner enforces it)',
+    resolve: parseMemory,
+    toRaw: (v: number | null) => v === null ? "" : String(v),
   },
   {
     key: "limits.cpu",
+    field: "limits.cpu",
     kind: "string",
     default: "",
+    reload: "live",
     doc: 'CPU cores per server, e.g. "1.5" (systemd spawner enforces it)',
+    resolve: parseCpu,
+    toRaw: (v: number | null) => v === null ? "" : String(v),
   },
-];
+] as const satisfies readonly KeySpec[];
+
+/** The schema row type of one key of the table. */
+type Row = (typeof CONFIG_KEYS)[number];
+
+/** The resolved type of a row: what `resolve` returns, else its kind's value. */
+type ResolvedOf<S> = S extends { resolve: (...args: never[]) => infer R } ? R
+  : S extends { kind: "enum"; values: readonly (infer V)[] } ? V
+  : S extends { kind: "list" } ? string[]
+  : S extends { kind: infer K extends KeyKind } ? RawOf<K>
+  : never;
+
+/** `{a: {b: V}}` from "a.b" and V. */
+type Nest<P extends string, V> = P extends `${infer H}.${infer R}`
+  ? { [K in H]: Nest<R, V> }
+  : { [K in P]: V };
+
+type FieldOf<S> = S extends { field: infer F extends string }
+  ? Nest<F, ResolvedOf<S>>
+  : never;
+
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends
+  (x: infer I) => void ? I
+  : never;
+
+type Expand<T> = T extends readonly unknown[] ? T
+  : T extends object ? { [K in keyof T]: Expand<T[K]> }
+  : T;
+
+/**
+ * The fully resolved configuration, derived from {@linkcode CONFIG_KEYS}:
+ * one field per key (its `field` path), nothing optional.
+ */
+export type HubConfig = Expand<Intersect<FieldOf<Row>>>;
 
 /** Looks up a key's spec. */
 export function keySpec(key: string): KeySpec | undefined {
-  return CONFIG_KEYS.find((k) => k.key === key);
+  return (CONFIG_KEYS as readonly KeySpec[]).find((k) => k.key === key);
 }
 
 /**
- * Keys a running hub applies on reload (`onehub config reload`, SIGHUP):
- * each is read when a request, login or spawn needs it. Every other key
- * (ports, addresses, paths, the authenticator, the proxy, HTTPS, the
- * spawner type, logging, the throttle and PAM pool, polling intervals,
- * `spawner.user_prefix`, which names the Unix accounts of running servers)
- * is set up once at start and needs a restart.
+ * Keys a running hub applies on reload (`onehub config reload`, SIGHUP): the
+ * rows marked `reload: "live"`, each read when a request, login or spawn
+ * needs it. Every other key (ports, addresses, paths, the authenticator, the
+ * proxy, HTTPS, the spawner type, logging, the throttle and PAM pool,
+ * polling intervals, `spawner.user_prefix`, which names the Unix accounts of
+ * running servers) is set up once at start and needs a restart.
  */
-export const RELOADABLE_KEYS: ReadonlySet<string> = new Set([
-  "users.allowed",
-  "users.blocked",
-  "users.admin",
-  "users.allow_all",
-  "users.allow_existing",
-  "users.username_pattern",
-  "api.page_default_limit",
-  "api.page_max_limit",
-  "api.max_body_size",
-  "http.max_form_size",
-  "session.max_age",
-  "tokens.max_expires_in",
-  "spawner.cmd",
-  "spawner.default_url",
-  "spawner.create_system_users",
-  "spawner.start_timeout",
-  "spawner.http_timeout",
-  "spawner.concurrent_limit",
-  "spawner.options_form",
-  "spawner.named_servers",
-  "spawner.named_server_limit",
-  "spawner.stop_on_shutdown",
-  "limits.memory",
-  "limits.cpu",
-]);
+export const RELOADABLE_KEYS: ReadonlySet<string> = new Set(
+  CONFIG_KEYS.filter((k) => k.reload === "live").map((k) => k.key),
+);
 
 /** Whether a running hub needs a restart to apply `key`. */
 export function needsRestart(key: string): boolean {
@@ -559,84 +838,6 @@ export function envName(key: string): string {
 
 /** A nested object as read from YAML (snake_case keys). */
 export type RawConfig = Record<string, unknown>;
-
-/** The fully resolved configuration. Nothing optional. */
-export interface HubConfig {
-  http: { ip: string; port: number; maxFormSize: number };
-  /** Always with leading and trailing `/`. */
-  baseUrl: string;
-  /** "" or an origin without trailing slash. */
-  publicUrl: string;
-  dataDir: string;
-  dbPath: string;
-  cookieSecretFile: string;
-  logLevel: "debug" | "info" | "warn" | "error";
-  auth: {
-    type: "pam" | "dummy";
-    pam: {
-      service: string;
-      timeoutSeconds: number;
-      concurrency: number;
-      queueSize: number;
-    };
-    throttle: {
-      enabled: boolean;
-      addressFailures: number;
-      userFailures: number;
-      baseDelaySeconds: number;
-      maxDelaySeconds: number;
-      windowSeconds: number;
-    };
-    dummy: { password: string; allowPublic: boolean };
-  };
-  users: {
-    allowed: string[];
-    blocked: string[];
-    admin: string[];
-    allowAll: boolean;
-    allowExisting: boolean;
-    usernamePattern: string;
-  };
-  api: { pageDefaultLimit: number; pageMaxLimit: number; maxBodySize: number };
-  session: { maxAgeSeconds: number };
-  tokens: { maxExpiresInSeconds: number };
-  hub: { ip: string; port: number };
-  proxy: {
-    mode: "builtin" | "external";
-    apiUrl: string;
-    authToken: string;
-    connectTimeoutSeconds: number;
-    trustedProxies: string[];
-    activityIntervalSeconds: number;
-  };
-  spawner: {
-    type: "local" | "systemd";
-    cmd: string[];
-    defaultUrl: string;
-    userPrefix: string;
-    createSystemUsers: boolean;
-    startTimeoutSeconds: number;
-    httpTimeoutSeconds: number;
-    concurrentLimit: number;
-    namedServers: boolean;
-    namedServerLimit: number;
-    optionsForm: string;
-    stopOnShutdown: boolean;
-    pollIntervalSeconds: number;
-  };
-  /** Per-server limits; null = none. */
-  limits: { memoryBytes: number | null; cpu: number | null };
-  https: {
-    enabled: boolean;
-    port: number;
-    cert: string;
-    key: string;
-    redirectHttp: boolean;
-    hsts: boolean;
-    hstsMaxAge: number;
-    letsencrypt: { email: string; domains: string[]; directory: string };
-  };
-}
 
 function describe(spec: KeySpec): string {
   switch (spec.kind) {
@@ -895,21 +1096,20 @@ export interface ConfigLayers {
   flags?: Record<string, unknown>;
 }
 
-/**
- * Merges defaults < file < env < flags and resolves derived values.
- *
- * @throws {ConfigError} on any unknown key or invalid value.
- */
-export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
+/** The merged raw value of every key: defaults < file < env < flags. */
+function mergeLayers(layers: ConfigLayers): Map<string, unknown> {
   const file = validateRaw(
     layers.file ?? {},
     layers.fileName ?? "the config file",
   );
+  for (const key of Object.keys(layers.flags ?? {})) {
+    if (!keySpec(key)) {
+      throw new ConfigError(unknownKeyMessage(key, "command-line flags"));
+    }
+  }
   const values = new Map<string, unknown>();
-  for (const spec of CONFIG_KEYS) {
-    let value: unknown = spec.default;
-    const fromFile = getAt(file, spec.key);
-    if (fromFile !== undefined) value = fromFile;
+  for (const spec of CONFIG_KEYS as readonly KeySpec[]) {
+    let value: unknown = getAt(file, spec.key) ?? spec.default;
     const envText = layers.env?.[envName(spec.key)];
     if (envText !== undefined) {
       const source = `environment variable ${envName(spec.key)}`;
@@ -924,183 +1124,49 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
     }
     values.set(spec.key, value);
   }
-  for (const key of Object.keys(layers.flags ?? {})) {
-    if (!keySpec(key)) {
-      throw new ConfigError(unknownKeyMessage(key, "command-line flags"));
+  return values;
+}
+
+/** Typed reads of merged values; a read of the wrong kind is a bug here, not bad input. */
+function configValues(values: Map<string, unknown>): ConfigValues {
+  const read = <T>(key: string, ok: (v: unknown) => boolean): T => {
+    const value = values.get(key);
+    if (!ok(value)) {
+      throw new TypeError(`config key ${key} read as the wrong kind`);
     }
-  }
-  const get = <T>(key: string) => values.get(key) as T;
-  const publicUrl = get<string>("public_url");
-  if (publicUrl !== "") {
-    let url: URL | undefined;
-    try {
-      url = new URL(publicUrl);
-    } catch { /* reported below */ }
-    if (
-      !url || !/^https?:$/.test(url.protocol) || url.pathname !== "/" ||
-      url.username || url.password ||
-      /[?#]/.test(publicUrl)
-    ) {
-      throw new ConfigError(
-        `Invalid value for "public_url": ${
-          show(publicUrl)
-        }; expected an origin such as "https://hub.example.org"`,
-      );
-    }
-  }
-  const publicOrigin = publicUrl === "" ? "" : new URL(publicUrl).origin;
-  const pattern = get<string>("users.username_pattern");
-  if (pattern !== "") {
-    try {
-      new RegExp(pattern);
-    } catch (error) {
-      throw new ConfigError(
-        `Invalid value for "users.username_pattern": ${
-          show(pattern)
-        }; expected a regular expression: ${(error as Error).message}`,
-      );
-    }
-  }
-  const dataDir = get<string>("data_dir").replace(/\/+$/, "") || "/";
-  if (
-    get<number>("api.page_default_limit") > get<number>("api.page_max_limit")
-  ) {
-    throw new ConfigError(
-      `Invalid value for "api.page_default_limit": ${
-        get<number>("api.page_default_limit")
-      }; expected at most api.page_max_limit (${
-        get<number>("api.page_max_limit")
-      })`,
-    );
-  }
-  const acmeDomains = get<string[]>("https.letsencrypt.domains");
-  if (
-    get<boolean>("https.enabled") && acmeDomains.length === 0 &&
-    (!get<string>("https.tls.cert") || !get<string>("https.tls.key"))
-  ) {
-    throw new ConfigError(
-      'Invalid HTTPS settings: "https.enabled" is true but "https.tls.cert" or "https.tls.key" is empty; ' +
-        "set both to PEM files, set https.letsencrypt.domains, or set https.enabled to false",
-    );
-  }
-  for (const domain of acmeDomains) {
-    if (
-      !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
-        .test(domain)
-    ) {
-      throw new ConfigError(
-        `Invalid value in "https.letsencrypt.domains": ${
-          show(domain)
-        }; expected a DNS name such as "hub.example.org"`,
-      );
-    }
-  }
-  let apiUrl: URL | null = null;
-  try {
-    apiUrl = new URL(get<string>("proxy.api_url"));
-  } catch { /* reported below */ }
-  if (
-    !apiUrl || apiUrl.protocol !== "http:" ||
-    (apiUrl.pathname !== "/" && apiUrl.pathname !== "")
-  ) {
-    throw new ConfigError(
-      `Invalid value for "proxy.api_url": ${
-        show(get("proxy.api_url"))
-      }; expected an http origin such as "http://127.0.0.1:8001"`,
-    );
-  }
-  return {
-    http: {
-      ip: get("http.ip"),
-      port: get("http.port"),
-      maxFormSize: get("http.max_form_size"),
-    },
-    baseUrl: get("base_url"),
-    publicUrl: publicOrigin,
-    dataDir,
-    dbPath: get<string>("db_path") || `${dataDir}/onehub.sqlite`,
-    cookieSecretFile: get<string>("cookie_secret_file") ||
-      `${dataDir}/cookie_secret`,
-    logLevel: get("log.level"),
-    auth: {
-      type: get("auth.type"),
-      pam: {
-        service: get("auth.pam.service"),
-        timeoutSeconds: get("auth.pam.timeout"),
-        concurrency: get("auth.pam.concurrency"),
-        queueSize: get("auth.pam.queue_size"),
-      },
-      throttle: {
-        enabled: get("auth.throttle.enabled"),
-        addressFailures: get("auth.throttle.address_failures"),
-        userFailures: get("auth.throttle.user_failures"),
-        baseDelaySeconds: get("auth.throttle.base_delay"),
-        maxDelaySeconds: get("auth.throttle.max_delay"),
-        windowSeconds: get("auth.throttle.window"),
-      },
-      dummy: {
-        password: get("auth.dummy.password"),
-        allowPublic: get("auth.dummy.allow_public"),
-      },
-    },
-    users: {
-      allowed: get("users.allowed"),
-      blocked: get("users.blocked"),
-      admin: get("users.admin"),
-      allowAll: get("users.allow_all"),
-      allowExisting: get("users.allow_existing"),
-      usernamePattern: pattern,
-    },
-    api: {
-      pageDefaultLimit: get("api.page_default_limit"),
-      pageMaxLimit: get("api.page_max_limit"),
-      maxBodySize: get("api.max_body_size"),
-    },
-    session: { maxAgeSeconds: get("session.max_age") },
-    tokens: { maxExpiresInSeconds: get("tokens.max_expires_in") },
-    hub: { ip: get("hub.ip"), port: get("hub.port") },
-    proxy: {
-      mode: get("proxy.mode"),
-      apiUrl: get<string>("proxy.api_url").replace(/\/+$/, ""),
-      authToken: get("proxy.auth_token"),
-      connectTimeoutSeconds: get("proxy.connect_timeout"),
-      trustedProxies: get("proxy.trusted_proxies"),
-      activityIntervalSeconds: get("proxy.activity_interval"),
-    },
-    spawner: {
-      type: get("spawner.type"),
-      cmd: get("spawner.cmd"),
-      defaultUrl: get("spawner.default_url"),
-      userPrefix: get("spawner.user_prefix"),
-      createSystemUsers: get("spawner.create_system_users"),
-      startTimeoutSeconds: get("spawner.start_timeout"),
-      httpTimeoutSeconds: get("spawner.http_timeout"),
-      concurrentLimit: get("spawner.concurrent_limit"),
-      namedServers: get("spawner.named_servers"),
-      namedServerLimit: get("spawner.named_server_limit"),
-      optionsForm: get("spawner.options_form"),
-      stopOnShutdown: get("spawner.stop_on_shutdown"),
-      pollIntervalSeconds: get("spawner.poll_interval"),
-    },
-    limits: {
-      memoryBytes: parseMemory(get("limits.memory")),
-      cpu: parseCpu(get("limits.cpu")),
-    },
-    https: {
-      enabled: get("https.enabled"),
-      port: get("https.port"),
-      cert: get("https.tls.cert"),
-      key: get("https.tls.key"),
-      redirectHttp: get("https.redirect_http"),
-      hsts: get("https.hsts"),
-      hstsMaxAge: get("https.hsts_max_age"),
-      letsencrypt: {
-        email: get("https.letsencrypt.email"),
-        domains: get("https.letsencrypt.domains"),
-        directory: get("https.letsencrypt.directory"),
-      },
-    },
+    return value as T;
   };
+  return {
+    string: (key) => read(key, (v) => typeof v === "string"),
+    int: (key) => read(key, (v) => typeof v === "number"),
+    bool: (key) => read(key, (v) => typeof v === "boolean"),
+    list: (key) => read(key, Array.isArray),
+  };
+}
+
+/**
+ * Merges defaults < file < env < flags, runs each key's check and resolves
+ * each key into its {@linkcode HubConfig} field.
+ *
+ * @throws {ConfigError} on any unknown key, invalid value or failed check.
+ */
+export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
+  const merged = mergeLayers(layers);
+  const values = configValues(merged);
+  const specs = CONFIG_KEYS as readonly KeySpec[];
+  for (const spec of specs) {
+    const problem = spec.check?.(merged.get(spec.key) as never, values);
+    if (problem) throw new ConfigError(problem);
+  }
+  let config: RawConfig = {};
+  for (const spec of specs) {
+    const raw = merged.get(spec.key);
+    const value = spec.resolve
+      ? spec.resolve(raw as never, values)
+      : structuredClone(raw);
+    config = setAt(config, spec.field, value);
+  }
+  return config as HubConfig;
 }
 
 /**
@@ -1109,98 +1175,16 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
  * `leafKeys(toRawConfig(c))` lists exactly the keys of {@linkcode CONFIG_KEYS}.
  */
 export function toRawConfig(config: HubConfig): RawConfig {
-  return {
-    http: {
-      ip: config.http.ip,
-      port: config.http.port,
-      "max_form_size": config.http.maxFormSize,
-    },
-    base_url: config.baseUrl,
-    public_url: config.publicUrl,
-    data_dir: config.dataDir,
-    db_path: config.dbPath,
-    cookie_secret_file: config.cookieSecretFile,
-    log: { level: config.logLevel },
-    auth: {
-      type: config.auth.type,
-      pam: {
-        service: config.auth.pam.service,
-        timeout: config.auth.pam.timeoutSeconds,
-        concurrency: config.auth.pam.concurrency,
-        queue_size: config.auth.pam.queueSize,
-      },
-      throttle: {
-        enabled: config.auth.throttle.enabled,
-        address_failures: config.auth.throttle.addressFailures,
-        user_failures: config.auth.throttle.userFailures,
-        base_delay: config.auth.throttle.baseDelaySeconds,
-        max_delay: config.auth.throttle.maxDelaySeconds,
-        window: config.auth.throttle.windowSeconds,
-      },
-      dummy: {
-        password: config.auth.dummy.password,
-        allow_public: config.auth.dummy.allowPublic,
-      },
-    },
-    users: {
-      allowed: [...config.users.allowed],
-      blocked: [...config.users.blocked],
-      admin: [...config.users.admin],
-      allow_all: config.users.allowAll,
-      allow_existing: config.users.allowExisting,
-      username_pattern: config.users.usernamePattern,
-    },
-    api: {
-      page_default_limit: config.api.pageDefaultLimit,
-      page_max_limit: config.api.pageMaxLimit,
-      max_body_size: config.api.maxBodySize,
-    },
-    session: { max_age: config.session.maxAgeSeconds },
-    tokens: { max_expires_in: config.tokens.maxExpiresInSeconds },
-    hub: { ip: config.hub.ip, port: config.hub.port },
-    proxy: {
-      mode: config.proxy.mode,
-      api_url: config.proxy.apiUrl,
-      auth_token: config.proxy.authToken,
-      connect_timeout: config.proxy.connectTimeoutSeconds,
-      trusted_proxies: [...config.proxy.trustedProxies],
-      activity_interval: config.proxy.activityIntervalSeconds,
-    },
-    spawner: {
-      type: config.spawner.type,
-      cmd: [...config.spawner.cmd],
-      default_url: config.spawner.defaultUrl,
-      user_prefix: config.spawner.userPrefix,
-      create_system_users: config.spawner.createSystemUsers,
-      start_timeout: config.spawner.startTimeoutSeconds,
-      http_timeout: config.spawner.httpTimeoutSeconds,
-      concurrent_limit: config.spawner.concurrentLimit,
-      named_servers: config.spawner.namedServers,
-      named_server_limit: config.spawner.namedServerLimit,
-      options_form: config.spawner.optionsForm,
-      stop_on_shutdown: config.spawner.stopOnShutdown,
-      poll_interval: config.spawner.pollIntervalSeconds,
-    },
-    limits: {
-      memory: config.limits.memoryBytes === null
-        ? ""
-        : String(config.limits.memoryBytes),
-      cpu: config.limits.cpu === null ? "" : String(config.limits.cpu),
-    },
-    https: {
-      enabled: config.https.enabled,
-      port: config.https.port,
-      tls: { cert: config.https.cert, key: config.https.key },
-      redirect_http: config.https.redirectHttp,
-      hsts: config.https.hsts,
-      hsts_max_age: config.https.hstsMaxAge,
-      letsencrypt: {
-        email: config.https.letsencrypt.email,
-        domains: [...config.https.letsencrypt.domains],
-        directory: config.https.letsencrypt.directory,
-      },
-    },
-  };
+  let raw: RawConfig = {};
+  for (const spec of CONFIG_KEYS as readonly KeySpec[]) {
+    const value = getAt(config as unknown as RawConfig, spec.field);
+    raw = setAt(
+      raw,
+      spec.key,
+      spec.toRaw ? spec.toRaw(value as never) : structuredClone(value),
+    );
+  }
+  return raw;
 }
 
 /** True when `ip` only accepts connections from this machine. */

@@ -38,8 +38,6 @@ const NOT_YET_SPLIT = new Set([
   "hub/cli/serve_command.ts:serve",
   "hub/cli/serve_runtime.ts:startHub",
   "hub/cli/user_command.ts:run",
-  "hub/config.ts:resolveConfig",
-  "hub/config.ts:toRawConfig",
   "hub/mod.ts:createHub",
   "hub/oauth_provider/authorize.ts:authorizeHandlers",
   "hub/oauth_provider/authorize.ts:authorize",
