@@ -3,6 +3,7 @@ import {
   CONFIG_KEYS,
   envName,
   getAt,
+  type HubConfig,
   type KeySpec,
   keySpec,
   leafKeys,
@@ -388,4 +389,30 @@ Deno.test("suggestKey() finds near misses and bare last segments", () => {
   assert.equal(suggestKey("port"), "http.port");
   assert.equal(suggestKey("users.admins"), "users.admin");
   assert.equal(suggestKey("completely.different"), undefined);
+});
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends
+  (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+
+Deno.test("HubConfig's type follows the schema: each field typed by its kind or its resolve", () => {
+  // Compile-time: a wrong field type or a missing field fails `deno check`.
+  const checks: true[] = [
+    true satisfies Same<HubConfig["auth"]["pam"]["timeoutSeconds"], number>,
+    true satisfies Same<HubConfig["auth"]["type"], "pam" | "dummy">,
+    true satisfies Same<HubConfig["limits"]["memoryBytes"], number | null>,
+    true satisfies Same<HubConfig["users"]["allowed"], string[]>,
+    true satisfies Same<HubConfig["https"]["hsts"], boolean>,
+  ];
+  assert.equal(checks.length, 5);
+});
+
+Deno.test("every schema row has its own field, and a resolved config has exactly those fields", () => {
+  const fields = CONFIG_KEYS.map((k) => k.field);
+  assert.equal(new Set(fields).size, fields.length);
+  const config = resolveConfig({});
+  assert.deepEqual(
+    leafKeys(config as unknown as Record<string, unknown>).sort(),
+    [...fields].sort(),
+  );
 });
