@@ -41,6 +41,8 @@ import { createLoginPages } from "./pages/login.ts";
 import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
+import { createStaticPages } from "./pages/static.ts";
+import { API_CSP, PAGE_CSP } from "./csp.ts";
 import { HUB_API_VERSION } from "./version.ts";
 import type { RouteService } from "./routes.ts";
 import type { ServerManager } from "./servers.ts";
@@ -76,11 +78,6 @@ export interface Hub {
     info?: Deno.ServeHandlerInfo,
   ) => Response | Promise<Response>;
 }
-
-const API_CSP = "frame-ancestors 'none'; default-src 'none'";
-const PAGE_CSP =
-  "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; " +
-  "img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 /** Builds the hub app. */
 export async function createHub(options: HubOptions): Promise<Hub> {
@@ -203,6 +200,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       defaultNext: options.servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
     }),
   );
+  app.route(hubPrefix, createStaticPages());
   app.route(hubPrefix, createHomePages({ config }));
   app.route(hubPrefix, createTokenPages({ config }));
   app.route(

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { html, raw } from "hono/html";
+import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { layout } from "./layout.ts";
-import { CLIENT_HELPERS, dataScript } from "./page_script.ts";
+import { dataScript } from "./page_script.ts";
+import { staticUrl } from "./static.ts";
 
 /** What the home page shows. */
 export interface HomeView {
@@ -22,78 +23,6 @@ export interface HomeView {
   /** How many named servers a user may have (0: no limit). @default {0} */
   namedServerLimit?: number;
 }
-
-/** The home page's script (after {@linkcode CLIENT_HELPERS}). */
-export const HOME_SCRIPT = `
-const me = "users/" + enc(D.user);
-const statusText = (s) => !s ? "stopped" : s.ready ? "running" : s.pending === "spawn" ? "starting" : s.pending === "stop" ? "stopping" : "stopped";
-let timer = null;
-async function refresh() {
-  const model = await api("GET", me + "?include_stopped_servers=1");
-  const servers = model.servers || {};
-  const main = servers[""];
-  const status = statusText(main);
-  document.getElementById("server-status").textContent = status;
-  document.getElementById("start").disabled = status !== "stopped";
-  document.getElementById("stop").disabled = status === "stopped" || status === "stopping";
-  const open = document.getElementById("open");
-  open.hidden = status !== "running";
-  open.href = main ? main.url : "#";
-  const busy = Object.values(servers).some((s) => s.pending);
-  if (D.namedServers) renderNamed(servers);
-  clearTimeout(timer);
-  timer = setTimeout(() => guarded(refresh), busy ? 1000 : 5000);
-}
-function renderNamed(servers) {
-  const body = document.getElementById("named-body");
-  const names = Object.keys(servers).filter((n) => n !== "").sort();
-  const focused = document.activeElement && document.activeElement.dataset.key;
-  body.replaceChildren(...names.map((name) => {
-    const s = servers[name];
-    const status = statusText(s);
-    return h("tr", {}, [
-      h("td", { text: name }),
-      h("td", { text: status, class: "status-" + status }),
-      h("td", {}, [h("div", { class: "actions" }, [
-        status === "running" ? h("a", { class: "button small", href: s.url, text: "Open", dataset: { key: "open|" + name } }) : null,
-        status === "stopped" ? h("button", { type: "button", class: "small", text: "Start", "aria-label": "Start " + name, dataset: { key: "start|" + name }, onclick: () => guarded(async () => { await api("POST", me + "/servers/" + enc(name)); say("Starting " + name); await refresh(); }) }) : null,
-        status === "running" || status === "starting" ? h("button", { type: "button", class: "small secondary", text: "Stop", "aria-label": "Stop " + name, dataset: { key: "stop|" + name }, onclick: () => guarded(async () => { await api("DELETE", me + "/servers/" + enc(name)); say("Stopping " + name); await refresh(); }) }) : null,
-        h("button", { type: "button", class: "small danger", text: "Remove", "aria-label": "Remove " + name, dataset: { key: "remove|" + name }, onclick: () => guarded(async () => {
-          if (!confirm("Remove the server " + name + "? Its settings are forgotten.")) return;
-          await api("DELETE", me + "/servers/" + enc(name), { remove: true });
-          say("Removed " + name); await refresh();
-        }) }),
-      ])]),
-    ]);
-  }));
-  document.getElementById("named-empty").hidden = names.length > 0;
-  if (focused) { const el = body.querySelector('[data-key="' + CSS.escape(focused) + '"]'); if (el) el.focus(); }
-}
-document.getElementById("start").addEventListener("click", () => guarded(async () => {
-  await api("POST", me + "/server");
-  say("Your server is starting");
-  await refresh();
-}));
-document.getElementById("stop").addEventListener("click", () => guarded(async () => {
-  await api("DELETE", me + "/server");
-  say("Your server is stopping");
-  await refresh();
-}));
-const addForm = document.getElementById("add-server");
-if (addForm) addForm.addEventListener("submit", (e) => {
-  e.preventDefault();
-  guarded(async () => {
-    const input = document.getElementById("server-name");
-    const name = input.value.trim();
-    if (!name) throw new Error("Enter a name for the new server");
-    await api("POST", me + "/servers/" + enc(name));
-    input.value = "";
-    say("Starting " + name);
-    await refresh();
-  });
-});
-guarded(refresh);
-`;
 
 /** Renders the home page. */
 export function homePage(
@@ -161,6 +90,6 @@ ${
         namedServers: view.namedServers,
       })
     }
-<script>(() => {${raw(CLIENT_HELPERS)}${raw(HOME_SCRIPT)}})();</script>`,
+<script type="module" src="${staticUrl(view.baseUrl, "home.js")}"></script>`,
   });
 }

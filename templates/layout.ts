@@ -5,7 +5,7 @@
  */
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { STYLES } from "./styles.ts";
+import { staticUrl } from "./static.ts";
 
 /** What the shell needs. */
 export interface LayoutView {
@@ -32,7 +32,7 @@ export function layout(
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${view.title} · onehub</title>
-        <style>${STYLES}</style>
+        <link rel="stylesheet" href="${staticUrl(view.baseUrl, "style.css")}">
       </head>
       <body>
         <header class="top">

@@ -10,7 +10,7 @@
 export { layout, type LayoutView } from "./layout.ts";
 export { loginPage, type LoginView } from "./login.ts";
 export { errorPage, type ErrorView } from "./error.ts";
-export { HOME_SCRIPT, homePage, type HomeView } from "./home.ts";
+export { homePage, type HomeView } from "./home.ts";
 export {
   notRunningPage,
   type NotRunningView,
@@ -23,8 +23,9 @@ export {
   type AuthorizeScopeLine,
   type AuthorizeView,
 } from "./authorize.ts";
-export { TOKEN_SCRIPT, tokenPage, type TokenView } from "./token.ts";
-export { ADMIN_SCRIPT, adminPage, type AdminView } from "./admin.ts";
-export { CLIENT_HELPERS, dataScript } from "./page_script.ts";
+export { tokenPage, type TokenView } from "./token.ts";
+export { adminPage, type AdminView } from "./admin.ts";
+export { dataScript } from "./page_script.ts";
+export { STATIC_ASSETS, type StaticAsset, staticUrl } from "./static.ts";
 export { LOGO_SVG } from "./logo.ts";
 export { spawnOptionsPage, type SpawnOptionsView } from "./spawn_options.ts";

@@ -8,6 +8,7 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { layout } from "./layout.ts";
+import { staticUrl } from "./static.ts";
 
 /** What the spawn-pending page needs. */
 export interface SpawnPendingView {
@@ -41,7 +42,7 @@ export function spawnPendingPage(
         <p id="progress-message" role="status"
           aria-live="polite">Your server is starting up…</p>
         <progress id="progress-bar" max="100" value="0" aria-label="Start progress"
-          style="width:100%"></progress>
+          class="full"></progress>
         <p class="error" id="progress-error" hidden></p>
         <p id="progress-retry"
           hidden><a class="button" href="${view.spawnUrl}">Try again</a></p>
@@ -49,27 +50,10 @@ export function spawnPendingPage(
       <script id="spawn-data" type="application/json">${raw(
         data.replace(/</g, "\\u003c"),
       )}</script>
-      <script>
-      (() => {
-        const data = JSON.parse(document.getElementById("spawn-data").textContent);
-        const bar = document.getElementById("progress-bar");
-        const msg = document.getElementById("progress-message");
-        const source = new EventSource(data.progress);
-        source.onmessage = (e) => {
-          const ev = JSON.parse(e.data);
-          if (typeof ev.progress === "number") bar.value = ev.progress;
-          if (ev.message) msg.textContent = ev.message;
-          if (ev.ready) { source.close(); window.location.href = data.next; }
-          if (ev.failed) {
-            source.close();
-            const err = document.getElementById("progress-error");
-            err.textContent = ev.message; err.hidden = false;
-            document.getElementById("progress-retry").hidden = false;
-          }
-        };
-        source.onerror = () => { if (source.readyState === EventSource.CLOSED) window.location.reload(); };
-      })();
-      </script>
+      <script type="module" src="${staticUrl(
+        view.baseUrl,
+        "spawn_pending.js",
+      )}"></script>
     `,
   });
 }

@@ -80,4 +80,5 @@ ul.members li { display: flex; justify-content: space-between; align-items: cent
 @media (max-width: 30rem) { main { margin: 1rem auto; } .narrow { margin: 1rem auto; }
   header.top { flex-wrap: wrap; } header.top nav a { margin-left: .6rem; }
   .card { padding: 1rem; } }
+progress.full { width: 100%; }
 `;

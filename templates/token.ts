@@ -8,7 +8,8 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { layout } from "./layout.ts";
-import { CLIENT_HELPERS, dataScript } from "./page_script.ts";
+import { dataScript } from "./page_script.ts";
+import { staticUrl } from "./static.ts";
 
 /** What the token page needs. */
 export interface TokenView {
@@ -26,50 +27,6 @@ export const EXPIRY_CHOICES: readonly (readonly [string, string])[] = [
   ["30 days", "2592000"],
   ["Never", ""],
 ];
-
-/** The token page's script (after {@linkcode CLIENT_HELPERS}). */
-export const TOKEN_SCRIPT = `
-const mine = "users/" + enc(D.user) + "/tokens";
-async function refresh() {
-  const data = await api("GET", mine);
-  const tokens = (data && data.api_tokens) || [];
-  const body = document.getElementById("token-body");
-  body.replaceChildren(...tokens.map((t) => h("tr", { dataset: { token: t.id } }, [
-    h("td", { text: t.note || "(no note)" }),
-    h("td", { text: (t.scopes || []).join(" ") || "(none)", class: "scopes" }),
-    h("td", { text: when(t.created), title: t.created || "" }),
-    h("td", { text: when(t.last_activity), title: t.last_activity || "" }),
-    h("td", { text: t.expires_at ? when(t.expires_at) : "never", title: t.expires_at || "" }),
-    h("td", {}, [h("button", { type: "button", class: "small danger", text: "Revoke",
-      "aria-label": "Revoke token " + (t.note || t.id),
-      onclick: () => guarded(async () => {
-        await api("DELETE", mine + "/" + enc(t.id));
-        say("Token revoked");
-        await refresh();
-      }) })]),
-  ])));
-  document.getElementById("token-empty").hidden = tokens.length > 0;
-}
-document.getElementById("token-form").addEventListener("submit", (e) => {
-  e.preventDefault();
-  guarded(async () => {
-    const note = document.getElementById("token-note").value.trim();
-    const expires = document.getElementById("token-expires").value;
-    const scopes = document.getElementById("token-scopes").value.split(/[\\s,]+/).filter(Boolean);
-    const body = { note: note || "Requested via token page" };
-    if (expires) body.expires_in = Number(expires);
-    if (scopes.length) body.scopes = scopes;
-    const made = await api("POST", mine, body);
-    const out = document.getElementById("new-token");
-    out.value = made.token;
-    document.getElementById("new-token-box").hidden = false;
-    out.focus(); out.select();
-    say("Token created: copy it now, it is shown only once");
-    await refresh();
-  });
-});
-guarded(refresh);
-`;
 
 /** Renders the token page. */
 export function tokenPage(
@@ -140,7 +97,10 @@ export function tokenPage(
         xsrf: view.xsrf,
         user: view.user,
       })}
-      <script>(() => {${raw(CLIENT_HELPERS)}${raw(TOKEN_SCRIPT)}})();</script>
+      <script type="module" src="${staticUrl(
+        view.baseUrl,
+        "token.js",
+      )}"></script>
     `,
   });
 }

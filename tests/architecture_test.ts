@@ -8,7 +8,8 @@
  * - inside hub/, a layer never imports a higher layer, and the L3 siblings
  *   (api/, pages/, oauth_provider/) never import each other;
  * - nothing but main.ts and hub/cli/ itself imports hub/cli/;
- * - only hub/db/servers.ts (and the migrations) query the `servers` table.
+ * - only hub/db/servers.ts (and the migrations) query the `servers` table;
+ * - no inline script, style or event handler in templates/ or hub/.
  */
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
@@ -45,6 +46,7 @@ const L0 = new Set(
   [
     "config.ts",
     "config_file.ts",
+    "csp.ts",
     "errors.ts",
     "log.ts",
     "scopes.ts",
@@ -187,4 +189,47 @@ Deno.test("only hub/db/servers.ts queries the servers table", async () => {
     }
   }
   assert.deepEqual(problems, [], "use the functions of hub/db/servers.ts");
+});
+
+/** A `<script>` without `src` that is not a JSON data block, an inline style or a `style=` attribute. */
+const INLINE_CODE =
+  /<script(?![^>]*\bsrc=)(?![^>]*type="application\/json")[^>]*>|<style\b|\sstyle="|\son[a-z]+="/;
+
+Deno.test("INLINE_CODE spots inline scripts, styles and handlers but not linked scripts or data", () => {
+  for (
+    const bad of [
+      "<script>",
+      '<script type="module">',
+      "<style>",
+      '<p style="x">',
+      '<a onclick="f()">',
+    ]
+  ) {
+    assert.match(bad, INLINE_CODE, bad);
+  }
+  for (
+    const good of [
+      '<script type="module" src="/a.js">',
+      '<script id="d" type="application/json">',
+    ]
+  ) {
+    assert.doesNotMatch(good, INLINE_CODE, good);
+  }
+});
+
+Deno.test("templates hold no inline script or style: browser code lives in templates/client/", async () => {
+  const problems: string[] = [];
+  for (const dir of ["templates", "hub"]) {
+    for await (const file of walk(join(ROOT, dir))) {
+      const path = relative(ROOT, file);
+      if (path.startsWith("templates/client/")) continue;
+      const lines = (await Deno.readTextFile(file)).split("\n");
+      lines.forEach((line, i) => {
+        if (INLINE_CODE.test(line)) {
+          problems.push(`${path}:${i + 1}: ${line.trim()}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(problems, []);
 });

@@ -35,11 +35,7 @@ import {
   userRawScopes,
 } from "./scopes.ts";
 import type { OAuthProviderDeps } from "./mod.ts";
-
-/** CSP of the provider's HTML: no framing (consent pages must not be clickjacked). */
-export const PAGE_CSP =
-  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "frame-ancestors 'none'; base-uri 'self'";
+import { CONSENT_CSP } from "../csp.ts";
 
 /** Query parameters oauthlib refuses to see twice. */
 const SINGLE_PARAMS = [
@@ -68,7 +64,7 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
     message: string,
     user: string | null,
   ) => {
-    c.header("Content-Security-Policy", PAGE_CSP);
+    c.header("Content-Security-Policy", CONSENT_CSP);
     c.header("Cache-Control", "no-store");
     return c.html(
       errorPage({ baseUrl: config.baseUrl, user, status, message }),
@@ -232,7 +228,7 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
       );
       if (!(authorized.size && granted.every((s) => authorized.has(s)))) {
         const url = new URL(c.req.url);
-        c.header("Content-Security-Policy", PAGE_CSP);
+        c.header("Content-Security-Policy", CONSENT_CSP);
         c.header("Cache-Control", "no-store");
         return c.html(
           authorizePage({

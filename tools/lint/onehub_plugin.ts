@@ -54,7 +54,6 @@ const NOT_YET_SPLIT = new Set([
   "proxy/forward_websocket.ts:relayWebSocket",
   "proxy/mod.ts:createProxy",
   "spawners/systemd.ts:createSystemdSpawner",
-  "templates/admin.ts:adminPage",
 ]);
 
 type FunctionNode =

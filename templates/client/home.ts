@@ -1,0 +1,140 @@
+/// <reference lib="dom" />
+/**
+ * The home page (runs in the browser): the user's default server (start,
+ * stop, open) and, when enabled, their named servers; refreshes every 5 s
+ * (every second while something is pending).
+ *
+ * @module
+ */
+import {
+  api,
+  byId,
+  enc,
+  focusedKey,
+  guarded,
+  h,
+  type PageData,
+  pageData,
+  refocus,
+  say,
+  type ServerModel,
+  serverStatus,
+  type UserModel,
+} from "./page.ts";
+
+const data = pageData<PageData & { namedServers: boolean }>();
+const me = "users/" + enc(data.user);
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+async function refresh(): Promise<void> {
+  const model = await api<UserModel>("GET", me + "?include_stopped_servers=1");
+  const servers = model.servers || {};
+  const main = servers[""];
+  const status = serverStatus(main);
+  byId("server-status").textContent = status;
+  byId<HTMLButtonElement>("start").disabled = status !== "stopped";
+  byId<HTMLButtonElement>("stop").disabled = status === "stopped" ||
+    status === "stopping";
+  const open = byId<HTMLAnchorElement>("open");
+  open.hidden = status !== "running";
+  open.href = main ? main.url : "#";
+  const busy = Object.values(servers).some((s) => s.pending);
+  if (data.namedServers) renderNamed(servers);
+  clearTimeout(timer);
+  timer = setTimeout(() => guarded(refresh), busy ? 1000 : 5000);
+}
+
+function button(
+  text: string,
+  cls: string,
+  name: string,
+  key: string,
+  fn: () => Promise<void>,
+): HTMLButtonElement {
+  return h("button", {
+    type: "button",
+    class: cls,
+    text,
+    "aria-label": `${text} ${name}`,
+    dataset: { key: `${key}|${name}` },
+    onclick: () => guarded(fn),
+  });
+}
+
+function namedRow(name: string, s: ServerModel): HTMLTableRowElement {
+  const status = serverStatus(s);
+  const path = me + "/servers/" + enc(name);
+  return h("tr", {}, [
+    h("td", { text: name }),
+    h("td", { text: status, class: "status-" + status }),
+    h("td", {}, [h("div", { class: "actions" }, [
+      status === "running"
+        ? h("a", {
+          class: "button small",
+          href: s.url,
+          text: "Open",
+          dataset: { key: "open|" + name },
+        })
+        : null,
+      status === "stopped"
+        ? button("Start", "small", name, "start", async () => {
+          await api("POST", path);
+          say("Starting " + name);
+          await refresh();
+        })
+        : null,
+      status === "running" || status === "starting"
+        ? button("Stop", "small secondary", name, "stop", async () => {
+          await api("DELETE", path);
+          say("Stopping " + name);
+          await refresh();
+        })
+        : null,
+      button("Remove", "small danger", name, "remove", async () => {
+        if (
+          !confirm(
+            "Remove the server " + name + "? Its settings are forgotten.",
+          )
+        ) return;
+        await api("DELETE", path, { remove: true });
+        say("Removed " + name);
+        await refresh();
+      }),
+    ])]),
+  ]);
+}
+
+function renderNamed(servers: Record<string, ServerModel>): void {
+  const body = byId("named-body");
+  const names = Object.keys(servers).filter((n) => n !== "").sort();
+  const focused = focusedKey();
+  body.replaceChildren(...names.map((name) => namedRow(name, servers[name]!)));
+  byId("named-empty").hidden = names.length > 0;
+  refocus(body, focused);
+}
+
+byId("start").addEventListener("click", () =>
+  guarded(async () => {
+    await api("POST", me + "/server");
+    say("Your server is starting");
+    await refresh();
+  }));
+byId("stop").addEventListener("click", () =>
+  guarded(async () => {
+    await api("DELETE", me + "/server");
+    say("Your server is stopping");
+    await refresh();
+  }));
+document.getElementById("add-server")?.addEventListener("submit", (e) => {
+  e.preventDefault();
+  guarded(async () => {
+    const input = byId<HTMLInputElement>("server-name");
+    const name = input.value.trim();
+    if (!name) throw new Error("Enter a name for the new server");
+    await api("POST", me + "/servers/" + enc(name));
+    input.value = "";
+    say("Starting " + name);
+    await refresh();
+  });
+});
+guarded(refresh);
