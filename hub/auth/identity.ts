@@ -1,15 +1,27 @@
 /**
- * Who is asking, and with which scopes: resolves an API token or a login
- * session to an {@linkcode Identity} whose `scopes` are already expanded and
- * intersected with the owner's (JupyterHub's RBAC docs).
+ * Who is asking, and with which scopes: the hub's one identity read model.
+ * Resolves an API token or a login session to an {@linkcode Identity} whose
+ * `scopes` are already expanded, intersected with the owner's (JupyterHub's
+ * RBAC docs) and parsed.
+ *
+ * A token costs one query (the token joined with its owner and the owner's
+ * groups), a session's user one query; the result is cached per token hash
+ * and per user id until anything an identity is made of changes
+ * (db/changes.ts: this process's writes to users, groups, memberships and
+ * tokens, or another process's commit). Identities are shared between
+ * requests: treat them as read-only.
  *
  * @module
  */
 import type { Db } from "../db/mod.ts";
-import { getUserById } from "../db/users.ts";
-import { groupsOfUserName } from "../db/users.ts";
-import { tokensByPrefix, touchToken } from "../db/tokens.ts";
-import type { ApiTokenRow, UserRow } from "../db/schema.ts";
+import { changeStamp } from "../db/changes.ts";
+import { touchUserActivity, userWithGroups } from "../db/users.ts";
+import {
+  type TokenWithOwner,
+  touchToken,
+  userTokensByPrefix,
+} from "../db/tokens.ts";
+import type { UserRow } from "../db/schema.ts";
 import {
   expandScopes,
   identifyScopes,
@@ -99,11 +111,14 @@ export function serverOfClient(
   return undefined;
 }
 
+/** The owner fields an identity needs. */
+type OwnerRow = Pick<UserRow, "id" | "name" | "admin">;
+
 function identityFor(
-  user: UserRow,
+  user: OwnerRow,
   groups: string[],
   scopes: Set<string>,
-  via: { kind: "token"; token: ApiTokenRow } | {
+  via: { kind: "token"; tokenId: number; sessionId: string | null } | {
     kind: "cookie";
     sessionId: string;
   },
@@ -114,8 +129,8 @@ function identityFor(
     userId: user.id,
     admin: user.admin === 1,
     via: via.kind,
-    tokenId: via.kind === "token" ? via.token.id : null,
-    sessionId: via.kind === "token" ? via.token.session_id : via.sessionId,
+    tokenId: via.kind === "token" ? via.tokenId : null,
+    sessionId: via.sessionId,
     scopes,
     parsed: parseScopes(scopes),
     groups,
@@ -124,6 +139,86 @@ function identityFor(
 
 /** Activity writes are throttled to this resolution (JupyterHub's activity_resolution). */
 const ACTIVITY_RESOLUTION_MS = 30_000;
+
+/** A resolved token: what the next request with it needs without a query. */
+interface TokenEntry {
+  identity: Identity;
+  expiresAt: string | null;
+  /** Server tokens do not move their user's activity. */
+  serverToken: boolean;
+  lastActivity: string | null;
+}
+
+interface IdentityCache {
+  stamp: string;
+  tokens: Map<string, TokenEntry | null>;
+  /** A session user's identity, without the session id. */
+  users: Map<number, Identity | null>;
+}
+
+/** Entries per map at most; a full map starts over (a class has ~100 users). */
+const CACHE_LIMIT = 10_000;
+const CACHES = new WeakMap<Db, IdentityCache>();
+
+/** The cache of `db`, emptied when anything an identity is made of changed. */
+function cacheOf(db: Db): IdentityCache {
+  const stamp = changeStamp(db);
+  let cache = CACHES.get(db);
+  if (!cache || cache.stamp !== stamp) {
+    cache = { stamp, tokens: new Map(), users: new Map() };
+    CACHES.set(db, cache);
+  }
+  return cache;
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+  if (map.size >= CACHE_LIMIT) map.clear();
+  map.set(key, value);
+  return value;
+}
+
+function tokenEntry(row: TokenWithOwner): TokenEntry {
+  const owner: Owner = { kind: "user", name: row.owner_name };
+  const user = {
+    id: row.user_id!,
+    name: row.owner_name,
+    admin: row.owner_admin,
+  };
+  const groups = JSON.parse(row.owner_groups) as string[];
+  const clientServer = serverOfClient(row.oauth_client, user.name);
+  const scopes = effectiveTokenScopes(
+    JSON.parse(row.scopes) as string[],
+    owner,
+    userScopes(user),
+    {
+      groupsOf: (name) => (name === user.name ? groups : []),
+      ...(clientServer !== undefined ? { clientServer } : {}),
+    },
+  );
+  return {
+    identity: identityFor(user, groups, scopes, {
+      kind: "token",
+      tokenId: row.id,
+      sessionId: row.session_id,
+    }),
+    expiresAt: row.expires_at,
+    serverToken: row.note.startsWith("Server at "),
+    lastActivity: row.last_activity,
+  };
+}
+
+/** The token's entry from the cache, or from one query (null: no such user token). */
+async function lookupToken(db: Db, token: string): Promise<TokenEntry | null> {
+  const hash = await hashSecretCached(token);
+  const cache = cacheOf(db);
+  const cached = cache.tokens.get(hash);
+  if (cached !== undefined) return cached;
+  // Service tokens (no user) arrive with services.
+  const row = (await userTokensByPrefix(db, tokenPrefix(token))).find((r) =>
+    sameHash(r.hash, hash)
+  );
+  return remember(cache.tokens, hash, row ? tokenEntry(row) : null);
+}
 
 /**
  * Resolves a bearer token. Expired or unknown tokens give null. Records
@@ -135,50 +230,21 @@ export async function identityFromToken(
   now: Date,
 ): Promise<Identity | null> {
   if (token.length < 8 || token.length > 256) return null;
-  const hash = await hashSecretCached(token);
-  const row = (await tokensByPrefix(db, tokenPrefix(token))).find((r) =>
-    sameHash(r.hash, hash)
-  );
-  if (!row) return null;
+  const entry = await lookupToken(db, token);
+  if (!entry) return null;
   const nowIso = now.toISOString();
-  if (row.expires_at !== null && row.expires_at <= nowIso) return null;
-  if (row.user_id === null) return null; // service tokens arrive with services (TODO(#2): services)
-  const user = await getUserById(db, row.user_id);
-  if (!user) return null;
-  const groups = await groupsOfUserName(db, user.name);
-  const owner: Owner = { kind: "user", name: user.name };
-  const ownerExpanded = userScopes(user);
-  const groupsOf = (name: string) => (name === user.name ? groups : []);
-  const clientServer = serverOfClient(row.oauth_client, user.name);
-  const scopes = effectiveTokenScopes(
-    JSON.parse(row.scopes) as string[],
-    owner,
-    ownerExpanded,
-    {
-      groupsOf,
-      ...(clientServer !== undefined ? { clientServer } : {}),
-    },
-  );
+  if (entry.expiresAt !== null && entry.expiresAt <= nowIso) return null;
   if (
-    !row.last_activity ||
-    now.getTime() - Date.parse(row.last_activity) > ACTIVITY_RESOLUTION_MS
+    !entry.lastActivity ||
+    now.getTime() - Date.parse(entry.lastActivity) > ACTIVITY_RESOLUTION_MS
   ) {
-    await touchToken(db, row.id, nowIso);
-    if (!row.note.startsWith("Server at ")) {
-      await db.updateTable("users").set({ last_activity: nowIso }).where(
-        "id",
-        "=",
-        user.id,
-      )
-        .where((eb) =>
-          eb.or([
-            eb("last_activity", "is", null),
-            eb("last_activity", "<", nowIso),
-          ])
-        ).execute();
+    entry.lastActivity = nowIso;
+    await touchToken(db, entry.identity.tokenId!, nowIso);
+    if (!entry.serverToken) {
+      await touchUserActivity(db, entry.identity.userId!, nowIso);
     }
   }
-  return identityFor(user, groups, scopes, { kind: "token", token: row });
+  return entry.identity;
 }
 
 /** The identity of a logged-in browser session's user. */
@@ -187,11 +253,20 @@ export async function identityFromSession(
   userId: number,
   sessionId: string,
 ): Promise<Identity | null> {
-  const user = await getUserById(db, userId);
-  if (!user) return null;
-  const groups = await groupsOfUserName(db, user.name);
-  return identityFor(user, groups, userScopes(user), {
-    kind: "cookie",
-    sessionId,
-  });
+  const cache = cacheOf(db);
+  let base = cache.users.get(userId);
+  if (base === undefined) {
+    const found = await userWithGroups(db, userId);
+    base = remember(
+      cache.users,
+      userId,
+      found
+        ? identityFor(found.user, found.groups, userScopes(found.user), {
+          kind: "cookie",
+          sessionId: "",
+        })
+        : null,
+    );
+  }
+  return base ? { ...base, sessionId } : null;
 }

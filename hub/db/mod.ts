@@ -15,6 +15,7 @@ import { Migrator } from "kysely/migration";
 import type { Database } from "./schema.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
 import { backupDatabase, backupsOf } from "./integrity.ts";
+import { IdentityChanges, registerChangeStamp } from "./changes.ts";
 
 export type { Database } from "./schema.ts";
 
@@ -87,9 +88,16 @@ export function openDatabase(path: string): DatabaseHandle {
   raw.exec("PRAGMA foreign_keys = ON");
   if (path !== ":memory:") raw.exec("PRAGMA journal_mode = WAL");
   raw.exec("PRAGMA synchronous = NORMAL");
+  const changes = new IdentityChanges();
   const db = new Kysely<Database>({
     // deno-lint-ignore no-explicit-any
     dialect: new SqliteDialect({ database: adapt(raw) as any }),
+    plugins: [changes],
+  });
+  const dataVersion = raw.prepare("PRAGMA data_version");
+  registerChangeStamp(db, () => {
+    const row = dataVersion.get() as { data_version: number } | undefined;
+    return `${changes.count}:${row?.data_version ?? 0}`;
   });
   let closed = false;
   return {

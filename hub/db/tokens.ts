@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { sql } from "kysely";
 import type { Db } from "./mod.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
@@ -41,6 +42,36 @@ export function insertToken(db: Db, t: NewToken): Promise<ApiTokenRow> {
 export function tokensByPrefix(db: Db, prefix: string): Promise<ApiTokenRow[]> {
   return db.selectFrom("api_tokens").selectAll().where("prefix", "=", prefix)
     .execute();
+}
+
+/** A token row with what its owner's identity needs: name, admin flag, groups. */
+export type TokenWithOwner = ApiTokenRow & {
+  owner_name: string;
+  owner_admin: number;
+  /** JSON array of the owner's group names. */
+  owner_groups: string;
+};
+
+/**
+ * Candidate user tokens for a prefix, each joined with its owner and the
+ * owner's groups: one query for everything a request's identity needs.
+ */
+export function userTokensByPrefix(
+  db: Db,
+  prefix: string,
+): Promise<TokenWithOwner[]> {
+  return db.selectFrom("api_tokens as t").innerJoin(
+    "users as u",
+    "u.id",
+    "t.user_id",
+  )
+    .selectAll("t")
+    .select(["u.name as owner_name", "u.admin as owner_admin"])
+    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
+      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
+      "owner_groups",
+    ))
+    .where("t.prefix", "=", prefix).execute();
 }
 
 /** Tokens owned by a user, expired ones deleted first. */

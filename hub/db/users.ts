@@ -192,4 +192,20 @@ export async function groupsOfUserName(
   return rows.map((r) => r.name);
 }
 
+/** A user by id with the names of their groups, in one query. */
+export async function userWithGroups(
+  db: Db,
+  id: number,
+): Promise<{ user: UserRow; groups: string[] } | undefined> {
+  const row = await db.selectFrom("users as u").selectAll("u")
+    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
+      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
+      "group_names",
+    ))
+    .where("u.id", "=", id).executeTakeFirst();
+  if (!row) return undefined;
+  const { group_names: names, ...user } = row;
+  return { user, groups: JSON.parse(names) as string[] };
+}
+
 export type { GroupRow, UserRow };
