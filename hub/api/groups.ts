@@ -32,6 +32,7 @@ import {
 import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
+import { routeParam } from "./_lookup.ts";
 
 /** Group names follow the username rules: 1–128 characters, no `/`, no control characters, trimmed. */
 export function groupNameProblem(name: string): string | null {
@@ -132,135 +133,187 @@ async function explainConflict(
   throw error;
 }
 
-/** The `/groups` sub-app. */
-export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  const { db, config } = deps;
-
-  const model = async (row: GroupRow, parsed: ParsedScopes | null) =>
-    toGroupModel(
-      row,
-      (await membersByGroup(db, [row.id])).get(row.id) ?? [],
-      parsed,
-    );
-
-  app.get("/groups", needs("list:groups"), async (c) => {
-    const identity = c.get("identity")!;
-    const paging = parsePaging(c, {
-      defaultLimit: config.api.pageDefaultLimit,
-      maxLimit: config.api.pageMaxLimit,
-    });
-    const held = identity.parsed.get("list:groups");
-    const only = held === undefined || held === "all" ? null : held.group;
-    const { rows, total } = await listGroups(db, {
-      offset: paging.offset,
-      limit: paging.limit,
-      only,
-    });
-    const members = await membersByGroup(db, rows.map((r) => r.id));
-    const items = rows.map((r) =>
-      toGroupModel(r, members.get(r.id) ?? [], identity.parsed)
-    );
-    return c.json(paginate(c, paging, items, total));
-  });
-
-  app.post("/groups", needs("admin:groups"), async (c) => {
-    const body = expectObject(await readJson(c));
-    onlyKeys(body, ["groups", "users"]);
-    if (body.groups === undefined) {
-      throw new HubError(
-        400,
-        'Send {"groups": ["name", ...]} to create groups',
-      );
-    }
-    const names = [
-      ...new Set(stringList(body.groups, "groups").map(validGroupName)),
-    ];
-    if (names.length === 0) {
-      throw new HubError(400, "groups is empty: send at least one name");
-    }
-    for (const name of names) {
-      if (await getGroup(db, name)) {
-        throw new HubError(409, `Group ${name} already exists`);
-      }
-    }
-    const users = body.users === undefined
-      ? []
-      : stringList(body.users, "users");
-    const ids = await memberIds(db, users);
-    const rows = await createGroups(db, names, {
-      memberIds: ids,
-      now: deps.now().toISOString(),
-    }).catch((error) => explainConflict(db, error, { created: names, users }));
-    return c.json(await Promise.all(rows.map((r) => model(r, null))), 201);
-  });
-
-  app.get(
-    "/groups/:group_name",
-    needs("read:groups", "read:groups:name", "read:roles:groups"),
-    async (c) => {
-      const row = await requireGroup(db, c.req.param("group_name"));
-      return c.json(await model(row, c.get("identity")!.parsed));
-    },
+/** A group's model with its members, as far as `parsed` lets the caller see. */
+async function groupModel(db: Db, row: GroupRow, parsed: ParsedScopes | null) {
+  return toGroupModel(
+    row,
+    (await membersByGroup(db, [row.id])).get(row.id) ?? [],
+    parsed,
   );
+}
 
-  app.post("/groups/:group_name", needs("admin:groups"), async (c) => {
-    const name = validGroupName(c.req.param("group_name"));
-    const body = expectObject(await readJson(c) ?? {});
-    onlyKeys(body, ["users", "properties"]);
+/** The group the route's `:group_name` names, or a 404. */
+function routeGroup(c: Context<HubEnv>, db: Db): Promise<GroupRow> {
+  return requireGroup(db, routeParam(c, "group_name"));
+}
+
+/** The `users` list of a body, as ids (unknown names: 400 naming them). */
+function usersOf(db: Db, body: Record<string, unknown>) {
+  const users = body.users === undefined ? [] : stringList(body.users, "users");
+  return memberIds(db, users).then((ids) => ({ users, ids }));
+}
+
+/** `GET /groups`: one page of the groups the caller may list. */
+async function listGroupsRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db, config } = deps;
+  const identity = c.get("identity")!;
+  const paging = parsePaging(c, {
+    defaultLimit: config.api.pageDefaultLimit,
+    maxLimit: config.api.pageMaxLimit,
+  });
+  const held = identity.parsed.get("list:groups");
+  const only = held === undefined || held === "all" ? null : held.group;
+  const { rows, total } = await listGroups(db, {
+    offset: paging.offset,
+    limit: paging.limit,
+    only,
+  });
+  const members = await membersByGroup(db, rows.map((r) => r.id));
+  const items = rows.map((r) =>
+    toGroupModel(r, members.get(r.id) ?? [], identity.parsed)
+  );
+  return c.json(paginate(c, paging, items, total));
+}
+
+/** `POST /groups`: creates several groups, optionally with members. */
+async function createGroupsRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const body = expectObject(await readJson(c));
+  onlyKeys(body, ["groups", "users"]);
+  if (body.groups === undefined) {
+    throw new HubError(400, 'Send {"groups": ["name", ...]} to create groups');
+  }
+  const names = [
+    ...new Set(stringList(body.groups, "groups").map(validGroupName)),
+  ];
+  if (names.length === 0) {
+    throw new HubError(400, "groups is empty: send at least one name");
+  }
+  for (const name of names) {
     if (await getGroup(db, name)) {
       throw new HubError(409, `Group ${name} already exists`);
     }
-    const users = body.users === undefined
-      ? []
-      : stringList(body.users, "users");
-    const ids = await memberIds(db, users);
-    const props = body.properties === undefined
-      ? "{}"
-      : JSON.stringify(expectObject(body.properties, '"properties" field'));
-    const [row] = await createGroups(db, [name], {
-      memberIds: ids,
-      now: deps.now().toISOString(),
-      properties: props,
-    }).catch((error) => explainConflict(db, error, { created: [name], users }));
-    return c.json(await model(row!, null), 201);
-  });
+  }
+  const { users, ids } = await usersOf(db, body);
+  const rows = await createGroups(db, names, {
+    memberIds: ids,
+    now: deps.now().toISOString(),
+  }).catch((error) => explainConflict(db, error, { created: names, users }));
+  return c.json(
+    await Promise.all(rows.map((r) => groupModel(db, r, null))),
+    201,
+  );
+}
 
-  app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
-    const row = await requireGroup(db, c.req.param("group_name"));
-    await deleteGroup(db, row.id);
-    return c.body(null, 204);
-  });
+/** `POST /groups/{name}`: creates one group with members and properties. */
+async function createGroupRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const name = validGroupName(routeParam(c, "group_name"));
+  const body = expectObject(await readJson(c) ?? {});
+  onlyKeys(body, ["users", "properties"]);
+  if (await getGroup(db, name)) {
+    throw new HubError(409, `Group ${name} already exists`);
+  }
+  const { users, ids } = await usersOf(db, body);
+  const props = body.properties === undefined
+    ? "{}"
+    : JSON.stringify(expectObject(body.properties, '"properties" field'));
+  const [row] = await createGroups(db, [name], {
+    memberIds: ids,
+    now: deps.now().toISOString(),
+    properties: props,
+  }).catch((error) => explainConflict(db, error, { created: [name], users }));
+  return c.json(await groupModel(db, row!, null), 201);
+}
 
-  const members = (add: boolean) => async (c: Context<HubEnv>) => {
-    const row = await requireGroup(db, c.req.param("group_name") ?? "");
+/** `POST` / `DELETE /groups/{name}/users`: adds or removes members. */
+function membersRoute(add: boolean) {
+  return async (c: Context<HubEnv>, deps: ApiDeps): Promise<Response> => {
+    const { db } = deps;
+    const row = await routeGroup(c, db);
     const body = expectObject(await readJson(c));
     onlyKeys(body, ["users"]);
     if (body.users === undefined) {
       throw new HubError(400, 'Send {"users": ["name", ...]}');
     }
-    const users = stringList(body.users, "users");
-    const ids = await memberIds(db, users);
+    const { users, ids } = await usersOf(db, body);
     if (add) {
       await addMembers(db, row.id, ids).catch((error) =>
         explainConflict(db, error, { group: row.name, users })
       );
     } else await removeMembers(db, row.id, ids);
-    return c.json(await model(row, null));
+    return c.json(await groupModel(db, row, null));
   };
-  app.post("/groups/:group_name/users", needs("groups"), members(true));
-  app.delete("/groups/:group_name/users", needs("groups"), members(false));
+}
 
-  app.put("/groups/:group_name/properties", needs("groups"), async (c) => {
-    const row = await requireGroup(db, c.req.param("group_name"));
-    const props = JSON.stringify(
-      expectObject(await readJson(c), "properties body"),
-    );
-    await setProperties(db, row.id, props);
-    // Re-read: a concurrent DELETE may have removed the group meanwhile.
-    return c.json(await model(await requireGroup(db, row.name), null));
+/** `PUT /groups/{name}/properties`: replaces the properties. */
+async function propertiesRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const row = await routeGroup(c, db);
+  const props = JSON.stringify(
+    expectObject(await readJson(c), "properties body"),
+  );
+  await setProperties(db, row.id, props);
+  // Re-read: a concurrent DELETE may have removed the group meanwhile.
+  return c.json(await groupModel(db, await requireGroup(db, row.name), null));
+}
+
+/** The `/groups` sub-app. */
+export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const { db } = deps;
+  const addMembersRoute = membersRoute(true);
+  const removeMembersRoute = membersRoute(false);
+  app.get("/groups", needs("list:groups"), (c) => listGroupsRoute(c, deps));
+  app.post("/groups", needs("admin:groups"), (c) => createGroupsRoute(c, deps));
+  app.get(
+    "/groups/:group_name",
+    needs("read:groups", "read:groups:name", "read:roles:groups"),
+    async (c) =>
+      c.json(
+        await groupModel(
+          db,
+          await routeGroup(c, db),
+          c.get("identity")!.parsed,
+        ),
+      ),
+  );
+  app.post(
+    "/groups/:group_name",
+    needs("admin:groups"),
+    (c) => createGroupRoute(c, deps),
+  );
+  app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
+    await deleteGroup(db, (await routeGroup(c, db)).id);
+    return c.body(null, 204);
   });
-
+  app.post(
+    "/groups/:group_name/users",
+    needs("groups"),
+    (c) => addMembersRoute(c, deps),
+  );
+  app.delete(
+    "/groups/:group_name/users",
+    needs("groups"),
+    (c) => removeMembersRoute(c, deps),
+  );
+  app.put(
+    "/groups/:group_name/properties",
+    needs("groups"),
+    (c) => propertiesRoute(c, deps),
+  );
   return app;
 }

@@ -34,7 +34,7 @@ import {
   short,
   stringList,
 } from "./_body.ts";
-import { requireUser } from "./_lookup.ts";
+import { requireUser, routeParam, routeUser } from "./_lookup.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
@@ -295,319 +295,386 @@ export function parseTimestamp(value: unknown): Date {
 }
 
 /** The `/users` sub-app. */
-export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+/** `GET /users`: one page of users, filtered by state and name, sorted. */
+async function listUsersRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
   const { db, config } = deps;
-
-  app.get("/users", needs("list:users"), async (c) => {
-    const identity = c.get("identity")!;
-    const paging = parsePaging(c, {
-      defaultLimit: config.api.pageDefaultLimit,
-      maxLimit: config.api.pageMaxLimit,
-    });
-    const state = c.req.query("state");
-    if (
-      state !== undefined && state !== "" &&
-      !["active", "ready", "inactive"].includes(state)
-    ) {
-      throw new HubError(
-        400,
-        `Unrecognized state filter: ${
-          short(state)
-        }; use active, ready or inactive`,
-      );
-    }
-    const sortArg = c.req.query("sort") ?? "id";
-    const sortKey = sortArg.replace(/^-/, "");
-    if (!["id", "name", "last_activity"].includes(sortKey)) {
-      throw new HubError(
-        400,
-        `sort must be 'id', 'name', or 'last_activity', not ${short(sortArg)}`,
-      );
-    }
-    const { rows, total } = await listUsers(db, {
-      offset: paging.offset,
-      limit: paging.limit,
-      nameFilter: c.req.query("name_filter") ?? "",
-      sort: sortKey as UserSort,
-      descending: sortArg.startsWith("-"),
-      ...(state === "active" || state === "ready"
-        ? { state: "active" as const }
-        : {}),
-      ...(state === "inactive" ? { state: "inactive" as const } : {}),
-      only: listRestriction(identity),
-    });
-    let models = await userModels(deps, rows, identity, {
-      includeStopped: flag(c, "include_stopped_servers"),
-    });
-    if (state === "ready") {
-      const servers = await serversByUser(db, rows.map((r) => r.id));
-      const ready = new Set(
-        rows.filter((r) =>
-          servers.get(r.id)?.some((s) => s.status === "running")
-        ).map((r) => r.name),
-      );
-      models = models.filter((m) => ready.has(m.name as string));
-    }
-    return c.json(paginate(c, paging, models, total));
+  const identity = c.get("identity")!;
+  const paging = parsePaging(c, {
+    defaultLimit: config.api.pageDefaultLimit,
+    maxLimit: config.api.pageMaxLimit,
   });
-
-  app.post("/users", needs("admin:users"), async (c) => {
-    const identity = c.get("identity")!;
-    const body = expectObject(await readJson(c) ?? {});
-    onlyKeys(body, [
-      "usernames",
-      "name",
-      "admin",
-      "groups",
-      "roles",
-      "auth_state",
-    ]);
-    if (body.usernames === undefined) {
-      throw new HubError(
-        400,
-        'Send {"usernames": ["name", ...]} to create users',
-      );
-    }
-    if (body.name !== undefined) {
-      throw new HubError(
-        400,
-        '"name" is not used when creating several users: list the names in "usernames"',
-      );
-    }
-    const raw = stringList(body.usernames, "usernames");
-    const admin = adminField(body, identity) ?? false;
-    const groups = await groupsField(db, body.groups);
-    const authState = authStateField(body.auth_state);
-    const names = [
-      ...new Set(raw.map((n) => validName(n, config.users.usernamePattern))),
-    ];
-    if (names.length === 0) {
-      throw new HubError(400, "usernames is empty: send at least one name");
-    }
-    const created = await createUsers(db, names, {
-      admin,
-      now: deps.now().toISOString(),
-    });
-    if (created.length === 0) {
-      throw new HubError(409, `All ${names.length} users already exist`);
-    }
-    await applyNewUserFields(db, created, { groups, authState });
-    deps.logger.info("users created", {
-      by: identity.name,
-      names: created.map((u) => u.name).join(","),
-    });
-    return c.json(
-      await userModels(deps, created, identity, { includeStopped: false }),
-      201,
+  const state = c.req.query("state");
+  if (
+    state !== undefined && state !== "" &&
+    !["active", "ready", "inactive"].includes(state)
+  ) {
+    throw new HubError(
+      400,
+      `Unrecognized state filter: ${
+        short(state)
+      }; use active, ready or inactive`,
     );
-  });
-
-  app.get("/users/:user_name", needs(...READ_USER_SCOPES), async (c) => {
-    const user = await requireUser(db, c.req.param("user_name"));
-    const [model] = await userModels(deps, [user], c.get("identity")!, {
-      includeStopped: flag(c, "include_stopped_servers"),
-    });
-    return c.json(model);
-  });
-
-  app.post("/users/:user_name", needs("admin:users"), async (c) => {
-    const identity = c.get("identity")!;
-    const name = validName(
-      c.req.param("user_name"),
-      config.users.usernamePattern,
+  }
+  const sortArg = c.req.query("sort") ?? "id";
+  const sortKey = sortArg.replace(/^-/, "");
+  if (!["id", "name", "last_activity"].includes(sortKey)) {
+    throw new HubError(
+      400,
+      `sort must be 'id', 'name', or 'last_activity', not ${short(sortArg)}`,
     );
-    const body = expectObject(await readJson(c) ?? {});
-    onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
-    if (
-      body.name !== undefined &&
-      (typeof body.name !== "string" ||
-        validName(body.name, config.users.usernamePattern) !== name)
-    ) {
-      throw new HubError(
-        400,
-        `"name" ${
-          short(body.name)
-        } differs from the name in the URL (${name}): leave it out`,
-      );
-    }
-    const admin = adminField(body, identity) ?? false;
-    const groups = await groupsField(db, body.groups);
-    const authState = authStateField(body.auth_state);
-    if (await getUser(db, name)) {
-      throw new HubError(409, `User ${name} already exists`);
-    }
-    const created = await createUsers(db, [name], {
-      admin,
-      now: deps.now().toISOString(),
-    });
-    if (created.length === 0) {
-      throw new HubError(409, `User ${name} already exists`);
-    }
-    await applyNewUserFields(db, created, { groups, authState });
-    const [model] = await userModels(deps, created, identity, {
-      includeStopped: false,
-    });
-    return c.json(model, 201);
+  }
+  const { rows, total } = await listUsers(db, {
+    offset: paging.offset,
+    limit: paging.limit,
+    nameFilter: c.req.query("name_filter") ?? "",
+    sort: sortKey as UserSort,
+    descending: sortArg.startsWith("-"),
+    ...(state === "active" || state === "ready"
+      ? { state: "active" as const }
+      : {}),
+    ...(state === "inactive" ? { state: "inactive" as const } : {}),
+    only: listRestriction(identity),
   });
+  let models = await userModels(deps, rows, identity, {
+    includeStopped: flag(c, "include_stopped_servers"),
+  });
+  if (state === "ready") {
+    const servers = await serversByUser(db, rows.map((r) => r.id));
+    const ready = new Set(
+      rows.filter((r) => servers.get(r.id)?.some((s) => s.status === "running"))
+        .map((r) => r.name),
+    );
+    models = models.filter((m) => ready.has(m.name as string));
+  }
+  return c.json(paginate(c, paging, models, total));
+}
 
-  app.patch("/users/:user_name", needs("admin:users"), async (c) => {
-    const identity = c.get("identity")!;
-    const user = await requireUser(db, c.req.param("user_name"));
-    const body = expectObject(await readJson(c));
-    onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
-    if (!identity.admin && user.admin === 1) {
-      throw new HubError(
-        403,
-        "Only admins can modify admin users or grant admin permissions",
-      );
+/** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
+async function createUsersRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db, config } = deps;
+  const identity = c.get("identity")!;
+  const body = expectObject(await readJson(c) ?? {});
+  onlyKeys(body, [
+    "usernames",
+    "name",
+    "admin",
+    "groups",
+    "roles",
+    "auth_state",
+  ]);
+  if (body.usernames === undefined) {
+    throw new HubError(
+      400,
+      'Send {"usernames": ["name", ...]} to create users',
+    );
+  }
+  if (body.name !== undefined) {
+    throw new HubError(
+      400,
+      '"name" is not used when creating several users: list the names in "usernames"',
+    );
+  }
+  const raw = stringList(body.usernames, "usernames");
+  const admin = adminField(body, identity) ?? false;
+  const groups = await groupsField(db, body.groups);
+  const authState = authStateField(body.auth_state);
+  const names = [
+    ...new Set(raw.map((n) => validName(n, config.users.usernamePattern))),
+  ];
+  if (names.length === 0) {
+    throw new HubError(400, "usernames is empty: send at least one name");
+  }
+  const created = await createUsers(db, names, {
+    admin,
+    now: deps.now().toISOString(),
+  });
+  if (created.length === 0) {
+    throw new HubError(409, `All ${names.length} users already exist`);
+  }
+  await applyNewUserFields(db, created, { groups, authState });
+  deps.logger.info("users created", {
+    by: identity.name,
+    names: created.map((u) => u.name).join(","),
+  });
+  return c.json(
+    await userModels(deps, created, identity, { includeStopped: false }),
+    201,
+  );
+}
+
+/** `GET /users/{name}`: the user model, as much of it as the scopes allow. */
+async function getUserRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const user = await routeUser(c, db);
+  const [model] = await userModels(deps, [user], c.get("identity")!, {
+    includeStopped: flag(c, "include_stopped_servers"),
+  });
+  return c.json(model);
+}
+
+/** `POST /users/{name}`: creates one user. */
+async function createUserRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db, config } = deps;
+  const identity = c.get("identity")!;
+  const name = validName(
+    routeParam(c, "user_name"),
+    config.users.usernamePattern,
+  );
+  const body = expectObject(await readJson(c) ?? {});
+  onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
+  if (
+    body.name !== undefined &&
+    (typeof body.name !== "string" ||
+      validName(body.name, config.users.usernamePattern) !== name)
+  ) {
+    throw new HubError(
+      400,
+      `"name" ${
+        short(body.name)
+      } differs from the name in the URL (${name}): leave it out`,
+    );
+  }
+  const admin = adminField(body, identity) ?? false;
+  const groups = await groupsField(db, body.groups);
+  const authState = authStateField(body.auth_state);
+  if (await getUser(db, name)) {
+    throw new HubError(409, `User ${name} already exists`);
+  }
+  const created = await createUsers(db, [name], {
+    admin,
+    now: deps.now().toISOString(),
+  });
+  if (created.length === 0) {
+    throw new HubError(409, `User ${name} already exists`);
+  }
+  await applyNewUserFields(db, created, { groups, authState });
+  const [model] = await userModels(deps, created, identity, {
+    includeStopped: false,
+  });
+  return c.json(model, 201);
+}
+
+/** `PATCH /users/{name}`: rename, admin, auth_state, groups. */
+async function patchUserRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db, config } = deps;
+  const identity = c.get("identity")!;
+  const user = await routeUser(c, db);
+  const body = expectObject(await readJson(c));
+  onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
+  if (!identity.admin && user.admin === 1) {
+    throw new HubError(
+      403,
+      "Only admins can modify admin users or grant admin permissions",
+    );
+  }
+  const wantedAdmin = adminField(body, identity);
+  const groups = await groupsField(db, body.groups);
+  const changes: {
+    name?: string;
+    admin?: boolean;
+    authState?: string | null;
+  } = {};
+  if (body.name !== undefined) {
+    if (typeof body.name !== "string") {
+      throw new HubError(400, '"name" must be a string');
     }
-    const wantedAdmin = adminField(body, identity);
-    const groups = await groupsField(db, body.groups);
-    const changes: {
-      name?: string;
-      admin?: boolean;
-      authState?: string | null;
-    } = {};
-    if (body.name !== undefined) {
-      if (typeof body.name !== "string") {
-        throw new HubError(400, '"name" must be a string');
-      }
-      const newName = validName(body.name, config.users.usernamePattern);
-      if (newName !== user.name) {
-        if (await getUser(db, newName)) {
-          throw new HubError(
-            400,
-            `User ${newName} already exists, username must be unique`,
-          );
-        }
-        changes.name = newName;
-      }
-    }
-    if (wantedAdmin !== undefined) changes.admin = wantedAdmin;
-    const authState = authStateField(body.auth_state);
-    if (authState !== undefined) changes.authState = authState;
-    try {
-      await db.transaction().execute(async (trx) => {
-        await updateUser(trx, user.id, changes);
-        if (groups) await setGroups(trx, user.id, groups);
-        // A renamed user's browser sessions name the old user: end them.
-        if (changes.name) await deleteSessionsOfUser(trx, user.id);
-      });
-    } catch (error) {
-      // Another request took the name between the check above and now.
-      if (changes.name && isConstraintError(error, "unique")) {
+    const newName = validName(body.name, config.users.usernamePattern);
+    if (newName !== user.name) {
+      if (await getUser(db, newName)) {
         throw new HubError(
           400,
-          `User ${changes.name} already exists, username must be unique`,
+          `User ${newName} already exists, username must be unique`,
         );
       }
-      throw error;
+      changes.name = newName;
     }
-    // Re-read: a concurrent DELETE may have removed the user meanwhile.
-    const updated = await requireUser(db, changes.name ?? user.name);
-    const [model] = await userModels(deps, [updated], identity, {
-      includeStopped: false,
+  }
+  if (wantedAdmin !== undefined) changes.admin = wantedAdmin;
+  const authState = authStateField(body.auth_state);
+  if (authState !== undefined) changes.authState = authState;
+  try {
+    await db.transaction().execute(async (trx) => {
+      await updateUser(trx, user.id, changes);
+      if (groups) await setGroups(trx, user.id, groups);
+      // A renamed user's browser sessions name the old user: end them.
+      if (changes.name) await deleteSessionsOfUser(trx, user.id);
     });
-    return c.json(model);
-  });
-
-  app.delete("/users/:user_name", needs("delete:users"), async (c) => {
-    const identity = c.get("identity")!;
-    const user = await requireUser(db, c.req.param("user_name"));
-    if (identity.kind === "user" && identity.name === user.name) {
-      throw new HubError(400, "Cannot delete yourself!");
-    }
-    const stopping = (await serversByUser(db, [user.id])).get(user.id)?.find((
-      s,
-    ) => s.name === "" && s.status === "stopping");
-    if (stopping) {
+  } catch (error) {
+    // Another request took the name between the check above and now.
+    if (changes.name && isConstraintError(error, "unique")) {
       throw new HubError(
         400,
-        `${user.name}'s server is in the process of stopping, please wait.`,
+        `User ${changes.name} already exists, username must be unique`,
       );
     }
-    // Running servers are stopped first (their processes, routes, tokens and OAuth clients go with them).
-    if (deps.servers) {
-      const live = ((await serversByUser(db, [user.id])).get(user.id) ?? [])
-        .filter((s) => s.status !== "stopped");
-      for (const s of live) await deps.servers.stop(user, s.name);
-    }
-    await deleteUser(db, user.id);
-    deps.logger.info("user deleted", { by: identity.name, name: user.name });
-    return c.body(null, 204);
+    throw error;
+  }
+  // Re-read: a concurrent DELETE may have removed the user meanwhile.
+  const updated = await requireUser(db, changes.name ?? user.name);
+  const [model] = await userModels(deps, [updated], identity, {
+    includeStopped: false,
   });
+  return c.json(model);
+}
 
-  app.post("/users/:user_name/activity", needs("users:activity"), async (c) => {
-    const user = await requireUser(db, c.req.param("user_name"));
-    const raw = await readJson(c);
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      throw new HubError(400, "body must be a json dict");
-    }
-    const body = raw as Record<string, unknown>;
-    if (body.last_activity === undefined && body.servers === undefined) {
+/** `DELETE /users/{name}`: stops the user's servers, then deletes the user. */
+async function deleteUserRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const identity = c.get("identity")!;
+  const user = await routeUser(c, db);
+  if (identity.kind === "user" && identity.name === user.name) {
+    throw new HubError(400, "Cannot delete yourself!");
+  }
+  const stopping = (await serversByUser(db, [user.id])).get(user.id)?.find((
+    s,
+  ) => s.name === "" && s.status === "stopping");
+  if (stopping) {
+    throw new HubError(
+      400,
+      `${user.name}'s server is in the process of stopping, please wait.`,
+    );
+  }
+  // Running servers are stopped first (their processes, routes, tokens and OAuth clients go with them).
+  if (deps.servers) {
+    const live = ((await serversByUser(db, [user.id])).get(user.id) ?? [])
+      .filter((s) => s.status !== "stopped");
+    for (const s of live) await deps.servers.stop(user, s.name);
+  }
+  await deleteUser(db, user.id);
+  deps.logger.info("user deleted", { by: identity.name, name: user.name });
+  return c.body(null, 204);
+}
+
+/** `POST /users/{name}/activity`: moves the user's and servers' last_activity forward. */
+async function activityRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  const user = await routeUser(c, db);
+  const raw = await readJson(c);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new HubError(400, "body must be a json dict");
+  }
+  const body = raw as Record<string, unknown>;
+  if (body.last_activity === undefined && body.servers === undefined) {
+    throw new HubError(
+      400,
+      "body must contain at least one of `last_activity` or `servers`",
+    );
+  }
+  const limit = deps.now().getTime() + 59 * 60 * 1000;
+  const check = (d: Date, text: unknown) => {
+    if (d.getTime() > limit) {
       throw new HubError(
         400,
-        "body must contain at least one of `last_activity` or `servers`",
+        `Rejecting activity from more than an hour in the future: ${
+          short(text)
+        }`,
       );
     }
-    const limit = deps.now().getTime() + 59 * 60 * 1000;
-    const check = (d: Date, text: unknown) => {
-      if (d.getTime() > limit) {
-        throw new HubError(
-          400,
-          `Rejecting activity from more than an hour in the future: ${
-            short(text)
-          }`,
-        );
-      }
-      return d.toISOString();
-    };
-    const userActivity = body.last_activity === undefined
-      ? null
-      : check(parseTimestamp(body.last_activity), body.last_activity);
-    const serverUpdates: Array<[string, string]> = [];
-    if (body.servers !== undefined) {
-      const shapeError =
-        "servers must be a dict of the form {server_name: {last_activity: timestamp}}";
+    return d.toISOString();
+  };
+  const userActivity = body.last_activity === undefined
+    ? null
+    : check(parseTimestamp(body.last_activity), body.last_activity);
+  const serverUpdates: Array<[string, string]> = [];
+  if (body.servers !== undefined) {
+    const shapeError =
+      "servers must be a dict of the form {server_name: {last_activity: timestamp}}";
+    if (
+      body.servers === null || typeof body.servers !== "object" ||
+      Array.isArray(body.servers)
+    ) {
+      throw new HubError(400, shapeError);
+    }
+    const known = (await serversByUser(db, [user.id])).get(user.id) ?? [];
+    for (
+      const [name, entry] of Object.entries(
+        body.servers as Record<string, unknown>,
+      )
+    ) {
       if (
-        body.servers === null || typeof body.servers !== "object" ||
-        Array.isArray(body.servers)
+        entry === null || typeof entry !== "object" ||
+        !("last_activity" in entry)
       ) {
         throw new HubError(400, shapeError);
       }
-      const known = (await serversByUser(db, [user.id])).get(user.id) ?? [];
-      for (
-        const [name, entry] of Object.entries(
-          body.servers as Record<string, unknown>,
-        )
-      ) {
-        if (
-          entry === null || typeof entry !== "object" ||
-          !("last_activity" in entry)
-        ) {
-          throw new HubError(400, shapeError);
-        }
-        if (!known.some((s) => s.name === name)) {
-          throw new HubError(
-            400,
-            `No such server ${short(name)} for user ${user.name}`,
-          );
-        }
-        const text = (entry as Record<string, unknown>).last_activity;
-        serverUpdates.push([name, check(parseTimestamp(text), text)]);
+      if (!known.some((s) => s.name === name)) {
+        throw new HubError(
+          400,
+          `No such server ${short(name)} for user ${user.name}`,
+        );
       }
+      const text = (entry as Record<string, unknown>).last_activity;
+      serverUpdates.push([name, check(parseTimestamp(text), text)]);
     }
-    await db.transaction().execute(async (trx) => {
-      if (userActivity) await touchUserActivity(trx, user.id, userActivity);
-      for (const [name, at] of serverUpdates) {
-        await touchServerActivity(trx, user.id, name, at);
-        await touchUserActivity(trx, user.id, at);
-      }
-    });
-    return c.body(null, 200);
+  }
+  await db.transaction().execute(async (trx) => {
+    if (userActivity) await touchUserActivity(trx, user.id, userActivity);
+    for (const [name, at] of serverUpdates) {
+      await touchServerActivity(trx, user.id, name, at);
+      await touchUserActivity(trx, user.id, at);
+    }
   });
+  return c.body(null, 200);
+}
+
+export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+
+  app.get("/users", needs("list:users"), (c) => listUsersRoute(c, deps));
+
+  app.post("/users", needs("admin:users"), (c) => createUsersRoute(c, deps));
+
+  app.get(
+    "/users/:user_name",
+    needs(...READ_USER_SCOPES),
+    (c) => getUserRoute(c, deps),
+  );
+
+  app.post(
+    "/users/:user_name",
+    needs("admin:users"),
+    (c) => createUserRoute(c, deps),
+  );
+
+  app.patch(
+    "/users/:user_name",
+    needs("admin:users"),
+    (c) => patchUserRoute(c, deps),
+  );
+
+  app.delete(
+    "/users/:user_name",
+    needs("delete:users"),
+    (c) => deleteUserRoute(c, deps),
+  );
+
+  app.post(
+    "/users/:user_name/activity",
+    needs("users:activity"),
+    (c) => activityRoute(c, deps),
+  );
 
   return app;
 }
