@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
 import { getUser } from "../db/users.ts";
@@ -53,7 +53,7 @@ import {
   short,
   stringList,
 } from "./_body.ts";
-import { requireUser } from "./_lookup.ts";
+import { requireUser, routeParam, routeUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 
@@ -184,172 +184,189 @@ export function expiresIn(value: unknown, maxSeconds: number): number | null {
   return value;
 }
 
+/**
+ * One token by id: a caller whose scopes do not reach the user in the path
+ * gets 403, as JupyterHub answers there (the generic rule answers a
+ * filtered-away resource with 404).
+ */
+function needsOnTokenOwner(db: Db, scope: string): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    try {
+      await assertScopes(db, c.get("identity"), [scope], {
+        user: c.req.param("user_name") ?? "",
+      });
+    } catch (error) {
+      if (error instanceof HubError && error.status === 404) {
+        throw new HubError(
+          403,
+          `Action is not authorized with current scopes; requires any of [${scope}]`,
+        );
+      }
+      throw error;
+    }
+    await next();
+  };
+}
+
+/**
+ * The caller of a token request without credentials: JupyterHub accepts
+ * `{"auth": {"username", "password"}}` in the body for the user in the path.
+ */
+async function identityFromBodyAuth(
+  deps: ApiDeps,
+  auth: unknown,
+  name: string,
+): Promise<Identity | null> {
+  if (auth === undefined) {
+    throw new HubError(403, "Missing or invalid credentials.");
+  }
+  const fields = expectObject(auth, '"auth" field');
+  if (
+    typeof fields.username !== "string" || typeof fields.password !== "string"
+  ) {
+    throw new HubError(
+      400,
+      '"auth" must be {"username": "...", "password": "..."}',
+    );
+  }
+  const login = await deps.authenticator.authenticate({
+    username: fields.username,
+    password: fields.password,
+  });
+  const loginName = login.ok ? normalizeUsername(login.name) : "";
+  const exists = login.ok ? await getUser(deps.db, loginName) : undefined;
+  const rules = effectiveAllowRules(deps.config.auth.type, deps.config.users);
+  if (
+    !login.ok || loginName !== name || !exists ||
+    !isAllowed(loginName, rules, true)
+  ) {
+    throw new HubError(403, "Missing or invalid credentials.");
+  }
+  return await identityFromSession(deps.db, exists.id, "");
+}
+
+/** The raw scopes a token request asks for: `scopes` plus the scopes of `roles`. */
+function requestedScopes(body: Record<string, unknown>): string[] | undefined {
+  let scopes: string[] | undefined;
+  if (body.scopes !== undefined) {
+    scopes = stringList(body.scopes, "scopes", { max: 100 });
+  }
+  if (body.roles === undefined) return scopes;
+  scopes = [...(scopes ?? [])];
+  for (const role of stringList(body.roles, "roles", { max: 20 })) {
+    const def = Object.hasOwn(BUILTIN_ROLES, role)
+      ? BUILTIN_ROLES[role as keyof typeof BUILTIN_ROLES]
+      : undefined;
+    if (!def) {
+      throw new HubError(
+        400,
+        `Role ${short(role)} does not exist: use scopes instead of roles`,
+      );
+    }
+    scopes.push(...def.scopes);
+  }
+  return scopes;
+}
+
+/** The note of a new token: the body's, or JupyterHub's default naming who asked for whom. */
+function tokenNote(
+  body: Record<string, unknown>,
+  identity: Identity,
+  owner: UserRow,
+): string {
+  if (
+    body.note !== undefined &&
+    (typeof body.note !== "string" || body.note.length > 1000)
+  ) {
+    throw new HubError(
+      400,
+      '"note" must be a string of at most 1000 characters',
+    );
+  }
+  let note = (body.note as string | undefined) ?? "Requested via api";
+  if (body.note === undefined && identity.name !== owner.name) {
+    note += ` by ${identity.kind} ${identity.name}`;
+  }
+  return note;
+}
+
+/**
+ * `POST /users/{name}/tokens`. The scope is checked here, not by `needs`:
+ * without credentials the body may carry a username and password instead.
+ */
+async function createTokenRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { db } = deps;
+  let identity = c.get("identity");
+  const name = routeParam(c, "user_name");
+  // A body `auth` login is JSON; an anonymous form post (e.g. a cookie POST
+  // the identity middleware ignored) is refused as unauthenticated, not as
+  // bad JSON.
+  const type = c.req.header("content-type");
+  if (!identity && type && !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HubError(403, "Missing or invalid credentials.");
+  }
+  const body = expectObject(await readJson(c) ?? {});
+  onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
+  identity ??= await identityFromBodyAuth(deps, body.auth, name);
+  const caller = await assertScopes(db, identity, ["tokens"], { user: name });
+  const owner = await requireUser(db, name);
+  const scopes = requestedScopes(body);
+  const { token, row } = await issueToken(db, owner, {
+    scopes,
+    note: tokenNote(body, caller, owner),
+    expiresInSeconds: expiresIn(
+      body.expires_in,
+      deps.config.tokens.maxExpiresInSeconds,
+    ),
+    now: deps.now(),
+    requester: caller,
+  }).catch(async (error) => {
+    // The owner was deleted by a concurrent request: answer as if first.
+    if (isConstraintError(error, "foreignKey")) await requireUser(db, name);
+    throw error;
+  });
+  const groups = await groupsOfUserName(db, owner.name);
+  return c.json({ ...toTokenModel(row, owner, groups), token }, 201);
+}
+
 /** The tokens sub-app. */
 export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
-  /**
-   * One token by id: a caller whose scopes do not reach the user in the
-   * path gets 403, as JupyterHub answers there (the generic rule answers a
-   * filtered-away resource with 404).
-   */
-  const needsOnTokenOwner =
-    (scope: string): MiddlewareHandler<HubEnv> => async (c, next) => {
-      try {
-        await assertScopes(deps.db, c.get("identity"), [scope], {
-          user: c.req.param("user_name") ?? "",
-        });
-      } catch (error) {
-        if (error instanceof HubError && error.status === 404) {
-          throw new HubError(
-            403,
-            `Action is not authorized with current scopes; requires any of [${scope}]`,
-          );
-        }
-        throw error;
-      }
-      await next();
-    };
   const { db } = deps;
+  const tokenOf = (c: Context<HubEnv>) =>
+    findToken(db, routeParam(c, "user_name"), routeParam(c, "token_id"));
 
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
-    const user = await requireUser(db, c.req.param("user_name"));
+    const user = await routeUser(c, db);
     const groups = await groupsOfUserName(db, user.name);
     const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
     return c.json({
       api_tokens: rows.map((r) => toTokenModel(r, user, groups)),
     });
   });
-
-  // Scope checked in the handler: with no credentials JupyterHub accepts
-  // {"auth": {"username", "password"}} in the body instead.
-  app.post("/users/:user_name/tokens", async (c) => {
-    let identity = c.get("identity");
-    const name = c.req.param("user_name");
-    // A body `auth` login is JSON; an anonymous form post (e.g. a cookie POST
-    // the identity middleware ignored) is refused as unauthenticated, not as
-    // bad JSON.
-    const type = c.req.header("content-type");
-    if (!identity && type && !/^application\/json\s*(;|$)/i.test(type)) {
-      throw new HubError(403, "Missing or invalid credentials.");
-    }
-    const body = expectObject(
-      await readJson(c) ?? {},
-    );
-    onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
-    if (!identity) {
-      if (body.auth === undefined) {
-        throw new HubError(403, "Missing or invalid credentials.");
-      }
-      const auth = expectObject(body.auth, '"auth" field');
-      if (
-        typeof auth.username !== "string" || typeof auth.password !== "string"
-      ) {
-        throw new HubError(
-          400,
-          '"auth" must be {"username": "...", "password": "..."}',
-        );
-      }
-      const login = await deps.authenticator.authenticate({
-        username: auth.username,
-        password: auth.password,
-      });
-      const loginName = login.ok ? normalizeUsername(login.name) : "";
-      const exists = login.ok ? await getUser(db, loginName) : undefined;
-      if (
-        !login.ok || loginName !== name || !exists ||
-        !isAllowed(
-          loginName,
-          effectiveAllowRules(deps.config.auth.type, deps.config.users),
-          true,
-        )
-      ) {
-        throw new HubError(403, "Missing or invalid credentials.");
-      }
-      identity = await identityFromSession(db, exists.id, "");
-    }
-    await assertScopes(db, identity, ["tokens"], { user: name });
-    const owner = await requireUser(db, name);
-    let scopes: string[] | undefined;
-    if (body.scopes !== undefined) {
-      scopes = stringList(body.scopes, "scopes", { max: 100 });
-    }
-    if (body.roles !== undefined) {
-      const roles = stringList(body.roles, "roles", { max: 20 });
-      scopes = [...(scopes ?? [])];
-      for (const role of roles) {
-        const def = Object.hasOwn(BUILTIN_ROLES, role)
-          ? BUILTIN_ROLES[role as keyof typeof BUILTIN_ROLES]
-          : undefined;
-        if (!def) {
-          throw new HubError(
-            400,
-            `Role ${short(role)} does not exist: use scopes instead of roles`,
-          );
-        }
-        scopes.push(...def.scopes);
-      }
-    }
-    if (
-      body.note !== undefined &&
-      (typeof body.note !== "string" || body.note.length > 1000)
-    ) {
-      throw new HubError(
-        400,
-        '"note" must be a string of at most 1000 characters',
-      );
-    }
-    let note = (body.note as string | undefined) ?? "Requested via api";
-    if (body.note === undefined && identity!.name !== owner.name) {
-      note += ` by ${identity!.kind} ${identity!.name}`;
-    }
-    const { token, row } = await issueToken(db, owner, {
-      scopes,
-      note,
-      expiresInSeconds: expiresIn(
-        body.expires_in,
-        deps.config.tokens.maxExpiresInSeconds,
-      ),
-      now: deps.now(),
-      requester: identity,
-    }).catch(async (error) => {
-      // The owner was deleted by a concurrent request: answer as if first.
-      if (isConstraintError(error, "foreignKey")) await requireUser(db, name);
-      throw error;
-    });
-    const groups = await groupsOfUserName(db, owner.name);
-    return c.json({ ...toTokenModel(row, owner, groups), token }, 201);
-  });
-
+  app.post("/users/:user_name/tokens", (c) => createTokenRoute(c, deps));
   app.get(
     "/users/:user_name/tokens/:token_id",
-    needsOnTokenOwner("read:tokens"),
+    needsOnTokenOwner(db, "read:tokens"),
     async (c) => {
-      const { user, row } = await findToken(
-        db,
-        c.req.param("user_name"),
-        c.req.param("token_id"),
-      );
+      const { user, row } = await tokenOf(c);
       return c.json(
         toTokenModel(row, user, await groupsOfUserName(db, user.name)),
       );
     },
   );
-
   app.delete(
     "/users/:user_name/tokens/:token_id",
-    needsOnTokenOwner("tokens"),
+    needsOnTokenOwner(db, "tokens"),
     async (c) => {
-      const { row } = await findToken(
-        db,
-        c.req.param("user_name"),
-        c.req.param("token_id"),
-      );
-      await revokeToken(db, row);
+      await revokeToken(db, (await tokenOf(c)).row);
       return c.body(null, 204);
     },
   );
-
   return app;
 }
 

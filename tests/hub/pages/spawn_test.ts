@@ -5,6 +5,7 @@
  * /hub/user-redirect/…, against a real ServerManager with the fake
  * spawner. Hub users are named after existing non-root Linux accounts.
  */
+import { STATIC_ASSETS, staticUrl } from "../../../templates/mod.ts";
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
@@ -129,7 +130,16 @@ Deno.test("spawn-pending while pending renders the progress page with an EventSo
     `/hub/api/users/daemon/server/progress?_xsrf=${encodeURIComponent(b.xsrf)}`,
   );
   assert.equal(data.next, "/user/daemon/");
-  assert.match(page, /new EventSource\(data\.progress\)/);
+  // The page's script (a static asset now) follows data.progress.
+  assert.ok(
+    page.includes(
+      `<script type="module" src="${staticUrl("/", "spawn_pending.js")}">`,
+    ),
+  );
+  assert.match(
+    STATIC_ASSETS["spawn_pending.js"]!.body,
+    /new EventSource\(data\.progress\)/,
+  );
   // The browser's EventSource request (cookie + _xsrf in the URL) is accepted.
   const stream = await b.get(data.progress);
   assert.equal(stream.status, 200);
