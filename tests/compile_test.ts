@@ -24,8 +24,7 @@ async function* sources(dir: string): AsyncGenerator<string> {
 const ALLOWED = new Set(["hub/auth/pam.ts"]);
 
 Deno.test("the program reads no file beside its own source at run time (compile-safe)", async () => {
-  const self =
-    /import\.meta\.(url|dirname|filename)|Deno\.mainModule|with\s*\{\s*type:/;
+  const self = /import\.meta\.(url|dirname|filename)|Deno\.mainModule/;
   const offenders: string[] = [];
   const files = [join(REPO_ROOT, "main.ts")];
   for (const dir of ["hub", "proxy", "spawners", "templates"]) {
@@ -44,6 +43,41 @@ Deno.test("the program reads no file beside its own source at run time (compile-
     /if \(options\.standalone \?\? Deno\.build\.standalone\) \{\n\s+return \[execPath, "pam-helper"\];\n\s+\}\n\s+const main = fileURLToPath\(new URL\("\.\.\/\.\.\/main\.ts", import\.meta\.url\)\);/,
     "pam.ts locates main.ts only when not compiled",
   );
+});
+
+Deno.test("static assets are text imports in the module graph, which deno compile embeds", async () => {
+  const imports: string[] = [];
+  for await (const file of sources(join(REPO_ROOT, "templates"))) {
+    const code = await Deno.readTextFile(file);
+    for (
+      const m of code.matchAll(
+        /from\s+"([^"]+)"\s+with\s*\{\s*type:\s*"text"\s*\}/g,
+      )
+    ) {
+      imports.push(relative(REPO_ROOT, join(file, "..", m[1]!)));
+    }
+  }
+  assert.ok(imports.length > 0);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", join(REPO_ROOT, "main.ts")],
+    stdout: "piped",
+  }).output();
+  const graph = new Set(
+    (JSON.parse(new TextDecoder().decode(out.stdout)).modules as Array<
+      { specifier: string }
+    >)
+      .map((m) => m.specifier),
+  );
+  for (const path of imports) {
+    assert.ok(
+      path.startsWith("templates/static/"),
+      `${path}: text imports come from templates/static/`,
+    );
+    assert.ok(
+      graph.has(`file://${join(REPO_ROOT, path)}`),
+      `${path} is in main.ts's module graph`,
+    );
+  }
 });
 
 Deno.test("the binary's module graph holds no test-only package", async () => {
