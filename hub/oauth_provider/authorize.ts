@@ -17,7 +17,12 @@ import {
   readSession,
   SESSION_ID_COOKIE,
 } from "../auth/sessions.ts";
-import { getClient, insertCode, scopesAuthorizedFor } from "../db/oauth.ts";
+import {
+  getClient,
+  insertCode,
+  type OAuthClientRow,
+  scopesAuthorizedFor,
+} from "../db/oauth.ts";
 import { groupsOfUserName } from "../db/users.ts";
 import { truncate } from "../log.ts";
 import { hasScope } from "../scopes.ts";
@@ -49,6 +54,305 @@ const SINGLE_PARAMS = [
 type Ctx = Context<HubEnv>;
 type PageStatus = 400 | 403 | 500;
 
+/** One authorize request being answered: who asks, for what, from where. */
+interface Flow {
+  c: Ctx;
+  deps: OAuthProviderDeps;
+  identity: Identity;
+  query: URLSearchParams;
+}
+
+/** The provider's error page (never framed, never cached). */
+function page(
+  c: Ctx,
+  deps: OAuthProviderDeps,
+  status: PageStatus,
+  message: string,
+  user: string | null,
+): Response | Promise<Response> {
+  c.header("Content-Security-Policy", CONSENT_CSP);
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    errorPage({ baseUrl: deps.config.baseUrl, user, status, message }),
+    status,
+  );
+}
+
+function flowPage(flow: Flow, status: PageStatus, message: string) {
+  return page(flow.c, flow.deps, status, message, flow.identity.name);
+}
+
+/** The browser's login, from the identity middleware or (form POSTs to the API prefix) the cookie itself. */
+async function cookieIdentity(
+  c: Ctx,
+  deps: OAuthProviderDeps,
+): Promise<Identity | null> {
+  const known = c.get("identity");
+  if (known) return known.via === "cookie" ? known : null;
+  const cookie = getCookie(c, LOGIN_COOKIE);
+  if (!cookie) return null;
+  const session = await readSession(deps.db, cookie, deps.now());
+  if (!session) return null;
+  return identityFromSession(deps.db, session.user_id, session.session_id);
+}
+
+/** Step 1: single parameters and a known client with this redirect URI; or the error page. */
+async function findClient(flow: Flow): Promise<OAuthClientRow | Response> {
+  const { query, deps } = flow;
+  for (const name of SINGLE_PARAMS) {
+    if (query.getAll(name).length > 1) {
+      return flowPage(flow, 400, `Duplicate ${name} parameter.`);
+    }
+  }
+  const clientId = query.get("client_id");
+  if (!clientId) return flowPage(flow, 400, "Missing client_id parameter.");
+  const client = await getClient(deps.db, clientId);
+  if (!client) {
+    deps.logger.warn("oauth: unknown client", {
+      client: truncate(clientId, 80),
+    });
+    return flowPage(flow, 400, "Invalid client_id parameter value.");
+  }
+  const givenRedirect = query.get("redirect_uri");
+  if (givenRedirect !== null && givenRedirect !== client.redirect_uri) {
+    deps.logger.warn("oauth: redirect_uri mismatch", {
+      client: client.identifier,
+      given: truncate(givenRedirect, 200),
+    });
+    return flowPage(flow, 400, "Mismatching redirect URI.");
+  }
+  return client;
+}
+
+/** An error sent back to the client's redirect URI (with its `state`). */
+function failToClient(
+  flow: Flow,
+  client: OAuthClientRow,
+  error: string,
+  description: string,
+) {
+  const state = flow.query.get("state") ?? "";
+  const params: Record<string, string> = {
+    error,
+    "error_description": description,
+  };
+  if (state) params.state = state;
+  return flow.c.redirect(withQuery(client.redirect_uri, params), 302);
+}
+
+/** What the client asks for: its server, the scopes every grant holds, the resolved request. */
+interface Request {
+  server: string;
+  owner: string;
+  required: string[];
+  requested: Set<string>;
+}
+
+/** Step 2: response type, the client's server, the requested scopes; or an error. */
+function readRequest(
+  flow: Flow,
+  client: OAuthClientRow,
+  formScopes: string[] | null,
+): Request | Response | Promise<Response> {
+  const { query, deps } = flow;
+  const responseType = query.get("response_type");
+  if (!responseType) {
+    return failToClient(
+      flow,
+      client,
+      "invalid_request",
+      "Missing response_type parameter.",
+    );
+  }
+  if (responseType !== "code") {
+    return failToClient(
+      flow,
+      client,
+      "unsupported_response_type",
+      "Only response_type=code is supported.",
+    );
+  }
+  const target = clientTarget(client, deps.config.baseUrl);
+  if (!target) {
+    deps.logger.error("oauth: client has no server", {
+      client: client.identifier,
+    });
+    return flowPage(flow, 500, "OAuth configuration error");
+  }
+  const server = `${target.user}/${target.server}`;
+  const required = [...IDENTIFY_SCOPES, serverAccessScope(server)];
+  const asked = formScopes === null
+    ? query.get("scope")
+    : (formScopes.length ? formScopes.join(" ") : "identify");
+  try {
+    const requested = requestedScopes(
+      asked,
+      JSON.parse(client.allowed_scopes) as string[],
+      required,
+    );
+    return { server, owner: target.user, required, requested };
+  } catch (error) {
+    if (!(error instanceof InvalidScopeError)) throw error;
+    deps.logger.warn("oauth: invalid scope", {
+      client: client.identifier,
+      error: error.message,
+    });
+    return failToClient(flow, client, "invalid_scope", error.message);
+  }
+}
+
+/** Step 3: the user's access to the server, then the scopes granted of those requested. */
+async function grant(
+  flow: Flow,
+  client: OAuthClientRow,
+  request: Request,
+): Promise<string[] | Response> {
+  const { identity, deps } = flow;
+  const ownerGroups = request.owner === identity.name
+    ? identity.groups
+    : await groupsOfUserName(deps.db, request.owner);
+  const groupsOf = (name: string) =>
+    name === identity.name
+      ? identity.groups
+      : name === request.owner
+      ? ownerGroups
+      : [];
+  if (
+    !hasScope(
+      identity.parsed,
+      "access:servers",
+      { server: request.server },
+      groupsOf,
+    )
+  ) {
+    deps.logger.warn("oauth: no access to server", {
+      user: identity.name,
+      client: client.identifier,
+    });
+    return flowPage(
+      flow,
+      403,
+      `You do not have permission to access ${client.description}`,
+    );
+  }
+  const have = userRawScopes(identity.admin);
+  have.add("inherit");
+  for (const s of request.required) have.add(s);
+  const { allowed, disallowed } = resolveRequestedScopes(
+    request.requested,
+    have,
+    {
+      owner: { kind: "user", name: identity.name },
+      clientServer: request.server,
+      groupsOf,
+    },
+  );
+  if (disallowed.size) {
+    deps.logger.warn("oauth: requested scopes the user does not hold", {
+      user: identity.name,
+      client: client.identifier,
+      dropped: [...disallowed].sort().join(","),
+    });
+  }
+  return [...allowed].sort();
+}
+
+/** Step 4: the consent page, unless it is the user's own server or consent was given before. */
+async function consentPage(
+  flow: Flow,
+  client: OAuthClientRow,
+  request: Request,
+  granted: string[],
+): Promise<Response | null> {
+  const { c, identity, deps } = flow;
+  if (request.owner === identity.name) return null;
+  const authorized = await scopesAuthorizedFor(
+    deps.db,
+    identity.userId!,
+    client.identifier,
+    deps.now(),
+  );
+  if (authorized.size && granted.every((s) => authorized.has(s))) return null;
+  const url = new URL(c.req.url);
+  c.header("Content-Security-Policy", CONSENT_CSP);
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    authorizePage({
+      baseUrl: deps.config.baseUrl,
+      user: identity.name,
+      clientDescription: client.description,
+      redirectUri: client.redirect_uri,
+      lines: describeScopes(granted, request.required, identity.name),
+      scopes: granted.includes("inherit") ? ["inherit"] : granted,
+      xsrf: c.get("xsrf"),
+      action: url.pathname + url.search,
+    }),
+    200,
+  );
+}
+
+/** Step 5: a single-use code to the redirect URI, and the session id cookie the server will see. */
+async function issueCode(
+  flow: Flow,
+  client: OAuthClientRow,
+  granted: string[],
+): Promise<Response> {
+  const { c, identity, deps } = flow;
+  const sessionId = identity.sessionId!;
+  if (getCookie(c, SESSION_ID_COOKIE) !== sessionId) {
+    setCookie(c, SESSION_ID_COOKIE, sessionId, {
+      path: deps.config.baseUrl,
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: deps.config.publicUrl.startsWith("https:") ||
+        new URL(c.req.url).protocol === "https:",
+    });
+  }
+  const code = newSecret();
+  await insertCode(deps.db, {
+    clientId: client.identifier,
+    codeHash: await hashSecret(code),
+    userId: identity.userId!,
+    redirectUri: client.redirect_uri,
+    scopes: granted,
+    sessionId,
+    now: deps.now(),
+  });
+  deps.logger.info("oauth: code issued", {
+    user: identity.name,
+    client: client.identifier,
+    scopes: granted.join(" "),
+  });
+  c.header("Cache-Control", "no-store");
+  const state = flow.query.get("state") ?? "";
+  return c.redirect(
+    withQuery(client.redirect_uri, state ? { code, state } : { code }),
+    302,
+  );
+}
+
+/**
+ * Everything after the login check. `formScopes` is null for GET (the
+ * `scope` parameter applies, consent may be asked) and the posted
+ * `scopes` for a consent form (consent given).
+ */
+async function authorize(
+  flow: Flow,
+  formScopes: string[] | null,
+): Promise<Response> {
+  const client = await findClient(flow);
+  if (client instanceof Response) return client;
+  const request = await readRequest(flow, client, formScopes);
+  if (request instanceof Response) return request;
+  const granted = await grant(flow, client, request);
+  if (granted instanceof Response) return granted;
+  if (formScopes === null) {
+    const consent = await consentPage(flow, client, request, granted);
+    if (consent) return consent;
+  }
+  return issueCode(flow, client, granted);
+}
+
 /** Handlers of the authorize endpoint. */
 export function authorizeHandlers(deps: OAuthProviderDeps): {
   get: (c: Ctx) => Promise<Response>;
@@ -56,248 +360,40 @@ export function authorizeHandlers(deps: OAuthProviderDeps): {
   postXsrf: MiddlewareHandler<HubEnv>;
   post: (c: Ctx) => Promise<Response>;
 } {
-  const { db, config, logger } = deps;
-
-  const page = (
-    c: Ctx,
-    status: PageStatus,
-    message: string,
-    user: string | null,
-  ) => {
-    c.header("Content-Security-Policy", CONSENT_CSP);
-    c.header("Cache-Control", "no-store");
-    return c.html(
-      errorPage({ baseUrl: config.baseUrl, user, status, message }),
-      status,
-    );
-  };
-
-  const loginRedirect = (c: Ctx) => {
-    const url = new URL(c.req.url);
-    return c.redirect(
-      `${config.baseUrl}hub/login?next=${
-        encodeURIComponent(url.pathname + url.search)
-      }`,
-      302,
-    );
-  };
-
-  /** The browser's login, from the identity middleware or (form POSTs to the API prefix) the cookie itself. */
-  const cookieIdentity = async (c: Ctx): Promise<Identity | null> => {
-    const known = c.get("identity");
-    if (known) return known.via === "cookie" ? known : null;
-    const cookie = getCookie(c, LOGIN_COOKIE);
-    if (!cookie) return null;
-    const session = await readSession(db, cookie, deps.now());
-    if (!session) return null;
-    return identityFromSession(db, session.user_id, session.session_id);
-  };
-
-  const secure = (c: Ctx) =>
-    config.publicUrl.startsWith("https:") ||
-    new URL(c.req.url).protocol === "https:";
-
-  /**
-   * Everything after the login check. `formScopes` is null for GET (the
-   * `scope` parameter applies, consent may be asked) and the posted
-   * `scopes` for a consent form (consent given).
-   */
-  const authorize = async (
-    c: Ctx,
-    identity: Identity,
-    formScopes: string[] | null,
-  ): Promise<Response> => {
-    const query = new URL(c.req.url).searchParams;
-    for (const name of SINGLE_PARAMS) {
-      if (query.getAll(name).length > 1) {
-        return page(c, 400, `Duplicate ${name} parameter.`, identity.name);
-      }
-    }
-    const clientId = query.get("client_id");
-    if (!clientId) {
-      return page(c, 400, "Missing client_id parameter.", identity.name);
-    }
-    const client = await getClient(db, clientId);
-    if (!client) {
-      logger.warn("oauth: unknown client", { client: truncate(clientId, 80) });
-      return page(c, 400, "Invalid client_id parameter value.", identity.name);
-    }
-    const givenRedirect = query.get("redirect_uri");
-    if (givenRedirect !== null && givenRedirect !== client.redirect_uri) {
-      logger.warn("oauth: redirect_uri mismatch", {
-        client: client.identifier,
-        given: truncate(givenRedirect, 200),
-      });
-      return page(c, 400, "Mismatching redirect URI.", identity.name);
-    }
-    const redirectUri = client.redirect_uri;
-    const state = query.get("state") ?? "";
-    const withState = (params: Record<string, string>) =>
-      state ? { ...params, state } : params;
-    const fail = (error: string, description: string) =>
-      c.redirect(
-        withQuery(
-          redirectUri,
-          withState({ error, "error_description": description }),
-        ),
-        302,
-      );
-
-    const responseType = query.get("response_type");
-    if (!responseType) {
-      return fail("invalid_request", "Missing response_type parameter.");
-    }
-    if (responseType !== "code") {
-      return fail(
-        "unsupported_response_type",
-        "Only response_type=code is supported.",
-      );
-    }
-    const target = clientTarget(client, config.baseUrl);
-    if (!target) {
-      logger.error("oauth: client has no server", {
-        client: client.identifier,
-      });
-      return page(c, 500, "OAuth configuration error", identity.name);
-    }
-    const server = `${target.user}/${target.server}`;
-    const required = [...IDENTIFY_SCOPES, serverAccessScope(server)];
-    let requested: Set<string>;
-    try {
-      requested = requestedScopes(
-        formScopes === null
-          ? query.get("scope")
-          : (formScopes.length ? formScopes.join(" ") : "identify"),
-        JSON.parse(client.allowed_scopes) as string[],
-        required,
-      );
-    } catch (error) {
-      if (!(error instanceof InvalidScopeError)) throw error;
-      logger.warn("oauth: invalid scope", {
-        client: client.identifier,
-        error: error.message,
-      });
-      return fail("invalid_scope", error.message);
-    }
-
-    const ownerGroups = target.user === identity.name
-      ? identity.groups
-      : await groupsOfUserName(db, target.user);
-    const groupsOf = (name: string) =>
-      name === identity.name
-        ? identity.groups
-        : name === target.user
-        ? ownerGroups
-        : [];
-    if (!hasScope(identity.parsed, "access:servers", { server }, groupsOf)) {
-      logger.warn("oauth: no access to server", {
-        user: identity.name,
-        client: client.identifier,
-      });
-      return page(
-        c,
-        403,
-        `You do not have permission to access ${client.description}`,
-        identity.name,
-      );
-    }
-
-    const have = userRawScopes(identity.admin);
-    have.add("inherit");
-    for (const s of required) have.add(s);
-    const { allowed, disallowed } = resolveRequestedScopes(requested, have, {
-      owner: { kind: "user", name: identity.name },
-      clientServer: server,
-      groupsOf,
-    });
-    const granted = [...allowed].sort();
-    if (disallowed.size) {
-      logger.warn("oauth: requested scopes the user does not hold", {
-        user: identity.name,
-        client: client.identifier,
-        dropped: [...disallowed].sort().join(","),
-      });
-    }
-
-    if (formScopes === null && target.user !== identity.name) {
-      const authorized = await scopesAuthorizedFor(
-        db,
-        identity.userId!,
-        client.identifier,
-        deps.now(),
-      );
-      if (!(authorized.size && granted.every((s) => authorized.has(s)))) {
-        const url = new URL(c.req.url);
-        c.header("Content-Security-Policy", CONSENT_CSP);
-        c.header("Cache-Control", "no-store");
-        return c.html(
-          authorizePage({
-            baseUrl: config.baseUrl,
-            user: identity.name,
-            clientDescription: client.description,
-            redirectUri,
-            lines: describeScopes(granted, required, identity.name),
-            scopes: granted.includes("inherit") ? ["inherit"] : granted,
-            xsrf: c.get("xsrf"),
-            action: url.pathname + url.search,
-          }),
-          200,
-        );
-      }
-    }
-
-    const sessionId = identity.sessionId!;
-    if (getCookie(c, SESSION_ID_COOKIE) !== sessionId) {
-      setCookie(c, SESSION_ID_COOKIE, sessionId, {
-        path: config.baseUrl,
-        httpOnly: true,
-        sameSite: "Lax",
-        secure: secure(c),
-      });
-    }
-    const code = newSecret();
-    await insertCode(db, {
-      clientId: client.identifier,
-      codeHash: await hashSecret(code),
-      userId: identity.userId!,
-      redirectUri,
-      scopes: granted,
-      sessionId,
-      now: deps.now(),
-    });
-    logger.info("oauth: code issued", {
-      user: identity.name,
-      client: client.identifier,
-      scopes: granted.join(" "),
-    });
-    c.header("Cache-Control", "no-store");
-    return c.redirect(withQuery(redirectUri, withState({ code })), 302);
-  };
-
+  const flowOf = (c: Ctx, identity: Identity): Flow => ({
+    c,
+    deps,
+    identity,
+    query: new URL(c.req.url).searchParams,
+  });
   return {
     postXsrf: formXsrf({
       token: "session",
-      onFail: (c, message) => page(c, 403, message, null),
+      onFail: (c, message) => page(c, deps, 403, message, null),
     }),
 
     async get(c) {
-      const identity = await cookieIdentity(c);
-      if (!identity) return loginRedirect(c);
-      return authorize(c, identity, null);
+      const identity = await cookieIdentity(c, deps);
+      if (!identity) {
+        const url = new URL(c.req.url);
+        const next = encodeURIComponent(url.pathname + url.search);
+        return c.redirect(`${deps.config.baseUrl}hub/login?next=${next}`, 302);
+      }
+      return authorize(flowOf(c, identity), null);
     },
 
     async post(c) {
-      const identity = await cookieIdentity(c);
+      const identity = await cookieIdentity(c, deps);
       if (!identity) {
         return page(
           c,
+          deps,
           403,
           "Missing or invalid credentials: log in again, then reopen the server",
           null,
         );
       }
-      const form = formOf(c);
-      return authorize(c, identity, form.getAll("scopes"));
+      return authorize(flowOf(c, identity), formOf(c).getAll("scopes"));
     },
   };
 }
