@@ -34,8 +34,6 @@ const NOT_YET_SPLIT = new Set([
   "hub/cli/serve_runtime.ts:startHub",
   "hub/cli/user_command.ts:run",
   "hub/mod.ts:createHub",
-  "hub/oauth_provider/token.ts:tokenHandler",
-  "hub/oauth_provider/token.ts:(anonymous)",
   "hub/pages/login.ts:createLoginPages",
   'hub/pages/login.ts:post("/login")',
   "hub/pages/spawn.ts:createSpawnPages",
