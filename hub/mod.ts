@@ -1,53 +1,51 @@
 /**
- * The composition root: `createHub(options)` wires config, database,
- * authenticator and logger into one hono app.
+ * The composition root: `createHub(options)` builds every part of a hub
+ * from its config (the proxy or the control of an external one, the route
+ * table, the spawner and server manager, the web app) and returns them with
+ * `start()` and `stop()`. `onehub serve` (hub/cli/serve_runtime.ts) and the
+ * tests run it; nothing else assembles a hub.
  *
- * A request's path through the hub:
- * 1. (Later: the proxy matches `/user/<name>/…` routes; everything else
- *    falls back to this app.)
- * 2. Every response gets `X-JupyterHub-Version` and security headers.
- * 3. The identity middleware resolves a token or login cookie into
- *    `c.var.identity` and enforces the cookie cross-site rules on the API.
- * 4. API routes check their declared scopes (`needs(...)`), pages check the
- *    login.
- * 5. The route answers JSON (API) or HTML from templates/ (pages).
- * 6. Errors become `{"status", "message"}` JSON on the API and an error page
- *    elsewhere, in `onError` below; never a bare 500 for bad input.
+ * `start()`, in order: the app listens on `hub.ip:hub.port` (what
+ * single-user servers call), the proxy gets the hub as its `/` route, the
+ * stored routes are synced, live servers are re-adopted and polled, the
+ * public listeners open (plain HTTP, or HTTPS with files or Let's Encrypt),
+ * and proxy activity is pulled into the database every
+ * `proxy.activity_interval`.
  *
- * Imports: everything in hub/ except cli/, plus templates/mod.ts.
- * Tests: tests/hub/mod_test.ts and the API tests.
+ * A request's path: the proxy matches `/user/<name>/…` routes and sends the
+ * rest to the app (hub/app.ts, whose header follows it further).
  *
  * @module
  */
-import { Hono } from "hono";
-import type { Context } from "hono";
-import { errorPage, LOGO_SVG } from "../templates/mod.ts";
+import { createProxy, type Proxy } from "../proxy/mod.ts";
+import { createSpawner, type Spawner } from "../spawners/mod.ts";
 import type { HubConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import type { Logger } from "./log.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
-import { importXsrfKey } from "./auth/xsrf.ts";
-import { LoginThrottle } from "./auth/login_throttle.ts";
-import { type AcmeChallenges, CHALLENGE_PREFIX } from "./acme/mod.ts";
-import { HubError, reasonPhrase } from "./errors.ts";
-import type { Logger } from "./log.ts";
 import {
-  apiCookieRules,
-  type HubEnv,
-  identityMiddleware,
-} from "./middleware/identity.ts";
-import { bodyLimit } from "./middleware/body_limit.ts";
-import { createApi } from "./api/mod.ts";
-import { createLoginPages } from "./pages/login.ts";
-import { createHomePages } from "./pages/home.ts";
-import { createTokenPages } from "./pages/token.ts";
-import { createAdminPages } from "./pages/admin.ts";
-import { createStaticPages } from "./pages/static.ts";
-import { API_CSP, PAGE_CSP } from "./csp.ts";
-import { HUB_API_VERSION } from "./version.ts";
-import type { RouteService } from "./routes.ts";
-import type { ServerManager } from "./servers.ts";
-import { createSpawnPages } from "./pages/spawn.ts";
-import { createOAuthProvider } from "./oauth_provider/mod.ts";
+  inProcessControl,
+  type ProxyControl,
+  remoteControl,
+  RouteService,
+} from "./routes.ts";
+import { pullActivity } from "./activity.ts";
+import { createHubApp, type HubApp, renderProxyError } from "./app.ts";
+import { ServerManager } from "./servers.ts";
+import { AcmeChallenges } from "./acme/mod.ts";
+import {
+  listenPublic,
+  type PublicListeners,
+  urlOf,
+} from "./public_listeners.ts";
+
+export {
+  createHubApp,
+  type HubApp,
+  type HubAppOptions,
+  throttleFromConfig,
+} from "./app.ts";
 
 /** What {@linkcode createHub} needs. */
 export interface HubOptions {
@@ -55,297 +53,218 @@ export interface HubOptions {
   db: Db;
   authenticator: Authenticator;
   logger: Logger;
-  /** 32+ random bytes; signs XSRF tokens. */
   cookieSecret: Uint8Array;
-  /** @default {() => new Date()} */
-  now?: () => Date;
-  /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
-  routes?: RouteService;
-  /** Starts and stops servers (absent: no spawning, e.g. in API tests). */
-  servers?: ServerManager;
-  /** Failed-login throttle. @default {from config.auth.throttle} */
-  throttle?: LoginThrottle;
-  /** Let's Encrypt http-01 answers to serve (when ACME is on). */
-  acmeChallenges?: AcmeChallenges;
+  /** The external proxy's token when config has none. @default {$CONFIGPROXY_AUTH_TOKEN} */
+  proxyToken?: string;
+  /** The spawner (tests may pass a fake). @default {createSpawner(config.spawner.type)} */
+  spawner?: Spawner;
+  /** This hub's instance id: only its own servers are adopted. @default {""} */
+  instanceId?: string;
+  /** How often a Let's Encrypt certificate is checked for renewal. @default {12 h} */
+  acmeRenewCheckMs?: number;
 }
 
-/** A built hub. */
-export interface Hub {
-  app: Hono<HubEnv>;
-  /** The request handler for `Deno.serve`. */
-  fetch: (
-    request: Request,
-    info?: Deno.ServeHandlerInfo,
-  ) => Response | Promise<Response>;
+/** Where a started hub answers. */
+export interface HubUrls {
+  /** Where people connect, e.g. "http://127.0.0.1:8000/" (the proxy's listener). */
+  publicUrl: string;
+  /** The hub's own listener, e.g. "http://127.0.0.1:8081". */
+  hubUrl: string;
 }
 
-/** Builds the hub app. */
-export async function createHub(options: HubOptions): Promise<Hub> {
-  const { config, db, logger } = options;
-  const now = options.now ?? (() => new Date());
-  const xsrfKey = await importXsrfKey(options.cookieSecret);
-  const hubPrefix = `${config.baseUrl}hub`;
-  const apiPrefix = `${hubPrefix}/api`;
-  const isApi = (path: string) =>
-    path === apiPrefix || path.startsWith(apiPrefix + "/");
+/** Every part of a hub, built and not yet listening. */
+export interface Hub extends HubApp {
+  /** The built-in proxy, or null in external mode. */
+  proxy: Proxy | null;
+  routes: RouteService;
+  servers: ServerManager;
+  /** Listens, restores routes and servers, starts the periodic work. */
+  start(): Promise<HubUrls>;
+  /** Stops servers (when `spawner.stop_on_shutdown`), the timers and every listener. */
+  stop(): Promise<void>;
+}
 
-  const app = new Hono<HubEnv>({ strict: false });
-
-  app.use("*", async (c, next) => {
-    await next();
-    c.res.headers.set("X-JupyterHub-Version", HUB_API_VERSION);
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
-    c.res.headers.set("Referrer-Policy", "same-origin");
-    if (!c.res.headers.has("Content-Security-Policy")) {
-      c.res.headers.set(
-        "Content-Security-Policy",
-        isApi(c.req.path) ? API_CSP : PAGE_CSP,
-      );
-    }
-    if (isApi(c.req.path)) {
-      c.res.headers.set(
-        "Access-Control-Allow-Headers",
-        "accept, content-type, authorization",
-      );
-      c.res.headers.set("Cache-Control", "no-store");
-    }
+/** The built-in proxy, or null with `proxy.mode: external`. */
+function builtinProxy(config: HubConfig, logger: Logger): Proxy | null {
+  if (config.proxy.mode !== "builtin") return null;
+  return createProxy({
+    renderError: renderProxyError(config),
+    connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
+    trustedProxies: config.proxy.trustedProxies,
+    logger,
+    ...(config.https.hsts ? { hstsMaxAge: config.https.hstsMaxAge } : {}),
   });
+}
 
-  app.onError((error, c) =>
-    errorResponse(c, error, { isApi, logger, baseUrl: config.baseUrl })
-  );
-  app.notFound((c) =>
-    errorResponse(c, new HubError(404), {
-      isApi,
-      logger,
-      baseUrl: config.baseUrl,
-    })
-  );
+/** How routes reach the proxy: in process, or the external proxy's REST API. */
+function proxyControl(options: HubOptions, proxy: Proxy | null): ProxyControl {
+  if (proxy) return inProcessControl(proxy);
+  const { config } = options;
+  const token = config.proxy.authToken || options.proxyToken ||
+    Deno.env.get("CONFIGPROXY_AUTH_TOKEN") || "";
+  if (!token) {
+    throw new ConfigError(
+      'proxy.mode is "external" but no proxy token is set: set proxy.auth_token or CONFIGPROXY_AUTH_TOKEN to the token the proxy was started with',
+    );
+  }
+  return remoteControl({ apiUrl: config.proxy.apiUrl, token });
+}
 
-  // hono hands an undecodable path parameter (`/users/%E0%A4%A`) to routes
-  // as raw text; refuse such URLs before a name can be made from one.
-  app.use("*", async (c, next) => {
-    if (!isDecodable(new URL(c.req.url).pathname)) {
-      throw new HubError(
-        400,
-        "Malformed percent-encoding in the URL: encode names as UTF-8, then percent-encode each byte",
-      );
-    }
-    await next();
-  });
+/** Serves the app on `hub.ip:hub.port`; resolves with its URL once it listens. */
+async function listenHub(hub: HubApp, config: HubConfig, logger: Logger) {
+  const controller = new AbortController();
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: config.hub.ip,
+    port: config.hub.port,
+    signal: controller.signal,
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    onError: (error) => {
+      logger.error("hub request failed", {
+        error: (error as Error).stack ?? error,
+      });
+      return new Response("Internal Server Error", { status: 500 });
+    },
+  }, hub.fetch);
+  const addr = await listening.promise;
+  return {
+    url: urlOf("http", addr.hostname, addr.port),
+    close: async () => {
+      controller.abort();
+      await server.finished;
+    },
+  };
+}
 
-  // Before anything reads a body: JSON on the API, forms everywhere else.
-  const oauthPrefix = `${apiPrefix}/oauth2/`;
-  app.use(
-    "*",
-    bodyLimit({
-      maxBytes: (path) =>
-        isApi(path) && !path.startsWith(oauthPrefix)
-          ? config.api.maxBodySize
-          : config.http.maxFormSize,
-    }),
-  );
+/** The proxy's `/` route to the hub, the stored routes, and the servers still alive. */
+async function restoreState(
+  control: ProxyControl,
+  routes: RouteService,
+  servers: ServerManager,
+  hubUrl: string,
+  logger: Logger,
+): Promise<void> {
+  await control.add("/", hubUrl, { hub: true });
+  const synced = await routes.sync(new Set(["/"]));
+  if (synced.added.length || synced.removed.length) {
+    logger.info("proxy routes restored", {
+      added: synced.added.length,
+      removed: synced.removed.length,
+    });
+  }
+  const adopted = await servers.reconcile();
+  if (adopted.kept.length || adopted.cleaned.length) {
+    logger.info("servers re-adopted", {
+      kept: adopted.kept.join(",") || "none",
+      cleaned: adopted.cleaned.join(",") || "none",
+    });
+  }
+}
 
-  app.use(
-    "*",
-    identityMiddleware({ db, xsrfKey, now }, {
-      cookieRulesApply: apiCookieRules(config.baseUrl),
-    }),
-  );
+/** Pulls the proxy's activity into the database every `seconds` (JupyterHub's last_activity_interval). */
+function pullActivityEvery(
+  seconds: number,
+  db: Db,
+  routes: RouteService,
+  logger: Logger,
+): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    pullActivity(db, routes).catch((error) =>
+      logger.warn("could not pull proxy activity", {
+        error: (error as Error).message,
+      })
+    );
+  }, seconds * 1000);
+  Deno.unrefTimer(timer);
+  return timer;
+}
 
-  const api = createApi({
+/** The parts of a hub, wired to each other. */
+async function buildParts(options: HubOptions) {
+  const { config, logger, db } = options;
+  const proxy = builtinProxy(config, logger);
+  const control = proxyControl(options, proxy);
+  const routes = new RouteService(db, control);
+  // Known once the hub listens; servers started before that never exist.
+  const hubApi = { url: "" };
+  const servers = new ServerManager({
     db,
     config,
+    routes,
+    spawner: options.spawner ?? createSpawner(config.spawner.type),
+    logger,
+    hubApiUrl: () => hubApi.url,
+    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+  });
+  const acmeOn = config.https.enabled &&
+    config.https.letsencrypt.domains.length > 0;
+  const challenges = acmeOn ? new AcmeChallenges() : undefined;
+  const app = await createHubApp({
+    config,
+    db,
     authenticator: options.authenticator,
     logger,
-    now,
-    version: HUB_API_VERSION,
-    ...(options.routes ? { routes: options.routes } : {}),
-    ...(options.servers ? { servers: options.servers } : {}),
+    cookieSecret: options.cookieSecret,
+    routes,
+    servers,
+    ...(challenges ? { acmeChallenges: challenges } : {}),
   });
-  // Before the API: its catch-all 404 would answer the OAuth paths otherwise.
-  app.route(
-    `${apiPrefix}/oauth2`,
-    createOAuthProvider({ db, config, logger, now }),
-  );
-  app.route(apiPrefix, api);
-  app.on(["GET", "HEAD"], `${hubPrefix}/health`, (c) => c.body(null, 200));
-  const challenges = options.acmeChallenges;
-  if (challenges) {
-    // http-01 is fetched at the site's root, whatever base_url is.
-    app.get(`${CHALLENGE_PREFIX}:token`, (c) => {
-      const answer = challenges.answer(c.req.path);
-      return answer === null
-        ? c.text("No such challenge", 404)
-        : c.text(answer, 200);
-    });
-  }
-  app.get(
-    `${hubPrefix}/logo`,
-    (c) =>
-      c.body(LOGO_SVG, 200, {
-        "Content-Type": "image/svg+xml",
-        "Cache-Control": "max-age=86400",
-      }),
-  );
-  app.route(
-    hubPrefix,
-    createLoginPages({
-      db,
-      config,
-      authenticator: options.authenticator,
-      logger,
-      now,
-      throttle: options.throttle ?? throttleFromConfig(config, logger),
-      defaultNext: options.servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
-    }),
-  );
-  app.route(hubPrefix, createStaticPages());
-  app.route(hubPrefix, createHomePages({ config }));
-  app.route(hubPrefix, createTokenPages({ config }));
-  app.route(
-    hubPrefix,
-    createAdminPages({
-      db,
-      config,
-      ...(options.servers ? { servers: options.servers } : {}),
-    }),
-  );
-  if (options.servers) {
-    app.route(
-      hubPrefix,
-      createSpawnPages({ db, config, servers: options.servers, logger }),
-    );
-    // A request for a server that is not routed reached the hub: send it into the hub's prefix.
-    app.all(`${config.baseUrl}user/*`, (c) => {
-      if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-        throw new HubError(
-          405,
-          "This server is not running: start it from your home page",
-        );
+  return { proxy, control, routes, servers, challenges, app, hubApi };
+}
+
+/** Builds a hub from its config; nothing listens until `start()`. */
+export async function createHub(options: HubOptions): Promise<Hub> {
+  const { config, logger, db } = options;
+  const { proxy, control, routes, servers, challenges, app, hubApi } =
+    await buildParts(options);
+  let hubListener: Awaited<ReturnType<typeof listenHub>> | null = null;
+  let publicListeners: PublicListeners | null = null;
+  let activityTimer: ReturnType<typeof setInterval> | undefined;
+  // Public side first, then the proxy's connections, then the hub (its requests can finish).
+  const closeAll = async () => {
+    clearInterval(activityTimer);
+    await publicListeners?.close();
+    publicListeners = null;
+    proxy?.close();
+    await hubListener?.close();
+    hubListener = null;
+  };
+
+  async function start(): Promise<HubUrls> {
+    hubListener = await listenHub(app, config, logger);
+    const hubUrl = hubListener.url;
+    hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
+    try {
+      await restoreState(control, routes, servers, hubUrl, logger);
+      servers.startPolling();
+      if (proxy) {
+        const renew = options.acmeRenewCheckMs;
+        publicListeners = await listenPublic({
+          config,
+          proxy,
+          logger,
+          ...(challenges ? { challenges } : {}),
+          ...(renew ? { acmeRenewCheckMs: renew } : {}),
+        });
       }
-      const url = new URL(c.req.url);
-      return c.redirect(
-        `${hubPrefix}${
-          url.pathname.slice(config.baseUrl.length - 1)
-        }${url.search}`,
-        302,
-      );
-    });
+    } catch (error) {
+      await closeAll();
+      throw error;
+    }
+    const every = config.proxy.activityIntervalSeconds;
+    activityTimer = pullActivityEvery(every, db, routes, logger);
+    const origin = publicListeners?.origin ?? (config.publicUrl || hubUrl);
+    return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
   }
-  app.get(hubPrefix, (c) => c.redirect(`${hubPrefix}/home`, 302));
-  app.get(`${hubPrefix}/`, (c) => c.redirect(`${hubPrefix}/home`, 302));
-  if (config.baseUrl !== "/") {
-    app.get(
-      config.baseUrl.replace(/\/$/, ""),
-      (c) => c.redirect(`${hubPrefix}/`, 302),
+
+  async function stop(): Promise<void> {
+    clearInterval(activityTimer);
+    await servers.shutdown(config.spawner.stopOnShutdown).catch((error) =>
+      logger.warn("could not stop servers", { error: (error as Error).message })
     );
+    await pullActivity(db, routes).catch(() => 0);
+    await closeAll();
   }
-  app.get(config.baseUrl, (c) => c.redirect(`${hubPrefix}/`, 302));
 
-  return {
-    app,
-    fetch: (request, info) =>
-      app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
-  };
-}
-
-/** The failed-login throttle `auth.throttle.*` describes. */
-export function throttleFromConfig(
-  config: HubConfig,
-  logger: Logger,
-): LoginThrottle {
-  const t = config.auth.throttle;
-  return new LoginThrottle({
-    enabled: t.enabled,
-    addressFailures: t.addressFailures,
-    userFailures: t.userFailures,
-    baseDelayMs: t.baseDelaySeconds * 1000,
-    maxDelayMs: t.maxDelaySeconds * 1000,
-    windowMs: t.windowSeconds * 1000,
-    logger,
-  });
-}
-
-/** Whether a URL path percent-decodes to valid UTF-8. */
-function isDecodable(path: string): boolean {
-  try {
-    decodeURIComponent(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function errorResponse(
-  c: Context<HubEnv>,
-  error: Error,
-  options: {
-    isApi: (path: string) => boolean;
-    logger: Logger;
-    baseUrl: string;
-  },
-): Response | Promise<Response> {
-  let status = 500;
-  let message = "Internal Server Error";
-  let headers: Record<string, string> = {};
-  if (error instanceof HubError) {
-    status = error.status;
-    message = error.message;
-    headers = error.headers;
-  } else if (error instanceof URIError) {
-    status = 400;
-    message = "Malformed percent-encoding in the URL";
-  } else {
-    options.logger.error("unhandled error", {
-      method: c.req.method,
-      path: c.req.path,
-      error: error.stack ?? error,
-    });
-  }
-  for (const [k, v] of Object.entries(headers)) c.header(k, v);
-  // deno-lint-ignore no-explicit-any
-  const code = status as any;
-  if (options.isApi(c.req.path)) {
-    return c.json({ status, message: message || reasonPhrase(status) }, code);
-  }
-  const identity = c.get("identity") ?? null;
-  return c.html(
-    errorPage({
-      baseUrl: options.baseUrl,
-      user: identity?.name ?? null,
-      status,
-      message,
-    }),
-    code,
-  );
-}
-
-/**
- * Error pages for the proxy (no route, server down, timeout), rendered from
- * templates/ with advice for people who hit a stopped server.
- */
-export function renderProxyError(
-  config: HubConfig,
-): (
-  status: number,
-  request: { method: string; path: string },
-) => { contentType: string; body: string } {
-  const messages: Record<number, string> = {
-    404: "Nothing is served at this address",
-    502: "The server behind this address sent an invalid answer",
-    503: "This server is not running or not answering",
-    504: "This server did not answer in time",
-  };
-  return (status) => ({
-    contentType: "text/html; charset=utf-8",
-    body: String(
-      errorPage({
-        baseUrl: config.baseUrl,
-        user: null,
-        status,
-        message: messages[status] ?? "The request failed",
-      }),
-    ),
-  });
+  return { ...app, proxy, routes, servers, start, stop };
 }

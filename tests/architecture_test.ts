@@ -61,7 +61,7 @@ const L0 = new Set(
 /** Layer of a hub/ file (L0 pure … L5 cli). */
 export function hubLayer(path: string): number {
   if (path.startsWith("hub/cli/")) return 5;
-  if (path === "hub/mod.ts") return 4;
+  if (path === "hub/mod.ts" || path === "hub/app.ts") return 4;
   if (/^hub\/(middleware|api|pages|oauth_provider)\//.test(path)) return 3;
   if (path.startsWith("hub/db/")) return 1;
   if (L0.has(path)) return 0;

@@ -30,7 +30,7 @@ import {
 } from "../../hub/db/mod.ts";
 import { createUsers, getUser } from "../../hub/db/users.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
-import { createHub, type Hub } from "../../hub/mod.ts";
+import { createHubApp, type HubApp } from "../../hub/app.ts";
 import { issueToken } from "../../hub/api/mod.ts";
 import { silentLogger } from "../../hub/log.ts";
 import { inProcessControl, RouteService } from "../../hub/routes.ts";
@@ -41,7 +41,7 @@ import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
 
 /** A hub under test. */
-export interface TestHub extends Hub, AsyncDisposable {
+export interface TestHub extends HubApp, AsyncDisposable {
   config: HubConfig;
   /** With `withProxy`: an in-process proxy (not listening) and the hub's route service. */
   proxy: Proxy | null;
@@ -108,7 +108,7 @@ export async function createTestHub(
       ...(fake ? { isReady: fake.isReady } : {}),
     })
     : null;
-  const hub = await createHub({
+  const hub = await createHubApp({
     config,
     db: handle.db,
     authenticator: createAuthenticator(config),

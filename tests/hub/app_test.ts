@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../_helpers/test_hub.ts";
-import { createHub } from "../../hub/mod.ts";
+import { createHubApp } from "../../hub/app.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
@@ -21,7 +21,7 @@ function recordingLogger() {
   return { logger, lines };
 }
 
-Deno.test("createHub() sets the version and security headers on API responses", async () => {
+Deno.test("createHubApp() sets the version and security headers on API responses", async () => {
   await using hub = await createTestHub();
   const res = await hub.request("/hub/api/");
   await res.body?.cancel();
@@ -35,7 +35,7 @@ Deno.test("createHub() sets the version and security headers on API responses", 
   );
 });
 
-Deno.test("createHub() gives pages the page Content-Security-Policy and no API headers", async () => {
+Deno.test("createHubApp() gives pages the page Content-Security-Policy and no API headers", async () => {
   await using hub = await createTestHub();
   const res = await hub.request("/hub/login");
   await res.body?.cancel();
@@ -46,7 +46,7 @@ Deno.test("createHub() gives pages the page Content-Security-Policy and no API h
   assert.equal(res.headers.get("x-jupyterhub-version"), "5.3.0");
 });
 
-Deno.test("createHub() answers unknown pages with an HTML 404 and unknown API paths with JSON", async () => {
+Deno.test("createHubApp() answers unknown pages with an HTML 404 and unknown API paths with JSON", async () => {
   await using hub = await createTestHub();
   const page = await hub.request("/hub/nowhere");
   assert.equal(page.status, 404);
@@ -58,7 +58,7 @@ Deno.test("createHub() answers unknown pages with an HTML 404 and unknown API pa
   assert.equal((await api.json()).status, 404);
 });
 
-Deno.test("createHub() answers malformed percent-encoding with 400 on pages too", async () => {
+Deno.test("createHubApp() answers malformed percent-encoding with 400 on pages too", async () => {
   await using hub = await createTestHub();
   const res = await hub.request("/hub/%E0%A4%A");
   assert.equal(res.status, 400);
@@ -66,13 +66,13 @@ Deno.test("createHub() answers malformed percent-encoding with 400 on pages too"
   assert.match(await res.text(), /Malformed percent-encoding/);
 });
 
-Deno.test("createHub() turns an unexpected error into a bare 500 and logs the detail", async () => {
+Deno.test("createHubApp() turns an unexpected error into a bare 500 and logs the detail", async () => {
   const config = resolveConfig({ file: { auth: { type: "dummy" } } });
   const handle = openDatabase(":memory:");
   try {
     await migrateToLatest(handle);
     const { logger, lines } = recordingLogger();
-    const hub = await createHub({
+    const hub = await createHubApp({
       config,
       db: handle.db,
       authenticator: createAuthenticator(config),
@@ -98,7 +98,7 @@ Deno.test("createHub() turns an unexpected error into a bare 500 and logs the de
   }
 });
 
-Deno.test("createHub() redirects the hub roots to the home page", async (t) => {
+Deno.test("createHubApp() redirects the hub roots to the home page", async (t) => {
   await using hub = await createTestHub();
   const rows: Array<[string, string]> = [
     ["/", "/hub/"],
@@ -115,7 +115,7 @@ Deno.test("createHub() redirects the hub roots to the home page", async (t) => {
   }
 });
 
-Deno.test("createHub() mounts everything under base_url", async (t) => {
+Deno.test("createHubApp() mounts everything under base_url", async (t) => {
   await using hub = await createTestHub({ "base_url": "/jh/" });
   await t.step("API root", async () => {
     const res = await hub.request("/jh/hub/api");
@@ -145,7 +145,7 @@ Deno.test("createHub() mounts everything under base_url", async (t) => {
   });
 });
 
-Deno.test("createHub() fetch() serves requests like app.request()", async () => {
+Deno.test("createHubApp() fetch() serves requests like app.request()", async () => {
   await using hub = await createTestHub();
   const res = await hub.fetch(
     new Request("http://127.0.0.1:8000/hub/api/"),

@@ -1,0 +1,403 @@
+/**
+ * The hub's web app: `createHubApp(options)` wires config, database,
+ * authenticator, routes and servers into one hono app (hub/mod.ts builds
+ * the parts and runs it).
+ *
+ * A request's path through the hub:
+ * 1. (Later: the proxy matches `/user/<name>/…` routes; everything else
+ *    falls back to this app.)
+ * 2. Every response gets `X-JupyterHub-Version` and security headers.
+ * 3. The identity middleware resolves a token or login cookie into
+ *    `c.var.identity` and enforces the cookie cross-site rules on the API.
+ * 4. API routes check their declared scopes (`needs(...)`), pages check the
+ *    login.
+ * 5. The route answers JSON (API) or HTML from templates/ (pages).
+ * 6. Errors become `{"status", "message"}` JSON on the API and an error page
+ *    elsewhere, in `onError` below; never a bare 500 for bad input.
+ *
+ * Imports: everything in hub/ except cli/ and mod.ts, plus templates/mod.ts.
+ * Tests: tests/hub/app_test.ts and the API tests.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { errorPage, LOGO_SVG } from "../templates/mod.ts";
+import type { HubConfig } from "./config.ts";
+import type { Db } from "./db/mod.ts";
+import type { Authenticator } from "./auth/mod.ts";
+import { importXsrfKey } from "./auth/xsrf.ts";
+import { LoginThrottle } from "./auth/login_throttle.ts";
+import { type AcmeChallenges, CHALLENGE_PREFIX } from "./acme/mod.ts";
+import { HubError, reasonPhrase } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import {
+  apiCookieRules,
+  type HubEnv,
+  identityMiddleware,
+} from "./middleware/identity.ts";
+import { bodyLimit } from "./middleware/body_limit.ts";
+import { createApi } from "./api/mod.ts";
+import { createLoginPages } from "./pages/login.ts";
+import { createHomePages } from "./pages/home.ts";
+import { createTokenPages } from "./pages/token.ts";
+import { createAdminPages } from "./pages/admin.ts";
+import { createStaticPages } from "./pages/static.ts";
+import { API_CSP, PAGE_CSP } from "./csp.ts";
+import { HUB_API_VERSION } from "./version.ts";
+import type { RouteService } from "./routes.ts";
+import type { ServerManager } from "./servers.ts";
+import { createSpawnPages } from "./pages/spawn.ts";
+import { createOAuthProvider } from "./oauth_provider/mod.ts";
+
+/** What {@linkcode createHubApp} needs. */
+export interface HubAppOptions {
+  config: HubConfig;
+  db: Db;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** 32+ random bytes; signs XSRF tokens. */
+  cookieSecret: Uint8Array;
+  /** @default {() => new Date()} */
+  now?: () => Date;
+  /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
+  routes?: RouteService;
+  /** Starts and stops servers (absent: no spawning, e.g. in API tests). */
+  servers?: ServerManager;
+  /** Failed-login throttle. @default {from config.auth.throttle} */
+  throttle?: LoginThrottle;
+  /** Let's Encrypt http-01 answers to serve (when ACME is on). */
+  acmeChallenges?: AcmeChallenges;
+}
+
+/** The built app. */
+export interface HubApp {
+  app: Hono<HubEnv>;
+  /** The request handler for `Deno.serve`. */
+  fetch: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response>;
+}
+
+/** The paths the app tells apart. */
+interface Paths {
+  hub: string;
+  api: string;
+  isApi: (path: string) => boolean;
+}
+
+function pathsOf(config: HubConfig): Paths {
+  const hub = `${config.baseUrl}hub`;
+  const api = `${hub}/api`;
+  return {
+    hub,
+    api,
+    isApi: (path) => path === api || path.startsWith(api + "/"),
+  };
+}
+
+/** Step 1: security and version headers on every answer; errors as JSON or pages. */
+function useResponseRules(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  options: HubAppOptions,
+): void {
+  const { isApi } = paths;
+  const { config, logger } = options;
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("X-JupyterHub-Version", HUB_API_VERSION);
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    c.res.headers.set("Referrer-Policy", "same-origin");
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.res.headers.set(
+        "Content-Security-Policy",
+        isApi(c.req.path) ? API_CSP : PAGE_CSP,
+      );
+    }
+    if (isApi(c.req.path)) {
+      c.res.headers.set(
+        "Access-Control-Allow-Headers",
+        "accept, content-type, authorization",
+      );
+      c.res.headers.set("Cache-Control", "no-store");
+    }
+  });
+  const rules = { isApi, logger, baseUrl: config.baseUrl };
+  app.onError((error, c) => errorResponse(c, error, rules));
+  app.notFound((c) => errorResponse(c, new HubError(404), rules));
+}
+
+/** Step 2: what every request passes before a route: URL decoding, the body limit, the identity. */
+function useRequestRules(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  options: HubAppOptions,
+  xsrfKey: CryptoKey,
+  now: () => Date,
+): void {
+  const { config, db } = options;
+  // hono hands an undecodable path parameter (`/users/%E0%A4%A`) to routes
+  // as raw text; refuse such URLs before a name can be made from one.
+  app.use("*", async (c, next) => {
+    if (!isDecodable(new URL(c.req.url).pathname)) {
+      throw new HubError(
+        400,
+        "Malformed percent-encoding in the URL: encode names as UTF-8, then percent-encode each byte",
+      );
+    }
+    await next();
+  });
+  // Before anything reads a body: JSON on the API, forms everywhere else.
+  const oauthPrefix = `${paths.api}/oauth2/`;
+  app.use(
+    "*",
+    bodyLimit({
+      maxBytes: (path) =>
+        paths.isApi(path) && !path.startsWith(oauthPrefix)
+          ? config.api.maxBodySize
+          : config.http.maxFormSize,
+    }),
+  );
+  app.use(
+    "*",
+    identityMiddleware({ db, xsrfKey, now }, {
+      cookieRulesApply: apiCookieRules(config.baseUrl),
+    }),
+  );
+}
+
+/** Step 3: the REST API, the OAuth provider, health and the ACME answers. */
+function mountApi(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  options: HubAppOptions,
+  now: () => Date,
+): void {
+  const { config, db, logger } = options;
+  const api = createApi({
+    db,
+    config,
+    authenticator: options.authenticator,
+    logger,
+    now,
+    version: HUB_API_VERSION,
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.servers ? { servers: options.servers } : {}),
+  });
+  // Before the API: its catch-all 404 would answer the OAuth paths otherwise.
+  app.route(
+    `${paths.api}/oauth2`,
+    createOAuthProvider({ db, config, logger, now }),
+  );
+  app.route(paths.api, api);
+  app.on(["GET", "HEAD"], `${paths.hub}/health`, (c) => c.body(null, 200));
+  const challenges = options.acmeChallenges;
+  if (challenges) {
+    // http-01 is fetched at the site's root, whatever base_url is.
+    app.get(`${CHALLENGE_PREFIX}:token`, (c) => {
+      const answer = challenges.answer(c.req.path);
+      return answer === null
+        ? c.text("No such challenge", 404)
+        : c.text(answer, 200);
+    });
+  }
+}
+
+/** Step 4: the pages: login, home, token, admin, static files and (with a spawner) spawning. */
+function mountPages(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  options: HubAppOptions,
+  now: () => Date,
+): void {
+  const { config, db, logger, servers } = options;
+  const hubPrefix = paths.hub;
+  app.get(`${hubPrefix}/logo`, (c) =>
+    c.body(LOGO_SVG, 200, {
+      "Content-Type": "image/svg+xml",
+      "Cache-Control": "max-age=86400",
+    }));
+  app.route(
+    hubPrefix,
+    createLoginPages({
+      db,
+      config,
+      authenticator: options.authenticator,
+      logger,
+      now,
+      throttle: options.throttle ?? throttleFromConfig(config, logger),
+      defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
+    }),
+  );
+  app.route(hubPrefix, createStaticPages());
+  app.route(hubPrefix, createHomePages({ config }));
+  app.route(hubPrefix, createTokenPages({ config }));
+  app.route(
+    hubPrefix,
+    createAdminPages({ db, config, ...(servers ? { servers } : {}) }),
+  );
+  if (servers) {
+    app.route(hubPrefix, createSpawnPages({ db, config, servers, logger }));
+    mountUnroutedServers(app, paths, config);
+  }
+}
+
+/** A request for a server that is not routed reached the hub: send it into the hub's prefix. */
+function mountUnroutedServers(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  config: HubConfig,
+): void {
+  app.all(`${config.baseUrl}user/*`, (c) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      throw new HubError(
+        405,
+        "This server is not running: start it from your home page",
+      );
+    }
+    const url = new URL(c.req.url);
+    return c.redirect(
+      `${paths.hub}${
+        url.pathname.slice(config.baseUrl.length - 1)
+      }${url.search}`,
+      302,
+    );
+  });
+}
+
+/** Step 5: the bare prefixes go to the home page. */
+function mountRootRedirects(
+  app: Hono<HubEnv>,
+  paths: Paths,
+  config: HubConfig,
+): void {
+  app.get(paths.hub, (c) => c.redirect(`${paths.hub}/home`, 302));
+  app.get(`${paths.hub}/`, (c) => c.redirect(`${paths.hub}/home`, 302));
+  if (config.baseUrl !== "/") {
+    app.get(
+      config.baseUrl.replace(/\/$/, ""),
+      (c) => c.redirect(`${paths.hub}/`, 302),
+    );
+  }
+  app.get(config.baseUrl, (c) => c.redirect(`${paths.hub}/`, 302));
+}
+
+/** Builds the hub app: the steps above, in order. */
+export async function createHubApp(options: HubAppOptions): Promise<HubApp> {
+  const now = options.now ?? (() => new Date());
+  const xsrfKey = await importXsrfKey(options.cookieSecret);
+  const paths = pathsOf(options.config);
+  const app = new Hono<HubEnv>({ strict: false });
+  useResponseRules(app, paths, options);
+  useRequestRules(app, paths, options, xsrfKey, now);
+  mountApi(app, paths, options, now);
+  mountPages(app, paths, options, now);
+  mountRootRedirects(app, paths, options.config);
+  return {
+    app,
+    fetch: (request, info) =>
+      app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
+  };
+}
+
+/** The failed-login throttle `auth.throttle.*` describes. */
+export function throttleFromConfig(
+  config: HubConfig,
+  logger: Logger,
+): LoginThrottle {
+  const t = config.auth.throttle;
+  return new LoginThrottle({
+    enabled: t.enabled,
+    addressFailures: t.addressFailures,
+    userFailures: t.userFailures,
+    baseDelayMs: t.baseDelaySeconds * 1000,
+    maxDelayMs: t.maxDelaySeconds * 1000,
+    windowMs: t.windowSeconds * 1000,
+    logger,
+  });
+}
+
+/** Whether a URL path percent-decodes to valid UTF-8. */
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errorResponse(
+  c: Context<HubEnv>,
+  error: Error,
+  options: {
+    isApi: (path: string) => boolean;
+    logger: Logger;
+    baseUrl: string;
+  },
+): Response | Promise<Response> {
+  let status = 500;
+  let message = "Internal Server Error";
+  let headers: Record<string, string> = {};
+  if (error instanceof HubError) {
+    status = error.status;
+    message = error.message;
+    headers = error.headers;
+  } else if (error instanceof URIError) {
+    status = 400;
+    message = "Malformed percent-encoding in the URL";
+  } else {
+    options.logger.error("unhandled error", {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error,
+    });
+  }
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  // deno-lint-ignore no-explicit-any
+  const code = status as any;
+  if (options.isApi(c.req.path)) {
+    return c.json({ status, message: message || reasonPhrase(status) }, code);
+  }
+  const identity = c.get("identity") ?? null;
+  return c.html(
+    errorPage({
+      baseUrl: options.baseUrl,
+      user: identity?.name ?? null,
+      status,
+      message,
+    }),
+    code,
+  );
+}
+
+/**
+ * Error pages for the proxy (no route, server down, timeout), rendered from
+ * templates/ with advice for people who hit a stopped server.
+ */
+export function renderProxyError(
+  config: HubConfig,
+): (
+  status: number,
+  request: { method: string; path: string },
+) => { contentType: string; body: string } {
+  const messages: Record<number, string> = {
+    404: "Nothing is served at this address",
+    502: "The server behind this address sent an invalid answer",
+    503: "This server is not running or not answering",
+    504: "This server did not answer in time",
+  };
+  return (status) => ({
+    contentType: "text/html; charset=utf-8",
+    body: String(
+      errorPage({
+        baseUrl: config.baseUrl,
+        user: null,
+        status,
+        message: messages[status] ?? "The request failed",
+      }),
+    ),
+  });
+}

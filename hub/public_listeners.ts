@@ -1,0 +1,188 @@
+/**
+ * The public side of a hub with the built-in proxy: plain HTTP, or HTTPS
+ * with files or a Let's Encrypt certificate (asked for, renewed twice a day
+ * and swapped in without a restart), plus the plain port that redirects to
+ * HTTPS and answers http-01 challenges.
+ *
+ * @module
+ */
+import type { Proxy, ProxyListener } from "../proxy/mod.ts";
+import type { HubConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import {
+  type AcmeChallenges,
+  CHALLENGE_PREFIX,
+  ensureCertificate,
+} from "./acme/mod.ts";
+
+/** The listeners a hub opened, and how to close them. */
+export interface PublicListeners {
+  /** e.g. "https://127.0.0.1:8443" */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** `scheme://host:port`, with brackets around an IPv6 host. */
+export function urlOf(scheme: string, hostname: string, port: number): string {
+  return `${scheme}://${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+}
+
+async function readPem(path: string, key: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read ${key} "${path}": ${
+        (error as Error).message
+      }; point it at a readable PEM file`,
+    );
+  }
+}
+
+/**
+ * Plain-HTTP listener answering every request with a redirect to HTTPS,
+ * except Let's Encrypt's http-01 challenges, which it answers.
+ */
+function serveRedirect(
+  hostname: string,
+  port: number,
+  httpsPort: () => number,
+  challenges?: AcmeChallenges,
+): Deno.HttpServer {
+  return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    const answer = challenges?.answer(url.pathname) ?? null;
+    if (answer !== null) {
+      return new Response(answer, {
+        headers: { "content-type": "text/plain" },
+      });
+    }
+    if (url.pathname.startsWith(CHALLENGE_PREFIX)) {
+      return new Response("No such challenge", { status: 404 });
+    }
+    const host = (request.headers.get("host") ?? url.hostname).replace(
+      /:\d+$/,
+      "",
+    );
+    const target = `https://${host}${
+      httpsPort() === 443 ? "" : `:${httpsPort()}`
+    }${url.pathname}${url.search}`;
+    return new Response(null, { status: 301, headers: { location: target } });
+  });
+}
+
+/** A TLS listener on `port`; a just-closed one's socket is released a moment later, so binding retries briefly. */
+async function listenTls(
+  proxy: Proxy,
+  hostname: string,
+  port: number,
+  pem: { cert: string; key: string },
+): Promise<ProxyListener> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return proxy.listen({ hostname, port, ...pem });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse) || attempt >= 100) {
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** What {@linkcode listenPublic} needs. */
+export interface ListenPublicOptions {
+  config: HubConfig;
+  proxy: Proxy;
+  logger: Logger;
+  /** Present when Let's Encrypt is on. */
+  challenges?: AcmeChallenges;
+  /** @default {12 h} */
+  acmeRenewCheckMs?: number;
+}
+
+/** Opens the proxy's public listeners as the config says. */
+export async function listenPublic(
+  options: ListenPublicOptions,
+): Promise<PublicListeners> {
+  const { config, proxy } = options;
+  if (!config.https.enabled) {
+    const plain = proxy.listen({
+      hostname: config.http.ip,
+      port: config.http.port,
+    });
+    return {
+      origin: urlOf("http", plain.hostname, plain.port),
+      close: () => Promise.resolve(plain.close()),
+    };
+  }
+  return await listenHttps(options);
+}
+
+async function listenHttps(
+  options: ListenPublicOptions,
+): Promise<PublicListeners> {
+  const { config, proxy, logger, challenges } = options;
+  let tls: ProxyListener | undefined;
+  // With Let's Encrypt the plain port answers http-01 challenges (and
+  // redirects the rest), so it listens before the certificate is asked for.
+  const redirect = config.https.redirectHttp || challenges
+    ? serveRedirect(
+      config.http.ip,
+      config.http.port,
+      () => tls?.port ?? config.https.port,
+      challenges,
+    )
+    : null;
+  const acme = () =>
+    ensureCertificate({
+      domains: config.https.letsencrypt.domains,
+      email: config.https.letsencrypt.email,
+      directoryUrl: config.https.letsencrypt.directory,
+      dir: `${config.dataDir}/certs`,
+      challenges: challenges!,
+      logger,
+    });
+  let renewTimer: ReturnType<typeof setInterval> | undefined;
+  const close = async () => {
+    clearInterval(renewTimer);
+    tls?.close();
+    if (redirect) await redirect.shutdown();
+  };
+  try {
+    const pem = challenges ? await acme() : {
+      cert: await readPem(config.https.cert, "https.tls.cert"),
+      key: await readPem(config.https.key, "https.tls.key"),
+    };
+    tls = proxy.listen({
+      hostname: config.http.ip,
+      port: config.https.port,
+      ...pem,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  if (challenges) {
+    // Twice a day: renew when fewer than 30 days are left, then listen
+    // again with the new certificate (open connections stay).
+    renewTimer = setInterval(() => {
+      acme().then(async (fresh) => {
+        if (!fresh.renewed) return;
+        const port = tls!.port;
+        tls!.close();
+        tls = await listenTls(proxy, config.http.ip, port, fresh);
+        logger.info("HTTPS now uses the renewed certificate");
+      }).catch((error) =>
+        logger.error("certificate renewal failed; will retry", {
+          error: (error as Error).message,
+        })
+      );
+    }, options.acmeRenewCheckMs ?? 12 * 3600_000);
+    Deno.unrefTimer(renewTimer);
+  }
+  return { origin: urlOf("https", tls.hostname, tls.port), close };
+}
