@@ -20,13 +20,15 @@ import {
   type Spawner,
   SpawnError,
   type SpawnerState,
+  type StartResult,
+  type SystemUser,
   systemUsername,
   tailFile,
 } from "../spawners/mod.ts";
 import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { ServerRow, UserRow } from "./db/schema.ts";
-import { insertToken } from "./db/tokens.ts";
+import { deleteTokensByNote, insertToken } from "./db/tokens.ts";
 import { getUserById } from "./db/users.ts";
 import {
   getServer,
@@ -276,128 +278,212 @@ export class ServerManager {
     return await getServer(this.#deps.db, userId, server);
   }
 
+  /** Spawn step 1: the row says "spawning" before anything starts, so a restarted hub knows to look. */
+  async #recordSpawning(
+    user: UserRow,
+    server: string,
+    userOptions: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const previous = await this.#row(user.id, server);
+    await recordSpawning(this.#deps.db, {
+      userId: user.id,
+      name: server,
+      url: serverPrefix(this.#deps.config.baseUrl, user.name, server),
+      userOptions: userOptions ??
+        (previous ? JSON.parse(previous.user_options) : {}),
+      hubInstance: this.#deps.instanceId ?? "",
+      at: this.#now().toISOString(),
+    });
+  }
+
+  /** Spawn step 2: the Linux account the server runs as (made when the config says so). */
+  async #unixAccount(user: UserRow): Promise<SystemUser> {
+    const { config } = this.#deps;
+    const unixName = systemUsername(user.name, config.spawner.userPrefix);
+    let unix = await lookupUser(unixName);
+    if (!unix && config.spawner.createSystemUsers) {
+      unix = await ensureUser(unixName);
+    }
+    if (!unix) {
+      throw new SpawnError(
+        `No Linux account named "${unixName}" exists for ${user.name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
+      );
+    }
+    return unix;
+  }
+
+  /**
+   * Spawn step 3: the server's API token (replacing any earlier one of this
+   * server) and its OAuth client, whose secret is the same token.
+   */
+  async #serverCredentials(user: UserRow, server: string): Promise<string> {
+    const { db, config } = this.#deps;
+    const prefix = serverPrefix(config.baseUrl, user.name, server);
+    const note = `Server at ${prefix}`;
+    const access = `access:servers!server=${user.name}/${server}`;
+    await deleteTokensByNote(db, user.id, note);
+    const token = newSecret();
+    await insertToken(db, {
+      userId: user.id,
+      serviceId: null,
+      prefix: tokenPrefix(token),
+      hash: await hashSecret(token),
+      scopes: ["users:activity!user", access],
+      note,
+      created: this.#now().toISOString(),
+      expiresAt: null,
+    });
+    await upsertServerClient(db, {
+      user: user.name,
+      server,
+      secret: token,
+      redirectUri: `${prefix}oauth_callback`,
+      allowedScopes: [access],
+      description: note,
+      now: this.#now(),
+    });
+    return token;
+  }
+
+  /** Spawn step 4: the spawner starts the process (bounded by spawner.start_timeout). */
+  async #launch(
+    user: UserRow,
+    server: string,
+    unix: SystemUser,
+    token: string,
+  ): Promise<{ started: StartResult; logFile: string }> {
+    const { config, spawner } = this.#deps;
+    const ip = "127.0.0.1";
+    const port = await freePort(ip);
+    const env = singleUserEnv({
+      user: user.name,
+      serverName: server,
+      apiToken: token,
+      hubApiUrl: this.#deps.hubApiUrl(),
+      baseUrl: config.baseUrl,
+      publicUrl: config.publicUrl,
+      ip,
+      port,
+      ...(config.spawner.defaultUrl
+        ? { defaultUrl: config.spawner.defaultUrl }
+        : {}),
+      unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
+    });
+    const logFile = `${config.dataDir}/logs/${unix.name}${
+      server ? "-" + server : ""
+    }.log`;
+    await Deno.mkdir(`${config.dataDir}/logs`, {
+      recursive: true,
+      mode: 0o700,
+    });
+    const starting = spawner.start({
+      id: spawnId(unix.name, server),
+      user: unix,
+      argv: config.spawner.cmd,
+      env,
+      ip,
+      port,
+      cwd: unix.home,
+      logFile,
+      limits: {
+        ...(config.limits.memoryBytes !== null
+          ? { memoryBytes: config.limits.memoryBytes }
+          : {}),
+        ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
+      },
+    });
+    const seconds = config.spawner.startTimeoutSeconds;
+    const started = await withTimeout(starting, seconds * 1000, () => {
+      // A start that returns after the hub gave up leaves no server behind.
+      starting.then((late) => spawner.stop(late.state)).catch(() => {});
+      return new SpawnError(
+        `the spawner did not start the server within ${seconds} seconds (spawner.start_timeout)`,
+      );
+    });
+    return { started, logFile };
+  }
+
+  /** Spawn step 6: routed, marked running, logged with its timings. */
+  async #markReady(
+    user: UserRow,
+    server: string,
+    url: string,
+    times: { requestedAt: number; startedAt: number; readyAt: number },
+  ): Promise<void> {
+    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    await this.#deps.routes.add(prefix, url, {
+      user: user.name,
+      "server_name": server,
+    });
+    await setServerStatus(this.#deps.db, user.id, server, "running");
+    this.#deps.logger.info("server ready", {
+      user: user.name,
+      server,
+      url,
+      "prepare_ms": times.startedAt - times.requestedAt,
+      "listen_ms": times.readyAt - times.startedAt,
+      "total_ms": Date.now() - times.requestedAt,
+    });
+  }
+
+  /** A failed or cancelled spawn: the process stopped, everything cleaned up, the reason kept. */
+  async #spawnFailed(
+    user: UserRow,
+    server: string,
+    p: Pending,
+    state: SpawnerState | null,
+    error: unknown,
+  ): Promise<void> {
+    const reason = error instanceof SpawnError
+      ? error.reason
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    if (!p.cancelled) {
+      this.#deps.logger.warn("spawn failed", {
+        user: user.name,
+        server,
+        reason,
+      });
+    }
+    if (state) await this.#deps.spawner.stop(state).catch(() => {});
+    await this.#cleanup(user, server, p.cancelled ? "cancelled" : "failed");
+    // A spawn stopped on request is no failure to show on the spawn-pending page.
+    if (!p.cancelled) this.#failures.set(p.key, reason);
+    this.#emit(p, {
+      progress: 100,
+      failed: true,
+      message: p.cancelled ? "Spawn cancelled" : `Spawn failed: ${reason}`,
+    });
+  }
+
+  /** One spawn, as the steps above; progress events tell the browser where it is. */
   async #spawn(
     user: UserRow,
     server: string,
     userOptions: Record<string, unknown> | undefined,
     p: Pending,
   ) {
-    const { db, config, logger } = this.#deps;
-    const prefix = serverPrefix(config.baseUrl, user.name, server);
-    const nowIso = () => this.#now().toISOString();
+    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
     let state: SpawnerState | null = null;
     try {
       const requestedAt = Date.now();
       this.#emit(p, { progress: 0, message: "Server requested" });
-      const previous = await this.#row(user.id, server);
-      const options = userOptions ??
-        (previous ? JSON.parse(previous.user_options) : {});
-      // The row says "spawning" before anything starts, so a restarted hub knows to look.
-      await recordSpawning(db, {
-        userId: user.id,
-        name: server,
-        url: prefix,
-        userOptions: options,
-        hubInstance: this.#deps.instanceId ?? "",
-        at: nowIso(),
-      });
-
-      const unixName = systemUsername(user.name, config.spawner.userPrefix);
-      let unix = await lookupUser(unixName);
-      if (!unix && config.spawner.createSystemUsers) {
-        unix = await ensureUser(unixName);
-      }
-      if (!unix) {
-        throw new SpawnError(
-          `No Linux account named "${unixName}" exists for ${user.name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
-        );
-      }
-      // Server token: replaces any earlier one of this server; its secret is also the OAuth client secret.
-      const note = `Server at ${prefix}`;
-      await db.deleteFrom("api_tokens").where("user_id", "=", user.id).where(
-        "note",
-        "=",
-        note,
-      ).execute();
-      const token = newSecret();
-      await insertToken(db, {
-        userId: user.id,
-        serviceId: null,
-        prefix: tokenPrefix(token),
-        hash: await hashSecret(token),
-        scopes: [
-          "users:activity!user",
-          `access:servers!server=${user.name}/${server}`,
-        ],
-        note,
-        created: nowIso(),
-        expiresAt: null,
-      });
-      await upsertServerClient(db, {
-        user: user.name,
-        server,
-        secret: token,
-        redirectUri: `${prefix}oauth_callback`,
-        allowedScopes: [`access:servers!server=${user.name}/${server}`],
-        description: note,
-        now: this.#now(),
-      });
-      const ip = "127.0.0.1";
-      const port = await freePort(ip);
-      const env = singleUserEnv({
-        user: user.name,
-        serverName: server,
-        apiToken: token,
-        hubApiUrl: this.#deps.hubApiUrl(),
-        baseUrl: config.baseUrl,
-        publicUrl: config.publicUrl,
-        ip,
-        port,
-        ...(config.spawner.defaultUrl
-          ? { defaultUrl: config.spawner.defaultUrl }
-          : {}),
-        unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
-      });
+      await this.#recordSpawning(user, server, userOptions);
+      const unix = await this.#unixAccount(user);
+      const token = await this.#serverCredentials(user, server);
       this.#emit(p, { progress: 50, message: "Spawning server..." });
-      const logFile = `${config.dataDir}/logs/${unix.name}${
-        server ? "-" + server : ""
-      }.log`;
-      await Deno.mkdir(`${config.dataDir}/logs`, {
-        recursive: true,
-        mode: 0o700,
-      });
       const startedAt = Date.now();
-      const starting = this.#deps.spawner.start({
-        id: spawnId(unixName, server),
-        user: unix,
-        argv: config.spawner.cmd,
-        env,
-        ip,
-        port,
-        cwd: unix.home,
-        logFile,
-        limits: {
-          ...(config.limits.memoryBytes !== null
-            ? { memoryBytes: config.limits.memoryBytes }
-            : {}),
-          ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
-        },
-      });
-      const started = await withTimeout(
-        starting,
-        config.spawner.startTimeoutSeconds * 1000,
-        () => {
-          // A start that returns after the hub gave up leaves no server behind.
-          starting.then((late) => this.#deps.spawner.stop(late.state))
-            .catch(() => {});
-          return new SpawnError(
-            `the spawner did not start the server within ${config.spawner.startTimeoutSeconds} seconds (spawner.start_timeout)`,
-          );
-        },
+      const { started, logFile } = await this.#launch(
+        user,
+        server,
+        unix,
+        token,
       );
       state = started.state;
       if (p.cancelled) throw new Error("cancelled");
-      await saveServerState(db, user.id, server, state);
+      // Spawn step 5: the state is saved, then the server must answer.
+      await saveServerState(this.#deps.db, user.id, server, state);
       this.#emit(p, {
         progress: 75,
         message: "Waiting for the server to answer...",
@@ -409,18 +495,10 @@ export class ServerManager {
         () => p.cancelled,
       );
       const readyAt = Date.now();
-      await this.#deps.routes.add(prefix, started.url, {
-        user: user.name,
-        "server_name": server,
-      });
-      await setServerStatus(db, user.id, server, "running");
-      logger.info("server ready", {
-        user: user.name,
-        server,
-        url: started.url,
-        "prepare_ms": startedAt - requestedAt,
-        "listen_ms": readyAt - startedAt,
-        "total_ms": Date.now() - requestedAt,
+      await this.#markReady(user, server, started.url, {
+        requestedAt,
+        startedAt,
+        readyAt,
       });
       this.#emit(p, {
         progress: 100,
@@ -430,23 +508,7 @@ export class ServerManager {
         url: prefix,
       });
     } catch (error) {
-      const reason = error instanceof SpawnError
-        ? error.reason
-        : error instanceof Error
-        ? error.message
-        : String(error);
-      if (!p.cancelled) {
-        logger.warn("spawn failed", { user: user.name, server, reason });
-      }
-      if (state) await this.#deps.spawner.stop(state).catch(() => {});
-      await this.#cleanup(user, server, p.cancelled ? "cancelled" : "failed");
-      // A spawn stopped on request is no failure to show on the spawn-pending page.
-      if (!p.cancelled) this.#failures.set(p.key, reason);
-      this.#emit(p, {
-        progress: 100,
-        failed: true,
-        message: p.cancelled ? "Spawn cancelled" : `Spawn failed: ${reason}`,
-      });
+      await this.#spawnFailed(user, server, p, state, error);
     } finally {
       p.finished = true;
       for (const l of p.listeners) l();
@@ -499,12 +561,7 @@ export class ServerManager {
         error: (e as Error).message,
       })
     );
-    await db.deleteFrom("api_tokens").where("user_id", "=", user.id).where(
-      "note",
-      "=",
-      `Server at ${prefix}`,
-    )
-      .execute();
+    await deleteTokensByNote(db, user.id, `Server at ${prefix}`);
     await deleteClient(db, clientIdFor(user.name, server));
     await markServerStopped(db, user.id, server);
     this.#deps.logger.debug("server cleaned up", {

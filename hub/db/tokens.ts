@@ -108,6 +108,16 @@ export async function revokeToken(db: Db, row: ApiTokenRow): Promise<void> {
   }
 }
 
+/** Deletes a user's tokens with this note (a server's token is found by its note). */
+export async function deleteTokensByNote(
+  db: Db,
+  userId: number,
+  note: string,
+): Promise<void> {
+  await db.deleteFrom("api_tokens").where("user_id", "=", userId)
+    .where("note", "=", note).execute();
+}
+
 /** Records use of a token (throttled by the caller). */
 export async function touchToken(
   db: Db,

@@ -36,7 +36,6 @@ const NOT_YET_SPLIT = new Set([
   'hub/pages/login.ts:post("/login")',
   "hub/pages/spawn.ts:createSpawnPages",
   'hub/pages/spawn.ts:all("/user/:user_name/*")',
-  "hub/servers.ts:#spawn",
   "proxy/api.ts:createProxyApi",
   "proxy/api.ts:(anonymous)",
   "proxy/forward_http.ts:relayHttp",
