@@ -72,22 +72,211 @@ const IDEMPOTENT = new Set([
 /** A target that failed after the request head was sent. */
 class TargetFailed extends Error {}
 
-/** Relays one request; returns whether the client connection stays open. */
-export async function relayHttp(
-  client: BufferedConn,
-  head: RequestHead,
-  route: Route,
-  info: ClientInfo,
+/** One request to relay: the client, its parsed head, the matched route, where it came from. */
+export interface Exchange {
+  client: BufferedConn;
+  head: RequestHead;
+  route: Route;
+  info: ClientInfo;
+}
+
+/**
+ * Writes `head` followed by the body bytes `from` already holds (when the
+ * length is known, in one write), then starts copying the rest of the body.
+ * Resolves, once the head is written, with the copy still running, wrapped
+ * (an awaited promise would wait for it), or null when no body is left.
+ */
+async function writeHeadThenBody(
+  from: BufferedConn,
+  to: Conn,
+  head: Uint8Array,
+  framing: Framing,
+): Promise<{ copy: Promise<void> } | null> {
+  if (framing.kind === "length" && from.buffered > 0) {
+    const n = Math.min(framing.length, from.buffered);
+    const first = new Uint8Array(head.length + n);
+    first.set(head);
+    first.set(from.buf.subarray(from.start, from.start + n), head.length);
+    from.start += n;
+    await writeAll(to, first);
+    return n < framing.length
+      ? {
+        copy: copyBody(from, to, {
+          kind: "length",
+          length: framing.length - n,
+        }),
+      }
+      : null;
+  }
+  await writeAll(to, head);
+  return framing.kind === "none" ? null : { copy: copyBody(from, to, framing) };
+}
+
+/** The request body's copy to the target, which runs while the response is awaited. */
+interface BodyCopy {
+  done: Promise<void>;
+  settled: boolean;
+  error: unknown;
+}
+
+/** Step 2: the request head and body to the target; the body keeps flowing in the background. */
+async function sendRequest(
+  ex: Exchange,
+  up: Upstream,
+  framing: Framing,
   ctx: RelayContext,
-): Promise<RelayResult> {
-  const framing = requestFraming(head);
-  const clientKeepAlive = wantsKeepAlive(head.version, head.headers);
-  const headers = forwardedHeaders(stripHopByHop(head.headers), info, false);
+): Promise<BodyCopy> {
+  const headers = forwardedHeaders(
+    stripHopByHop(ex.head.headers),
+    ex.info,
+    false,
+  );
   const headBytes = serializeHead(
-    `${head.method} ${head.target} ${head.version}`,
+    `${ex.head.method} ${ex.head.target} ${ex.head.version}`,
     headers,
   );
+  const rest = await writeHeadThenBody(
+    ex.client,
+    up.reader.conn,
+    headBytes,
+    framing,
+  );
+  const body: BodyCopy = {
+    done: Promise.resolve(),
+    settled: rest === null,
+    error: null,
+  };
+  if (rest) {
+    body.done = rest.copy.then(
+      () => void (body.settled = true),
+      (error) => {
+        body.settled = true;
+        body.error = error;
+        // The target may be waiting for the rest of the body: closing it ends the wait
+        // (and the read of its response below) instead of hanging both connections.
+        ctx.pool.discard(up);
+      },
+    );
+  }
+  return body;
+}
 
+/** Step 3: the response head, passing interim (1xx) responses on to the client. */
+async function readResponse(ex: Exchange, up: Upstream): Promise<ResponseHead> {
+  while (true) {
+    const text = await up.reader.readHead();
+    if (text === null) throw new TargetFailed("closed before answering");
+    const response = parseResponseHead(text);
+    if (
+      response.status < 100 || response.status >= 200 || response.status === 101
+    ) {
+      return response;
+    }
+    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+    if (ex.head.version !== "HTTP/1.0") {
+      await writeAll(
+        ex.client.conn,
+        serializeHead(
+          `${ex.head.version} ${response.status} ${response.reason}`,
+          response.headers,
+        ),
+      );
+    }
+  }
+}
+
+/** Step 4: the response head for the client: hop-by-hop fields out, framing, HSTS and connection fields. */
+function clientResponseHead(
+  ex: Exchange,
+  response: ResponseHead,
+  keepAlive: boolean,
+  ctx: RelayContext,
+): Uint8Array {
+  let headers = stripHopByHop(response.headers);
+  // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be passed on.
+  if (field(response.headers, "transfer-encoding") !== null) {
+    headers = headers.filter(([n]) => n.toLowerCase() !== "content-length");
+  }
+  if (
+    ex.info.proto === "https" && ctx.hsts &&
+    field(headers, "strict-transport-security") === null
+  ) {
+    headers.push(["Strict-Transport-Security", ctx.hsts]);
+  }
+  if (!keepAlive) headers.push(["Connection", "close"]);
+  else if (ex.head.version === "HTTP/1.0") {
+    headers.push(["Connection", "keep-alive"]);
+  }
+  return serializeHead(
+    `${ex.head.version} ${response.status} ${response.reason}`,
+    headers,
+  );
+}
+
+/** When the response head cannot be read: a retry on a fresh connection, or the error page. */
+async function responseFailed(
+  ex: Exchange,
+  up: Upstream,
+  framing: Framing,
+  body: BodyCopy,
+  error: unknown,
+  ctx: RelayContext,
+): Promise<RelayResult> {
+  ctx.pool.discard(up);
+  // (A failed request body has already set body.error: its handler closed `up`, which ended the read.)
+  // A pooled connection the target had closed: retry once, but only a bodyless
+  // idempotent request (RFC 9110 §9.2.2: the target may have acted on it before closing).
+  if (
+    up.reused && framing.kind === "none" && IDEMPOTENT.has(ex.head.method) &&
+    !(error instanceof ProtocolError)
+  ) {
+    return relayHttpFresh(ex, ctx);
+  }
+  // A malformed request body is the client's fault (400); a malformed response the target's (502).
+  const status = body.error instanceof ProtocolError
+    ? body.error.status
+    : error instanceof ProtocolError
+    ? 502
+    : 503;
+  await ctx.sendError(ex.client.conn, status, ex.head, false).catch(() => {});
+  return "close";
+}
+
+/** Step 6: the target connection back to the pool when both sides finished cleanly, else closed. */
+async function settle(
+  up: Upstream,
+  response: ResponseHead,
+  resFraming: Framing,
+  body: BodyCopy,
+  ctx: RelayContext,
+): Promise<boolean> {
+  if (!body.settled) {
+    // The target answered before reading the whole request body: neither connection is in a known state.
+    ctx.pool.discard(up);
+    return false;
+  }
+  await body.done;
+  if (body.error !== null) {
+    ctx.pool.discard(up);
+    return false;
+  }
+  const targetKeepAlive = resFraming.kind !== "close" &&
+    wantsKeepAlive(response.version, response.headers);
+  if (targetKeepAlive && field(response.headers, "upgrade") === null) {
+    ctx.pool.release(up);
+  } else ctx.pool.discard(up);
+  return true;
+}
+
+/** Relays one request; returns whether the client connection stays open. */
+export async function relayHttp(
+  ex: Exchange,
+  ctx: RelayContext,
+): Promise<RelayResult> {
+  const { client, head, route } = ex;
+  const framing = requestFraming(head);
+  const clientKeepAlive = wantsKeepAlive(head.version, head.headers);
+  // Step 1: a connection to the target.
   let up: Upstream;
   try {
     up = await ctx.pool.get(route.target);
@@ -100,40 +289,12 @@ export async function relayHttp(
       ctx,
     );
   }
-
-  // Send the head (with any body bytes already buffered when the length is known).
-  let bodyDone: Promise<void> = Promise.resolve();
-  let bodySettled = true;
+  let body: BodyCopy;
   try {
-    if (framing.kind === "length" && client.buffered > 0) {
-      const n = Math.min(framing.length, client.buffered);
-      const first = new Uint8Array(headBytes.length + n);
-      first.set(headBytes);
-      first.set(
-        client.buf.subarray(client.start, client.start + n),
-        headBytes.length,
-      );
-      client.start += n;
-      await writeAll(up.reader.conn, first);
-      if (n < framing.length) {
-        bodySettled = false;
-        bodyDone = copyBody(client, up.reader.conn, {
-          kind: "length",
-          length: framing.length - n,
-        });
-      }
-    } else {
-      await writeAll(up.reader.conn, headBytes);
-      if (framing.kind !== "none") {
-        bodySettled = false;
-        bodyDone = copyBody(client, up.reader.conn, framing);
-      }
-    }
+    body = await sendRequest(ex, up, framing, ctx);
   } catch (error) {
     ctx.pool.discard(up);
-    if (up.reused && framing.kind === "none") {
-      return relayHttpFresh(client, head, route, info, ctx);
-    }
+    if (up.reused && framing.kind === "none") return relayHttpFresh(ex, ctx);
     return failEarly(
       client,
       head,
@@ -142,121 +303,29 @@ export async function relayHttp(
       ctx,
     );
   }
-  let bodyError: unknown = null;
-  bodyDone = bodyDone.then(
-    () => void (bodySettled = true),
-    (error) => {
-      bodySettled = true;
-      bodyError = error;
-      // The target may be waiting for the rest of the body: closing it ends the wait
-      // (and the read of its response below) instead of hanging both connections.
-      ctx.pool.discard(up);
-    },
-  );
-
-  // Read the response head, passing interim responses on.
-  let responseText: string | null;
   let response: ResponseHead;
   let resFraming: Framing;
   try {
-    while (true) {
-      responseText = await up.reader.readHead();
-      if (responseText === null) {
-        throw new TargetFailed("closed before answering");
-      }
-      const interim = parseResponseHead(responseText);
-      if (
-        interim.status >= 100 && interim.status < 200 && interim.status !== 101
-      ) {
-        // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
-        if (head.version !== "HTTP/1.0") {
-          await writeAll(
-            client.conn,
-            serializeHead(
-              `${head.version} ${interim.status} ${interim.reason}`,
-              interim.headers,
-            ),
-          );
-        }
-        continue;
-      }
-      response = interim;
-      resFraming = responseFraming(head.method, response);
-      break;
-    }
+    response = await readResponse(ex, up);
+    // An invalid framing (bad Content-Length) is the target's fault: 502 below.
+    resFraming = responseFraming(head.method, response);
   } catch (error) {
-    ctx.pool.discard(up);
-    // (A failed request body has already set bodyError: its handler closed `up`, which ended the read.)
-    // A pooled connection the target had closed: retry once, but only a bodyless
-    // idempotent request (RFC 9110 §9.2.2: the target may have acted on it before closing).
-    if (
-      up.reused && framing.kind === "none" && IDEMPOTENT.has(head.method) &&
-      !(error instanceof ProtocolError)
-    ) {
-      return relayHttpFresh(client, head, route, info, ctx);
-    }
-    // A malformed request body is the client's fault (400); a malformed response the target's (502).
-    const status = bodyError instanceof ProtocolError
-      ? bodyError.status
-      : error instanceof ProtocolError
-      ? 502
-      : 503;
-    await ctx.sendError(client.conn, status, head, false).catch(() => {});
-    return "close";
+    return responseFailed(ex, up, framing, body, error, ctx);
   }
-
-  const targetKeepAlive = resFraming.kind !== "close" &&
-    wantsKeepAlive(response.version, response.headers);
   const keepAlive = clientKeepAlive && resFraming.kind !== "close";
-  let resHeaders = stripHopByHop(response.headers);
-  // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be passed on.
-  if (field(response.headers, "transfer-encoding") !== null) {
-    resHeaders = resHeaders.filter(([n]) =>
-      n.toLowerCase() !== "content-length"
-    );
-  }
-  if (
-    info.proto === "https" && ctx.hsts &&
-    field(resHeaders, "strict-transport-security") === null
-  ) {
-    resHeaders.push(["Strict-Transport-Security", ctx.hsts]);
-  }
-  if (!keepAlive) resHeaders.push(["Connection", "close"]);
-  else if (head.version === "HTTP/1.0") {
-    resHeaders.push(["Connection", "keep-alive"]);
-  }
-  const resHead = serializeHead(
-    `${head.version} ${response.status} ${response.reason}`,
-    resHeaders,
-  );
-  const success = response.status < 300;
-  if (success) {
+  if (response.status < 300) {
     ctx.activity.touch(route.prefix);
     up.reader.onData = () => ctx.activity.touch(route.prefix);
   }
+  // Step 5: the response to the client.
   try {
-    if (resFraming.kind === "length" && up.reader.buffered > 0) {
-      const n = Math.min(resFraming.length, up.reader.buffered);
-      const first = new Uint8Array(resHead.length + n);
-      first.set(resHead);
-      first.set(
-        up.reader.buf.subarray(up.reader.start, up.reader.start + n),
-        resHead.length,
-      );
-      up.reader.start += n;
-      await writeAll(client.conn, first);
-      if (n < resFraming.length) {
-        await copyBody(up.reader, client.conn, {
-          kind: "length",
-          length: resFraming.length - n,
-        });
-      }
-    } else {
-      await writeAll(client.conn, resHead);
-      if (resFraming.kind !== "none") {
-        await copyBody(up.reader, client.conn, resFraming);
-      }
-    }
+    const rest = await writeHeadThenBody(
+      up.reader,
+      client.conn,
+      clientResponseHead(ex, response, keepAlive, ctx),
+      resFraming,
+    );
+    await rest?.copy;
   } catch {
     // Either side went away mid-body: the client sees a cut response; the target's request ends.
     up.reader.onData = null;
@@ -264,32 +333,14 @@ export async function relayHttp(
     return "close";
   }
   up.reader.onData = null;
-  if (!bodySettled) {
-    // The target answered before reading the whole request body: neither connection is in a known state.
-    ctx.pool.discard(up);
-    return "close";
-  }
-  await bodyDone;
-  if (bodyError !== null) {
-    ctx.pool.discard(up);
-    return "close";
-  }
-  if (targetKeepAlive && field(response.headers, "upgrade") === null) {
-    ctx.pool.release(up);
-  } else ctx.pool.discard(up);
+  if (!await settle(up, response, resFraming, body, ctx)) return "close";
   return keepAlive ? "keep-alive" : "close";
 }
 
-function relayHttpFresh(
-  client: BufferedConn,
-  head: RequestHead,
-  route: Route,
-  info: ClientInfo,
-  ctx: RelayContext,
-): Promise<RelayResult> {
+function relayHttpFresh(ex: Exchange, ctx: RelayContext): Promise<RelayResult> {
   // Drop idle connections to this target: they are likely stale too.
-  ctx.pool.forget(route.target);
-  return relayHttp(client, head, route, info, ctx);
+  ctx.pool.forget(ex.route.target);
+  return relayHttp(ex, ctx);
 }
 
 async function failEarly(

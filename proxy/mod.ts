@@ -309,7 +309,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
           await relayWebSocket(client, head, route, info, ctx);
           break;
         }
-        const result = await relayHttp(client, head, route, info, ctx);
+        const result = await relayHttp({ client, head, route, info }, ctx);
         if (result === "close") break;
       }
     } catch (error) {
