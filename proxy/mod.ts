@@ -162,58 +162,67 @@ export function routingPath(target: string): string | null {
   }
 }
 
-/** Creates a proxy with an empty route table. */
-export function createProxy(options: ProxyOptions = {}): Proxy {
-  const now = options.now ?? Date.now;
-  const routes = new RouteTable();
-  const activity = new Activity(now);
-  const pool = new UpstreamPool({
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    ...(options.connect ? { connect: options.connect } : {}),
-  });
-  const trusted = new Set(options.trustedProxies ?? []);
-  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 60_000;
-  const headTimeoutMs = options.headTimeoutMs ?? 30_000;
-  const render = options.renderError ?? defaultErrorPage;
-  const connections = new Set<Conn>();
-  /** Connections waiting for a request head, and when they give up. */
-  const deadlines = new Map<Conn, number>();
-  let sweeper: ReturnType<typeof setInterval> | null = null;
-  const ensureSweeper = () => {
-    if (sweeper !== null) return;
-    const every = Math.max(
-      10,
-      Math.min(
-        1000,
-        Math.floor(Math.min(headTimeoutMs, keepAliveTimeoutMs) / 4),
-      ),
-    );
-    sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const [conn, deadline] of deadlines) {
-        if (deadline <= now) {
-          deadlines.delete(conn);
-          closeQuietly(conn);
-        }
-      }
-      if (deadlines.size === 0 && sweeper !== null) {
-        clearInterval(sweeper);
-        sweeper = null;
-      }
-    }, every);
-  };
-  const listeners = new Set<Deno.Listener>();
-  const encoder = new TextEncoder();
-  const hsts = options.hstsMaxAge === undefined
-    ? null
-    : `max-age=${options.hstsMaxAge}`;
+/**
+ * Connections waiting for a request head and when they give up: one shared
+ * sweeper instead of a timer per request (timers cost ≈4% of a small
+ * request).
+ */
+class HeadDeadlines {
+  readonly #deadlines = new Map<Conn, number>();
+  #sweeper: ReturnType<typeof setInterval> | null = null;
+  readonly #every: number;
 
-  const sendError = async (
-    conn: Conn,
-    status: number,
-    request: RequestHead | null,
-    keepAlive: boolean,
-  ) => {
+  constructor(shortestTimeoutMs: number) {
+    this.#every = Math.max(
+      10,
+      Math.min(1000, Math.floor(shortestTimeoutMs / 4)),
+    );
+  }
+
+  /** Closes `conn` unless it is cleared within `ms`. */
+  set(conn: Conn, ms: number): void {
+    this.#deadlines.set(conn, Date.now() + ms);
+    if (this.#sweeper !== null) return;
+    this.#sweeper = setInterval(() => this.#sweep(), this.#every);
+  }
+
+  delete(conn: Conn): void {
+    this.#deadlines.delete(conn);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [conn, deadline] of this.#deadlines) {
+      if (deadline <= now) {
+        this.#deadlines.delete(conn);
+        closeQuietly(conn);
+      }
+    }
+    if (this.#deadlines.size === 0) this.clear();
+  }
+
+  clear(): void {
+    this.#deadlines.clear();
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
+  }
+}
+
+/** Writes an error page; without a parsed request, the plain default page. */
+type SendError = (
+  conn: Conn,
+  status: number,
+  request: RequestHead | null,
+  keepAlive: boolean,
+) => Promise<void>;
+
+/** Writes an error page (status, type, no-store, HSTS over TLS) to a client. */
+function errorWriter(
+  render: NonNullable<ProxyOptions["renderError"]>,
+  hsts: string | null,
+): SendError {
+  const encoder = new TextEncoder();
+  return async (conn, status, request, keepAlive) => {
     const page = request
       ? render(status, {
         method: request.method,
@@ -221,16 +230,18 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
       })
       : defaultErrorPage(status);
     const body = encoder.encode(request?.method === "HEAD" ? "" : page.body);
+    const extra: Array<[string, string]> = [];
+    if (hsts && "handshake" in conn) {
+      extra.push(["Strict-Transport-Security", hsts]);
+    }
+    if (!keepAlive) extra.push(["Connection", "close"]);
     const head = serializeHead(
       `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}`,
       [
         ["Content-Type", page.contentType],
         ["Content-Length", String(encoder.encode(page.body).length)],
         ["Cache-Control", "no-store"],
-        ...(hsts && "handshake" in conn
-          ? [["Strict-Transport-Security", hsts] as [string, string]]
-          : []),
-        ...(keepAlive ? [] : [["Connection", "close"] as [string, string]]),
+        ...extra,
       ],
     );
     const out = new Uint8Array(head.length + body.length);
@@ -238,130 +249,187 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     out.set(body, head.length);
     await writeAll(conn, out);
   };
+}
 
-  const ctx: RelayContext = {
-    pool,
-    activity,
-    hsts,
-    sendError: (c, s, r, k) => sendError(c, s, r, k),
+/** What every connection of one proxy shares. */
+interface ProxyState {
+  routes: RouteTable;
+  ctx: RelayContext;
+  sendError: SendError;
+  deadlines: HeadDeadlines;
+  connections: Set<Conn>;
+  trusted: ReadonlySet<string>;
+  headTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  logger: ProxyLogger | undefined;
+}
+
+/** One request on a client connection: answered here, or relayed to its route. */
+async function serveRequest(
+  client: BufferedConn,
+  text: string,
+  info: ClientInfo,
+  state: ProxyState,
+): Promise<"next" | "close"> {
+  const { conn } = client;
+  const sendError = state.sendError;
+  let head: RequestHead;
+  try {
+    head = parseRequestHead(text);
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      await sendError(conn, error.status, null, false);
+    }
+    return "close";
+  }
+  const path = routingPath(head.target);
+  if (path === null) {
+    await sendError(conn, 400, null, false);
+    return "close";
+  }
+  // Answered here without reading a body: keep the connection only when there is none to skip.
+  const canContinue = requestFraming(head).kind === "none" &&
+    wantsKeepAlive(head.version, head.headers);
+  if (path === "/_chp_healthz") {
+    await writeAll(conn, healthz(head.method, canContinue));
+    return canContinue ? "next" : "close";
+  }
+  const route = state.routes.match(path);
+  if (!route) {
+    await sendError(conn, 404, head, canContinue);
+    return canContinue ? "next" : "close";
+  }
+  if (isWebSocketUpgrade(head)) {
+    await relayWebSocket(client, head, route, info, state.ctx);
+    return "close";
+  }
+  return await relayHttp({ client, head, route, info }, state.ctx) === "close"
+    ? "close"
+    : "next";
+}
+
+/** Serves one client connection: request after request until either side closes. */
+async function serveConnection(
+  conn: Conn,
+  listener: { proto: "http" | "https"; port: number },
+  state: ProxyState,
+): Promise<void> {
+  state.connections.add(conn);
+  const peer = conn.remoteAddr as Deno.NetAddr;
+  const info: ClientInfo = {
+    address: peer.hostname,
+    proto: listener.proto,
+    port: listener.port,
+    trusted: state.trusted.has(peer.hostname),
   };
+  (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
+  const client = new BufferedConn(conn);
+  let first = true;
+  try {
+    while (true) {
+      state.deadlines.set(
+        conn,
+        first ? state.headTimeoutMs : state.keepAliveTimeoutMs,
+      );
+      let text: string | null;
+      try {
+        text = await client.readHead();
+      } finally {
+        state.deadlines.delete(conn);
+      }
+      first = false;
+      if (text === null) break;
+      if (await serveRequest(client, text, info, state) === "close") break;
+    }
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      await state.sendError(conn, error.status, null, false).catch(
+        () => {},
+      );
+    } else {
+      state.logger?.debug("proxy connection ended", {
+        error: (error as Error).message,
+      });
+    }
+  } finally {
+    state.connections.delete(conn);
+    closeQuietly(conn);
+  }
+}
 
-  async function serveConnection(
+/** Opens a listener whose connections are served until they end. */
+function listenOn(
+  opts: ListenOptions,
+  listeners: Set<Deno.Listener>,
+  serve: (
     conn: Conn,
     listener: { proto: "http" | "https"; port: number },
-  ): Promise<void> {
-    connections.add(conn);
-    const peer = conn.remoteAddr as Deno.NetAddr;
-    const info: ClientInfo = {
-      address: peer.hostname,
-      proto: listener.proto,
-      port: listener.port,
-      trusted: trusted.has(peer.hostname),
-    };
-    (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
-    const client = new BufferedConn(conn);
-    let first = true;
+  ) => Promise<void>,
+): ProxyListener {
+  const tls = opts.cert !== undefined && opts.key !== undefined;
+  const listener = tls
+    ? Deno.listenTls({
+      hostname: opts.hostname,
+      port: opts.port,
+      cert: opts.cert!,
+      key: opts.key!,
+    })
+    : Deno.listen({ hostname: opts.hostname, port: opts.port });
+  listeners.add(listener);
+  const addr = listener.addr as Deno.NetAddr;
+  const proto = tls ? "https" as const : "http" as const;
+  const serving = new Set<Promise<void>>();
+  const finished = (async () => {
     try {
-      while (true) {
-        // One shared sweeper instead of a timer per request (timers cost ≈4% of a small request).
-        deadlines.set(
-          conn,
-          Date.now() + (first ? headTimeoutMs : keepAliveTimeoutMs),
-        );
-        ensureSweeper();
-        let text: string | null;
-        try {
-          text = await client.readHead();
-        } finally {
-          deadlines.delete(conn);
-        }
-        first = false;
-        if (text === null) break;
-        let head: RequestHead;
-        try {
-          head = parseRequestHead(text);
-        } catch (error) {
-          if (error instanceof ProtocolError) {
-            await sendError(conn, error.status, null, false);
-          }
-          break;
-        }
-        const path = routingPath(head.target);
-        if (path === null) {
-          await sendError(conn, 400, null, false);
-          break;
-        }
-        // Answered here without reading a body: keep the connection only when there is none to skip.
-        const canContinue = requestFraming(head).kind === "none" &&
-          wantsKeepAlive(head.version, head.headers);
-        if (path === "/_chp_healthz") {
-          await writeAll(conn, healthz(head.method, canContinue));
-          if (!canContinue) break;
-          continue;
-        }
-        const route = routes.match(path);
-        if (!route) {
-          await sendError(conn, 404, head, canContinue);
-          if (!canContinue) break;
-          continue;
-        }
-        if (isWebSocketUpgrade(head)) {
-          await relayWebSocket(client, head, route, info, ctx);
-          break;
-        }
-        const result = await relayHttp({ client, head, route, info }, ctx);
-        if (result === "close") break;
+      for await (const conn of listener) {
+        const task: Promise<void> = serve(conn, { proto, port: addr.port })
+          .catch(() => {})
+          .finally(() => serving.delete(task));
+        serving.add(task);
       }
-    } catch (error) {
-      if (error instanceof ProtocolError) {
-        await sendError(conn, error.status, null, false).catch(() => {});
-      } else {options.logger?.debug("proxy connection ended", {
-          error: (error as Error).message,
-        });}
-    } finally {
-      connections.delete(conn);
-      closeQuietly(conn);
-    }
-  }
+    } catch { /* listener closed */ }
+    listeners.delete(listener);
+    // Connections outlive the listener until they end (proxy.close() ends them).
+    await Promise.all(serving);
+  })();
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    finished,
+    close: () => closeQuietly(listener),
+  };
+}
 
-  function listen(opts: ListenOptions): ProxyListener {
-    const tls = opts.cert !== undefined && opts.key !== undefined;
-    const listener = tls
-      ? Deno.listenTls({
-        hostname: opts.hostname,
-        port: opts.port,
-        cert: opts.cert!,
-        key: opts.key!,
-      })
-      : Deno.listen({ hostname: opts.hostname, port: opts.port });
-    listeners.add(listener);
-    const addr = listener.addr as Deno.NetAddr;
-    const proto = tls ? "https" as const : "http" as const;
-    const serving = new Set<Promise<void>>();
-    const finished = (async () => {
-      try {
-        for await (const conn of listener) {
-          const task: Promise<void> = serveConnection(conn, {
-            proto,
-            port: addr.port,
-          })
-            .catch(() => {})
-            .finally(() => serving.delete(task));
-          serving.add(task);
-        }
-      } catch { /* listener closed */ }
-      listeners.delete(listener);
-      // Connections outlive the listener until they end (proxy.close() ends them).
-      await Promise.all(serving);
-    })();
-    return {
-      hostname: addr.hostname,
-      port: addr.port,
-      finished,
-      close: () => closeQuietly(listener),
-    };
-  }
-
+/** Creates a proxy with an empty route table. */
+export function createProxy(options: ProxyOptions = {}): Proxy {
+  const routes = new RouteTable();
+  const activity = new Activity(options.now ?? Date.now);
+  const pool = new UpstreamPool({
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    ...(options.connect ? { connect: options.connect } : {}),
+  });
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 60_000;
+  const headTimeoutMs = options.headTimeoutMs ?? 30_000;
+  const hsts = options.hstsMaxAge === undefined
+    ? null
+    : `max-age=${options.hstsMaxAge}`;
+  const sendError = errorWriter(options.renderError ?? defaultErrorPage, hsts);
+  const state: ProxyState = {
+    routes,
+    ctx: { pool, activity, hsts, sendError },
+    sendError,
+    deadlines: new HeadDeadlines(Math.min(headTimeoutMs, keepAliveTimeoutMs)),
+    connections: new Set<Conn>(),
+    trusted: new Set(options.trustedProxies ?? []),
+    headTimeoutMs,
+    keepAliveTimeoutMs,
+    logger: options.logger,
+  };
+  const listeners = new Set<Deno.Listener>();
+  const serve = (
+    conn: Conn,
+    listener: { proto: "http" | "https"; port: number },
+  ) => serveConnection(conn, listener, state);
   return {
     routes,
     activity,
@@ -380,14 +448,12 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
       }
       return true;
     },
-    serveConnection,
-    listen,
+    serveConnection: serve,
+    listen: (opts) => listenOn(opts, listeners, serve),
     close() {
       for (const l of listeners) closeQuietly(l);
-      for (const c of connections) closeQuietly(c);
-      deadlines.clear();
-      if (sweeper !== null) clearInterval(sweeper);
-      sweeper = null;
+      for (const c of state.connections) closeQuietly(c);
+      state.deadlines.clear();
       pool.close();
     },
   };

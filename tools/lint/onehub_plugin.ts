@@ -39,7 +39,6 @@ const NOT_YET_SPLIT = new Set([
   "proxy/api.ts:createProxyApi",
   "proxy/api.ts:(anonymous)",
   "proxy/forward_websocket.ts:relayWebSocket",
-  "proxy/mod.ts:createProxy",
   "spawners/systemd.ts:createSystemdSpawner",
 ]);
 
