@@ -18,18 +18,16 @@ import {
   writeAll,
 } from "./http1.ts";
 import {
-  type ClientInfo,
   field,
   forwardedHeaders,
   parseResponseHead,
-  type RequestHead,
   responseFraming,
+  type ResponseHead,
   serializeHead,
   stripHopByHop,
 } from "./headers.ts";
 import { UpstreamError } from "./upstream_pool.ts";
-import type { Route } from "./route_table.ts";
-import type { RelayContext } from "./forward_http.ts";
+import type { Exchange, RelayContext } from "./forward_http.ts";
 
 function closeQuietly(conn: Conn): void {
   try {
@@ -37,31 +35,27 @@ function closeQuietly(conn: Conn): void {
   } catch { /* already closed */ }
 }
 
-/** Relays a WebSocket handshake and then the whole session; the client connection ends with it. */
-export async function relayWebSocket(
-  client: BufferedConn,
-  head: RequestHead,
-  route: Route,
-  info: ClientInfo,
+/** Step 1: the handshake to the target; its answer, or null when the client got an error status. */
+async function handshake(
+  ex: Exchange,
   ctx: RelayContext,
-): Promise<void> {
-  const headers = forwardedHeaders(stripHopByHop(head.headers), info, true);
+): Promise<{ target: BufferedConn; response: ResponseHead } | null> {
+  const { client, head } = ex;
+  const headers = forwardedHeaders(stripHopByHop(head.headers), ex.info, true);
   headers.push(["Connection", "Upgrade"], [
     "Upgrade",
     field(head.headers, "upgrade") ?? "websocket",
   ]);
-  let up;
+  let target: BufferedConn;
   try {
-    up = await ctx.pool.connect(route.target);
+    target = (await ctx.pool.connect(ex.route.target)).reader;
   } catch (error) {
     const status = error instanceof UpstreamError && error.kind === "timeout"
       ? 504
       : 503;
     await ctx.sendError(client.conn, status, head, false).catch(() => {});
-    return;
+    return null;
   }
-  const target = up.reader;
-  let response;
   try {
     await writeAll(
       target.conn,
@@ -74,7 +68,7 @@ export async function relayWebSocket(
         "The target closed the connection before answering",
       );
     }
-    response = parseResponseHead(text);
+    return { target, response: parseResponseHead(text) };
   } catch (error) {
     // Nothing reached the client yet: it gets a status instead of a silent close.
     closeQuietly(target.conn);
@@ -83,15 +77,48 @@ export async function relayWebSocket(
       error instanceof ProtocolError ? 502 : 503,
       head,
       false,
-    ).catch(() => {});
-    return;
+    )
+      .catch(() => {});
+    return null;
   }
+}
+
+/** Step 3: bytes both ways until either side closes, then both close; traffic counts as activity. */
+async function splice(
+  ex: Exchange,
+  target: BufferedConn,
+  ctx: RelayContext,
+): Promise<void> {
+  const { client, route } = ex;
+  ctx.activity.touch(route.prefix);
+  const touch = () => ctx.activity.touch(route.prefix);
+  client.onData = touch;
+  target.onData = touch;
+  const done = (from: BufferedConn, to: Conn) =>
+    copyUntilClose(from, to).catch(() => {}).finally(() => {
+      closeQuietly(client.conn);
+      closeQuietly(target.conn);
+    });
+  await Promise.all([done(client, target.conn), done(target, client.conn)]);
+}
+
+/** Relays a WebSocket handshake and then the whole session; the client connection ends with it. */
+export async function relayWebSocket(
+  ex: Exchange,
+  ctx: RelayContext,
+): Promise<void> {
+  const { client, head } = ex;
+  const answered = await handshake(ex, ctx);
+  if (!answered) return;
+  const { target, response } = answered;
   try {
-    // The 101 keeps its Connection/Upgrade fields; anything else is an ordinary response.
-    const resHeaders = response.status === 101
+    // Step 2: the answer to the client. The 101 keeps its Connection/Upgrade
+    // fields; anything else is an ordinary response.
+    const upgraded = response.status === 101;
+    const resHeaders = upgraded
       ? response.headers
       : stripHopByHop(response.headers);
-    if (response.status !== 101) resHeaders.push(["Connection", "close"]);
+    if (!upgraded) resHeaders.push(["Connection", "close"]);
     await writeAll(
       client.conn,
       serializeHead(
@@ -99,22 +126,12 @@ export async function relayWebSocket(
         resHeaders,
       ),
     );
-    if (response.status !== 101) {
+    if (!upgraded) {
       const framing = responseFraming(head.method, response);
       if (framing.kind !== "none") await copyBody(target, client.conn, framing);
       return;
     }
-    ctx.activity.touch(route.prefix);
-    const touch = () => ctx.activity.touch(route.prefix);
-    client.onData = touch;
-    target.onData = touch;
-    // Splice until either side closes, then close both.
-    const done = (from: BufferedConn, to: Conn) =>
-      copyUntilClose(from, to).catch(() => {}).finally(() => {
-        closeQuietly(client.conn);
-        closeQuietly(target.conn);
-      });
-    await Promise.all([done(client, target.conn), done(target, client.conn)]);
+    await splice(ex, target, ctx);
   } catch {
     // Connection errors end the session; both sides are closed below.
   } finally {

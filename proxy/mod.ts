@@ -300,7 +300,7 @@ async function serveRequest(
     return canContinue ? "next" : "close";
   }
   if (isWebSocketUpgrade(head)) {
-    await relayWebSocket(client, head, route, info, state.ctx);
+    await relayWebSocket({ client, head, route, info }, state.ctx);
     return "close";
   }
   return await relayHttp({ client, head, route, info }, state.ctx) === "close"

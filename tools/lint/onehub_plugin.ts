@@ -38,7 +38,6 @@ const NOT_YET_SPLIT = new Set([
   'hub/pages/spawn.ts:all("/user/:user_name/*")',
   "proxy/api.ts:createProxyApi",
   "proxy/api.ts:(anonymous)",
-  "proxy/forward_websocket.ts:relayWebSocket",
   "spawners/systemd.ts:createSystemdSpawner",
 ]);
 
