@@ -118,6 +118,15 @@ export async function deleteTokensByNote(
     .where("note", "=", note).execute();
 }
 
+/** Deletes the tokens issued under a browser session (it ended). */
+export async function deleteTokensOfSession(
+  db: Db,
+  sessionId: string,
+): Promise<void> {
+  await db.deleteFrom("api_tokens").where("session_id", "=", sessionId)
+    .execute();
+}
+
 /** Records use of a token (throttled by the caller). */
 export async function touchToken(
   db: Db,

@@ -10,7 +10,8 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loginPage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
-import { createUsers, getUser, updateUser } from "../db/users.ts";
+import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
+import { deleteTokensOfSession } from "../db/tokens.ts";
 import { type Authenticator, BUSY_RETRY_AFTER_SECONDS } from "../auth/mod.ts";
 import type { LoginThrottle } from "../auth/login_throttle.ts";
 import {
@@ -89,25 +90,34 @@ export function clientAddress(
   return peerAddress(c);
 }
 
-/** The login sub-app (paths relative to `{base_url}hub`). */
-export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
+/** The login form's statuses. */
+type LoginStatus = 200 | 400 | 403 | 429 | 503;
+
+/** How the login page renders, shared by its handlers. */
+interface LoginView {
+  hubPath: string;
+  afterLogin: string;
+  nextOf(c: Context): string | null;
+  render(
+    c: Context,
+    status: LoginStatus,
+    view: { username: string; error: string | null },
+  ): Response | Promise<Response>;
+}
+
+function loginView(deps: LoginDeps): LoginView {
   const { config } = deps;
   const hubPath = `${config.baseUrl}hub/`;
-  const home = `${hubPath}home`;
-  const afterLogin = deps.defaultNext ?? home;
   const hint = config.auth.type === "pam"
     ? "Use the username and password of your account on this machine."
     : config.auth.dummy.password
     ? "Use any username and the hub's shared password."
     : "Trial mode: any username and password are accepted.";
-
   const nextOf = (c: Context) =>
     safeNextUrl(c.req.query("next"), {
       baseUrl: config.baseUrl,
       publicOrigin: config.publicUrl,
     });
-
   /** The anonymous double-submit XSRF token (cookie + hidden field). */
   const formToken = (c: Context): string => {
     const existing = getCookie(c, XSRF_COOKIE);
@@ -121,158 +131,213 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     });
     return token;
   };
-
-  const render = (
-    c: Context,
-    status: 200 | 400 | 403 | 429 | 503,
-    view: { username: string; error: string | null },
-  ) => {
-    c.header("Cache-Control", "no-store");
-    return c.html(
-      loginPage({
-        baseUrl: config.baseUrl,
-        xsrf: formToken(c),
-        next: nextOf(c) ?? "",
-        hint,
-        ...view,
-      }),
-      status,
-    );
+  return {
+    hubPath,
+    afterLogin: deps.defaultNext ?? `${hubPath}home`,
+    nextOf,
+    render(c, status, view) {
+      c.header("Cache-Control", "no-store");
+      const next = nextOf(c) ?? "";
+      return c.html(
+        loginPage({
+          baseUrl: config.baseUrl,
+          xsrf: formToken(c),
+          next,
+          hint,
+          ...view,
+        }),
+        status,
+      );
+    },
   };
+}
 
-  app.get("/login", (c) => {
-    if (c.get("identity")) return c.redirect(nextOf(c) ?? afterLogin, 302);
-    return render(c, 200, { username: "", error: null });
+/** A refusal shown on the login form. */
+interface Refusal {
+  status: LoginStatus;
+  error: string;
+  retryAfter?: number;
+}
+
+/** Steps 1–2: the throttle's verdict, then the authenticator's; the login name or a refusal. */
+async function checkPassword(
+  c: Context<HubEnv>,
+  deps: LoginDeps,
+  name: string,
+  password: string,
+): Promise<{ name: string } | Refusal> {
+  const address = clientAddress(c, deps.config.proxy.trustedProxies);
+  const who = address ?? "unknown";
+  const verdict = deps.throttle.check(who, name);
+  if (!verdict.ok) {
+    const by = verdict.by === "address"
+      ? "from your address"
+      : "for this username";
+    return {
+      status: 429,
+      retryAfter: verdict.retryAfterSeconds,
+      error:
+        `Too many failed logins ${by}. Please try again in ${verdict.retryAfterSeconds} seconds.`,
+    };
+  }
+  const result = await deps.authenticator.authenticate({
+    username: name,
+    password,
+    penalty: deps.throttle.penalty(who),
+    ...(address ? { remoteHost: address } : {}),
   });
+  if (result.ok) {
+    deps.throttle.success(who, name);
+    return { name: normalizeUsername(result.name) };
+  }
+  if (result.status === 429) {
+    return {
+      status: 429,
+      retryAfter: BUSY_RETRY_AFTER_SECONDS,
+      error: result.message,
+    };
+  }
+  if (result.status === 403) deps.throttle.failure(who, name);
+  deps.logger.warn("login failed", {
+    user: truncate(name, 64),
+    address: who,
+    reason: result.message,
+  });
+  return { status: result.status === 503 ? 503 : 403, error: result.message };
+}
 
+/** Step 3: the allow rules; the user's row (made on first login, admin per users.admin), or a refusal. */
+async function admit(
+  deps: LoginDeps,
+  loginName: string,
+): Promise<UserRow | Refusal> {
+  const { config } = deps;
+  const existing = await getUser(deps.db, loginName);
+  const rules = effectiveAllowRules(config.auth.type, config.users);
+  if (!isAllowed(loginName, rules, existing !== undefined)) {
+    deps.logger.warn("login refused by allow rules", { user: loginName });
+    return {
+      status: 403,
+      error:
+        `User ${loginName} is not allowed to use this hub. Ask the hub's admin to add you.`,
+    };
+  }
+  const isAdmin = config.users.admin.includes(loginName);
+  if (existing) {
+    if (isAdmin && existing.admin !== 1) {
+      await updateUser(deps.db, existing.id, { admin: true });
+    }
+    return existing;
+  }
+  const [made] = await createUsers(deps.db, [loginName], {
+    admin: isAdmin,
+    now: deps.now().toISOString(),
+  });
+  return made ?? (await getUser(deps.db, loginName))!;
+}
+
+/** Step 4: a session, its login cookie and the session id cookie servers see. */
+async function startLogin(
+  c: Context<HubEnv>,
+  deps: LoginDeps,
+  user: UserRow,
+  hubPath: string,
+) {
+  const { config } = deps;
+  const { cookie, row } = await startSession(deps.db, {
+    userId: user.id,
+    now: deps.now(),
+    maxAgeSeconds: config.session.maxAgeSeconds,
+  });
+  const secure = isSecure(c, config);
+  setCookie(c, LOGIN_COOKIE, cookie, {
+    path: hubPath,
+    httpOnly: true,
+    sameSite: "Lax",
+    secure,
+    maxAge: config.session.maxAgeSeconds,
+  });
+  setCookie(c, SESSION_ID_COOKIE, row.session_id, {
+    path: config.baseUrl,
+    httpOnly: true,
+    sameSite: "Lax",
+    secure,
+  });
+  deps.logger.info("login", { user: user.name });
+}
+
+/** `POST /login`: the form's fields, then the steps above; a refusal re-renders the form. */
+async function loginRoute(
+  c: Context<HubEnv>,
+  deps: LoginDeps,
+  view: LoginView,
+): Promise<Response> {
+  const form = formOf(c);
+  const rawName = (form.get("username") ?? "").slice(0, 1024);
+  const password = form.get("password") ?? "";
+  const refuse = (r: Refusal) => {
+    if (r.retryAfter !== undefined) {
+      c.header("Retry-After", String(r.retryAfter));
+    }
+    return view.render(c, r.status, { username: rawName, error: r.error });
+  };
+  // People type stray spaces around their name; the form forgives that (the API does not).
+  const name = normalizeUsername(rawName.trim());
+  const problem = usernameProblem(name, deps.config.users.usernamePattern);
+  if (problem || password === "") {
+    return refuse({
+      status: 400,
+      error: problem
+        ? `That username is not valid: ${problem}.`
+        : "Enter your password.",
+    });
+  }
+  const checked = await checkPassword(c, deps, name, password);
+  if ("status" in checked) return refuse(checked);
+  const user = await admit(deps, checked.name);
+  if ("status" in user) return refuse(user);
+  await startLogin(c, deps, user, view.hubPath);
+  return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
+}
+
+/** `GET /logout`: ends the session and the server tokens issued under it, clears the cookies. */
+async function logoutRoute(
+  c: Context<HubEnv>,
+  deps: LoginDeps,
+  view: LoginView,
+): Promise<Response> {
+  const cookie = getCookie(c, LOGIN_COOKIE);
+  if (cookie) {
+    const row = await endSession(deps.db, cookie, deps.now());
+    // Tokens issued to servers under this browser session end with it.
+    if (row) await deleteTokensOfSession(deps.db, row.session_id);
+  }
+  deleteCookie(c, LOGIN_COOKIE, { path: view.hubPath });
+  deleteCookie(c, SESSION_ID_COOKIE, { path: deps.config.baseUrl });
+  deleteCookie(c, XSRF_COOKIE, { path: view.hubPath });
+  return c.redirect(`${view.hubPath}login`, 302);
+}
+
+/** The login sub-app (paths relative to `{base_url}hub`). */
+export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const view = loginView(deps);
+  app.get("/login", (c) => {
+    if (c.get("identity")) {
+      return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
+    }
+    return view.render(c, 200, { username: "", error: null });
+  });
   const loginXsrf = formXsrf({
     token: "anonymous",
     onFail: (c) =>
-      render(c, 403, {
+      view.render(c, 403, {
         username: (c.get("form")?.get("username") ?? "").slice(0, 1024),
         error:
           "This login form has expired or came from another site. Please try again.",
       }),
   });
-
-  app.post("/login", loginXsrf, async (c) => {
-    const form = formOf(c);
-    const rawName = (form.get("username") ?? "").slice(0, 1024);
-    const password = form.get("password") ?? "";
-    // People type stray spaces around their name; the form forgives that (the API does not).
-    const name = normalizeUsername(rawName.trim());
-    const problem = usernameProblem(name, config.users.usernamePattern);
-    if (problem || password === "") {
-      return render(c, 400, {
-        username: rawName,
-        error: problem
-          ? `That username is not valid: ${problem}.`
-          : "Enter your password.",
-      });
-    }
-    const address = clientAddress(c, config.proxy.trustedProxies);
-    const who = address ?? "unknown";
-    const verdict = deps.throttle.check(who, name);
-    if (!verdict.ok) {
-      c.header("Retry-After", String(verdict.retryAfterSeconds));
-      return render(c, 429, {
-        username: rawName,
-        error: `Too many failed logins ${
-          verdict.by === "address" ? "from your address" : "for this username"
-        }. Please try again in ${verdict.retryAfterSeconds} seconds.`,
-      });
-    }
-    const result = await deps.authenticator.authenticate({
-      username: name,
-      password,
-      penalty: deps.throttle.penalty(who),
-      ...(address ? { remoteHost: address } : {}),
-    });
-    if (!result.ok) {
-      if (result.status === 429) {
-        c.header("Retry-After", String(BUSY_RETRY_AFTER_SECONDS));
-        return render(c, 429, { username: rawName, error: result.message });
-      }
-      if (result.status === 403) deps.throttle.failure(who, name);
-      deps.logger.warn("login failed", {
-        user: truncate(name, 64),
-        address: who,
-        reason: result.message,
-      });
-      return render(c, result.status === 503 ? 503 : 403, {
-        username: rawName,
-        error: result.message,
-      });
-    }
-    deps.throttle.success(who, name);
-    const loginName = normalizeUsername(result.name);
-    const existing = await getUser(deps.db, loginName);
-    if (
-      !isAllowed(
-        loginName,
-        effectiveAllowRules(config.auth.type, config.users),
-        existing !== undefined,
-      )
-    ) {
-      deps.logger.warn("login refused by allow rules", { user: loginName });
-      return render(c, 403, {
-        username: rawName,
-        error:
-          `User ${loginName} is not allowed to use this hub. Ask the hub's admin to add you.`,
-      });
-    }
-    const isAdmin = config.users.admin.includes(loginName);
-    let user = existing;
-    if (!user) {
-      [user] = await createUsers(deps.db, [loginName], {
-        admin: isAdmin,
-        now: deps.now().toISOString(),
-      });
-      user ??= await getUser(deps.db, loginName);
-    } else if (isAdmin && user.admin !== 1) {
-      await updateUser(deps.db, user.id, { admin: true });
-    }
-    const { cookie, row } = await startSession(deps.db, {
-      userId: user!.id,
-      now: deps.now(),
-      maxAgeSeconds: config.session.maxAgeSeconds,
-    });
-    const secure = isSecure(c, config);
-    setCookie(c, LOGIN_COOKIE, cookie, {
-      path: hubPath,
-      httpOnly: true,
-      sameSite: "Lax",
-      secure,
-      maxAge: config.session.maxAgeSeconds,
-    });
-    setCookie(c, SESSION_ID_COOKIE, row.session_id, {
-      path: config.baseUrl,
-      httpOnly: true,
-      sameSite: "Lax",
-      secure,
-    });
-    deps.logger.info("login", { user: loginName });
-    return c.redirect(nextOf(c) ?? afterLogin, 302);
-  });
-
-  app.get("/logout", async (c) => {
-    const cookie = getCookie(c, LOGIN_COOKIE);
-    if (cookie) {
-      const row = await endSession(deps.db, cookie, deps.now());
-      if (row) {
-        // Tokens issued to servers under this browser session end with it.
-        await deps.db.deleteFrom("api_tokens").where(
-          "session_id",
-          "=",
-          row.session_id,
-        ).execute();
-      }
-    }
-    deleteCookie(c, LOGIN_COOKIE, { path: hubPath });
-    deleteCookie(c, SESSION_ID_COOKIE, { path: config.baseUrl });
-    deleteCookie(c, XSRF_COOKIE, { path: hubPath });
-    return c.redirect(`${hubPath}login`, 302);
-  });
-
+  app.post("/login", loginXsrf, (c) => loginRoute(c, deps, view));
+  app.get("/logout", (c) => logoutRoute(c, deps, view));
   return app;
 }
