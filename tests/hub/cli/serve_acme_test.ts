@@ -158,20 +158,22 @@ Deno.test("startHub() renews a certificate that is about to expire and serves th
         `openssl s_client -connect 127.0.0.1:${httpsPort} -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial`,
       ],
     }).output();
+    // openssl may print a leading zero that X509Certificate leaves out.
     return new TextDecoder().decode(out.stdout).trim().replace(/^serial=/, "")
-      .toUpperCase();
+      .toUpperCase().replace(/^0+/, "");
   };
   const stored = async () =>
     new X509Certificate(await Deno.readTextFile(`${dir}/certs/cert.pem`))
-      .serialNumber.toUpperCase();
+      .serialNumber.toUpperCase().replace(/^0+/, "");
   const client = Deno.createHttpClient({ caCerts: [acme.caPem] });
   try {
     // A renewal may land between the two reads: the port presents the stored one, or the one before.
     const before = await stored();
     const first = await served();
+    const after = await stored();
     assert.ok(
-      [before, await stored()].includes(first),
-      "the port presents a stored certificate",
+      [before, after].includes(first),
+      `the port presents a stored certificate (${first}; stored ${before}, then ${after})`,
     );
     for (let i = 0; i < 100 && acme.validations.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 50));
