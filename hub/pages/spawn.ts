@@ -26,6 +26,7 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
+import { routeParam } from "../middleware/route_param.ts";
 import { escapeName, type ServerManager, serverPrefix } from "../servers.ts";
 
 /** Dependencies of the spawn pages. */
@@ -49,112 +50,331 @@ function notRunningJson(c: Context, wanted: string, spawnUrl: string) {
 /** How long `/hub/spawn` waits before showing the pending page. */
 const SPAWN_PAGE_WAIT_MS = 1_000;
 
+/** What the spawn pages share: deps, paths and the small helpers every handler uses. */
+interface SpawnSite {
+  deps: SpawnPagesDeps;
+  /** `{base_url}hub/` */
+  hub: string;
+  nextOf(c: Context): string | null;
+  loginRedirect(c: Context): Response;
+  /** The user and server the route names, checked (404, named servers on). */
+  target(
+    c: Context<HubEnv>,
+  ): Promise<{ user: UserRow; server: string; label: string }>;
+  /** `alice` or `alice/gpu`, escaped for a path. */
+  suffix(name: string, server: string): string;
+}
+
+function spawnSite(deps: SpawnPagesDeps): SpawnSite {
+  const { db, config } = deps;
+  const hub = `${config.baseUrl}hub/`;
+  return {
+    deps,
+    hub,
+    nextOf: (c) =>
+      safeNextUrl(c.req.query("next"), {
+        baseUrl: config.baseUrl,
+        publicOrigin: config.publicUrl,
+      }),
+    loginRedirect(c) {
+      const here = new URL(c.req.url);
+      return c.redirect(
+        `${hub}login?next=${encodeURIComponent(here.pathname + here.search)}`,
+        302,
+      );
+    },
+    async target(c) {
+      const me = c.get("identity")!;
+      const name = c.req.param("user_name") ?? me.name;
+      const server = validServerName(c.req.param("server_name") ?? "");
+      const user = await getUser(db, name);
+      if (!user) throw new HubError(404, `No such user: ${name}`);
+      if (server && !config.spawner.namedServers) {
+        throw new HubError(400, "Named servers are not enabled.");
+      }
+      return {
+        user,
+        server,
+        label: server ? `${user.name}/${server}` : `${user.name}'s server`,
+      };
+    },
+    suffix: (name, server) =>
+      `${escapeName(name)}${server ? "/" + escapeName(server) : ""}`,
+  };
+}
+
+/** The route's user and server, when the caller may start it (`servers` scope). */
+async function startableTarget(c: Context<HubEnv>, site: SpawnSite) {
+  const found = await site.target(c);
+  await assertScopes(site.deps.db, c.get("identity"), ["servers"], {
+    user: found.user.name,
+    server: `${found.user.name}/${found.server}`,
+  });
+  return found;
+}
+
+/** Starts the server (unless a spawn is in flight), waits briefly, then shows spawn-pending. */
+async function startThenPending(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+  user: UserRow,
+  server: string,
+  options: Record<string, unknown> | undefined,
+): Promise<Response> {
+  const { servers } = site.deps;
+  if (!servers.isPending(user.name, server)) {
+    await servers.start(user, server, options);
+    await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
+      false
+    );
+  }
+  const next = site.nextOf(c);
+  const query = next ? `?next=${encodeURIComponent(next)}` : "";
+  return c.redirect(
+    `${site.hub}spawn-pending/${site.suffix(user.name, server)}${query}`,
+    302,
+  );
+}
+
+/** `GET /spawn[/user[/server]]`: to the server when it runs, the options form when set, else start. */
+async function spawnRoute(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+): Promise<Response> {
+  if (!c.get("identity")) return site.loginRedirect(c);
+  const { db, config, servers } = site.deps;
+  const { user, server, label } = await startableTarget(c, site);
+  const row = await getServer(db, user.id, server);
+  if (row?.status === "running" && !servers.isPending(user.name, server)) {
+    return c.redirect(
+      site.nextOf(c) ?? serverPrefix(config.baseUrl, user.name, server),
+      302,
+    );
+  }
+  if (config.spawner.optionsForm && !servers.isPending(user.name, server)) {
+    const url = new URL(c.req.url);
+    return c.html(spawnOptionsPage({
+      baseUrl: config.baseUrl,
+      user: c.get("identity")!.name,
+      label,
+      action: url.pathname + url.search,
+      xsrf: c.get("xsrf"),
+      formHtml: config.spawner.optionsForm,
+      error: null,
+    }));
+  }
+  return await startThenPending(c, site, user, server, undefined);
+}
+
+/**
+ * `POST /spawn…`: the options form. Its fields become user_options
+ * (`{name: [values]}`, as JupyterHub's default options_from_form keeps
+ * them); the session's XSRF token was checked before.
+ */
+async function spawnWithOptionsRoute(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+): Promise<Response> {
+  if (!c.get("identity")) return site.loginRedirect(c);
+  const { user, server } = await startableTarget(c, site);
+  const options: Record<string, string[]> = {};
+  for (const [key, value] of formOf(c).entries()) {
+    if (key === "_xsrf" || typeof value !== "string") continue;
+    (options[key] ??= []).push(value);
+  }
+  return await startThenPending(c, site, user, server, options);
+}
+
+/** The error page of a failed spawn, with the reason and a way to try again. */
+function spawnFailedPage(
+  c: Context,
+  site: SpawnSite,
+  user: string,
+  failure: string,
+  spawnUrl: string,
+) {
+  return c.html(
+    layout({
+      title: "Spawn failed",
+      baseUrl: site.deps.config.baseUrl,
+      user,
+      body: html`<div class="card">
+  <h1>500: Spawn failed</h1>
+  <p class="error" id="spawn-error">Spawn failed: ${failure}</p>
+  <p><a class="button" id="retry" href="${spawnUrl}">Try again</a></p>
+</div>`,
+    }),
+    500,
+  );
+}
+
+/** `GET /spawn-pending/…`: progress while spawning; then the server, the failure, or "not running". */
+async function pendingRoute(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+): Promise<Response> {
+  if (!c.get("identity")) return site.loginRedirect(c);
+  const { db, config, servers } = site.deps;
+  const { user, server, label } = await startableTarget(c, site);
+  const next = site.nextOf(c) ??
+    serverPrefix(config.baseUrl, user.name, server);
+  const spawnUrl = `${site.hub}spawn/${site.suffix(user.name, server)}?next=${
+    encodeURIComponent(next)
+  }`;
+  const identity = c.get("identity")!;
+  if (servers.isPending(user.name, server)) {
+    const progress = `${site.hub}api/users/${escapeName(user.name)}/${
+      server ? `servers/${escapeName(server)}` : "server"
+    }/progress`;
+    return c.html(spawnPendingPage({
+      baseUrl: config.baseUrl,
+      user: identity.name,
+      label,
+      progressUrl: `${progress}?_xsrf=${encodeURIComponent(c.get("xsrf"))}`,
+      nextUrl: next,
+      spawnUrl,
+    }));
+  }
+  const row = await getServer(db, user.id, server);
+  if (row?.status === "running") return c.redirect(next, 302);
+  const failure = servers.lastFailure(user.name, server);
+  if (failure !== undefined) {
+    return spawnFailedPage(c, site, identity.name, failure, spawnUrl);
+  }
+  return c.html(
+    notRunningPage({
+      baseUrl: config.baseUrl,
+      user: identity.name,
+      label,
+      spawnUrl,
+    }),
+    424,
+  );
+}
+
+/** What a `/hub/user/<name>/…` URL names: the user, a named server when its first segment is one, the rest. */
+async function userUrlTarget(c: Context<HubEnv>, site: SpawnSite) {
+  const { db, config } = site.deps;
+  const url = new URL(c.req.url);
+  const name = routeParam(c, "user_name");
+  // What follows the name segment as sent (its escaping may differ from escapeName's).
+  const afterUser = url.pathname.slice(`${site.hub}user/`.length);
+  const slash = afterUser.indexOf("/");
+  const rest = slash < 0 ? "" : afterUser.slice(slash + 1);
+  const user = await getUser(db, name);
+  let server = "";
+  const first = decodeURIComponent(rest.split("/")[0] ?? "");
+  if (
+    user && first && config.spawner.namedServers &&
+    await getServer(db, user.id, first)
+  ) {
+    server = first;
+  }
+  const wanted = `${config.baseUrl}user/${
+    escapeName(name)
+  }/${rest}${url.search}`;
+  const looksLikeApi =
+    (c.req.header("accept") ?? "").includes("application/json") ||
+    rest.split("/").includes("api") || c.req.method !== "GET";
+  return { url, user, server, wanted, looksLikeApi };
+}
+
+/** A running server whose request still reached the hub: back to it, a few times, then give up. */
+async function retryRunning(
+  c: Context,
+  url: URL,
+  wanted: string,
+): Promise<Response> {
+  const redirects = Number(url.searchParams.get("redirects") ?? "0");
+  if (!Number.isInteger(redirects) || redirects >= 4) {
+    throw new HubError(500, "Redirect loop detected.");
+  }
+  await new Promise((r) =>
+    setTimeout(r, Math.min(2 ** redirects, 10) * (redirects ? 1000 : 0))
+  );
+  const back = new URL(wanted, url);
+  back.searchParams.set("redirects", String(redirects + 1));
+  return c.redirect(back.pathname + back.search, 302);
+}
+
+/** `/hub/user/<name>/…`: a request for a server that was not routed (JupyterHub's UserUrlHandler). */
+async function userUrlRoute(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+): Promise<Response> {
+  const { db, config, servers } = site.deps;
+  const { url, user, server, wanted, looksLikeApi } = await userUrlTarget(
+    c,
+    site,
+  );
+  if (!c.get("identity")) {
+    if (c.req.method === "GET" && !looksLikeApi) return site.loginRedirect(c);
+    throw new HubError(403, "Missing or invalid credentials.");
+  }
+  if (!user) {
+    throw new HubError(404, "No access to resources or resources not found");
+  }
+  await assertScopes(db, c.get("identity"), ["access:servers"], {
+    user: user.name,
+    server: `${user.name}/${server}`,
+  });
+  const suffix = site.suffix(user.name, server);
+  const spawnUrl = `${site.hub}spawn/${suffix}?next=${
+    encodeURIComponent(url.pathname + url.search)
+  }`;
+  // JupyterHub fails every non-GET here (`post = put = … = _fail_api_request`), running or not.
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    return notRunningJson(c, wanted, spawnUrl);
+  }
+  const busy = servers.isPending(user.name, server) ||
+    servers.lastFailure(user.name, server) !== undefined;
+  if (busy && !looksLikeApi) {
+    return c.redirect(
+      `${site.hub}spawn-pending/${suffix}?next=${encodeURIComponent(wanted)}`,
+      303,
+    );
+  }
+  if ((await getServer(db, user.id, server))?.status === "running") {
+    return retryRunning(c, url, wanted);
+  }
+  if (looksLikeApi) return notRunningJson(c, wanted, spawnUrl);
+  const label = server ? `${user.name}/${server}` : `${user.name}'s server`;
+  return c.html(
+    notRunningPage({
+      baseUrl: config.baseUrl,
+      user: c.get("identity")!.name,
+      label,
+      spawnUrl,
+    }),
+    424,
+  );
+}
+
+/** `/hub/user-redirect/…`: the same path on the caller's own server, through spawn. */
+function userRedirectRoute(c: Context<HubEnv>, site: SpawnSite): Response {
+  const identity = c.get("identity");
+  if (!identity) return site.loginRedirect(c);
+  const url = new URL(c.req.url);
+  const rest = url.pathname.slice(`${site.hub}user-redirect/`.length);
+  const next = `${site.deps.config.baseUrl}user/${
+    escapeName(identity.name)
+  }/${rest}${url.search}`;
+  return c.redirect(
+    `${site.hub}spawn/${escapeName(identity.name)}?next=${
+      encodeURIComponent(next)
+    }`,
+    302,
+  );
+}
+
 /** The spawn pages (paths relative to `{base_url}hub`). */
 export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const { db, config, servers } = deps;
-  const hub = `${config.baseUrl}hub/`;
-  const nextOf = (c: Context) =>
-    safeNextUrl(c.req.query("next"), {
-      baseUrl: config.baseUrl,
-      publicOrigin: config.publicUrl,
-    });
-  const loginRedirect = (c: Context) => {
-    const here = new URL(c.req.url);
-    return c.redirect(
-      `${hub}login?next=${encodeURIComponent(here.pathname + here.search)}`,
-      302,
-    );
-  };
-  const target = async (c: Context<HubEnv>) => {
-    const me = c.get("identity")!;
-    const name = c.req.param("user_name") ?? me.name;
-    const server = validServerName(c.req.param("server_name") ?? "");
-    const user = await getUser(db, name);
-    if (!user) throw new HubError(404, `No such user: ${name}`);
-    if (server && !config.spawner.namedServers) {
-      throw new HubError(400, "Named servers are not enabled.");
-    }
-    return {
-      user,
-      server,
-      label: server ? `${user.name}/${server}` : `${user.name}'s server`,
-    };
-  };
-  const suffix = (name: string, server: string) =>
-    `${escapeName(name)}${server ? "/" + escapeName(server) : ""}`;
-
-  /** Starts the server (unless a spawn is in flight), waits briefly, then shows spawn-pending. */
-  const startThenPending = async (
-    c: Context<HubEnv>,
-    user: UserRow,
-    server: string,
-    options: Record<string, unknown> | undefined,
-    next: string | null,
-  ) => {
-    if (!servers.isPending(user.name, server)) {
-      await servers.start(user, server, options);
-      await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
-        false
-      );
-    }
-    const query = next ? `?next=${encodeURIComponent(next)}` : "";
-    return c.redirect(
-      `${hub}spawn-pending/${suffix(user.name, server)}${query}`,
-      302,
-    );
-  };
-
-  const spawn = async (c: Context<HubEnv>) => {
-    if (!c.get("identity")) return loginRedirect(c);
-    const { user, server } = await target(c);
-    await assertScopes(db, c.get("identity"), ["servers"], {
-      user: user.name,
-      server: `${user.name}/${server}`,
-    });
-    const next = nextOf(c);
-    const row = await getServer(db, user.id, server);
-    if (row?.status === "running" && !servers.isPending(user.name, server)) {
-      return c.redirect(
-        next ?? serverPrefix(config.baseUrl, user.name, server),
-        302,
-      );
-    }
-    if (config.spawner.optionsForm && !servers.isPending(user.name, server)) {
-      return c.html(spawnOptionsPage({
-        baseUrl: config.baseUrl,
-        user: c.get("identity")!.name,
-        label: server ? `${user.name}/${server}` : `${user.name}'s server`,
-        action: new URL(c.req.url).pathname + new URL(c.req.url).search,
-        xsrf: c.get("xsrf"),
-        formHtml: config.spawner.optionsForm,
-        error: null,
-      }));
-    }
-    return await startThenPending(c, user, server, undefined, next);
-  };
-  app.get("/spawn", spawn);
-  app.get("/spawn/:user_name", spawn);
-  app.get("/spawn/:user_name/:server_name", spawn);
-
-  // The options form posts here: its fields become user_options ({name: [values]}, as JupyterHub's
-  // default options_from_form keeps them), checked against the session's XSRF token.
-  const spawnWithOptions = async (c: Context<HubEnv>) => {
-    if (!c.get("identity")) return loginRedirect(c);
-    const { user, server } = await target(c);
-    await assertScopes(db, c.get("identity"), ["servers"], {
-      user: user.name,
-      server: `${user.name}/${server}`,
-    });
-    const form = formOf(c);
-    const options: Record<string, string[]> = {};
-    for (const [key, value] of form.entries()) {
-      if (key === "_xsrf" || typeof value !== "string") continue;
-      (options[key] ??= []).push(value);
-    }
-    const next = nextOf(c);
-    return await startThenPending(c, user, server, options, next);
-  };
+  const site = spawnSite(deps);
+  const spawn = (c: Context<HubEnv>) => spawnRoute(c, site);
+  const spawnWithOptions = (c: Context<HubEnv>) =>
+    spawnWithOptionsRoute(c, site);
+  const pending = (c: Context<HubEnv>) => pendingRoute(c, site);
   const spawnXsrf = formXsrf({
     token: "session",
     onFail: () => {
@@ -164,164 +384,23 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
       );
     },
   });
+  app.get("/spawn", spawn);
+  app.get("/spawn/:user_name", spawn);
+  app.get("/spawn/:user_name/:server_name", spawn);
   app.post("/spawn", spawnXsrf, spawnWithOptions);
   app.post("/spawn/:user_name", spawnXsrf, spawnWithOptions);
   app.post("/spawn/:user_name/:server_name", spawnXsrf, spawnWithOptions);
-
-  const pending = async (c: Context<HubEnv>) => {
-    if (!c.get("identity")) return loginRedirect(c);
-    const { user, server, label } = await target(c);
-    await assertScopes(db, c.get("identity"), ["servers"], {
-      user: user.name,
-      server: `${user.name}/${server}`,
-    });
-    const next = nextOf(c) ?? serverPrefix(config.baseUrl, user.name, server);
-    const spawnUrl = `${hub}spawn/${suffix(user.name, server)}?next=${
-      encodeURIComponent(next)
-    }`;
-    const identity = c.get("identity")!;
-    if (servers.isPending(user.name, server)) {
-      const progress = `${hub}api/users/${escapeName(user.name)}/${
-        server ? `servers/${escapeName(server)}` : "server"
-      }/progress`;
-      return c.html(spawnPendingPage({
-        baseUrl: config.baseUrl,
-        user: identity.name,
-        label,
-        progressUrl: `${progress}?_xsrf=${encodeURIComponent(c.get("xsrf"))}`,
-        nextUrl: next,
-        spawnUrl,
-      }));
-    }
-    const row = await getServer(db, user.id, server);
-    if (row?.status === "running") return c.redirect(next, 302);
-    const failure = servers.lastFailure(user.name, server);
-    if (failure !== undefined) {
-      // The error page with the reason and a way to try again (JupyterHub's single-user server contract).
-      return c.html(
-        layout({
-          title: "Spawn failed",
-          baseUrl: config.baseUrl,
-          user: identity.name,
-          body: html`<div class="card">
-  <h1>500: Spawn failed</h1>
-  <p class="error" id="spawn-error">Spawn failed: ${failure}</p>
-  <p><a class="button" id="retry" href="${spawnUrl}">Try again</a></p>
-</div>`,
-        }),
-        500,
-      );
-    }
-    return c.html(
-      notRunningPage({
-        baseUrl: config.baseUrl,
-        user: identity.name,
-        label,
-        spawnUrl,
-      }),
-      424,
-    );
-  };
   app.get("/spawn-pending/:user_name", pending);
   app.get("/spawn-pending/:user_name/:server_name", pending);
-
-  // A request for a server that reached the hub (not routed): JupyterHub's UserUrlHandler.
-  app.all("/user/:user_name/*", async (c) => {
-    const url = new URL(c.req.url);
-    const name = c.req.param("user_name");
-    // What follows the name segment as sent (its escaping may differ from escapeName's).
-    const afterUser = url.pathname.slice(`${hub}user/`.length);
-    const slash = afterUser.indexOf("/");
-    const rest = slash < 0 ? "" : afterUser.slice(slash + 1);
-    const user = await getUser(db, name);
-    // Named server only if the first segment names an existing server of the user.
-    let server = "";
-    const first = decodeURIComponent(rest.split("/")[0] ?? "");
-    if (user && first && config.spawner.namedServers) {
-      const named = await getServer(db, user.id, first);
-      if (named) server = first;
-    }
-    const wanted = `${config.baseUrl}user/${
-      escapeName(name)
-    }/${rest}${url.search}`;
-    const looksLikeApi =
-      (c.req.header("accept") ?? "").includes("application/json") ||
-      rest.split("/").includes("api") || c.req.method !== "GET";
-    if (!c.get("identity")) {
-      if (c.req.method === "GET" && !looksLikeApi) return loginRedirect(c);
-      throw new HubError(403, "Missing or invalid credentials.");
-    }
-    if (!user) {
-      throw new HubError(404, "No access to resources or resources not found");
-    }
-    await assertScopes(db, c.get("identity"), ["access:servers"], {
-      user: user.name,
-      server: `${user.name}/${server}`,
-    });
-    const spawnUrl = `${hub}spawn/${suffix(user.name, server)}?next=${
-      encodeURIComponent(url.pathname + url.search)
-    }`;
-    // JupyterHub fails every non-GET here (`post = put = … = _fail_api_request`), running or not.
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      return notRunningJson(c, wanted, spawnUrl);
-    }
-    if (
-      (servers.isPending(user.name, server) ||
-        servers.lastFailure(user.name, server) !== undefined) &&
-      !looksLikeApi
-    ) {
-      return c.redirect(
-        `${hub}spawn-pending/${suffix(user.name, server)}?next=${
-          encodeURIComponent(wanted)
-        }`,
-        303,
-      );
-    }
-    const row = await getServer(db, user.id, server);
-    if (row?.status === "running") {
-      // Redirect-loop guard: the proxy should have routed this; try again a few times, then give up.
-      const redirects = Number(url.searchParams.get("redirects") ?? "0");
-      if (!Number.isInteger(redirects) || redirects >= 4) {
-        throw new HubError(500, "Redirect loop detected.");
-      }
-      await new Promise((r) =>
-        setTimeout(r, Math.min(2 ** redirects, 10) * (redirects ? 1000 : 0))
-      );
-      const back = new URL(wanted, url);
-      back.searchParams.set("redirects", String(redirects + 1));
-      return c.redirect(back.pathname + back.search, 302);
-    }
-    if (looksLikeApi) return notRunningJson(c, wanted, spawnUrl);
-    return c.html(
-      notRunningPage({
-        baseUrl: config.baseUrl,
-        user: c.get("identity")!.name,
-        label: server ? `${user.name}/${server}` : `${user.name}'s server`,
-        spawnUrl,
-      }),
-      424,
-    );
-  });
+  app.all("/user/:user_name/*", (c) => userUrlRoute(c, site));
   app.get(
     "/user/:user_name",
     (c) =>
-      c.redirect(`${hub}user/${escapeName(c.req.param("user_name"))}/`, 302),
+      c.redirect(
+        `${site.hub}user/${escapeName(routeParam(c, "user_name"))}/`,
+        302,
+      ),
   );
-
-  app.get("/user-redirect/*", (c) => {
-    const identity = c.get("identity");
-    if (!identity) return loginRedirect(c);
-    const url = new URL(c.req.url);
-    const rest = url.pathname.slice(`${hub}user-redirect/`.length);
-    const next = `${config.baseUrl}user/${
-      escapeName(identity.name)
-    }/${rest}${url.search}`;
-    return c.redirect(
-      `${hub}spawn/${escapeName(identity.name)}?next=${
-        encodeURIComponent(next)
-      }`,
-      302,
-    );
-  });
+  app.get("/user-redirect/*", (c) => userRedirectRoute(c, site));
   return app;
 }
