@@ -94,6 +94,93 @@ export function routeModel(
   };
 }
 
+/** `GET /api/routes[?inactive_since=…]`: every route, or those idle since the cutoff. */
+function listRoutes(proxy: Proxy, url: URL): Response {
+  const since = url.searchParams.get("inactive_since") ??
+    url.searchParams.get("inactiveSince");
+  let cutoff: number | null = null;
+  if (since !== null) {
+    cutoff = Date.parse(since);
+    if (Number.isNaN(cutoff)) {
+      return text(400, `Invalid datestamp '${since}' must be ISO8601.`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const route of proxy.routes.list()) {
+    const last = proxy.activity.get(route.prefix) ?? 0;
+    if (cutoff !== null && last >= cutoff) continue;
+    out[route.prefix] = routeModel(proxy, route.prefix);
+  }
+  return json(200, out);
+}
+
+/** `POST /api/routes/<path>`: `{"target": origin, …data}` adds or replaces the route. */
+async function addRoute(
+  proxy: Proxy,
+  path: string,
+  request: Request,
+): Promise<Response> {
+  const raw = await boundedText(request, MAX_BODY);
+  if (raw === null) {
+    return new Response(`Body larger than ${MAX_BODY} bytes`, {
+      status: 413,
+      headers: { "content-type": "text/plain", connection: "close" },
+    });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (error) {
+    return text(400, `Body not valid JSON: ${(error as Error).message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    return text(400, "Body must be a JSON object");
+  }
+  const { target, ...data } = body as Record<string, unknown>;
+  if (typeof target !== "string") {
+    return text(400, "Must specify 'target' as string");
+  }
+  if (!isHttpOrigin(target)) {
+    return text(
+      400,
+      `Invalid target '${target}': use an http origin such as http://127.0.0.1:8888`,
+    );
+  }
+  delete data.last_activity;
+  proxy.addRoute(path, target, data);
+  return new Response(null, { status: 201 });
+}
+
+function isHttpOrigin(target: string): boolean {
+  try {
+    const t = new URL(target);
+    return t.protocol === "http:" && t.pathname === "/" && !t.search;
+  } catch {
+    return false;
+  }
+}
+
+/** One API request, after the path and token were checked. */
+function handleRoutes(proxy: Proxy, request: Request, url: URL, path: string) {
+  const isList = url.pathname === "/api/routes" ||
+    url.pathname === "/api/routes/";
+  switch (request.method) {
+    case "GET": {
+      if (isList) return listRoutes(proxy, url);
+      const model = routeModel(proxy, path);
+      return model ? json(200, model) : new Response(null, { status: 404 });
+    }
+    case "POST":
+      return addRoute(proxy, path, request);
+    case "DELETE":
+      return new Response(null, {
+        status: proxy.removeRoute(path) ? 204 : 404,
+      });
+    default:
+      return text(405, "Method not supported");
+  }
+}
+
 /** The API as a `Request → Response` handler. */
 export function createProxyApi(
   options: ProxyApiOptions,
@@ -115,73 +202,6 @@ export function createProxyApi(
     } catch {
       return text(400, "Malformed percent-encoding in the route path");
     }
-    const isList = url.pathname === "/api/routes" ||
-      url.pathname === "/api/routes/";
-    switch (request.method) {
-      case "GET": {
-        if (!isList) {
-          const model = routeModel(proxy, path);
-          return model ? json(200, model) : new Response(null, { status: 404 });
-        }
-        const since = url.searchParams.get("inactive_since") ??
-          url.searchParams.get("inactiveSince");
-        let cutoff: number | null = null;
-        if (since !== null) {
-          cutoff = Date.parse(since);
-          if (Number.isNaN(cutoff)) {
-            return text(400, `Invalid datestamp '${since}' must be ISO8601.`);
-          }
-        }
-        const out: Record<string, unknown> = {};
-        for (const route of proxy.routes.list()) {
-          const last = proxy.activity.get(route.prefix) ?? 0;
-          if (cutoff !== null && last >= cutoff) continue;
-          out[route.prefix] = routeModel(proxy, route.prefix);
-        }
-        return json(200, out);
-      }
-      case "POST": {
-        const raw = await boundedText(request, MAX_BODY);
-        if (raw === null) {
-          return new Response(`Body larger than ${MAX_BODY} bytes`, {
-            status: 413,
-            headers: { "content-type": "text/plain", connection: "close" },
-          });
-        }
-        let body: unknown;
-        try {
-          body = JSON.parse(raw);
-        } catch (error) {
-          return text(400, `Body not valid JSON: ${(error as Error).message}`);
-        }
-        if (body === null || typeof body !== "object" || Array.isArray(body)) {
-          return text(400, "Body must be a JSON object");
-        }
-        const { target, ...data } = body as Record<string, unknown>;
-        if (typeof target !== "string") {
-          return text(400, "Must specify 'target' as string");
-        }
-        try {
-          const t = new URL(target);
-          if (t.protocol !== "http:" || t.pathname !== "/" || t.search) {
-            throw new Error("not an http origin");
-          }
-        } catch {
-          return text(
-            400,
-            `Invalid target '${target}': use an http origin such as http://127.0.0.1:8888`,
-          );
-        }
-        delete data.last_activity;
-        proxy.addRoute(path, target, data);
-        return new Response(null, { status: 201 });
-      }
-      case "DELETE":
-        return proxy.removeRoute(path)
-          ? new Response(null, { status: 204 })
-          : new Response(null, { status: 404 });
-      default:
-        return text(405, "Method not supported");
-    }
+    return await handleRoutes(proxy, request, url, path);
   };
 }
