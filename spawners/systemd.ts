@@ -252,18 +252,35 @@ export function pollResultOf(props: Record<string, string>): PollResult {
 export function createSystemdSpawner(
   options: SystemdSpawnerOptions = {},
 ): Spawner {
-  const systemdRun = options.systemdRunPath ?? "systemd-run";
-  const systemctl = options.systemctlPath ?? "systemctl";
-  const runtimeDir = options.systemdRuntimeDir ?? "/run/systemd/system";
-  const envDir = options.envFileDir ?? "/run/onehub";
-  const now = options.now ?? Date.now;
-  const envFileOf = (base: string) => join(envDir, `${base}.env`);
+  return new SystemdSpawner(options);
+}
 
-  async function poll(state: SpawnerState): Promise<PollResult> {
+/** The driver; everything it needs later is in the state it returns. */
+class SystemdSpawner implements Spawner {
+  readonly kind = "systemd" as const;
+  readonly #systemdRun: string;
+  readonly #systemctl: string;
+  readonly #runtimeDir: string;
+  readonly #envDir: string;
+  readonly #now: () => number;
+
+  constructor(options: SystemdSpawnerOptions) {
+    this.#systemdRun = options.systemdRunPath ?? "systemd-run";
+    this.#systemctl = options.systemctlPath ?? "systemctl";
+    this.#runtimeDir = options.systemdRuntimeDir ?? "/run/systemd/system";
+    this.#envDir = options.envFileDir ?? "/run/onehub";
+    this.#now = options.now ?? Date.now;
+  }
+
+  #envFileOf(base: string): string {
+    return join(this.#envDir, `${base}.env`);
+  }
+
+  async poll(state: SpawnerState): Promise<PollResult> {
     const unit = parseState(state);
     if (unit === null) return { running: false, exitCode: null };
     const { stdout } = await run([
-      systemctl,
+      this.#systemctl,
       "show",
       "-p",
       "ActiveState",
@@ -278,9 +295,9 @@ export function createSystemdSpawner(
     return pollResultOf(parseShow(stdout));
   }
 
-  async function start(request: SpawnRequest): Promise<StartResult> {
+  async start(request: SpawnRequest): Promise<StartResult> {
     try {
-      await Deno.stat(runtimeDir);
+      await Deno.stat(this.#runtimeDir);
     } catch {
       throw new SpawnError(
         'systemd is not running as PID 1 on this machine: set spawner to "local"',
@@ -288,14 +305,17 @@ export function createSystemdSpawner(
     }
     checkRequest(request);
     const base = unitBase(request.id);
-    const envFile = envFileOf(base);
-    const argv = systemdRunArgv(request, { systemdRun, envFile });
+    const envFile = this.#envFileOf(base);
+    const argv = systemdRunArgv(request, {
+      systemdRun: this.#systemdRun,
+      envFile,
+    });
     const envText = environmentFileText(request.env);
     if (request.logFile !== undefined) {
       await assertTrustedDirectory(request.logFile);
       prepareLogFile(request.logFile, request.user);
     }
-    await writePrivateFile(envFile, envDir, envText);
+    await writePrivateFile(envFile, this.#envDir, envText);
     try {
       await run(argv);
     } catch (error) {
@@ -311,20 +331,29 @@ export function createSystemdSpawner(
     };
   }
 
-  async function stop(state: SpawnerState, timeoutMs: number): Promise<void> {
+  async stop(
+    state: SpawnerState,
+    stopOptions: StopOptions = {},
+  ): Promise<void> {
     const unit = parseState(state);
     if (unit === null) return;
-    const stopped = () => poll(state).then((r) => !r.running);
+    const timeoutMs = stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const now = this.#now;
+    const stopped = () => this.poll(state).then((r) => !r.running);
     try {
       if (await stopped()) return;
       // --no-block: systemd would wait TimeoutStopSec (90 s) before SIGKILL;
       // the deadline here is the caller's. Exit 5: unit not loaded (gone).
-      await run([systemctl, "stop", "--no-block", unit], { okCodes: [0, 5] });
+      await run([this.#systemctl, "stop", "--no-block", unit], {
+        okCodes: [0, 5],
+      });
       if (await waitUntil(stopped, { deadline: now() + timeoutMs, now })) {
         return;
       }
       // Fails when the unit stopped meanwhile; the wait below decides.
-      await run([systemctl, "kill", "--signal=SIGKILL", unit]).catch(() => {});
+      await run([this.#systemctl, "kill", "--signal=SIGKILL", unit]).catch(
+        () => {},
+      );
       if (await waitUntil(stopped, { deadline: now() + KILL_WAIT_MS, now })) {
         return;
       }
@@ -332,32 +361,23 @@ export function createSystemdSpawner(
         `Cannot stop ${unit}: still running ${KILL_WAIT_MS} ms after SIGKILL`,
       );
     } finally {
-      await Deno.remove(envFileOf(unit.replace(/\.service$/, ""))).catch(
+      await Deno.remove(this.#envFileOf(unit.replace(/\.service$/, ""))).catch(
         () => {},
       );
     }
   }
 
-  return {
-    kind: "systemd",
-    start,
-    poll,
-    stop: (state, stopOptions: StopOptions = {}) =>
-      stop(state, stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS),
-    async stopStray(id) {
-      // The unit's name is known from the id alone.
-      const state = {
-        unit: `${unitBase(id)}.service`,
-        ip: "127.0.0.1",
-        port: 1,
-      };
-      if (!(await poll(state)).running) return 0;
-      await stop(state, DEFAULT_STOP_TIMEOUT_MS);
-      return 1;
-    },
-    memory: (state) =>
-      typeof state.unit === "string"
-        ? unitMemory(state.unit)
-        : Promise.resolve(null),
-  };
+  async stopStray(id: string): Promise<number> {
+    // The unit's name is known from the id alone.
+    const state = { unit: `${unitBase(id)}.service`, ip: "127.0.0.1", port: 1 };
+    if (!(await this.poll(state)).running) return 0;
+    await this.stop(state);
+    return 1;
+  }
+
+  memory(state: SpawnerState): Promise<number | null> {
+    return typeof state.unit === "string"
+      ? unitMemory(state.unit)
+      : Promise.resolve(null);
+  }
 }

@@ -32,7 +32,6 @@ const NOT_YET_SPLIT = new Set([
   "hub/cli/proxy_command.ts:run",
   "hub/cli/serve_command.ts:serve",
   "hub/cli/user_command.ts:run",
-  "spawners/systemd.ts:createSystemdSpawner",
 ]);
 
 type FunctionNode =
