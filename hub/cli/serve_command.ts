@@ -9,7 +9,11 @@ import { type HubConfig, isLoopbackAddress } from "../config.ts";
 import { ensureCookieSecret } from "../config_file.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { backupIfOlderThan } from "../db/mod.ts";
+import {
+  backupIfOlderThan,
+  type DatabaseHandle,
+  type MigrationReport,
+} from "../db/mod.ts";
 import { ensureInstance } from "../db/hub_state.ts";
 import { syncConfigUsers } from "../config_users.ts";
 import { createAuthenticator } from "../auth/mod.ts";
@@ -136,13 +140,62 @@ async function instancePlace(dbPath: string): Promise<string> {
   return `${await Deno.realPath(dbPath)}@${machine}`;
 }
 
+/** Start step: the database upgraded or backed up, this hub's instance id, the config's users. */
+async function prepareState(
+  config: HubConfig,
+  handle: DatabaseHandle,
+  migrations: MigrationReport,
+  logger: Logger,
+): Promise<string> {
+  if (migrations.applied.length) {
+    logger.info("database upgraded", {
+      path: config.dbPath,
+      applied: migrations.applied.join(","),
+      backup: migrations.backup,
+    });
+  } else {
+    // A backup at start, unless one is less than an hour old.
+    const backup = await backupIfOlderThan(handle, 3600_000);
+    if (backup) logger.debug("database backed up", { backup });
+  }
+  const instance = await ensureInstance(
+    handle.db,
+    await instancePlace(config.dbPath),
+  );
+  if (instance.movedFrom !== null) {
+    logger.warn(
+      "this database was copied or moved here: servers started by the hub it came from are not adopted",
+      { from: instance.movedFrom, path: config.dbPath },
+    );
+  }
+  await syncConfigUsers(handle.db, config, { logger });
+  return instance.id;
+}
+
+/** Runs until SIGINT/SIGTERM; SIGHUP reloads the config (one reload at a time). */
+async function untilStopped(reloadOnce: () => Promise<void>): Promise<void> {
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(reloadOnce);
+  };
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGHUP", reload);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGHUP", reload);
+  await reloading;
+}
+
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, false);
+  const { values } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
     printOut(HELP);
     return 0;
   }
-  void positionals;
   const config = await configFrom(values.config, flagsToKeys(values));
   const logger = createLogger({ level: config.logLevel });
   await preflight(config, logger);
@@ -155,35 +208,14 @@ async function serve(args: string[]): Promise<number> {
   const authenticator = createAuthenticator(config, { logger });
   try {
     const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
-    if (migrations.applied.length) {
-      logger.info("database upgraded", {
-        path: config.dbPath,
-        applied: migrations.applied.join(","),
-        backup: migrations.backup,
-      });
-    } else {
-      // A backup at start, unless one is less than an hour old.
-      const backup = await backupIfOlderThan(handle, 3600_000);
-      if (backup) logger.debug("database backed up", { backup });
-    }
-    const instance = await ensureInstance(
-      handle.db,
-      await instancePlace(config.dbPath),
-    );
-    if (instance.movedFrom !== null) {
-      logger.warn(
-        "this database was copied or moved here: servers started by the hub it came from are not adopted",
-        { from: instance.movedFrom, path: config.dbPath },
-      );
-    }
-    await syncConfigUsers(handle.db, config, { logger });
+    const instanceId = await prepareState(config, handle, migrations, logger);
     running = await startHub({
       config,
       db: handle.db,
       authenticator,
       logger,
       cookieSecret,
-      instanceId: instance.id,
+      instanceId,
     });
   } catch (error) {
     await authenticator.close();
@@ -204,28 +236,15 @@ async function serve(args: string[]): Promise<number> {
   });
   const pidFile = pidFilePath(config);
   await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
-  let reloading = Promise.resolve();
-  const reload = () => {
-    reloading = reloading.then(async () => {
-      await reloadConfig({
-        live: config,
-        path: values.config,
-        flags: flagsToKeys(values),
-        db: handle.db,
-        logger,
-      });
+  await untilStopped(async () => {
+    await reloadConfig({
+      live: config,
+      path: values.config,
+      flags: flagsToKeys(values),
+      db: handle.db,
+      logger,
     });
-  };
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGHUP", reload);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  Deno.removeSignalListener("SIGHUP", reload);
-  await reloading;
+  });
   await Deno.remove(pidFile).catch(() => {});
   await running.stop();
   await authenticator.close();

@@ -30,7 +30,6 @@ const NOT_YET_SPLIT = new Set([
   "hub/acme/client.ts:obtainCertificate",
   "hub/cli/config_command.ts:runConfig",
   "hub/cli/proxy_command.ts:run",
-  "hub/cli/serve_command.ts:serve",
   "hub/cli/user_command.ts:run",
 ]);
 
