@@ -354,29 +354,15 @@ export function createConfigCommand(deps: ConfigCommandDeps = {}): Command {
 /** `onehub config`, wired to the real environment and terminal. */
 export const configCommand: Command = createConfigCommand();
 
-async function runConfig(
-  args: string[],
-  deps: ConfigCommandDeps,
-): Promise<number> {
-  const out = deps.out ?? printOut;
-  const err = deps.err ?? printErr;
-  const { values, positionals } = parseCommandArgs(args, {
-    ...COMMON_OPTIONS,
-    resolved: { type: "boolean" },
-  });
+/** The verb and its arguments, checked against the verb's usage. */
+function parseVerb(
+  positionals: string[],
+  resolved: boolean | undefined,
+): { name: string; verb: VerbSpec; rest: string[] } {
   const [name, ...rest] = positionals;
   const verb = name !== undefined && Object.hasOwn(VERBS, name)
     ? VERBS[name]
     : undefined;
-  if (name !== undefined && !verb) {
-    throw new UsageError(
-      `Unknown verb "${name}"; expected one of: ${VERB_LIST}`,
-    );
-  }
-  if (values.help) {
-    out(name && verb ? verbHelp(name, verb) : HELP);
-    return 0;
-  }
   if (!name || !verb) {
     throw new UsageError(`Missing verb; expected one of: ${VERB_LIST}`);
   }
@@ -391,28 +377,33 @@ async function runConfig(
         `got ${rest.length}; usage: ${usage}`,
     );
   }
-  if (values.resolved && name !== "show") {
+  if (resolved && name !== "show") {
     throw new UsageError('--resolved only applies to "onehub config show"');
   }
-  const env = deps.env ?? Deno.env.toObject();
-  const path = values.config ?? defaultConfigPath(env);
-  if (path === "") {
-    throw new UsageError(
-      "--config needs a file path, e.g. --config /etc/onehub/config.yaml",
-    );
-  }
-  const [key = "", value = ""] = rest;
+  return { name, verb, rest };
+}
 
+/** The verbs that only read: show, keys, reload, get. Null for an editing verb. */
+async function runReadVerb(
+  name: string,
+  key: string,
+  ctx: {
+    path: string;
+    env: Record<string, string>;
+    resolved: boolean;
+    deps: ConfigCommandDeps;
+  },
+): Promise<number | null> {
+  const { path, env } = ctx;
+  const out = ctx.deps.out ?? printOut;
   switch (name) {
-    case "show":
-      if (values.resolved) {
-        out(
-          (await loadYaml()).stringify(
-            toRawConfig(await loadConfig({ path, env })),
-          ),
-        );
-      } else out((await loadYaml()).stringify(await readConfigFile(path)));
+    case "show": {
+      const shown = ctx.resolved
+        ? toRawConfig(await loadConfig({ path, env }))
+        : await readConfigFile(path);
+      out((await loadYaml()).stringify(shown));
       return 0;
+    }
     case "keys":
       out(formatKeysTable());
       return 0;
@@ -432,12 +423,25 @@ async function runConfig(
       if (!keySpec(key)) throw new UsageError(unknownKeyMessage(key, SOURCE));
       const config = await loadConfig({ path, env });
       if (env[envName(key)] !== undefined) {
-        err(`Note: ${envName(key)} is set and overrides ${path}`);
+        (ctx.deps.err ?? printErr)(
+          `Note: ${envName(key)} is set and overrides ${path}`,
+        );
       }
       out(formatForGet(getAt(toRawConfig(config), key)));
       return 0;
     }
   }
+  return null;
+}
+
+/** set, unset, add-item, remove-item: checked, then written under the lock; says reload or restart. */
+async function runEditVerb(
+  name: string,
+  key: string,
+  value: string,
+  path: string,
+  out: (text: string) => void,
+): Promise<number> {
   const edit =
     (name === "unset"
       ? { verb: name, key }
@@ -457,6 +461,44 @@ async function runConfig(
   out(result.message);
   if (result.changed) out(needsRestart(key) ? RESTART_HINT : RELOAD_HINT);
   return 0;
+}
+
+async function runConfig(
+  args: string[],
+  deps: ConfigCommandDeps,
+): Promise<number> {
+  const out = deps.out ?? printOut;
+  const { values, positionals } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    resolved: { type: "boolean" },
+  });
+  const first = positionals[0];
+  const known = first !== undefined && Object.hasOwn(VERBS, first);
+  if (first !== undefined && !known) {
+    throw new UsageError(
+      `Unknown verb "${first}"; expected one of: ${VERB_LIST}`,
+    );
+  }
+  if (values.help) {
+    out(first && known ? verbHelp(first, VERBS[first]!) : HELP);
+    return 0;
+  }
+  const { name, rest } = parseVerb(positionals, values.resolved);
+  const env = deps.env ?? Deno.env.toObject();
+  const path = values.config ?? defaultConfigPath(env);
+  if (path === "") {
+    throw new UsageError(
+      "--config needs a file path, e.g. --config /etc/onehub/config.yaml",
+    );
+  }
+  const [key = "", value = ""] = rest;
+  const read = await runReadVerb(name, key, {
+    path,
+    env,
+    resolved: values.resolved ?? false,
+    deps,
+  });
+  return read ?? await runEditVerb(name, key, value, path, out);
 }
 
 /**
