@@ -14,6 +14,7 @@ import {
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { UsageError } from "../errors.ts";
 import type { UserRow } from "../db/schema.ts";
+import type { Db } from "../db/mod.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom, openConfiguredDb } from "./_context.ts";
 import { printErr, printOut } from "./_print.ts";
@@ -32,12 +33,8 @@ const OPTIONS = {
   off: { type: "boolean" },
 } as const;
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
+/** The verb and names, checked against the verb's usage. */
+function parseVerb(positionals: string[]): { verb: string; names: string[] } {
   const [verb, ...names] = positionals;
   if (!verb) throw new UsageError("Missing verb: use list, add, rm or admin");
   if (!["list", "add", "rm", "admin"].includes(verb)) {
@@ -52,82 +49,108 @@ async function run(args: string[]): Promise<number> {
   if (verb === "admin" && names.length !== 1) {
     throw new UsageError("user admin needs exactly one name");
   }
-  const config = await configFrom(values.config);
-  const handle = await openConfiguredDb(config);
-  const db = handle.db;
-  try {
-    if (verb === "list") {
-      let offset = 0;
-      printOut("NAME\tADMIN\tLAST_ACTIVITY");
-      while (true) {
-        const { rows } = await listUsers(db, {
-          offset,
-          limit: 500,
-          sort: "name",
-        });
-        for (const u of rows) {
-          printOut(
-            `${u.name}\t${u.admin === 1 ? "yes" : "no"}\t${
-              u.last_activity ?? "never"
-            }`,
-          );
-        }
-        if (rows.length < 500) break;
-        offset += 500;
-      }
-      return 0;
-    }
-    if (verb === "add") {
-      const normalised = names.map(normalizeUsername);
-      for (const name of normalised) {
-        const problem = usernameProblem(name, config.users.usernamePattern);
-        if (problem) {
-          printErr(`Invalid username "${name}": ${problem}`);
-          return 1;
-        }
-      }
-      const created = await createUsers(db, normalised, {
-        admin: values.admin ?? false,
-        now: new Date().toISOString(),
-      });
-      const made = new Set(created.map((u) => u.name));
-      for (const name of normalised) {
-        printOut(
-          made.has(name) ? `added ${name}` : `exists ${name} (unchanged)`,
-        );
-      }
-      return 0;
-    }
-    if (verb === "rm") {
-      const rows: UserRow[] = [];
-      for (const name of names) {
-        const user = await getUser(db, name);
-        if (!user) {
-          printErr(`No such user "${name}": nothing was deleted`);
-          return 1;
-        }
-        rows.push(user);
-      }
-      await db.transaction().execute(async (trx) => {
-        for (const u of rows) await deleteUser(trx, u.id);
-      });
-      for (const u of rows) printOut(`deleted ${u.name}`);
-      return 0;
-    }
-    const user = await getUser(db, names[0]!);
-    if (!user) {
-      printErr(
-        `No such user "${names[0]}": create it with "onehub user add ${
-          names[0]
-        }"`,
+  return { verb, names };
+}
+
+/** `user list`: every user, a page of 500 at a time. */
+async function listAll(db: Db): Promise<number> {
+  printOut("NAME\tADMIN\tLAST_ACTIVITY");
+  for (let offset = 0;; offset += 500) {
+    const { rows } = await listUsers(db, { offset, limit: 500, sort: "name" });
+    for (const u of rows) {
+      printOut(
+        `${u.name}\t${u.admin === 1 ? "yes" : "no"}\t${
+          u.last_activity ?? "never"
+        }`,
       );
+    }
+    if (rows.length < 500) return 0;
+  }
+}
+
+/** `user add`: every name valid, or nothing is added. */
+async function addUsers(
+  db: Db,
+  names: string[],
+  pattern: string,
+  admin: boolean,
+): Promise<number> {
+  const normalised = names.map(normalizeUsername);
+  for (const name of normalised) {
+    const problem = usernameProblem(name, pattern);
+    if (problem) {
+      printErr(`Invalid username "${name}": ${problem}`);
       return 1;
     }
-    await updateUser(db, user.id, { admin: !values.off });
-    printOut(
-      `${user.name} is ${values.off ? "no longer an admin" : "an admin"}`,
+  }
+  const created = await createUsers(db, normalised, {
+    admin,
+    now: new Date().toISOString(),
+  });
+  const made = new Set(created.map((u) => u.name));
+  for (const name of normalised) {
+    printOut(made.has(name) ? `added ${name}` : `exists ${name} (unchanged)`);
+  }
+  return 0;
+}
+
+/** `user rm`: every name exists, or nothing is deleted. */
+async function removeUsers(db: Db, names: string[]): Promise<number> {
+  const rows: UserRow[] = [];
+  for (const name of names) {
+    const user = await getUser(db, name);
+    if (!user) {
+      printErr(`No such user "${name}": nothing was deleted`);
+      return 1;
+    }
+    rows.push(user);
+  }
+  await db.transaction().execute(async (trx) => {
+    for (const u of rows) await deleteUser(trx, u.id);
+  });
+  for (const u of rows) printOut(`deleted ${u.name}`);
+  return 0;
+}
+
+/** `user admin NAME [--off]`. */
+async function setAdmin(db: Db, name: string, off: boolean): Promise<number> {
+  const user = await getUser(db, name);
+  if (!user) {
+    printErr(
+      `No such user "${name}": create it with "onehub user add ${name}"`,
     );
+    return 1;
+  }
+  await updateUser(db, user.id, { admin: !off });
+  printOut(`${user.name} is ${off ? "no longer an admin" : "an admin"}`);
+  return 0;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (values.help) {
+    printOut(HELP);
     return 0;
+  }
+  const { verb, names } = parseVerb(positionals);
+  const config = await configFrom(values.config);
+  const handle = await openConfiguredDb(config);
+  try {
+    switch (verb) {
+      case "list":
+        return await listAll(handle.db);
+      case "add":
+        return await addUsers(
+          handle.db,
+          names,
+          config.users.usernamePattern,
+          values.admin ?? false,
+        );
+      case "rm":
+        return await removeUsers(handle.db, names);
+      default:
+        return await setAdmin(handle.db, names[0]!, values.off ?? false);
+    }
   } finally {
     await handle.close();
   }
