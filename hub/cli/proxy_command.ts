@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createProxy, createProxyApi } from "../../proxy/mod.ts";
+import { createProxy, createProxyApi, type Proxy } from "../../proxy/mod.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { type Command, parseCommandArgs } from "./_command.ts";
@@ -59,26 +59,16 @@ function port(
   return Number(value);
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
-  if (positionals.length) {
-    throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-  }
+type ProxyValues = ReturnType<
+  typeof parseCommandArgs<typeof OPTIONS>
+>["values"];
+
+/** The flags, checked: log level, connect timeout, TLS pair, default target. */
+function checkFlags(values: ProxyValues) {
   const level = values["log-level"] ?? "info";
   if (!["debug", "info", "warn", "error"].includes(level)) {
     throw new UsageError(
       `--log-level must be debug, info, warn or error, got "${level}"`,
-    );
-  }
-  const logger = createLogger({ level: level as "info" });
-  const token = Deno.env.get("CONFIGPROXY_AUTH_TOKEN") ?? "";
-  if (!token) {
-    throw new ConfigError(
-      "Set CONFIGPROXY_AUTH_TOKEN to a random secret before starting the proxy (the hub needs the same value in proxy.auth_token)",
     );
   }
   const timeout = values["connect-timeout"] ?? "10";
@@ -104,14 +94,50 @@ async function run(args: string[]): Promise<number> {
       );
     }
   }
-  const proxy = createProxy({
+  return {
+    level: level as "info",
     connectTimeoutMs: Number(timeout) * 1000,
+    defaultTarget,
+  };
+}
+
+/** The REST API's listener; resolves once it listens. */
+async function serveApi(values: ProxyValues, proxy: Proxy, token: string) {
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: values["api-ip"] ?? "127.0.0.1",
+    port: port(values["api-port"], "--api-port", 8001),
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+  }, createProxyApi({ proxy, token }));
+  return { server, addr: await listening.promise };
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (values.help) {
+    printOut(HELP);
+    return 0;
+  }
+  if (positionals.length) {
+    throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  }
+  const flags = checkFlags(values);
+  const logger = createLogger({ level: flags.level });
+  const token = Deno.env.get("CONFIGPROXY_AUTH_TOKEN") ?? "";
+  if (!token) {
+    throw new ConfigError(
+      "Set CONFIGPROXY_AUTH_TOKEN to a random secret before starting the proxy (the hub needs the same value in proxy.auth_token)",
+    );
+  }
+  const proxy = createProxy({
+    connectTimeoutMs: flags.connectTimeoutMs,
     trustedProxies: (values["trusted-proxies"] ?? "").split(",").map((s) =>
       s.trim()
-    ).filter((s) => s),
+    )
+      .filter((s) => s),
     logger,
   });
-  if (defaultTarget) proxy.addRoute("/", defaultTarget, {});
+  if (flags.defaultTarget) proxy.addRoute("/", flags.defaultTarget, {});
   const tls = values["ssl-cert"] !== undefined
     ? {
       cert: await Deno.readTextFile(values["ssl-cert"]),
@@ -123,19 +149,12 @@ async function run(args: string[]): Promise<number> {
     port: port(values.port, "--port", 8000),
     ...tls,
   });
-  const api = createProxyApi({ proxy, token });
-  const apiListening = Promise.withResolvers<Deno.NetAddr>();
-  const apiServer = Deno.serve({
-    hostname: values["api-ip"] ?? "127.0.0.1",
-    port: port(values["api-port"], "--api-port", 8001),
-    onListen: (addr) => apiListening.resolve(addr as Deno.NetAddr),
-  }, api);
-  const apiAddr = await apiListening.promise;
+  const api = await serveApi(values, proxy, token);
   logger.info("onehub proxy listening", {
     url: `${
       tls.cert ? "https" : "http"
     }://${listener.hostname}:${listener.port}/`,
-    api: `http://${apiAddr.hostname}:${apiAddr.port}/api/routes`,
+    api: `http://${api.addr.hostname}:${api.addr.port}/api/routes`,
   });
   const stopped = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", stopped.resolve);
@@ -144,7 +163,7 @@ async function run(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", stopped.resolve);
   Deno.removeSignalListener("SIGTERM", stopped.resolve);
   proxy.close();
-  await apiServer.shutdown();
+  await api.server.shutdown();
   logger.info("onehub proxy stopped");
   return 0;
 }

@@ -28,7 +28,6 @@ export const LONG_FUNCTIONS: Record<string, string> = {
  */
 const NOT_YET_SPLIT = new Set([
   "hub/acme/client.ts:obtainCertificate",
-  "hub/cli/proxy_command.ts:run",
 ]);
 
 type FunctionNode =
