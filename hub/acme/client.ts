@@ -183,23 +183,19 @@ class Session {
   }
 }
 
-/**
- * Gets a certificate for `names` by http-01 (module doc).
- *
- * @throws {AcmeError} naming the step and the server's detail.
- */
-export async function obtainCertificate(
-  names: readonly string[],
-  options: AcmeOptions,
-): Promise<IssuedCertificate> {
-  if (names.length === 0) throw new AcmeError("No names to certify");
-  const acme = new Session(options);
+/** Polls an ACME resource (POST-as-GET) until `done`, or fails at the deadline. */
+type Poll = <T extends { status: string }>(
+  url: string,
+  done: (value: T) => boolean,
+) => Promise<T>;
+
+function poller(acme: Session, options: AcmeOptions): Poll {
   const interval = options.pollIntervalMs ?? 1000;
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
-  const poll = async <T extends { status: string }>(
+  return async <T extends { status: string }>(
     url: string,
     done: (value: T) => boolean,
-  ): Promise<T> => {
+  ) => {
     for (;;) {
       const value = await (await acme.post(url, null)).json() as T;
       if (done(value)) return value;
@@ -213,54 +209,54 @@ export async function obtainCertificate(
       await new Promise((r) => setTimeout(r, interval));
     }
   };
+}
 
-  await acme.start();
-  await acme.account();
-  const thumbprint = await acme.thumbprint();
-  const made = await acme.post(acme.directory.newOrder, {
-    identifiers: names.map((value) => ({ type: "dns", value })),
-  });
-  const orderUrl = made.headers.get("location");
-  const order = await made.json() as Order;
-  if (!orderUrl) throw new AcmeError("ACME newOrder sent no Location");
-
-  const published: string[] = [];
+/** Step 1: one authorization proved by http-01 (the answer published while the server checks). */
+async function authorize(
+  acme: Session,
+  authzUrl: string,
+  thumbprint: string,
+  options: AcmeOptions,
+  poll: Poll,
+): Promise<void> {
+  const authz = await (await acme.post(authzUrl, null)).json() as Authorization;
+  if (authz.status === "valid") return;
+  const challenge = authz.challenges.find((c) => c.type === "http-01");
+  if (!challenge) {
+    throw new AcmeError(
+      `ACME offers no http-01 challenge for ${authz.identifier.value}`,
+    );
+  }
+  await options.publish(challenge.token, `${challenge.token}.${thumbprint}`);
   try {
-    for (const authzUrl of order.authorizations) {
-      const authz = await (await acme.post(authzUrl, null))
-        .json() as Authorization;
-      if (authz.status === "valid") continue;
-      const challenge = authz.challenges.find((c) => c.type === "http-01");
-      if (!challenge) {
-        throw new AcmeError(
-          `ACME offers no http-01 challenge for ${authz.identifier.value}`,
-        );
-      }
-      await options.publish(
-        challenge.token,
-        `${challenge.token}.${thumbprint}`,
+    await (await acme.post(challenge.url, {})).body?.cancel();
+    const final = await poll<Authorization>(
+      authzUrl,
+      (a) => a.status !== "pending" && a.status !== "processing",
+    );
+    if (final.status !== "valid") {
+      const failed = final.challenges.find((c) => c.type === "http-01") as
+        | (Challenge & { error?: { detail?: string } })
+        | undefined;
+      throw new AcmeError(
+        `ACME could not validate ${authz.identifier.value}: ${
+          failed?.error?.detail ?? final.status
+        }`,
       );
-      published.push(challenge.token);
-      await (await acme.post(challenge.url, {})).body?.cancel();
-      const final = await poll<Authorization>(
-        authzUrl,
-        (a) => a.status !== "pending" && a.status !== "processing",
-      );
-      if (final.status !== "valid") {
-        const failed = final.challenges.find((c) => c.type === "http-01") as
-          | (Challenge & { error?: { detail?: string } })
-          | undefined;
-        throw new AcmeError(
-          `ACME could not validate ${authz.identifier.value}: ${
-            failed?.error?.detail ?? final.status
-          }`,
-        );
-      }
     }
   } finally {
-    for (const token of published) await options.unpublish(token);
+    await options.unpublish(challenge.token);
   }
+}
 
+/** Step 2: a fresh P-256 key, its CSR sent, the order polled until the chain can be fetched. */
+async function finalize(
+  acme: Session,
+  names: readonly string[],
+  order: Order,
+  orderUrl: string,
+  poll: Poll,
+): Promise<IssuedCertificate> {
   const certKeys = await crypto.subtle.generateKey(
     { name: "ECDSA", namedCurve: "P-256" },
     true,
@@ -283,7 +279,8 @@ export async function obtainCertificate(
     ready.certificate,
     null,
     "application/pem-certificate-chain",
-  )).text();
+  ))
+    .text();
   if (!chain.includes("-----BEGIN CERTIFICATE-----")) {
     throw new AcmeError("ACME sent a certificate that is not PEM");
   }
@@ -291,4 +288,31 @@ export async function obtainCertificate(
     await crypto.subtle.exportKey("pkcs8", certKeys.privateKey),
   );
   return { certificatePem: chain, privateKeyPem: toPem("PRIVATE KEY", pkcs8) };
+}
+
+/**
+ * Gets a certificate for `names` by http-01 (module doc).
+ *
+ * @throws {AcmeError} naming the step and the server's detail.
+ */
+export async function obtainCertificate(
+  names: readonly string[],
+  options: AcmeOptions,
+): Promise<IssuedCertificate> {
+  if (names.length === 0) throw new AcmeError("No names to certify");
+  const acme = new Session(options);
+  const poll = poller(acme, options);
+  await acme.start();
+  await acme.account();
+  const thumbprint = await acme.thumbprint();
+  const made = await acme.post(acme.directory.newOrder, {
+    identifiers: names.map((value) => ({ type: "dns", value })),
+  });
+  const orderUrl = made.headers.get("location");
+  const order = await made.json() as Order;
+  if (!orderUrl) throw new AcmeError("ACME newOrder sent no Location");
+  for (const authzUrl of order.authorizations) {
+    await authorize(acme, authzUrl, thumbprint, options, poll);
+  }
+  return await finalize(acme, names, order, orderUrl, poll);
 }
