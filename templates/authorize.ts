@@ -6,9 +6,7 @@
  *
  * @module
  */
-import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
-import { layout } from "./layout.ts";
+import { html, type HtmlEscapedString, layout } from "./layout.ts";
 
 /** One permission line on the consent page. */
 export interface AuthorizeScopeLine {

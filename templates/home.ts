@@ -5,9 +5,7 @@
  *
  * @module
  */
-import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
-import { layout } from "./layout.ts";
+import { html, type HtmlEscapedString, layout } from "./layout.ts";
 import { dataScript } from "./page_script.ts";
 import { staticUrl } from "./static.ts";
 

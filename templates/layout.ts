@@ -7,6 +7,10 @@ import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { staticUrl } from "./static.ts";
 
+// The page toolkit every template uses, from one import: `html`, its result type, `layout`.
+export { html, raw } from "hono/html";
+export type { HtmlEscapedString };
+
 /** What the shell needs. */
 export interface LayoutView {
   title: string;

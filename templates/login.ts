@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
-import { layout } from "./layout.ts";
+import { html, type HtmlEscapedString, layout } from "./layout.ts";
 
 /** What the login page shows. */
 export interface LoginView {
