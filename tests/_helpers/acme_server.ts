@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { serveLocal } from "./local_server.ts";
 import { makeTestCertificate } from "./tls.ts";
 
 interface Account {
@@ -198,14 +199,7 @@ export async function startTestAcmeServer(
     return await Deno.readTextFile(`${dir}/${id}.pem`) + ca.caPem;
   };
 
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: (addr) => listening.resolve(addr),
-  }, async (request) => {
+  const server = await serveLocal(async (request) => {
     const url = new URL(request.url);
     const full = `${base}${url.pathname}`;
     const path = url.pathname;
@@ -317,15 +311,13 @@ export async function startTestAcmeServer(
     };
   }
 
-  const addr = await listening.promise;
-  base = `http://127.0.0.1:${addr.port}`;
+  base = server.origin;
   return {
     directoryUrl: `${base}/directory`,
     caPem: ca.caPem,
     validations,
     async [Symbol.asyncDispose]() {
-      controller.abort();
-      await server.finished;
+      await server.close();
       await Deno.remove(dir, { recursive: true });
     },
   };

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { serveLocal } from "../_helpers/local_server.ts";
 import { createProxy, createProxyApi } from "../../proxy/mod.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import {
@@ -77,19 +78,8 @@ Deno.test("remoteControl() drives a proxy through the configurable-http-proxy AP
   await using stack = new AsyncDisposableStack();
   const proxy = createProxy();
   stack.defer(() => proxy.close());
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: (a) => listening.resolve(a as Deno.NetAddr),
-  }, createProxyApi({ proxy, token: "s3cret" }));
-  stack.defer(async () => {
-    controller.abort();
-    await server.finished;
-  });
-  const addr = await listening.promise;
+  const addr = await serveLocal(createProxyApi({ proxy, token: "s3cret" }));
+  stack.defer(addr.close);
   const apiUrl = `http://127.0.0.1:${addr.port}`;
   const control = remoteControl({ apiUrl, token: "s3cret" });
   await control.add("/user/a b", "http://127.0.0.1:9", {

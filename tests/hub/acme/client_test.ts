@@ -4,21 +4,15 @@
  * challenge from the responder the test runs, and signs the CSR with a
  * throwaway CA. The certificate then serves TLS that Deno's fetch trusts.
  */
+import { serveLocal } from "../../_helpers/local_server.ts";
 import assert from "node:assert/strict";
 import { AcmeError, obtainCertificate } from "../../../hub/acme/client.ts";
 import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
 
 /** An http-01 responder on 127.0.0.1: the tokens published to it. */
-function challengeResponder() {
+async function challengeResponder() {
   const tokens = new Map<string, string>();
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: (addr) => listening.resolve(addr),
-  }, (request) => {
+  const server = await serveLocal((request) => {
     const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(
       new URL(request.url).pathname,
     );
@@ -27,14 +21,7 @@ function challengeResponder() {
       ? new Response("not found", { status: 404 })
       : new Response(answer);
   });
-  return {
-    tokens,
-    port: listening.promise.then((a) => a.port),
-    async [Symbol.asyncDispose]() {
-      controller.abort();
-      await server.finished;
-    },
-  };
+  return { tokens, port: server.port, [Symbol.asyncDispose]: server.close };
 }
 
 const newKey = () =>
@@ -45,9 +32,9 @@ const newKey = () =>
   ) as Promise<CryptoKeyPair>;
 
 Deno.test("obtainCertificate() gets a certificate by http-01 that then serves TLS", async () => {
-  await using responder = challengeResponder();
+  await using responder = await challengeResponder();
   await using acme = await startTestAcmeServer({
-    validationPort: await responder.port,
+    validationPort: responder.port,
   });
   const published: string[] = [];
   const issued = await obtainCertificate(["localhost", "hub.onehub.test"], {
@@ -90,9 +77,9 @@ Deno.test("obtainCertificate() gets a certificate by http-01 that then serves TL
 });
 
 Deno.test("obtainCertificate() fails naming the name when the challenge answer is wrong", async () => {
-  await using responder = challengeResponder();
+  await using responder = await challengeResponder();
   await using acme = await startTestAcmeServer({
-    validationPort: await responder.port,
+    validationPort: responder.port,
   });
   await assert.rejects(
     obtainCertificate(["localhost"], {

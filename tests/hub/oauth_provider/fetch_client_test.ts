@@ -3,6 +3,7 @@
  * as a script logs in: over a real socket, so the request carries the
  * `Sec-Fetch-Mode: cors` that fetch() sends, not a browser's `navigate`.
  */
+import { serveLocal } from "../../_helpers/local_server.ts";
 import assert from "node:assert/strict";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { createOAuthHub } from "./_setup.ts";
@@ -11,16 +12,11 @@ Deno.test("GET authorize follows the OAuth flow for fetch() with a login cookie 
   await using oh = await createOAuthHub();
   await oh.hub.addUser("alice");
   const client = await oh.register("alice");
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: (addr) => listening.resolve(addr),
-  }, (request, info) => oh.app.fetch(request, { remoteAddr: info.remoteAddr }));
+  const server = await serveLocal((request, info) =>
+    oh.app.fetch(request, { remoteAddr: info.remoteAddr })
+  );
   try {
-    const addr = await listening.promise;
+    const addr = server;
     const jar = new CookieClient(`http://127.0.0.1:${addr.port}/`);
     const login = await jar.login("alice", "pw");
     await login.body?.cancel();
@@ -56,7 +52,6 @@ Deno.test("GET authorize follows the OAuth flow for fetch() with a login cookie 
     assert.equal(post.status, 403);
     assert.match(await post.text(), /_xsrf/);
   } finally {
-    controller.abort();
-    await server.finished;
+    await server.close();
   }
 });
