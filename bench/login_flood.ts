@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { postLogin } from "../tests/_helpers/login_form.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
@@ -147,23 +148,8 @@ const base = await Promise.race([
 async function login(address: string, name: string, pass: string) {
   const started = performance.now();
   try {
-    const form = await fetch(`${base}hub/login`);
-    const html = await form.text();
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-    const jar = form.headers.getSetCookie().map((c) => c.split(";")[0]!);
-    const res = await fetch(`${base}hub/login`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: jar.join("; "),
-        "x-forwarded-for": address,
-      },
-      body: new URLSearchParams({
-        username: name,
-        password: pass,
-        _xsrf: xsrf,
-      }),
+    const res = await postLogin(base, name, pass, {
+      "x-forwarded-for": address,
     });
     await res.body?.cancel();
     return { status: res.status, ms: performance.now() - started };

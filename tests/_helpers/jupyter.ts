@@ -7,6 +7,29 @@
 import assert from "node:assert/strict";
 import type { CookieClient } from "./cookie_client.ts";
 
+/** A Jupyter messaging protocol `execute_request` on the shell channel, as JSON. */
+function executeRequest(msgId: string, user: string, code: string): string {
+  return JSON.stringify({
+    header: {
+      "msg_id": msgId,
+      username: user,
+      session: crypto.randomUUID(),
+      "msg_type": "execute_request",
+      version: "5.3",
+    },
+    "parent_header": {},
+    metadata: {},
+    content: {
+      code,
+      silent: false,
+      "store_history": false,
+      "user_expressions": {},
+      "allow_stdin": false,
+    },
+    channel: "shell",
+  });
+}
+
 /**
  * Runs `code` (default `print(6*7)`) in a kernel of `user`'s server over
  * its channels WebSocket, starting a new kernel unless `kernelId` is given;
@@ -53,25 +76,7 @@ export async function runInKernel(
     ws.onerror = (e) =>
       reject(new Error(`kernel socket failed: ${(e as ErrorEvent).message}`));
     ws.onopen = () => {
-      ws.send(JSON.stringify({
-        header: {
-          "msg_id": msgId,
-          username: user,
-          session: crypto.randomUUID(),
-          "msg_type": "execute_request",
-          version: "5.3",
-        },
-        "parent_header": {},
-        metadata: {},
-        content: {
-          code,
-          silent: false,
-          "store_history": false,
-          "user_expressions": {},
-          "allow_stdin": false,
-        },
-        channel: "shell",
-      }));
+      ws.send(executeRequest(msgId, user, code));
     };
     ws.onmessage = (e) => {
       const msg = JSON.parse(String(e.data));
@@ -146,25 +151,7 @@ export async function openKernelSocket(
           }
         };
         ws.addEventListener("message", onMessage);
-        ws.send(JSON.stringify({
-          header: {
-            "msg_id": msgId,
-            username: user,
-            session: crypto.randomUUID(),
-            "msg_type": "execute_request",
-            version: "5.3",
-          },
-          "parent_header": {},
-          metadata: {},
-          content: {
-            code,
-            silent: false,
-            "store_history": false,
-            "user_expressions": {},
-            "allow_stdin": false,
-          },
-          channel: "shell",
-        }));
+        ws.send(executeRequest(msgId, user, code));
       });
     },
     async close() {

@@ -3,6 +3,7 @@
  * login form with PAM (service /etc/pam.d/onehub), over a socket, with a
  * cookie jar. Needs root (useradd; PAM reads /etc/shadow).
  */
+import { postLogin } from "../_helpers/login_form.ts";
 import assert from "node:assert/strict";
 import {
   createSystemUser,
@@ -19,19 +20,7 @@ const ignore = skipUnlessRoot(
 
 /** GET the form, POST credentials; returns the POST response and cookies. */
 async function login(base: string, username: string, password: string) {
-  const form = await fetch(`${base}hub/login`);
-  const html = await form.text();
-  const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)![1]!;
-  const jar = form.headers.getSetCookie().map((c) => c.split(";")[0]!);
-  const res = await fetch(`${base}hub/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      cookie: jar.join("; "),
-    },
-    body: new URLSearchParams({ username, password, _xsrf: xsrf }),
-  });
+  const res = await postLogin(base, username, password);
   const body = await res.text();
   return {
     res,

@@ -3,6 +3,7 @@
  * are told apart by X-Forwarded-For (127.0.0.1 is configured as a trusted
  * proxy, as nginx in front of the hub would be). Needs root.
  */
+import { postLogin } from "../_helpers/login_form.ts";
 import assert from "node:assert/strict";
 import {
   createSystemUser,
@@ -24,19 +25,8 @@ async function attempt(
   password: string,
 ) {
   const started = performance.now();
-  const form = await fetch(`${base}hub/login`);
-  const html = await form.text();
-  const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)![1]!;
-  const jar = form.headers.getSetCookie().map((c) => c.split(";")[0]!);
-  const res = await fetch(`${base}hub/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      cookie: jar.join("; "),
-      "x-forwarded-for": address,
-    },
-    body: new URLSearchParams({ username, password, _xsrf: xsrf }),
+  const res = await postLogin(base, username, password, {
+    "x-forwarded-for": address,
   });
   const body = await res.text();
   return {
