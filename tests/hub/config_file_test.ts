@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { errorWith } from "../_helpers/assert_error.ts";
 import {
   DEFAULT_CONFIG_PATH,
   defaultConfigPath,
@@ -28,19 +29,7 @@ async function assertConfigError(
   promise: Promise<unknown>,
   ...parts: string[]
 ): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(
-      error instanceof ConfigError,
-      `expected ConfigError, got ${error}`,
-    );
-    for (const part of parts) {
-      assert.ok(
-        error.message.includes(part),
-        `"${error.message}" lacks ${part}`,
-      );
-    }
-    return true;
-  });
+  await assert.rejects(promise, errorWith(ConfigError, ...parts));
 }
 
 Deno.test("defaultConfigPath() prefers a non-empty ONEHUB_CONFIG", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { errorWith } from "../_helpers/assert_error.ts";
 import {
   CONFIG_KEYS,
   envName,
@@ -26,19 +27,7 @@ function spec(key: string): KeySpec {
 
 /** Asserts that `fn` throws a ConfigError whose message contains every part. */
 function assertConfigError(fn: () => unknown, ...parts: string[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(
-      error instanceof ConfigError,
-      `expected ConfigError, got ${error}`,
-    );
-    for (const part of parts) {
-      assert.ok(
-        error.message.includes(part),
-        `"${error.message}" lacks ${part}`,
-      );
-    }
-    return true;
-  });
+  assert.throws(fn, errorWith(ConfigError, ...parts));
 }
 
 Deno.test("resolveConfig() returns every default when given nothing", () => {

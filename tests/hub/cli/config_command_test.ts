@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { errorWith } from "../../_helpers/assert_error.ts";
 import {
   applyConfigEdit,
   configCommand,
@@ -45,16 +46,7 @@ async function assertThrows(
   type: typeof UsageError | typeof ConfigError,
   ...parts: string[]
 ): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${error}`);
-    for (const part of parts) {
-      assert.ok(
-        error.message.includes(part),
-        `"${error.message}" lacks ${part}`,
-      );
-    }
-    return true;
-  });
+  await assert.rejects(promise, errorWith(type, ...parts));
 }
 
 Deno.test("configCommand set writes the parsed value and prints the change and restart hint", async () => {
