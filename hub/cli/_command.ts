@@ -15,6 +15,11 @@ export interface Command {
   summary: string;
   /** Full `--help` text. */
   help: string;
+  /**
+   * Answers `--help` itself (verb help); otherwise the dispatcher prints
+   * `help` for `-h`/`--help` and the command never runs.
+   */
+  ownHelp?: boolean;
   /** Not listed in `onehub --help` (the PAM helper). */
   hidden?: boolean;
   /** Runs the command; resolves to the exit status. */

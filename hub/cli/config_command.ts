@@ -345,6 +345,7 @@ export interface ConfigCommandDeps {
 export function createConfigCommand(deps: ConfigCommandDeps = {}): Command {
   return {
     name: "config",
+    ownHelp: true,
     summary: "Show and edit the config file (like tljh-config)",
     help: HELP,
     run: (args) => runConfig(args, deps),

@@ -71,10 +71,6 @@ async function restore(config: HubConfig, backup: string): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
   const verb = positionals[0] ?? "";
   const arity: Record<string, number> = {
     upgrade: 1,

@@ -82,6 +82,10 @@ export async function runCli(argv: string[]): Promise<number> {
     printErr(`onehub: unknown command "${first}"\n\n${usage()}`);
     return 2;
   }
+  if (!command.ownHelp && (args.includes("-h") || args.includes("--help"))) {
+    printOut(command.help);
+    return 0;
+  }
   try {
     return await command.run(args);
   } catch (error) {

@@ -10,7 +10,6 @@ import { createProxy, createProxyApi, type Proxy } from "../../proxy/mod.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { type Command, parseCommandArgs } from "./_command.ts";
-import { printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub proxy [options]
 
@@ -114,10 +113,6 @@ async function serveApi(values: ProxyValues, proxy: Proxy, token: string) {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
   if (positionals.length) {
     throw new UsageError(`Unexpected argument "${positionals[0]}"`);
   }

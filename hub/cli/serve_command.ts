@@ -23,7 +23,6 @@ import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom, openConfiguredDbReport } from "./_context.ts";
 import { pidFilePath, reloadConfig } from "./serve_reload.ts";
-import { printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub serve [options]
 
@@ -192,10 +191,6 @@ async function untilStopped(reloadOnce: () => Promise<void>): Promise<void> {
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, false);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
   const config = await configFrom(values.config, flagsToKeys(values));
   const logger = createLogger({ level: config.logLevel });
   await preflight(config, logger);

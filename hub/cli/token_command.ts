@@ -30,10 +30,6 @@ const OPTIONS = {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
   if (positionals.length !== 1) {
     throw new UsageError(
       `Expected exactly one user name, got ${positionals.length}`,

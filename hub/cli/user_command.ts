@@ -128,10 +128,6 @@ async function setAdmin(db: Db, name: string, off: boolean): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
-  if (values.help) {
-    printOut(HELP);
-    return 0;
-  }
   const { verb, names } = parseVerb(positionals);
   const config = await configFrom(values.config);
   const handle = await openConfiguredDb(config);
