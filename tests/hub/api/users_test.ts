@@ -33,6 +33,15 @@ async function names(res: Response): Promise<string[]> {
   return list.map((u) => u.name);
 }
 
+/** The names `GET /hub/api/users?<query>` lists. */
+async function listed(
+  hub: TestHub,
+  token: string,
+  query: string,
+): Promise<string[]> {
+  return await names(await hub.request(`/hub/api/users?${query}`, { token }));
+}
+
 async function setActivity(hub: TestHub, name: string, at: string | null) {
   await hub.handle.db.updateTable("users").set({ "last_activity": at }).where(
     "name",
@@ -222,12 +231,7 @@ Deno.test("GET /hub/api/users filters by state=active, ready and inactive", asyn
   ];
   for (const [state, expected] of rows) {
     await t.step(`state=${state}`, async () => {
-      assert.deepEqual(
-        await names(
-          await hub.request(`/hub/api/users?state=${state}`, { token }),
-        ),
-        expected,
-      );
+      assert.deepEqual(await listed(hub, token, `state=${state}`), expected);
     });
   }
 });
@@ -276,15 +280,8 @@ Deno.test("GET /hub/api/users matches name_filter case-insensitively and literal
   ];
   for (const [filter, expected] of rows) {
     await t.step(`name_filter=${filter}`, async () => {
-      assert.deepEqual(
-        await names(
-          await hub.request(
-            `/hub/api/users?name_filter=${encodeURIComponent(filter)}`,
-            { token },
-          ),
-        ),
-        expected,
-      );
+      const query = `name_filter=${encodeURIComponent(filter)}`;
+      assert.deepEqual(await listed(hub, token, query), expected);
     });
   }
 });
@@ -314,11 +311,7 @@ Deno.test("GET /hub/api/users sorts by id, name and last_activity, with '-' for 
     await t.step(`sort=${sort || "(default)"}`, async () => {
       const query = sort ? `&sort=${sort}` : "";
       assert.deepEqual(
-        await names(
-          await hub.request(`/hub/api/users?name_filter=u-${query}`, {
-            token,
-          }),
-        ),
+        await listed(hub, token, `name_filter=u-${query}`),
         expected,
       );
     });
