@@ -62,6 +62,15 @@ export type PamHelperOutput =
 /** The message for every `"denied"` result. */
 export const PAM_DENIED_MESSAGE = "Invalid username or password";
 
+/** The one denial: unknown user, wrong password and locked account look the same. */
+export const PAM_DENIED = Object.freeze(
+  {
+    ok: false,
+    reason: "denied",
+    message: PAM_DENIED_MESSAGE,
+  } as const,
+);
+
 /** Longest username the helper accepts. */
 export const PAM_MAX_USERNAME_LENGTH = 256;
 /** Longest password the helper accepts (pam_unix itself stops at 512). */
@@ -261,7 +270,7 @@ export function interpretPamHelperOutput(
     };
   }
   if (answer.stage === "auth") {
-    return { ok: false, reason: "denied", message: PAM_DENIED_MESSAGE };
+    return PAM_DENIED;
   }
   return { ok: false, reason: "account", message };
 }
@@ -335,7 +344,7 @@ export async function pamAuthenticate(
   options: PamOptions & { remoteHost?: string },
 ): Promise<PamResult> {
   if (pamCredentialsProblem(username, password)) {
-    return { ok: false, reason: "denied", message: PAM_DENIED_MESSAGE };
+    return PAM_DENIED;
   }
   const request: PamHelperRequest = {
     service: options.service,

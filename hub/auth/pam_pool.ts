@@ -22,7 +22,7 @@
 import {
   helperEnv,
   interpretPamHelperOutput,
-  PAM_DENIED_MESSAGE,
+  PAM_DENIED,
   pamCredentialsProblem,
   pamHelperArgv,
   type PamHelperRequest,
@@ -214,11 +214,7 @@ export class PamPool {
     attempt: PamAttempt = {},
   ): Promise<PamPoolResult> {
     if (pamCredentialsProblem(username, password)) {
-      return Promise.resolve({
-        ok: false,
-        reason: "denied",
-        message: PAM_DENIED_MESSAGE,
-      });
+      return Promise.resolve(PAM_DENIED);
     }
     const request: PamHelperRequest = {
       service: this.#options.service,

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import {
   checkPamService,
   interpretPamHelperOutput,
-  PAM_DENIED_MESSAGE,
+  PAM_DENIED,
   PAM_SERVICE_FILE_TEXT,
   pamAuthenticate,
   pamHelperArgv,
@@ -63,11 +63,7 @@ Deno.test("pamHelperArgv() uses the running deno and not Deno.mainModule by defa
 });
 
 Deno.test("interpretPamHelperOutput() maps each helper answer to a result", async (t) => {
-  const denied: PamResult = {
-    ok: false,
-    reason: "denied",
-    message: PAM_DENIED_MESSAGE,
-  };
+  const denied: PamResult = PAM_DENIED;
   const rows: [string, unknown, number, PamResult][] = [
     ["success", { ok: true }, 0, { ok: true }],
     [
@@ -272,11 +268,7 @@ Deno.test("pamAuthenticate() denies an empty password without starting the helpe
     ...OPTIONS,
     helperArgv: ["/nonexistent/onehub", "pam-helper"],
   });
-  assert.deepEqual(result, {
-    ok: false,
-    reason: "denied",
-    message: PAM_DENIED_MESSAGE,
-  });
+  assert.deepEqual(result, PAM_DENIED);
 });
 
 Deno.test("pamAuthenticate() kills the helper and answers timeout after timeoutMs", async () => {
