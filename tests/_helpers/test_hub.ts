@@ -204,3 +204,17 @@ export async function createTestHub(
     },
   };
 }
+
+/** A test hub with a FakeSpawner (and so a ServerManager). */
+export type FakeHub = TestHub & { fake: FakeSpawner; servers: ServerManager };
+
+/** A test hub spawning with `fake`, with the users "daemon" and "bin" (who exist on every Debian). */
+export async function fakeHub(
+  file: Record<string, unknown> = {},
+  fake = new FakeSpawner(),
+): Promise<FakeHub> {
+  const hub = await createTestHub(file, { spawner: fake });
+  await hub.addUser("daemon");
+  await hub.addUser("bin");
+  return hub as FakeHub;
+}

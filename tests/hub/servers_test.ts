@@ -5,7 +5,7 @@
  * existing non-root Linux accounts (`daemon`, `bin`).
  */
 import assert from "node:assert/strict";
-import { createTestHub, type TestHub } from "../_helpers/test_hub.ts";
+import { type FakeHub, fakeHub, type TestHub } from "../_helpers/test_hub.ts";
 import { FakeSpawner } from "../_helpers/fake_spawner.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { httpReady, ServerManager, spawnId } from "../../hub/servers.ts";
@@ -14,18 +14,6 @@ import type { UserRow } from "../../hub/db/schema.ts";
 import { getUser } from "../../hub/db/users.ts";
 import { upsertServerClient } from "../../hub/db/oauth.ts";
 import { insertToken } from "../../hub/db/tokens.ts";
-
-type FakeHub = TestHub & { fake: FakeSpawner; servers: ServerManager };
-
-async function fakeHub(
-  file: Record<string, unknown> = {},
-  fake = new FakeSpawner(),
-): Promise<FakeHub> {
-  const hub = await createTestHub(file, { spawner: fake });
-  await hub.addUser("daemon");
-  await hub.addUser("bin");
-  return hub as FakeHub;
-}
 
 async function user(hub: TestHub, name: string): Promise<UserRow> {
   return (await getUser(hub.handle.db, name))!;
@@ -38,7 +26,10 @@ async function running(hub: FakeHub, name: string, server = "") {
 }
 
 /** A new manager over the same database, proxy and processes: the hub restarted. */
-function restarted(hub: FakeHub): ServerManager {
+function restarted(
+  hub: FakeHub,
+  overrides: Partial<ConstructorParameters<typeof ServerManager>[0]> = {},
+): ServerManager {
   return new ServerManager({
     db: hub.handle.db,
     config: hub.config,
@@ -48,6 +39,7 @@ function restarted(hub: FakeHub): ServerManager {
     hubApiUrl: () => "http://127.0.0.1:1/hub/api",
     now: () => hub.now,
     isReady: hub.fake.isReady,
+    ...overrides,
   });
 }
 
@@ -209,15 +201,7 @@ Deno.test("reconcile cleans up a server whose process died", async () => {
 Deno.test("reconcile stops and cleans up a server that runs but no longer answers", async () => {
   await using hub = await fakeHub();
   await running(hub, "daemon");
-  const manager = new ServerManager({
-    db: hub.handle.db,
-    config: hub.config,
-    routes: hub.routes!,
-    spawner: hub.fake,
-    logger: silentLogger,
-    hubApiUrl: () => "http://127.0.0.1:1/hub/api",
-    isReady: () => Promise.resolve(false),
-  });
+  const manager = restarted(hub, { isReady: () => Promise.resolve(false) });
   const result = await manager.reconcile();
   assert.deepEqual(result, { kept: [], cleaned: ["daemon/"] });
   assert.equal(hub.fake.stopsOf("daemon"), 1);
@@ -357,17 +341,7 @@ Deno.test("reconcile does not adopt, and never stops, a server another hub insta
   await hub.handle.db.updateTable("servers").set({
     "hub_instance": "the-original-hub",
   }).execute();
-  const copy = new ServerManager({
-    db: hub.handle.db,
-    config: hub.config,
-    routes: hub.routes!,
-    spawner: hub.fake,
-    logger: silentLogger,
-    hubApiUrl: () => "http://127.0.0.1:1/hub/api",
-    now: () => hub.now,
-    isReady: hub.fake.isReady,
-    instanceId: "the-copy",
-  });
+  const copy = restarted(hub, { instanceId: "the-copy" });
   const result = await copy.reconcile();
   assert.deepEqual(result, { kept: [], cleaned: ["daemon/"] });
   assert.equal(hub.fake.stopsOf("daemon"), 0);

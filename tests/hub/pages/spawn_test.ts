@@ -7,22 +7,13 @@
  */
 import { STATIC_ASSETS, staticUrl } from "../../../templates/mod.ts";
 import assert from "node:assert/strict";
-import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import {
+  type FakeHub,
+  fakeHub,
+  type TestHub,
+} from "../../_helpers/test_hub.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
-import type { ServerManager } from "../../../hub/servers.ts";
 import { getUser } from "../../../hub/db/users.ts";
-
-type FakeHub = TestHub & { fake: FakeSpawner; servers: ServerManager };
-
-async function fakeHub(
-  file: Record<string, unknown> = {},
-  fake = new FakeSpawner(),
-): Promise<FakeHub> {
-  const hub = await createTestHub(file, { spawner: fake });
-  await hub.addUser("daemon");
-  await hub.addUser("bin");
-  return hub as FakeHub;
-}
 
 /** A logged-in browser of `name`: GET (or another method) with its cookie. */
 async function browser(hub: TestHub, name: string) {
