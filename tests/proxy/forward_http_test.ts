@@ -13,21 +13,10 @@ import {
   RawClient,
   startRawServer,
 } from "./_raw_http.ts";
-import { startProxy } from "./_setup.ts";
+import { echoHeader, json, rawGetThroughProxy, startProxy } from "./_setup.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-function json(body: Uint8Array) {
-  return JSON.parse(decoder.decode(body));
-}
-
-function echoHeader(
-  record: { headers: Array<[string, string]> },
-  name: string,
-): string | null {
-  return record.headers.find(([n]) => n === name)?.[1] ?? null;
-}
 
 Deno.test("proxy relays the full path and query and preserves Host", async () => {
   await using up = await startEchoUpstream();
@@ -106,18 +95,13 @@ Deno.test("proxy strips hop-by-hop request fields and those named in Connection"
 });
 
 Deno.test("proxy strips hop-by-hop response fields and keeps the rest as sent", async () => {
-  await using target = startRawServer(async (conn) => {
-    await conn.read(new Uint8Array(4096));
+  await using ex = await rawGetThroughProxy(async (conn) => {
     await conn.write(new TextEncoder().encode(
       "HTTP/1.1 200 OK\r\nConnection: X-Private\r\nX-Private: 1\r\nKeep-Alive: timeout=5\r\nX-Kept: 2\r\n" +
         "Content-Length: 2\r\n\r\nok",
     ));
   });
-  await using p = startProxy();
-  p.proxy.addRoute("/", target.origin);
-  await using client = await RawClient.connect(p.port);
-  await client.write(get("/"));
-  const res = await client.readResponse();
+  const res = ex.res;
   assert.equal(decoder.decode(res.body), "ok");
   assert.deepEqual(res.headers.map(([n]) => n.toLowerCase()).sort(), [
     "content-length",
@@ -386,17 +370,12 @@ Deno.test("proxy answers 400 and closes the target connection when a request bod
 });
 
 Deno.test("proxy drops Content-Length from a response that also has Transfer-Encoding", async () => {
-  await using target = startRawServer(async (conn) => {
-    await conn.read(new Uint8Array(4096));
+  await using ex = await rawGetThroughProxy(async (conn) => {
     await conn.write(new TextEncoder().encode(
       "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
     ));
   });
-  await using p = startProxy();
-  p.proxy.addRoute("/", target.origin);
-  await using client = await RawClient.connect(p.port);
-  await client.write(get("/"));
-  const res = await client.readResponse();
+  const res = ex.res;
   assert.equal(header(res.headers, "content-length"), null);
   assert.equal(decoder.decode(res.body), "ok");
 });
@@ -493,8 +472,7 @@ Deno.test("proxy keeps concurrent requests and their pooled connections apart", 
 });
 
 Deno.test("proxy relays a close-delimited response and closes the client connection after it", async () => {
-  await using target = startRawServer(async (conn) => {
-    await conn.read(new Uint8Array(4096));
+  await using ex = await rawGetThroughProxy(async (conn) => {
     await conn.write(
       encoder.encode(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil ",
@@ -502,11 +480,7 @@ Deno.test("proxy relays a close-delimited response and closes the client connect
     );
     await conn.write(encoder.encode("the end"));
   });
-  await using p = startProxy();
-  p.proxy.addRoute("/", target.origin);
-  await using client = await RawClient.connect(p.port);
-  await client.write(get("/"));
-  const res = await client.readResponse();
+  const res = ex.res;
   assert.equal(header(res.headers, "connection"), "close");
   assert.equal(decoder.decode(res.body), "until the end");
 });

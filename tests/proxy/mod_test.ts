@@ -6,21 +6,10 @@
 import assert from "node:assert/strict";
 import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
 import { closedPort, get, header, RawClient } from "./_raw_http.ts";
-import { manualClock, startProxy } from "./_setup.ts";
+import { echoHeader, json, manualClock, startProxy } from "./_setup.ts";
 import { createProxy } from "../../proxy/mod.ts";
 
 const decoder = new TextDecoder();
-
-function json(body: Uint8Array) {
-  return JSON.parse(decoder.decode(body));
-}
-
-function echoHeader(
-  record: { headers: Array<[string, string]> },
-  name: string,
-): string | null {
-  return record.headers.find(([n]) => n === name)?.[1] ?? null;
-}
 
 Deno.test("proxy.serveConnection() reports the listener's scheme in X-Forwarded-Proto", async () => {
   await using up = await startEchoUpstream();
