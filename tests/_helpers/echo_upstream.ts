@@ -165,30 +165,36 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     return Response.json(record);
   }
 
-  function sse(url: URL): Response {
-    const ms = intParam(url, "ms", 100);
-    const count = intParam(url, "count", 5);
+  /**
+   * A body pulled one chunk at a time (no read-ahead), recorded in
+   * `streams`: bytes sent, when it ended, whether the reader cancelled.
+   * `next` gives each chunk and whether it is the last.
+   */
+  function recordedStream(
+    path: string,
+    next: (
+      record: StreamRecord,
+    ) => Promise<{ chunk: Uint8Array; last: boolean } | null>,
+  ): ReadableStream<Uint8Array> {
     const record: StreamRecord = {
-      path: url.pathname,
+      path,
       bytes: 0,
       endedAt: null,
       cancelled: false,
     };
     streams.push(record);
-    let sent = 0;
     let ctl: ReadableStreamDefaultController<Uint8Array>;
-    const body = new ReadableStream<Uint8Array>({
+    return new ReadableStream<Uint8Array>({
       start(controller) {
         ctl = controller;
         controllers.add(controller);
       },
       async pull(controller) {
-        if (sent > 0) await sleep(ms);
-        if (record.cancelled) return;
-        const chunk = encoder.encode(`data: ${sent}\n\n`);
-        record.bytes += chunk.length;
-        controller.enqueue(chunk);
-        if (++sent === count) {
+        const step = await next(record);
+        if (step === null || record.cancelled) return;
+        record.bytes += step.chunk.length;
+        controller.enqueue(step.chunk);
+        if (step.last) {
           record.endedAt = Date.now();
           controllers.delete(ctl);
           controller.close();
@@ -199,6 +205,18 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
         controllers.delete(ctl);
       },
     }, { highWaterMark: 0 });
+  }
+
+  function sse(url: URL): Response {
+    const ms = intParam(url, "ms", 100);
+    const count = intParam(url, "count", 5);
+    let sent = 0;
+    const body = recordedStream(url.pathname, async (record) => {
+      if (sent > 0) await sleep(ms);
+      if (record.cancelled) return null;
+      const chunk = encoder.encode(`data: ${sent}\n\n`);
+      return { chunk, last: ++sent === count };
+    });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream",
@@ -209,35 +227,14 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
 
   function big(url: URL): Response {
     const total = intParam(url, "mb", 1) * MiB;
-    const record: StreamRecord = {
-      path: url.pathname,
-      bytes: 0,
-      endedAt: null,
-      cancelled: false,
-    };
-    streams.push(record);
-    let ctl: ReadableStreamDefaultController<Uint8Array>;
     const template = bigPattern(0, CHUNK); // CHUNK is a multiple of 256: every chunk is the same
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        ctl = controller;
-        controllers.add(controller);
-      },
-      pull(controller) {
-        const n = Math.min(CHUNK, total - record.bytes);
-        record.bytes += n;
-        controller.enqueue(template.slice(0, n));
-        if (record.bytes >= total) {
-          record.endedAt = Date.now();
-          controllers.delete(ctl);
-          controller.close();
-        }
-      },
-      cancel() {
-        record.cancelled = true;
-        controllers.delete(ctl);
-      },
-    }, { highWaterMark: 0 });
+    const body = recordedStream(url.pathname, (record) => {
+      const n = Math.min(CHUNK, total - record.bytes);
+      return Promise.resolve({
+        chunk: template.slice(0, n),
+        last: record.bytes + n >= total,
+      });
+    });
     const headers: Record<string, string> = {
       "content-type": "application/octet-stream",
     };
