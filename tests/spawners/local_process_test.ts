@@ -283,54 +283,36 @@ Deno.test({
 
 Deno.test({
   name:
-    "start() writes the log into the hub's closed directory (root opens it before dropping privileges)",
+    "start() writes the log as the user, 0600, whether the hub's directory is closed (0700) or traversable (0711)",
   ignore,
-  async fn() {
-    await withAccount(async ({ user }, started) => {
-      // The hub's own 0700 directory: the user cannot even traverse it.
-      const dir = await Deno.makeTempDir({ prefix: "onehub-logs-" });
-      try {
-        const request = {
-          ...serverRequest(user, await freePort()),
-          logFile: `${dir}/server.log`,
-        };
-        const { url } = await startServer(request, started);
-        await askServer(url);
-        const info = await Deno.stat(request.logFile);
-        assert.equal(info.uid, user.uid);
-        assert.equal(info.mode! & 0o777, 0o600);
-        assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    });
-  },
-});
-
-Deno.test({
-  name: "start() with a log file in a traversable root directory works",
-  ignore,
-  async fn() {
-    await withAccount(async ({ user }, started) => {
-      const dir = await Deno.makeTempDir({ prefix: "onehub-logs-" });
-      await Deno.chmod(dir, 0o711);
-      try {
-        const request = {
-          ...serverRequest(user, await freePort()),
-          logFile: `${dir}/server.log`,
-        };
-        const { url } = await startServer(request, started);
-        await askServer(url);
-        const info = await Deno.stat(request.logFile);
-        assert.equal(info.uid, user.uid);
-        assert.equal(info.mode! & 0o777, 0o600);
-      } finally {
-        for (const state of started.splice(0)) {
-          await createSpawner("local").stop(state);
-        }
-        await Deno.remove(dir, { recursive: true });
-      }
-    });
+  async fn(t) {
+    // Root opens the file before dropping privileges, so even a directory
+    // the user cannot traverse works.
+    for (const mode of [0o700, 0o711]) {
+      await t.step(`directory mode ${mode.toString(8)}`, async () => {
+        await withAccount(async ({ user }, started) => {
+          const dir = await Deno.makeTempDir({ prefix: "onehub-logs-" });
+          await Deno.chmod(dir, mode);
+          try {
+            const request = {
+              ...serverRequest(user, await freePort()),
+              logFile: `${dir}/server.log`,
+            };
+            const { url } = await startServer(request, started);
+            await askServer(url);
+            const info = await Deno.stat(request.logFile);
+            assert.equal(info.uid, user.uid);
+            assert.equal(info.mode! & 0o777, 0o600);
+            assert.equal((await Deno.stat(dir)).mode! & 0o777, mode);
+          } finally {
+            for (const state of started.splice(0)) {
+              await createSpawner("local").stop(state);
+            }
+            await Deno.remove(dir, { recursive: true });
+          }
+        });
+      });
+    }
   },
 });
 
