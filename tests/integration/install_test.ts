@@ -13,31 +13,15 @@
 import assert from "node:assert/strict";
 import { freePorts } from "../_helpers/free_ports.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { IS_ROOT } from "../_helpers/system_users.ts";
 import { repoPath } from "../_helpers/paths.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { printErr } from "../../hub/cli/_print.ts";
+import { skipWithoutTestbed, tb } from "../_helpers/testbed.ts";
 
-const TESTBED = Deno.env.get("ONEHUB_TESTBED") ??
-  repoPath("..", "shared", "testbed", "testbed.sh");
-let hasTestbed = false;
-try {
-  hasTestbed = (await Deno.stat(TESTBED)).isFile;
-} catch { /* missing */ }
-const ignore = !IS_ROOT || !hasTestbed;
-if (ignore) printErr(`install_test: skipped: needs root and ${TESTBED}`);
+const ignore = await skipWithoutTestbed("install_test");
 
 const NAME = "onehub-install";
-
-async function tb(...args: string[]) {
-  const r = await new Deno.Command("bash", {
-    args: [TESTBED, ...args],
-    stdin: "null",
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
-}
 
 /** Runs a shell line inside the container; fails the test on a non-zero exit. */
 async function inside(line: string): Promise<string> {

@@ -5,33 +5,12 @@
  * minute (debootstrap). Needs root and the testbed script.
  */
 import assert from "node:assert/strict";
-import { IS_ROOT } from "../_helpers/system_users.ts";
 import { repoPath } from "../_helpers/paths.ts";
-import { printErr } from "../../hub/cli/_print.ts";
+import { skipWithoutTestbed, tb } from "../_helpers/testbed.ts";
 
-const TESTBED = Deno.env.get("ONEHUB_TESTBED") ??
-  repoPath("..", "shared", "testbed", "testbed.sh");
-let hasTestbed = false;
-try {
-  hasTestbed = (await Deno.stat(TESTBED)).isFile;
-} catch { /* missing */ }
-const ignore = !IS_ROOT || !hasTestbed;
-if (ignore) {
-  printErr(`systemd_spawner_test: skipped: needs root and ${TESTBED}`);
-}
+const ignore = await skipWithoutTestbed("systemd_spawner_test");
 
 const NAME = "onehub-sysd";
-
-async function tb(
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command("bash", {
-    args: [TESTBED, ...args],
-    stdin: "null",
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
-}
 
 Deno.test({
   name:
