@@ -43,6 +43,32 @@ function aliceClient(secret = "server-token-1") {
   };
 }
 
+/** Alice's named server "gpu", beside her default one. */
+function aliceGpuClient() {
+  return {
+    ...aliceClient(),
+    server: "gpu",
+    redirectUri: "/user/alice/gpu/oauth_callback",
+  };
+}
+
+/** A code for alice's default server client (the insertCode fields the tests vary). */
+function aliceCode(
+  userId: number,
+  codeHash: string,
+  more: { scopes?: string[]; sessionId?: string | null; now?: Date } = {},
+) {
+  return {
+    clientId: "jupyterhub-user-alice",
+    codeHash,
+    userId,
+    redirectUri: "/user/alice/oauth_callback",
+    scopes: more.scopes ?? [],
+    sessionId: more.sessionId ?? null,
+    now: more.now ?? NOW,
+  };
+}
+
 Deno.test("clientIdFor quotes like Python (@ → %40)", () => {
   assert.equal(clientIdFor("alice", ""), "jupyterhub-user-alice");
   assert.equal(clientIdFor("alice", "gpu"), "jupyterhub-user-alice-gpu");
@@ -84,11 +110,7 @@ Deno.test("upsertServerClient: named servers and quoted names get their own clie
   await using t = await setup();
   await createUsers(t.db, ["a@b.c"], { admin: false, now: NOW.toISOString() });
   await upsertServerClient(t.db, aliceClient());
-  await upsertServerClient(t.db, {
-    ...aliceClient(),
-    server: "gpu",
-    redirectUri: "/user/alice/gpu/oauth_callback",
-  });
+  await upsertServerClient(t.db, aliceGpuClient());
   await upsertServerClient(t.db, {
     ...aliceClient(),
     user: "a@b.c",
@@ -129,15 +151,7 @@ Deno.test("takeCode returns a code once; expired codes give undefined", async ()
   assert.equal(await takeCode(t.db, hash, NOW), undefined);
 
   const old = await hashSecret("old-code");
-  await insertCode(t.db, {
-    clientId: "jupyterhub-user-alice",
-    codeHash: old,
-    userId: t.alice.id,
-    redirectUri: "/user/alice/oauth_callback",
-    scopes: [],
-    sessionId: null,
-    now: NOW,
-  });
+  await insertCode(t.db, aliceCode(t.alice.id, old));
   assert.equal(
     await takeCode(t.db, old, new Date(NOW.getTime() + 300_000)),
     undefined,
@@ -171,20 +185,8 @@ Deno.test("insertCode drops expired codes", async () => {
 Deno.test("deleteClient removes the client, its codes and every token issued to it", async () => {
   await using t = await setup();
   await upsertServerClient(t.db, aliceClient());
-  await upsertServerClient(t.db, {
-    ...aliceClient(),
-    server: "gpu",
-    redirectUri: "/user/alice/gpu/oauth_callback",
-  });
-  await insertCode(t.db, {
-    clientId: "jupyterhub-user-alice",
-    codeHash: "c1",
-    userId: t.alice.id,
-    redirectUri: "/user/alice/oauth_callback",
-    scopes: [],
-    sessionId: null,
-    now: NOW,
-  });
+  await upsertServerClient(t.db, aliceGpuClient());
+  await insertCode(t.db, aliceCode(t.alice.id, "c1"));
   const token = (client: string | null, note: string) =>
     insertToken(t.db, {
       userId: t.alice.id,
