@@ -677,39 +677,29 @@ Deno.test("POST /hub/api/users answers 400 and creates nothing when any name is 
   }
 });
 
-Deno.test("POST /hub/api/users answers 400 for an empty or missing usernames list", async () => {
+Deno.test("POST /hub/api/users answers 400 and creates nothing for a bad body", async (t) => {
   await using hub = await createTestHub();
   const token = await withAdmin(hub);
-  await assertError(
-    await hub.request("/hub/api/users", {
-      method: "POST",
-      token,
-      json: { usernames: [] },
-    }),
-    400,
-    /usernames/,
-  );
-  await assertError(
-    await hub.request("/hub/api/users", { method: "POST", token, json: {} }),
-    400,
-    /usernames/,
-  );
-  assert.equal(await countRows(hub, "users"), 1);
-});
-
-Deno.test("POST /hub/api/users answers 400 for unknown keys", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await assertError(
-    await hub.request("/hub/api/users", {
-      method: "POST",
-      token,
-      json: { usernames: ["x"], colour: "red" },
-    }),
-    400,
-    /^Invalid JSON keys: "colour"/,
-  );
-  assert.equal(await countRows(hub, "users"), 1);
+  const cases: Array<[string, unknown, RegExp]> = [
+    ["empty usernames", { usernames: [] }, /usernames/],
+    ["missing usernames", {}, /usernames/],
+    [
+      "unknown keys",
+      { usernames: ["x"], colour: "red" },
+      /^Invalid JSON keys: "colour"/,
+    ],
+  ];
+  for (const [why, json, message] of cases) {
+    await t.step(why, async () => {
+      const res = await hub.request("/hub/api/users", {
+        method: "POST",
+        token,
+        json,
+      });
+      await assertError(res, 400, message);
+      assert.equal(await countRows(hub, "users"), 1);
+    });
+  }
 });
 
 Deno.test("POST /hub/api/users answers 403 without admin:users", async () => {

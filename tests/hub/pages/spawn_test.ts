@@ -45,6 +45,16 @@ async function json424(res: Response): Promise<string> {
   return body.message as string;
 }
 
+/** `name`'s browser after GET /hub/spawn, which sent it to spawn-pending. */
+async function spawnedBy(hub: TestHub, name: string) {
+  const b = await browser(hub, name);
+  assert.equal(
+    await redirect(await b.get("/hub/spawn")),
+    `/hub/spawn-pending/${name}`,
+  );
+  return b;
+}
+
 Deno.test("a logged-out /hub/spawn goes to the login page with next", async () => {
   await using hub = await fakeHub();
   const res = await hub.request("/hub/spawn?next=%2Fuser%2Fdaemon%2Ftree");
@@ -103,11 +113,7 @@ Deno.test("/hub/spawn keeps a safe next through spawn-pending and drops one that
 
 Deno.test("spawn-pending while pending renders the progress page with an EventSource URL carrying _xsrf", async () => {
   await using hub = await fakeHub({}, new FakeSpawner("slow"));
-  const b = await browser(hub, "daemon");
-  assert.equal(
-    await redirect(await b.get("/hub/spawn")),
-    "/hub/spawn-pending/daemon",
-  );
+  const b = await spawnedBy(hub, "daemon");
   const res = await b.get("/hub/spawn-pending/daemon");
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
@@ -152,11 +158,7 @@ Deno.test("spawn-pending while pending renders the progress page with an EventSo
 
 Deno.test("spawn-pending after a failed spawn shows the reason with status 500 and a retry link", async () => {
   await using hub = await fakeHub({}, new FakeSpawner("fails"));
-  const b = await browser(hub, "daemon");
-  assert.equal(
-    await redirect(await b.get("/hub/spawn")),
-    "/hub/spawn-pending/daemon",
-  );
+  const b = await spawnedBy(hub, "daemon");
   const res = await b.get("/hub/spawn-pending/daemon");
   const page = await res.text();
   assert.equal(res.status, 500);
