@@ -11,8 +11,6 @@ import { HubError } from "../errors.ts";
 import { short } from "./_body.ts";
 import { routeParam } from "../middleware/route_param.ts";
 
-export { routeParam };
-
 /** The user called `name`, or a 404 "No such user". */
 export async function requireUser(db: Db, name: string): Promise<UserRow> {
   const user = await getUser(db, name);

@@ -32,7 +32,7 @@ import {
 import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
-import { routeParam } from "./_lookup.ts";
+import { routeParam } from "../middleware/route_param.ts";
 
 /** Group names follow the username rules: 1–128 characters, no `/`, no control characters, trimmed. */
 export function groupNameProblem(name: string): string | null {

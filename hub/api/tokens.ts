@@ -53,7 +53,8 @@ import {
   short,
   stringList,
 } from "./_body.ts";
-import { requireUser, routeParam, routeUser } from "./_lookup.ts";
+import { requireUser, routeUser } from "./_lookup.ts";
+import { routeParam } from "../middleware/route_param.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 

@@ -34,7 +34,8 @@ import {
   short,
   stringList,
 } from "./_body.ts";
-import { requireUser, routeParam, routeUser } from "./_lookup.ts";
+import { requireUser, routeUser } from "./_lookup.ts";
+import { routeParam } from "../middleware/route_param.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";

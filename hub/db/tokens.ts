@@ -38,12 +38,6 @@ export function insertToken(db: Db, t: NewToken): Promise<ApiTokenRow> {
   }).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Candidate rows for a token prefix (callers compare the hash in constant time). */
-export function tokensByPrefix(db: Db, prefix: string): Promise<ApiTokenRow[]> {
-  return db.selectFrom("api_tokens").selectAll().where("prefix", "=", prefix)
-    .execute();
-}
-
 /** A token row with what its owner's identity needs: name, admin flag, groups. */
 export type TokenWithOwner = ApiTokenRow & {
   owner_name: string;
