@@ -19,9 +19,12 @@ export interface PageData {
   [key: string]: unknown;
 }
 
-/** Reads the page's data blob. */
+let parsed: PageData | undefined;
+
+/** The page's data blob, parsed once (every API call reads it). */
 export function pageData<T extends PageData>(): T {
-  return JSON.parse(byId("page-data").textContent ?? "{}") as T;
+  parsed ??= JSON.parse(byId("page-data").textContent ?? "{}") as PageData;
+  return parsed as T;
 }
 
 /** The element with `id`; a missing one is a template bug, so it throws. */
