@@ -29,15 +29,23 @@ import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { ServerRow, UserRow } from "./db/schema.ts";
 import { deleteTokensByNote, insertToken } from "./db/tokens.ts";
-import { getUserById } from "./db/users.ts";
 import {
   getServer,
   markServerStopped,
   recordSpawning,
   saveServerState,
   serversWithStatus,
+  type ServerWithUser,
   setServerStatus,
 } from "./db/servers.ts";
+
+/** Who owns a server: all a stop or a clean-up needs of the user. */
+export type ServerOwner = Pick<UserRow, "id" | "name">;
+
+/** The owner of a server row read with its user's name (no second query). */
+function ownerOf(row: ServerWithUser): ServerOwner {
+  return { id: row.user_id, name: row.user_name };
+}
 import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
 import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
@@ -552,7 +560,11 @@ export class ServerManager {
   }
 
   /** Removes route, token, OAuth client; marks the row stopped. */
-  async #cleanup(user: UserRow, server: string, why: string): Promise<void> {
+  async #cleanup(
+    user: ServerOwner,
+    server: string,
+    why: string,
+  ): Promise<void> {
     const { db } = this.#deps;
     const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
     await this.#deps.routes.remove(prefix).catch((e) =>
@@ -572,7 +584,7 @@ export class ServerManager {
   }
 
   /** Stops a server (route first, then the process); a pending spawn is cancelled first. Idempotent. */
-  async stop(user: UserRow, server: string): Promise<void> {
+  async stop(user: ServerOwner, server: string): Promise<void> {
     const key = ServerManager.key(user.name, server);
     const p = this.#pending.get(key);
     if (p && !p.finished) {
@@ -613,7 +625,7 @@ export class ServerManager {
     const kept: string[] = [];
     const cleaned: string[] = [];
     for (const row of rows) {
-      const user = (await getUserById(db, row.user_id))!;
+      const user = ownerOf(row);
       const state = JSON.parse(row.state) as SpawnerState;
       const label = ServerManager.key(row.user_name, row.name);
       const own = this.#deps.instanceId ?? "";
@@ -701,10 +713,9 @@ export class ServerManager {
         () => ({ running: true }),
       );
       if (alive.running) continue;
-      const user = await getUserById(db, row.user_id);
-      if (user) await this.#cleanup(user, row.name, "process exited");
+      await this.#cleanup(ownerOf(row), row.name, "process exited");
       this.#deps.logger.warn("server exited", {
-        user: user?.name,
+        user: row.user_name,
         server: row.name,
       });
     }
@@ -748,8 +759,7 @@ export class ServerManager {
       "stopping",
     ]);
     for (const row of rows) {
-      const user = await getUserById(this.#deps.db, row.user_id);
-      if (user) await this.stop(user, row.name);
+      await this.stop(ownerOf(row), row.name);
     }
   }
 }
