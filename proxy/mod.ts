@@ -229,7 +229,9 @@ function errorWriter(
         path: routingPath(request.target) ?? request.target,
       })
       : defaultErrorPage(status);
-    const body = encoder.encode(request?.method === "HEAD" ? "" : page.body);
+    const full = encoder.encode(page.body);
+    // HEAD gets the same Content-Length and no body.
+    const body = request?.method === "HEAD" ? full.subarray(0, 0) : full;
     const extra: Array<[string, string]> = [];
     if (hsts && "handshake" in conn) {
       extra.push(["Strict-Transport-Security", hsts]);
@@ -239,7 +241,7 @@ function errorWriter(
       `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}`,
       [
         ["Content-Type", page.contentType],
-        ["Content-Length", String(encoder.encode(page.body).length)],
+        ["Content-Length", String(full.length)],
         ["Cache-Control", "no-store"],
         ...extra,
       ],
