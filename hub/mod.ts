@@ -40,13 +40,6 @@ import {
   urlOf,
 } from "./public_listeners.ts";
 
-export {
-  createHubApp,
-  type HubApp,
-  type HubAppOptions,
-  throttleFromConfig,
-} from "./app.ts";
-
 /** What {@linkcode createHub} needs. */
 export interface HubOptions {
   config: HubConfig;
