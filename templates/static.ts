@@ -12,37 +12,31 @@ import homeJs from "./static/home.js" with { type: "text" };
 import tokenJs from "./static/token.js" with { type: "text" };
 import spawnPendingJs from "./static/spawn_pending.js" with { type: "text" };
 import { STYLES } from "./styles.ts";
+import { VERSIONS } from "./static/versions.ts";
 
 /** One embedded file. */
 export interface StaticAsset {
   body: string;
   contentType: string;
-  /** Changes whenever the body does (FNV-1a of the text, hex). */
+  /** Changes whenever the body does (SHA-256 prefix, from templates/static/versions.ts). */
   version: string;
 }
 
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
-}
-
-function asset(body: string, contentType: string): StaticAsset {
-  return { body, contentType, version: fnv1a(body) };
+function asset(name: string, body: string, contentType: string): StaticAsset {
+  const version = VERSIONS[name];
+  if (!version) throw new Error(`no version for ${name}: run deno task bundle`);
+  return { body, contentType, version };
 }
 
 const JS = "text/javascript; charset=utf-8";
 
 /** Every asset by file name. */
 export const STATIC_ASSETS: Readonly<Record<string, StaticAsset>> = {
-  "style.css": asset(STYLES, "text/css; charset=utf-8"),
-  "admin.js": asset(adminJs, JS),
-  "home.js": asset(homeJs, JS),
-  "token.js": asset(tokenJs, JS),
-  "spawn_pending.js": asset(spawnPendingJs, JS),
+  "style.css": asset("style.css", STYLES, "text/css; charset=utf-8"),
+  "admin.js": asset("admin.js", adminJs, JS),
+  "home.js": asset("home.js", homeJs, JS),
+  "token.js": asset("token.js", tokenJs, JS),
+  "spawn_pending.js": asset("spawn_pending.js", spawnPendingJs, JS),
 };
 
 /** The versioned URL of an asset: `{base_url}hub/static/admin.js?v=…`. */

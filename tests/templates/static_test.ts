@@ -5,21 +5,18 @@
  * them under a CSP without 'unsafe-inline'.
  */
 import assert from "node:assert/strict";
-import {
-  bundle,
-  bundlePath,
-  CLIENT_ENTRIES,
-} from "../../tools/bundle_client.ts";
+import { generatedFiles } from "../../tools/bundle_client.ts";
 import { STATIC_ASSETS, staticUrl } from "../../templates/mod.ts";
 import { createTestHub } from "../_helpers/test_hub.ts";
 
-Deno.test("each committed bundle is what tools/bundle_client.ts makes of templates/client/", async (t) => {
-  for (const entry of CLIENT_ENTRIES) {
-    await t.step(entry, async () => {
+Deno.test("each committed bundle and the versions module are what tools/bundle_client.ts makes", async (t) => {
+  for (const { path, text } of await generatedFiles()) {
+    const name = path.slice(path.indexOf("templates/static/"));
+    await t.step(name, async () => {
       assert.equal(
-        await Deno.readTextFile(bundlePath(entry)),
-        await bundle(entry),
-        `templates/static/${entry}.js is stale: run deno task bundle`,
+        await Deno.readTextFile(path),
+        text,
+        `${name} is stale: run deno task bundle`,
       );
     });
   }
