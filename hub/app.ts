@@ -49,6 +49,12 @@ import type { RouteService } from "./routes.ts";
 import type { ServerManager } from "./servers.ts";
 import { createSpawnPages } from "./pages/spawn.ts";
 import { createOAuthProvider } from "./oauth_provider/mod.ts";
+import { routePath } from "hono/route";
+import { EventLog } from "./events.ts";
+import { HubMetrics } from "./metrics.ts";
+import { metricsRoute } from "./api/metrics.ts";
+import type { ShutdownRequest } from "./api/shutdown.ts";
+import type { IdleCuller } from "./culler.ts";
 
 /** What {@linkcode createHubApp} needs. */
 export interface HubAppOptions {
@@ -68,6 +74,34 @@ export interface HubAppOptions {
   throttle?: LoginThrottle;
   /** Let's Encrypt http-01 answers to serve (when ACME is on). */
   acmeChallenges?: AcmeChallenges;
+  /** The event log. @default {a log of `db` with config.events' retention} */
+  events?: EventLog;
+  /** The hub's metrics. @default {a fresh set} */
+  metrics?: HubMetrics;
+  /** The idle culler, whose last pass the admin page shows. */
+  culler?: IdleCuller;
+  /** What `POST /hub/api/shutdown` calls (absent: that answers 503). */
+  requestShutdown?: (request: ShutdownRequest) => void;
+}
+
+/** The options with every default filled in. */
+type ResolvedOptions = HubAppOptions & {
+  events: EventLog;
+  metrics: HubMetrics;
+};
+
+/** A new event log for the hub's database, kept as `events.*` says (read at each prune). */
+export function eventLogFor(
+  db: Db,
+  config: HubConfig,
+  logger: Logger,
+): EventLog {
+  return new EventLog({
+    db,
+    logger,
+    retentionDays: () => config.events.retentionDays,
+    maxRows: () => config.events.maxRows,
+  });
 }
 
 /** The built app. */
@@ -98,15 +132,31 @@ function pathsOf(config: HubConfig): Paths {
 }
 
 /** Step 1: security and version headers on every answer; errors as JSON or pages. */
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
 function useResponseRules(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: HubAppOptions,
+  options: ResolvedOptions,
 ): void {
   const { isApi } = paths;
-  const { config, logger } = options;
+  const { config, logger, metrics } = options;
   app.use("*", async (c, next) => {
+    const done = metrics.requestDuration.time();
     await next();
+    done({
+      method: KNOWN_METHODS.has(c.req.method) ? c.req.method : "other",
+      handler: routePath(c),
+      code: String(c.res.status),
+    });
     c.res.headers.set("X-JupyterHub-Version", HUB_API_VERSION);
     c.res.headers.set("X-Content-Type-Options", "nosniff");
     c.res.headers.set("Referrer-Policy", "same-origin");
@@ -172,17 +222,25 @@ function useRequestRules(
 function mountApi(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: HubAppOptions,
+  options: ResolvedOptions,
   now: () => Date,
 ): void {
-  const { config, db, logger } = options;
+  const { config, db, logger, events, metrics } = options;
+  const metricsDeps = { db, config, metrics, now };
+  for (const path of [`${paths.hub}/metrics`, `${paths.api}/metrics`]) {
+    app.get(path, (c) => metricsRoute(c, metricsDeps));
+  }
   const api = createApi({
     db,
     config,
     authenticator: options.authenticator,
     logger,
+    events,
     now,
     version: HUB_API_VERSION,
+    ...(options.requestShutdown
+      ? { requestShutdown: options.requestShutdown }
+      : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.servers ? { servers: options.servers } : {}),
   });
@@ -209,7 +267,7 @@ function mountApi(
 function mountPages(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: HubAppOptions,
+  options: ResolvedOptions,
   now: () => Date,
 ): void {
   const { config, db, logger, servers } = options;
@@ -226,9 +284,11 @@ function mountPages(
       config,
       authenticator: options.authenticator,
       logger,
+      events: options.events,
       now,
       throttle: options.throttle ?? throttleFromConfig(config, logger),
       defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
+      ...(servers ? { servers } : {}),
     }),
   );
   app.route(hubPrefix, createStaticPages());
@@ -236,7 +296,12 @@ function mountPages(
   app.route(hubPrefix, createTokenPages({ config }));
   app.route(
     hubPrefix,
-    createAdminPages({ db, config, ...(servers ? { servers } : {}) }),
+    createAdminPages({
+      db,
+      config,
+      ...(servers ? { servers } : {}),
+      ...(options.culler ? { culler: options.culler } : {}),
+    }),
   );
   if (servers) {
     app.route(hubPrefix, createSpawnPages({ db, config, servers, logger }));
@@ -285,7 +350,15 @@ function mountRootRedirects(
 }
 
 /** Builds the hub app: the steps above, in order. */
-export async function createHubApp(options: HubAppOptions): Promise<HubApp> {
+export async function createHubApp(
+  hubOptions: HubAppOptions,
+): Promise<HubApp> {
+  const { db, config, logger } = hubOptions;
+  const options: ResolvedOptions = {
+    ...hubOptions,
+    events: hubOptions.events ?? eventLogFor(db, config, logger),
+    metrics: hubOptions.metrics ?? new HubMetrics(),
+  };
   const now = options.now ?? (() => new Date());
   const xsrfKey = await importXsrfKey(options.cookieSecret);
   const paths = pathsOf(options.config);

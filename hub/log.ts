@@ -50,6 +50,7 @@ export function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   const text = typeof value === "string" ? value : JSON.stringify(value);
   if (text === undefined) return "undefined";
+  if (text === "") return '""';
   UNSAFE.lastIndex = 0;
   return /[\s"=]/.test(text) || UNSAFE.test(text)
     ? escapeControl(JSON.stringify(text))

@@ -31,7 +31,16 @@ import {
   RouteService,
 } from "./routes.ts";
 import { pullActivity } from "./activity.ts";
-import { createHubApp, type HubApp, renderProxyError } from "./app.ts";
+import {
+  createHubApp,
+  eventLogFor,
+  type HubApp,
+  renderProxyError,
+} from "./app.ts";
+import type { EventLog } from "./events.ts";
+import { HubMetrics } from "./metrics.ts";
+import type { ShutdownRequest } from "./api/shutdown.ts";
+import { IdleCuller } from "./culler.ts";
 import { ServerManager } from "./servers.ts";
 import { AcmeChallenges } from "./acme/mod.ts";
 import {
@@ -71,6 +80,12 @@ export interface Hub extends HubApp {
   proxy: Proxy | null;
   routes: RouteService;
   servers: ServerManager;
+  events: EventLog;
+  metrics: HubMetrics;
+  /** The built-in idle culler (runs while `services.cull.enabled`). */
+  culler: IdleCuller;
+  /** Resolves when `POST /hub/api/shutdown` asked the hub to stop (the runner then calls `stop()`). */
+  shutdownRequested: Promise<void>;
   /** Listens, restores routes and servers, starts the periodic work. */
   start(): Promise<HubUrls>;
   /** Stops servers (when `spawner.stop_on_shutdown`), the timers and every listener. */
@@ -136,16 +151,21 @@ async function restoreState(
   servers: ServerManager,
   hubUrl: string,
   logger: Logger,
+  metrics: HubMetrics,
 ): Promise<void> {
   await control.add("/", hubUrl, { hub: true });
+  const routesTimer = metrics.checkRoutes.time();
   const synced = await routes.sync(new Set(["/"]));
+  routesTimer();
   if (synced.added.length || synced.removed.length) {
     logger.info("proxy routes restored", {
       added: synced.added.length,
       removed: synced.removed.length,
     });
   }
+  const spawnersTimer = metrics.initSpawners.time();
   const adopted = await servers.reconcile();
+  spawnersTimer();
   if (adopted.kept.length || adopted.cleaned.length) {
     logger.info("servers re-adopted", {
       kept: adopted.kept.join(",") || "none",
@@ -160,9 +180,11 @@ function pullActivityEvery(
   db: Db,
   routes: RouteService,
   logger: Logger,
+  metrics: HubMetrics,
 ): ReturnType<typeof setInterval> {
   const timer = setInterval(() => {
-    pullActivity(db, routes).catch((error) =>
+    const done = metrics.proxyPoll.time();
+    pullActivity(db, routes).then(() => done()).catch((error) =>
       logger.warn("could not pull proxy activity", {
         error: (error as Error).message,
       })
@@ -180,14 +202,40 @@ async function buildParts(options: HubOptions) {
   const routes = new RouteService(db, control);
   // Known once the hub listens; servers started before that never exist.
   const hubApi = { url: "" };
+  const events = eventLogFor(db, config, logger);
+  const metrics = new HubMetrics();
+  const shutdown = {
+    requested: Promise.withResolvers<void>(),
+    stopServers: undefined as boolean | undefined,
+  };
+  const requestShutdown = (request: ShutdownRequest) => {
+    if (request.servers !== undefined) shutdown.stopServers = request.servers;
+    events.record("hub.shutdown", {
+      actor: request.actor,
+      reason: "POST /hub/api/shutdown",
+      servers: shutdown.stopServers ?? config.spawner.stopOnShutdown,
+    });
+    shutdown.requested.resolve();
+  };
   const servers = new ServerManager({
     db,
     config,
     routes,
     spawner: options.spawner ?? createSpawner(config.spawner.type),
     logger,
+    events,
+    metrics,
     hubApiUrl: () => hubApi.url,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+  });
+  const culler = new IdleCuller({
+    db,
+    config,
+    servers,
+    events,
+    metrics,
+    logger,
+    refreshActivity: () => pullActivity(db, routes),
   });
   const acmeOn = config.https.enabled &&
     config.https.letsencrypt.domains.length > 0;
@@ -200,16 +248,33 @@ async function buildParts(options: HubOptions) {
     cookieSecret: options.cookieSecret,
     routes,
     servers,
+    events,
+    metrics,
+    culler,
+    requestShutdown,
     ...(challenges ? { acmeChallenges: challenges } : {}),
   });
-  return { proxy, control, routes, servers, challenges, app, hubApi };
+  return {
+    proxy,
+    control,
+    routes,
+    servers,
+    challenges,
+    app,
+    hubApi,
+    events,
+    metrics,
+    shutdown,
+    culler,
+  };
 }
 
 /** Builds a hub from its config; nothing listens until `start()`. */
 export async function createHub(options: HubOptions): Promise<Hub> {
   const { config, logger, db } = options;
-  const { proxy, control, routes, servers, challenges, app, hubApi } =
-    await buildParts(options);
+  const parts = await buildParts(options);
+  const { proxy, control, routes, servers, challenges, app, hubApi } = parts;
+  const { events, metrics, shutdown, culler } = parts;
   let hubListener: Awaited<ReturnType<typeof listenHub>> | null = null;
   let publicListeners: PublicListeners | null = null;
   let activityTimer: ReturnType<typeof setInterval> | undefined;
@@ -224,11 +289,13 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   };
 
   async function start(): Promise<HubUrls> {
+    const startupTimer = metrics.startup.time();
+    events.startPruning();
     hubListener = await listenHub(app, config, logger);
     const hubUrl = hubListener.url;
     hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
     try {
-      await restoreState(control, routes, servers, hubUrl, logger);
+      await restoreState(control, routes, servers, hubUrl, logger, metrics);
       servers.startPolling();
       if (proxy) {
         const renew = options.acmeRenewCheckMs;
@@ -242,22 +309,39 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       }
     } catch (error) {
       await closeAll();
+      await events.close();
       throw error;
     }
     const every = config.proxy.activityIntervalSeconds;
-    activityTimer = pullActivityEvery(every, db, routes, logger);
+    activityTimer = pullActivityEvery(every, db, routes, logger, metrics);
+    culler.start();
+    startupTimer();
     const origin = publicListeners?.origin ?? (config.publicUrl || hubUrl);
     return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
   }
 
   async function stop(): Promise<void> {
     clearInterval(activityTimer);
-    await servers.shutdown(config.spawner.stopOnShutdown).catch((error) =>
+    await culler.stop();
+    const stopServers = shutdown.stopServers ?? config.spawner.stopOnShutdown;
+    await servers.shutdown(stopServers).catch((error) =>
       logger.warn("could not stop servers", { error: (error as Error).message })
     );
     await pullActivity(db, routes).catch(() => 0);
     await closeAll();
+    await events.close();
   }
 
-  return { ...app, proxy, routes, servers, start, stop };
+  return {
+    ...app,
+    proxy,
+    routes,
+    servers,
+    events,
+    metrics,
+    culler,
+    shutdownRequested: shutdown.requested.promise,
+    start,
+    stop,
+  };
 }

@@ -51,6 +51,8 @@ import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
 import { HubError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { EventLog } from "./events.ts";
+import { HubMetrics } from "./metrics.ts";
 import type { RouteService } from "./routes.ts";
 
 /** One progress event (JupyterHub's REST API reference). */
@@ -72,6 +74,10 @@ interface Pending {
   finished: boolean;
   /** Set by `stop` during the spawn: the spawn gives up at its next step. */
   cancelled: boolean;
+  /** Date.now() when it was asked for. */
+  requestedAt: number;
+  /** Who asked (the event log's actor). */
+  actor: string;
 }
 
 /** Dependencies of {@linkcode ServerManager}. */
@@ -91,6 +97,18 @@ export interface ServerManagerDeps {
    * server it starts; `reconcile` adopts only its own. @default {""}
    */
   instanceId?: string;
+  /** Where spawns, stops and exits are recorded. @default {a log of `db`} */
+  events?: EventLog;
+  /** Spawn, stop and poll durations. @default {a private set} */
+  metrics?: HubMetrics;
+}
+
+/** Who asked for a stop, and why (the event log's actor and reason). */
+export interface StopCause {
+  actor: string | null;
+  reason: string;
+  /** The event kind. @default {"server.stop"} */
+  kind?: string;
 }
 
 export { escapeName, serverPrefix } from "./single_user_env.ts";
@@ -149,8 +167,14 @@ export class ServerManager {
   readonly #failures = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | null = null;
 
+  readonly #events: EventLog;
+  readonly #metrics: HubMetrics;
+
   constructor(deps: ServerManagerDeps) {
     this.#deps = deps;
+    this.#events = deps.events ??
+      new EventLog({ db: deps.db, logger: deps.logger });
+    this.#metrics = deps.metrics ?? new HubMetrics();
   }
 
   #now(): Date {
@@ -190,17 +214,18 @@ export class ServerManager {
     user: UserRow,
     server: string,
     userOptions?: Record<string, unknown>,
+    actor?: string,
   ): Promise<{ pending: boolean }> {
     const key = ServerManager.key(user.name, server);
     const existing = this.#pending.get(key);
     if (existing && !existing.finished) {
+      this.#metrics.spawnDuration.observe(0, { status: "already-pending" });
       return Promise.resolve({ pending: true });
     }
     const inFlight = this.#starting.get(key);
     if (inFlight) return inFlight;
-    const starting = this.#start(user, server, userOptions, key).finally(() =>
-      this.#starting.delete(key)
-    );
+    const starting = this.#start(user, server, userOptions, key, actor)
+      .finally(() => this.#starting.delete(key));
     this.#starting.set(key, starting);
     return starting;
   }
@@ -210,6 +235,7 @@ export class ServerManager {
     server: string,
     userOptions: Record<string, unknown> | undefined,
     key: string,
+    actor: string | undefined,
   ): Promise<{ pending: boolean }> {
     const row = await this.#row(user.id, server);
     if (row?.status === "stopping") {
@@ -225,6 +251,7 @@ export class ServerManager {
       await this.#cleanup(user, server, "died");
     }
     if (this.pendingCount >= this.#deps.config.spawner.concurrentLimit) {
+      this.#metrics.spawnDuration.observe(0, { status: "throttled" });
       const retry = 30 + Math.floor(Math.random() * 30);
       throw new HubError(
         429,
@@ -241,6 +268,8 @@ export class ServerManager {
       done: Promise.resolve(),
       finished: false,
       cancelled: false,
+      requestedAt: Date.now(),
+      actor: actor ?? user.name,
     };
     this.#pending.set(key, pending);
     this.#failures.delete(key);
@@ -419,18 +448,22 @@ export class ServerManager {
     times: { requestedAt: number; startedAt: number; readyAt: number },
   ): Promise<void> {
     const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    const added = this.#metrics.proxyAdd.time();
     await this.#deps.routes.add(prefix, url, {
       user: user.name,
       "server_name": server,
     });
+    added({ status: "success" });
     await setServerStatus(this.#deps.db, user.id, server, "running");
-    this.#deps.logger.info("server ready", {
+    const totalMs = Date.now() - times.requestedAt;
+    this.#metrics.spawnDuration.observe(totalMs / 1000, { status: "success" });
+    this.#events.record("server.ready", {
       user: user.name,
       server,
       url,
       "prepare_ms": times.startedAt - times.requestedAt,
       "listen_ms": times.readyAt - times.startedAt,
-      "total_ms": Date.now() - times.requestedAt,
+      "total_ms": totalMs,
     });
   }
 
@@ -448,7 +481,10 @@ export class ServerManager {
       ? error.message
       : String(error);
     if (!p.cancelled) {
-      this.#deps.logger.warn("spawn failed", {
+      this.#metrics.spawnDuration.observe((Date.now() - p.requestedAt) / 1000, {
+        status: "failure",
+      });
+      this.#events.record("server.spawn_failed", {
         user: user.name,
         server,
         reason,
@@ -475,7 +511,12 @@ export class ServerManager {
     const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
     let state: SpawnerState | null = null;
     try {
-      const requestedAt = Date.now();
+      const requestedAt = p.requestedAt;
+      this.#events.record("server.spawn", {
+        user: user.name,
+        server,
+        actor: p.actor,
+      });
       this.#emit(p, { progress: 0, message: "Server requested" });
       await this.#recordSpawning(user, server, userOptions);
       const unix = await this.#unixAccount(user);
@@ -584,7 +625,11 @@ export class ServerManager {
   }
 
   /** Stops a server (route first, then the process); a pending spawn is cancelled first. Idempotent. */
-  async stop(user: ServerOwner, server: string): Promise<void> {
+  async stop(
+    user: ServerOwner,
+    server: string,
+    cause: StopCause = { actor: null, reason: "" },
+  ): Promise<void> {
     const key = ServerManager.key(user.name, server);
     const p = this.#pending.get(key);
     if (p && !p.finished) {
@@ -593,9 +638,14 @@ export class ServerManager {
     }
     const row = await this.#row(user.id, server);
     if (!row || row.status === "stopped") return;
+    const stopTimer = this.#metrics.stopDuration.time();
     await setServerStatus(this.#deps.db, user.id, server, "stopping");
     const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
-    await this.#deps.routes.remove(prefix).catch(() => {});
+    const removed = this.#metrics.proxyDelete.time();
+    await this.#deps.routes.remove(prefix).then(
+      () => removed({ status: "success" }),
+      () => removed({ status: "failure" }),
+    );
     try {
       await this.#deps.spawner.stop(JSON.parse(row.state));
     } catch (error) {
@@ -607,7 +657,13 @@ export class ServerManager {
     }
     await this.#cleanup(user, server, "stopped");
     this.#pending.delete(key);
-    this.#deps.logger.info("server stopped", { user: user.name, server });
+    stopTimer({ status: "success" });
+    this.#events.record(cause.kind ?? "server.stop", {
+      user: user.name,
+      server,
+      actor: cause.actor,
+      reason: cause.reason,
+    });
   }
 
   /**
@@ -709,14 +765,17 @@ export class ServerManager {
     const { db } = this.#deps;
     const rows = await serversWithStatus(db, ["running"]);
     for (const row of rows) {
+      const timer = this.#metrics.pollDuration.time();
       const alive = await this.#deps.spawner.poll(JSON.parse(row.state)).catch(
         () => ({ running: true }),
       );
+      timer({ status: alive.running ? "running" : "stopped" });
       if (alive.running) continue;
       await this.#cleanup(ownerOf(row), row.name, "process exited");
-      this.#deps.logger.warn("server exited", {
+      this.#events.record("server.exited", {
         user: row.user_name,
         server: row.name,
+        reason: "the process exited",
       });
     }
   }

@@ -20,6 +20,122 @@ export interface AdminView {
   pageSize?: number;
   /** Polling interval in milliseconds. @default {5000} */
   pollMs?: number;
+  /** The idle culler's settings and last pass. */
+  culler?: CullerView;
+  /** Configured services and their state. */
+  services?: readonly ServiceStatus[];
+}
+
+/** The idle culler as the page shows it. */
+export interface CullerView {
+  enabled: boolean;
+  timeoutSeconds: number;
+  everySeconds: number;
+  maxAgeSeconds: number;
+  users: boolean;
+  last: {
+    at: string;
+    checked: number;
+    stopped: string[];
+    deletedUsers: string[];
+  } | null;
+}
+
+/** One service as the page shows it. */
+export interface ServiceStatus {
+  name: string;
+  /** "managed" (onehub runs its command) or "external". */
+  kind: "managed" | "external";
+  /** Its public prefix ("/services/name/") or "". */
+  prefix: string;
+  /** "running", "starting", "restarting", "stopped" or "external". */
+  state: string;
+  pid: number | null;
+  restarts: number;
+  /** Why it last exited, if it did. */
+  lastExit: string | null;
+}
+
+function seconds(n: number): string {
+  return n % 3600 === 0 && n > 0
+    ? `${n / 3600} h`
+    : n % 60 === 0 && n > 0
+    ? `${n / 60} min`
+    : `${n} s`;
+}
+
+/** The culler's line: on/off, its settings, what its last pass did. */
+function cullerText(c: CullerView): string {
+  if (!c.enabled) {
+    return "Off (services.cull.enabled is false): idle servers keep running.";
+  }
+  const parts = [
+    `Stops servers idle for ${seconds(c.timeoutSeconds)}, checking every ${
+      seconds(c.everySeconds)
+    }`,
+  ];
+  if (c.maxAgeSeconds > 0) {
+    parts.push(`and any server older than ${seconds(c.maxAgeSeconds)}`);
+  }
+  if (c.users) parts.push("and deletes idle users");
+  let text = parts.join(" ") + ".";
+  if (c.last) {
+    text +=
+      ` Last check ${c.last.at}: ${c.last.checked} running, ${c.last.stopped.length} stopped${
+        c.last.deletedUsers.length
+          ? `, ${c.last.deletedUsers.length} users deleted`
+          : ""
+      }.`;
+  } else text += " It has not checked yet since the hub started.";
+  return text;
+}
+
+/** The culler and the services (rendered on the server; reload to refresh). */
+function termSection(view: AdminView) {
+  const services = view.services ?? [];
+  return html`
+    <section class="card" aria-labelledby="ops-title">
+      <h2 id="ops-title">Idle culler and services</h2>
+      ${view.culler
+        ? html`<p id="culler-status">${cullerText(view.culler)}</p>`
+        : ""}
+      ${services.length
+        ? html`
+          <div class="table-wrap">
+            <table id="services">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Restarts</th>
+                  <th scope="col">Last exit</th>
+                </tr>
+              </thead>
+              <tbody>${services.map((s) =>
+                html`
+                  <tr data-service="${s.name}">
+                    <th scope="row">${s.prefix
+                      ? html`<a href="${s.prefix}">${s.name}</a>`
+                      : s.name}</th>
+                    <td>${s.kind}</td>
+                    <td><span class="badge status-${s.state}">${s
+                      .state}</span>${s.pid
+                      ? html`
+                        <span class="muted">pid ${s.pid}</span>
+                      `
+                      : ""}</td>
+                    <td>${s.restarts}</td>
+                    <td>${s.lastExit ?? "–"}</td>
+                  </tr>
+                `
+              )}</tbody>
+            </table>
+          </div>
+        `
+        : html`<p class="muted">No services configured (services.list).</p>`}
+    </section>
+  `;
 }
 
 /** The users table with its search, sort, bulk actions and pager (filled by the script). */
@@ -140,7 +256,7 @@ export function adminPage(
     body: html`
       <div id="alert" class="error" role="alert" hidden></div>
       <p id="status" class="sr-status" role="status" aria-live="polite"></p>
-      ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION}
+      ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION} ${termSection(view)}
       ${dataScript({
         api: `${view.baseUrl}hub/api/`,
         hub: `${view.baseUrl}hub/`,

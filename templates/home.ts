@@ -62,32 +62,44 @@ export function homePage(
     baseUrl: view.baseUrl,
     user: view.user,
     admin: view.admin,
-    body: html`<div id="alert" class="error" role="alert" hidden></div>
-<p id="status" class="sr-status" role="status" aria-live="polite"></p>
-<section class="card" aria-labelledby="home-title">
-  <h1 id="home-title">Welcome, ${view.user}</h1>
-  <p>Your server is <strong id="server-status">…</strong>.</p>
-  <div class="button-row">
-    <button type="button" id="start">Start my server</button>
-    <button type="button" id="stop" class="secondary">Stop my server</button>
-    <a id="open" class="button" href="#" hidden>Open my server</a>
-  </div>
-  ${
-      view.admin
-        ? html`<p><a href="${view.baseUrl}hub/admin">Go to the admin page</a></p>`
-        : ""
-    }
-</section>
-${named}
-${
-      dataScript({
+    body: html`
+      <div id="alert" class="error" role="alert" hidden></div>
+      <p id="status" class="sr-status" role="status" aria-live="polite"></p>
+      <section class="card" aria-labelledby="home-title">
+        <h1 id="home-title">Welcome, ${view.user}</h1>
+        <p>Your server is <strong id="server-status">…</strong>.</p>
+        <div class="button-row">
+          <button type="button" id="start">Start my server</button>
+          <button type="button" id="stop" class="secondary">Stop my server</button>
+          <a id="open" class="button" href="#" hidden>Open my server</a>
+        </div>
+        ${view.admin
+          ? html`<p><a href="${view.baseUrl}hub/admin">Go to the admin page</a></p>`
+          : ""}
+      </section>
+      ${named}
+      <section class="card" aria-labelledby="sessions-title">
+        <h2 id="sessions-title">Sessions</h2>
+        <form method="post" action="${view.baseUrl}hub/logout" class="inline">
+          <input type="hidden" name="_xsrf" value="${view.xsrf}">
+          <input type="hidden" name="everywhere" value="1">
+          <p class="muted">Signs you out in every browser and revokes the access
+            those browsers gave your servers.</p>
+          <button type="submit" id="logout-everywhere"
+            class="secondary">Log out everywhere</button>
+        </form>
+      </section>
+      ${dataScript({
         api: `${view.baseUrl}hub/api/`,
         hub: `${view.baseUrl}hub/`,
         xsrf: view.xsrf,
         user: view.user,
         namedServers: view.namedServers,
-      })
-    }
-<script type="module" src="${staticUrl(view.baseUrl, "home.js")}"></script>`,
+      })}
+      <script type="module" src="${staticUrl(
+        view.baseUrl,
+        "home.js",
+      )}"></script>
+    `,
   });
 }

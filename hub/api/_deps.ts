@@ -9,6 +9,8 @@ import type { Authenticator } from "../auth/mod.ts";
 import type { Logger } from "../log.ts";
 import type { RouteService } from "../routes.ts";
 import type { ServerManager } from "../servers.ts";
+import type { EventLog } from "../events.ts";
+import type { ShutdownRequest } from "./shutdown.ts";
 
 /** Dependencies of the REST API. */
 export interface ApiDeps {
@@ -16,6 +18,8 @@ export interface ApiDeps {
   config: HubConfig;
   authenticator: Authenticator;
   logger: Logger;
+  /** Where admin actions and token changes are recorded. */
+  events: EventLog;
   now: () => Date;
   /** The version reported to clients (PEP 440). */
   version: string;
@@ -23,6 +27,8 @@ export interface ApiDeps {
   routes?: RouteService;
   /** Starts and stops servers, when the hub has a spawner. */
   servers?: ServerManager;
+  /** Asks the running hub to stop (absent: the API cannot stop this hub). */
+  requestShutdown?: (request: ShutdownRequest) => void;
   /** Prefixes the hub keeps in the proxy that are not stored routes (its own `/`). */
   hubRoutes?: ReadonlySet<string>;
 }

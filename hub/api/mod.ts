@@ -18,6 +18,7 @@ import { createGroupsApi } from "./groups.ts";
 import { createProxyApi } from "./proxy.ts";
 import { createServersApi } from "./servers.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
+import { shutdownRoute } from "./shutdown.ts";
 
 export type { ApiDeps } from "./_deps.ts";
 export { issueToken } from "./tokens.ts";
@@ -34,6 +35,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createServersApi(deps));
   // Services are configured later (TODO(#2): managed services); the list is empty, not missing.
   app.get("/services", needs("list:services"), (c) => c.json({}));
+  app.post("/shutdown", needs("shutdown"), (c) => shutdownRoute(c, deps));
   app.post(
     "/authorizations/token",
     () => {

@@ -76,7 +76,7 @@ async function startRoute(
   await checkNamedServerLimit(deps, user, server);
   const servers = manager(deps);
   if (servers.isPending(user.name, server)) return c.body(null, 202);
-  await servers.start(user, server, options);
+  await servers.start(user, server, options, c.get("identity")?.name);
   const ready = await servers.waitReady(user.name, server, SLOW_SPAWN_MS);
   c.header("Content-Type", "text/plain");
   return c.body(null, ready ? 201 : 202);
@@ -101,7 +101,11 @@ async function stopRoute(
     throw new HubError(404, `${user.name} has no server named '${server}'`);
   }
   if (row?.status === "stopping") return c.body(null, 202);
-  const stopping = manager(deps).stop(user, server).then(async () => {
+  const cause = {
+    actor: c.get("identity")?.name ?? null,
+    reason: remove ? "stopped and removed by request" : "stopped by request",
+  };
+  const stopping = manager(deps).stop(user, server, cause).then(async () => {
     if (remove) await deleteServer(db, user.id, server);
   });
   const done = await Promise.race([

@@ -11,6 +11,7 @@ import type { ApiTokenRow, UserRow } from "../db/schema.ts";
 import { getUser } from "../db/users.ts";
 import { groupsOfUserName } from "../db/users.ts";
 import {
+  deleteUserTokens,
   insertToken,
   revokeToken,
   tokenOfUser,
@@ -44,6 +45,7 @@ import {
   normalizeUsername,
 } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
+import { endAllSessions } from "../auth/sessions.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
 import {
@@ -329,8 +331,38 @@ async function createTokenRoute(
     if (isConstraintError(error, "foreignKey")) await requireUser(db, name);
     throw error;
   });
+  deps.events.record("token.created", {
+    user: owner.name,
+    actor: caller.name,
+    "token_id": tokenIdToWire(row.id),
+    scopes: scopes?.join(" ") ?? "(default)",
+  });
   const groups = await groupsOfUserName(db, owner.name);
   return c.json({ ...toTokenModel(row, owner, groups), token }, 201);
+}
+
+/**
+ * `DELETE /users/{name}/tokens` (every API and OAuth token except the
+ * user's running servers' own) and `DELETE /users/{name}/sessions` (every
+ * login session, and the tokens issued under them: "log out everywhere").
+ * Both answer 200 with what went.
+ */
+async function revokeAllRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+  what: "tokens" | "sessions",
+): Promise<Response> {
+  const user = await routeUser(c, deps.db);
+  const result = what === "tokens"
+    ? { sessions: 0, tokens: await deleteUserTokens(deps.db, user.id) }
+    : await endAllSessions(deps.db, user.id);
+  deps.events.record(what === "tokens" ? "token.revoked" : "sessions.revoked", {
+    user: user.name,
+    actor: c.get("identity")?.name ?? null,
+    reason: what === "tokens" ? "all tokens" : "all sessions",
+    ...result,
+  });
+  return c.json(result);
 }
 
 /** The tokens sub-app. */
@@ -364,9 +396,26 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     "/users/:user_name/tokens/:token_id",
     needsOnTokenOwner(db, "tokens"),
     async (c) => {
-      await revokeToken(db, (await tokenOf(c)).row);
+      const { user, row } = await tokenOf(c);
+      await revokeToken(db, row);
+      deps.events.record("token.revoked", {
+        user: user.name,
+        actor: c.get("identity")?.name ?? null,
+        "token_id": tokenIdToWire(row.id),
+      });
       return c.body(null, 204);
     },
+  );
+  // onehub: revoke everything at once (an admin's "revoke" button, a lost laptop).
+  app.delete(
+    "/users/:user_name/tokens",
+    needs("tokens"),
+    (c) => revokeAllRoute(c, deps, "tokens"),
+  );
+  app.delete(
+    "/users/:user_name/sessions",
+    needs("tokens"),
+    (c) => revokeAllRoute(c, deps, "sessions"),
   );
   return app;
 }

@@ -399,10 +399,13 @@ async function createUsersRoute(
     throw new HubError(409, `All ${names.length} users already exist`);
   }
   await applyNewUserFields(db, created, { groups, authState });
-  deps.logger.info("users created", {
-    by: identity.name,
-    names: created.map((u) => u.name).join(","),
-  });
+  for (const u of created) {
+    deps.events.record("user.created", {
+      user: u.name,
+      actor: identity.name,
+      admin: u.admin === 1,
+    });
+  }
   return c.json(
     await userModels(deps, created, identity, { includeStopped: false }),
     201,
@@ -461,10 +464,38 @@ async function createUserRoute(
     throw new HubError(409, `User ${name} already exists`);
   }
   await applyNewUserFields(db, created, { groups, authState });
+  deps.events.record("user.created", {
+    user: name,
+    actor: identity.name,
+    admin,
+  });
   const [model] = await userModels(deps, created, identity, {
     includeStopped: false,
   });
   return c.json(model, 201);
+}
+
+/** Admin-flag changes and renames go to the event log. */
+function recordUserChange(
+  deps: ApiDeps,
+  actor: string,
+  user: UserRow,
+  changes: { name?: string; admin?: boolean },
+): void {
+  if (changes.admin !== undefined && changes.admin !== (user.admin === 1)) {
+    deps.events.record("user.admin", {
+      user: changes.name ?? user.name,
+      actor,
+      admin: changes.admin,
+    });
+  }
+  if (changes.name) {
+    deps.events.record("user.renamed", {
+      user: changes.name,
+      actor,
+      reason: `renamed from ${user.name}`,
+    });
+  }
 }
 
 /** `PATCH /users/{name}`: rename, admin, auth_state, groups. */
@@ -525,6 +556,7 @@ async function patchUserRoute(
     }
     throw error;
   }
+  recordUserChange(deps, identity.name, user, changes);
   // Re-read: a concurrent DELETE may have removed the user meanwhile.
   const updated = await requireUser(db, changes.name ?? user.name);
   const [model] = await userModels(deps, [updated], identity, {
@@ -557,10 +589,15 @@ async function deleteUserRoute(
   if (deps.servers) {
     const live = ((await serversByUser(db, [user.id])).get(user.id) ?? [])
       .filter((s) => s.status !== "stopped");
-    for (const s of live) await deps.servers.stop(user, s.name);
+    for (const s of live) {
+      await deps.servers.stop(user, s.name, {
+        actor: identity.name,
+        reason: "user deleted",
+      });
+    }
   }
   await deleteUser(db, user.id);
-  deps.logger.info("user deleted", { by: identity.name, name: user.name });
+  deps.events.record("user.deleted", { user: user.name, actor: identity.name });
   return c.body(null, 204);
 }
 

@@ -7,7 +7,13 @@
  * @module
  */
 import type { Db } from "../db/mod.ts";
-import { deleteSession, insertSession, sessionByHash } from "../db/sessions.ts";
+import {
+  deleteSession,
+  deleteSessionsOfUser,
+  insertSession,
+  sessionByHash,
+} from "../db/sessions.ts";
+import { deleteSessionTokensOfUser } from "../db/tokens.ts";
 import type { LoginSessionRow } from "../db/schema.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 
@@ -57,4 +63,18 @@ export async function endSession(
   const row = await readSession(db, cookie, now);
   if (row) await deleteSession(db, row.id);
   return row;
+}
+
+/**
+ * Logs a user out everywhere: every login session ends, and with them the
+ * tokens issued under those browser sessions (servers' OAuth cookies stop
+ * working at their next check).
+ */
+export async function endAllSessions(
+  db: Db,
+  userId: number,
+): Promise<{ sessions: number; tokens: number }> {
+  const sessions = await deleteSessionsOfUser(db, userId);
+  const tokens = await deleteSessionTokensOfUser(db, userId);
+  return { sessions, tokens };
 }

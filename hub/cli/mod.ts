@@ -10,6 +10,7 @@ import { HUB_API_VERSION, ONEHUB_VERSION } from "../version.ts";
 import type { Command } from "./_command.ts";
 import { configCommand } from "./config_command.ts";
 import { dbCommand } from "./db_command.ts";
+import { eventsCommand } from "./events_command.ts";
 import { pamHelperCommand } from "./pam_helper_command.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   userCommand,
   dbCommand,
+  eventsCommand,
   proxyCommand,
   versionCommand,
   pamHelperCommand,

@@ -171,8 +171,11 @@ async function prepareState(
   return instance.id;
 }
 
-/** Runs until SIGINT/SIGTERM; SIGHUP reloads the config (one reload at a time). */
-async function untilStopped(reloadOnce: () => Promise<void>): Promise<void> {
+/** Runs until SIGINT/SIGTERM or `shutdown`; SIGHUP reloads the config (one reload at a time). */
+async function untilStopped(
+  reloadOnce: () => Promise<void>,
+  shutdown: Promise<void>,
+): Promise<void> {
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(reloadOnce);
@@ -182,6 +185,7 @@ async function untilStopped(reloadOnce: () => Promise<void>): Promise<void> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
+  shutdown.then(stop);
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
@@ -239,7 +243,7 @@ async function serve(args: string[]): Promise<number> {
       db: handle.db,
       logger,
     });
-  });
+  }, running.shutdownRequested);
   await Deno.remove(pidFile).catch(() => {});
   await running.stop();
   await authenticator.close();

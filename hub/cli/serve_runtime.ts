@@ -19,6 +19,8 @@ export interface RunningHub extends HubUrls {
   proxy: Proxy | null;
   routes: RouteService;
   servers: ServerManager;
+  /** Resolves when the API asked the hub to shut down. */
+  shutdownRequested: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     proxy: hub.proxy,
     routes: hub.routes,
     servers: hub.servers,
+    shutdownRequested: hub.shutdownRequested,
     stop: hub.stop,
   };
 }

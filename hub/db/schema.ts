@@ -157,6 +157,21 @@ export interface RoutesTable {
   created: string;
 }
 
+/** `events`: the event log (hub/events.ts). */
+export interface EventsTable {
+  id: Generated<number>;
+  time: string;
+  /** e.g. "login.ok", "server.stop", "cull.server". */
+  kind: string;
+  /** The user acted on, if any. */
+  user: string | null;
+  /** Who acted: a user, a service, "hub" (the hub itself), or null. */
+  actor: string | null;
+  reason: string;
+  /** JSON object: further fields. */
+  data: string;
+}
+
 /** The whole database. */
 export interface Database {
   users: UsersTable;
@@ -172,6 +187,7 @@ export interface Database {
   servers: ServersTable;
   routes: RoutesTable;
   hub_state: HubStateTable;
+  events: EventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -185,3 +201,4 @@ export type ServiceRow = Selectable<ServicesTable>;
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 export type RouteRow = Selectable<RoutesTable>;
+export type EventRow = Selectable<EventsTable>;

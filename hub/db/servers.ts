@@ -149,3 +149,76 @@ export async function touchServerActivity(
     )
     .execute();
 }
+
+/** How many servers are in each status. */
+export async function countServersByStatus(
+  db: Db,
+): Promise<Record<ServerStatus, number>> {
+  const rows = await db.selectFrom("servers")
+    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+    .groupBy("status").execute();
+  const out: Record<ServerStatus, number> = {
+    stopped: 0,
+    spawning: 0,
+    running: 0,
+    stopping: 0,
+  };
+  for (const r of rows) {
+    if (r.status in out) out[r.status as ServerStatus] = Number(r.n);
+  }
+  return out;
+}
+
+/** A running server as the idle culler sees it. */
+export interface CullCandidate {
+  userId: number;
+  userName: string;
+  admin: boolean;
+  server: string;
+  started: string | null;
+  lastActivity: string | null;
+}
+
+/** Every running server with what the culler decides on. */
+export async function runningForCull(db: Db): Promise<CullCandidate[]> {
+  const rows = await db.selectFrom("servers")
+    .innerJoin("users", "users.id", "servers.user_id")
+    .select([
+      "servers.user_id",
+      "users.name as user_name",
+      "users.admin",
+      "servers.name",
+      "servers.started",
+      "servers.last_activity",
+    ])
+    .where("servers.status", "=", "running").execute();
+  return rows.map((r) => ({
+    userId: r.user_id,
+    userName: r.user_name,
+    admin: r.admin === 1,
+    server: r.name,
+    started: r.started,
+    lastActivity: r.last_activity,
+  }));
+}
+
+/** Users with no server that is not stopped, with their activity (for culling users). */
+export async function usersWithoutServers(db: Db): Promise<
+  { id: number; name: string; admin: boolean; lastActivity: string }[]
+> {
+  const rows = await db.selectFrom("users")
+    .select(["id", "name", "admin", "created", "last_activity"])
+    .where((eb) =>
+      eb.not(eb.exists(
+        eb.selectFrom("servers").select("servers.id")
+          .whereRef("servers.user_id", "=", "users.id")
+          .where("servers.status", "!=", "stopped"),
+      ))
+    ).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    admin: r.admin === 1,
+    lastActivity: r.last_activity ?? r.created,
+  }));
+}

@@ -55,6 +55,8 @@ export async function deleteSession(db: Db, id: number): Promise<void> {
 export async function deleteSessionsOfUser(
   db: Db,
   userId: number,
-): Promise<void> {
-  await db.deleteFrom("login_sessions").where("user_id", "=", userId).execute();
+): Promise<number> {
+  const r = await db.deleteFrom("login_sessions").where("user_id", "=", userId)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

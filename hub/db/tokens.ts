@@ -133,3 +133,27 @@ export async function touchToken(
     id,
   ).execute();
 }
+
+/**
+ * Deletes a user's tokens: every API and OAuth token, but not the tokens of
+ * the user's own running servers (they would stop working). Returns how
+ * many went.
+ */
+export async function deleteUserTokens(
+  db: Db,
+  userId: number,
+): Promise<number> {
+  const r = await db.deleteFrom("api_tokens").where("user_id", "=", userId)
+    .where("note", "not like", "Server at %").executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Deletes the tokens issued under any browser session of a user. */
+export async function deleteSessionTokensOfUser(
+  db: Db,
+  userId: number,
+): Promise<number> {
+  const r = await db.deleteFrom("api_tokens").where("user_id", "=", userId)
+    .where("session_id", "is not", null).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

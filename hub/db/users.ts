@@ -209,3 +209,22 @@ export async function userWithGroups(
 }
 
 export type { GroupRow, UserRow };
+
+/** The number of users, and of users active since each of `since` (ISO times). */
+export async function countUsers(
+  db: Db,
+  since: readonly string[],
+): Promise<{ total: number; activeSince: number[] }> {
+  const row = await db.selectFrom("users").select((eb) => [
+    eb.fn.countAll<number>().as("total"),
+    ...since.map((t, i) =>
+      eb.fn.sum<number>(
+        eb.case().when("last_activity", ">=", t).then(1).else(0).end(),
+      ).as(`a${i}`)
+    ),
+  ]).executeTakeFirstOrThrow() as Record<string, number | null>;
+  return {
+    total: Number(row.total ?? 0),
+    activeSince: since.map((_, i) => Number(row[`a${i}`] ?? 0)),
+  };
+}

@@ -19,6 +19,9 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import type { ServerManager } from "../servers.ts";
 import { toLogin } from "./home.ts";
+import { lastEventOf } from "../db/events.ts";
+import type { IdleCuller } from "../culler.ts";
+import type { ServiceStatus } from "../../templates/admin.ts";
 
 /** Dependencies of the admin pages. */
 export interface AdminPagesDeps {
@@ -26,6 +29,29 @@ export interface AdminPagesDeps {
   config: HubConfig;
   /** Measures running servers (absent: the memory column stays empty). */
   servers?: Pick<ServerManager, "memoryOfRunning">;
+  /** The idle culler (its settings and last pass are shown). */
+  culler?: Pick<IdleCuller, "last">;
+  /** Services and their state. */
+  services?: () => ServiceStatus[];
+}
+
+/** Answers an admin-only JSON endpoint: the `admin-ui` check, then `fn`. */
+async function adminJson(
+  c: Context<HubEnv>,
+  db: Db,
+  fn: () => Promise<unknown>,
+): Promise<Response> {
+  try {
+    await assertScopes(db, c.get("identity"), ["admin-ui"], undefined);
+  } catch (error) {
+    if (!(error instanceof HubError)) throw error;
+    return c.json(
+      { status: error.status, message: error.message },
+      error.status as ContentfulStatusCode,
+    );
+  }
+  c.header("Cache-Control", "no-store");
+  return c.json(await fn());
 }
 
 /** The admin sub-app (paths relative to `{base_url}hub`). */
@@ -42,22 +68,27 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
       baseUrl: config.baseUrl,
       user: identity.name,
       xsrf: c.get("xsrf"),
+      culler: {
+        enabled: config.cull.enabled,
+        timeoutSeconds: config.cull.timeoutSeconds,
+        everySeconds: config.cull.everySeconds,
+        maxAgeSeconds: config.cull.maxAgeSeconds,
+        users: config.cull.users,
+        last: deps.culler?.last ?? null,
+      },
+      services: deps.services?.() ?? [],
     }));
   });
 
-  app.get("/admin/api/memory", async (c: Context<HubEnv>) => {
-    try {
-      await assertScopes(db, c.get("identity"), ["admin-ui"], undefined);
-    } catch (error) {
-      if (!(error instanceof HubError)) throw error;
-      return c.json(
-        { status: error.status, message: error.message },
-        error.status as ContentfulStatusCode,
-      );
-    }
-    const result = await deps.servers?.memoryOfRunning() ?? {};
-    c.header("Cache-Control", "no-store");
-    return c.json(result);
-  });
+  app.get(
+    "/admin/api/memory",
+    (c) =>
+      adminJson(c, db, async () => await deps.servers?.memoryOfRunning() ?? {}),
+  );
+  // user → time of the culler's last stop of one of their servers
+  app.get(
+    "/admin/api/culled",
+    (c) => adminJson(c, db, () => lastEventOf(db, "cull.server")),
+  );
   return app;
 }

@@ -15,6 +15,7 @@ import { deleteTokensOfSession } from "../db/tokens.ts";
 import { type Authenticator, BUSY_RETRY_AFTER_SECONDS } from "../auth/mod.ts";
 import type { LoginThrottle } from "../auth/login_throttle.ts";
 import {
+  endAllSessions,
   endSession,
   LOGIN_COOKIE,
   SESSION_ID_COOKIE,
@@ -33,6 +34,9 @@ import type { Logger } from "../log.ts";
 import { truncate } from "../log.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
+import type { EventLog } from "../events.ts";
+import type { ServerManager } from "../servers.ts";
+import { serversByUser } from "../db/servers.ts";
 
 /** Dependencies of the login pages. */
 export interface LoginDeps {
@@ -40,11 +44,15 @@ export interface LoginDeps {
   config: HubConfig;
   authenticator: Authenticator;
   logger: Logger;
+  /** Where logins and logouts are recorded. */
+  events: EventLog;
   now: () => Date;
   /** Counts failed logins; blocked clients get 429 before the authenticator. */
   throttle: LoginThrottle;
   /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
   defaultNext?: string;
+  /** Stops servers at logout when `session.shutdown_on_logout` is set. */
+  servers?: ServerManager;
 }
 
 /** True when the request arrived over HTTPS (directly or as configured publicly). */
@@ -170,6 +178,11 @@ async function checkPassword(
   const who = address ?? "unknown";
   const verdict = deps.throttle.check(who, name);
   if (!verdict.ok) {
+    deps.events.record("login.throttled", {
+      user: truncate(name, 64),
+      address: who,
+      reason: `too many failures by ${verdict.by}`,
+    });
     const by = verdict.by === "address"
       ? "from your address"
       : "for this username";
@@ -191,6 +204,11 @@ async function checkPassword(
     return { name: normalizeUsername(result.name) };
   }
   if (result.status === 429) {
+    deps.events.record("login.throttled", {
+      user: truncate(name, 64),
+      address: who,
+      reason: "authenticator busy",
+    });
     return {
       status: 429,
       retryAfter: BUSY_RETRY_AFTER_SECONDS,
@@ -198,7 +216,7 @@ async function checkPassword(
     };
   }
   if (result.status === 403) deps.throttle.failure(who, name);
-  deps.logger.warn("login failed", {
+  deps.events.record("login.failed", {
     user: truncate(name, 64),
     address: who,
     reason: result.message,
@@ -215,7 +233,10 @@ async function admit(
   const existing = await getUser(deps.db, loginName);
   const rules = effectiveAllowRules(config.auth.type, config.users);
   if (!isAllowed(loginName, rules, existing !== undefined)) {
-    deps.logger.warn("login refused by allow rules", { user: loginName });
+    deps.events.record("login.refused", {
+      user: loginName,
+      reason: "not allowed by users.allowed / users.blocked",
+    });
     return {
       status: 403,
       error:
@@ -263,7 +284,10 @@ async function startLogin(
     sameSite: "Lax",
     secure,
   });
-  deps.logger.info("login", { user: user.name });
+  deps.events.record("login.ok", {
+    user: user.name,
+    address: clientAddress(c, config.proxy.trustedProxies) ?? "unknown",
+  });
 }
 
 /** `POST /login`: the form's fields, then the steps above; a refusal re-renders the form. */
@@ -300,17 +324,52 @@ async function loginRoute(
   return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
 }
 
-/** `GET /logout`: ends the session and the server tokens issued under it, clears the cookies. */
+/** With `session.shutdown_on_logout`: every server of the user is stopped. */
+async function shutdownOnLogout(
+  deps: LoginDeps,
+  user: { id: number; name: string },
+): Promise<void> {
+  if (!deps.config.session.shutdownOnLogout || !deps.servers) return;
+  const rows = (await serversByUser(deps.db, [user.id])).get(user.id) ?? [];
+  for (const row of rows.filter((r) => r.status !== "stopped")) {
+    await deps.servers.stop(user, row.name, {
+      actor: user.name,
+      reason: "logged out (session.shutdown_on_logout)",
+    });
+  }
+}
+
+/**
+ * `GET /logout`: ends the session and the server tokens issued under it,
+ * clears the cookies. `POST /logout` with `everywhere=1` (the home page's
+ * button) ends every session of the user, on every browser.
+ */
 async function logoutRoute(
   c: Context<HubEnv>,
   deps: LoginDeps,
   view: LoginView,
 ): Promise<Response> {
   const cookie = getCookie(c, LOGIN_COOKIE);
+  const identity = c.get("identity");
+  const everywhere = c.req.method === "POST" &&
+    formOf(c).get("everywhere") === "1";
   if (cookie) {
     const row = await endSession(deps.db, cookie, deps.now());
     // Tokens issued to servers under this browser session end with it.
     if (row) await deleteTokensOfSession(deps.db, row.session_id);
+  }
+  if (identity?.userId != null) {
+    const user = { id: identity.userId, name: identity.name };
+    if (everywhere) {
+      const ended = await endAllSessions(deps.db, user.id);
+      deps.events.record("sessions.revoked", {
+        user: user.name,
+        actor: user.name,
+        reason: "logged out everywhere",
+        ...ended,
+      });
+    } else deps.events.record("logout", { user: user.name });
+    await shutdownOnLogout(deps, user);
   }
   deleteCookie(c, LOGIN_COOKIE, { path: view.hubPath });
   deleteCookie(c, SESSION_ID_COOKIE, { path: deps.config.baseUrl });
@@ -339,5 +398,10 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
   });
   app.post("/login", loginXsrf, (c) => loginRoute(c, deps, view));
   app.get("/logout", (c) => logoutRoute(c, deps, view));
+  app.post(
+    "/logout",
+    formXsrf({ token: "session" }),
+    (c) => logoutRoute(c, deps, view),
+  );
   return app;
 }

@@ -123,7 +123,7 @@ async function startThenPending(
 ): Promise<Response> {
   const { servers } = site.deps;
   if (!servers.isPending(user.name, server)) {
-    await servers.start(user, server, options);
+    await servers.start(user, server, options, c.get("identity")?.name);
     await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
       false
     );

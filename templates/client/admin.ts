@@ -47,6 +47,7 @@ const S = {
   total: 0,
   users: [] as UserModel[],
   memory: {} as Record<string, number>,
+  culled: {} as Record<string, string>,
   selected: new Set<string>(),
 };
 const PAGINATED = { Accept: "application/jupyterhub-pagination+json" };
@@ -82,6 +83,11 @@ async function loadUsers(): Promise<void> {
     S.memory = await api("GET", D.hub + "admin/api/memory");
   } catch {
     S.memory = {};
+  }
+  try {
+    S.culled = await api("GET", D.hub + "admin/api/culled");
+  } catch {
+    S.culled = {};
   }
   renderUsers();
 }
@@ -186,6 +192,20 @@ function userActions(u: UserModel, status: string): HTMLElement {
       },
       "secondary",
     ),
+    action(
+      "Revoke logins",
+      "Revoke logins and tokens of " + u.name,
+      "revoke|" + u.name,
+      async () => {
+        const question = "Log " + u.name +
+          " out everywhere and revoke their API tokens? Running servers keep running.";
+        if (!confirm(question)) return;
+        await api("DELETE", "users/" + enc(u.name) + "/sessions");
+        await api("DELETE", "users/" + enc(u.name) + "/tokens");
+        await changed("Revoked the logins and tokens of " + u.name);
+      },
+      "secondary",
+    ),
     action("Delete", "Delete user " + u.name, "delete|" + u.name, async () => {
       const question = "Delete the user " + u.name +
         "? Their servers are stopped; their files stay on disk.";
@@ -218,7 +238,12 @@ function userRow(u: UserModel): HTMLTableRowElement {
         : null,
     ]),
     h("td", { text: memoryText(u, named), dataset: { role: "memory" } }),
-    h("td", { text: when(u.last_activity), title: u.last_activity || "" }),
+    h("td", {
+      text: when(u.last_activity) +
+        (S.culled[u.name] ? " · culled " + when(S.culled[u.name]) : ""),
+      title: u.last_activity || "",
+      dataset: { role: "activity" },
+    }),
     h("td", {}, [userActions(u, status)]),
   ]);
 }

@@ -126,6 +126,7 @@ var S = {
   total: 0,
   users: [],
   memory: {},
+  culled: {},
   selected: /* @__PURE__ */ new Set()
 };
 var PAGINATED = {
@@ -158,6 +159,11 @@ async function loadUsers() {
     S.memory = await api("GET", D.hub + "admin/api/memory");
   } catch {
     S.memory = {};
+  }
+  try {
+    S.culled = await api("GET", D.hub + "admin/api/culled");
+  } catch {
+    S.culled = {};
   }
   renderUsers();
 }
@@ -232,6 +238,13 @@ function userActions(u, status) {
       });
       await changed((u.admin ? "Removed admin from " : "Made admin: ") + u.name);
     }, "secondary"),
+    action("Revoke logins", "Revoke logins and tokens of " + u.name, "revoke|" + u.name, async () => {
+      const question = "Log " + u.name + " out everywhere and revoke their API tokens? Running servers keep running.";
+      if (!confirm(question)) return;
+      await api("DELETE", "users/" + enc(u.name) + "/sessions");
+      await api("DELETE", "users/" + enc(u.name) + "/tokens");
+      await changed("Revoked the logins and tokens of " + u.name);
+    }, "secondary"),
     action("Delete", "Delete user " + u.name, "delete|" + u.name, async () => {
       const question = "Delete the user " + u.name + "? Their servers are stopped; their files stay on disk.";
       if (!confirm(question)) return;
@@ -280,8 +293,11 @@ function userRow(u) {
       }
     }),
     h("td", {
-      text: when(u.last_activity),
-      title: u.last_activity || ""
+      text: when(u.last_activity) + (S.culled[u.name] ? " \xB7 culled " + when(S.culled[u.name]) : ""),
+      title: u.last_activity || "",
+      dataset: {
+        role: "activity"
+      }
     }),
     h("td", {}, [
       userActions(u, status)

@@ -39,6 +39,9 @@ import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
 import { ServerManager } from "../../hub/servers.ts";
 import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
+import { EventLog } from "../../hub/events.ts";
+import { HubMetrics } from "../../hub/metrics.ts";
+import type { ShutdownRequest } from "../../hub/api/shutdown.ts";
 
 /** A hub under test. */
 export interface TestHub extends HubApp, AsyncDisposable {
@@ -51,6 +54,9 @@ export interface TestHub extends HubApp, AsyncDisposable {
   /** With `spawner: "fake"` or a FakeSpawner: that fake. */
   fake: FakeSpawner | null;
   handle: DatabaseHandle;
+  /** The event log the app and the server manager share (`await events.flush()` before reading). */
+  events: EventLog;
+  metrics: HubMetrics;
   now: Date;
   addUser(name: string, options?: { admin?: boolean }): Promise<number>;
   tokenFor(name: string, scopes?: string[]): Promise<string>;
@@ -71,6 +77,7 @@ export async function createTestHub(
     dbPath?: string;
     withProxy?: boolean;
     spawner?: Spawner | "fake";
+    requestShutdown?: (request: ShutdownRequest) => void;
   } = {},
 ): Promise<TestHub> {
   const spawner = options.spawner === "fake"
@@ -96,8 +103,12 @@ export async function createTestHub(
   const routes = proxy
     ? new RouteService(handle.db, inProcessControl(proxy))
     : null;
+  const events = new EventLog({ db: handle.db, logger: silentLogger });
+  const metrics = new HubMetrics();
   const servers = spawner && routes
     ? new ServerManager({
+      events,
+      metrics,
       db: handle.db,
       config,
       routes,
@@ -115,6 +126,11 @@ export async function createTestHub(
     logger: silentLogger,
     cookieSecret: secret,
     now: () => now,
+    events,
+    metrics,
+    ...(options.requestShutdown
+      ? { requestShutdown: options.requestShutdown }
+      : {}),
     ...(routes ? { routes } : {}),
     ...(servers ? { servers } : {}),
   });
@@ -143,6 +159,8 @@ export async function createTestHub(
     ...hub,
     config,
     handle,
+    events,
+    metrics,
     now,
     async addUser(name, opts = {}) {
       await createUsers(handle.db, [name], {
@@ -198,6 +216,7 @@ export async function createTestHub(
     async [Symbol.asyncDispose]() {
       fake?.killAll();
       await servers?.shutdown(false);
+      await events.close();
       proxy?.close();
       await handle.close();
       if (dataDir) await Deno.remove(dataDir, { recursive: true });

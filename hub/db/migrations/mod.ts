@@ -8,10 +8,12 @@ import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001_initial.ts";
 import * as m0002 from "./0002_routes.ts";
 import * as m0003 from "./0003_hub_state.ts";
+import * as m0004 from "./0004_events.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_routes": m0002,
   "0003_hub_state": m0003,
+  "0004_events": m0004,
 };

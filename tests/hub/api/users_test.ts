@@ -18,6 +18,7 @@ import type { HubEnv } from "../../../hub/middleware/identity.ts";
 import type { Identity } from "../../../hub/auth/identity.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/log.ts";
+import { EventLog } from "../../../hub/events.ts";
 import { parseScopes } from "../../../hub/scopes.ts";
 import { getUser } from "../../../hub/db/users.ts";
 
@@ -759,6 +760,7 @@ function asNonAdminManager(hub: TestHub) {
       config: hub.config,
       authenticator: createAuthenticator(hub.config),
       logger: silentLogger,
+      events: new EventLog({ db: hub.handle.db, logger: silentLogger }),
       now: () => hub.now,
       version: "5.3.0",
     }),
