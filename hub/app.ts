@@ -55,6 +55,7 @@ import { HubMetrics } from "./metrics.ts";
 import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import type { IdleCuller } from "./culler.ts";
+import type { ServiceManager } from "./services/mod.ts";
 
 /** What {@linkcode createHubApp} needs. */
 export interface HubAppOptions {
@@ -80,6 +81,8 @@ export interface HubAppOptions {
   metrics?: HubMetrics;
   /** The idle culler, whose last pass the admin page shows. */
   culler?: IdleCuller;
+  /** The configured services (absent: none). */
+  services?: ServiceManager;
   /** What `POST /hub/api/shutdown` calls (absent: that answers 503). */
   requestShutdown?: (request: ShutdownRequest) => void;
 }
@@ -226,7 +229,14 @@ function mountApi(
   now: () => Date,
 ): void {
   const { config, db, logger, events, metrics } = options;
-  const metricsDeps = { db, config, metrics, now };
+  const { services } = options;
+  const metricsDeps = {
+    db,
+    config,
+    metrics,
+    now,
+    ...(services ? { services: () => services.up() } : {}),
+  };
   for (const path of [`${paths.hub}/metrics`, `${paths.api}/metrics`]) {
     app.get(path, (c) => metricsRoute(c, metricsDeps));
   }
@@ -241,13 +251,22 @@ function mountApi(
     ...(options.requestShutdown
       ? { requestShutdown: options.requestShutdown }
       : {}),
+    ...(services ? { services } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.servers ? { servers: options.servers } : {}),
   });
   // Before the API: its catch-all 404 would answer the OAuth paths otherwise.
   app.route(
     `${paths.api}/oauth2`,
-    createOAuthProvider({ db, config, logger, now }),
+    createOAuthProvider({
+      db,
+      config,
+      logger,
+      now,
+      ...(services
+        ? { serviceOfClient: (id: string) => services.serviceOfClient(id) }
+        : {}),
+    }),
   );
   app.route(paths.api, api);
   app.on(["GET", "HEAD"], `${paths.hub}/health`, (c) => c.body(null, 200));
@@ -301,6 +320,9 @@ function mountPages(
       config,
       ...(servers ? { servers } : {}),
       ...(options.culler ? { culler: options.culler } : {}),
+      ...(options.services
+        ? { services: () => options.services!.status() }
+        : {}),
     }),
   );
   if (servers) {

@@ -15,14 +15,27 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
+import {
+  parseServices,
+  type ServiceSpec,
+  servicesToRaw,
+} from "./services/spec.ts";
 
 /** The kinds of value a key may hold. */
-export type KeyKind = "string" | "int" | "bool" | "list" | "enum" | "url_path";
+export type KeyKind =
+  | "string"
+  | "int"
+  | "bool"
+  | "list"
+  | "enum"
+  | "url_path"
+  | "records";
 
 /** The validated value of a key of each kind, as the file holds it. */
 type RawOf<K extends KeyKind> = K extends "int" ? number
   : K extends "bool" ? boolean
   : K extends "list" ? readonly string[]
+  : K extends "records" ? readonly Record<string, unknown>[]
   : string;
 
 /** Typed reads of the merged raw values, for cross-key checks and derived fields. */
@@ -64,7 +77,8 @@ export type KeySpec =
   | SpecOf<"bool">
   | SpecOf<"list">
   | SpecOf<"enum">
-  | SpecOf<"url_path">;
+  | SpecOf<"url_path">
+  | SpecOf<"records">;
 
 /** `Invalid value for "key": value; expected …`, the one shape of value errors. */
 function invalid(key: string, value: unknown, expected: string): string {
@@ -813,6 +827,17 @@ export const CONFIG_KEYS = [
       "/hub/metrics needs a token or login with read:metrics (false: open to anyone who reaches the hub, as authenticate_prometheus = False)",
   },
   {
+    key: "services.list",
+    field: "services",
+    kind: "records",
+    default: [],
+    reload: "restart",
+    doc:
+      "Services (JupyterHub's c.JupyterHub.services): name, url, command, api_token, admin, scopes, allow_all_users, oauth_no_confirm, … (see README)",
+    resolve: (v) => parseServices(v),
+    toRaw: (v: ServiceSpec[]) => servicesToRaw(v),
+  },
+  {
     key: "services.cull.enabled",
     field: "cull.enabled",
     kind: "bool",
@@ -963,6 +988,8 @@ function describe(spec: KeySpec): string {
       return `one of ${spec.values!.map((v) => `"${v}"`).join(", ")}`;
     case "url_path":
       return 'a URL path such as "/" or "/jupyter/"';
+    case "records":
+      return "a list of mappings (in the environment or on the command line: JSON)";
     default:
       return "a string";
   }
@@ -1008,6 +1035,9 @@ export function validateValue(
       return typeof value === "string" && spec.values!.includes(value)
         ? value
         : fail();
+    case "records":
+      if (!Array.isArray(value) || !value.every(isPlainObject)) return fail();
+      return structuredClone(value);
     case "url_path": {
       if (
         typeof value !== "string" || !/^\/?[A-Za-z0-9._~\-\/]*$/.test(value)
@@ -1045,6 +1075,12 @@ export function parseValueText(
       return validateValue(spec, text, source);
     case "list":
       return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    case "records":
+      try {
+        return JSON.parse(text);
+      } catch {
+        return validateValue(spec, text, source);
+      }
     default:
       return text;
   }

@@ -41,6 +41,7 @@ import type { EventLog } from "./events.ts";
 import { HubMetrics } from "./metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./culler.ts";
+import { ServiceManager } from "./services/mod.ts";
 import { ServerManager } from "./servers.ts";
 import { AcmeChallenges } from "./acme/mod.ts";
 import {
@@ -84,6 +85,8 @@ export interface Hub extends HubApp {
   metrics: HubMetrics;
   /** The built-in idle culler (runs while `services.cull.enabled`). */
   culler: IdleCuller;
+  /** The configured services (`services.list`). */
+  services: ServiceManager;
   /** Resolves when `POST /hub/api/shutdown` asked the hub to stop (the runner then calls `stop()`). */
   shutdownRequested: Promise<void>;
   /** Listens, restores routes and servers, starts the periodic work. */
@@ -194,16 +197,8 @@ function pullActivityEvery(
   return timer;
 }
 
-/** The parts of a hub, wired to each other. */
-async function buildParts(options: HubOptions) {
-  const { config, logger, db } = options;
-  const proxy = builtinProxy(config, logger);
-  const control = proxyControl(options, proxy);
-  const routes = new RouteService(db, control);
-  // Known once the hub listens; servers started before that never exist.
-  const hubApi = { url: "" };
-  const events = eventLogFor(db, config, logger);
-  const metrics = new HubMetrics();
+/** What `POST /hub/api/shutdown` flips: the runner waits on `requested`, `stop()` reads `stopServers`. */
+function shutdownSwitch(config: HubConfig, events: EventLog) {
   const shutdown = {
     requested: Promise.withResolvers<void>(),
     stopServers: undefined as boolean | undefined,
@@ -217,6 +212,20 @@ async function buildParts(options: HubOptions) {
     });
     shutdown.requested.resolve();
   };
+  return { shutdown, requestShutdown };
+}
+
+/** The parts of a hub, wired to each other. */
+async function buildParts(options: HubOptions) {
+  const { config, logger, db } = options;
+  const proxy = builtinProxy(config, logger);
+  const control = proxyControl(options, proxy);
+  const routes = new RouteService(db, control);
+  // Known once the hub listens; servers started before that never exist.
+  const hubApi = { url: "" };
+  const events = eventLogFor(db, config, logger);
+  const metrics = new HubMetrics();
+  const { shutdown, requestShutdown } = shutdownSwitch(config, events);
   const servers = new ServerManager({
     db,
     config,
@@ -237,6 +246,15 @@ async function buildParts(options: HubOptions) {
     logger,
     refreshActivity: () => pullActivity(db, routes),
   });
+  const services = new ServiceManager({
+    db,
+    config,
+    logger,
+    events,
+    metrics,
+    routes,
+    hubApiUrl: () => hubApi.url,
+  });
   const acmeOn = config.https.enabled &&
     config.https.letsencrypt.domains.length > 0;
   const challenges = acmeOn ? new AcmeChallenges() : undefined;
@@ -251,6 +269,7 @@ async function buildParts(options: HubOptions) {
     events,
     metrics,
     culler,
+    services,
     requestShutdown,
     ...(challenges ? { acmeChallenges: challenges } : {}),
   });
@@ -266,6 +285,7 @@ async function buildParts(options: HubOptions) {
     metrics,
     shutdown,
     culler,
+    services,
   };
 }
 
@@ -274,7 +294,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const { config, logger, db } = options;
   const parts = await buildParts(options);
   const { proxy, control, routes, servers, challenges, app, hubApi } = parts;
-  const { events, metrics, shutdown, culler } = parts;
+  const { events, metrics, shutdown, culler, services: serviceManager } = parts;
   let hubListener: Awaited<ReturnType<typeof listenHub>> | null = null;
   let publicListeners: PublicListeners | null = null;
   let activityTimer: ReturnType<typeof setInterval> | undefined;
@@ -297,6 +317,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     try {
       await restoreState(control, routes, servers, hubUrl, logger, metrics);
       servers.startPolling();
+      await serviceManager.start();
       if (proxy) {
         const renew = options.acmeRenewCheckMs;
         publicListeners = await listenPublic({
@@ -323,6 +344,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   async function stop(): Promise<void> {
     clearInterval(activityTimer);
     await culler.stop();
+    await serviceManager.stop();
     const stopServers = shutdown.stopServers ?? config.spawner.stopOnShutdown;
     await servers.shutdown(stopServers).catch((error) =>
       logger.warn("could not stop servers", { error: (error as Error).message })
@@ -340,6 +362,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     events,
     metrics,
     culler,
+    services: serviceManager,
     shutdownRequested: shutdown.requested.promise,
     start,
     stop,

@@ -181,6 +181,18 @@ export class RouteService {
     await this.#control.add(key, target, stored);
   }
 
+  /** Stored routes whose data names a service (`{"service": name}`), by prefix → service. */
+  async serviceRoutes(): Promise<Map<string, string>> {
+    const rows = await this.#db.selectFrom("routes").select(["prefix", "data"])
+      .execute();
+    const out = new Map<string, string>();
+    for (const r of rows) {
+      const data = JSON.parse(r.data) as { service?: unknown };
+      if (typeof data.service === "string") out.set(r.prefix, data.service);
+    }
+    return out;
+  }
+
   /** Removes a route and forgets it. */
   async remove(prefix: string): Promise<void> {
     const key = normalizePrefix(prefix);

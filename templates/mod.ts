@@ -24,7 +24,12 @@ export {
   type AuthorizeView,
 } from "./authorize.ts";
 export { tokenPage, type TokenView } from "./token.ts";
-export { adminPage, type AdminView } from "./admin.ts";
+export {
+  adminPage,
+  type AdminView,
+  type CullerView,
+  type ServiceStatus,
+} from "./admin.ts";
 export { dataScript } from "./page_script.ts";
 export { STATIC_ASSETS, type StaticAsset, staticUrl } from "./static.ts";
 export { LOGO_SVG } from "./logo.ts";

@@ -55,6 +55,8 @@ const L0 = new Set(
     "next_url.ts",
     "single_user_env.ts",
     "version.ts",
+    // Pure: checks `services.list` for config.ts.
+    "services/spec.ts",
   ].map((f) => `hub/${f}`),
 );
 

@@ -11,6 +11,7 @@ import type { RouteService } from "../routes.ts";
 import type { ServerManager } from "../servers.ts";
 import type { EventLog } from "../events.ts";
 import type { ShutdownRequest } from "./shutdown.ts";
+import type { ServiceManager } from "../services/mod.ts";
 
 /** Dependencies of the REST API. */
 export interface ApiDeps {
@@ -27,6 +28,8 @@ export interface ApiDeps {
   routes?: RouteService;
   /** Starts and stops servers, when the hub has a spawner. */
   servers?: ServerManager;
+  /** The configured services (absent: none). */
+  services?: Pick<ServiceManager, "models">;
   /** Asks the running hub to stop (absent: the API cannot stop this hub). */
   requestShutdown?: (request: ShutdownRequest) => void;
   /** Prefixes the hub keeps in the proxy that are not stored routes (its own `/`). */

@@ -14,6 +14,23 @@ import { createScopeGuard } from "../middleware/require_scope.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
 import { tokenIdToWire } from "../tokens.ts";
 import type { ApiDeps } from "./_deps.ts";
+import type { Identity } from "../auth/identity.ts";
+
+/** `GET /user` for a service's token: its model, scopes and token id (JupyterHub's shape). */
+function serviceSelf(identity: Identity, deps: ApiDeps) {
+  const model = deps.services?.models().get(identity.name);
+  return {
+    kind: "service",
+    name: identity.name,
+    admin: identity.admin,
+    roles: model?.roles ?? (identity.admin ? ["admin"] : []),
+    scopes: scopesForResponse(identity.scopes),
+    "session_id": null,
+    "token_id": identity.tokenId === null
+      ? null
+      : tokenIdToWire(identity.tokenId),
+  };
+}
 
 /** The info sub-app. */
 export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
@@ -49,6 +66,9 @@ export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.get("/user", async (c) => {
     const identity = c.get("identity");
+    if (identity?.kind === "service") {
+      return c.json(serviceSelf(identity, deps));
+    }
     if (!identity || identity.userId === null) {
       throw new HubError(403, "Forbidden");
     }

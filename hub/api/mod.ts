@@ -19,6 +19,7 @@ import { createProxyApi } from "./proxy.ts";
 import { createServersApi } from "./servers.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { shutdownRoute } from "./shutdown.ts";
+import { createServicesApi } from "./services.ts";
 
 export type { ApiDeps } from "./_deps.ts";
 export { issueToken } from "./tokens.ts";
@@ -33,8 +34,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createGroupsApi(deps));
   app.route("/", createProxyApi(deps));
   app.route("/", createServersApi(deps));
-  // Services are configured later (TODO(#2): managed services); the list is empty, not missing.
-  app.get("/services", needs("list:services"), (c) => c.json({}));
+  app.route("/", createServicesApi(deps));
   app.post("/shutdown", needs("shutdown"), (c) => shutdownRoute(c, deps));
   app.post(
     "/authorizations/token",

@@ -29,6 +29,7 @@ import {
   effectiveTokenScopes,
   type Identity,
   identityFromSession,
+  rolesOf,
   serverOfClient,
   userScopes,
 } from "../auth/identity.ts";
@@ -130,7 +131,11 @@ export async function issueToken(
     const asked = expandScopes(raw, {
       owner: { kind: "user", name: owner.name },
     });
-    const held = intersectScopes(asked, userScopes(owner), groupsOf);
+    const held = intersectScopes(
+      asked,
+      userScopes(owner, await rolesOf(db)),
+      groupsOf,
+    );
     const requester = options.requester;
     const allowed = requester && requester.name !== owner.name
       ? intersectScopes(held, requester.scopes, groupsOf)

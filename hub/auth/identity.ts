@@ -30,7 +30,13 @@ import {
   type ParsedScopes,
   parseScopes,
 } from "../scopes.ts";
-import { ownerScopes } from "../roles.ts";
+import { ownerScopes, type RoleDefinition } from "../roles.ts";
+import {
+  parseRoleColumn,
+  roleDefinitions,
+  serviceTokensByPrefix,
+  type TokenWithService,
+} from "../db/services.ts";
 import { hashSecretCached, sameHash, tokenPrefix } from "../tokens.ts";
 
 /** The authenticated caller of a request. */
@@ -52,17 +58,36 @@ export interface Identity {
   groups: string[];
 }
 
-/** Expanded role scopes per "admin flag + name" (pure function of both; bounded). */
+/** Stored role definitions, by name (they win over the built-in ones). */
+export type RoleDefs = Readonly<Record<string, RoleDefinition>>;
+
+/** Expanded role scopes per "role definitions + admin flag + name" (pure function of the three; bounded). */
 const USER_SCOPES_CACHE = new Map<string, ReadonlySet<string>>();
 const USER_SCOPES_CACHE_SIZE = 1024;
+const ROLE_DEFS_IDS = new WeakMap<RoleDefs, number>();
+let roleDefsCount = 0;
 
-/** The expanded scopes a user holds through their roles (a fresh, mutable copy). */
-export function userScopes(user: Pick<UserRow, "name" | "admin">): Set<string> {
-  const key = `${user.admin}:${user.name}`;
+function roleDefsId(roles: RoleDefs | undefined): number {
+  if (!roles) return 0;
+  let id = ROLE_DEFS_IDS.get(roles);
+  if (id === undefined) ROLE_DEFS_IDS.set(roles, id = ++roleDefsCount);
+  return id;
+}
+
+/**
+ * The expanded scopes a user holds through their roles (a fresh, mutable
+ * copy); `roles` are the stored role definitions ({@linkcode rolesOf}).
+ */
+export function userScopes(
+  user: Pick<UserRow, "name" | "admin">,
+  roles?: RoleDefs,
+): Set<string> {
+  const key = `${roleDefsId(roles)}:${user.admin}:${user.name}`;
   let scopes = USER_SCOPES_CACHE.get(key);
   if (!scopes) {
     scopes = ownerScopes({ kind: "user", name: user.name }, {
       isAdmin: user.admin === 1,
+      roles,
     });
     if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) {
       USER_SCOPES_CACHE.clear();
@@ -151,6 +176,8 @@ interface TokenEntry {
 
 interface IdentityCache {
   stamp: string;
+  /** Stored role definitions, read once per stamp. */
+  roles: Promise<RoleDefs> | null;
   tokens: Map<string, TokenEntry | null>;
   /** A session user's identity, without the session id. */
   users: Map<number, Identity | null>;
@@ -165,7 +192,7 @@ function cacheOf(db: Db): IdentityCache {
   const stamp = changeStamp(db);
   let cache = CACHES.get(db);
   if (!cache || cache.stamp !== stamp) {
-    cache = { stamp, tokens: new Map(), users: new Map() };
+    cache = { stamp, roles: null, tokens: new Map(), users: new Map() };
     CACHES.set(db, cache);
   }
   return cache;
@@ -177,7 +204,48 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
   return value;
 }
 
-function tokenEntry(row: TokenWithOwner): TokenEntry {
+/** The stored role definitions (read once until something an identity depends on changes). */
+export function rolesOf(db: Db): Promise<RoleDefs> {
+  const cache = cacheOf(db);
+  cache.roles ??= roleDefinitions(db);
+  return cache.roles;
+}
+
+/** A service token's entry: the service's roles (admin) and scopes, `inherit` for the token. */
+function serviceTokenEntry(row: TokenWithService, roles: RoleDefs): TokenEntry {
+  const owner: Owner = { kind: "service", name: row.service_name };
+  const held = ownerScopes(owner, { isAdmin: row.service_admin === 1, roles });
+  for (
+    const s of expandScopes(JSON.parse(row.service_scopes) as string[], {
+      owner,
+    })
+  ) held.add(s);
+  const scopes = effectiveTokenScopes(
+    JSON.parse(row.scopes) as string[],
+    owner,
+    held,
+    { groupsOf: () => [] },
+  );
+  return {
+    identity: {
+      kind: "service",
+      name: row.service_name,
+      userId: null,
+      admin: row.service_admin === 1,
+      via: "token",
+      tokenId: row.id,
+      sessionId: null,
+      scopes,
+      parsed: parseScopes(scopes),
+      groups: [],
+    },
+    expiresAt: row.expires_at,
+    serverToken: false,
+    lastActivity: row.last_activity,
+  };
+}
+
+function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
   const owner: Owner = { kind: "user", name: row.owner_name };
   const user = {
     id: row.user_id!,
@@ -189,7 +257,7 @@ function tokenEntry(row: TokenWithOwner): TokenEntry {
   const scopes = effectiveTokenScopes(
     JSON.parse(row.scopes) as string[],
     owner,
-    userScopes(user),
+    userScopes(user, roles),
     {
       groupsOf: (name) => (name === user.name ? groups : []),
       ...(clientServer !== undefined ? { clientServer } : {}),
@@ -213,11 +281,24 @@ async function lookupToken(db: Db, token: string): Promise<TokenEntry | null> {
   const cache = cacheOf(db);
   const cached = cache.tokens.get(hash);
   if (cached !== undefined) return cached;
-  // Service tokens (no user) arrive with services.
-  const row = (await userTokensByPrefix(db, tokenPrefix(token))).find((r) =>
+  const prefix = tokenPrefix(token);
+  const row = (await userTokensByPrefix(db, prefix)).find((r) =>
     sameHash(r.hash, hash)
   );
-  return remember(cache.tokens, hash, row ? tokenEntry(row) : null);
+  if (row) {
+    // The role definitions came with the row: no query of their own.
+    cache.roles ??= Promise.resolve(parseRoleColumn(row.role_defs));
+    return remember(cache.tokens, hash, tokenEntry(row, await cache.roles));
+  }
+  const roles = await rolesOf(db);
+  const service = (await serviceTokensByPrefix(db, prefix)).find((r) =>
+    sameHash(r.hash, hash)
+  );
+  return remember(
+    cache.tokens,
+    hash,
+    service ? serviceTokenEntry(service, roles) : null,
+  );
 }
 
 /**
@@ -240,7 +321,7 @@ export async function identityFromToken(
   ) {
     entry.lastActivity = nowIso;
     await touchToken(db, entry.identity.tokenId!, nowIso);
-    if (!entry.serverToken) {
+    if (!entry.serverToken && entry.identity.userId !== null) {
       await touchUserActivity(db, entry.identity.userId!, nowIso);
     }
   }
@@ -257,11 +338,13 @@ export async function identityFromSession(
   let base = cache.users.get(userId);
   if (base === undefined) {
     const found = await userWithGroups(db, userId);
+    if (found) cache.roles ??= Promise.resolve(found.roles);
+    const roles = found ? await cache.roles! : {};
     base = remember(
       cache.users,
       userId,
       found
-        ? identityFor(found.user, found.groups, userScopes(found.user), {
+        ? identityFor(found.user, found.groups, userScopes(found.user, roles), {
           kind: "cookie",
           sessionId: "",
         })

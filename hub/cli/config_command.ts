@@ -296,7 +296,11 @@ function show(value: unknown): string {
 
 /** Formats a resolved value for `get`: the same text `set` accepts. */
 function formatForGet(value: unknown): string {
-  if (Array.isArray(value)) return value.join(",");
+  if (Array.isArray(value)) {
+    return value.every((v) => typeof v === "string")
+      ? value.join(",")
+      : JSON.stringify(value);
+  }
   return String(value);
 }
 

@@ -24,6 +24,8 @@ const IDENTITY_TABLES = new Set([
   "groups",
   "user_group_map",
   "api_tokens",
+  "services",
+  "roles",
 ]);
 
 /** Columns whose updates never change who someone is or what they may do. */

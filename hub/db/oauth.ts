@@ -152,3 +152,49 @@ export async function scopesAuthorizedFor(
   }
   return out;
 }
+
+/** What {@linkcode upsertServiceClient} records for a service. */
+export interface ServiceClientInput {
+  identifier: string;
+  /** e.g. "Service announcements". */
+  description: string;
+  /** The service's API token; only its SHA-256 is stored. */
+  secret: string;
+  redirectUri: string;
+  allowedScopes: readonly string[];
+  noConfirm: boolean;
+  now: Date;
+}
+
+/** The prefix of every service client's description (how stale ones are found). */
+export const SERVICE_CLIENT_DESCRIPTION = "Service ";
+
+/** Creates or updates a service's OAuth client. */
+export async function upsertServiceClient(
+  db: Db,
+  input: ServiceClientInput,
+): Promise<void> {
+  const values = {
+    description: input.description,
+    "secret_hash": await hashSecret(input.secret),
+    "redirect_uri": input.redirectUri,
+    "allowed_scopes": JSON.stringify(input.allowedScopes),
+    "no_confirm": input.noConfirm ? 1 : 0,
+  };
+  await db.insertInto("oauth_clients").values({
+    identifier: input.identifier,
+    ...values,
+    created: input.now.toISOString(),
+  }).onConflict((oc) => oc.column("identifier").doUpdateSet(values)).execute();
+}
+
+/** Identifiers of service clients not in `keep` (services removed from the config). */
+export async function staleServiceClients(
+  db: Db,
+  keep: readonly string[],
+): Promise<string[]> {
+  const rows = await db.selectFrom("oauth_clients").select("identifier")
+    .where("description", "like", `${SERVICE_CLIENT_DESCRIPTION}%`)
+    .execute();
+  return rows.map((r) => r.identifier).filter((id) => !keep.includes(id));
+}

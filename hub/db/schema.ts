@@ -67,6 +67,8 @@ export interface ServicesTable {
   /** JSON object. */
   info: string;
   created: string;
+  /** JSON array of raw scopes the service holds beyond its roles (0005). */
+  scopes: Generated<string>;
 }
 
 /** `api_tokens`: only a hash of the secret is stored. */
@@ -112,6 +114,8 @@ export interface OAuthClientsTable {
   /** JSON array of scopes the client may ask for. */
   allowed_scopes: string;
   created: string;
+  /** 1: no consent page (a service's oauth_no_confirm) (0005). */
+  no_confirm: Generated<number>;
 }
 
 /** `oauth_codes`: one-time authorization codes (hash only). */

@@ -5,6 +5,7 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
+import { ROLES_COLUMN } from "./services.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
 /** Fields of a new token row. */
@@ -44,6 +45,8 @@ export type TokenWithOwner = ApiTokenRow & {
   owner_admin: number;
   /** JSON array of the owner's group names. */
   owner_groups: string;
+  /** Every stored role definition (db/services.ts ROLES_COLUMN). */
+  role_defs: string;
 };
 
 /**
@@ -65,6 +68,7 @@ export function userTokensByPrefix(
       JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
       "owner_groups",
     ))
+    .select(ROLES_COLUMN.as("role_defs"))
     .where("t.prefix", "=", prefix).execute();
 }
 

@@ -6,6 +6,7 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
+import { parseRoleColumn, ROLES_COLUMN, type StoredRoles } from "./services.ts";
 import type { GroupRow, UserRow } from "./schema.ts";
 
 /** Finds a user by exact name. */
@@ -196,16 +197,23 @@ export async function groupsOfUserName(
 export async function userWithGroups(
   db: Db,
   id: number,
-): Promise<{ user: UserRow; groups: string[] } | undefined> {
+): Promise<
+  { user: UserRow; groups: string[]; roles: StoredRoles } | undefined
+> {
   const row = await db.selectFrom("users as u").selectAll("u")
     .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
       JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
       "group_names",
     ))
+    .select(ROLES_COLUMN.as("role_defs"))
     .where("u.id", "=", id).executeTakeFirst();
   if (!row) return undefined;
-  const { group_names: names, ...user } = row;
-  return { user, groups: JSON.parse(names) as string[] };
+  const { group_names: names, role_defs: roles, ...user } = row;
+  return {
+    user,
+    groups: JSON.parse(names) as string[],
+    roles: parseRoleColumn(roles),
+  };
 }
 
 export type { GroupRow, UserRow };

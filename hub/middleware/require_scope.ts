@@ -28,6 +28,9 @@ export function resourceFromParams(
     }
   }
   if (params.group_name !== undefined) resource.group = params.group_name;
+  if (params.service_name !== undefined) {
+    resource.service = params.service_name;
+  }
   return Object.keys(resource).length ? resource : undefined;
 }
 

@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { authorizePage, errorPage } from "../../templates/mod.ts";
 import type { Identity } from "../auth/identity.ts";
-import { identityFromSession } from "../auth/identity.ts";
+import { identityFromSession, rolesOf } from "../auth/identity.ts";
 import {
   LOGIN_COOKIE,
   readSession,
@@ -142,10 +142,29 @@ function failToClient(
 
 /** What the client asks for: its server, the scopes every grant holds, the resolved request. */
 interface Request {
-  server: string;
+  /** A user server's client: `"alice/"`; a service's: undefined. */
+  server: string | undefined;
+  /** A service's client: the service. */
+  service: string | undefined;
+  /** The server's owner ("" for a service). */
   owner: string;
   required: string[];
   requested: Set<string>;
+}
+
+/** What a client gives access to: a user's server or a service; null when neither. */
+function targetOf(
+  deps: OAuthProviderDeps,
+  client: OAuthClientRow,
+): { server?: string; owner: string; service?: string; access: string } | null {
+  const target = clientTarget(client, deps.config.baseUrl);
+  if (target) {
+    const server = `${target.user}/${target.server}`;
+    return { server, owner: target.user, access: serverAccessScope(server) };
+  }
+  const service = deps.serviceOfClient?.(client.identifier);
+  if (service === undefined) return null;
+  return { service, owner: "", access: `access:services!service=${service}` };
 }
 
 /** Step 2: response type, the client's server, the requested scopes; or an error. */
@@ -172,15 +191,14 @@ function readRequest(
       "Only response_type=code is supported.",
     );
   }
-  const target = clientTarget(client, deps.config.baseUrl);
+  const target = targetOf(deps, client);
   if (!target) {
-    deps.logger.error("oauth: client has no server", {
+    deps.logger.error("oauth: client has no server or service", {
       client: client.identifier,
     });
     return flowPage(flow, 500, "OAuth configuration error");
   }
-  const server = `${target.user}/${target.server}`;
-  const required = [...IDENTIFY_SCOPES, serverAccessScope(server)];
+  const required = [...IDENTIFY_SCOPES, target.access];
   const asked = formScopes === null
     ? query.get("scope")
     : (formScopes.length ? formScopes.join(" ") : "identify");
@@ -190,7 +208,13 @@ function readRequest(
       JSON.parse(client.allowed_scopes) as string[],
       required,
     );
-    return { server, owner: target.user, required, requested };
+    return {
+      server: target.server,
+      service: target.service,
+      owner: target.owner,
+      required,
+      requested,
+    };
   } catch (error) {
     if (!(error instanceof InvalidScopeError)) throw error;
     deps.logger.warn("oauth: invalid scope", {
@@ -208,7 +232,7 @@ async function grant(
   request: Request,
 ): Promise<string[] | Response> {
   const { identity, deps } = flow;
-  const ownerGroups = request.owner === identity.name
+  const ownerGroups = request.owner === identity.name || !request.owner
     ? identity.groups
     : await groupsOfUserName(deps.db, request.owner);
   const groupsOf = (name: string) =>
@@ -217,14 +241,14 @@ async function grant(
       : name === request.owner
       ? ownerGroups
       : [];
-  if (
-    !hasScope(
-      identity.parsed,
-      "access:servers",
-      { server: request.server },
-      groupsOf,
-    )
-  ) {
+  const access = request.service !== undefined
+    ? hasScope(identity.parsed, "access:services", {
+      service: request.service,
+    }, groupsOf)
+    : hasScope(identity.parsed, "access:servers", {
+      server: request.server,
+    }, groupsOf);
+  if (!access) {
     deps.logger.warn("oauth: no access to server", {
       user: identity.name,
       client: client.identifier,
@@ -235,7 +259,7 @@ async function grant(
       `You do not have permission to access ${client.description}`,
     );
   }
-  const have = userRawScopes(identity.admin);
+  const have = userRawScopes(identity.admin, await rolesOf(deps.db));
   have.add("inherit");
   for (const s of request.required) have.add(s);
   const { allowed, disallowed } = resolveRequestedScopes(
@@ -243,7 +267,7 @@ async function grant(
     have,
     {
       owner: { kind: "user", name: identity.name },
-      clientServer: request.server,
+      ...(request.server !== undefined ? { clientServer: request.server } : {}),
       groupsOf,
     },
   );
@@ -265,7 +289,7 @@ async function consentPage(
   granted: string[],
 ): Promise<Response | null> {
   const { c, identity, deps } = flow;
-  if (request.owner === identity.name) return null;
+  if (request.owner === identity.name || client.no_confirm === 1) return null;
   const authorized = await scopesAuthorizedFor(
     deps.db,
     identity.userId!,

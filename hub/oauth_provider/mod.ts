@@ -38,6 +38,8 @@ export interface OAuthProviderDeps {
   config: HubConfig;
   logger: Logger;
   now: () => Date;
+  /** The service an OAuth client id belongs to (services' clients), if any. */
+  serviceOfClient?: (clientId: string) => string | undefined;
 }
 
 /**

@@ -81,11 +81,17 @@ export function requestedScopes(
   return requested;
 }
 
-/** The raw scopes a user holds through the default roles. */
-export function userRawScopes(isAdmin: boolean): Set<string> {
+/** The raw scopes a user holds through the default roles (as redefined by `roles`, if they are). */
+export function userRawScopes(
+  isAdmin: boolean,
+  roles: Readonly<Record<string, { scopes: readonly string[] }>> = {},
+): Set<string> {
   const out = new Set<string>();
   for (const name of userRoleNames(isAdmin)) {
-    for (const s of BUILTIN_ROLES[name as "user" | "admin"].scopes) out.add(s);
+    const role = Object.hasOwn(roles, name)
+      ? roles[name]!
+      : BUILTIN_ROLES[name as "user" | "admin"];
+    for (const s of role.scopes) out.add(s);
   }
   return out;
 }
@@ -93,8 +99,8 @@ export function userRawScopes(isAdmin: boolean): Set<string> {
 /** Context of {@linkcode resolveRequestedScopes}. */
 export interface ResolveContext {
   owner: Owner;
-  /** The client's server, `"alice/"`; resolves bare `!server`. */
-  clientServer: string;
+  /** The client's server, `"alice/"`; resolves bare `!server` (absent for a service's client). */
+  clientServer?: string;
   groupsOf: GroupLookup;
 }
 
@@ -117,7 +123,9 @@ export function resolveRequestedScopes(
   const expand = (scopes: Iterable<string>) =>
     expandScopes([...scopes].filter((s) => s !== "inherit"), {
       owner: ctx.owner,
-      clientServer: ctx.clientServer,
+      ...(ctx.clientServer !== undefined
+        ? { clientServer: ctx.clientServer }
+        : {}),
     });
   let expandedAllowed = expand(allowed);
   const expandedHave = expand(have);

@@ -21,7 +21,7 @@ import type { ServerManager } from "../servers.ts";
 import { toLogin } from "./home.ts";
 import { lastEventOf } from "../db/events.ts";
 import type { IdleCuller } from "../culler.ts";
-import type { ServiceStatus } from "../../templates/admin.ts";
+import type { ServiceStatus } from "../../templates/mod.ts";
 
 /** Dependencies of the admin pages. */
 export interface AdminPagesDeps {

@@ -9,6 +9,7 @@ import * as m0001 from "./0001_initial.ts";
 import * as m0002 from "./0002_routes.ts";
 import * as m0003 from "./0003_hub_state.ts";
 import * as m0004 from "./0004_events.ts";
+import * as m0005 from "./0005_services.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0002_routes": m0002,
   "0003_hub_state": m0003,
   "0004_events": m0004,
+  "0005_services": m0005,
 };

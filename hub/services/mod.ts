@@ -1,0 +1,162 @@
+/**
+ * Services (JupyterHub's `c.JupyterHub.services`, here `services.list`):
+ * `ServiceManager.start()` applies the config to the database and the
+ * proxy (registry.ts) and runs the managed ones (supervisor.ts); the API
+ * (hub/api/services.ts), the OAuth provider, the admin page and the
+ * metrics read from it.
+ *
+ * The built-in idle culler (hub/culler.ts) is listed as the service
+ * `cull-idle`, as TLJH's culler service is, without a process or token.
+ *
+ * @module
+ */
+import type { HubConfig } from "../config.ts";
+import type { Db } from "../db/mod.ts";
+import type { EventLog } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { HubMetrics } from "../metrics.ts";
+import type { RouteService } from "../routes.ts";
+import type { ServiceStatus } from "../../templates/mod.ts";
+import { applyServices, servicePrefix } from "./registry.ts";
+import type { ServiceSpec } from "./spec.ts";
+import { Supervisor } from "./supervisor.ts";
+import { CULLER_ACTOR } from "../culler.ts";
+
+export type { ServiceSpec } from "./spec.ts";
+export { servicePrefix } from "./registry.ts";
+
+/** What {@linkcode ServiceManager} needs. */
+export interface ServiceManagerDeps {
+  db: Db;
+  config: HubConfig;
+  logger: Logger;
+  events: EventLog;
+  metrics: HubMetrics;
+  routes?: RouteService;
+  hubApiUrl: () => string;
+  /** @default {() => new Date()} */
+  now?: () => Date;
+}
+
+/** JupyterHub's service model (all keys; the API filters them by scope). */
+export interface ServiceModel {
+  kind: "service";
+  name: string;
+  admin: boolean;
+  roles: string[];
+  url: string;
+  prefix: string;
+  command: string[];
+  pid: number;
+  info: Record<string, unknown>;
+  display: boolean;
+}
+
+/** The configured services, applied and running. */
+export class ServiceManager {
+  readonly #deps: ServiceManagerDeps;
+  readonly #supervisor: Supervisor;
+  /** The specs applied at start (the config may change before a restart). */
+  #specs: readonly ServiceSpec[] = [];
+
+  constructor(deps: ServiceManagerDeps) {
+    this.#deps = deps;
+    this.#supervisor = new Supervisor({
+      logger: deps.logger,
+      events: deps.events,
+      metrics: deps.metrics,
+      baseUrl: deps.config.baseUrl,
+      hubApiUrl: deps.hubApiUrl,
+    });
+  }
+
+  /** Applies `services.list` and starts the managed services. */
+  async start(): Promise<void> {
+    const specs = this.#deps.config.services;
+    const tokens = await applyServices({
+      db: this.#deps.db,
+      baseUrl: this.#deps.config.baseUrl,
+      now: this.#deps.now?.() ?? new Date(),
+      ...(this.#deps.routes ? { routes: this.#deps.routes } : {}),
+    }, specs);
+    this.#specs = specs;
+    this.#supervisor.start(specs, tokens);
+  }
+
+  /** Stops the managed services. */
+  async stop(): Promise<void> {
+    await this.#supervisor.stop();
+  }
+
+  /** The service an OAuth client id belongs to. */
+  serviceOfClient(clientId: string): string | undefined {
+    return this.#specs.find((s) => s.oauthClientId === clientId)?.name;
+  }
+
+  /** Every service's model, by name (the culler's included while it is on). */
+  models(): Map<string, ServiceModel> {
+    const out = new Map<string, ServiceModel>();
+    const { config } = this.#deps;
+    if (config.cull.enabled) out.set(CULLER_ACTOR, this.#cullerModel());
+    for (const s of this.#specs) {
+      out.set(s.name, {
+        kind: "service",
+        name: s.name,
+        admin: s.admin,
+        roles: s.admin ? ["admin"] : [],
+        url: s.url,
+        prefix: s.url ? servicePrefix(config.baseUrl, s.name) : "",
+        command: s.command,
+        pid: this.#supervisor.pid(s.name) ?? 0,
+        info: s.info,
+        display: s.display,
+      });
+    }
+    return out;
+  }
+
+  #cullerModel(): ServiceModel {
+    const c = this.#deps.config.cull;
+    return {
+      kind: "service",
+      name: CULLER_ACTOR,
+      admin: true,
+      roles: ["admin"],
+      url: "",
+      prefix: "",
+      command: [],
+      pid: 0,
+      info: {
+        "built-in": "onehub's idle culler (services.cull.*)",
+        timeout: c.timeoutSeconds,
+        every: c.everySeconds,
+      },
+      display: false,
+    };
+  }
+
+  /** The services for the admin page. */
+  status(): ServiceStatus[] {
+    return this.#specs.map((s) => {
+      const run = this.#supervisor.status(s.name);
+      return {
+        name: s.name,
+        kind: s.command.length ? "managed" : "external",
+        prefix: s.url ? servicePrefix(this.#deps.config.baseUrl, s.name) : "",
+        state: run?.state ?? "external",
+        pid: run?.pid ?? null,
+        restarts: run?.restarts ?? 0,
+        lastExit: run?.lastExit ?? null,
+      };
+    });
+  }
+
+  /** Managed services: name → 1 when their process runs, else 0 (for the metrics). */
+  up(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.#specs.filter((s) => s.command.length)) {
+      out[s.name] = this.#supervisor.pid(s.name) ? 1 : 0;
+    }
+    return out;
+  }
+}

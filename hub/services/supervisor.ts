@@ -1,0 +1,280 @@
+/**
+ * Managed services (a `command` in `services.list`): onehub starts each as
+ * a child process with JupyterHub's service environment, as the configured
+ * Linux user (through `setpriv`, like the local spawner), sends its output
+ * to the hub's log one line at a time, and restarts it when it exits:
+ * after 1 s, doubling up to 60 s, reset once it has run for 60 s. `stop()`
+ * sends SIGTERM, then SIGKILL after 5 s. Services stop with the hub and
+ * start again with it (their state is the process).
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import { truncate } from "../log.ts";
+import type { EventLog } from "../events.ts";
+import type { HubMetrics } from "../metrics.ts";
+import { pythonJsonList } from "../single_user_env.ts";
+import { lookupUser } from "../../spawners/mod.ts";
+import type { ServiceStatus } from "../../templates/mod.ts";
+import { servicePrefix, serviceRedirectUri } from "./registry.ts";
+import type { ServiceSpec } from "./spec.ts";
+
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 60_000;
+/** A run this long resets the backoff. */
+const STABLE_MS = 60_000;
+const KILL_AFTER_MS = 5000;
+/** Output lines longer than this are cut in the log. */
+const MAX_LINE = 2000;
+
+/** What the supervisor needs. */
+export interface SupervisorDeps {
+  logger: Logger;
+  events: EventLog;
+  metrics: HubMetrics;
+  baseUrl: string;
+  /** The hub API URL ("http://127.0.0.1:8081/hub/api"), known once it listens. */
+  hubApiUrl: () => string;
+  /** `setpriv` for services with a `user`. @default {"setpriv"} */
+  setpriv?: string;
+}
+
+interface Run {
+  spec: ServiceSpec;
+  token: string;
+  child: Deno.ChildProcess | null;
+  state: "starting" | "running" | "restarting" | "stopped";
+  restarts: number;
+  delay: number;
+  startedAt: number;
+  lastExit: string | null;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  exited: Promise<void>;
+}
+
+/** JupyterHub's environment for a service. */
+export function serviceEnv(
+  spec: ServiceSpec,
+  token: string,
+  deps: { baseUrl: string; hubApiUrl: string },
+  home: string,
+): Record<string, string> {
+  const prefix = servicePrefix(deps.baseUrl, spec.name);
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: Deno.env.get("LANG") ?? "C.UTF-8",
+    HOME: home,
+    ...spec.environment,
+    "JUPYTERHUB_SERVICE_NAME": spec.name,
+    "JUPYTERHUB_SERVICE_URL": spec.url,
+    "JUPYTERHUB_SERVICE_PREFIX": prefix,
+    "JUPYTERHUB_API_TOKEN": token,
+    "JPY_API_TOKEN": token,
+    "JUPYTERHUB_API_URL": deps.hubApiUrl,
+    "JUPYTERHUB_BASE_URL": deps.baseUrl,
+    "JUPYTERHUB_HOST": "",
+    "JUPYTERHUB_CLIENT_ID": spec.oauthClientId,
+    "JUPYTERHUB_OAUTH_CALLBACK_URL": serviceRedirectUri(deps.baseUrl, spec),
+    "JUPYTERHUB_OAUTH_SCOPES": pythonJsonList([
+      `access:services!service=${spec.name}`,
+    ]),
+    "JUPYTERHUB_OAUTH_ACCESS_SCOPES": pythonJsonList([
+      `access:services!service=${spec.name}`,
+    ]),
+    "JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": pythonJsonList(
+      spec.oauthClientAllowedScopes,
+    ),
+  };
+}
+
+/** Sends a child's output to the log, one line per entry. */
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  log: (line: string) => void,
+): Promise<void> {
+  let buf = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const bytes of stream) {
+      buf += decoder.decode(bytes, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        log(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      if (buf.length > MAX_LINE) {
+        log(buf);
+        buf = "";
+      }
+    }
+  } catch { /* the process went away */ }
+  if (buf) log(buf);
+}
+
+/** Runs and restarts the managed services. */
+export class Supervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #runs = new Map<string, Run>();
+  #stopping = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+  }
+
+  /** Starts every managed spec with its token. */
+  start(specs: readonly ServiceSpec[], tokens: Map<string, string>): void {
+    for (const spec of specs.filter((s) => s.command.length)) {
+      const run: Run = {
+        spec,
+        token: tokens.get(spec.name) ?? "",
+        child: null,
+        state: "starting",
+        restarts: 0,
+        delay: FIRST_DELAY_MS,
+        startedAt: 0,
+        lastExit: null,
+        timer: undefined,
+        exited: Promise.resolve(),
+      };
+      this.#runs.set(spec.name, run);
+      void this.#launch(run);
+    }
+  }
+
+  async #command(spec: ServiceSpec): Promise<{
+    argv: string[];
+    home: string;
+  }> {
+    if (!spec.user) {
+      return { argv: spec.command, home: Deno.env.get("HOME") ?? "/" };
+    }
+    const unix = await lookupUser(spec.user);
+    if (!unix) {
+      throw new Error(
+        `no Linux user "${spec.user}" (services.list "${spec.name}" user): create it or remove the key`,
+      );
+    }
+    const setpriv = this.#deps.setpriv ?? "setpriv";
+    return {
+      argv: [
+        setpriv,
+        "--reuid",
+        String(unix.uid),
+        "--regid",
+        String(unix.gid),
+        "--init-groups",
+        "--",
+        ...spec.command,
+      ],
+      home: unix.home,
+    };
+  }
+
+  async #launch(run: Run): Promise<void> {
+    if (this.#stopping) return;
+    const { spec } = run;
+    const log = this.#deps.logger;
+    try {
+      const { argv, home } = await this.#command(spec);
+      const env = serviceEnv(spec, run.token, {
+        baseUrl: this.#deps.baseUrl,
+        hubApiUrl: this.#deps.hubApiUrl(),
+      }, home);
+      const child = new Deno.Command(argv[0]!, {
+        args: argv.slice(1),
+        clearEnv: true,
+        env,
+        cwd: spec.cwd || home,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      run.child = child;
+      run.state = "running";
+      run.startedAt = Date.now();
+      this.#deps.events.record("service.start", {
+        actor: "hub",
+        service: spec.name,
+        pid: child.pid,
+      });
+      const line = (stream: string) => (text: string) =>
+        log.info(`service ${spec.name}`, {
+          [stream]: truncate(text, MAX_LINE),
+        });
+      const output = Promise.all([
+        pipeLines(child.stdout, line("stdout")),
+        pipeLines(child.stderr, line("stderr")),
+      ]);
+      run.exited = child.status.then(async (status) => {
+        await output;
+        this.#exited(run, status);
+      });
+    } catch (error) {
+      this.#exited(run, null, (error as Error).message);
+    }
+  }
+
+  #exited(run: Run, status: Deno.CommandStatus | null, problem?: string): void {
+    run.child = null;
+    const why = problem ??
+      (status?.signal
+        ? `killed by ${status.signal}`
+        : `exit code ${status?.code}`);
+    run.lastExit = why;
+    if (this.#stopping) {
+      run.state = "stopped";
+      return;
+    }
+    if (Date.now() - run.startedAt > STABLE_MS) run.delay = FIRST_DELAY_MS;
+    this.#deps.events.record("service.exit", {
+      actor: "hub",
+      service: run.spec.name,
+      reason: why,
+      "restart_in_s": run.delay / 1000,
+    });
+    run.state = "restarting";
+    run.restarts++;
+    this.#deps.metrics.serviceRestarts.inc({ service: run.spec.name });
+    run.timer = setTimeout(() => void this.#launch(run), run.delay);
+    run.delay = Math.min(run.delay * 2, MAX_DELAY_MS);
+  }
+
+  /** Stops every service: SIGTERM, then SIGKILL after 5 s. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#runs.values()].map(async (run) => {
+      clearTimeout(run.timer);
+      const child = run.child;
+      if (child) {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const kill = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* gone */ }
+        }, KILL_AFTER_MS);
+        await run.exited;
+        clearTimeout(kill);
+      }
+      run.state = "stopped";
+    }));
+  }
+
+  /** The pid of a running managed service. */
+  pid(name: string): number | null {
+    return this.#runs.get(name)?.child?.pid ?? null;
+  }
+
+  /** Each managed service's state, for the admin page. */
+  status(name: string): Omit<ServiceStatus, "name" | "kind" | "prefix"> | null {
+    const run = this.#runs.get(name);
+    if (!run) return null;
+    return {
+      state: run.state,
+      pid: run.child?.pid ?? null,
+      restarts: run.restarts,
+      lastExit: run.lastExit,
+    };
+  }
+}
