@@ -1,7 +1,7 @@
 /**
  * Knows when what an identity is made of may have changed: a kysely plugin
- * counts this process's writes to `users`, `groups`, `user_group_map` and
- * `api_tokens` (activity-only updates excepted), and SQLite's
+ * counts this process's writes to `users`, `groups`, `user_group_map`,
+ * `api_tokens`, `services` and `roles` (activity-only updates excepted), and SQLite's
  * `PRAGMA data_version` moves when another process (`onehub user …`,
  * `onehub token`) commits. {@linkcode changeStamp} joins both; a cache keyed
  * on it (hub/auth/identity.ts) is dropped whenever it moves.

@@ -146,15 +146,16 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
   const entry = raw as Record<string, unknown>;
   const unknown = Object.keys(entry).find((k) => !KEYS.includes(k as never));
   const read = reader(entry, where);
-  name = read.string("name");
-  if (!NAME.test(name)) {
+  const given = read.string("name");
+  if (!NAME.test(given)) {
     fail(
       where(),
       `"name" is ${
-        show(entry.name)
+        entry.name === undefined ? "missing" : show(entry.name)
       }; expected letters, digits, ".", "_" or "-" (at most 64)`,
     );
   }
+  name = given;
   if (unknown) {
     fail(where(), `unknown key "${unknown}"; the keys are ${KEYS.join(", ")}`);
   }
