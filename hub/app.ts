@@ -311,7 +311,13 @@ function mountPages(
     }),
   );
   app.route(hubPrefix, createStaticPages());
-  app.route(hubPrefix, createHomePages({ config }));
+  app.route(
+    hubPrefix,
+    createHomePages({
+      config,
+      ...(options.services ? { services: options.services } : {}),
+    }),
+  );
   app.route(hubPrefix, createTokenPages({ config }));
   app.route(
     hubPrefix,

@@ -8,7 +8,9 @@
  * `sessions.revoked`, `server.spawn`, `server.ready`, `server.spawn_failed`,
  * `server.stop`, `server.exited`, `cull.server`, `cull.user`,
  * `user.created`, `user.deleted`, `user.admin`, `token.created`,
- * `token.revoked`, `service.start`, `service.exit`, `hub.shutdown`.
+ * `token.revoked`, `group.created`, `group.deleted`, `group.members_added`,
+ * `group.members_removed`, `user.renamed`, `service.start`, `service.exit`,
+ * `hub.shutdown`.
  *
  * Writes are batched (one insert per turn of the event loop) and bounded: at most
  * {@linkcode MAX_PENDING} events wait for the database; more are counted
@@ -38,6 +40,20 @@ export interface EventFields {
 export const MAX_PENDING = 10_000;
 const PRUNE_EVERY_MS = 3600_000;
 
+/** Longest text value kept in an event's fields. */
+const MAX_VALUE = 500;
+
+/** `fields` with long strings cut (a request body can name thousands of users). */
+function boundFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    out[k] = typeof v === "string" && v.length > MAX_VALUE
+      ? `${v.slice(0, MAX_VALUE)}…(${v.length})`
+      : v;
+  }
+  return out;
+}
+
 /** Options for {@linkcode EventLog}. */
 export interface EventLogOptions {
   db: Db;
@@ -65,7 +81,8 @@ export class EventLog {
 
   /** Logs and stores one event; returns at once (the write is batched). */
   record(kind: string, fields: EventFields = {}): void {
-    const { user = null, actor = null, reason = "", ...data } = fields;
+    const { user = null, actor = null, reason = "", ...extra } = fields;
+    const data = boundFields(extra);
     const now = (this.#options.now ?? (() => new Date()))();
     this.#options.logger.info(`event ${kind}`, {
       event: kind,

@@ -54,6 +54,8 @@ export interface ServiceStatus {
   restarts: number;
   /** Why it last exited, if it did. */
   lastExit: string | null;
+  /** Whether its url answered the last check (null: no url, or not checked yet). */
+  answers: boolean | null;
 }
 
 function seconds(n: number): string {
@@ -108,6 +110,7 @@ function termSection(view: AdminView) {
                   <th scope="col">Service</th>
                   <th scope="col">Kind</th>
                   <th scope="col">State</th>
+                  <th scope="col">Answers</th>
                   <th scope="col">Restarts</th>
                   <th scope="col">Last exit</th>
                 </tr>
@@ -125,6 +128,11 @@ function termSection(view: AdminView) {
                         <span class="muted">pid ${s.pid}</span>
                       `
                       : ""}</td>
+                    <td>${s.answers === null
+                      ? "–"
+                      : s.answers
+                      ? "yes"
+                      : "no"}</td>
                     <td>${s.restarts}</td>
                     <td>${s.lastExit ?? "–"}</td>
                   </tr>

@@ -20,6 +20,21 @@ export interface HomeView {
   namedServers: boolean;
   /** How many named servers a user may have (0: no limit). @default {0} */
   namedServerLimit?: number;
+  /** Services to link (JupyterHub's services menu). @default {[]} */
+  services?: readonly { name: string; url: string }[];
+}
+
+/** Links to the services that are shown (`display`) and have a url. */
+function servicesCard(services: readonly { name: string; url: string }[]) {
+  if (!services.length) return "";
+  return html`
+    <section class="card" aria-labelledby="services-title">
+      <h2 id="services-title">Services</h2>
+      <ul id="services">${services.map((s) =>
+        html`<li><a href="${s.url}">${s.name}</a></li>`
+      )}</ul>
+    </section>
+  `;
 }
 
 /** Renders the home page. */
@@ -77,7 +92,7 @@ export function homePage(
           ? html`<p><a href="${view.baseUrl}hub/admin">Go to the admin page</a></p>`
           : ""}
       </section>
-      ${named}
+      ${named} ${servicesCard(view.services ?? [])}
       <section class="card" aria-labelledby="sessions-title">
         <h2 id="sessions-title">Sessions</h2>
         <form method="post" action="${view.baseUrl}hub/logout" class="inline">

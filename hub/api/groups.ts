@@ -205,10 +205,26 @@ async function createGroupsRoute(
     memberIds: ids,
     now: deps.now().toISOString(),
   }).catch((error) => explainConflict(db, error, { created: names, users }));
+  for (const r of rows) recordGroup(c, deps, "group.created", r.name, users);
   return c.json(
     await Promise.all(rows.map((r) => groupModel(db, r, null))),
     201,
   );
+}
+
+/** A group change in the event log (membership is an admin change). */
+function recordGroup(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+  kind: string,
+  group: string,
+  users: readonly string[],
+): void {
+  deps.events.record(kind, {
+    actor: c.get("identity")?.name ?? null,
+    group,
+    ...(users.length ? { users: users.join(",") } : {}),
+  });
 }
 
 /** `POST /groups/{name}`: creates one group with members and properties. */
@@ -232,6 +248,7 @@ async function createGroupRoute(
     now: deps.now().toISOString(),
     properties: props,
   }).catch((error) => explainConflict(db, error, { created: [name], users }));
+  recordGroup(c, deps, "group.created", name, users);
   return c.json(await groupModel(db, row!, null), 201);
 }
 
@@ -251,6 +268,8 @@ function membersRoute(add: boolean) {
         explainConflict(db, error, { group: row.name, users })
       );
     } else await removeMembers(db, row.id, ids);
+    const kind = add ? "group.members_added" : "group.members_removed";
+    recordGroup(c, deps, kind, row.name, users);
     return c.json(await groupModel(db, row, null));
   };
 }
@@ -297,7 +316,9 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
     (c) => createGroupRoute(c, deps),
   );
   app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
-    await deleteGroup(db, (await routeGroup(c, db)).id);
+    const row = await routeGroup(c, db);
+    await deleteGroup(db, row.id);
+    recordGroup(c, deps, "group.deleted", row.name, []);
     return c.body(null, 204);
   });
   app.post(

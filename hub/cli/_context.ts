@@ -19,6 +19,9 @@ import {
   secureDatabaseFiles,
 } from "../db/integrity.ts";
 import { ConfigError } from "../errors.ts";
+import type { Db } from "../db/mod.ts";
+import { EventLog } from "../events.ts";
+import { silentLogger } from "../log.ts";
 
 /** Loads config: defaults < file < env < flags. */
 export function configFrom(
@@ -69,4 +72,17 @@ export async function openConfiguredDb(
   config: HubConfig,
 ): Promise<DatabaseHandle> {
   return (await openConfiguredDbReport(config)).handle;
+}
+
+/**
+ * The event log for a command that changes users or tokens: events are
+ * stored (the command prints its own output, so nothing is logged) with
+ * the actor `cli:<the Unix user who ran it>`. Close it before the database.
+ */
+export function cliEvents(db: Db): { log: EventLog; actor: string } {
+  const who = Deno.env.get("SUDO_USER") ?? Deno.env.get("USER") ?? "root";
+  return {
+    log: new EventLog({ db, logger: silentLogger }),
+    actor: `cli:${who}`,
+  };
 }

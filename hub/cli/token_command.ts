@@ -8,7 +8,8 @@ import { getUser } from "../db/users.ts";
 import { issueToken } from "../api/mod.ts";
 import { HubError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { configFrom, openConfiguredDb } from "./_context.ts";
+import { cliEvents, configFrom, openConfiguredDb } from "./_context.ts";
+import { tokenIdToWire } from "../tokens.ts";
 import { printErr, printOut } from "./_print.ts";
 
 const HELP =
@@ -60,12 +61,20 @@ async function run(args: string[]): Promise<number> {
       );
       return 1;
     }
-    const { token } = await issueToken(handle.db, owner, {
+    const { token, row } = await issueToken(handle.db, owner, {
       scopes,
       note: values.note ?? "Requested via onehub token",
       expiresInSeconds: expires,
       now: new Date(),
     });
+    const events = cliEvents(handle.db);
+    events.log.record("token.created", {
+      user: owner.name,
+      actor: events.actor,
+      "token_id": tokenIdToWire(row.id),
+      scopes: scopes?.join(" ") ?? "(default)",
+    });
+    await events.log.close();
     printOut(token);
     return 0;
   } catch (error) {

@@ -16,7 +16,7 @@ import { UsageError } from "../errors.ts";
 import type { UserRow } from "../db/schema.ts";
 import type { Db } from "../db/mod.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { configFrom, openConfiguredDb } from "./_context.ts";
+import { cliEvents, configFrom, openConfiguredDb } from "./_context.ts";
 import { printErr, printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub user <verb> [arguments] [--config PATH]
@@ -88,6 +88,15 @@ async function addUsers(
     now: new Date().toISOString(),
   });
   const made = new Set(created.map((u) => u.name));
+  const events = cliEvents(db);
+  for (const u of created) {
+    events.log.record("user.created", {
+      user: u.name,
+      actor: events.actor,
+      admin,
+    });
+  }
+  await events.log.close();
   for (const name of normalised) {
     printOut(made.has(name) ? `added ${name}` : `exists ${name} (unchanged)`);
   }
@@ -108,6 +117,11 @@ async function removeUsers(db: Db, names: string[]): Promise<number> {
   await db.transaction().execute(async (trx) => {
     for (const u of rows) await deleteUser(trx, u.id);
   });
+  const events = cliEvents(db);
+  for (const u of rows) {
+    events.log.record("user.deleted", { user: u.name, actor: events.actor });
+  }
+  await events.log.close();
   for (const u of rows) printOut(`deleted ${u.name}`);
   return 0;
 }
@@ -122,6 +136,13 @@ async function setAdmin(db: Db, name: string, off: boolean): Promise<number> {
     return 1;
   }
   await updateUser(db, user.id, { admin: !off });
+  const events = cliEvents(db);
+  events.log.record("user.admin", {
+    user: user.name,
+    actor: events.actor,
+    admin: !off,
+  });
+  await events.log.close();
   printOut(`${user.name} is ${off ? "no longer an admin" : "an admin"}`);
   return 0;
 }

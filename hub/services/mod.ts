@@ -36,6 +36,22 @@ export interface ServiceManagerDeps {
   hubApiUrl: () => string;
   /** @default {() => new Date()} */
   now?: () => Date;
+  /** How often services with a `url` are checked (JupyterHub's service_check_interval). @default {60000} */
+  checkIntervalMs?: number;
+}
+
+/** Whether a service's url answers (any status below 500, redirects not followed). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.body?.cancel();
+    return res.status < 500;
+  } catch {
+    return false;
+  }
 }
 
 /** JupyterHub's service model (all keys; the API filters them by scope). */
@@ -58,6 +74,9 @@ export class ServiceManager {
   readonly #supervisor: Supervisor;
   /** The specs applied at start (the config may change before a restart). */
   #specs: readonly ServiceSpec[] = [];
+  /** Last health check of each service with a url. */
+  readonly #health = new Map<string, boolean>();
+  #checkTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(deps: ServiceManagerDeps) {
     this.#deps = deps;
@@ -81,10 +100,36 @@ export class ServiceManager {
     }, specs);
     this.#specs = specs;
     this.#supervisor.start(specs, tokens);
+    if (specs.some((s) => s.url)) {
+      this.#checkTimer = setInterval(
+        () => void this.checkHealth(),
+        this.#deps.checkIntervalMs ?? 60_000,
+      );
+      Deno.unrefTimer(this.#checkTimer);
+    }
   }
 
-  /** Stops the managed services. */
+  /** Checks every service with a url now; a change is logged. */
+  async checkHealth(): Promise<void> {
+    await Promise.all(
+      this.#specs.filter((s) => s.url).map(async (s) => {
+        const up = await answers(
+          `${s.url}${servicePrefix(this.#deps.config.baseUrl, s.name)}`,
+        );
+        if (this.#health.get(s.name) !== up) {
+          this.#deps.logger[up ? "info" : "warn"](
+            up ? "service answers" : "service does not answer",
+            { service: s.name, url: s.url },
+          );
+        }
+        this.#health.set(s.name, up);
+      }),
+    );
+  }
+
+  /** Stops the checks and the managed services. */
   async stop(): Promise<void> {
+    clearInterval(this.#checkTimer);
     await this.#supervisor.stop();
   }
 
@@ -147,15 +192,24 @@ export class ServiceManager {
         pid: run?.pid ?? null,
         restarts: run?.restarts ?? 0,
         lastExit: run?.lastExit ?? null,
+        answers: this.#health.get(s.name) ?? null,
       };
     });
   }
 
-  /** Managed services: name → 1 when their process runs, else 0 (for the metrics). */
+  /**
+   * Services: name → 1 when up, else 0 (for the metrics). Up: a managed
+   * service's process runs, and a service with a url answered its last
+   * check (not yet checked counts as up).
+   */
   up(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const s of this.#specs.filter((s) => s.command.length)) {
-      out[s.name] = this.#supervisor.pid(s.name) ? 1 : 0;
+    for (const s of this.#specs) {
+      if (!s.command.length && !s.url) continue;
+      const running = !s.command.length ||
+        this.#supervisor.pid(s.name) !== null;
+      const answering = !s.url || this.#health.get(s.name) !== false;
+      out[s.name] = running && answering ? 1 : 0;
     }
     return out;
   }

@@ -267,7 +267,9 @@ export class Supervisor {
   }
 
   /** Each managed service's state, for the admin page. */
-  status(name: string): Omit<ServiceStatus, "name" | "kind" | "prefix"> | null {
+  status(
+    name: string,
+  ): Omit<ServiceStatus, "name" | "kind" | "prefix" | "answers"> | null {
     const run = this.#runs.get(name);
     if (!run) return null;
     return {

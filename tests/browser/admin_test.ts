@@ -70,6 +70,46 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "admin page: 'Revoke logins' logs a student out of their browser; the culler's settings are shown",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub(
+      "services:\n  cull: { timeout: 900, every: 120 }\n",
+    );
+    await using teacherBrowser = await startBrowser();
+    await using studentBrowser = await startBrowser();
+    const student = studentBrowser.page;
+    await login(student, hub.url, "student");
+    const before = await student.request.get(`${hub.url}hub/api/user`);
+    assert.equal(before.status(), 200);
+
+    const { page } = teacherBrowser;
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await login(page, hub.url, "teacher", { next: "admin" });
+    assert.match(
+      await page.locator("#culler-status").innerText(),
+      /Stops servers idle for 15 min, checking every 2 min\./,
+    );
+    page.once("dialog", (dialog) => {
+      assert.match(dialog.message(), /Log student out everywhere/);
+      void dialog.accept();
+    });
+    await page.getByRole("button", {
+      name: "Revoke logins and tokens of student",
+    }).click();
+    await page.locator("#status").filter({ hasText: "Revoked" }).waitFor();
+    assert.equal(await page.locator("#alert").isHidden(), true);
+    await screenshot(page, "admin-revoked-logins");
+
+    const after = await student.request.get(`${hub.url}hub/api/user`);
+    assert.equal(after.status(), 403, "the student's browser is logged out");
+    assert.deepEqual(pageErrors, []);
+  },
+});
+
 /** The XSRF token from the page's data blob. */
 async function xsrfOf(
   page: import("playwright-core").Page,

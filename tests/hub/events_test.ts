@@ -112,3 +112,14 @@ Deno.test("EventLog.prune deletes events past the retention and beyond max_rows"
   assert.equal(rows[0]!.user, "u5", "the oldest went first");
   assert.ok(rows.every((r) => r.kind === "new"));
 });
+
+Deno.test("EventLog cuts long field values (a body can name thousands of users)", async () => {
+  await using t = await setup();
+  t.events.record("group.members_added", { users: "u,".repeat(1000) });
+  await t.events.flush();
+  const [row] = await eventsSince(t.db, { since: "2000-01-01", limit: 1 });
+  const users = JSON.parse(row!.data).users as string;
+  assert.equal(users.length, 500 + "…(2000)".length);
+  assert.ok(users.endsWith("…(2000)"));
+  assert.ok(t.lines[0]!.length < 1000);
+});

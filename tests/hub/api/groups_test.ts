@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { eventsSince } from "../../../hub/db/events.ts";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import {
   assertError,
@@ -573,4 +574,42 @@ Deno.test("POST /hub/api/groups/:name/users racing the member's deletion answers
   if (add!.status === 200) await add!.body?.cancel();
   else await assertError(add!, 400, /^No such user: "alice"$/);
   assert.deepEqual(await members(hub, "g"), []);
+});
+
+Deno.test("group changes are admin changes: each leaves an event with the actor", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("teacher", { admin: true });
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("teacher");
+  const send = async (method: string, path: string, json?: unknown) => {
+    const res = await hub.request(`/hub/api${path}`, {
+      method,
+      token,
+      ...(json !== undefined ? { json } : {}),
+    });
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status}`);
+    await res.body?.cancel();
+  };
+  await send("POST", "/groups/physics");
+  await send("POST", "/groups/physics/users", { users: ["alice"] });
+  await send("DELETE", "/groups/physics/users", { users: ["alice"] });
+  await send("DELETE", "/groups/physics");
+  await hub.events.flush();
+  const rows = await eventsSince(hub.handle.db, {
+    since: "2000-01-01",
+    limit: 10,
+    kind: "group.",
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.kind, r.actor, JSON.parse(r.data)]),
+    [
+      ["group.created", "teacher", { group: "physics" }],
+      ["group.members_added", "teacher", { group: "physics", users: "alice" }],
+      ["group.members_removed", "teacher", {
+        group: "physics",
+        users: "alice",
+      }],
+      ["group.deleted", "teacher", { group: "physics" }],
+    ],
+  );
 });

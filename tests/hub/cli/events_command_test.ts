@@ -94,3 +94,34 @@ Deno.test("onehub events prints the configured hub's events, filtered, as text o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("onehub user and onehub token leave events with the actor cli:<unix user>", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-cli-" });
+  try {
+    const config = `${dir}/config.yaml`;
+    await Deno.writeTextFile(config, `data_dir: ${dir}/data\n`);
+    const c = ["--config", config];
+    for (
+      const args of [
+        ["user", "add", "bob", "--admin"],
+        ["token", "bob"],
+        ["user", "admin", "bob", "--off"],
+        ["user", "rm", "bob"],
+      ]
+    ) {
+      const out = await runMain([...args, ...c]);
+      assert.equal(out.code, 0, out.stderr);
+    }
+    const out = await runMain(["events", "--json", ...c]);
+    const rows = out.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => [r.kind, r.user]), [
+      ["user.created", "bob"],
+      ["token.created", "bob"],
+      ["user.admin", "bob"],
+      ["user.deleted", "bob"],
+    ]);
+    assert.ok(rows.every((r) => /^cli:\S+$/.test(r.actor)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

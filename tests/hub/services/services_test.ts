@@ -291,12 +291,39 @@ Deno.test({
       );
 
       await t.step(
+        "health checks: both managed services answer; /hub/metrics says they are up",
+        async () => {
+          // ts-whoami was just restarted: give it the moment it needs to listen again.
+          await waitFor(async () => {
+            await h.hub.services.checkHealth();
+            return h.hub.services.up()["ts-whoami"] === 1;
+          }, { timeoutMs: 15_000, description: "ts-whoami answers again" });
+          const text = await (await fetch(`${url}hub/metrics`, {
+            headers: { authorization: `token ${admin}` },
+          })).text();
+          assert.match(text, /^onehub_service_up\{service="py-whoami"\} 1$/m);
+          assert.match(text, /^onehub_service_up\{service="ts-whoami"\} 1$/m);
+          assert.doesNotMatch(
+            text,
+            /service="grader"/,
+            "no url, no process: nothing to check",
+          );
+        },
+      );
+
+      await t.step(
         "the admin page shows the services and their state",
         async () => {
           const browser = new CookieClient(url);
           await (await browser.login("teacher", "x")).body?.cancel();
           const page = await (await browser.request("hub/admin")).text();
           assert.match(page, /data-service="py-whoami"/);
+          const home = await (await browser.request("hub/home")).text();
+          assert.match(
+            home,
+            /<a href="\/services\/py-whoami\/">py-whoami<\/a>/,
+          );
+          assert.doesNotMatch(home, /services\/grader/, "no url: no link");
           assert.match(page, /status-running/);
           assert.match(page, /data-service="grader"[\s\S]*?external/);
         },
@@ -325,6 +352,10 @@ Deno.test({
         assert.equal((await api(h.url, "/user", GRADER_TOKEN)).status, 200);
         const routes = await h.hub.routes.list();
         assert.ok(routes.has("/services/grader"));
+        // Nothing listens on port 9: the check says so.
+        await h.hub.services.checkHealth();
+        assert.deepEqual(h.hub.services.up(), { grader: 0 });
+        assert.equal(h.hub.services.status()[0]!.answers, false);
       }
       await using h = await startHubWith(dir, []);
       assert.equal((await api(h.url, "/user", GRADER_TOKEN)).status, 403);
