@@ -74,6 +74,8 @@ export class EventLog {
   #flushing: Promise<void> = Promise.resolve();
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #dropped = 0;
+  /** Per key of {@linkcode recordAtMostEvery}: when it last recorded, and how many it held back since. */
+  #recent = new Map<string, { at: number; held: number }>();
 
   constructor(options: EventLogOptions) {
     this.#options = options;
@@ -108,6 +110,29 @@ export class EventLog {
       this.#scheduled = true;
       queueMicrotask(() => void this.flush());
     }
+  }
+
+  /**
+   * Records an event at most once per `key` every `windowMs` (a flood of
+   * refused logins from one address must not push real history out of the
+   * log); the next one recorded says how many were held back
+   * (`repeats`). At most 10 000 keys are remembered.
+   */
+  recordAtMostEvery(
+    windowMs: number,
+    key: string,
+    kind: string,
+    fields: EventFields = {},
+  ): void {
+    const now = (this.#options.now ?? (() => new Date()))().getTime();
+    const seen = this.#recent.get(key);
+    if (seen && now - seen.at < windowMs) {
+      seen.held++;
+      return;
+    }
+    if (this.#recent.size >= 10_000) this.#recent.clear();
+    this.#recent.set(key, { at: now, held: 0 });
+    this.record(kind, seen?.held ? { ...fields, repeats: seen.held } : fields);
   }
 
   /** Writes what is pending; resolves when it is stored. */

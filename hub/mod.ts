@@ -210,7 +210,10 @@ function shutdownSwitch(config: HubConfig, events: EventLog) {
       reason: "POST /hub/api/shutdown",
       servers: shutdown.stopServers ?? config.spawner.stopOnShutdown,
     });
-    shutdown.requested.resolve();
+    // The 202 still has to travel back through the proxy, whose connections
+    // close at stop: give it a moment first (JupyterHub answers, then stops).
+    const later = setTimeout(() => shutdown.requested.resolve(), 250);
+    Deno.unrefTimer(later);
   };
   return { shutdown, requestShutdown };
 }

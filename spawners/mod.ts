@@ -49,6 +49,7 @@ export { SpawnError };
 export { ensureUser, lookupUser, systemUsername } from "./system_user.ts";
 export { freePort } from "./_ports.ts";
 export { tailFile } from "./_log_file.ts";
+export { groupAlive, readProcStat, signalGroup } from "./_proc.ts";
 
 /**
  * The driver named `kind`.

@@ -178,11 +178,17 @@ async function checkPassword(
   const who = address ?? "unknown";
   const verdict = deps.throttle.check(who, name);
   if (!verdict.ok) {
-    deps.events.record("login.throttled", {
-      user: truncate(name, 64),
-      address: who,
-      reason: `too many failures by ${verdict.by}`,
-    });
+    // Once a minute per address: a flood is one line a minute, with a count.
+    deps.events.recordAtMostEvery(
+      60_000,
+      `throttled ${who}`,
+      "login.throttled",
+      {
+        user: truncate(name, 64),
+        address: who,
+        reason: `too many failures by ${verdict.by}`,
+      },
+    );
     const by = verdict.by === "address"
       ? "from your address"
       : "for this username";
@@ -204,7 +210,7 @@ async function checkPassword(
     return { name: normalizeUsername(result.name) };
   }
   if (result.status === 429) {
-    deps.events.record("login.throttled", {
+    deps.events.recordAtMostEvery(60_000, "busy", "login.throttled", {
       user: truncate(name, 64),
       address: who,
       reason: "authenticator busy",

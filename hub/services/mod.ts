@@ -19,7 +19,11 @@ import type { RouteService } from "../routes.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
 import { applyServices, servicePrefix } from "./registry.ts";
 import type { ServiceSpec } from "./spec.ts";
-import { Supervisor } from "./supervisor.ts";
+import { type ServiceGroup, stopLeftovers, Supervisor } from "./supervisor.ts";
+import { getHubState, setHubState } from "../db/hub_state.ts";
+
+/** The hub_state key holding the running services' process groups. */
+const GROUPS_KEY = "service_process_groups";
 import { CULLER_ACTOR } from "../culler.ts";
 
 export type { ServiceSpec } from "./spec.ts";
@@ -86,11 +90,31 @@ export class ServiceManager {
       metrics: deps.metrics,
       baseUrl: deps.config.baseUrl,
       hubApiUrl: deps.hubApiUrl,
+      remember: (groups) =>
+        setHubState(deps.db, GROUPS_KEY, JSON.stringify(groups)),
     });
+  }
+
+  /** Stops the services a killed hub left running (they hold the ports). */
+  async #stopLeftovers(): Promise<void> {
+    const text = await getHubState(this.#deps.db, GROUPS_KEY);
+    if (!text) return;
+    let groups: ServiceGroup[] = [];
+    try {
+      groups = JSON.parse(text);
+    } catch { /* unreadable: nothing to stop */ }
+    const stopped = await stopLeftovers(groups);
+    if (stopped.length) {
+      this.#deps.logger.info("stopped services an earlier hub left running", {
+        services: stopped.join(","),
+      });
+    }
+    await setHubState(this.#deps.db, GROUPS_KEY, "[]");
   }
 
   /** Applies `services.list` and starts the managed services. */
   async start(): Promise<void> {
+    await this.#stopLeftovers();
     const specs = this.#deps.config.services;
     const tokens = await applyServices({
       db: this.#deps.db,

@@ -3,9 +3,12 @@
  * a child process with JupyterHub's service environment, as the configured
  * Linux user (through `setpriv`, like the local spawner), sends its output
  * to the hub's log one line at a time, and restarts it when it exits:
- * after 1 s, doubling up to 60 s, reset once it has run for 60 s. `stop()`
- * sends SIGTERM, then SIGKILL after 5 s. Services stop with the hub and
- * start again with it (their state is the process).
+ * after 1 s, doubling up to 60 s, reset once it has run for 60 s. Each runs
+ * in its own process group; `stop()` sends the group SIGTERM, then SIGKILL
+ * after 5 s. Services stop with the hub and start again with it. The
+ * groups are remembered (`remember`), so a hub that was killed without
+ * stopping them has them stopped by the next one ({@linkcode stopLeftovers})
+ * before it starts new ones on the same ports.
  *
  * @module
  */
@@ -14,7 +17,12 @@ import { truncate } from "../log.ts";
 import type { EventLog } from "../events.ts";
 import type { HubMetrics } from "../metrics.ts";
 import { pythonJsonList } from "../single_user_env.ts";
-import { lookupUser } from "../../spawners/mod.ts";
+import {
+  groupAlive,
+  lookupUser,
+  readProcStat,
+  signalGroup,
+} from "../../spawners/mod.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
 import { servicePrefix, serviceRedirectUri } from "./registry.ts";
 import type { ServiceSpec } from "./spec.ts";
@@ -37,6 +45,39 @@ export interface SupervisorDeps {
   hubApiUrl: () => string;
   /** `setpriv` for services with a `user`. @default {"setpriv"} */
   setpriv?: string;
+  /** Called with the running groups whenever they change (to stop them after a crash). */
+  remember?: (groups: ServiceGroup[]) => Promise<void>;
+}
+
+/** A running service's process group, as remembered for the next hub. */
+export interface ServiceGroup {
+  name: string;
+  pid: number;
+  /** /proc start time: a reused pid is not mistaken for it. */
+  starttime: number;
+}
+
+/**
+ * Stops the process groups an earlier hub left running (it was killed
+ * before it could stop them): SIGTERM, SIGKILL after 5 s. Returns the
+ * names of the services stopped.
+ */
+export async function stopLeftovers(
+  groups: readonly ServiceGroup[],
+): Promise<string[]> {
+  const stopped: string[] = [];
+  await Promise.all(groups.map(async (g) => {
+    const stat = await readProcStat(g.pid).catch(() => null);
+    if (!stat || stat.starttime !== g.starttime || stat.pgrp !== g.pid) return;
+    signalGroup(g.pid, "SIGTERM");
+    const deadline = Date.now() + KILL_AFTER_MS;
+    while (await groupAlive(g.pid) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (await groupAlive(g.pid)) signalGroup(g.pid, "SIGKILL");
+    stopped.push(g.name);
+  }));
+  return stopped;
 }
 
 interface Run {
@@ -185,6 +226,7 @@ export class Supervisor {
         clearEnv: true,
         env,
         cwd: spec.cwd || home,
+        detached: true, // its own process group: stop() reaches its children too
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -192,6 +234,7 @@ export class Supervisor {
       run.child = child;
       run.state = "running";
       run.startedAt = Date.now();
+      await this.#remember();
       this.#deps.events.record("service.start", {
         actor: "hub",
         service: spec.name,
@@ -212,6 +255,25 @@ export class Supervisor {
     } catch (error) {
       this.#exited(run, null, (error as Error).message);
     }
+  }
+
+  /** Tells `remember` which groups run now. */
+  async #remember(): Promise<void> {
+    if (!this.#deps.remember) return;
+    const groups: ServiceGroup[] = [];
+    for (const run of this.#runs.values()) {
+      const pid = run.child?.pid;
+      if (!pid) continue;
+      const stat = await readProcStat(pid).catch(() => null);
+      if (stat) {
+        groups.push({ name: run.spec.name, pid, starttime: stat.starttime });
+      }
+    }
+    await this.#deps.remember(groups).catch((error) =>
+      this.#deps.logger.warn("could not remember the services' processes", {
+        error: (error as Error).message,
+      })
+    );
   }
 
   #exited(run: Run, status: Deno.CommandStatus | null, problem?: string): void {
@@ -246,19 +308,21 @@ export class Supervisor {
       clearTimeout(run.timer);
       const child = run.child;
       if (child) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const kill = setTimeout(() => {
+        const group = (signal: Deno.Signal) => {
           try {
-            child.kill("SIGKILL");
-          } catch { /* gone */ }
-        }, KILL_AFTER_MS);
+            signalGroup(child.pid, signal);
+          } catch { /* already gone */ }
+        };
+        group("SIGTERM");
+        const kill = setTimeout(() => group("SIGKILL"), KILL_AFTER_MS);
         await run.exited;
         clearTimeout(kill);
+        // The leader is gone; anything left in its group goes with it.
+        if (await groupAlive(child.pid).catch(() => false)) group("SIGKILL");
       }
       run.state = "stopped";
     }));
+    await this.#deps.remember?.([]).catch(() => {});
   }
 
   /** The pid of a running managed service. */

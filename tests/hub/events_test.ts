@@ -123,3 +123,27 @@ Deno.test("EventLog cuts long field values (a body can name thousands of users)"
   assert.ok(users.endsWith("…(2000)"));
   assert.ok(t.lines[0]!.length < 1000);
 });
+
+Deno.test("recordAtMostEvery keeps one event per key and window, then says how many it held back", async () => {
+  let now = new Date("2026-01-01T00:00:00Z");
+  await using t = await setup(() => now);
+  for (let i = 0; i < 50; i++) {
+    t.events.recordAtMostEvery(60_000, "10.0.0.1", "login.throttled", {
+      address: "10.0.0.1",
+    });
+  }
+  t.events.recordAtMostEvery(60_000, "10.0.0.2", "login.throttled", {
+    address: "10.0.0.2",
+  });
+  now = new Date("2026-01-01T00:01:01Z");
+  t.events.recordAtMostEvery(60_000, "10.0.0.1", "login.throttled", {
+    address: "10.0.0.1",
+  });
+  await t.events.flush();
+  const rows = await eventsSince(t.db, { since: "2000-01-01", limit: 100 });
+  assert.deepEqual(rows.map((r) => JSON.parse(r.data)), [
+    { address: "10.0.0.1" },
+    { address: "10.0.0.2" },
+    { address: "10.0.0.1", repeats: 49 },
+  ]);
+});
