@@ -26,9 +26,11 @@ import { pidFilePath, reloadConfig } from "./serve_reload.ts";
 
 const HELP = `Usage: onehub serve [options]
 
-Runs the hub: REST API, login and pages on one port. SIGHUP (systemctl reload
-onehub, onehub config reload) applies the config file's live keys; see
-"onehub config keys".
+Runs the hub: REST API, login and pages on one port, the idle culler
+(services.cull.*), the services of services.list, /hub/metrics and the event
+log (onehub events). SIGHUP (systemctl reload onehub, onehub config reload)
+applies the config file's live keys; see "onehub config keys". SIGTERM, or
+POST /hub/api/shutdown, stops it.
 
 Options:
   --config PATH          Config file (default /etc/onehub/config.yaml, or $ONEHUB_CONFIG)

@@ -234,12 +234,12 @@ export class Supervisor {
       run.child = child;
       run.state = "running";
       run.startedAt = Date.now();
-      await this.#remember();
       this.#deps.events.record("service.start", {
         actor: "hub",
         service: spec.name,
         pid: child.pid,
       });
+      await this.#remember();
       const line = (stream: string) => (text: string) =>
         log.info(`service ${spec.name}`, {
           [stream]: truncate(text, MAX_LINE),
