@@ -16,6 +16,12 @@
  */
 import { ConfigError } from "./errors.ts";
 import {
+  type GroupSpec,
+  parseGroups,
+  parseRoles,
+  type RoleSpec,
+} from "./access_spec.ts";
+import {
   parseServices,
   type ServiceSpec,
   servicesToRaw,
@@ -29,13 +35,15 @@ export type KeyKind =
   | "list"
   | "enum"
   | "url_path"
-  | "records";
+  | "records"
+  | "mapping";
 
 /** The validated value of a key of each kind, as the file holds it. */
 type RawOf<K extends KeyKind> = K extends "int" ? number
   : K extends "bool" ? boolean
   : K extends "list" ? readonly string[]
   : K extends "records" ? readonly Record<string, unknown>[]
+  : K extends "mapping" ? Readonly<Record<string, unknown>>
   : string;
 
 /** Typed reads of the merged raw values, for cross-key checks and derived fields. */
@@ -78,7 +86,8 @@ export type KeySpec =
   | SpecOf<"list">
   | SpecOf<"enum">
   | SpecOf<"url_path">
-  | SpecOf<"records">;
+  | SpecOf<"records">
+  | SpecOf<"mapping">;
 
 /** `Invalid value for "key": value; expected …`, the one shape of value errors. */
 function invalid(key: string, value: unknown, expected: string): string {
@@ -827,6 +836,39 @@ export const CONFIG_KEYS = [
       "/hub/metrics needs a token or login with read:metrics (false: open to anyone who reaches the hub, as authenticate_prometheus = False)",
   },
   {
+    key: "groups",
+    field: "groups",
+    kind: "mapping",
+    default: {},
+    reload: "live",
+    doc:
+      "Groups made at start and reload (JupyterHub's load_groups): {name: {users: [...], properties: {...}}}; members are added, never removed",
+    resolve: (v) => parseGroups(v),
+    toRaw: (v: GroupSpec[]) =>
+      Object.fromEntries(
+        v.map((g) => [g.name, { users: g.users, properties: g.properties }]),
+      ),
+  },
+  {
+    key: "roles",
+    field: "roles",
+    kind: "records",
+    default: [],
+    reload: "live",
+    doc:
+      "Custom roles (JupyterHub's load_roles): name, description, scopes, users, groups, services (see README, classroom)",
+    resolve: (v) => parseRoles(v),
+    toRaw: (v: RoleSpec[]) =>
+      v.map((r) => ({
+        name: r.name,
+        description: r.description,
+        scopes: r.scopes,
+        users: r.users,
+        groups: r.groups,
+        services: r.services,
+      })),
+  },
+  {
     key: "services.list",
     field: "services",
     kind: "records",
@@ -990,6 +1032,8 @@ function describe(spec: KeySpec): string {
       return 'a URL path such as "/" or "/jupyter/"';
     case "records":
       return "a list of mappings (in the environment or on the command line: JSON)";
+    case "mapping":
+      return "a mapping (in the environment or on the command line: JSON)";
     default:
       return "a string";
   }
@@ -1038,6 +1082,8 @@ export function validateValue(
     case "records":
       if (!Array.isArray(value) || !value.every(isPlainObject)) return fail();
       return structuredClone(value);
+    case "mapping":
+      return isPlainObject(value) ? structuredClone(value) : fail();
     case "url_path": {
       if (
         typeof value !== "string" || !/^\/?[A-Za-z0-9._~\-\/]*$/.test(value)
@@ -1076,6 +1122,7 @@ export function parseValueText(
     case "list":
       return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
     case "records":
+    case "mapping":
       try {
         return JSON.parse(text);
       } catch {
@@ -1169,6 +1216,14 @@ export function validateRaw(raw: RawConfig, source: string): RawConfig {
     );
   }
   let out: RawConfig = {};
+  // A "mapping" key holds free-form nesting (group names): take it whole.
+  for (const spec of CONFIG_KEYS as readonly KeySpec[]) {
+    if (spec.kind !== "mapping") continue;
+    const value = getAt(raw, spec.key);
+    if (value === undefined || value === null) continue;
+    out = setAt(out, spec.key, validateValue(spec, value, source));
+    raw = unsetAt(raw, spec.key);
+  }
   for (const key of leafKeys(raw)) {
     const value = getAt(raw, key);
     const spec = keySpec(key);

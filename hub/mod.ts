@@ -42,6 +42,7 @@ import { HubMetrics } from "./metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./culler.ts";
 import { ServiceManager } from "./services/mod.ts";
+import { syncConfigAccess } from "./config_access.ts";
 import { ServerManager } from "./servers.ts";
 import { AcmeChallenges } from "./acme/mod.ts";
 import {
@@ -321,6 +322,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       await restoreState(control, routes, servers, hubUrl, logger, metrics);
       servers.startPolling();
       await serviceManager.start();
+      // Again now that the services have rows: their roles can be assigned.
+      await syncConfigAccess(db, config, { logger });
       if (proxy) {
         const renew = options.acmeRenewCheckMs;
         publicListeners = await listenPublic({

@@ -57,6 +57,8 @@ const L0 = new Set(
     "version.ts",
     // Pure: checks `services.list` for config.ts.
     "services/spec.ts",
+    // Pure: checks `roles` and `groups` for config.ts.
+    "access_spec.ts",
   ].map((f) => `hub/${f}`),
 );
 

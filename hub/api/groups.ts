@@ -33,21 +33,11 @@ import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import { routeParam } from "../middleware/route_param.ts";
+import { groupNameProblem } from "../access_spec.ts";
+import { rolesOfGroups, setApiRoles } from "../db/roles.ts";
+import { rolesField } from "./_roles.ts";
 
-/** Group names follow the username rules: 1–128 characters, no `/`, no control characters, trimmed. */
-export function groupNameProblem(name: string): string | null {
-  if (name.length === 0) return "it is empty";
-  if (name.length > 128) return "it is longer than 128 characters";
-  if (name.includes("/")) return 'it contains "/"';
-  if (name !== name.trim()) return "it starts or ends with whitespace";
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) {
-    return "it contains control characters";
-  }
-  if (name === "." || name === "..") return 'it is "." or ".."';
-  if (!name.isWellFormed()) return "it is not valid Unicode";
-  return null;
-}
+export { groupNameProblem };
 
 function validGroupName(name: string): string {
   const problem = groupNameProblem(name);
@@ -62,12 +52,13 @@ export function toGroupModel(
   row: GroupRow,
   members: readonly string[],
   parsed: ParsedScopes | null,
+  roles: readonly string[] = [],
 ): Record<string, unknown> {
   const full: Record<string, unknown> = {
     kind: "group",
     name: row.name,
     users: [...members],
-    roles: [],
+    roles: [...roles],
     properties: JSON.parse(row.properties),
   };
   if (!parsed) return full;
@@ -139,6 +130,7 @@ async function groupModel(db: Db, row: GroupRow, parsed: ParsedScopes | null) {
     row,
     (await membersByGroup(db, [row.id])).get(row.id) ?? [],
     parsed,
+    (await rolesOfGroups(db, [row.id])).get(row.id) ?? [],
   );
 }
 
@@ -171,9 +163,16 @@ async function listGroupsRoute(
     limit: paging.limit,
     only,
   });
-  const members = await membersByGroup(db, rows.map((r) => r.id));
+  const ids = rows.map((r) => r.id);
+  const members = await membersByGroup(db, ids);
+  const roles = await rolesOfGroups(db, ids);
   const items = rows.map((r) =>
-    toGroupModel(r, members.get(r.id) ?? [], identity.parsed)
+    toGroupModel(
+      r,
+      members.get(r.id) ?? [],
+      identity.parsed,
+      roles.get(r.id) ?? [],
+    )
   );
   return c.json(paginate(c, paging, items, total));
 }
@@ -235,7 +234,8 @@ async function createGroupRoute(
   const { db } = deps;
   const name = validGroupName(routeParam(c, "group_name"));
   const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["users", "properties"]);
+  onlyKeys(body, ["users", "properties", "roles"]);
+  const roles = await rolesField(db, body.roles, c.get("identity")!);
   if (await getGroup(db, name)) {
     throw new HubError(409, `Group ${name} already exists`);
   }
@@ -248,6 +248,7 @@ async function createGroupRoute(
     now: deps.now().toISOString(),
     properties: props,
   }).catch((error) => explainConflict(db, error, { created: [name], users }));
+  if (roles) await setApiRoles(db, { group: row!.id }, roles);
   recordGroup(c, deps, "group.created", name, users);
   return c.json(await groupModel(db, row!, null), 201);
 }

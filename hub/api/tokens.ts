@@ -8,7 +8,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
-import { getUser } from "../db/users.ts";
+import { getUser, userWithGroups } from "../db/users.ts";
 import { groupsOfUserName } from "../db/users.ts";
 import {
   deleteUserTokens,
@@ -61,18 +61,32 @@ import { routeParam } from "../middleware/route_param.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 
-/** A token row as JupyterHub's token model. */
+/** A user's groups and the scopes their roles give (built-in, assigned, through groups). */
+export async function ownerAccess(
+  db: Db,
+  owner: UserRow,
+): Promise<{ groups: string[]; held: Set<string> }> {
+  const found = await userWithGroups(db, owner.id);
+  if (!found) return { groups: [], held: userScopes(owner) };
+  return {
+    groups: found.groups,
+    held: userScopes(owner, found.roles, found.assigned),
+  };
+}
+
+/** A token row as JupyterHub's token model; `access` from {@linkcode ownerAccess}. */
 export function toTokenModel(
   row: ApiTokenRow,
   owner: UserRow,
-  groups: readonly string[],
+  access: { groups: readonly string[]; held: Set<string> },
 ): Record<string, unknown> {
+  const { groups } = access;
   const groupsOf = (name: string) => (name === owner.name ? groups : []);
   const clientServer = serverOfClient(row.oauth_client, owner.name);
   const scopes = effectiveTokenScopes(
     JSON.parse(row.scopes) as string[],
     { kind: "user", name: owner.name },
-    userScopes(owner),
+    access.held,
     {
       groupsOf,
       ...(clientServer !== undefined ? { clientServer } : {}),
@@ -126,16 +140,12 @@ export async function issueToken(
     throw error;
   }
   if (!raw.includes("inherit")) {
-    const groups = await groupsOfUserName(db, owner.name);
+    const { groups, held: ownerHeld } = await ownerAccess(db, owner);
     const groupsOf = (name: string) => (name === owner.name ? groups : []);
     const asked = expandScopes(raw, {
       owner: { kind: "user", name: owner.name },
     });
-    const held = intersectScopes(
-      asked,
-      userScopes(owner, await rolesOf(db)),
-      groupsOf,
-    );
+    const held = intersectScopes(asked, ownerHeld, groupsOf);
     const requester = options.requester;
     const allowed = requester && requester.name !== owner.name
       ? intersectScopes(held, requester.scopes, groupsOf)
@@ -342,8 +352,10 @@ async function createTokenRoute(
     "token_id": tokenIdToWire(row.id),
     scopes: scopes?.join(" ") ?? "(default)",
   });
-  const groups = await groupsOfUserName(db, owner.name);
-  return c.json({ ...toTokenModel(row, owner, groups), token }, 201);
+  return c.json(
+    { ...toTokenModel(row, owner, await ownerAccess(db, owner)), token },
+    201,
+  );
 }
 
 /**
@@ -380,10 +392,10 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
     const user = await routeUser(c, db);
-    const groups = await groupsOfUserName(db, user.name);
+    const access = await ownerAccess(db, user);
     const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
     return c.json({
-      api_tokens: rows.map((r) => toTokenModel(r, user, groups)),
+      api_tokens: rows.map((r) => toTokenModel(r, user, access)),
     });
   });
   app.post("/users/:user_name/tokens", (c) => createTokenRoute(c, deps));
@@ -392,9 +404,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     needsOnTokenOwner(db, "read:tokens"),
     async (c) => {
       const { user, row } = await tokenOf(c);
-      return c.json(
-        toTokenModel(row, user, await groupsOfUserName(db, user.name)),
-      );
+      return c.json(toTokenModel(row, user, await ownerAccess(db, user)));
     },
   );
   app.delete(

@@ -22,6 +22,8 @@ import { serversByUser, touchServerActivity } from "../db/servers.ts";
 import { deleteSessionsOfUser } from "../db/sessions.ts";
 import { hasScope, type ParsedScopes } from "../scopes.ts";
 import { userRoleNames } from "../roles.ts";
+import { rolesOfUsers, setApiRoles } from "../db/roles.ts";
+import { rolesField } from "./_roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
@@ -77,6 +79,8 @@ export interface UserModelOptions {
   /** Whether spawner state is visible. */
   withState: boolean;
   withAuthState: boolean;
+  /** Roles assigned to the user directly (config or API), beyond user/admin. @default {[]} */
+  assignedRoles?: readonly string[];
 }
 
 /** A server row as JupyterHub's server model. */
@@ -136,7 +140,12 @@ export function toUserModel(
     kind: "user",
     name: row.name,
     admin: row.admin === 1,
-    roles: userRoleNames(row.admin === 1),
+    roles: [
+      ...new Set([
+        ...userRoleNames(row.admin === 1),
+        ...(options.assignedRoles ?? []),
+      ]),
+    ],
     groups: [...groups],
     server: defaultServer?.status === "running"
       ? `${options.baseUrl}user/${escapeName(row.name)}/`
@@ -187,6 +196,7 @@ export async function userModels(
   const ids = rows.map((r) => r.id);
   const groups = await groupNamesByUser(deps.db, ids);
   const servers = await serversByUser(deps.db, ids);
+  const roles = await rolesOfUsers(deps.db, ids);
   // An unfiltered holder of every field scope (an admin) sees everything: decide once, not per row.
   const parsed = identity.parsed;
   const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
@@ -204,6 +214,7 @@ export async function userModels(
         hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
       withAuthState: allAuthState ||
         hasScope(parsed, "admin:auth_state", { user: row.name }, lookup),
+      assignedRoles: roles.get(row.id) ?? [],
     });
   });
 }
@@ -245,8 +256,14 @@ async function applyNewUserFields(
   fields: {
     groups: GroupRow[] | undefined;
     authState: string | null | undefined;
+    roles?: string[] | undefined;
   },
 ): Promise<void> {
+  if (fields.roles) {
+    for (const u of created) {
+      await setApiRoles(db, { user: u.id }, fields.roles);
+    }
+  }
   if (fields.groups) {
     await joinGroups(db, created.map((u) => u.id), fields.groups);
   }
@@ -384,6 +401,7 @@ async function createUsersRoute(
   const raw = stringList(body.usernames, "usernames");
   const admin = adminField(body, identity) ?? false;
   const groups = await groupsField(db, body.groups);
+  const roles = await rolesField(db, body.roles, identity);
   const authState = authStateField(body.auth_state);
   const names = [
     ...new Set(raw.map((n) => validName(n, config.users.usernamePattern))),
@@ -398,7 +416,7 @@ async function createUsersRoute(
   if (created.length === 0) {
     throw new HubError(409, `All ${names.length} users already exist`);
   }
-  await applyNewUserFields(db, created, { groups, authState });
+  await applyNewUserFields(db, created, { groups, authState, roles });
   for (const u of created) {
     deps.events.record("user.created", {
       user: u.name,
@@ -452,6 +470,7 @@ async function createUserRoute(
   }
   const admin = adminField(body, identity) ?? false;
   const groups = await groupsField(db, body.groups);
+  const roles = await rolesField(db, body.roles, identity);
   const authState = authStateField(body.auth_state);
   if (await getUser(db, name)) {
     throw new HubError(409, `User ${name} already exists`);
@@ -463,7 +482,7 @@ async function createUserRoute(
   if (created.length === 0) {
     throw new HubError(409, `User ${name} already exists`);
   }
-  await applyNewUserFields(db, created, { groups, authState });
+  await applyNewUserFields(db, created, { groups, authState, roles });
   deps.events.record("user.created", {
     user: name,
     actor: identity.name,
@@ -516,6 +535,7 @@ async function patchUserRoute(
   }
   const wantedAdmin = adminField(body, identity);
   const groups = await groupsField(db, body.groups);
+  const roles = await rolesField(db, body.roles, identity);
   const changes: {
     name?: string;
     admin?: boolean;
@@ -556,6 +576,7 @@ async function patchUserRoute(
     }
     throw error;
   }
+  if (roles) await setApiRoles(db, { user: user.id }, roles);
   recordUserChange(deps, identity.name, user, changes);
   // Re-read: a concurrent DELETE may have removed the user meanwhile.
   const updated = await requireUser(db, changes.name ?? user.name);

@@ -30,10 +30,9 @@ import {
   type ParsedScopes,
   parseScopes,
 } from "../scopes.ts";
-import { ownerScopes, type RoleDefinition } from "../roles.ts";
+import { BUILTIN_ROLES, ownerScopes, type RoleDefinition } from "../roles.ts";
+import { parseRoleColumn, roleDefinitions } from "../db/roles.ts";
 import {
-  parseRoleColumn,
-  roleDefinitions,
   serviceTokensByPrefix,
   type TokenWithService,
 } from "../db/services.ts";
@@ -81,13 +80,20 @@ function roleDefsId(roles: RoleDefs | undefined): number {
 export function userScopes(
   user: Pick<UserRow, "name" | "admin">,
   roles?: RoleDefs,
+  assigned: readonly string[] = [],
 ): Set<string> {
-  const key = `${roleDefsId(roles)}:${user.admin}:${user.name}`;
+  // Only roles that exist count: an assignment can outlive its definition for a moment.
+  const extra = assigned.filter((r) =>
+    (roles !== undefined && Object.hasOwn(roles, r)) ||
+    (Object.hasOwn(BUILTIN_ROLES, r) && r !== "admin")
+  ).sort();
+  const key = `${roleDefsId(roles)}:${user.admin}:${user.name}:${extra}`;
   let scopes = USER_SCOPES_CACHE.get(key);
   if (!scopes) {
     scopes = ownerScopes({ kind: "user", name: user.name }, {
       isAdmin: user.admin === 1,
       roles,
+      extraRoles: extra,
     });
     if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) {
       USER_SCOPES_CACHE.clear();
@@ -214,7 +220,14 @@ export function rolesOf(db: Db): Promise<RoleDefs> {
 /** A service token's entry: the service's roles (admin) and scopes, `inherit` for the token. */
 function serviceTokenEntry(row: TokenWithService, roles: RoleDefs): TokenEntry {
   const owner: Owner = { kind: "service", name: row.service_name };
-  const held = ownerScopes(owner, { isAdmin: row.service_admin === 1, roles });
+  const assigned = (JSON.parse(row.service_roles) as string[]).filter((r) =>
+    Object.hasOwn(roles, r)
+  );
+  const held = ownerScopes(owner, {
+    isAdmin: row.service_admin === 1,
+    roles,
+    extraRoles: assigned,
+  });
   for (
     const s of expandScopes(JSON.parse(row.service_scopes) as string[], {
       owner,
@@ -257,7 +270,7 @@ function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
   const scopes = effectiveTokenScopes(
     JSON.parse(row.scopes) as string[],
     owner,
-    userScopes(user, roles),
+    userScopes(user, roles, JSON.parse(row.owner_roles) as string[]),
     {
       groupsOf: (name) => (name === user.name ? groups : []),
       ...(clientServer !== undefined ? { clientServer } : {}),
@@ -344,10 +357,15 @@ export async function identityFromSession(
       cache.users,
       userId,
       found
-        ? identityFor(found.user, found.groups, userScopes(found.user, roles), {
-          kind: "cookie",
-          sessionId: "",
-        })
+        ? identityFor(
+          found.user,
+          found.groups,
+          userScopes(found.user, roles, found.assigned),
+          {
+            kind: "cookie",
+            sessionId: "",
+          },
+        )
         : null,
     );
   }

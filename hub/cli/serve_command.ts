@@ -16,6 +16,7 @@ import {
 } from "../db/mod.ts";
 import { ensureInstance } from "../db/hub_state.ts";
 import { syncConfigUsers } from "../config_users.ts";
+import { syncConfigAccess } from "../config_access.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam.ts";
 import { type RunningHub, startHub } from "./serve_runtime.ts";
@@ -170,6 +171,7 @@ async function prepareState(
     );
   }
   await syncConfigUsers(handle.db, config, { logger });
+  await syncConfigAccess(handle.db, config, { logger });
   return instance.id;
 }
 

@@ -24,6 +24,7 @@ import {
 import { loadConfig } from "../config_file.ts";
 import type { Db } from "../db/mod.ts";
 import { syncConfigUsers } from "../config_users.ts";
+import { syncConfigAccess } from "../config_access.ts";
 import type { Logger } from "../log.ts";
 
 /** What a reload did. */
@@ -109,6 +110,7 @@ export async function reloadConfig(
     });
     // Users first: an invalid name throws before anything is written.
     await syncConfigUsers(options.db, next, { logger });
+    await syncConfigAccess(options.db, next, { logger });
     assignInPlace(
       live as unknown as Record<string, unknown>,
       next as unknown as Record<string, unknown>,

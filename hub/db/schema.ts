@@ -56,6 +56,8 @@ export interface RoleAssignmentsTable {
   user_id: number | null;
   group_id: number | null;
   service_id: number | null;
+  /** "config" (the config file's roles) or "api" (0006). */
+  source: Generated<string>;
 }
 
 /** `services` */

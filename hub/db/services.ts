@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { sql } from "kysely";
 import type { Db } from "./mod.ts";
+import { ROLES_COLUMN, SERVICE_ROLES_COLUMN } from "./roles.ts";
 import type { ApiTokenRow, ServiceRow } from "./schema.ts";
 
 /** What a service row holds. */
@@ -94,6 +94,10 @@ export type TokenWithService = ApiTokenRow & {
   service_admin: number;
   /** JSON array. */
   service_scopes: string;
+  /** JSON array of the roles assigned to the service. */
+  service_roles: string;
+  /** Every stored role definition (roles.ts ROLES_COLUMN). */
+  role_defs: string;
 };
 
 /** Candidate service tokens for a prefix, each with its service: one query. */
@@ -109,54 +113,7 @@ export function serviceTokensByPrefix(
       "s.admin as service_admin",
       "s.scopes as service_scopes",
     ])
+    .select(SERVICE_ROLES_COLUMN.as("service_roles"))
+    .select(ROLES_COLUMN.as("role_defs"))
     .where("t.prefix", "=", prefix).execute();
-}
-
-/** Stored role definitions, by name. */
-export type StoredRoles = Record<
-  string,
-  { description: string; scopes: string[] }
->;
-
-/** Stored role definitions (they win over the built-in roles of the same name). */
-export async function roleDefinitions(db: Db): Promise<StoredRoles> {
-  const rows = await db.selectFrom("roles").selectAll().execute();
-  return Object.fromEntries(rows.map((r) => [r.name, {
-    description: r.description,
-    scopes: JSON.parse(r.scopes) as string[],
-  }]));
-}
-
-/**
- * A column holding every stored role definition as JSON, so a query that
- * resolves an identity reads them in the same statement
- * ({@linkcode parseRoleColumn} reads it back).
- */
-export const ROLES_COLUMN = sql<string>`(SELECT json_group_array(
-  json_array(name, description, json(scopes))) FROM roles)`;
-
-/** The role definitions a {@linkcode ROLES_COLUMN} value holds. */
-export function parseRoleColumn(text: string): StoredRoles {
-  const rows = JSON.parse(text) as [string, string, string[]][];
-  return Object.fromEntries(
-    rows.map(([name, description, scopes]) => [name, { description, scopes }]),
-  );
-}
-
-/** Stores (or, with `scopes` null, removes) one role definition. */
-export async function setRoleDefinition(
-  db: Db,
-  name: string,
-  def: { description: string; scopes: readonly string[] } | null,
-): Promise<void> {
-  if (def === null) {
-    await db.deleteFrom("roles").where("name", "=", name).execute();
-    return;
-  }
-  const values = {
-    description: def.description,
-    scopes: JSON.stringify(def.scopes),
-  };
-  await db.insertInto("roles").values({ name, ...values })
-    .onConflict((oc) => oc.column("name").doUpdateSet(values)).execute();
 }

@@ -5,7 +5,7 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
-import { ROLES_COLUMN } from "./services.ts";
+import { ROLES_COLUMN, USER_ROLES_COLUMN } from "./roles.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
 /** Fields of a new token row. */
@@ -45,8 +45,10 @@ export type TokenWithOwner = ApiTokenRow & {
   owner_admin: number;
   /** JSON array of the owner's group names. */
   owner_groups: string;
-  /** Every stored role definition (db/services.ts ROLES_COLUMN). */
+  /** Every stored role definition (roles.ts ROLES_COLUMN). */
   role_defs: string;
+  /** JSON array of the roles assigned to the owner, directly or through a group. */
+  owner_roles: string;
 };
 
 /**
@@ -69,6 +71,7 @@ export function userTokensByPrefix(
       "owner_groups",
     ))
     .select(ROLES_COLUMN.as("role_defs"))
+    .select(USER_ROLES_COLUMN.as("owner_roles"))
     .where("t.prefix", "=", prefix).execute();
 }
 

@@ -6,7 +6,12 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
-import { parseRoleColumn, ROLES_COLUMN, type StoredRoles } from "./services.ts";
+import {
+  parseRoleColumn,
+  ROLES_COLUMN,
+  type StoredRoles,
+  USER_ROLES_COLUMN,
+} from "./roles.ts";
 import type { GroupRow, UserRow } from "./schema.ts";
 
 /** Finds a user by exact name. */
@@ -198,7 +203,8 @@ export async function userWithGroups(
   db: Db,
   id: number,
 ): Promise<
-  { user: UserRow; groups: string[]; roles: StoredRoles } | undefined
+  | { user: UserRow; groups: string[]; roles: StoredRoles; assigned: string[] }
+  | undefined
 > {
   const row = await db.selectFrom("users as u").selectAll("u")
     .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
@@ -206,13 +212,15 @@ export async function userWithGroups(
       "group_names",
     ))
     .select(ROLES_COLUMN.as("role_defs"))
+    .select(USER_ROLES_COLUMN.as("assigned"))
     .where("u.id", "=", id).executeTakeFirst();
   if (!row) return undefined;
-  const { group_names: names, role_defs: roles, ...user } = row;
+  const { group_names: names, role_defs: roles, assigned, ...user } = row;
   return {
     user,
     groups: JSON.parse(names) as string[],
     roles: parseRoleColumn(roles),
+    assigned: JSON.parse(assigned) as string[],
   };
 }
 

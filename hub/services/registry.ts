@@ -5,8 +5,9 @@
  * service without one; only hashes are stored), its OAuth client
  * (`service-<name>`, secret = its token, redirect URI
  * `{base_url}services/<name>/oauth_callback`), its route
- * `{base_url}services/<name>/` when it has a `url`, and the user role's
- * `access:services!service=<name>` for services with `allow_all_users`.
+ * `{base_url}services/<name>/` when it has a `url`. (The user role's
+ * `access:services!service=<name>` for `allow_all_users` is stored with the
+ * config's roles: hub/config_access.ts.)
  *
  * @module
  */
@@ -15,8 +16,6 @@ import {
   deleteServicesExcept,
   deleteServiceTokens,
   replaceServiceToken,
-  roleDefinitions,
-  setRoleDefinition,
   upsertService,
 } from "../db/services.ts";
 import {
@@ -26,13 +25,8 @@ import {
   upsertServiceClient,
 } from "../db/oauth.ts";
 import type { RouteService } from "../routes.ts";
-import { BUILTIN_ROLES } from "../roles.ts";
 import { hashSecret, newSecret, tokenPrefix } from "../tokens.ts";
 import type { ServiceSpec } from "./spec.ts";
-
-/** The description that marks a user role written here (and so removable here). */
-const USER_ROLE_NOTE =
-  "Standard user privileges, with the services that allow all users (services.list)";
 
 /** `{base_url}services/<name>/`. */
 export function servicePrefix(baseUrl: string, name: string): string {
@@ -88,22 +82,6 @@ async function applyOne(
   return token;
 }
 
-/** The user role, widened by the services every user may use (or back to the built-in one). */
-async function applyUserRole(db: Db, specs: readonly ServiceSpec[]) {
-  const extra = specs.filter((s) => s.allowAllUsers).map((s) =>
-    `access:services!service=${s.name}`
-  );
-  const current = (await roleDefinitions(db)).user;
-  if (extra.length) {
-    await setRoleDefinition(db, "user", {
-      description: USER_ROLE_NOTE,
-      scopes: [...BUILTIN_ROLES.user.scopes, ...extra],
-    });
-  } else if (current?.description === USER_ROLE_NOTE) {
-    await setRoleDefinition(db, "user", null);
-  }
-}
-
 /** Routes of services with a url; stale service routes removed. */
 async function applyRoutes(deps: RegistryDeps, specs: readonly ServiceSpec[]) {
   const routes = deps.routes;
@@ -137,7 +115,6 @@ export async function applyServices(
   for (const id of await staleServiceClients(deps.db, clients)) {
     await deleteClient(deps.db, id);
   }
-  await applyUserRole(deps.db, specs);
   await applyRoutes(deps, specs);
   return tokens;
 }

@@ -10,6 +10,7 @@ import * as m0002 from "./0002_routes.ts";
 import * as m0003 from "./0003_hub_state.ts";
 import * as m0004 from "./0004_events.ts";
 import * as m0005 from "./0005_services.ts";
+import * as m0006 from "./0006_role_sources.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0003_hub_state": m0003,
   "0004_events": m0004,
   "0005_services": m0005,
+  "0006_role_sources": m0006,
 };

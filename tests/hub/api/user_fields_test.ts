@@ -75,7 +75,7 @@ Deno.test("user create refuses unknown groups and roles with a 400 naming them, 
     ["unknown role", "/hub/api/users", {
       usernames: ["x1"],
       roles: ["teacher"],
-    }, /^No such role: "teacher"; users can hold "user" and "admin"/],
+    }, /^No role named "teacher": define it under "roles" in the config file/],
     [
       "server role",
       "/hub/api/users/x1",
