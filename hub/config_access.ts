@@ -12,9 +12,10 @@
  * - the `user` role is stored when the config redefines it or a service has
  *   `allow_all_users` (its `access:services!service=<name>` is added).
  *
- * Everything is checked before anything is written: a role naming a user,
- * group or service that does not exist stops the start (or refuses the
- * reload) with a message naming it.
+ * Everything is checked before anything is written: a role naming a user
+ * the allow rules keep out, or a service that is not configured, stops the
+ * start (or refuses the reload) with a message naming it. Users and groups
+ * a role names are made when missing, as JupyterHub does.
  *
  * @module
  */
@@ -36,7 +37,13 @@ import {
   setRoleDefinition,
 } from "./db/roles.ts";
 import { listServices } from "./db/services.ts";
-import { normalizeUsername, usernameProblem } from "./auth/usernames.ts";
+import {
+  effectiveAllowRules,
+  isAllowed,
+  normalizeUsername,
+  usernameProblem,
+} from "./auth/usernames.ts";
+import { groupNameProblem } from "./access_spec.ts";
 import { ConfigError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { BUILTIN_ROLES } from "./roles.ts";
@@ -63,23 +70,28 @@ async function check(db: Db, config: HubConfig): Promise<void> {
       groupUsers.add(normalizeUsername(raw));
     }
   }
-  const configGroups = new Set(config.groups.map((g) => g.name));
+  const rules = effectiveAllowRules(config.auth.type, config.users);
   const services = new Set(config.services.map((s) => s.name));
   for (const role of config.roles) {
     const where = `Role "${role.name}" (roles)`;
     for (const u of role.users) {
       const name = normalizeUsername(u);
-      if (!groupUsers.has(name) && !(await getUser(db, name))) {
+      const problem = usernameProblem(name, config.users.usernamePattern);
+      if (problem) {
+        throw new ConfigError(`${where} names the user "${u}": ${problem}`);
+      }
+      // As JupyterHub: a missing user is made if the allow rules let them in.
+      const exists = groupUsers.has(name) || !!(await getUser(db, name));
+      if (!isAllowed(name, rules, exists)) {
         throw new ConfigError(
-          `${where} names the user "${u}", who does not exist: add them to users.allowed or a group in "groups", or create them (onehub user add ${u})`,
+          `${where} names the user "${u}", who is not allowed on this hub: add them to users.allowed or a group in "groups", or create them (onehub user add ${u})`,
         );
       }
     }
     for (const g of role.groups) {
-      if (!configGroups.has(g) && !(await getGroup(db, g))) {
-        throw new ConfigError(
-          `${where} names the group "${g}", which does not exist: define it under "groups" or create it through the API`,
-        );
+      const problem = groupNameProblem(g);
+      if (problem) {
+        throw new ConfigError(`${where} names the group "${g}": ${problem}`);
       }
     }
     for (const s of role.services) {
@@ -141,8 +153,38 @@ function definitions(config: HubConfig) {
   return defs;
 }
 
+/** Who a role names, as ids; users and groups made when missing (as JupyterHub does). */
+async function bearersOf(
+  db: Db,
+  role: HubConfig["roles"][number],
+  serviceIds: ReadonlyMap<string, number>,
+  now: string,
+): Promise<Assignee[]> {
+  const out: Assignee[] = [];
+  const names = [...new Set(role.users.map(normalizeUsername))];
+  const missing = (await userIdsByName(db, names)).missing;
+  if (missing.length) await createUsers(db, missing, { admin: false, now });
+  const { ids } = await userIdsByName(db, names);
+  for (const id of ids.values()) out.push({ user: id });
+  for (const g of role.groups) {
+    const row = await getGroup(db, g) ??
+      (await createGroups(db, [g], { memberIds: [], now }))[0]!;
+    out.push({ group: row.id });
+  }
+  for (const s of role.services) {
+    // A service gets its row when the services start; its roles follow at the next apply.
+    const id = serviceIds.get(s);
+    if (id !== undefined) out.push({ service: id });
+  }
+  return out;
+}
+
 /** Stores the definitions and the config's assignments. */
-async function applyRoles(db: Db, config: HubConfig): Promise<void> {
+async function applyRoles(
+  db: Db,
+  config: HubConfig,
+  now: string,
+): Promise<void> {
   const defs = definitions(config);
   for (const [name, def] of defs) await setRoleDefinition(db, name, def);
   await deleteRoleDefinitionsExcept(db, [...defs.keys()]);
@@ -152,20 +194,8 @@ async function applyRoles(db: Db, config: HubConfig): Promise<void> {
   );
   const assignments: { role: string; to: Assignee }[] = [];
   for (const role of config.roles) {
-    const { ids } = await userIdsByName(db, role.users.map(normalizeUsername));
-    for (const id of ids.values()) {
-      assignments.push({ role: role.name, to: { user: id } });
-    }
-    for (const g of role.groups) {
-      const row = await getGroup(db, g);
-      if (row) assignments.push({ role: role.name, to: { group: row.id } });
-    }
-    for (const s of role.services) {
-      const id = serviceIds.get(s);
-      // A service gets its row when the services start; its roles follow at the next apply.
-      if (id !== undefined) {
-        assignments.push({ role: role.name, to: { service: id } });
-      }
+    for (const to of await bearersOf(db, role, serviceIds, now)) {
+      assignments.push({ role: role.name, to });
     }
   }
   await replaceConfigAssignments(db, assignments);
@@ -184,7 +214,7 @@ export async function syncConfigAccess(
   await check(db, config);
   const now = (options.now?.() ?? new Date()).toISOString();
   const created = await applyGroups(db, config, now);
-  await applyRoles(db, config);
+  await applyRoles(db, config, now);
   if (config.groups.length || config.roles.length) {
     options.logger.info("groups and roles from config applied", {
       groups: config.groups.length,

@@ -176,6 +176,11 @@ const USERS_SECTION = html`
         disabled>Start selected</button>
       <button type="button" id="stop-selected" class="small secondary"
         disabled>Stop selected</button>
+      <label class="visually-hidden"
+        for="bulk-group">Group for the selected users</label>
+      <select id="bulk-group" class="small"></select>
+      <button type="button" id="group-selected" class="small secondary"
+        disabled>Add selected to group</button>
       <button type="button" id="stop-all"
         class="small danger">Stop all servers</button>
     </div>
@@ -186,7 +191,7 @@ const USERS_SECTION = html`
             <th scope="col"><input type="checkbox" id="select-all"
             aria-label="Select all users on this page"></th>
             <th scope="col">Name</th>
-            <th scope="col">Admin</th>
+            <th scope="col">Roles</th>
             <th
               scope="col">Server</th>
             <th scope="col">Memory</th>

@@ -226,7 +226,11 @@ function userRow(u: UserModel): HTMLTableRowElement {
   return h("tr", { dataset: { user: u.name } }, [
     h("td", {}, [selectBox(u)]),
     h("th", { scope: "row", text: u.name }),
-    h("td", { text: u.admin ? "admin" : "" }),
+    h("td", {
+      text: (u.roles ?? (u.admin ? ["admin"] : [])).filter((r) => r !== "user")
+        .join(", "),
+      dataset: { role: "roles" },
+    }),
     h("td", {}, [
       h("span", {
         class: "badge status-" + status,
@@ -270,6 +274,30 @@ function updateSelection(): void {
   byId("selected-count").textContent = S.selected.size + " selected";
   byId<HTMLButtonElement>("start-selected").disabled = S.selected.size === 0;
   byId<HTMLButtonElement>("stop-selected").disabled = S.selected.size === 0;
+  byId<HTMLButtonElement>("group-selected").disabled = S.selected.size === 0 ||
+    !byId<HTMLSelectElement>("bulk-group").value;
+}
+
+/** Adds the selected users to the group chosen beside the button. */
+async function addSelectedToGroup(): Promise<void> {
+  const group = byId<HTMLSelectElement>("bulk-group").value;
+  const users = [...S.selected];
+  if (!group || !users.length) return;
+  await api("POST", "groups/" + enc(group) + "/users", { users });
+  say("Added " + users.length + " users to " + group);
+  await loadGroups();
+}
+
+/** The group choices of the bulk action, kept in step with the groups list. */
+function fillGroupChoice(groups: GroupModel[]): void {
+  const select = byId<HTMLSelectElement>("bulk-group");
+  const chosen = select.value;
+  select.replaceChildren(
+    h("option", { value: "", text: "Add to group…" }),
+    ...groups.map((g) => h("option", { value: g.name, text: g.name })),
+  );
+  select.value = groups.some((g) => g.name === chosen) ? chosen : "";
+  updateSelection();
 }
 
 async function eachSelected(verb: string, method: string): Promise<void> {
@@ -373,6 +401,7 @@ async function loadGroups(): Promise<void> {
   ) return;
   list.replaceChildren(...groups.map(groupItem));
   byId("group-empty").hidden = groups.length > 0;
+  fillGroupChoice(groups);
 }
 
 async function addUsers(names: string[], admin: boolean): Promise<void> {
@@ -478,6 +507,11 @@ function wireControls(): void {
     () => guarded(() => eachSelected("Stopping", "DELETE")),
   );
   byId("stop-all").addEventListener("click", () => guarded(stopAll));
+  byId("group-selected").addEventListener(
+    "click",
+    () => guarded(addSelectedToGroup),
+  );
+  byId("bulk-group").addEventListener("change", updateSelection);
 }
 
 async function poll(): Promise<void> {

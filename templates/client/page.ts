@@ -185,6 +185,7 @@ export interface ServerModel {
 export interface UserModel {
   name: string;
   admin: boolean;
+  roles?: string[];
   "last_activity": string | null;
   servers?: Record<string, ServerModel>;
 }

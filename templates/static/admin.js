@@ -271,7 +271,12 @@ function userRow(u) {
       text: u.name
     }),
     h("td", {
-      text: u.admin ? "admin" : ""
+      text: (u.roles ?? (u.admin ? [
+        "admin"
+      ] : [])).filter((r) => r !== "user").join(", "),
+      dataset: {
+        role: "roles"
+      }
     }),
     h("td", {}, [
       h("span", {
@@ -321,6 +326,32 @@ function updateSelection() {
   byId("selected-count").textContent = S.selected.size + " selected";
   byId("start-selected").disabled = S.selected.size === 0;
   byId("stop-selected").disabled = S.selected.size === 0;
+  byId("group-selected").disabled = S.selected.size === 0 || !byId("bulk-group").value;
+}
+async function addSelectedToGroup() {
+  const group = byId("bulk-group").value;
+  const users = [
+    ...S.selected
+  ];
+  if (!group || !users.length) return;
+  await api("POST", "groups/" + enc(group) + "/users", {
+    users
+  });
+  say("Added " + users.length + " users to " + group);
+  await loadGroups();
+}
+function fillGroupChoice(groups) {
+  const select = byId("bulk-group");
+  const chosen = select.value;
+  select.replaceChildren(h("option", {
+    value: "",
+    text: "Add to group\u2026"
+  }), ...groups.map((g) => h("option", {
+    value: g.name,
+    text: g.name
+  })));
+  select.value = groups.some((g) => g.name === chosen) ? chosen : "";
+  updateSelection();
 }
 async function eachSelected(verb, method) {
   const names = [
@@ -422,6 +453,7 @@ async function loadGroups() {
   if (list.contains(active) && active instanceof HTMLInputElement && active.value) return;
   list.replaceChildren(...groups.map(groupItem));
   byId("group-empty").hidden = groups.length > 0;
+  fillGroupChoice(groups);
 }
 async function addUsers(names, admin) {
   const made = await api("POST", "users", {
@@ -508,6 +540,8 @@ function wireControls() {
   byId("start-selected").addEventListener("click", () => guarded(() => eachSelected("Starting", "POST")));
   byId("stop-selected").addEventListener("click", () => guarded(() => eachSelected("Stopping", "DELETE")));
   byId("stop-all").addEventListener("click", () => guarded(stopAll));
+  byId("group-selected").addEventListener("click", () => guarded(addSelectedToGroup));
+  byId("bulk-group").addEventListener("change", updateSelection);
 }
 async function poll() {
   try {

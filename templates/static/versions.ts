@@ -2,7 +2,7 @@
 /** Each static asset's version (SHA-256 prefix of its text), for its URL. */
 export const VERSIONS: Readonly<Record<string, string>> = {
   "style.css": "40e70ea1b668",
-  "admin.js": "41f85a2ceb36",
+  "admin.js": "70919c118dda",
   "home.js": "ed454823094c",
   "token.js": "0f53c66aaab6",
   "spawn_pending.js": "550bf2cadccc",

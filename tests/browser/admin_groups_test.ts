@@ -64,3 +64,44 @@ Deno.test({
     await screenshot(page, "admin-error-alert");
   },
 });
+
+Deno.test({
+  name:
+    "admin page: config groups and roles show; selected users join a group in one click",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub(
+      [
+        "groups:",
+        "  students: { users: [ada, brian] }",
+        "roles:",
+        "  - name: teaching-assistant",
+        '    scopes: [list:users, "admin:servers!group=students"]',
+        "    users: [tom]",
+        "",
+      ].join("\n"),
+    );
+    await using browser = await startBrowser();
+    const { page } = browser;
+    await login(page, hub.url, "teacher", { next: "admin" });
+    const tom = page.locator('tr[data-user="tom"] td[data-role="roles"]');
+    await tom.waitFor();
+    assert.equal(await tom.innerText(), "teaching-assistant");
+    assert.equal(
+      await page.locator('tr[data-user="teacher"] td[data-role="roles"]')
+        .innerText(),
+      "admin",
+    );
+    const students = page.locator('li[data-group="students"]');
+    await students.locator("ul.members li", { hasText: "brian" }).waitFor();
+
+    await page.getByLabel("Select tom").check();
+    await page.getByLabel("Group for the selected users").selectOption(
+      "students",
+    );
+    await page.getByRole("button", { name: "Add selected to group" }).click();
+    await students.locator("ul.members li", { hasText: "tom" }).waitFor();
+    assert.equal(await page.locator("#alert").isHidden(), true);
+    await screenshot(page, "admin-bulk-group");
+  },
+});

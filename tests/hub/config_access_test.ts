@@ -123,15 +123,16 @@ Deno.test("config groups: made with their users and properties; API-added member
   assert.deepEqual(group.properties, { room: "B12", course: "intro" });
 });
 
-Deno.test("a role naming an unknown user, group or service stops the start with its name; nothing is written", async (t) => {
+Deno.test("a role naming a user the allow rules keep out, or an unknown service, stops the start; nothing is written", async (t) => {
   const rows: Array<[Record<string, unknown>, RegExp]> = [
     [
       { ...TA_ROLE, users: ["ghost"] },
-      /names the user "ghost", who does not exist: add them to users.allowed/,
+      /names the user "ghost", who is not allowed on this hub: add them to users.allowed/,
     ],
+    [{ ...TA_ROLE, users: ["a/b"] }, /names the user "a\/b": /],
     [
-      { ...TA_ROLE, users: [], groups: ["nope"] },
-      /names the group "nope", which does not exist/,
+      { ...TA_ROLE, users: [], groups: ["x/y"] },
+      /names the group "x\/y": it contains "\/"/,
     ],
     [
       { ...TA_ROLE, users: [], services: ["grader"] },
@@ -140,7 +141,10 @@ Deno.test("a role naming an unknown user, group or service stops the start with 
   ];
   for (const [role, message] of rows) {
     await t.step(message.source.slice(0, 40), async () => {
-      await using hub = await fakeHub({ roles: [role] });
+      await using hub = await fakeHub({
+        users: { "allow_all": false, allowed: ["daemon", "bin"] },
+        roles: [role],
+      });
       await assert.rejects(
         () =>
           syncConfigAccess(hub.handle.db, hub.config, {
@@ -230,4 +234,17 @@ Deno.test("an admin assigns a config role through the API; others may not; unkno
   });
   assert.equal(res.status, 201);
   assert.deepEqual((await res.json()).roles, ["teaching-assistant"]);
+});
+
+Deno.test("users and groups a role names are made when missing and allowed (as JupyterHub)", async () => {
+  await using hub = await fakeHub({
+    roles: [{ ...TA_ROLE, users: ["newta"], groups: ["helpers"] }],
+  });
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  assert.ok(await getUser(hub.handle.db, "newta"));
+  await hub.addUser("teacher", { admin: true });
+  const group = await (await hub.request("/hub/api/groups/helpers", {
+    token: await hub.tokenFor("teacher"),
+  })).json();
+  assert.deepEqual(group.roles, ["teaching-assistant"]);
 });
