@@ -52,6 +52,7 @@ import { createOAuthProvider } from "./oauth_provider/mod.ts";
 import { routePath } from "hono/route";
 import { EventLog } from "./events.ts";
 import { HubMetrics } from "./metrics.ts";
+import { Announcement } from "./announcement.ts";
 import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import type { IdleCuller } from "./culler.ts";
@@ -91,6 +92,7 @@ export interface HubAppOptions {
 type ResolvedOptions = HubAppOptions & {
   events: EventLog;
   metrics: HubMetrics;
+  announcement: Announcement;
 };
 
 /** A new event log for the hub's database, kept as `events.*` says (read at each prune). */
@@ -307,6 +309,7 @@ function mountPages(
       now,
       throttle: options.throttle ?? throttleFromConfig(config, logger),
       defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
+      announcement: options.announcement,
       ...(servers ? { servers } : {}),
     }),
   );
@@ -315,6 +318,7 @@ function mountPages(
     hubPrefix,
     createHomePages({
       config,
+      announcement: options.announcement,
       ...(options.services ? { services: options.services } : {}),
     }),
   );
@@ -324,6 +328,8 @@ function mountPages(
     createAdminPages({
       db,
       config,
+      announcement: options.announcement,
+      events: options.events,
       ...(servers ? { servers } : {}),
       ...(options.culler ? { culler: options.culler } : {}),
       ...(options.services
@@ -386,7 +392,9 @@ export async function createHubApp(
     ...hubOptions,
     events: hubOptions.events ?? eventLogFor(db, config, logger),
     metrics: hubOptions.metrics ?? new HubMetrics(),
+    announcement: new Announcement(config, db),
   };
+  await options.announcement.load();
   const now = options.now ?? (() => new Date());
   const xsrfKey = await importXsrfKey(options.cookieSecret);
   const paths = pathsOf(options.config);

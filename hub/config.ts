@@ -836,6 +836,19 @@ export const CONFIG_KEYS = [
       "/hub/metrics needs a token or login with read:metrics (false: open to anyone who reaches the hub, as authenticate_prometheus = False)",
   },
   {
+    key: "announcement",
+    field: "announcement",
+    kind: "string",
+    default: "",
+    reload: "live",
+    doc:
+      "Banner text on the login and home pages (plain text; the admin page can set one that wins)",
+    check: (v) =>
+      v.length > 1000
+        ? `Invalid value for "announcement": ${v.length} characters; keep it to 1000`
+        : null,
+  },
+  {
     key: "groups",
     field: "groups",
     kind: "mapping",

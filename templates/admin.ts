@@ -24,6 +24,10 @@ export interface AdminView {
   culler?: CullerView;
   /** Configured services and their state. */
   services?: readonly ServiceStatus[];
+  /** The announcement banner ("" for none). @default {""} */
+  banner?: string;
+  /** The text an admin set (the form's value; "" = the config's applies). @default {""} */
+  announcementText?: string;
 }
 
 /** The idle culler as the page shows it. */
@@ -256,11 +260,30 @@ const GROUPS_SECTION = html`
   </section>
 `;
 
+/** The banner form: a plain POST with the session's XSRF token (no script needed). */
+function announcementSection(view: AdminView) {
+  return html`
+    <section class="card" aria-labelledby="announce-title">
+      <h2 id="announce-title">Announcement</h2>
+      <form method="post" action="${view.baseUrl}hub/admin/announcement">
+        <input type="hidden" name="_xsrf" value="${view.xsrf}">
+        <label for="announcement-text">Shown on the login and home pages (plain
+          text; empty shows the config's, if any)</label>
+        <textarea id="announcement-text" name="text" rows="2"
+          maxlength="1000">${view
+            .announcementText ?? ""}</textarea>
+        <button type="submit">Save announcement</button>
+      </form>
+    </section>
+  `;
+}
+
 /** Renders the admin page. */
 export function adminPage(
   view: AdminView,
 ): HtmlEscapedString | Promise<HtmlEscapedString> {
   return layout({
+    banner: view.banner ?? "",
     title: "Admin",
     baseUrl: view.baseUrl,
     user: view.user,
@@ -269,7 +292,9 @@ export function adminPage(
     body: html`
       <div id="alert" class="error" role="alert" hidden></div>
       <p id="status" class="sr-status" role="status" aria-live="polite"></p>
-      ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION} ${termSection(view)}
+      ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION} ${announcementSection(
+        view,
+      )} ${termSection(view)}
       ${dataScript({
         api: `${view.baseUrl}hub/api/`,
         hub: `${view.baseUrl}hub/`,

@@ -22,6 +22,8 @@ export interface HomeView {
   namedServerLimit?: number;
   /** Services to link (JupyterHub's services menu). @default {[]} */
   services?: readonly { name: string; url: string }[];
+  /** The announcement banner ("" for none). @default {""} */
+  banner?: string;
 }
 
 /** Links to the services that are shown (`display`) and have a url. */
@@ -73,6 +75,7 @@ export function homePage(
     `
     : "";
   return layout({
+    banner: view.banner ?? "",
     title: "Home",
     baseUrl: view.baseUrl,
     user: view.user,

@@ -22,6 +22,8 @@ export interface LayoutView {
   admin?: boolean;
   /** Use the full width (tables). @default {false} */
   wide?: boolean;
+  /** The announcement banner's text ("" or absent: none). */
+  banner?: string;
 }
 
 /** Renders a whole page. */
@@ -52,7 +54,9 @@ export function layout(
             `
             : ""}</nav>
         </header>
-        <main class="${view.wide ? "wide" : ""}">${view.body}</main>
+        <main class="${view.wide ? "wide" : ""}">${view.banner
+          ? html`<p id="announcement" class="announcement" role="note">${view.banner}</p>`
+          : ""}${view.body}</main>
       </body>
     </html>
   `;

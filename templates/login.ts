@@ -15,6 +15,8 @@ export interface LoginView {
   error: string | null;
   /** e.g. "Log in with your Linux account". */
   hint: string;
+  /** The announcement banner ("" for none). @default {""} */
+  banner?: string;
 }
 
 /** Renders the login page. */
@@ -25,6 +27,7 @@ export function loginPage(
     view.next ? `?next=${encodeURIComponent(view.next)}` : ""
   }`;
   return layout({
+    banner: view.banner ?? "",
     title: "Log in",
     baseUrl: view.baseUrl,
     user: null,

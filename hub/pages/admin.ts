@@ -19,6 +19,9 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import type { ServerManager } from "../servers.ts";
 import { toLogin } from "./home.ts";
+import type { Announcement } from "../announcement.ts";
+import type { EventLog } from "../events.ts";
+import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { lastEventOf } from "../db/events.ts";
 import type { IdleCuller } from "../culler.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
@@ -33,6 +36,10 @@ export interface AdminPagesDeps {
   culler?: Pick<IdleCuller, "last">;
   /** Services and their state. */
   services?: () => ServiceStatus[];
+  /** The announcement banner (set from this page). */
+  announcement?: Announcement;
+  /** Where the banner change is recorded. */
+  events?: EventLog;
 }
 
 /** Answers an admin-only JSON endpoint: the `admin-ui` check, then `fn`. */
@@ -77,7 +84,24 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
         last: deps.culler?.last ?? null,
       },
       services: deps.services?.() ?? [],
+      banner: deps.announcement?.text() ?? "",
+      announcementText: deps.announcement?.adminText() ?? "",
     }));
+  });
+
+  // A form post (formXsrf: the one form XSRF check), then back to the page.
+  app.post("/admin/announcement", formXsrf({ token: "session" }), async (c) => {
+    const identity = await assertScopes(db, c.get("identity"), [
+      "admin-ui",
+    ], undefined);
+    if (!deps.announcement) throw new HubError(404);
+    const text = (formOf(c).get("text") ?? "").replace(/\r\n/g, "\n");
+    await deps.announcement.set(text);
+    deps.events?.record("announcement.set", {
+      actor: identity.name,
+      reason: text.trim() ? "set" : "cleared",
+    });
+    return c.redirect(`${config.baseUrl}hub/admin`, 302);
   });
 
   app.get(

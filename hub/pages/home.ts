@@ -8,11 +8,14 @@ import { type Context, Hono } from "hono";
 import { homePage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { ServiceManager } from "../services/mod.ts";
+import type { Announcement } from "../announcement.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 
 /** Dependencies of the home page. */
 export interface HomePagesDeps {
   config: HubConfig;
+  /** The announcement banner. */
+  announcement?: Pick<Announcement, "text">;
   /** Services with `display` and a url are linked from the home page. */
   services?: Pick<ServiceManager, "models">;
 }
@@ -44,6 +47,7 @@ export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
         xsrf: c.get("xsrf"),
         namedServers: config.spawner.namedServers,
         namedServerLimit: config.spawner.namedServerLimit,
+        banner: deps.announcement?.text() ?? "",
         services: [...(deps.services?.models().values() ?? [])]
           .filter((s) => s.display && s.prefix)
           .map((s) => ({ name: s.name, url: s.prefix })),

@@ -36,6 +36,7 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import type { EventLog } from "../events.ts";
 import type { ServerManager } from "../servers.ts";
+import type { Announcement } from "../announcement.ts";
 import { serversByUser } from "../db/servers.ts";
 
 /** Dependencies of the login pages. */
@@ -53,6 +54,8 @@ export interface LoginDeps {
   defaultNext?: string;
   /** Stops servers at logout when `session.shutdown_on_logout` is set. */
   servers?: ServerManager;
+  /** The announcement banner shown above the form. */
+  announcement?: Pick<Announcement, "text">;
 }
 
 /** True when the request arrived over HTTPS (directly or as configured publicly). */
@@ -152,6 +155,7 @@ function loginView(deps: LoginDeps): LoginView {
           xsrf: formToken(c),
           next,
           hint,
+          banner: deps.announcement?.text() ?? "",
           ...view,
         }),
         status,

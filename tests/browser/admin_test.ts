@@ -110,6 +110,37 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "admin page sets the announcement; a student sees the banner on the login and home pages",
+  ...BROWSER_TEST,
+  fn: async () => {
+    await using hub = await startClassHub();
+    await using teacherBrowser = await startBrowser();
+    await using studentBrowser = await startBrowser();
+    const { page } = teacherBrowser;
+    await login(page, hub.url, "teacher", { next: "admin" });
+    await page.getByLabel(/Shown on the login and home pages/).fill(
+      "Quiz on Friday <bring a pencil>",
+    );
+    await page.getByRole("button", { name: "Save announcement" }).click();
+    await page.waitForURL(/\/hub\/admin$/);
+    assert.equal(
+      await page.locator("#announcement").innerText(),
+      "Quiz on Friday <bring a pencil>",
+    );
+    const student = studentBrowser.page;
+    await student.goto(`${hub.url}hub/login`);
+    assert.equal(
+      await student.getByRole("note").innerText(),
+      "Quiz on Friday <bring a pencil>",
+    );
+    await screenshot(student, "login-announcement");
+    await login(student, hub.url, "student");
+    assert.match(await student.locator("#announcement").innerText(), /Quiz/);
+  },
+});
+
 /** The XSRF token from the page's data blob. */
 async function xsrfOf(
   page: import("playwright-core").Page,
