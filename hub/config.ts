@@ -22,6 +22,12 @@ import {
   type RoleSpec,
 } from "./access_spec.ts";
 import {
+  type Limits,
+  parseGroupLimits,
+  parseProfiles,
+  type Profile,
+} from "./profiles.ts";
+import {
   parseServices,
   type ServiceSpec,
   servicesToRaw,
@@ -836,6 +842,51 @@ export const CONFIG_KEYS = [
       "/hub/metrics needs a token or login with read:metrics (false: open to anyone who reaches the hub, as authenticate_prometheus = False)",
   },
   {
+    key: "limits.tasks",
+    field: "limits.tasks",
+    kind: "int",
+    default: 0,
+    min: 0,
+    max: 1000000,
+    reload: "live",
+    doc: "Processes and threads per server (systemd TasksMax; 0 = no limit)",
+  },
+  {
+    key: "limits.groups",
+    field: "limits.groups",
+    kind: "mapping",
+    default: {},
+    reload: "live",
+    doc:
+      'Limits by group: {students: {memory: "2G", cpu: 1, tasks: 512}}; the most generous of a user\'s groups wins',
+    resolve: (v) => parseGroupLimits(v),
+    toRaw: (v: Record<string, Limits>) =>
+      Object.fromEntries(
+        Object.entries(v).map(([g, l]) => [g, limitsToRaw(l)]),
+      ),
+  },
+  {
+    key: "profiles",
+    field: "profiles",
+    kind: "records",
+    default: [],
+    reload: "live",
+    doc:
+      "Server profiles offered on the spawn page: slug, display_name, description, default, limits, default_url, environment, groups (see README)",
+    resolve: (v) => parseProfiles(v),
+    toRaw: (v: Profile[]) =>
+      v.map((p) => ({
+        slug: p.slug,
+        "display_name": p.displayName,
+        description: p.description,
+        default: p.default,
+        limits: limitsToRaw(p.limits),
+        "default_url": p.defaultUrl,
+        environment: p.environment,
+        groups: p.groups,
+      })),
+  },
+  {
     key: "announcement",
     field: "announcement",
     kind: "string",
@@ -1446,4 +1497,13 @@ export function parseCpu(text: string): number | null {
     );
   }
   return value;
+}
+
+/** The file form of a limit set. */
+function limitsToRaw(l: Limits): Record<string, unknown> {
+  return {
+    ...(l.memoryBytes !== undefined ? { memory: String(l.memoryBytes) } : {}),
+    ...(l.cpu !== undefined ? { cpu: l.cpu } : {}),
+    ...(l.tasks !== undefined ? { tasks: l.tasks } : {}),
+  };
 }

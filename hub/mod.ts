@@ -219,6 +219,36 @@ function shutdownSwitch(config: HubConfig, events: EventLog) {
   return { shutdown, requestShutdown };
 }
 
+/** The local spawner cannot enforce limits: say so once at start when some are set. */
+function warnUnenforcedLimits(config: HubConfig, logger: Logger): void {
+  if (config.spawner.type !== "local") return;
+  const set = [
+    config.limits.memoryBytes !== null && "limits.memory",
+    config.limits.cpu !== null && "limits.cpu",
+    config.limits.tasks > 0 && "limits.tasks",
+    Object.keys(config.limits.groups).length > 0 && "limits.groups",
+    config.profiles.some((p) => Object.keys(p.limits).length) &&
+    "profiles' limits",
+  ].filter(Boolean);
+  if (set.length) {
+    logger.warn(
+      "limits are NOT enforced by the local spawner: set spawner.type systemd to enforce them",
+      { configured: set.join(",") },
+    );
+  }
+}
+
+/** Starts the services, then applies the config's roles again: the services now have rows to assign roles to. */
+async function startServices(
+  services: ServiceManager,
+  db: Db,
+  config: HubConfig,
+  logger: Logger,
+): Promise<void> {
+  await services.start();
+  await syncConfigAccess(db, config, { logger });
+}
+
 /** The parts of a hub, wired to each other. */
 async function buildParts(options: HubOptions) {
   const { config, logger, db } = options;
@@ -314,6 +344,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
 
   async function start(): Promise<HubUrls> {
     const startupTimer = metrics.startup.time();
+    warnUnenforcedLimits(config, logger);
     events.startPruning();
     hubListener = await listenHub(app, config, logger);
     const hubUrl = hubListener.url;
@@ -321,9 +352,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     try {
       await restoreState(control, routes, servers, hubUrl, logger, metrics);
       servers.startPolling();
-      await serviceManager.start();
-      // Again now that the services have rows: their roles can be assigned.
-      await syncConfigAccess(db, config, { logger });
+      await startServices(serviceManager, db, config, logger);
       if (proxy) {
         const renew = options.acmeRenewCheckMs;
         publicListeners = await listenPublic({

@@ -53,6 +53,8 @@ import { HubError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./events.ts";
 import { HubMetrics } from "./metrics.ts";
+import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
+import { groupNamesByUser } from "./db/users.ts";
 import type { RouteService } from "./routes.ts";
 
 /** One progress event (JupyterHub's REST API reference). */
@@ -78,6 +80,8 @@ interface Pending {
   requestedAt: number;
   /** Who asked (the event log's actor). */
   actor: string;
+  /** The limits, URL and environment this start resolved to (profiles, group limits). */
+  choice: SpawnChoice;
 }
 
 /** Dependencies of {@linkcode ServerManager}. */
@@ -261,6 +265,7 @@ export class ServerManager {
         },
       );
     }
+    const { options, choice } = await this.#choose(user, row, userOptions);
     const pending: Pending = {
       key,
       events: [],
@@ -270,11 +275,49 @@ export class ServerManager {
       cancelled: false,
       requestedAt: Date.now(),
       actor: actor ?? user.name,
+      choice,
     };
     this.#pending.set(key, pending);
     this.#failures.delete(key);
-    pending.done = this.#spawn(user, server, userOptions, pending);
+    pending.done = this.#spawn(user, server, options, pending);
     return { pending: true };
+  }
+
+  /**
+   * What a start gets: the user's options (the last ones when none are
+   * given) and, from the profiles and group limits, its limits, default URL
+   * and environment; the chosen profile is kept in the options.
+   *
+   * @throws {HubError} 400 for a profile the user may not pick.
+   */
+  async #choose(
+    user: UserRow,
+    row: ServerRow | undefined,
+    given: Record<string, unknown> | undefined,
+  ): Promise<{ options: Record<string, unknown>; choice: SpawnChoice }> {
+    const { config, db } = this.#deps;
+    const options = given ?? (row ? JSON.parse(row.user_options) : {});
+    const groups = (await groupNamesByUser(db, [user.id])).get(user.id) ?? [];
+    const choice = resolveSpawn({
+      profiles: config.profiles,
+      groupLimits: config.limits.groups,
+      global: {
+        ...(config.limits.memoryBytes !== null
+          ? { memoryBytes: config.limits.memoryBytes }
+          : {}),
+        ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
+        ...(config.limits.tasks ? { tasks: config.limits.tasks } : {}),
+      },
+      defaultUrl: config.spawner.defaultUrl,
+      groups,
+      userOptions: options,
+    });
+    return {
+      options: choice.profile === null
+        ? options
+        : { ...options, profile: choice.profile },
+      choice,
+    };
   }
 
   /** Waits up to `ms` for a spawn to finish; true when the server is ready. */
@@ -388,6 +431,7 @@ export class ServerManager {
     server: string,
     unix: SystemUser,
     token: string,
+    choice: SpawnChoice,
   ): Promise<{ started: StartResult; logFile: string }> {
     const { config, spawner } = this.#deps;
     const ip = "127.0.0.1";
@@ -401,9 +445,7 @@ export class ServerManager {
       publicUrl: config.publicUrl,
       ip,
       port,
-      ...(config.spawner.defaultUrl
-        ? { defaultUrl: config.spawner.defaultUrl }
-        : {}),
+      ...(choice.defaultUrl ? { defaultUrl: choice.defaultUrl } : {}),
       unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
     });
     const logFile = `${config.dataDir}/logs/${unix.name}${
@@ -417,17 +459,13 @@ export class ServerManager {
       id: spawnId(unix.name, server),
       user: unix,
       argv: config.spawner.cmd,
-      env,
+      // A profile's environment never replaces the JUPYTERHUB_* variables.
+      env: { ...choice.environment, ...env },
       ip,
       port,
       cwd: unix.home,
       logFile,
-      limits: {
-        ...(config.limits.memoryBytes !== null
-          ? { memoryBytes: config.limits.memoryBytes }
-          : {}),
-        ...(config.limits.cpu !== null ? { cpu: config.limits.cpu } : {}),
-      },
+      limits: choice.limits,
     });
     const seconds = config.spawner.startTimeoutSeconds;
     const started = await withTimeout(starting, seconds * 1000, () => {
@@ -528,6 +566,7 @@ export class ServerManager {
         server,
         unix,
         token,
+        p.choice,
       );
       state = started.state;
       if (p.cancelled) throw new Error("cancelled");

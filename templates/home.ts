@@ -39,6 +39,23 @@ function servicesCard(services: readonly { name: string; url: string }[]) {
   `;
 }
 
+/** "Log out everywhere": a plain form post with the session's XSRF token. */
+function sessionsCard(view: HomeView) {
+  return html`
+    <section class="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Sessions</h2>
+      <form method="post" action="${view.baseUrl}hub/logout" class="inline">
+        <input type="hidden" name="_xsrf" value="${view.xsrf}">
+        <input type="hidden" name="everywhere" value="1">
+        <p class="muted">Signs you out in every browser and revokes the access
+                those browsers gave your servers.</p>
+        <button type="submit" id="logout-everywhere"
+          class="secondary">Log out everywhere</button>
+      </form>
+    </section>
+  `;
+}
+
 /** Renders the home page. */
 export function homePage(
   view: HomeView,
@@ -96,17 +113,7 @@ export function homePage(
           : ""}
       </section>
       ${named} ${servicesCard(view.services ?? [])}
-      <section class="card" aria-labelledby="sessions-title">
-        <h2 id="sessions-title">Sessions</h2>
-        <form method="post" action="${view.baseUrl}hub/logout" class="inline">
-          <input type="hidden" name="_xsrf" value="${view.xsrf}">
-          <input type="hidden" name="everywhere" value="1">
-          <p class="muted">Signs you out in every browser and revokes the access
-            those browsers gave your servers.</p>
-          <button type="submit" id="logout-everywhere"
-            class="secondary">Log out everywhere</button>
-        </form>
-      </section>
+      ${sessionsCard(view)}
       ${dataScript({
         api: `${view.baseUrl}hub/api/`,
         hub: `${view.baseUrl}hub/`,

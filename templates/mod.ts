@@ -33,4 +33,8 @@ export {
 export { dataScript } from "./page_script.ts";
 export { STATIC_ASSETS, type StaticAsset, staticUrl } from "./static.ts";
 export { LOGO_SVG } from "./logo.ts";
-export { spawnOptionsPage, type SpawnOptionsView } from "./spawn_options.ts";
+export {
+  type ProfileChoice,
+  spawnOptionsPage,
+  type SpawnOptionsView,
+} from "./spawn_options.ts";

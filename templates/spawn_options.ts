@@ -18,6 +18,39 @@ export interface SpawnOptionsView {
   /** The admin's form fields (HTML from config; not escaped on purpose). */
   formHtml: string;
   error: string | null;
+  /** Server profiles the user may pick (a radio list). @default {[]} */
+  profiles?: readonly ProfileChoice[];
+}
+
+/** One profile as the form shows it. */
+export interface ProfileChoice {
+  slug: string;
+  displayName: string;
+  description: string;
+  /** Checked when the page opens. */
+  checked: boolean;
+}
+
+function profileList(profiles: readonly ProfileChoice[]) {
+  if (!profiles.length) return "";
+  return html`<fieldset id="profiles" class="profiles">
+    <legend>Server size</legend>
+    ${
+    profiles.map((p) =>
+      html`<label class="profile"><input type="radio" name="profile" value="${p.slug}"
+        ${
+        p.checked ? "checked" : ""
+      } required> <strong>${p.displayName}</strong>${
+        p
+            .description
+          ? html`
+            <span class="muted">${p.description}</span>
+          `
+          : ""
+      }</label>`
+    )
+  }
+  </fieldset>`;
 }
 
 /** Renders the options page. */
@@ -33,7 +66,7 @@ export function spawnOptionsPage(
   ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ""}
   <form method="post" action="${view.action}" id="spawn-form">
     <input type="hidden" name="_xsrf" value="${view.xsrf}">
-    ${raw(view.formHtml)}
+    ${profileList(view.profiles ?? [])} ${raw(view.formHtml)}
     <button type="submit" id="spawn-submit">Start</button>
   </form>
 </div>`,

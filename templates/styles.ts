@@ -44,6 +44,8 @@ button.small, .button.small { margin-top: 0; padding: .3rem .7rem; font-size: .9
 .ok { background: var(--ok-bg); padding: .7rem .9rem; border-radius: 6px; margin-top: 1rem; }
 .ok label { margin-top: 0; }
 .sr-status:empty { display: none; }
+.profiles { border: 1px solid var(--border); border-radius: 6px; padding: .5rem .9rem; margin: 0 0 1rem; }
+.profile { display: block; margin: .4rem 0; font-weight: normal; }
 .announcement { background: #fff8e1; border: 1px solid #f0d58c; padding: .6rem .9rem; border-radius: 6px; margin: 0 0 1rem; white-space: pre-line; }
 .sr-status { background: var(--ok-bg); padding: .5rem .9rem; border-radius: 6px; margin: 0 0 1rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }

@@ -59,6 +59,8 @@ const L0 = new Set(
     "services/spec.ts",
     // Pure: checks `roles` and `groups` for config.ts.
     "access_spec.ts",
+    // Pure: profiles and group limits, and a spawn's resolution.
+    "profiles.ts",
   ].map((f) => `hub/${f}`),
 );
 

@@ -15,7 +15,6 @@
 import type { Db } from "../db/mod.ts";
 import type { GroupRow } from "../db/schema.ts";
 import { addMembers } from "../db/groups.ts";
-import { BUILTIN_ROLES } from "../roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { HubError } from "../errors.ts";
 import { boolField, short, stringList } from "./_body.ts";

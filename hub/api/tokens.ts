@@ -9,7 +9,6 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
 import { getUser, userWithGroups } from "../db/users.ts";
-import { groupsOfUserName } from "../db/users.ts";
 import {
   deleteUserTokens,
   insertToken,
@@ -29,7 +28,6 @@ import {
   effectiveTokenScopes,
   type Identity,
   identityFromSession,
-  rolesOf,
   serverOfClient,
   userScopes,
 } from "../auth/identity.ts";

@@ -12,13 +12,15 @@ import { html } from "hono/html";
 import {
   layout,
   notRunningPage,
+  type ProfileChoice,
   spawnOptionsPage,
   spawnPendingPage,
 } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
-import { getUser } from "../db/users.ts";
-import type { UserRow } from "../db/schema.ts";
+import { getUser, groupNamesByUser } from "../db/users.ts";
+import type { ServerRow, UserRow } from "../db/schema.ts";
+import { profilesFor } from "../profiles.ts";
 import { HubError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { safeNextUrl } from "../next_url.ts";
@@ -151,7 +153,9 @@ async function spawnRoute(
       302,
     );
   }
-  if (config.spawner.optionsForm && !servers.isPending(user.name, server)) {
+  const profiles = await profileChoices(site, user, row);
+  const ask = config.spawner.optionsForm || profiles.length > 1;
+  if (ask && !servers.isPending(user.name, server)) {
     const url = new URL(c.req.url);
     return c.html(spawnOptionsPage({
       baseUrl: config.baseUrl,
@@ -161,9 +165,31 @@ async function spawnRoute(
       xsrf: c.get("xsrf"),
       formHtml: config.spawner.optionsForm,
       error: null,
+      profiles,
     }));
   }
   return await startThenPending(c, site, user, server, undefined);
+}
+
+/** The profiles `user` may pick, the last one used (or the default) checked. */
+async function profileChoices(
+  site: SpawnSite,
+  user: UserRow,
+  row: ServerRow | undefined,
+): Promise<ProfileChoice[]> {
+  const { config, db } = site.deps;
+  if (!config.profiles.length) return [];
+  const groups = (await groupNamesByUser(db, [user.id])).get(user.id) ?? [];
+  const open = profilesFor(config.profiles, groups);
+  const last = row ? JSON.parse(row.user_options).profile : undefined;
+  const checked = open.find((p) => p.slug === last) ??
+    open.find((p) => p.default) ?? open[0];
+  return open.map((p) => ({
+    slug: p.slug,
+    displayName: p.displayName,
+    description: p.description,
+    checked: p === checked,
+  }));
 }
 
 /**

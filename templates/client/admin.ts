@@ -237,6 +237,14 @@ function userRow(u: UserModel): HTMLTableRowElement {
         text: status,
         dataset: { role: "server-status" },
       }),
+      typeof servers[""]?.user_options?.profile === "string" &&
+        status !== "stopped"
+        ? h("span", {
+          class: "muted",
+          text: " " + servers[""]!.user_options!.profile,
+          dataset: { role: "profile" },
+        })
+        : null,
       named.length
         ? h("span", { class: "muted", text: " +" + named.length + " named" })
         : null,

@@ -179,6 +179,7 @@ export interface ServerModel {
   ready: boolean;
   pending: string | null;
   url: string;
+  "user_options"?: { profile?: unknown };
 }
 
 /** A user as `GET /users` returns it (the fields the pages use). */

@@ -286,6 +286,13 @@ function userRow(u) {
           role: "server-status"
         }
       }),
+      typeof servers[""]?.user_options?.profile === "string" && status !== "stopped" ? h("span", {
+        class: "muted",
+        text: " " + servers[""].user_options.profile,
+        dataset: {
+          role: "profile"
+        }
+      }) : null,
       named.length ? h("span", {
         class: "muted",
         text: " +" + named.length + " named"

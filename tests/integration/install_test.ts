@@ -150,9 +150,9 @@ Deno.test({
 
       const password = "Onehub-test-1";
       await inside(
-        // As a teacher does: a Linux account, then the hub user (allow_existing).
-        // and a memory limit for servers, applied live.
-        `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student && onehub config set limits.memory 256M && systemctl reload onehub`,
+        // As a teacher does: a Linux account, then the hub user (allow_existing),
+        // and a server profile with a memory limit, applied live.
+        `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student && onehub config set profiles '[{"slug": "small", "display_name": "Small", "limits": {"memory": "256M"}}]' && systemctl reload onehub`,
       );
       const browser = new CookieClient(base);
       await step(
@@ -185,7 +185,7 @@ Deno.test({
       );
 
       await step(
-        "the server runs under MemoryMax=256M and an allocation over it is killed",
+        "the server runs under the profile's MemoryMax=256M and an allocation over it is killed",
         async () => {
           assert.match(
             await inside("systemctl show onehub-student -p MemoryMax"),
