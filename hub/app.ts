@@ -57,6 +57,7 @@ import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import type { IdleCuller } from "./culler.ts";
 import type { ServiceManager } from "./services/mod.ts";
+import type { CourseFiles } from "./course_files.ts";
 
 /** What {@linkcode createHubApp} needs. */
 export interface HubAppOptions {
@@ -84,6 +85,8 @@ export interface HubAppOptions {
   culler?: IdleCuller;
   /** The configured services (absent: none). */
   services?: ServiceManager;
+  /** Course files (the admin page's "Update course files"). */
+  courseFiles?: CourseFiles;
   /** What `POST /hub/api/shutdown` calls (absent: that answers 503). */
   requestShutdown?: (request: ShutdownRequest) => void;
 }
@@ -330,6 +333,7 @@ function mountPages(
       config,
       announcement: options.announcement,
       events: options.events,
+      ...(options.courseFiles ? { courseFiles: options.courseFiles } : {}),
       ...(servers ? { servers } : {}),
       ...(options.culler ? { culler: options.culler } : {}),
       ...(options.services

@@ -887,6 +887,54 @@ export const CONFIG_KEYS = [
       })),
   },
   {
+    key: "course_files.source",
+    field: "courseFiles.source",
+    kind: "string",
+    default: "",
+    reload: "live",
+    doc:
+      "Course files merged into every user's home at spawn and on the admin page's update: a directory or a git repository URL (\"\" = none)",
+    check: (v) =>
+      v === "" || v.startsWith("/") || /^(https?|git|ssh|file):\/\//.test(v) ||
+        /^[\w.-]+@[\w.-]+:/.test(v)
+        ? null
+        : `Invalid value for "course_files.source": ${
+          JSON.stringify(v)
+        }; expected an absolute directory such as "/srv/course" or a git URL such as "https://example.org/course.git"`,
+  },
+  {
+    key: "course_files.target",
+    field: "courseFiles.target",
+    kind: "string",
+    default: "course",
+    reload: "live",
+    doc: "The folder in each home the course files go to",
+    check: (v) =>
+      /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(v) &&
+        !v.split("/").some((p) => p === "." || p === "..")
+        ? null
+        : `Invalid value for "course_files.target": ${
+          JSON.stringify(v)
+        }; expected a folder inside the home such as "course" or "classes/intro"`,
+  },
+  {
+    key: "course_files.branch",
+    field: "courseFiles.branch",
+    kind: "string",
+    default: "",
+    reload: "live",
+    doc: 'The git branch of a git source ("" = its default branch)',
+  },
+  {
+    key: "course_files.cache_dir",
+    field: "courseFiles.cacheDir",
+    kind: "string",
+    default: "/var/cache/onehub/course-files",
+    reload: "live",
+    doc:
+      "Where a git source is checked out (readable by every user: the merge runs as the user)",
+  },
+  {
     key: "announcement",
     field: "announcement",
     kind: "string",

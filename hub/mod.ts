@@ -43,6 +43,7 @@ import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./culler.ts";
 import { ServiceManager } from "./services/mod.ts";
 import { syncConfigAccess } from "./config_access.ts";
+import { CourseFiles } from "./course_files.ts";
 import { ServerManager } from "./servers.ts";
 import { AcmeChallenges } from "./acme/mod.ts";
 import {
@@ -260,6 +261,7 @@ async function buildParts(options: HubOptions) {
   const events = eventLogFor(db, config, logger);
   const metrics = new HubMetrics();
   const { shutdown, requestShutdown } = shutdownSwitch(config, events);
+  const courseFiles = new CourseFiles({ config, logger, events });
   const servers = new ServerManager({
     db,
     config,
@@ -268,6 +270,7 @@ async function buildParts(options: HubOptions) {
     logger,
     events,
     metrics,
+    courseFiles,
     hubApiUrl: () => hubApi.url,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
@@ -304,6 +307,7 @@ async function buildParts(options: HubOptions) {
     metrics,
     culler,
     services,
+    courseFiles,
     requestShutdown,
     ...(challenges ? { acmeChallenges: challenges } : {}),
   });

@@ -55,6 +55,7 @@ import { EventLog } from "./events.ts";
 import { HubMetrics } from "./metrics.ts";
 import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
 import { groupNamesByUser } from "./db/users.ts";
+import type { CourseFiles } from "./course_files.ts";
 import type { RouteService } from "./routes.ts";
 
 /** One progress event (JupyterHub's REST API reference). */
@@ -105,6 +106,8 @@ export interface ServerManagerDeps {
   events?: EventLog;
   /** Spawn, stop and poll durations. @default {a private set} */
   metrics?: HubMetrics;
+  /** Course files merged into the home before the server starts. */
+  courseFiles?: CourseFiles;
 }
 
 /** Who asked for a stop, and why (the event log's actor and reason). */
@@ -318,6 +321,20 @@ export class ServerManager {
         : { ...options, profile: choice.profile },
       choice,
     };
+  }
+
+  /** Spawn step 2b: the course files, merged as the user; a failure is logged, never fatal. */
+  async #courseFiles(user: UserRow, unix: SystemUser, p: Pending) {
+    const courseFiles = this.#deps.courseFiles;
+    if (!courseFiles?.enabled) return;
+    this.#emit(p, { progress: 25, message: "Updating course files..." });
+    await courseFiles.mergeFor(unix, p.actor).catch((error) =>
+      this.#events.record("course_files.failed", {
+        user: user.name,
+        actor: p.actor,
+        reason: (error as Error).message,
+      })
+    );
   }
 
   /** Waits up to `ms` for a spawn to finish; true when the server is ready. */
@@ -558,6 +575,7 @@ export class ServerManager {
       this.#emit(p, { progress: 0, message: "Server requested" });
       await this.#recordSpawning(user, server, userOptions);
       const unix = await this.#unixAccount(user);
+      await this.#courseFiles(user, unix, p);
       const token = await this.#serverCredentials(user, server);
       this.#emit(p, { progress: 50, message: "Spawning server..." });
       const startedAt = Date.now();

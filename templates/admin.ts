@@ -28,6 +28,12 @@ export interface AdminView {
   banner?: string;
   /** The text an admin set (the form's value; "" = the config's applies). @default {""} */
   announcementText?: string;
+  /** Course files, when configured. */
+  courseFiles?: {
+    source: string;
+    target: string;
+    last: { at: string; users: number; failed: string[] } | null;
+  };
 }
 
 /** The idle culler as the page shows it. */
@@ -260,6 +266,35 @@ const GROUPS_SECTION = html`
   </section>
 `;
 
+/** "Update course files": a plain POST; the last update's outcome. */
+function courseFilesSection(view: AdminView) {
+  const cf = view.courseFiles;
+  if (!cf) return "";
+  return html`
+    <section class="card" aria-labelledby="course-title">
+      <h2 id="course-title">Course files</h2>
+      <p>From <code>${cf.source}</code> into each user's <code>~/${cf
+        .target}</code>, at every spawn; files a student changed are never
+        overwritten.</p>
+      ${cf.last
+        ? html`<p id="course-status">Last update ${cf.last.at}: ${cf.last.users} users${
+          cf.last.failed.length
+            ? html`, <span class="error">failed for ${
+              cf.last.failed.join(
+                ", ",
+              )
+            }</span>`
+            : ""
+        }.</p>`
+        : ""}
+      <form method="post" action="${view.baseUrl}hub/admin/course-files">
+        <input type="hidden" name="_xsrf" value="${view.xsrf}">
+        <button type="submit">Update course files for everyone</button>
+      </form>
+    </section>
+  `;
+}
+
 /** The banner form: a plain POST with the session's XSRF token (no script needed). */
 function announcementSection(view: AdminView) {
   return html`
@@ -294,7 +329,7 @@ export function adminPage(
       <p id="status" class="sr-status" role="status" aria-live="polite"></p>
       ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION} ${announcementSection(
         view,
-      )} ${termSection(view)}
+      )} ${courseFilesSection(view)} ${termSection(view)}
       ${dataScript({
         api: `${view.baseUrl}hub/api/`,
         hub: `${view.baseUrl}hub/`,

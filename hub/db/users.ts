@@ -244,3 +244,10 @@ export async function countUsers(
     activeSince: since.map((_, i) => Number(row[`a${i}`] ?? 0)),
   };
 }
+
+/** Every user's name, sorted. */
+export async function listUserNames(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom("users").select("name").orderBy("name")
+    .execute();
+  return rows.map((r) => r.name);
+}

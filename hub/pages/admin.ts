@@ -20,6 +20,17 @@ import { assertScopes } from "../middleware/require_scope.ts";
 import type { ServerManager } from "../servers.ts";
 import { toLogin } from "./home.ts";
 import type { Announcement } from "../announcement.ts";
+import {
+  type CourseFiles,
+  type UpdateAll,
+  updateAll,
+} from "../course_files.ts";
+import { listUserNames } from "../db/users.ts";
+import {
+  lookupUser,
+  type SystemUser,
+  systemUsername,
+} from "../../spawners/mod.ts";
 import type { EventLog } from "../events.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { lastEventOf } from "../db/events.ts";
@@ -40,6 +51,8 @@ export interface AdminPagesDeps {
   announcement?: Announcement;
   /** Where the banner change is recorded. */
   events?: EventLog;
+  /** Course files ("Update course files" for everyone). */
+  courseFiles?: CourseFiles;
 }
 
 /** Answers an admin-only JSON endpoint: the `admin-ui` check, then `fn`. */
@@ -86,7 +99,32 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
       services: deps.services?.() ?? [],
       banner: deps.announcement?.text() ?? "",
       announcementText: deps.announcement?.adminText() ?? "",
+      ...(deps.courseFiles?.enabled
+        ? {
+          courseFiles: {
+            source: config.courseFiles.source,
+            target: config.courseFiles.target,
+            last: lastUpdate,
+          },
+        }
+        : {}),
     }));
+  });
+
+  let lastUpdate: UpdateAll | null = null;
+  app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
+    const identity = await assertScopes(db, c.get("identity"), [
+      "admin-ui",
+    ], undefined);
+    if (!deps.courseFiles?.enabled) {
+      throw new HubError(400, "No course files: set course_files.source first");
+    }
+    lastUpdate = await updateAll(
+      deps.courseFiles,
+      await linuxAccountsOfUsers(db, config),
+      identity.name,
+    );
+    return c.redirect(`${config.baseUrl}hub/admin`, 302);
   });
 
   // A form post (formXsrf: the one form XSRF check), then back to the page.
@@ -115,4 +153,20 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
     (c) => adminJson(c, db, () => lastEventOf(db, "cull.server")),
   );
   return app;
+}
+
+/** The Linux accounts of every hub user who has one. */
+async function linuxAccountsOfUsers(
+  db: Db,
+  config: HubConfig,
+): Promise<SystemUser[]> {
+  const out: SystemUser[] = [];
+  for (const name of await listUserNames(db)) {
+    const unix = await lookupUser(
+      systemUsername(name, config.spawner.userPrefix),
+    )
+      .catch(() => null);
+    if (unix && unix.uid !== 0) out.push(unix);
+  }
+  return out;
 }

@@ -41,6 +41,7 @@ import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
 import { EventLog } from "../../hub/events.ts";
 import { HubMetrics } from "../../hub/metrics.ts";
+import { CourseFiles } from "../../hub/course_files.ts";
 import type { ShutdownRequest } from "../../hub/api/shutdown.ts";
 
 /** A hub under test. */
@@ -105,10 +106,12 @@ export async function createTestHub(
     : null;
   const events = new EventLog({ db: handle.db, logger: silentLogger });
   const metrics = new HubMetrics();
+  const courseFiles = new CourseFiles({ config, logger: silentLogger, events });
   const servers = spawner && routes
     ? new ServerManager({
       events,
       metrics,
+      courseFiles,
       db: handle.db,
       config,
       routes,
@@ -128,6 +131,7 @@ export async function createTestHub(
     now: () => now,
     events,
     metrics,
+    courseFiles,
     ...(options.requestShutdown
       ? { requestShutdown: options.requestShutdown }
       : {}),

@@ -1,0 +1,184 @@
+/**
+ * Course files (hub/course_files.ts) with a real Linux user and a git
+ * repository made here: delivered at spawn and on the admin page's update,
+ * owned by the user; a student's edit survives an update (the new version
+ * lands beside it); untouched files follow the course; deleted ones come
+ * back; a symlink the student planted is not followed. Needs root.
+ */
+import assert from "node:assert/strict";
+import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
+import { fakeHub } from "../_helpers/test_hub.ts";
+import { CourseFiles } from "../../hub/course_files.ts";
+import { resolveConfig } from "../../hub/config.ts";
+import { EventLog } from "../../hub/events.ts";
+import { silentLogger } from "../../hub/log.ts";
+import { lookupUser } from "../../spawners/mod.ts";
+import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
+import { getUser } from "../../hub/db/users.ts";
+
+const git = (dir: string, ...args: string[]) =>
+  run(["git", "-C", dir, "-c", "user.name=T", "-c", "user.email=t@x", ...args]);
+
+async function makeRepo(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-course-" });
+  await Deno.chmod(dir, 0o755);
+  await run(["git", "init", "--quiet", "-b", "main", dir]);
+  await Deno.mkdir(`${dir}/week1`);
+  await Deno.writeTextFile(`${dir}/README.md`, "Welcome\n");
+  await Deno.writeTextFile(`${dir}/week1/intro.ipynb`, '{"cells": []}\n');
+  await git(dir, "add", ".");
+  await git(dir, "commit", "--quiet", "-m", "week 1");
+  return dir;
+}
+
+Deno.test({
+  name:
+    "course files: delivered as the user; a student's edit survives; deleted files come back; symlinks are not followed",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    const repo = await makeRepo();
+    const cache = await Deno.makeTempDir({ prefix: "onehub-course-cache-" });
+    await Deno.chmod(cache, 0o755);
+    await using student = await createSystemUser({ prefix: "ohcf" });
+    const unix = (await lookupUser(student.name))!;
+    const handle = openDatabase(":memory:");
+    await migrateToLatest(handle);
+    const events = new EventLog({ db: handle.db, logger: silentLogger });
+    try {
+      const config = resolveConfig({
+        file: {
+          "course_files": { source: `file://${repo}`, "cache_dir": cache },
+        },
+      });
+      const cf = new CourseFiles({ config, logger: silentLogger, events });
+      let summary = await cf.mergeFor(unix, "test", true);
+      assert.deepEqual(summary, {
+        added: 2,
+        updated: 0,
+        kept: 0,
+        conflicts: 0,
+        skipped: 0,
+      });
+      const home = `${unix.home}/course`;
+      const info = await Deno.stat(`${home}/week1/intro.ipynb`);
+      assert.equal(info.uid, unix.uid, "the student owns the copy");
+      assert.equal((await Deno.stat(`${home}/week1`)).uid, unix.uid);
+
+      // The student edits the README (as the student), deletes the notebook, plants a symlink.
+      await run([
+        "setpriv",
+        "--reuid",
+        String(unix.uid),
+        "--regid",
+        String(unix.gid),
+        "--init-groups",
+        "--",
+        "/bin/sh",
+        "-c",
+        `echo 'my notes' > ${home}/README.md && rm ${home}/week1/intro.ipynb && ln -s /etc/hostname ${home}/answers.txt`,
+      ]);
+      const hostname = await Deno.readTextFile("/etc/hostname");
+      // The teacher changes the README, adds week 2 and an answers.txt.
+      await Deno.writeTextFile(`${repo}/README.md`, "Welcome, week 2 is out\n");
+      await Deno.mkdir(`${repo}/week2`);
+      await Deno.writeTextFile(`${repo}/week2/lists.ipynb`, "{}\n");
+      await Deno.writeTextFile(`${repo}/answers.txt`, "overwritten!\n");
+      await git(repo, "add", ".");
+      await git(repo, "commit", "--quiet", "-m", "week 2");
+
+      summary = await cf.mergeFor(unix, "test", true);
+      assert.deepEqual(summary, {
+        added: 2, // week2/lists.ipynb, the deleted intro.ipynb
+        updated: 0,
+        kept: 0,
+        conflicts: 1, // README.md
+        skipped: 1, // answers.txt is a symlink
+      });
+      assert.equal(await Deno.readTextFile(`${home}/README.md`), "my notes\n");
+      const date = new Date().toISOString().slice(0, 10);
+      assert.equal(
+        await Deno.readTextFile(`${home}/README.course-${date}.md`),
+        "Welcome, week 2 is out\n",
+      );
+      assert.ok((await Deno.stat(`${home}/week2/lists.ipynb`)).isFile);
+      assert.ok((await Deno.stat(`${home}/week1/intro.ipynb`)).isFile);
+      assert.equal(await Deno.readTextFile("/etc/hostname"), hostname);
+
+      // A file the student did not touch follows the course.
+      await Deno.writeTextFile(`${repo}/week2/lists.ipynb`, '{"v": 2}\n');
+      await git(repo, "commit", "--quiet", "-am", "fix");
+      summary = await cf.mergeFor(unix, "test", true);
+      assert.equal(summary.updated, 1);
+      assert.equal(
+        await Deno.readTextFile(`${home}/week2/lists.ipynb`),
+        '{"v": 2}\n',
+      );
+    } finally {
+      await events.close();
+      await handle.close();
+      await Deno.remove(repo, { recursive: true });
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "course files arrive at spawn, before the server starts, and on the admin page's update for everyone",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    const repo = await makeRepo();
+    await using student = await createSystemUser({ prefix: "ohcf" });
+    try {
+      await using hub = await fakeHub({
+        "course_files": { source: repo },
+      });
+      await hub.addUser(student.name);
+      await hub.addUser("teacher", { admin: true });
+      const unix = (await lookupUser(student.name))!;
+      // At spawn: the files are there before the spawner is asked to start.
+      await hub.servers.start(
+        (await getUser(hub.handle.db, student.name))!,
+        "",
+      );
+      assert.equal(await hub.servers.waitReady(student.name, "", 10_000), true);
+      const readme = `${unix.home}/course/README.md`;
+      assert.equal(await Deno.readTextFile(readme), "Welcome\n");
+      assert.equal((await Deno.stat(readme)).uid, unix.uid);
+      await hub.events.flush();
+      const kinds = (await hub.handle.db.selectFrom("events").select("kind")
+        .orderBy("id").execute()).map((r) => r.kind);
+      assert.ok(
+        kinds.indexOf("course_files.merged") < kinds.indexOf("server.ready"),
+        kinds.join(","),
+      );
+      await Deno.remove(`${unix.home}/course`, { recursive: true });
+      // The admin page's update, for everyone.
+      const teacher = await hub.login("teacher");
+      const page = await (await hub.request("/hub/admin", {
+        headers: { cookie: teacher.cookie },
+      })).text();
+      assert.match(page, /Update course files for everyone/);
+      const res = await hub.request("/hub/admin/course-files", {
+        method: "POST",
+        headers: {
+          cookie: teacher.cookie,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ _xsrf: teacher.xsrf }).toString(),
+      });
+      assert.equal(res.status, 302);
+      await res.body?.cancel();
+      assert.equal(await Deno.readTextFile(readme), "Welcome\n");
+      const after = await (await hub.request("/hub/admin", {
+        headers: { cookie: teacher.cookie },
+      })).text();
+      assert.match(
+        after,
+        /id="course-status">Last update \S+: 3 users, <span class="error">failed for bin, daemon<\/span>/,
+      );
+    } finally {
+      await Deno.remove(repo, { recursive: true });
+    }
+  },
+});
