@@ -89,7 +89,8 @@ export function parseLimits(raw: unknown, where: string): Limits {
           }; expected bytes or a size such as "512M" or "2G"`,
         );
       }
-      const power = "KMGT".indexOf(m[2]!.toUpperCase()) + 1;
+      // "" (bytes) is power 0: indexOf("") would say 0 and make it K.
+      const power = m[2] ? "KMGT".indexOf(m[2].toUpperCase()) + 1 : 0;
       out.memoryBytes = Math.floor(Number(m[1]) * 1024 ** power);
     } else if (key === "cpu") {
       const cpu = Number(text);

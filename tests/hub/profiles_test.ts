@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
 import { parseProfiles, resolveSpawn } from "../../hub/profiles.ts";
-import { resolveConfig } from "../../hub/config.ts";
+import { resolveConfig, toRawConfig } from "../../hub/config.ts";
 import { ConfigError, HubError } from "../../hub/errors.ts";
 import { syncConfigAccess } from "../../hub/config_access.ts";
 import { silentLogger } from "../../hub/log.ts";
@@ -215,4 +215,18 @@ Deno.test("the spawn page offers the profiles a user may pick and starts the cho
   await one.body?.cancel();
   await hub.servers.waitReady("daemon", "", 5000);
   assert.equal(hub.fake.lastRequest("daemon")!.limits?.memoryBytes, 2 * G);
+});
+
+Deno.test("profiles and group limits survive the file form (a reload re-reads them): sizes in bytes stay bytes", () => {
+  const config = resolveConfig({
+    file: {
+      profiles: [{ slug: "s", limits: { memory: "256M", cpu: 1.5 } }],
+      limits: { groups: { staff: { memory: "1G", tasks: 100 } } },
+    },
+  });
+  assert.equal(config.profiles[0]!.limits.memoryBytes, 256 * 1024 ** 2);
+  const again = resolveConfig({ file: toRawConfig(config) });
+  assert.deepEqual(again.profiles, config.profiles);
+  assert.deepEqual(again.limits.groups, config.limits.groups);
+  assert.equal(again.limits.groups.staff!.memoryBytes, G);
 });
