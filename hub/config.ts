@@ -935,6 +935,15 @@ export const CONFIG_KEYS = [
       "Where a git source is checked out (readable by every user: the merge runs as the user)",
   },
   {
+    key: "sharing.enabled",
+    field: "sharing.enabled",
+    kind: "bool",
+    default: false,
+    reload: "live",
+    doc:
+      "Let users share their servers with other users and groups (JupyterHub 5 sharing: adds shares!user, read:users:name and read:groups:name to the user role)",
+  },
+  {
     key: "announcement",
     field: "announcement",
     kind: "string",

@@ -9,8 +9,10 @@
  * - roles are stored with their scopes (roles no longer in the config go,
  *   with every assignment of them); the config's assignments are replaced,
  *   those made through the API kept;
- * - the `user` role is stored when the config redefines it or a service has
- *   `allow_all_users` (its `access:services!service=<name>` is added).
+ * - the `user` role is stored when the config redefines it, a service has
+ *   `allow_all_users` (its `access:services!service=<name>` is added), or
+ *   `sharing.enabled` is set (`shares!user`, `read:users:name`,
+ *   `read:groups:name`, as JupyterHub's docs do it).
  *
  * Everything is checked before anything is written: a role naming a user
  * the allow rules keep out, or a service that is not configured, stops the
@@ -143,6 +145,10 @@ function definitions(config: HubConfig) {
   const access = config.services.filter((s) => s.allowAllUsers).map((s) =>
     `access:services!service=${s.name}`
   );
+  // JupyterHub's documented way to turn sharing on: widen the user role.
+  if (config.sharing.enabled) {
+    access.push("shares!user", "read:users:name", "read:groups:name");
+  }
   if (access.length) {
     const user = defs.get("user") ?? {
       description: BUILTIN_ROLES.user.description,

@@ -279,5 +279,9 @@ export async function updateAll(
   await Promise.all(
     Array.from({ length: Math.min(UPDATE_CONCURRENCY, users.length) }, lane),
   );
-  return { at: new Date().toISOString(), users: users.length, failed };
+  return {
+    at: new Date().toISOString(),
+    users: users.length,
+    failed: failed.sort(),
+  };
 }

@@ -20,6 +20,7 @@ import { createServersApi } from "./servers.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { shutdownRoute } from "./shutdown.ts";
 import { createServicesApi } from "./services.ts";
+import { createSharesApi } from "./shares.ts";
 
 export type { ApiDeps } from "./_deps.ts";
 export { issueToken } from "./tokens.ts";
@@ -35,6 +36,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createProxyApi(deps));
   app.route("/", createServersApi(deps));
   app.route("/", createServicesApi(deps));
+  app.route("/", createSharesApi(deps));
   app.post("/shutdown", needs("shutdown"), (c) => shutdownRoute(c, deps));
   app.post(
     "/authorizations/token",

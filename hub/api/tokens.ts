@@ -68,7 +68,7 @@ export async function ownerAccess(
   if (!found) return { groups: [], held: userScopes(owner) };
   return {
     groups: found.groups,
-    held: userScopes(owner, found.roles, found.assigned),
+    held: userScopes(owner, found.roles, found.assigned, found.shared),
   };
 }
 

@@ -81,20 +81,30 @@ export function userScopes(
   user: Pick<UserRow, "name" | "admin">,
   roles?: RoleDefs,
   assigned: readonly string[] = [],
+  shared: readonly string[] = [],
 ): Set<string> {
   // Only roles that exist count: an assignment can outlive its definition for a moment.
   const extra = assigned.filter((r) =>
     (roles !== undefined && Object.hasOwn(roles, r)) ||
     (Object.hasOwn(BUILTIN_ROLES, r) && r !== "admin")
   ).sort();
-  const key = `${roleDefsId(roles)}:${user.admin}:${user.name}:${extra}`;
+  const grants = [...new Set(shared)].sort();
+  const key = `${
+    roleDefsId(roles)
+  }:${user.admin}:${user.name}:${extra}:${grants}`;
   let scopes = USER_SCOPES_CACHE.get(key);
   if (!scopes) {
-    scopes = ownerScopes({ kind: "user", name: user.name }, {
+    const owner = { kind: "user" as const, name: user.name };
+    const held = ownerScopes(owner, {
       isAdmin: user.admin === 1,
       roles,
       extraRoles: extra,
     });
+    // Shares (JupyterHub 5) add their scopes, each filtered to one server.
+    if (grants.length) {
+      for (const s of expandScopes(grants, { owner })) held.add(s);
+    }
+    scopes = held;
     if (USER_SCOPES_CACHE.size >= USER_SCOPES_CACHE_SIZE) {
       USER_SCOPES_CACHE.clear();
     }
@@ -270,7 +280,12 @@ function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
   const scopes = effectiveTokenScopes(
     JSON.parse(row.scopes) as string[],
     owner,
-    userScopes(user, roles, JSON.parse(row.owner_roles) as string[]),
+    userScopes(
+      user,
+      roles,
+      JSON.parse(row.owner_roles) as string[],
+      JSON.parse(row.owner_shares) as string[],
+    ),
     {
       groupsOf: (name) => (name === user.name ? groups : []),
       ...(clientServer !== undefined ? { clientServer } : {}),
@@ -360,7 +375,7 @@ export async function identityFromSession(
         ? identityFor(
           found.user,
           found.groups,
-          userScopes(found.user, roles, found.assigned),
+          userScopes(found.user, roles, found.assigned, found.shared),
           {
             kind: "cookie",
             sessionId: "",

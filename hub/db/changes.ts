@@ -26,6 +26,8 @@ const IDENTITY_TABLES = new Set([
   "api_tokens",
   "services",
   "roles",
+  "role_assignments",
+  "shares",
 ]);
 
 /** Columns whose updates never change who someone is or what they may do. */

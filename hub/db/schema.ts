@@ -178,6 +178,32 @@ export interface EventsTable {
   data: string;
 }
 
+/** `shares`: a server shared with a user or a group (0007). */
+export interface SharesTable {
+  id: Generated<number>;
+  owner_id: number;
+  server_name: string;
+  user_id: number | null;
+  group_id: number | null;
+  /** JSON array of the granted scopes, each filtered to the server. */
+  scopes: string;
+  created: string;
+}
+
+/** `share_codes`: invitations to a share (hash only) (0007). */
+export interface ShareCodesTable {
+  id: Generated<number>;
+  owner_id: number;
+  server_name: string;
+  code_hash: string;
+  /** JSON array. */
+  scopes: string;
+  created: string;
+  expires_at: string;
+  exchange_count: Generated<number>;
+  last_exchanged_at: string | null;
+}
+
 /** The whole database. */
 export interface Database {
   users: UsersTable;
@@ -194,6 +220,8 @@ export interface Database {
   routes: RoutesTable;
   hub_state: HubStateTable;
   events: EventsTable;
+  shares: SharesTable;
+  share_codes: ShareCodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -208,3 +236,5 @@ export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 export type RouteRow = Selectable<RoutesTable>;
 export type EventRow = Selectable<EventsTable>;
+export type ShareRow = Selectable<SharesTable>;
+export type ShareCodeRow = Selectable<ShareCodesTable>;

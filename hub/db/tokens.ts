@@ -6,6 +6,7 @@
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
 import { ROLES_COLUMN, USER_ROLES_COLUMN } from "./roles.ts";
+import { USER_SHARES_COLUMN } from "./shares.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
 /** Fields of a new token row. */
@@ -49,6 +50,8 @@ export type TokenWithOwner = ApiTokenRow & {
   role_defs: string;
   /** JSON array of the roles assigned to the owner, directly or through a group. */
   owner_roles: string;
+  /** JSON array of the scopes shared with the owner (shares.ts USER_SHARES_COLUMN). */
+  owner_shares: string;
 };
 
 /**
@@ -72,6 +75,7 @@ export function userTokensByPrefix(
     ))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("owner_roles"))
+    .select(USER_SHARES_COLUMN.as("owner_shares"))
     .where("t.prefix", "=", prefix).execute();
 }
 

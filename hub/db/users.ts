@@ -12,6 +12,7 @@ import {
   type StoredRoles,
   USER_ROLES_COLUMN,
 } from "./roles.ts";
+import { USER_SHARES_COLUMN } from "./shares.ts";
 import type { GroupRow, UserRow } from "./schema.ts";
 
 /** Finds a user by exact name. */
@@ -203,7 +204,13 @@ export async function userWithGroups(
   db: Db,
   id: number,
 ): Promise<
-  | { user: UserRow; groups: string[]; roles: StoredRoles; assigned: string[] }
+  | {
+    user: UserRow;
+    groups: string[];
+    roles: StoredRoles;
+    assigned: string[];
+    shared: string[];
+  }
   | undefined
 > {
   const row = await db.selectFrom("users as u").selectAll("u")
@@ -213,14 +220,17 @@ export async function userWithGroups(
     ))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("assigned"))
+    .select(USER_SHARES_COLUMN.as("shared"))
     .where("u.id", "=", id).executeTakeFirst();
   if (!row) return undefined;
-  const { group_names: names, role_defs: roles, assigned, ...user } = row;
+  const { group_names: names, role_defs: roles, assigned, shared, ...user } =
+    row;
   return {
     user,
     groups: JSON.parse(names) as string[],
     roles: parseRoleColumn(roles),
     assigned: JSON.parse(assigned) as string[],
+    shared: JSON.parse(shared) as string[],
   };
 }
 

@@ -11,6 +11,7 @@ import * as m0003 from "./0003_hub_state.ts";
 import * as m0004 from "./0004_events.ts";
 import * as m0005 from "./0005_services.ts";
 import * as m0006 from "./0006_role_sources.ts";
+import * as m0007 from "./0007_shares.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004_events": m0004,
   "0005_services": m0005,
   "0006_role_sources": m0006,
+  "0007_shares": m0007,
 };

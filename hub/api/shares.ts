@@ -1,0 +1,375 @@
+/**
+ * Sharing (JupyterHub 5): a user shares one of their servers with a user or
+ * a group; the recipients get the share's scopes (by default
+ * `access:servers!server=<owner>/<server>`) in their identity, so they can
+ * open the server through the proxy (the OAuth consent page asks them
+ * once). Revoking a share also deletes the OAuth tokens the recipients got
+ * for that server: their next request is refused.
+ *
+ * - `GET /shares/{owner}` (every server), `GET /shares/{owner}/{server}`
+ *   (`/shares/{owner}/` for the default server): `read:shares`;
+ * - `POST` / `PATCH` / `DELETE /shares/{owner}/{server}`: `shares`;
+ * - `GET /users/{name}/shared`: `read:users:shares`;
+ *   `DELETE /users/{name}/shared/{owner}/{server}`: `users:shares`.
+ * Lists answer the pagination envelope, as JupyterHub 5 does.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import type { Db } from "../db/mod.ts";
+import {
+  addShare,
+  deleteClientTokensOf,
+  type Grantee,
+  removeShares,
+  sharesOfOwner,
+  sharesOfUser,
+  type ShareView,
+} from "../db/shares.ts";
+import { getServer, serversByUser } from "../db/servers.ts";
+import { getGroup, membersByGroup, userIdsByName } from "../db/groups.ts";
+import { getUser } from "../db/users.ts";
+import { clientIdFor } from "../db/oauth.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import { routeParam } from "../middleware/route_param.ts";
+import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
+import { escapeName } from "../single_user_env.ts";
+import type { UserRow } from "../db/schema.ts";
+import {
+  expectObject,
+  onlyKeys,
+  readJson,
+  short,
+  stringList,
+} from "./_body.ts";
+import { paginate, parsePaging } from "./_pagination.ts";
+import { requireUser } from "./_lookup.ts";
+import type { ApiDeps } from "./_deps.ts";
+
+/** The server a share route names: `""` for `/shares/alice/` (the default server). */
+function routeServer(c: Context<HubEnv>): string {
+  const param = c.req.param("server_name");
+  if (param !== undefined) return routeParam(c, "server_name");
+  return "";
+}
+
+/** JupyterHub's Share model. */
+function toShareModel(
+  s: ShareView,
+  status: string,
+  baseUrl: string,
+  publicUrl: string,
+): Record<string, unknown> {
+  const url = `${baseUrl}user/${escapeName(s.ownerName)}/${
+    s.serverName ? escapeName(s.serverName) + "/" : ""
+  }`;
+  return {
+    server: {
+      name: s.serverName,
+      url,
+      "full_url": publicUrl ? publicUrl + url : null,
+      ready: status === "running",
+      user: { name: s.ownerName },
+    },
+    scopes: s.scopes,
+    user: s.userName === null ? null : { name: s.userName },
+    group: s.groupName === null ? null : { name: s.groupName },
+    kind: s.userName === null ? "group" : "user",
+    "created_at": s.created,
+  };
+}
+
+/** Share models, with each server's readiness, as one page of the envelope. */
+async function shareList(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+  shares: ShareView[],
+): Promise<Response> {
+  const paging = {
+    ...parsePaging(c, {
+      defaultLimit: deps.config.api.pageDefaultLimit,
+      maxLimit: deps.config.api.pageMaxLimit,
+    }),
+    envelope: true,
+  };
+  const page = shares.slice(paging.offset, paging.offset + paging.limit);
+  const owners = [...new Set(page.map((s) => s.ownerId))];
+  const servers = await serversByUser(deps.db, owners);
+  const items = page.map((s) => {
+    const row = servers.get(s.ownerId)?.find((r) => r.name === s.serverName);
+    return toShareModel(
+      s,
+      row?.status ?? "stopped",
+      deps.config.baseUrl,
+      deps.config.publicUrl,
+    );
+  });
+  return c.json(paginate(c, paging, items, shares.length) as object);
+}
+
+/** The owner and server of a share route; 404 for a named server that does not exist. */
+async function shareTarget(
+  c: Context<HubEnv>,
+  db: Db,
+): Promise<{ owner: UserRow; server: string }> {
+  const owner = await requireUser(db, routeParam(c, "user_name"));
+  const server = routeServer(c);
+  if (server && !(await getServer(db, owner.id, server))) {
+    throw new HubError(
+      404,
+      `${owner.name} has no server named ${short(server)}`,
+    );
+  }
+  return { owner, server };
+}
+
+/** `{"user": …}` or `{"group": …}` of a body, checked against what the caller may see. */
+async function granteeOf(
+  c: Context<HubEnv>,
+  db: Db,
+  body: Record<string, unknown>,
+): Promise<{ to: Grantee; ids: number[] }> {
+  const identity = c.get("identity")!;
+  if ((body.user === undefined) === (body.group === undefined)) {
+    throw new HubError(400, 'Send exactly one of "user" or "group"');
+  }
+  if (body.user !== undefined) {
+    const name = typeof body.user === "string" ? body.user : "";
+    const user = name ? await getUser(db, name) : undefined;
+    if (
+      !user ||
+      !hasScope(identity.parsed, "read:users:name", { user: name }, () => [])
+    ) {
+      throw new HubError(400, `No such user: ${short(body.user)}`);
+    }
+    return { to: { user: user.id }, ids: [user.id] };
+  }
+  const name = typeof body.group === "string" ? body.group : "";
+  const group = name ? await getGroup(db, name) : undefined;
+  if (
+    !group ||
+    !hasScope(identity.parsed, "read:groups:name", { group: name }, () => [])
+  ) {
+    throw new HubError(400, `No such group: ${short(body.group)}`);
+  }
+  const members = (await membersByGroup(db, [group.id])).get(group.id) ?? [];
+  const { ids } = await userIdsByName(db, members);
+  return { to: { group: group.id }, ids: [...ids.values()] };
+}
+
+/** The scopes of a body: each must be filtered to this very server. */
+function shareScopes(
+  value: unknown,
+  owner: string,
+  server: string,
+): string[] | undefined {
+  if (value === undefined) return undefined;
+  const scopes = stringList(value, "scopes");
+  try {
+    validateScopes(scopes);
+  } catch (error) {
+    if (error instanceof ScopeError) throw new HubError(400, error.message);
+    throw error;
+  }
+  const filter = `!server=${owner}/${server}`;
+  const bad = scopes.find((s) => !s.endsWith(filter));
+  if (bad !== undefined) {
+    throw new HubError(
+      400,
+      `Only scopes filtered to this server can be shared: ${
+        short(bad)
+      } does not end with ${filter}`,
+    );
+  }
+  return scopes;
+}
+
+/** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */
+async function shareRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { owner, server } = await shareTarget(c, deps.db);
+  const body = expectObject(await readJson(c));
+  onlyKeys(body, ["user", "group", "scopes"]);
+  const scopes = shareScopes(body.scopes, owner.name, server) ??
+    [`access:servers!server=${owner.name}/${server}`];
+  const { to } = await granteeOf(c, deps.db, body);
+  await addShare(
+    deps.db,
+    { id: owner.id, server },
+    to,
+    scopes,
+    deps.now().toISOString(),
+  );
+  deps.events.record("share.created", {
+    user: owner.name,
+    actor: c.get("identity")!.name,
+    server,
+    with: String(body.user ?? `group ${body.group}`),
+  });
+  const shares = await sharesOfOwner(deps.db, owner.id, server);
+  const mine = shares.find((s) =>
+    "user" in to ? s.userName === body.user : s.groupName === body.group
+  )!;
+  const row = await getServer(deps.db, owner.id, server);
+  return c.json(
+    toShareModel(
+      mine,
+      row?.status ?? "stopped",
+      deps.config.baseUrl,
+      deps.config.publicUrl,
+    ),
+  );
+}
+
+/** Removes shares of a server and the OAuth tokens their recipients got for it. */
+async function revoke(
+  deps: ApiDeps,
+  owner: UserRow,
+  server: string,
+  who: { to: Grantee; ids: number[] } | null,
+  scopes: string[] | undefined,
+  actor: string,
+): Promise<void> {
+  const before = await sharesOfOwner(deps.db, owner.id, server);
+  const ids = who?.ids ?? await recipientIds(deps.db, before);
+  await removeShares(deps.db, { id: owner.id, server }, who?.to, scopes);
+  await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
+  deps.events.record("share.revoked", { user: owner.name, actor, server });
+}
+
+/** Every user a list of shares reaches (group members included). */
+async function recipientIds(db: Db, shares: ShareView[]): Promise<number[]> {
+  const names = new Set<string>();
+  for (const s of shares) {
+    if (s.userName) names.add(s.userName);
+    if (s.groupName) {
+      const group = await getGroup(db, s.groupName);
+      if (group) {
+        for (
+          const m of (await membersByGroup(db, [group.id])).get(group.id) ?? []
+        ) names.add(m);
+      }
+    }
+  }
+  return [...(await userIdsByName(db, [...names])).ids.values()];
+}
+
+/** `PATCH /shares/{owner}/{server}`: takes scopes (or, without `scopes`, all) from one recipient. */
+async function patchRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { owner, server } = await shareTarget(c, deps.db);
+  const body = expectObject(await readJson(c));
+  onlyKeys(body, ["user", "group", "scopes"]);
+  const scopes = shareScopes(body.scopes, owner.name, server);
+  const who = await granteeOf(c, deps.db, body);
+  await revoke(deps, owner, server, who, scopes, c.get("identity")!.name);
+  const left = (await sharesOfOwner(deps.db, owner.id, server)).find((s) =>
+    "user" in who.to ? s.userName === body.user : s.groupName === body.group
+  );
+  if (!left) return c.json({});
+  const row = await getServer(deps.db, owner.id, server);
+  return c.json(
+    toShareModel(
+      left,
+      row?.status ?? "stopped",
+      deps.config.baseUrl,
+      deps.config.publicUrl,
+    ),
+  );
+}
+
+/**
+ * A write on a share route: `/shares/alice/` is the default server, and
+ * `/shares/alice` (no server) a 405. The app does not tell the two apart
+ * (non-strict routing): the raw path does.
+ */
+function named(
+  handler: (c: Context<HubEnv>) => Promise<Response>,
+): (c: Context<HubEnv>) => Promise<Response> {
+  return (c) => {
+    const path = new URL(c.req.url).pathname;
+    if (c.req.param("server_name") === undefined && !path.endsWith("/")) {
+      throw new HubError(
+        405,
+        "Name the server: /shares/{owner}/{server} (/shares/{owner}/ for the default one)",
+      );
+    }
+    return handler(c);
+  };
+}
+
+/** `DELETE /shares/{owner}/{server}`: every share of the server goes. */
+async function deleteAllRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { owner, server } = await shareTarget(c, deps.db);
+  await revoke(deps, owner, server, null, undefined, c.get("identity")!.name);
+  return c.body(null, 204);
+}
+
+/** The shares sub-app. */
+export function createSharesApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const { db } = deps;
+  // `/shares/alice` lists every server's shares; `/shares/alice/` is the default server's.
+  const ownerList = async (c: Context<HubEnv>) => {
+    const owner = await requireUser(db, routeParam(c, "user_name"));
+    const all = !new URL(c.req.url).pathname.endsWith("/");
+    return shareList(
+      c,
+      deps,
+      await sharesOfOwner(db, owner.id, all ? undefined : ""),
+    );
+  };
+  app.get("/shares/:user_name", needs("read:shares"), ownerList);
+  app.get(
+    "/shares/:user_name/:server_name",
+    needs("read:shares"),
+    async (c) => {
+      const { owner, server } = await shareTarget(c, db);
+      return shareList(c, deps, await sharesOfOwner(db, owner.id, server));
+    },
+  );
+  for (
+    const path of ["/shares/:user_name/:server_name", "/shares/:user_name"]
+  ) {
+    app.post(path, needs("shares"), named((c) => shareRoute(c, deps)));
+    app.patch(path, needs("shares"), named((c) => patchRoute(c, deps)));
+    app.delete(
+      path,
+      needs("shares"),
+      named((c) => deleteAllRoute(c, deps)),
+    );
+  }
+  app.get("/users/:user_name/shared", needs("read:users:shares"), async (c) => {
+    const user = await requireUser(db, routeParam(c, "user_name"));
+    return shareList(c, deps, await sharesOfUser(db, user.id, true));
+  });
+  app.delete(
+    "/users/:user_name/shared/:owner/:server?",
+    needs("users:shares"),
+    async (c) => {
+      const user = await requireUser(db, routeParam(c, "user_name"));
+      const owner = await requireUser(db, routeParam(c, "owner"));
+      const server = c.req.param("server") ?? "";
+      await revoke(
+        deps,
+        owner,
+        server,
+        { to: { user: user.id }, ids: [user.id] },
+        undefined,
+        c.get("identity")!.name,
+      );
+      return c.body(null, 204);
+    },
+  );
+  return app;
+}

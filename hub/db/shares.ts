@@ -1,0 +1,263 @@
+/**
+ * Queries on shares and share codes (JupyterHub 5 sharing). A share row
+ * grants its user, or every member of its group, a list of scopes filtered
+ * to one server; the identity read model adds them through
+ * {@linkcode USER_SHARES_COLUMN}.
+ *
+ * @module
+ */
+import { sql } from "kysely";
+import type { Db } from "./mod.ts";
+import type { ShareCodeRow } from "./schema.ts";
+
+/** Every scope shared with the user `u` (directly or through a group), as a JSON array column. */
+export const USER_SHARES_COLUMN = sql<string>`(SELECT json_group_array(j.value)
+  FROM shares sh, json_each(sh.scopes) j WHERE sh.user_id = u.id OR sh.group_id
+  IN (SELECT m.group_id FROM user_group_map m WHERE m.user_id = u.id))`;
+
+/** A share with the names it needs for JupyterHub's Share model. */
+export interface ShareView {
+  id: number;
+  ownerName: string;
+  serverName: string;
+  userName: string | null;
+  groupName: string | null;
+  scopes: string[];
+  created: string;
+  ownerId: number;
+}
+
+function shareQuery(db: Db) {
+  return db.selectFrom("shares as sh")
+    .innerJoin("users as o", "o.id", "sh.owner_id")
+    .leftJoin("users as r", "r.id", "sh.user_id")
+    .leftJoin("groups as g", "g.id", "sh.group_id")
+    .select([
+      "sh.id",
+      "o.name as owner_name",
+      "sh.server_name",
+      "r.name as user_name",
+      "g.name as group_name",
+      "sh.scopes",
+      "sh.created",
+      "sh.owner_id",
+    ]);
+}
+
+type ShareSelect = ReturnType<typeof shareQuery>;
+
+async function views(q: ShareSelect): Promise<ShareView[]> {
+  const rows = await q.orderBy("sh.id").execute();
+  return rows.map((r) => ({
+    id: r.id,
+    ownerName: r.owner_name,
+    serverName: r.server_name,
+    userName: r.user_name ?? null,
+    groupName: r.group_name ?? null,
+    scopes: JSON.parse(r.scopes) as string[],
+    created: r.created,
+    ownerId: r.owner_id,
+  }));
+}
+
+/** Shares of an owner's servers (one server when `server` is given). */
+export function sharesOfOwner(
+  db: Db,
+  ownerId: number,
+  server?: string,
+): Promise<ShareView[]> {
+  let q = shareQuery(db).where("sh.owner_id", "=", ownerId);
+  if (server !== undefined) q = q.where("sh.server_name", "=", server);
+  return views(q);
+}
+
+/** Shares received by a user directly, or (with `viaGroups`) through their groups too. */
+export function sharesOfUser(
+  db: Db,
+  userId: number,
+  viaGroups: boolean,
+): Promise<ShareView[]> {
+  return views(
+    shareQuery(db).where((eb) =>
+      viaGroups
+        ? eb.or([
+          eb("sh.user_id", "=", userId),
+          eb(
+            "sh.group_id",
+            "in",
+            eb.selectFrom("user_group_map").select("group_id").where(
+              "user_id",
+              "=",
+              userId,
+            ),
+          ),
+        ])
+        : eb("sh.user_id", "=", userId)
+    ),
+  );
+}
+
+/** Shares received by a group. */
+export function sharesOfGroup(db: Db, groupId: number): Promise<ShareView[]> {
+  return views(shareQuery(db).where("sh.group_id", "=", groupId));
+}
+
+/** Who a share is with. */
+export type Grantee = { user: number } | { group: number };
+
+/** Adds scopes to the share of a server with a grantee (made when missing); returns the share's scopes. */
+export async function addShare(
+  db: Db,
+  owner: { id: number; server: string },
+  to: Grantee,
+  scopes: readonly string[],
+  now: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom("shares").select(["id", "scopes"])
+      .where("owner_id", "=", owner.id).where("server_name", "=", owner.server);
+    q = "user" in to
+      ? q.where("user_id", "=", to.user)
+      : q.where("group_id", "=", to.group);
+    const row = await q.executeTakeFirst();
+    if (row) {
+      const merged = [
+        ...new Set([...JSON.parse(row.scopes) as string[], ...scopes]),
+      ].sort();
+      await trx.updateTable("shares").set({ scopes: JSON.stringify(merged) })
+        .where("id", "=", row.id).execute();
+      return;
+    }
+    await trx.insertInto("shares").values({
+      "owner_id": owner.id,
+      "server_name": owner.server,
+      "user_id": "user" in to ? to.user : null,
+      "group_id": "group" in to ? to.group : null,
+      scopes: JSON.stringify([...scopes].sort()),
+      created: now,
+    }).execute();
+  });
+}
+
+/**
+ * Removes shares of a server: all of them, or the grantee's; with `scopes`,
+ * only those scopes (a share left with none goes). Returns how many shares
+ * changed.
+ */
+export async function removeShares(
+  db: Db,
+  owner: { id: number; server: string },
+  to?: Grantee,
+  scopes?: readonly string[],
+): Promise<number> {
+  return await db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom("shares").select(["id", "scopes"])
+      .where("owner_id", "=", owner.id).where("server_name", "=", owner.server);
+    if (to) {
+      q = "user" in to
+        ? q.where("user_id", "=", to.user)
+        : q.where("group_id", "=", to.group);
+    }
+    const rows = await q.execute();
+    for (const row of rows) {
+      const left = scopes
+        ? (JSON.parse(row.scopes) as string[]).filter((s) =>
+          !scopes.includes(s)
+        )
+        : [];
+      if (left.length) {
+        await trx.updateTable("shares").set({ scopes: JSON.stringify(left) })
+          .where("id", "=", row.id).execute();
+      } else {
+        await trx.deleteFrom("shares").where("id", "=", row.id).execute();
+      }
+    }
+    return rows.length;
+  });
+}
+
+/**
+ * Deletes the OAuth tokens users got for a server's client: revoking a
+ * share ends the access at the recipient's next request.
+ */
+export async function deleteClientTokensOf(
+  db: Db,
+  clientId: string,
+  userIds: readonly number[],
+): Promise<void> {
+  if (!userIds.length) return;
+  await db.deleteFrom("api_tokens").where("oauth_client", "=", clientId)
+    .where("user_id", "in", [...userIds]).execute();
+}
+
+/** Stores a share code (hash only). */
+export async function insertShareCode(
+  db: Db,
+  code: {
+    ownerId: number;
+    server: string;
+    hash: string;
+    scopes: readonly string[];
+    now: string;
+    expiresAt: string;
+  },
+): Promise<ShareCodeRow> {
+  return await db.insertInto("share_codes").values({
+    "owner_id": code.ownerId,
+    "server_name": code.server,
+    "code_hash": code.hash,
+    scopes: JSON.stringify(code.scopes),
+    created: code.now,
+    "expires_at": code.expiresAt,
+    "last_exchanged_at": null,
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The live share code with this hash (expired ones are deleted). */
+export async function shareCodeByHash(
+  db: Db,
+  hash: string,
+  now: string,
+): Promise<ShareCodeRow | undefined> {
+  await db.deleteFrom("share_codes").where("expires_at", "<=", now).execute();
+  return await db.selectFrom("share_codes").selectAll()
+    .where("code_hash", "=", hash).executeTakeFirst();
+}
+
+/** Counts an exchange of a code. */
+export async function markExchanged(
+  db: Db,
+  id: number,
+  now: string,
+): Promise<void> {
+  await db.updateTable("share_codes").set((eb) => ({
+    "exchange_count": eb("exchange_count", "+", 1),
+    "last_exchanged_at": now,
+  })).where("id", "=", id).execute();
+}
+
+/** Share codes of an owner's servers (one server when given), live ones only. */
+export async function shareCodesOf(
+  db: Db,
+  ownerId: number,
+  server: string | undefined,
+  now: string,
+): Promise<ShareCodeRow[]> {
+  let q = db.selectFrom("share_codes").selectAll()
+    .where("owner_id", "=", ownerId).where("expires_at", ">", now);
+  if (server !== undefined) q = q.where("server_name", "=", server);
+  return await q.orderBy("id").execute();
+}
+
+/** Deletes share codes of a server: all, or one by id or hash. */
+export async function deleteShareCodes(
+  db: Db,
+  owner: { id: number; server: string },
+  which: { id?: number; hash?: string } = {},
+): Promise<void> {
+  let q = db.deleteFrom("share_codes").where("owner_id", "=", owner.id)
+    .where("server_name", "=", owner.server);
+  if (which.id !== undefined) q = q.where("id", "=", which.id);
+  if (which.hash !== undefined) q = q.where("code_hash", "=", which.hash);
+  await q.execute();
+}
