@@ -20,6 +20,8 @@ export interface HomeView {
   namedServers: boolean;
   /** How many named servers a user may have (0: no limit). @default {0} */
   namedServerLimit?: number;
+  /** Whether the user may share their server (sharing.enabled). @default {false} */
+  canShare?: boolean;
   /** Services to link (JupyterHub's services menu). @default {[]} */
   services?: readonly { name: string; url: string }[];
   /** The announcement banner ("" for none). @default {""} */
@@ -52,6 +54,30 @@ function sessionsCard(view: HomeView) {
         <button type="submit" id="logout-everywhere"
           class="secondary">Log out everywhere</button>
       </form>
+    </section>
+  `;
+}
+
+/** "Share my server": a user or group name, and the current shares (filled by the script). */
+function shareCard(view: HomeView) {
+  if (!view.canShare) return "";
+  return html`
+    <section class="card" aria-labelledby="share-title">
+      <h2 id="share-title">Share my server</h2>
+      <p class="muted">Whoever you share with can open your server (for
+          example a teacher helping you) until you stop sharing.</p>
+      <form id="share-form" class="inline">
+        <label for="share-with">User or group</label>
+        <input type="text" id="share-with" name="with" autocomplete="off"
+          autocapitalize="none" required>
+        <select id="share-kind" name="kind" aria-label="Share with a">
+          <option value="user">user</option>
+          <option value="group">group</option>
+        </select>
+        <button type="submit">Share</button>
+      </form>
+      <ul id="share-list" class="members"></ul>
+      <p id="share-empty" class="muted">Not shared with anyone.</p>
     </section>
   `;
 }
@@ -112,7 +138,7 @@ export function homePage(
           ? html`<p><a href="${view.baseUrl}hub/admin">Go to the admin page</a></p>`
           : ""}
       </section>
-      ${named} ${servicesCard(view.services ?? [])}
+      ${named} ${servicesCard(view.services ?? [])} ${shareCard(view)}
       ${sessionsCard(view)}
       ${dataScript({
         api: `${view.baseUrl}hub/api/`,
@@ -120,6 +146,7 @@ export function homePage(
         xsrf: view.xsrf,
         user: view.user,
         namedServers: view.namedServers,
+        canShare: view.canShare ?? false,
       })}
       <script type="module" src="${staticUrl(
         view.baseUrl,

@@ -9,6 +9,7 @@ import { homePage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { ServiceManager } from "../services/mod.ts";
 import type { Announcement } from "../announcement.ts";
+import { hasScope } from "../scopes.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 
 /** Dependencies of the home page. */
@@ -48,6 +49,10 @@ export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
         namedServers: config.spawner.namedServers,
         namedServerLimit: config.spawner.namedServerLimit,
         banner: deps.announcement?.text() ?? "",
+        canShare: hasScope(identity.parsed, "shares", {
+          user: identity.name,
+          server: `${identity.name}/`,
+        }, () => identity.groups),
         services: [...(deps.services?.models().values() ?? [])]
           .filter((s) => s.display && s.prefix)
           .map((s) => ({ name: s.name, url: s.prefix })),

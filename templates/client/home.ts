@@ -22,7 +22,9 @@ import {
   type UserModel,
 } from "./page.ts";
 
-const data = pageData<PageData & { namedServers: boolean }>();
+const data = pageData<
+  PageData & { namedServers: boolean; canShare: boolean }
+>();
 const me = "users/" + enc(data.user);
 let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -137,4 +139,54 @@ document.getElementById("add-server")?.addEventListener("submit", (e) => {
     await refresh();
   });
 });
+interface Share {
+  user: { name: string } | null;
+  group: { name: string } | null;
+}
+const shares = "shares/" + enc(data.user) + "/";
+
+/** The current shares, each with a "Stop sharing" button. */
+async function refreshShares(): Promise<void> {
+  const page = await api<{ items: Share[] }>("GET", shares);
+  const list = byId("share-list");
+  list.replaceChildren(...page.items.map((s) => {
+    const who = s.user ? { user: s.user.name } : { group: s.group!.name };
+    const label = s.user ? s.user.name : "group " + s.group!.name;
+    return h("li", { dataset: { share: label } }, [
+      h("span", { text: label }),
+      button(
+        "Stop sharing",
+        "small secondary",
+        "with " + label,
+        "unshare",
+        async () => {
+          await api("PATCH", shares, who);
+          say("Stopped sharing with " + label);
+          await refreshShares();
+        },
+      ),
+    ]);
+  }));
+  byId("share-empty").hidden = page.items.length > 0;
+}
+
+if (data.canShare) {
+  byId("share-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const input = byId<HTMLInputElement>("share-with");
+      const name = input.value.trim();
+      const kind = byId<HTMLSelectElement>("share-kind").value;
+      await api(
+        "POST",
+        shares,
+        kind === "group" ? { group: name } : { user: name },
+      );
+      input.value = "";
+      say("Shared with " + name);
+      await refreshShares();
+    });
+  });
+  guarded(refreshShares);
+}
 guarded(refresh);

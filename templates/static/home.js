@@ -211,4 +211,51 @@ document.getElementById("add-server")?.addEventListener("submit", (e) => {
     await refresh();
   });
 });
+var shares = "shares/" + enc(data.user) + "/";
+async function refreshShares() {
+  const page = await api("GET", shares);
+  const list = byId("share-list");
+  list.replaceChildren(...page.items.map((s) => {
+    const who = s.user ? {
+      user: s.user.name
+    } : {
+      group: s.group.name
+    };
+    const label = s.user ? s.user.name : "group " + s.group.name;
+    return h("li", {
+      dataset: {
+        share: label
+      }
+    }, [
+      h("span", {
+        text: label
+      }),
+      button("Stop sharing", "small secondary", "with " + label, "unshare", async () => {
+        await api("PATCH", shares, who);
+        say("Stopped sharing with " + label);
+        await refreshShares();
+      })
+    ]);
+  }));
+  byId("share-empty").hidden = page.items.length > 0;
+}
+if (data.canShare) {
+  byId("share-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const input = byId("share-with");
+      const name = input.value.trim();
+      const kind = byId("share-kind").value;
+      await api("POST", shares, kind === "group" ? {
+        group: name
+      } : {
+        user: name
+      });
+      input.value = "";
+      say("Shared with " + name);
+      await refreshShares();
+    });
+  });
+  guarded(refreshShares);
+}
 guarded(refresh);

@@ -3,7 +3,7 @@
 export const VERSIONS: Readonly<Record<string, string>> = {
   "style.css": "8169ca38c3ba",
   "admin.js": "c73eb12edc47",
-  "home.js": "ed454823094c",
+  "home.js": "0beda313547c",
   "token.js": "0f53c66aaab6",
   "spawn_pending.js": "550bf2cadccc",
 };
