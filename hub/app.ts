@@ -43,6 +43,7 @@ import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
 import { createStaticPages } from "./pages/static.ts";
+import { createSharePages } from "./pages/share.ts";
 import { API_CSP, PAGE_CSP } from "./csp.ts";
 import { HUB_API_VERSION } from "./version.ts";
 import type { RouteService } from "./routes.ts";
@@ -317,6 +318,10 @@ function mountPages(
     }),
   );
   app.route(hubPrefix, createStaticPages());
+  app.route(
+    hubPrefix,
+    createSharePages({ db, config, events: options.events, now }),
+  );
   app.route(
     hubPrefix,
     createHomePages({

@@ -38,3 +38,4 @@ export {
   spawnOptionsPage,
   type SpawnOptionsView,
 } from "./spawn_options.ts";
+export { acceptSharePage, type AcceptShareView } from "./accept_share.ts";

@@ -21,6 +21,7 @@ import { createScopeGuard } from "../middleware/require_scope.ts";
 import { shutdownRoute } from "./shutdown.ts";
 import { createServicesApi } from "./services.ts";
 import { createSharesApi } from "./shares.ts";
+import { createShareCodesApi } from "./share_codes.ts";
 
 export type { ApiDeps } from "./_deps.ts";
 export { issueToken } from "./tokens.ts";
@@ -37,6 +38,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
   app.route("/", createServersApi(deps));
   app.route("/", createServicesApi(deps));
   app.route("/", createSharesApi(deps));
+  app.route("/", createShareCodesApi(deps));
   app.post("/shutdown", needs("shutdown"), (c) => shutdownRoute(c, deps));
   app.post(
     "/authorizations/token",

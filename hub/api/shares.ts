@@ -160,7 +160,7 @@ async function granteeOf(
 }
 
 /** The scopes of a body: each must be filtered to this very server. */
-function shareScopes(
+export function shareScopes(
   value: unknown,
   owner: string,
   server: string,
@@ -289,7 +289,7 @@ async function patchRoute(
  * `/shares/alice` (no server) a 405. The app does not tell the two apart
  * (non-strict routing): the raw path does.
  */
-function named(
+export function named(
   handler: (c: Context<HubEnv>) => Promise<Response>,
 ): (c: Context<HubEnv>) => Promise<Response> {
   return (c) => {

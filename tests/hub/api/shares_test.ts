@@ -180,3 +180,86 @@ Deno.test("sharing is off unless sharing.enabled (as JupyterHub: self has no sha
   assert.equal(res.status, 403);
   await res.body?.cancel();
 });
+
+Deno.test("share codes: made by the owner, accepted on /hub/accept-share by a logged-in user, listed without the code, deleted", async () => {
+  await using hub = await sharingHub();
+  const owner = await hub.tokenFor("daemon");
+  let res = await hub.request("/hub/api/share-codes/daemon/", {
+    method: "POST",
+    token: owner,
+    json: { "expires_in": 3600 },
+  });
+  assert.equal(res.status, 200);
+  const made = await res.json();
+  assert.match(made.id, /^sc_\d+$/);
+  assert.match(made.accept_url, /^\/hub\/accept-share\?code=/);
+  assert.deepEqual(made.scopes, ["access:servers!server=daemon/"]);
+  const listed = await (await hub.request("/hub/api/share-codes/daemon", {
+    token: owner,
+  })).json();
+  assert.equal(listed.items.length, 1);
+  assert.equal(listed.items[0].code, undefined, "the code is shown once");
+
+  const bin = await hub.login("bin");
+  const page = await hub.request(made.accept_url, {
+    headers: { cookie: bin.cookie },
+  });
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /daemon shares a server with you/);
+  res = await hub.request("/hub/accept-share", {
+    method: "POST",
+    headers: {
+      cookie: bin.cookie,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({
+      _xsrf: bin.xsrf,
+      code: made.code,
+    }).toString(),
+  });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get("location"), "/user/daemon/");
+  await res.body?.cancel();
+  assert.equal(await authorizeAsBin(hub, bin.cookie), 200);
+  const after = await (await hub.request("/hub/api/share-codes/daemon/", {
+    token: owner,
+  })).json();
+  assert.equal(after.items[0].exchange_count, 1);
+
+  res = await hub.request(`/hub/api/share-codes/daemon/?id=${made.id}`, {
+    method: "DELETE",
+    token: owner,
+  });
+  assert.equal(res.status, 204);
+  const gone = await hub.request(made.accept_url, {
+    headers: { cookie: bin.cookie },
+  });
+  assert.equal(gone.status, 404);
+  assert.match(await gone.text(), /not valid or has expired/);
+});
+
+Deno.test("share codes refuse a bad lifetime and 'no server', and expire", async () => {
+  await using hub = await sharingHub();
+  const owner = await hub.tokenFor("daemon");
+  const post = (path: string, json: unknown) =>
+    hub.request(`/hub/api${path}`, { method: "POST", token: owner, json });
+  let res = await post("/share-codes/daemon/", { "expires_in": 5 });
+  assert.equal(res.status, 400);
+  assert.match(
+    (await res.json()).message,
+    /expires_in must be whole seconds from 60/,
+  );
+  res = await post("/share-codes/daemon", {});
+  assert.equal(res.status, 405);
+  await res.body?.cancel();
+  res = await post("/share-codes/daemon/", { "expires_in": 60 });
+  const made = await res.json();
+  hub.now.setTime(hub.now.getTime() + 61_000);
+  const bin = await hub.login("bin");
+  const page = await hub.request(made.accept_url, {
+    headers: { cookie: bin.cookie },
+  });
+  assert.equal(page.status, 404);
+  await page.body?.cancel();
+});

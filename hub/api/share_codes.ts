@@ -1,0 +1,187 @@
+/**
+ * Share codes (JupyterHub 5): an invitation to a server that anyone
+ * logged in can accept at `/hub/accept-share?code=…` (hub/pages/share.ts),
+ * turning it into a share with them. Only a hash of the code is kept; a
+ * code expires after `expires_in` seconds (1 day by default, 60 s to a
+ * year), and an owner has at most {@linkcode MAX_CODES} live codes.
+ *
+ * - `POST /share-codes/{owner}/{server}` (`shares`): a new code;
+ * - `GET /share-codes/{owner}[/{server}]` (`read:shares`): the live ones;
+ * - `DELETE /share-codes/{owner}/{server}` (`shares`): `?code=` or
+ *   `?id=sc_N`, or every code of the server.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import {
+  deleteShareCodes,
+  insertShareCode,
+  shareCodesOf,
+} from "../db/shares.ts";
+import { getServer } from "../db/servers.ts";
+import type { ShareCodeRow, UserRow } from "../db/schema.ts";
+import { HubError } from "../errors.ts";
+import type { HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
+import { routeParam } from "../middleware/route_param.ts";
+import { escapeName } from "../single_user_env.ts";
+import { hashSecret, newSecret } from "../tokens.ts";
+import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
+import { requireUser } from "./_lookup.ts";
+import type { ApiDeps } from "./_deps.ts";
+import { named, shareScopes } from "./shares.ts";
+
+/** Live codes an owner may hold at once. */
+export const MAX_CODES = 100;
+const DAY = 86400;
+
+function codeModel(
+  row: ShareCodeRow,
+  owner: string,
+  deps: ApiDeps,
+): Record<string, unknown> {
+  const url = `${deps.config.baseUrl}user/${escapeName(owner)}/${
+    row.server_name ? escapeName(row.server_name) + "/" : ""
+  }`;
+  return {
+    id: `sc_${row.id}`,
+    server: { name: row.server_name, url, user: { name: owner } },
+    scopes: JSON.parse(row.scopes),
+    "created_at": row.created,
+    "expires_at": row.expires_at,
+    "exchange_count": row.exchange_count,
+    "last_exchanged_at": row.last_exchanged_at,
+  };
+}
+
+async function target(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<{ owner: UserRow; server: string }> {
+  const owner = await requireUser(deps.db, routeParam(c, "user_name"));
+  const server = c.req.param("server_name") === undefined
+    ? ""
+    : routeParam(c, "server_name");
+  if (server && !(await getServer(deps.db, owner.id, server))) {
+    throw new HubError(
+      404,
+      `${owner.name} has no server named ${short(server)}`,
+    );
+  }
+  return { owner, server };
+}
+
+/** `POST /share-codes/{owner}/{server}`. */
+async function createRoute(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+): Promise<Response> {
+  const { owner, server } = await target(c, deps);
+  const body = expectObject(await readJson(c) ?? {});
+  onlyKeys(body, ["expires_in", "scopes"]);
+  const expiresIn = body.expires_in ?? DAY;
+  if (
+    typeof expiresIn !== "number" || !Number.isInteger(expiresIn) ||
+    expiresIn < 60 || expiresIn > 365 * DAY
+  ) {
+    throw new HubError(
+      400,
+      `expires_in must be whole seconds from 60 to 31536000, got ${
+        short(expiresIn)
+      }`,
+    );
+  }
+  const scopes = shareScopes(body.scopes, owner.name, server) ??
+    [`access:servers!server=${owner.name}/${server}`];
+  const now = deps.now();
+  const live = await shareCodesOf(
+    deps.db,
+    owner.id,
+    undefined,
+    now.toISOString(),
+  );
+  if (live.length >= MAX_CODES) {
+    throw new HubError(
+      400,
+      `${owner.name} has ${live.length} live share codes already: delete some first`,
+    );
+  }
+  const code = newSecret();
+  const row = await insertShareCode(deps.db, {
+    ownerId: owner.id,
+    server,
+    hash: await hashSecret(code),
+    scopes,
+    now: now.toISOString(),
+    expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+  });
+  const accept = `${deps.config.baseUrl}hub/accept-share?code=${code}`;
+  deps.events.record("share_code.created", {
+    user: owner.name,
+    actor: c.get("identity")!.name,
+    server,
+    "expires_at": row.expires_at,
+  });
+  return c.json({
+    ...codeModel(row, owner.name, deps),
+    code,
+    "accept_url": accept,
+    "full_accept_url": deps.config.publicUrl
+      ? deps.config.publicUrl + accept
+      : null,
+  });
+}
+
+/** The share codes sub-app. */
+export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const needs = createScopeGuard(deps.db);
+  const list = async (c: Context<HubEnv>) => {
+    const owner = await requireUser(deps.db, routeParam(c, "user_name"));
+    const server = c.req.param("server_name");
+    const rows = await shareCodesOf(
+      deps.db,
+      owner.id,
+      server === undefined ? undefined : routeParam(c, "server_name"),
+      deps.now().toISOString(),
+    );
+    const items = rows.map((r) => codeModel(r, owner.name, deps));
+    return c.json({
+      items,
+      _pagination: {
+        offset: 0,
+        limit: items.length,
+        total: items.length,
+        next: null,
+      },
+    });
+  };
+  app.get("/share-codes/:user_name", needs("read:shares"), list);
+  app.get("/share-codes/:user_name/:server_name", needs("read:shares"), list);
+  app.post(
+    "/share-codes/:user_name/:server_name",
+    needs("shares"),
+    (c) => createRoute(c, deps),
+  );
+  app.post(
+    "/share-codes/:user_name",
+    needs("shares"),
+    named((c) => createRoute(c, deps)),
+  );
+  const remove = async (c: Context<HubEnv>) => {
+    const { owner, server } = await target(c, deps);
+    const code = c.req.query("code");
+    const id = c.req.query("id");
+    if (id !== undefined && !/^sc_\d{1,12}$/.test(id)) {
+      throw new HubError(400, `id must look like sc_12, got ${short(id)}`);
+    }
+    await deleteShareCodes(deps.db, { id: owner.id, server }, {
+      ...(id !== undefined ? { id: Number(id.slice(3)) } : {}),
+      ...(code !== undefined ? { hash: await hashSecret(code) } : {}),
+    });
+    return c.body(null, 204);
+  };
+  app.delete("/share-codes/:user_name/:server_name", needs("shares"), remove);
+  app.delete("/share-codes/:user_name", needs("shares"), named(remove));
+  return app;
+}
