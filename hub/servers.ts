@@ -586,7 +586,8 @@ export class ServerManager {
         token,
         p.choice,
       );
-      state = started.state;
+      // The limits it got ride along (drivers ignore keys they do not know).
+      state = { ...started.state, limits: p.choice.limits };
       if (p.cancelled) throw new Error("cancelled");
       // Spawn step 5: the state is saved, then the server must answer.
       await saveServerState(this.#deps.db, user.id, server, state);
@@ -839,8 +840,21 @@ export class ServerManager {
 
   /** Memory in bytes of each running server the spawner can measure, keyed `user/server`. */
   async memoryOfRunning(): Promise<Record<string, number>> {
+    return (await this.#memory()).used;
+  }
+
+  /** The memory limit in bytes each running server got (profile, group, global), keyed `user/server`. */
+  async memoryLimitsOfRunning(): Promise<Record<string, number>> {
+    return (await this.#memory()).limits;
+  }
+
+  async #memory(): Promise<{
+    used: Record<string, number>;
+    limits: Record<string, number>;
+  }> {
     const rows = await serversWithStatus(this.#deps.db, ["running"]);
     const result: Record<string, number> = {};
+    const limits: Record<string, number> = {};
     await Promise.all(rows.map(async (row) => {
       let state: unknown;
       try {
@@ -849,11 +863,15 @@ export class ServerManager {
         return;
       }
       if (!state || typeof state !== "object") return;
+      const key = `${row.user_name}/${row.name}`;
+      const limit = (state as { limits?: { memoryBytes?: unknown } }).limits
+        ?.memoryBytes;
+      if (typeof limit === "number") limits[key] = limit;
       const bytes = await this.#deps.spawner.memory(state as SpawnerState)
         .catch(() => null);
-      if (bytes !== null) result[`${row.user_name}/${row.name}`] = bytes;
+      if (bytes !== null) result[key] = bytes;
     }));
-    return result;
+    return { used: result, limits };
   }
 
   /** Starts the periodic poll. */

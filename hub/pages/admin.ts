@@ -42,7 +42,7 @@ export interface AdminPagesDeps {
   db: Db;
   config: HubConfig;
   /** Measures running servers (absent: the memory column stays empty). */
-  servers?: Pick<ServerManager, "memoryOfRunning">;
+  servers?: Pick<ServerManager, "memoryOfRunning" | "memoryLimitsOfRunning">;
   /** The idle culler (its settings and last pass are shown). */
   culler?: Pick<IdleCuller, "last">;
   /** Services and their state. */
@@ -72,6 +72,31 @@ async function adminJson(
   }
   c.header("Cache-Control", "no-store");
   return c.json(await fn());
+}
+
+/** The admin page's JSON endpoints (memory, limits, culls), each behind `admin-ui`. */
+function mountAdminJson(app: Hono<HubEnv>, deps: AdminPagesDeps): void {
+  const { db } = deps;
+  app.get(
+    "/admin/api/memory",
+    (c) =>
+      adminJson(c, db, async () => await deps.servers?.memoryOfRunning() ?? {}),
+  );
+  // user/server → the memory limit it started with
+  app.get(
+    "/admin/api/memory-limits",
+    (c) =>
+      adminJson(
+        c,
+        db,
+        async () => await deps.servers?.memoryLimitsOfRunning() ?? {},
+      ),
+  );
+  // user → time of the culler's last stop of one of their servers
+  app.get(
+    "/admin/api/culled",
+    (c) => adminJson(c, db, () => lastEventOf(db, "cull.server")),
+  );
 }
 
 /** The admin sub-app (paths relative to `{base_url}hub`). */
@@ -142,16 +167,7 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
     return c.redirect(`${config.baseUrl}hub/admin`, 302);
   });
 
-  app.get(
-    "/admin/api/memory",
-    (c) =>
-      adminJson(c, db, async () => await deps.servers?.memoryOfRunning() ?? {}),
-  );
-  // user → time of the culler's last stop of one of their servers
-  app.get(
-    "/admin/api/culled",
-    (c) => adminJson(c, db, () => lastEventOf(db, "cull.server")),
-  );
+  mountAdminJson(app, deps);
   return app;
 }
 

@@ -47,6 +47,7 @@ const S = {
   total: 0,
   users: [] as UserModel[],
   memory: {} as Record<string, number>,
+  memoryLimits: {} as Record<string, number>,
   culled: {} as Record<string, string>,
   selected: new Set<string>(),
 };
@@ -85,6 +86,11 @@ async function loadUsers(): Promise<void> {
     S.memory = {};
   }
   try {
+    S.memoryLimits = await api("GET", D.hub + "admin/api/memory-limits");
+  } catch {
+    S.memoryLimits = {};
+  }
+  try {
     S.culled = await api("GET", D.hub + "admin/api/culled");
   } catch {
     S.culled = {};
@@ -121,7 +127,9 @@ function memoryText(u: UserModel, named: string[]): string {
   const extra = named.map((n) => S.memory[u.name + "/" + n])
     .filter((b): b is number => typeof b === "number");
   if (typeof mem !== "number" && !extra.length) return "–";
-  return mib((mem || 0) + extra.reduce((a, b) => a + b, 0));
+  const used = mib((mem || 0) + extra.reduce((a, b) => a + b, 0));
+  const limit = S.memoryLimits[u.name + "/"];
+  return typeof limit === "number" ? used + " / " + mib(limit) : used;
 }
 
 function selectBox(u: UserModel): HTMLInputElement {

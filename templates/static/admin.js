@@ -126,6 +126,7 @@ var S = {
   total: 0,
   users: [],
   memory: {},
+  memoryLimits: {},
   culled: {},
   selected: /* @__PURE__ */ new Set()
 };
@@ -161,6 +162,11 @@ async function loadUsers() {
     S.memory = {};
   }
   try {
+    S.memoryLimits = await api("GET", D.hub + "admin/api/memory-limits");
+  } catch {
+    S.memoryLimits = {};
+  }
+  try {
     S.culled = await api("GET", D.hub + "admin/api/culled");
   } catch {
     S.culled = {};
@@ -186,7 +192,9 @@ function memoryText(u, named) {
   const mem = S.memory[u.name + "/"];
   const extra = named.map((n) => S.memory[u.name + "/" + n]).filter((b) => typeof b === "number");
   if (typeof mem !== "number" && !extra.length) return "\u2013";
-  return mib((mem || 0) + extra.reduce((a, b) => a + b, 0));
+  const used = mib((mem || 0) + extra.reduce((a, b) => a + b, 0));
+  const limit = S.memoryLimits[u.name + "/"];
+  return typeof limit === "number" ? used + " / " + mib(limit) : used;
 }
 function selectBox(u) {
   const box = h("input", {

@@ -2,7 +2,7 @@
 /** Each static asset's version (SHA-256 prefix of its text), for its URL. */
 export const VERSIONS: Readonly<Record<string, string>> = {
   "style.css": "8169ca38c3ba",
-  "admin.js": "c73eb12edc47",
+  "admin.js": "5764bc0fbfa2",
   "home.js": "0beda313547c",
   "token.js": "0f53c66aaab6",
   "spawn_pending.js": "550bf2cadccc",

@@ -230,3 +230,23 @@ Deno.test("profiles and group limits survive the file form (a reload re-reads th
   assert.deepEqual(again.limits.groups, config.limits.groups);
   assert.equal(again.limits.groups.staff!.memoryBytes, G);
 });
+
+Deno.test("the admin page's memory column knows each running server's limit", async () => {
+  await using hub = await profileHub();
+  await hub.addUser("teacher", { admin: true });
+  const res = await hub.request("/hub/api/users/bin/server", {
+    method: "POST",
+    token: await hub.tokenFor("bin"),
+    json: { profile: "large" },
+  });
+  await res.body?.cancel();
+  const limits = await (await hub.request("/hub/admin/api/memory-limits", {
+    token: await hub.tokenFor("teacher"),
+  })).json();
+  assert.deepEqual(limits, { "bin/": 8 * G });
+  const denied = await hub.request("/hub/admin/api/memory-limits", {
+    token: await hub.tokenFor("bin"),
+  });
+  assert.equal(denied.status, 403);
+  await denied.body?.cancel();
+});
