@@ -42,7 +42,7 @@ Deno.test({
     const config = `${dir}/config.yaml`;
     await Deno.writeTextFile(
       config,
-      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\n`,
+      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\nsharing:\n  enabled: true\n`,
     );
     // A fixed hub port: the running server keeps calling the API URL it was started with.
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -132,6 +132,78 @@ Deno.test({
           const api = await b.request(`user/${alice.name}/api/status`);
           assert.notEqual(api.status, 200);
           await api.body?.cancel();
+        },
+      );
+      await t.step(
+        "alice shares her server with bob: he gets in after consenting; after she stops sharing a new login of his is refused",
+        async () => {
+          const aliceToken = (await run([
+            Deno.execPath(),
+            "run",
+            "-A",
+            new URL("../../main.ts", import.meta.url).pathname,
+            "token",
+            alice.name,
+            "--config",
+            config,
+          ])).trim();
+          const share = (method: string) =>
+            fetch(`${base}hub/api/shares/${alice.name}/`, {
+              method,
+              headers: {
+                authorization: `token ${aliceToken}`,
+                "content-type": "application/json",
+              },
+              ...(method === "POST"
+                ? { body: JSON.stringify({ user: bob.name }) }
+                : {}),
+            });
+          const made = await share("POST");
+          assert.equal(made.status, 200, await made.clone().text());
+          await made.body?.cancel();
+          const b = new CookieClient(base);
+          await (await b.login(bob.name, bob.password)).body?.cancel();
+          // A page (not /api, which answers 403 without a redirect) starts the OAuth dance.
+          const consent = await b.follow(`user/${alice.name}/tree`);
+          const page = await consent.text();
+          assert.equal(consent.status, 200);
+          assert.match(page, /name="scopes"/, "the consent page");
+          const form = new URLSearchParams();
+          form.set("_xsrf", /name="_xsrf" value="([^"]+)"/.exec(page)![1]!);
+          for (const m of page.matchAll(/name="scopes" value="([^"]+)"/g)) {
+            form.append("scopes", m[1]!);
+          }
+          const inside = await b.follow(b.hops.at(-1)!.url, {
+            init: {
+              method: "POST",
+              body: form,
+              headers: { "content-type": "application/x-www-form-urlencoded" },
+            },
+          });
+          assert.equal(
+            inside.status,
+            200,
+            b.hops.map((h) => `${h.status} ${h.url}`).join(" -> "),
+          );
+          await inside.body?.cancel();
+          const api = await b.request(`user/${alice.name}/api/status`);
+          assert.equal(
+            api.status,
+            200,
+            "bob reaches alice's API with the shared scope",
+          );
+          await api.body?.cancel();
+          const revoked = await share("DELETE");
+          assert.equal(revoked.status, 204);
+          await revoked.body?.cancel();
+          const again = new CookieClient(base);
+          await (await again.login(bob.name, bob.password)).body?.cancel();
+          const refused = await again.follow(`user/${alice.name}/tree`);
+          assert.ok(
+            refused.status === 403 || refused.status === 404,
+            `status ${refused.status}`,
+          );
+          await refused.body?.cancel();
         },
       );
       await t.step(
