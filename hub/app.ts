@@ -39,6 +39,7 @@ import {
 import { bodyLimit } from "./middleware/body_limit.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
+import { createOAuthLoginPages } from "./pages/oauth_login.ts";
 import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
@@ -302,21 +303,22 @@ function mountPages(
       "Content-Type": "image/svg+xml",
       "Cache-Control": "max-age=86400",
     }));
-  app.route(
-    hubPrefix,
-    createLoginPages({
-      db,
-      config,
-      authenticator: options.authenticator,
-      logger,
-      events: options.events,
-      now,
-      throttle: options.throttle ?? throttleFromConfig(config, logger),
-      defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
-      announcement: options.announcement,
-      ...(servers ? { servers } : {}),
-    }),
-  );
+  const loginDeps = {
+    db,
+    config,
+    authenticator: options.authenticator,
+    logger,
+    events: options.events,
+    now,
+    throttle: options.throttle ?? throttleFromConfig(config, logger),
+    defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
+    announcement: options.announcement,
+    ...(servers ? { servers } : {}),
+  };
+  app.route(hubPrefix, createLoginPages(loginDeps));
+  if (config.auth.oauth.enabled || config.auth.type === "oauth") {
+    app.route(hubPrefix, createOAuthLoginPages(loginDeps));
+  }
   app.route(hubPrefix, createStaticPages());
   app.route(
     hubPrefix,

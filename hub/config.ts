@@ -169,6 +169,40 @@ function checkProxyApiUrl(value: string): string | null {
   );
 }
 
+function checkIssuer(value: string, values: ConfigValues): string | null {
+  const on = values.bool("auth.oauth.enabled") ||
+    values.string("auth.type") === "oauth";
+  if (!on) return null;
+  const missing = [
+    "auth.oauth.issuer",
+    "auth.oauth.client_id",
+    "auth.oauth.client_secret",
+  ]
+    .filter((k) => values.string(k) === "");
+  if (missing.length) {
+    return `OpenID Connect sign-in is on but ${missing.join(", ")} ${
+      missing.length > 1 ? "are" : "is"
+    } empty: set them to what the provider gave you when you registered onehub`;
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch { /* below */ }
+  const loopback = url !== null &&
+    ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (
+    !url ||
+    !(url.protocol === "https:" || (url.protocol === "http:" && loopback))
+  ) {
+    return invalid(
+      "auth.oauth.issuer",
+      value,
+      'an https URL such as "https://login.example.org/realms/school" (http only on loopback)',
+    );
+  }
+  return null;
+}
+
 /** Every configuration key. Dotted paths are the YAML nesting. */
 export const CONFIG_KEYS = [
   {
@@ -263,9 +297,106 @@ export const CONFIG_KEYS = [
     field: "auth.type",
     kind: "enum",
     default: "pam",
-    values: ["pam", "dummy"],
+    values: ["pam", "dummy", "oauth"],
     reload: "restart",
-    doc: "Authenticator",
+    doc:
+      "Authenticator: pam (Linux accounts), dummy (trials), oauth (only the auth.oauth provider)",
+  },
+  {
+    key: "auth.oauth.enabled",
+    field: "auth.oauth.enabled",
+    kind: "bool",
+    default: false,
+    reload: "restart",
+    doc:
+      'Offer "Sign in with …" (OpenID Connect) beside the password form (always on with auth.type oauth)',
+  },
+  {
+    key: "auth.oauth.issuer",
+    field: "auth.oauth.issuer",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc:
+      "The OpenID Connect issuer URL (discovery at <issuer>/.well-known/openid-configuration); https, or http on loopback",
+    check: checkIssuer,
+  },
+  {
+    key: "auth.oauth.client_id",
+    field: "auth.oauth.clientId",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc: "The client id registered with the provider",
+  },
+  {
+    key: "auth.oauth.client_secret",
+    field: "auth.oauth.clientSecret",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc: "The client secret registered with the provider",
+  },
+  {
+    key: "auth.oauth.scopes",
+    field: "auth.oauth.scopes",
+    kind: "list",
+    default: ["openid", "profile", "email"],
+    reload: "restart",
+    doc: "Scopes asked of the provider (openid is required)",
+    check: (v) =>
+      v.includes("openid")
+        ? null
+        : 'Invalid value for "auth.oauth.scopes": it must include "openid"',
+  },
+  {
+    key: "auth.oauth.username_claim",
+    field: "auth.oauth.usernameClaim",
+    kind: "string",
+    default: "preferred_username",
+    reload: "restart",
+    doc: "The ID token claim that becomes the username (e.g. email, sub)",
+  },
+  {
+    key: "auth.oauth.groups_claim",
+    field: "auth.oauth.groupsClaim",
+    kind: "string",
+    default: "groups",
+    reload: "restart",
+    doc: "The ID token claim holding the user's groups",
+  },
+  {
+    key: "auth.oauth.allowed_groups",
+    field: "auth.oauth.allowedGroups",
+    kind: "list",
+    default: [],
+    reload: "restart",
+    doc:
+      "Only members of these provider groups may sign in (empty: users.* rules apply)",
+  },
+  {
+    key: "auth.oauth.admin_groups",
+    field: "auth.oauth.adminGroups",
+    kind: "list",
+    default: [],
+    reload: "restart",
+    doc: "Members of these provider groups are admins",
+  },
+  {
+    key: "auth.oauth.button_text",
+    field: "auth.oauth.buttonText",
+    kind: "string",
+    default: "Sign in with your organisation",
+    reload: "restart",
+    doc: "The text of the sign-in button",
+  },
+  {
+    key: "auth.oauth.auto_login",
+    field: "auth.oauth.autoLogin",
+    kind: "bool",
+    default: false,
+    reload: "restart",
+    doc: "Skip the login page: go straight to the provider",
   },
   {
     key: "auth.pam.service",

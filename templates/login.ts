@@ -17,6 +17,10 @@ export interface LoginView {
   hint: string;
   /** The announcement banner ("" for none). @default {""} */
   banner?: string;
+  /** "Sign in with …": the button's text and where it goes (absent: no provider). */
+  oauth?: { text: string; url: string };
+  /** Show the username/password form. @default {true} */
+  passwordForm?: boolean;
 }
 
 /** Renders the login page. */
@@ -39,15 +43,26 @@ export function loginPage(
         ? html`<p class="error" role="alert" id="login-error">${view.error}</p>`
         : ""
     }
-  <form method="post" action="${action}">
-    <input type="hidden" name="_xsrf" value="${view.xsrf}">
-    <label for="username">Username</label>
-    <input id="username" name="username" type="text" autocomplete="username" autocapitalize="off" spellcheck="false"
-      required autofocus value="${view.username}">
-    <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
-    <button type="submit" id="login_submit">Log in</button>
-  </form>
+  ${
+      view.oauth
+        ? html`<p><a class="button" id="oauth-login" href="${view.oauth.url}">${view.oauth.text}</a></p>`
+        : ""
+    }
+  ${
+      view.passwordForm === false ? "" : html`
+        <form method="post" action="${action}">
+          <input type="hidden" name="_xsrf" value="${view.xsrf}">
+          <label for="username">Username</label>
+          <input id="username" name="username" type="text" autocomplete="username"
+            autocapitalize="off" spellcheck="false"
+            required autofocus value="${view.username}">
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password"
+            autocomplete="current-password" required>
+          <button type="submit" id="login_submit">Log in</button>
+        </form>
+      `
+    }
 </div>`,
   });
 }

@@ -30,7 +30,7 @@ export const BUSY_RETRY_AFTER_SECONDS = 5;
 
 /** Checks credentials. Allow lists are applied by the caller. */
 export interface Authenticator {
-  kind: "pam" | "dummy";
+  kind: "pam" | "dummy" | "oauth";
   authenticate(attempt: LoginAttempt): Promise<LoginResult>;
   /** Ends what it keeps running (PAM helpers). */
   close(): Promise<void>;
@@ -51,6 +51,20 @@ export function createAuthenticator(
 ): Authenticator {
   if (config.auth.type === "dummy") {
     return createDummyAuthenticator(config.auth.dummy);
+  }
+  if (config.auth.type === "oauth") {
+    // Passwords are not checked here at all: sign-in goes through the provider.
+    return {
+      kind: "oauth",
+      authenticate: () =>
+        Promise.resolve({
+          ok: false,
+          status: 403,
+          message:
+            "This hub signs in through its provider: use the sign-in button",
+        }),
+      close: () => Promise.resolve(),
+    };
   }
   const pool = new PamPool({
     service: config.auth.pam.service,

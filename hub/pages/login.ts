@@ -119,7 +119,9 @@ interface LoginView {
 function loginView(deps: LoginDeps): LoginView {
   const { config } = deps;
   const hubPath = `${config.baseUrl}hub/`;
-  const hint = config.auth.type === "pam"
+  const hint = config.auth.type === "oauth"
+    ? "Sign in with your organisation's account."
+    : config.auth.type === "pam"
     ? "Use the username and password of your account on this machine."
     : config.auth.dummy.password
     ? "Use any username and the hub's shared password."
@@ -156,6 +158,7 @@ function loginView(deps: LoginDeps): LoginView {
           next,
           hint,
           banner: deps.announcement?.text() ?? "",
+          ...oauthButton(config, next),
           ...view,
         }),
         status,
@@ -267,8 +270,23 @@ async function admit(
   return made ?? (await getUser(deps.db, loginName))!;
 }
 
+/** The provider's button (and whether the password form shows) for the login page. */
+function oauthButton(config: HubConfig, next: string) {
+  const on = config.auth.oauth.enabled || config.auth.type === "oauth";
+  if (!on) return {};
+  return {
+    oauth: {
+      text: config.auth.oauth.buttonText,
+      url: `${config.baseUrl}hub/oauth_login${
+        next ? `?next=${encodeURIComponent(next)}` : ""
+      }`,
+    },
+    passwordForm: config.auth.type !== "oauth",
+  };
+}
+
 /** Step 4: a session, its login cookie and the session id cookie servers see. */
-async function startLogin(
+export async function startLogin(
   c: Context<HubEnv>,
   deps: LoginDeps,
   user: UserRow,
@@ -394,6 +412,18 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
   app.get("/login", (c) => {
     if (c.get("identity")) {
       return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
+    }
+    const { oauth } = deps.config.auth;
+    if (
+      oauth.autoLogin && (oauth.enabled || deps.config.auth.type === "oauth")
+    ) {
+      const next = view.nextOf(c);
+      return c.redirect(
+        `${view.hubPath}oauth_login${
+          next ? `?next=${encodeURIComponent(next)}` : ""
+        }`,
+        302,
+      );
     }
     return view.render(c, 200, { username: "", error: null });
   });

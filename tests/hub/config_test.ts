@@ -388,7 +388,7 @@ Deno.test("HubConfig's type follows the schema: each field typed by its kind or 
   // Compile-time: a wrong field type or a missing field fails `deno check`.
   const checks: true[] = [
     true satisfies Same<HubConfig["auth"]["pam"]["timeoutSeconds"], number>,
-    true satisfies Same<HubConfig["auth"]["type"], "pam" | "dummy">,
+    true satisfies Same<HubConfig["auth"]["type"], "pam" | "dummy" | "oauth">,
     true satisfies Same<HubConfig["limits"]["memoryBytes"], number | null>,
     true satisfies Same<HubConfig["users"]["allowed"], string[]>,
     true satisfies Same<HubConfig["https"]["hsts"], boolean>,

@@ -307,7 +307,7 @@ Deno.test("configCommand keys lists every key with kind, default and env name", 
   );
   assert.match(
     result.out,
-    /^auth\.type\s+enum pam\|dummy\s+"pam"\s+ONEHUB_AUTH_TYPE/m,
+    /^auth\.type\s+enum pam\|dummy\|oauth\s+"pam"\s+ONEHUB_AUTH_TYPE/m,
   );
   assert.equal(formatKeysTable([]).split("\n").length, 1);
 });

@@ -1,0 +1,242 @@
+/**
+ * Login with an OpenID Connect provider (oauth4webapi): discovery, the
+ * authorization code flow with PKCE, `state` and `nonce`, the token
+ * exchange with ID token validation (issuer, audience, expiry, nonce), and
+ * the username and groups from the ID token's claims (or userinfo's).
+ * Every failure is an {@linkcode OidcError} with the status the login page
+ * answers (400 for the browser's request, 403 for a refusal, 502/504 when
+ * the provider failed) and a message that says what to do.
+ *
+ * Plain-http issuers are accepted only on loopback (tests, a local
+ * provider); anything else must be https.
+ *
+ * @module
+ */
+import * as oauth from "oauth4webapi";
+
+/** What the login needs to know about the provider and this client. */
+export interface OidcSettings {
+  /** The issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: readonly string[];
+  /** Where the provider sends the browser back: `<public origin>{base_url}hub/oauth_callback`. */
+  redirectUri: string;
+  usernameClaim: string;
+  groupsClaim: string;
+  /** Milliseconds a provider call may take. @default {10000} */
+  timeoutMs?: number;
+}
+
+/** A failed login: the status the page answers and what to tell the person. */
+export class OidcError extends Error {
+  constructor(readonly status: 400 | 403 | 502 | 504, message: string) {
+    super(message);
+    this.name = "OidcError";
+  }
+}
+
+/** What a browser carries between the login and the callback (kept server-side). */
+export interface PendingLogin {
+  state: string;
+  nonce: string;
+  verifier: string;
+  next: string;
+}
+
+/** Who logged in. */
+export interface OidcIdentity {
+  username: string;
+  groups: string[];
+  claims: Record<string, unknown>;
+  tokens: {
+    accessToken: string;
+    refreshToken: string | null;
+    expiresAt: string | null;
+  };
+}
+
+function isLoopback(url: URL): boolean {
+  return url.hostname === "127.0.0.1" || url.hostname === "localhost" ||
+    url.hostname === "[::1]";
+}
+
+/** The provider's failures as an OidcError (timeouts: 504; the rest: 502). */
+function providerFailure(error: unknown, what: string): OidcError {
+  if (error instanceof OidcError) return error;
+  const e = error as Error;
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") {
+    return new OidcError(
+      504,
+      `The sign-in provider did not answer in time (${what}): try again in a moment`,
+    );
+  }
+  return new OidcError(
+    502,
+    `The sign-in provider failed (${what}): ${e?.message ?? e}`,
+  );
+}
+
+/** One provider, its discovery cached. */
+export class OidcClient {
+  readonly #settings: OidcSettings;
+  #server: Promise<oauth.AuthorizationServer> | null = null;
+
+  constructor(settings: OidcSettings) {
+    this.#settings = settings;
+  }
+
+  #options() {
+    const issuer = new URL(this.#settings.issuer);
+    return {
+      signal: AbortSignal.timeout(this.#settings.timeoutMs ?? 10_000),
+      ...(issuer.protocol === "http:" && isLoopback(issuer)
+        ? { [oauth.allowInsecureRequests]: true }
+        : {}),
+    };
+  }
+
+  #client(): oauth.Client {
+    return { client_id: this.#settings.clientId };
+  }
+
+  /** The provider's metadata (fetched once; a failure is retried next time). */
+  server(): Promise<oauth.AuthorizationServer> {
+    this.#server ??= (async () => {
+      const issuer = new URL(this.#settings.issuer);
+      try {
+        const res = await oauth.discoveryRequest(issuer, this.#options());
+        return await oauth.processDiscoveryResponse(issuer, res);
+      } catch (error) {
+        throw providerFailure(error, "discovery");
+      }
+    })().catch((error) => {
+      this.#server = null;
+      throw error;
+    });
+    return this.#server;
+  }
+
+  /** A new login: the URL to send the browser to, and what to keep for the callback. */
+  async begin(next: string): Promise<{ url: string; pending: PendingLogin }> {
+    const as = await this.server();
+    if (!as.authorization_endpoint) {
+      throw new OidcError(
+        502,
+        "The sign-in provider has no authorization endpoint",
+      );
+    }
+    const pending: PendingLogin = {
+      state: oauth.generateRandomState(),
+      nonce: oauth.generateRandomNonce(),
+      verifier: oauth.generateRandomCodeVerifier(),
+      next,
+    };
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      "client_id": this.#settings.clientId,
+      "redirect_uri": this.#settings.redirectUri,
+      "response_type": "code",
+      scope: this.#settings.scopes.join(" "),
+      state: pending.state,
+      nonce: pending.nonce,
+      "code_challenge": await oauth.calculatePKCECodeChallenge(
+        pending.verifier,
+      ),
+      "code_challenge_method": "S256",
+    }).toString();
+    return { url: url.href, pending };
+  }
+
+  /** The callback: checks the response, exchanges the code, validates the ID token, reads the identity. */
+  async finish(callback: URL, pending: PendingLogin): Promise<OidcIdentity> {
+    const as = await this.server();
+    const client = this.#client();
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(as, client, callback, pending.state);
+    } catch (error) {
+      const e = error as {
+        error?: string;
+        error_description?: string;
+        message: string;
+      };
+      const denied = e.error === "access_denied";
+      throw new OidcError(
+        denied ? 403 : 400,
+        denied
+          ? "You declined to sign in with the provider: sign in again and allow it, or ask your teacher"
+          : `The sign-in came back wrong (${
+            e.error_description ?? e.error ?? e.message
+          }): start again from the login page`,
+      );
+    }
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      const res = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(this.#settings.clientSecret),
+        params,
+        this.#settings.redirectUri,
+        pending.verifier,
+        this.#options(),
+      );
+      tokens = await oauth.processAuthorizationCodeResponse(as, client, res, {
+        expectedNonce: pending.nonce,
+        requireIdToken: true,
+      });
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError) {
+        throw new OidcError(
+          400,
+          `The sign-in provider refused the login (${error.error}): start again from the login page`,
+        );
+      }
+      if (error instanceof oauth.OperationProcessingError) {
+        throw new OidcError(
+          502,
+          `The sign-in provider's answer did not check out: ${error.message}`,
+        );
+      }
+      throw providerFailure(error, "token");
+    }
+    const claims = { ...oauth.getValidatedIdTokenClaims(tokens)! } as Record<
+      string,
+      unknown
+    >;
+    return this.#identity(claims, tokens);
+  }
+
+  #identity(
+    claims: Record<string, unknown>,
+    tokens: oauth.TokenEndpointResponse,
+  ): OidcIdentity {
+    const { usernameClaim, groupsClaim } = this.#settings;
+    const raw = claims[usernameClaim];
+    if (typeof raw !== "string" || raw === "") {
+      throw new OidcError(
+        403,
+        `The provider did not say who you are (no "${usernameClaim}" claim): ask your teacher to check auth.oauth.username_claim`,
+      );
+    }
+    const groups = Array.isArray(claims[groupsClaim])
+      ? (claims[groupsClaim] as unknown[]).filter((g): g is string =>
+        typeof g === "string"
+      )
+      : [];
+    return {
+      username: raw,
+      groups,
+      claims,
+      tokens: {
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token ?? null,
+        expiresAt: tokens.expires_in
+          ? new Date(Date.now() + tokens.expires_in * 1000).toISOString()
+          : null,
+      },
+    };
+  }
+}

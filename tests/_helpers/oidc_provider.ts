@@ -1,0 +1,127 @@
+/**
+ * A real OpenID Provider on loopback for the tests: the npm `oidc-provider`
+ * (a certified implementation) with one client registered for onehub and
+ * its development login and consent pages (any login name and password).
+ * An account's groups follow its name: `teacher` → `["staff"]`,
+ * `outsider` → `[]`, anyone else → `["students"]`.
+ *
+ * `oidcLogin(client, account)` drives a CookieClient through the whole
+ * dance: onehub's "Sign in" → the provider's login form → its consent form
+ * → onehub's callback; it returns the last response.
+ *
+ * @module
+ */
+import Provider from "oidc-provider";
+import type { CookieClient } from "./cookie_client.ts";
+import { freePorts } from "./free_ports.ts";
+
+export const CLIENT_ID = "onehub-test";
+export const CLIENT_SECRET = "onehub-test-secret-0123456789abcdef";
+
+/** A running provider. */
+export interface TestProvider extends AsyncDisposable {
+  issuer: string;
+}
+
+function groupsOf(account: string): string[] {
+  if (account === "teacher") return ["staff"];
+  if (account === "outsider") return [];
+  return ["students"];
+}
+
+/** Starts the provider for a hub whose public URL is `hubUrl` ("http://127.0.0.1:8000/"). */
+export async function startProvider(hubUrl: string): Promise<TestProvider> {
+  const [port] = freePorts(1);
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: [{
+      "client_id": CLIENT_ID,
+      "client_secret": CLIENT_SECRET,
+      "redirect_uris": [`${hubUrl}hub/oauth_callback`],
+      "grant_types": ["authorization_code", "refresh_token"],
+    }],
+    pkce: { required: () => true },
+    claims: {
+      openid: ["sub"],
+      profile: ["preferred_username", "name"],
+      groups: ["groups"],
+    },
+    scopes: ["openid", "profile", "groups", "offline_access"],
+    conformIdTokenClaims: false,
+    findAccount: (_ctx: unknown, id: string) => ({
+      accountId: id,
+      claims: () => ({
+        sub: id,
+        "preferred_username": id,
+        name: id,
+        groups: groupsOf(id),
+      }),
+    }),
+  });
+  if (Deno.env.get("DEBUG_OIDC")) {
+    provider.on(
+      "server_error",
+      (_ctx: unknown, err: Error) =>
+        Deno.stderr.writeSync(new TextEncoder().encode(`${err.stack}\n`)),
+    );
+  }
+  const server = provider.listen(port!);
+  await new Promise((r) => setTimeout(r, 50));
+  return {
+    issuer,
+    async [Symbol.asyncDispose]() {
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** The `action` of the page's first form, absolute. */
+function formAction(html: string, base: string): string {
+  const m = /<form[^>]*action="([^"]+)"/.exec(html);
+  if (!m) {
+    throw new Error(`no form on the provider's page:\n${html.slice(0, 500)}`);
+  }
+  return new URL(m[1]!.replaceAll("&amp;", "&"), base).href;
+}
+
+/** The hidden fields of the page's first form. */
+function hiddenFields(html: string): Record<string, string> {
+  const form = /<form[\s\S]*?<\/form>/.exec(html)?.[0] ?? "";
+  const out: Record<string, string> = {};
+  for (const m of form.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(m[0])?.[1];
+    const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? "";
+    if (name) out[name] = value;
+  }
+  return out;
+}
+
+/** Signs in through the provider as `account`; the last response (onehub's page after the callback). */
+export async function oidcLogin(
+  client: CookieClient,
+  account: string,
+): Promise<Response> {
+  let res = await client.follow("hub/oauth_login");
+  let page = await res.text();
+  const loginAt = client.hops.at(-1)!.url;
+  res = await client.follow(formAction(page, loginAt), {
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        ...hiddenFields(page),
+        login: account,
+        password: "any",
+      }).toString(),
+    },
+  });
+  if (!client.hops.at(-1)!.url.includes("/interaction/")) return res;
+  page = await res.text();
+  return await client.follow(formAction(page, client.hops.at(-1)!.url), {
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(hiddenFields(page)).toString(),
+    },
+  });
+}

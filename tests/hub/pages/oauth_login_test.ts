@@ -1,0 +1,204 @@
+/**
+ * Sign-in with OpenID Connect (hub/pages/oauth_login.ts, hub/auth/oidc.ts)
+ * against a REAL OpenID Provider on loopback (npm oidc-provider): the full
+ * dance with a cookie jar, then the API as the new user; group-based allow
+ * and admin; and the failures: consent denied, state mismatch, replayed
+ * code, a user outside the allowed groups, the provider down — each a page
+ * with the reason, the right status, no session.
+ */
+import assert from "node:assert/strict";
+import { resolveConfig } from "../../../hub/config.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { createAuthenticator } from "../../../hub/auth/mod.ts";
+import { silentLogger } from "../../../hub/log.ts";
+import { createHub } from "../../../hub/mod.ts";
+import { CookieClient } from "../../_helpers/cookie_client.ts";
+import { freePorts } from "../../_helpers/free_ports.ts";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  oidcLogin,
+  startProvider,
+} from "../../_helpers/oidc_provider.ts";
+
+async function hubWithProvider(oauth: Record<string, unknown> = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-oidc-" });
+  const [port, hubPort] = freePorts(2);
+  const publicUrl = `http://127.0.0.1:${port}/`;
+  const provider = await startProvider(publicUrl);
+  const config = resolveConfig({
+    file: {
+      "data_dir": dir,
+      auth: {
+        type: "pam",
+        oauth: {
+          enabled: true,
+          issuer: provider.issuer,
+          "client_id": CLIENT_ID,
+          "client_secret": CLIENT_SECRET,
+          scopes: ["openid", "profile", "groups"],
+          ...oauth,
+        },
+      },
+      users: { "allow_all": true },
+      http: { ip: "127.0.0.1", port },
+      hub: { port: hubPort },
+    },
+  });
+  const handle = openDatabase(config.dbPath);
+  await migrateToLatest(handle);
+  const hub = await createHub({
+    config,
+    db: handle.db,
+    authenticator: createAuthenticator(config),
+    logger: silentLogger,
+    cookieSecret: new Uint8Array(32).fill(5),
+  });
+  await hub.start();
+  return {
+    url: publicUrl,
+    issuer: provider.issuer,
+    hub,
+    async [Symbol.asyncDispose]() {
+      await hub.stop();
+      await handle.close();
+      await provider[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function whoAmI(
+  client: CookieClient,
+): Promise<Record<string, unknown> | number> {
+  const res = await client.request("hub/api/user");
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    return res.status;
+  }
+  return await res.json();
+}
+
+const TEST = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  ...TEST,
+  name:
+    "a user signs in through a real OpenID Provider and lands on the hub as themselves",
+  fn: async () => {
+    await using h = await hubWithProvider();
+    const login = await (await fetch(`${h.url}hub/login`)).text();
+    assert.match(
+      login,
+      /<a class="button" id="oauth-login" href="\/hub\/oauth_login">Sign in with your organisation<\/a>/,
+    );
+    assert.match(login, /id="password"/, "the password form stays beside it");
+    const browser = new CookieClient(h.url);
+    const res = await oidcLogin(browser, "ada");
+    await res.body?.cancel();
+    assert.ok(
+      browser.hops.some((hop) => hop.url.includes("/hub/oauth_callback?")),
+      browser.hops.map((hop) => `${hop.status} ${hop.url}`).join(" -> "),
+    );
+    const me = await whoAmI(browser) as Record<string, unknown>;
+    assert.equal(me.name, "ada");
+    assert.equal(me.admin, false);
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name: "allowed_groups lets only those groups in; admin_groups makes admins",
+  fn: async () => {
+    await using h = await hubWithProvider({
+      "allowed_groups": ["students", "staff"],
+      "admin_groups": ["staff"],
+    });
+    const teacher = new CookieClient(h.url);
+    await (await oidcLogin(teacher, "teacher")).body?.cancel();
+    assert.equal(
+      (await whoAmI(teacher) as Record<string, unknown>).admin,
+      true,
+    );
+    const outsider = new CookieClient(h.url);
+    const res = await oidcLogin(outsider, "outsider");
+    assert.equal(res.status, 403);
+    assert.match(
+      await res.text(),
+      /User outsider is not allowed to use this hub/,
+    );
+    assert.equal(await whoAmI(outsider), 403, "no session");
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "a callback without its login (another browser, an old link), a forged state or a replayed code is a 400, no session",
+  fn: async () => {
+    await using h = await hubWithProvider();
+    const browser = new CookieClient(h.url);
+    let res = await browser.request("hub/oauth_callback?code=x&state=y");
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /expired or was started in another browser/);
+    // A real login, then its callback URL replayed.
+    const ok = await oidcLogin(browser, "ada");
+    await ok.body?.cancel();
+    const callback = browser.hops.find((hop) =>
+      hop.url.includes("/hub/oauth_callback?")
+    )!.url;
+    const thief = new CookieClient(h.url);
+    res = await thief.request(callback);
+    assert.equal(res.status, 400, "no state cookie: refused");
+    await res.body?.cancel();
+    // The same browser, a fresh login, but a tampered state.
+    const other = new CookieClient(h.url);
+    const start = await other.request("hub/oauth_login");
+    await start.body?.cancel();
+    const provider = new URL(start.headers.get("location")!);
+    const state = provider.searchParams.get("state")!;
+    res = await other.request(
+      `hub/oauth_callback?code=abc&state=${state}x&iss=${
+        encodeURIComponent(h.issuer)
+      }`,
+    );
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /came back wrong/);
+    assert.equal(await whoAmI(other), 403);
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name: "consent denied at the provider is a 403 page that says so",
+  fn: async () => {
+    await using h = await hubWithProvider();
+    const browser = new CookieClient(h.url);
+    const start = await browser.request("hub/oauth_login");
+    await start.body?.cancel();
+    const state = new URL(start.headers.get("location")!).searchParams.get(
+      "state",
+    )!;
+    const res = await browser.request(
+      `hub/oauth_callback?error=access_denied&state=${state}&iss=${
+        encodeURIComponent(h.issuer)
+      }`,
+    );
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /You declined to sign in/);
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name: "a provider that is down answers 502 on the sign-in, with the reason",
+  fn: async () => {
+    const [dead] = freePorts(1);
+    await using h = await hubWithProvider({
+      issuer: `http://127.0.0.1:${dead}`,
+    });
+    const res = await fetch(`${h.url}hub/oauth_login`, { redirect: "manual" });
+    assert.equal(res.status, 502);
+    assert.match(await res.text(), /The sign-in provider failed \(discovery\)/);
+  },
+});
