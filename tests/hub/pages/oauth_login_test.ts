@@ -7,65 +7,13 @@
  * with the reason, the right status, no session.
  */
 import assert from "node:assert/strict";
-import { resolveConfig } from "../../../hub/config.ts";
-import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
-import { createAuthenticator } from "../../../hub/auth/mod.ts";
-import { silentLogger } from "../../../hub/log.ts";
-import { createHub } from "../../../hub/mod.ts";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { freePorts } from "../../_helpers/free_ports.ts";
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  oidcLogin,
-  startProvider,
-} from "../../_helpers/oidc_provider.ts";
+import { oidcLogin } from "../../_helpers/oidc_provider.ts";
+import { startOidcHub } from "../../_helpers/oidc_hub.ts";
 
-async function hubWithProvider(oauth: Record<string, unknown> = {}) {
-  const dir = await Deno.makeTempDir({ prefix: "onehub-oidc-" });
-  const [port, hubPort] = freePorts(2);
-  const publicUrl = `http://127.0.0.1:${port}/`;
-  const provider = await startProvider(publicUrl);
-  const config = resolveConfig({
-    file: {
-      "data_dir": dir,
-      auth: {
-        type: "pam",
-        oauth: {
-          enabled: true,
-          issuer: provider.issuer,
-          "client_id": CLIENT_ID,
-          "client_secret": CLIENT_SECRET,
-          scopes: ["openid", "profile", "groups"],
-          ...oauth,
-        },
-      },
-      users: { "allow_all": true },
-      http: { ip: "127.0.0.1", port },
-      hub: { port: hubPort },
-    },
-  });
-  const handle = openDatabase(config.dbPath);
-  await migrateToLatest(handle);
-  const hub = await createHub({
-    config,
-    db: handle.db,
-    authenticator: createAuthenticator(config),
-    logger: silentLogger,
-    cookieSecret: new Uint8Array(32).fill(5),
-  });
-  await hub.start();
-  return {
-    url: publicUrl,
-    issuer: provider.issuer,
-    hub,
-    async [Symbol.asyncDispose]() {
-      await hub.stop();
-      await handle.close();
-      await provider[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+function hubWithProvider(oauth: Record<string, unknown> = {}) {
+  return startOidcHub(oauth);
 }
 
 async function whoAmI(

@@ -1,0 +1,65 @@
+/**
+ * A user of a real OpenID Provider (npm oidc-provider on loopback) signs in
+ * to onehub and gets their own REAL jupyterhub-singleuser server, running
+ * as the Linux account of the same name. Needs root and
+ * /usr/bin/jupyterhub-singleuser.
+ */
+import assert from "node:assert/strict";
+import {
+  createSystemUser,
+  HAS_SINGLEUSER,
+  IS_ROOT,
+  SINGLEUSER,
+} from "../_helpers/system_users.ts";
+import { CookieClient } from "../_helpers/cookie_client.ts";
+import { oidcLogin } from "../_helpers/oidc_provider.ts";
+import { startOidcHub } from "../_helpers/oidc_hub.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { printErr } from "../../hub/cli/_print.ts";
+
+const ignore = !IS_ROOT || !HAS_SINGLEUSER;
+if (ignore) {
+  printErr(
+    `oidc_spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
+  );
+}
+
+Deno.test({
+  name: "an OpenID Connect user signs in and their own Jupyter server answers",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using student = await createSystemUser({ prefix: "ohoi" });
+    try {
+      await using h = await startOidcHub({}, {
+        spawner: { "http_timeout": 60 },
+      });
+      const browser = new CookieClient(h.url);
+      const landed = await oidcLogin(browser, student.name);
+      await landed.body?.cancel();
+      assert.ok(
+        browser.hops.some((hop) => hop.url.endsWith("/hub/spawn")),
+        browser.hops.map((hop) => `${hop.status} ${hop.url}`).join(" -> "),
+      );
+      await waitFor(async () => {
+        const res = await browser.follow(`user/${student.name}/api/status`);
+        await res.body?.cancel();
+        return res.status === 200;
+      }, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        description: "the server answers",
+      });
+      const page = await browser.follow(`user/${student.name}/tree`);
+      assert.equal(page.status, 200);
+      await page.body?.cancel();
+      const api = await browser.request(`user/${student.name}/api/status`);
+      assert.equal(api.status, 200, "the server's own OAuth cookie works");
+      await api.body?.cancel();
+    } finally {
+      await new Deno.Command("pkill", { args: ["-KILL", "-u", student.name] })
+        .output();
+    }
+  },
+});
