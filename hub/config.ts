@@ -173,17 +173,18 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
   const on = values.bool("auth.oauth.enabled") ||
     values.string("auth.type") === "oauth";
   if (!on) return null;
+  const github = values.string("auth.oauth.preset") === "github";
   const missing = [
-    "auth.oauth.issuer",
+    ...(github ? [] : ["auth.oauth.issuer"]),
     "auth.oauth.client_id",
     "auth.oauth.client_secret",
-  ]
-    .filter((k) => values.string(k) === "");
+  ].filter((k) => values.string(k) === "");
   if (missing.length) {
     return `OpenID Connect sign-in is on but ${missing.join(", ")} ${
       missing.length > 1 ? "are" : "is"
     } empty: set them to what the provider gave you when you registered onehub`;
   }
+  if (github) return null;
   let url: URL | null = null;
   try {
     url = new URL(value);
@@ -310,6 +311,33 @@ export const CONFIG_KEYS = [
     reload: "restart",
     doc:
       'Offer "Sign in with …" (OpenID Connect) beside the password form (always on with auth.type oauth)',
+  },
+  {
+    key: "auth.oauth.preset",
+    field: "auth.oauth.preset",
+    kind: "enum",
+    default: "generic",
+    values: ["generic", "github"],
+    reload: "restart",
+    doc:
+      "generic: any OpenID Connect provider (auth.oauth.issuer); github: GitHub or GitHub Enterprise (auth.oauth.github_url), orgs and teams as groups",
+  },
+  {
+    key: "auth.oauth.github_url",
+    field: "auth.oauth.githubUrl",
+    kind: "string",
+    default: "https://github.com",
+    reload: "restart",
+    doc: "GitHub's web address (GitHub Enterprise: https://github.example.org)",
+  },
+  {
+    key: "auth.oauth.github_api_url",
+    field: "auth.oauth.githubApiUrl",
+    kind: "string",
+    default: "https://api.github.com",
+    reload: "restart",
+    doc:
+      "GitHub's API address (GitHub Enterprise: https://github.example.org/api/v3)",
   },
   {
     key: "auth.oauth.issuer",

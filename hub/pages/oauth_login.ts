@@ -12,6 +12,7 @@
  * @module
  */
 import { type Context, Hono } from "hono";
+import { GithubClient } from "../auth/github.ts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import {
   OidcClient,
@@ -115,23 +116,40 @@ function redirectUri(c: Context, deps: LoginDeps): string {
   return `${origin}${deps.config.baseUrl}hub/oauth_callback`;
 }
 
+/** The client of the configured preset. */
+function providerClient(
+  c: Context,
+  deps: LoginDeps,
+): OidcClient | GithubClient {
+  const o = deps.config.auth.oauth;
+  if (o.preset === "github") {
+    return new GithubClient({
+      githubUrl: o.githubUrl.replace(/\/+$/, ""),
+      apiUrl: o.githubApiUrl.replace(/\/+$/, ""),
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      redirectUri: redirectUri(c, deps),
+    });
+  }
+  return new OidcClient({
+    issuer: o.issuer,
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    scopes: o.scopes,
+    redirectUri: redirectUri(c, deps),
+    usernameClaim: o.usernameClaim,
+    groupsClaim: o.groupsClaim,
+  });
+}
+
 /** The OAuth sub-app (paths relative to `{base_url}hub`). */
 export function createOAuthLoginPages(deps: LoginDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const { config } = deps;
   const pending = new PendingLogins();
   const hubPath = `${config.baseUrl}hub/`;
-  let client: OidcClient | null = null;
-  const clientFor = (c: Context) =>
-    client ??= new OidcClient({
-      issuer: config.auth.oauth.issuer,
-      clientId: config.auth.oauth.clientId,
-      clientSecret: config.auth.oauth.clientSecret,
-      scopes: config.auth.oauth.scopes,
-      redirectUri: redirectUri(c, deps),
-      usernameClaim: config.auth.oauth.usernameClaim,
-      groupsClaim: config.auth.oauth.groupsClaim,
-    });
+  let client: OidcClient | GithubClient | null = null;
+  const clientFor = (c: Context) => client ??= providerClient(c, deps);
   const fail = (error: unknown, c: Context): never => {
     const e = error instanceof OidcError
       ? error

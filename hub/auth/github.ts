@@ -1,0 +1,153 @@
+/**
+ * Login with GitHub (or GitHub Enterprise): plain OAuth 2, not OpenID
+ * Connect. The authorization code flow with `state` and PKCE at
+ * `<github_url>/login/oauth/authorize`, the code exchanged at
+ * `<github_url>/login/oauth/access_token` (JSON), then the user from
+ * `<api_url>/user` and their organisations and teams from
+ * `<api_url>/user/orgs` and `<api_url>/user/teams`, which become the
+ * groups `org` and `org:team` (oauthenticator's `allowed_organizations`
+ * form). Same interface and errors as hub/auth/oidc.ts.
+ *
+ * @module
+ */
+import * as oauth from "oauth4webapi";
+import { OidcError, type OidcIdentity, type PendingLogin } from "./oidc.ts";
+
+/** What the GitHub login needs. */
+export interface GithubSettings {
+  /** e.g. "https://github.com". */
+  githubUrl: string;
+  /** e.g. "https://api.github.com". */
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** @default {10000} */
+  timeoutMs?: number;
+}
+
+/** GitHub's OAuth app flow. */
+export class GithubClient {
+  readonly #s: GithubSettings;
+
+  constructor(settings: GithubSettings) {
+    this.#s = settings;
+  }
+
+  /** A new login: where to send the browser, and what to keep. */
+  async begin(next: string): Promise<{ url: string; pending: PendingLogin }> {
+    const pending: PendingLogin = {
+      state: oauth.generateRandomState(),
+      nonce: "",
+      verifier: oauth.generateRandomCodeVerifier(),
+      next,
+    };
+    const url = new URL(`${this.#s.githubUrl}/login/oauth/authorize`);
+    url.search = new URLSearchParams({
+      "client_id": this.#s.clientId,
+      "redirect_uri": this.#s.redirectUri,
+      scope: "read:user read:org",
+      state: pending.state,
+      "code_challenge": await oauth.calculatePKCECodeChallenge(
+        pending.verifier,
+      ),
+      "code_challenge_method": "S256",
+      "allow_signup": "false",
+    }).toString();
+    return { url: url.href, pending };
+  }
+
+  async #get(path: string, token: string): Promise<unknown> {
+    const res = await this.#fetch(`${this.#s.apiUrl}${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github+json",
+        "user-agent": "onehub",
+      },
+    });
+    if (!res.ok) {
+      throw new OidcError(502, `GitHub answered ${res.status} for ${path}`);
+    }
+    return await res.json();
+  }
+
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, {
+        ...init,
+        signal: AbortSignal.timeout(this.#s.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      const e = error as Error;
+      if (e.name === "TimeoutError") {
+        throw new OidcError(
+          504,
+          "GitHub did not answer in time: try again in a moment",
+        );
+      }
+      throw new OidcError(502, `GitHub could not be reached: ${e.message}`);
+    }
+  }
+
+  /** The callback: state, code exchange, then who the user is and their orgs and teams. */
+  async finish(callback: URL, pending: PendingLogin): Promise<OidcIdentity> {
+    const q = callback.searchParams;
+    if (q.get("error") === "access_denied") {
+      throw new OidcError(
+        403,
+        "You declined to sign in with GitHub: sign in again and allow it, or ask your teacher",
+      );
+    }
+    if (q.get("state") !== pending.state || !q.get("code")) {
+      throw new OidcError(
+        400,
+        "The sign-in came back wrong (state mismatch): start again from the login page",
+      );
+    }
+    const res = await this.#fetch(
+      `${this.#s.githubUrl}/login/oauth/access_token`,
+      {
+        method: "POST",
+        headers: {
+          accept: "application/json",
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({
+          "client_id": this.#s.clientId,
+          "client_secret": this.#s.clientSecret,
+          code: q.get("code")!,
+          "redirect_uri": this.#s.redirectUri,
+          "code_verifier": pending.verifier,
+        }),
+      },
+    );
+    const body = await res.json().catch(() => ({})) as Record<string, unknown>;
+    if (!res.ok || typeof body.access_token !== "string") {
+      throw new OidcError(
+        400,
+        `GitHub refused the login (${
+          body.error ?? res.status
+        }): start again from the login page`,
+      );
+    }
+    const token = body.access_token;
+    const user = await this.#get("/user", token) as { login?: unknown };
+    if (typeof user.login !== "string") {
+      throw new OidcError(502, "GitHub did not say who you are");
+    }
+    const orgs = await this.#get("/user/orgs", token) as { login: string }[];
+    const teams = await this.#get("/user/teams", token) as {
+      slug: string;
+      organization: { login: string };
+    }[];
+    return {
+      username: user.login,
+      groups: [
+        ...orgs.map((o) => o.login),
+        ...teams.map((t) => `${t.organization.login}:${t.slug}`),
+      ],
+      claims: user as Record<string, unknown>,
+      tokens: { accessToken: token, refreshToken: null, expiresAt: null },
+    };
+  }
+}
