@@ -173,9 +173,11 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
   const on = values.bool("auth.oauth.enabled") ||
     values.string("auth.type") === "oauth";
   if (!on) return null;
-  const github = values.string("auth.oauth.preset") === "github";
+  const preset = values.string("auth.oauth.preset");
+  const github = preset === "github";
   const missing = [
-    ...(github ? [] : ["auth.oauth.issuer"]),
+    // gitlab and google have a default issuer.
+    ...(preset === "generic" ? ["auth.oauth.issuer"] : []),
     "auth.oauth.client_id",
     "auth.oauth.client_secret",
   ].filter((k) => values.string(k) === "");
@@ -184,7 +186,7 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
       missing.length > 1 ? "are" : "is"
     } empty: set them to what the provider gave you when you registered onehub`;
   }
-  if (github) return null;
+  if (github || value === "") return null;
   let url: URL | null = null;
   try {
     url = new URL(value);
@@ -317,10 +319,19 @@ export const CONFIG_KEYS = [
     field: "auth.oauth.preset",
     kind: "enum",
     default: "generic",
-    values: ["generic", "github"],
+    values: ["generic", "github", "gitlab", "google"],
     reload: "restart",
     doc:
-      "generic: any OpenID Connect provider (auth.oauth.issuer); github: GitHub or GitHub Enterprise (auth.oauth.github_url), orgs and teams as groups",
+      "generic: any OpenID Connect provider (auth.oauth.issuer); github: GitHub or GitHub Enterprise, orgs and teams as groups; gitlab: GitLab's OpenID Connect (issuer default https://gitlab.com); google: Google's (issuer default https://accounts.google.com, username = email)",
+  },
+  {
+    key: "auth.oauth.allowed_domains",
+    field: "auth.oauth.allowedDomains",
+    kind: "list",
+    default: [],
+    reload: "restart",
+    doc:
+      "Only these email domains may sign in (Google's hosted domain claim hd, else the email's domain); empty: any",
   },
   {
     key: "auth.oauth.github_url",

@@ -78,6 +78,15 @@ async function admitOidc(deps: LoginDeps, who: OidcIdentity): Promise<UserRow> {
     );
   }
   const oauth = config.auth.oauth;
+  const domains = oauth.allowedDomains.map((d) => d.toLowerCase());
+  if (domains.length && !domains.includes(domainOf(who))) {
+    throw new OidcError(
+      403,
+      `Sign in with an account of ${domains.join(" or ")}: ${
+        domainOf(who) || "this account"
+      } is not one`,
+    );
+  }
   const existing = await getUser(deps.db, name);
   const inGroup = (list: readonly string[]) =>
     who.groups.some((g) => list.includes(g));
@@ -116,6 +125,19 @@ function redirectUri(c: Context, deps: LoginDeps): string {
   return `${origin}${deps.config.baseUrl}hub/oauth_callback`;
 }
 
+const GOOGLE_ISSUER = "https://accounts.google.com";
+const GITLAB_ISSUER = "https://gitlab.com";
+
+/** The email domain a sign-in comes from: Google's `hd`, else the email's. */
+function domainOf(who: OidcIdentity): string {
+  const hd = who.claims.hd;
+  if (typeof hd === "string" && hd) return hd.toLowerCase();
+  const email = who.claims.email;
+  return typeof email === "string" && email.includes("@")
+    ? email.slice(email.lastIndexOf("@") + 1).toLowerCase()
+    : "";
+}
+
 /** The client of the configured preset. */
 function providerClient(
   c: Context,
@@ -131,13 +153,24 @@ function providerClient(
       redirectUri: redirectUri(c, deps),
     });
   }
+  // gitlab and google are OpenID Connect with known issuers; google names users by email.
+  const issuer = o.issuer ||
+    (o.preset === "google"
+      ? GOOGLE_ISSUER
+      : o.preset === "gitlab"
+      ? GITLAB_ISSUER
+      : "");
+  const usernameClaim =
+    o.preset === "google" && o.usernameClaim === "preferred_username"
+      ? "email"
+      : o.usernameClaim;
   return new OidcClient({
-    issuer: o.issuer,
+    issuer,
     clientId: o.clientId,
     clientSecret: o.clientSecret,
     scopes: o.scopes,
     redirectUri: redirectUri(c, deps),
-    usernameClaim: o.usernameClaim,
+    usernameClaim,
     groupsClaim: o.groupsClaim,
   });
 }

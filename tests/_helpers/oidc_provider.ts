@@ -3,7 +3,9 @@
  * (a certified implementation) with one client registered for onehub and
  * its development login and consent pages (any login name and password).
  * An account's groups follow its name: `teacher` → `["staff"]`,
- * `outsider` → `[]`, anyone else → `["students"]`.
+ * `outsider` → `[]`, anyone else → `["students"]`; its email is the name
+ * when that has an `@`, else `<name>@school.example` with Google's `hd`
+ * claim `school.example`.
  *
  * `oidcLogin(client, account)` drives a CookieClient through the whole
  * dance: onehub's "Sign in" → the provider's login form → its consent form
@@ -44,9 +46,10 @@ export async function startProvider(hubUrl: string): Promise<TestProvider> {
     claims: {
       openid: ["sub"],
       profile: ["preferred_username", "name"],
+      email: ["email", "hd"],
       groups: ["groups"],
     },
-    scopes: ["openid", "profile", "groups", "offline_access"],
+    scopes: ["openid", "profile", "email", "groups", "offline_access"],
     conformIdTokenClaims: false,
     findAccount: (_ctx: unknown, id: string) => ({
       accountId: id,
@@ -54,6 +57,9 @@ export async function startProvider(hubUrl: string): Promise<TestProvider> {
         sub: id,
         "preferred_username": id,
         name: id,
+        email: id.includes("@") ? id : `${id}@school.example`,
+        // Google's hosted-domain claim: only for the school's accounts.
+        ...(id.includes("@") ? {} : { hd: "school.example" }),
         groups: groupsOf(id),
       }),
     }),

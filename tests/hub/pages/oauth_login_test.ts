@@ -150,3 +150,30 @@ Deno.test({
     assert.match(await res.text(), /The sign-in provider failed \(discovery\)/);
   },
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "the google preset names users by email and keeps out other domains (allowed_domains, hd)",
+  fn: async () => {
+    await using h = await hubWithProvider({
+      preset: "google",
+      scopes: ["openid", "email", "profile"],
+      "allowed_domains": ["school.example"],
+    });
+    const ada = new CookieClient(h.url);
+    await (await oidcLogin(ada, "ada")).body?.cancel();
+    assert.equal(
+      (await whoAmI(ada) as Record<string, unknown>).name,
+      "ada@school.example",
+    );
+    const eve = new CookieClient(h.url);
+    const res = await oidcLogin(eve, "eve@gmail.example");
+    assert.equal(res.status, 403);
+    assert.match(
+      await res.text(),
+      /Sign in with an account of school.example: gmail.example is not one/,
+    );
+    assert.equal(await whoAmI(eve), 403);
+  },
+});
