@@ -430,6 +430,21 @@ export const CONFIG_KEYS = [
     doc: "The text of the sign-in button",
   },
   {
+    key: "auth.oauth.logout_url",
+    field: "auth.oauth.logoutUrl",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc:
+      "Where logout sends the browser after ending the hub's session, e.g. the provider's end-session URL (\"\": the login page)",
+    check: (v) =>
+      v === "" || /^https?:\/\/[^\s]+$/.test(v)
+        ? null
+        : `Invalid value for "auth.oauth.logout_url": ${
+          JSON.stringify(v)
+        }; expected a URL such as "https://login.example.org/logout"`,
+  },
+  {
     key: "auth.oauth.auto_login",
     field: "auth.oauth.autoLogin",
     kind: "bool",

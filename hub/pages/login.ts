@@ -402,7 +402,11 @@ async function logoutRoute(
   deleteCookie(c, LOGIN_COOKIE, { path: view.hubPath });
   deleteCookie(c, SESSION_ID_COOKIE, { path: deps.config.baseUrl });
   deleteCookie(c, XSRF_COOKIE, { path: view.hubPath });
-  return c.redirect(`${view.hubPath}login`, 302);
+  // With a provider, its own sign-out page ends the provider's session too.
+  return c.redirect(
+    deps.config.auth.oauth.logoutUrl || `${view.hubPath}login`,
+    302,
+  );
 }
 
 /** The login sub-app (paths relative to `{base_url}hub`). */

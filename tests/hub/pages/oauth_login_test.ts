@@ -177,3 +177,24 @@ Deno.test({
     assert.equal(await whoAmI(eve), 403);
   },
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "logout ends the hub's session, then goes to auth.oauth.logout_url (the provider's sign-out)",
+  fn: async () => {
+    await using h = await hubWithProvider({
+      "logout_url": "https://login.example.org/logout",
+    });
+    const ada = new CookieClient(h.url);
+    await (await oidcLogin(ada, "ada")).body?.cancel();
+    const out = await ada.request("hub/logout");
+    await out.body?.cancel();
+    assert.equal(out.status, 302);
+    assert.equal(
+      out.headers.get("location"),
+      "https://login.example.org/logout",
+    );
+    assert.equal(await whoAmI(ada), 403);
+  },
+});
