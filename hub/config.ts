@@ -430,6 +430,17 @@ export const CONFIG_KEYS = [
     doc: "The text of the sign-in button",
   },
   {
+    key: "auth.oauth.timeout",
+    field: "auth.oauth.timeoutSeconds",
+    kind: "int",
+    default: 10,
+    min: 1,
+    max: 120,
+    reload: "restart",
+    doc:
+      "Seconds a call to the provider may take (then the sign-in answers 504)",
+  },
+  {
     key: "auth.oauth.logout_url",
     field: "auth.oauth.logoutUrl",
     kind: "string",

@@ -151,6 +151,7 @@ function providerClient(
       clientId: o.clientId,
       clientSecret: o.clientSecret,
       redirectUri: redirectUri(c, deps),
+      timeoutMs: o.timeoutSeconds * 1000,
     });
   }
   // gitlab and google are OpenID Connect with known issuers; google names users by email.
@@ -172,6 +173,7 @@ function providerClient(
     redirectUri: redirectUri(c, deps),
     usernameClaim,
     groupsClaim: o.groupsClaim,
+    timeoutMs: o.timeoutSeconds * 1000,
   });
 }
 

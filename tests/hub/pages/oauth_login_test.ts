@@ -11,6 +11,7 @@ import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { freePorts } from "../../_helpers/free_ports.ts";
 import { oidcLogin } from "../../_helpers/oidc_provider.ts";
 import { startOidcHub } from "../../_helpers/oidc_hub.ts";
+import { serveLocal } from "../../_helpers/local_server.ts";
 
 function hubWithProvider(oauth: Record<string, unknown> = {}) {
   return startOidcHub(oauth);
@@ -196,5 +197,47 @@ Deno.test({
       "https://login.example.org/logout",
     );
     assert.equal(await whoAmI(ada), 403);
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "a provider whose discovery names another issuer is refused (502); a silent one times out (504)",
+  fn: async (t) => {
+    await t.step("wrong issuer", async () => {
+      await using fake = await serveLocal(() =>
+        Response.json({
+          issuer: "https://evil.example",
+          "authorization_endpoint": "https://evil.example/auth",
+        })
+      );
+      await using h = await hubWithProvider({ issuer: fake.origin });
+      const res = await fetch(`${h.url}hub/oauth_login`, {
+        redirect: "manual",
+      });
+      assert.equal(res.status, 502);
+      assert.match(
+        await res.text(),
+        /The sign-in provider failed \(discovery\)/,
+      );
+    });
+    await t.step("silent provider", async () => {
+      const never = Promise.withResolvers<Response>();
+      await using fake = await serveLocal(() => never.promise);
+      try {
+        await using h = await hubWithProvider({
+          issuer: fake.origin,
+          timeout: 1,
+        });
+        const res = await fetch(`${h.url}hub/oauth_login`, {
+          redirect: "manual",
+        });
+        assert.equal(res.status, 504);
+        assert.match(await res.text(), /did not answer in time/);
+      } finally {
+        never.resolve(new Response("late"));
+      }
+    });
   },
 });
