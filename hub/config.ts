@@ -904,6 +904,17 @@ export const CONFIG_KEYS = [
     doc: "Create the Linux account (useradd -m) on a user's first spawn",
   },
   {
+    key: "spawner.min_uid",
+    field: "spawner.minUid",
+    kind: "int",
+    default: 1000,
+    min: 1,
+    max: 65535,
+    reload: "live",
+    doc:
+      'Servers never run as an account below this uid (root and service accounts, e.g. an OAuth user named "daemon")',
+  },
+  {
     key: "spawner.start_timeout",
     field: "spawner.startTimeoutSeconds",
     kind: "int",

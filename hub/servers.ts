@@ -406,6 +406,12 @@ export class ServerManager {
         `No Linux account named "${unixName}" exists for ${user.name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
       );
     }
+    // A hub user named after a system account (an OAuth login "daemon", say) must not become it.
+    if (unix.uid < config.spawner.minUid) {
+      throw new SpawnError(
+        `The Linux account "${unixName}" (uid ${unix.uid}) is a system account: servers never run as accounts below uid ${config.spawner.minUid} (spawner.min_uid); give hub users accounts of their own with spawner.user_prefix and spawner.create_system_users`,
+      );
+    }
     return unix;
   }
 

@@ -94,6 +94,11 @@ export async function createTestHub(
       users: { allow_all: true },
       ...(dataDir ? { "data_dir": dataDir } : {}),
       ...file,
+      // Fake servers run "as" daemon and bin (uid 1, 2): allow system accounts here.
+      spawner: {
+        "min_uid": 1,
+        ...(file.spawner as Record<string, unknown> | undefined),
+      },
     },
   });
   const handle = openDatabase(options.dbPath ?? ":memory:");

@@ -375,3 +375,14 @@ Deno.test("start fails after spawner.start_timeout when the spawner does not ret
   );
   assert.equal(hub.fake.stopsOf("daemon"), 1);
 });
+
+Deno.test("a hub user named after a system account never gets a server as it (spawner.min_uid)", async () => {
+  await using hub = await fakeHub({ spawner: { "min_uid": 1000 } });
+  const daemon = (await getUser(hub.handle.db, "daemon"))!;
+  await hub.servers.start(daemon, "");
+  await assert.rejects(
+    () => hub.servers.waitReady("daemon", "", 5000),
+    /The Linux account "daemon" \(uid 1\) is a system account: servers never run as accounts below uid 1000 \(spawner\.min_uid\)/,
+  );
+  assert.equal(hub.fake.lastRequest("daemon"), undefined, "nothing started");
+});
