@@ -12,6 +12,10 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 # The real single-user server (JupyterHub 3.0 from Debian) for the end-to-end spawn tests.
 [ -x /usr/bin/jupyterhub-singleuser ] || need_apt+=(jupyterhub)
+# prometheus_client's parser checks /hub/metrics (a jupyterhub dependency; asked for by name all the same).
+/usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || need_apt+=(python3-prometheus-client)
+# git for the course files tests (a git repository made in the test).
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 # Debian's Chromium for the browser tests (driven by npm playwright-core; no browser download).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
