@@ -22,10 +22,12 @@ import {
   type RoleSpec,
 } from "./access_spec.ts";
 import {
+  coreCount,
   type Limits,
   parseGroupLimits,
   parseProfiles,
   type Profile,
+  sizeInBytes,
 } from "./profiles.ts";
 import {
   parseServices,
@@ -204,6 +206,12 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
     );
   }
   return null;
+}
+
+/** Whether `text` is a git URL (`https://…`, `git://…`, `ssh://…`, `file://…`, `user@host:path`). */
+export function isGitUrl(text: string): boolean {
+  return /^(https?|git|ssh|file):\/\//.test(text) ||
+    /^[\w.-]+@[\w.-]+:/.test(text);
 }
 
 /** Every configuration key. Dotted paths are the YAML nesting. */
@@ -1102,8 +1110,7 @@ export const CONFIG_KEYS = [
     doc:
       "Course files merged into every user's home at spawn and on the admin page's update: a directory or a git repository URL (\"\" = none)",
     check: (v) =>
-      v === "" || v.startsWith("/") || /^(https?|git|ssh|file):\/\//.test(v) ||
-        /^[\w.-]+@[\w.-]+:/.test(v)
+      v === "" || v.startsWith("/") || isGitUrl(v)
         ? null
         : `Invalid value for "course_files.source": ${
           JSON.stringify(v)
@@ -1731,29 +1738,22 @@ export function isLoopbackAddress(ip: string): boolean {
  */
 export function parseMemory(text: string): number | null {
   if (text.trim() === "") return null;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
-  if (!m) {
+  const bytes = sizeInBytes(text);
+  if (bytes === null) {
     throw new ConfigError(
       `Invalid value for "limits.memory": ${
         show(text)
       }; expected bytes or a size such as "512M" or "2G"`,
     );
   }
-  const power = {
-    "": 0,
-    K: 1,
-    M: 2,
-    G: 3,
-    T: 4,
-  }[m[2]!.toUpperCase() as "" | "K" | "M" | "G" | "T"];
-  return Math.floor(Number(m[1]) * 1024 ** power);
+  return bytes;
 }
 
 /** Parses a CPU limit in cores ("1.5"); "" → null. @throws {ConfigError} */
 export function parseCpu(text: string): number | null {
   if (text.trim() === "") return null;
-  const value = Number(text);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || value <= 0 || value > 1024) {
+  const value = coreCount(text);
+  if (value === null) {
     throw new ConfigError(
       `Invalid value for "limits.cpu": ${
         show(text)

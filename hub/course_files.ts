@@ -20,10 +20,11 @@
  *
  * @module
  */
-import type { HubConfig } from "./config.ts";
+import { type HubConfig, isGitUrl } from "./config.ts";
 import type { EventLog } from "./events.ts";
 import type { Logger } from "./log.ts";
-import type { SystemUser } from "../spawners/mod.ts";
+import { setprivArgs, type SystemUser } from "../spawners/mod.ts";
+import { forEachLimited } from "./concurrency.ts";
 
 /** The merge, run as the user: argv = source, destination, date; prints a JSON summary. */
 const MERGE_PY = String.raw`
@@ -97,9 +98,7 @@ export interface MergeSummary {
 
 /** Whether `source` names a git repository rather than a directory. */
 export function isGitSource(source: string): boolean {
-  return /^(https?|git|ssh|file):\/\//.test(source) ||
-    /^[\w.-]+@[\w.-]+:/.test(source) ||
-    source.endsWith(".git");
+  return isGitUrl(source) || source.endsWith(".git");
 }
 
 /** What {@linkcode CourseFiles} needs. */
@@ -219,12 +218,7 @@ export class CourseFiles {
       ? [python, "-c", MERGE_PY, src, dst, date]
       : [
         this.#deps.setpriv ?? "setpriv",
-        "--reuid",
-        String(user.uid),
-        "--regid",
-        String(user.gid),
-        "--init-groups",
-        "--",
+        ...setprivArgs(user),
         python,
         "-c",
         MERGE_PY,
@@ -267,18 +261,9 @@ export async function updateAll(
 ): Promise<UpdateAll> {
   await courseFiles.source(true);
   const failed: string[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < users.length) {
-      const user = users[next++]!;
-      await courseFiles.mergeFor(user, actor).catch(() =>
-        failed.push(user.name)
-      );
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(UPDATE_CONCURRENCY, users.length) }, lane),
-  );
+  await forEachLimited(users, UPDATE_CONCURRENCY, async (user) => {
+    await courseFiles.mergeFor(user, actor).catch(() => failed.push(user.name));
+  });
   return {
     at: new Date().toISOString(),
     users: users.length,

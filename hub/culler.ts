@@ -27,6 +27,7 @@ import type { EventLog } from "./events.ts";
 import type { Logger } from "./log.ts";
 import type { HubMetrics } from "./metrics.ts";
 import type { ServerManager } from "./servers.ts";
+import { forEachLimited } from "./concurrency.ts";
 
 /** The actor the culler's events name (TLJH's service name). */
 export const CULLER_ACTOR = "cull-idle";
@@ -84,22 +85,6 @@ export function cullReason(
   return null;
 }
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from(
-    { length: Math.min(limit, items.length) },
-    async () => {
-      while (next < items.length) await work(items[next++]!);
-    },
-  );
-  await Promise.all(lanes);
-}
-
 /** The idle culler. */
 export class IdleCuller {
   readonly #deps: CullerDeps;
@@ -130,7 +115,7 @@ export class IdleCuller {
       return why ? [{ s, why }] : [];
     });
     const stopped: string[] = [];
-    await pool(doomed, cull.concurrency, async ({ s, why }) => {
+    await forEachLimited(doomed, cull.concurrency, async ({ s, why }) => {
       await this.#cullServer(s, why).then(
         () => stopped.push(`${s.userName}/${s.server}`),
         (error) =>

@@ -69,6 +69,26 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/**
+ * Bytes of a memory size: bytes, or a number with K, M, G or T (powers of
+ * 1024, as JupyterHub's `mem_limit`); null when the text is not a size.
+ */
+export function sizeInBytes(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
+  if (!m) return null;
+  // "" (bytes) is power 0: indexOf("") would say 0 and make it K.
+  const power = m[2] ? "KMGT".indexOf(m[2].toUpperCase()) + 1 : 0;
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+/** CPU cores of a text such as "1.5" (more than 0, at most 1024); null otherwise. */
+export function coreCount(text: string): number | null {
+  const cpu = Number(text);
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) && cpu > 0 && cpu <= 1024
+    ? cpu
+    : null;
+}
+
 /** Parses `{memory, cpu, tasks}`; `where` names it in errors. */
 export function parseLimits(raw: unknown, where: string): Limits {
   if (raw === undefined || raw === null) return {};
@@ -81,20 +101,18 @@ export function parseLimits(raw: unknown, where: string): Limits {
   for (const [key, value] of Object.entries(raw)) {
     const text = String(value);
     if (key === "memory") {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
-      if (!m) {
+      const bytes = sizeInBytes(text);
+      if (bytes === null) {
         throw new ConfigError(
           `Invalid ${where}: memory ${
             show(value)
           }; expected bytes or a size such as "512M" or "2G"`,
         );
       }
-      // "" (bytes) is power 0: indexOf("") would say 0 and make it K.
-      const power = m[2] ? "KMGT".indexOf(m[2].toUpperCase()) + 1 : 0;
-      out.memoryBytes = Math.floor(Number(m[1]) * 1024 ** power);
+      out.memoryBytes = bytes;
     } else if (key === "cpu") {
-      const cpu = Number(text);
-      if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || cpu <= 0 || cpu > 1024) {
+      const cpu = coreCount(text);
+      if (cpu === null) {
         throw new ConfigError(
           `Invalid ${where}: cpu ${
             show(value)

@@ -25,6 +25,7 @@ import {
 } from "./_proc.ts";
 import { checkRequest, serverUrl } from "./_request.ts";
 import { SpawnError } from "./_spawn_error.ts";
+import { setprivArgs } from "./system_user.ts";
 import type {
   PollResult,
   Spawner,
@@ -100,19 +101,6 @@ function isServer(stat: ProcStat | null, saved: LocalState): boolean {
   return stat !== null && !isDead(stat) && stat.starttime === saved.starttime;
 }
 
-/** setpriv's arguments up to and including `--`. */
-function userArgs(request: SpawnRequest): string[] {
-  const { uid, gid } = request.user;
-  return [
-    "--reuid",
-    String(uid),
-    "--regid",
-    String(gid),
-    "--init-groups",
-    "--",
-  ];
-}
-
 async function start(
   setpriv: string,
   request: SpawnRequest,
@@ -134,7 +122,7 @@ async function start(
     wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
     logFile ?? "onehub-server",
     setpriv,
-    ...userArgs(request),
+    ...setprivArgs(request.user),
     ...request.argv,
   ];
   let child: Deno.ChildProcess;

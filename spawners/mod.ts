@@ -46,7 +46,12 @@ export type {
   SystemUser,
 } from "./_types.ts";
 export { SpawnError };
-export { ensureUser, lookupUser, systemUsername } from "./system_user.ts";
+export {
+  ensureUser,
+  lookupUser,
+  setprivArgs,
+  systemUsername,
+} from "./system_user.ts";
 export { freePort } from "./_ports.ts";
 export { tailFile } from "./_log_file.ts";
 export { groupAlive, readProcStat, signalGroup } from "./_proc.ts";

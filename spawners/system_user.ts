@@ -173,3 +173,19 @@ async function closeHome(user: SystemUser): Promise<void> {
     );
   }
 }
+
+/**
+ * `setpriv`'s arguments that drop to `user` (its uid, gid and groups), up
+ * to and including `--`: put the program after them. One place for every
+ * command onehub runs as a user (servers, services, course files).
+ */
+export function setprivArgs(user: { uid: number; gid: number }): string[] {
+  return [
+    "--reuid",
+    String(user.uid),
+    "--regid",
+    String(user.gid),
+    "--init-groups",
+    "--",
+  ];
+}

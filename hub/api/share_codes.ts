@@ -24,7 +24,7 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { escapeName } from "../single_user_env.ts";
+import { serverPrefix } from "../single_user_env.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
@@ -40,9 +40,7 @@ function codeModel(
   owner: string,
   deps: ApiDeps,
 ): Record<string, unknown> {
-  const url = `${deps.config.baseUrl}user/${escapeName(owner)}/${
-    row.server_name ? escapeName(row.server_name) + "/" : ""
-  }`;
+  const url = serverPrefix(deps.config.baseUrl, owner, row.server_name);
   return {
     id: `sc_${row.id}`,
     server: { name: row.server_name, url, user: { name: owner } },

@@ -35,7 +35,7 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
-import { escapeName } from "../single_user_env.ts";
+import { serverPrefix } from "../single_user_env.ts";
 import type { UserRow } from "../db/schema.ts";
 import {
   expectObject,
@@ -62,9 +62,7 @@ function toShareModel(
   baseUrl: string,
   publicUrl: string,
 ): Record<string, unknown> {
-  const url = `${baseUrl}user/${escapeName(s.ownerName)}/${
-    s.serverName ? escapeName(s.serverName) + "/" : ""
-  }`;
+  const url = serverPrefix(baseUrl, s.ownerName, s.serverName);
   return {
     server: {
       name: s.serverName,

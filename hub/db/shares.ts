@@ -97,11 +97,6 @@ export function sharesOfUser(
   );
 }
 
-/** Shares received by a group. */
-export function sharesOfGroup(db: Db, groupId: number): Promise<ShareView[]> {
-  return views(shareQuery(db).where("sh.group_id", "=", groupId));
-}
-
 /** Who a share is with. */
 export type Grantee = { user: number } | { group: number };
 

@@ -15,7 +15,7 @@ import { HubError } from "../errors.ts";
 import type { EventLog } from "../events.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
-import { escapeName } from "../single_user_env.ts";
+import { serverPrefix } from "../single_user_env.ts";
 import { hashSecret } from "../tokens.ts";
 import { toLogin } from "./home.ts";
 
@@ -43,9 +43,7 @@ async function lookup(deps: SharePagesDeps, code: string) {
       "This share code is not valid or has expired: ask for a new link",
     );
   }
-  const url = `${deps.config.baseUrl}user/${escapeName(owner.name)}/${
-    row.server_name ? escapeName(row.server_name) + "/" : ""
-  }`;
+  const url = serverPrefix(deps.config.baseUrl, owner.name, row.server_name);
   return { row, owner, url };
 }
 

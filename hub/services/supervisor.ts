@@ -21,6 +21,7 @@ import {
   groupAlive,
   lookupUser,
   readProcStat,
+  setprivArgs,
   signalGroup,
 } from "../../spawners/mod.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
@@ -197,16 +198,7 @@ export class Supervisor {
     }
     const setpriv = this.#deps.setpriv ?? "setpriv";
     return {
-      argv: [
-        setpriv,
-        "--reuid",
-        String(unix.uid),
-        "--regid",
-        String(unix.gid),
-        "--init-groups",
-        "--",
-        ...spec.command,
-      ],
+      argv: [setpriv, ...setprivArgs(unix), ...spec.command],
       home: unix.home,
     };
   }

@@ -15,6 +15,13 @@ import { silentLogger } from "../../hub/log.ts";
 import { lookupUser } from "../../spawners/mod.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { getUser } from "../../hub/db/users.ts";
+import { printErr } from "../../hub/cli/_print.ts";
+
+if (!IS_ROOT) {
+  printErr(
+    "course_files_test: skipped: needs root (a real Linux user, setpriv)",
+  );
+}
 
 const git = (dir: string, ...args: string[]) =>
   run(["git", "-C", dir, "-c", "user.name=T", "-c", "user.email=t@x", ...args]);

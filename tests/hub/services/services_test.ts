@@ -21,12 +21,18 @@ import { createUsers } from "../../../hub/db/users.ts";
 import { issueToken } from "../../../hub/api/mod.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
+import { printErr } from "../../../hub/cli/_print.ts";
 
 const PYTHON = "/usr/bin/python3";
 const GRADER_TOKEN = "grader-token-0123456789abcdef";
 const HAS_JUPYTERHUB = await Deno.stat(
   "/usr/lib/python3/dist-packages/jupyterhub/services/auth.py",
 ).then(() => true, () => false);
+if (!HAS_JUPYTERHUB) {
+  printErr(
+    "services_test: the HubOAuth service test is skipped: needs Debian's jupyterhub package (apt-get install -y jupyterhub)",
+  );
+}
 
 function servicesFile(pyPort: number, tsPort: number) {
   return [
