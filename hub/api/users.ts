@@ -12,7 +12,7 @@ import {
   createUsers,
   deleteUser,
   getUser,
-  groupNamesByUser,
+  groupsAndRolesByUser,
   listUsers,
   touchUserActivity,
   updateUser,
@@ -22,7 +22,7 @@ import { serversByUser, touchServerActivity } from "../db/servers.ts";
 import { deleteSessionsOfUser } from "../db/sessions.ts";
 import { hasScope, type ParsedScopes } from "../scopes.ts";
 import { userRoleNames } from "../roles.ts";
-import { rolesOfUsers, setApiRoles } from "../db/roles.ts";
+import { setApiRoles } from "../db/roles.ts";
 import { rolesField } from "./_roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
@@ -194,16 +194,15 @@ export async function userModels(
   options: { includeStopped: boolean },
 ): Promise<Record<string, unknown>[]> {
   const ids = rows.map((r) => r.id);
-  const groups = await groupNamesByUser(deps.db, ids);
+  const both = await groupsAndRolesByUser(deps.db, ids);
   const servers = await serversByUser(deps.db, ids);
-  const roles = await rolesOfUsers(deps.db, ids);
   // An unfiltered holder of every field scope (an admin) sees everything: decide once, not per row.
   const parsed = identity.parsed;
   const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
   const allState = parsed.get("admin:server_state") === "all";
   const allAuthState = parsed.get("admin:auth_state") === "all";
   return rows.map((row) => {
-    const g = groups.get(row.id) ?? [];
+    const g = both.get(row.id)?.groups ?? [];
     const lookup = (name: string) => (name === row.name ? g : []);
     return toUserModel(row, g, servers.get(row.id) ?? [], {
       baseUrl: deps.config.baseUrl,
@@ -214,7 +213,7 @@ export async function userModels(
         hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
       withAuthState: allAuthState ||
         hasScope(parsed, "admin:auth_state", { user: row.name }, lookup),
-      assignedRoles: roles.get(row.id) ?? [],
+      assignedRoles: both.get(row.id)?.roles ?? [],
     });
   });
 }

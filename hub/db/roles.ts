@@ -123,24 +123,6 @@ export async function setApiRoles(
   });
 }
 
-/** Roles assigned directly (not through groups) to each of the users. */
-export async function rolesOfUsers(
-  db: Db,
-  userIds: readonly number[],
-): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (userIds.length === 0) return out;
-  const rows = await db.selectFrom("role_assignments")
-    .select(["user_id", "role_name"]).distinct()
-    .where("user_id", "in", [...userIds]).orderBy("role_name").execute();
-  for (const r of rows) {
-    const list = out.get(r.user_id!) ?? [];
-    list.push(r.role_name);
-    out.set(r.user_id!, list);
-  }
-  return out;
-}
-
 /** Roles assigned to each of the groups. */
 export async function rolesOfGroups(
   db: Db,

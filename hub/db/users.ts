@@ -261,3 +261,39 @@ export async function listUserNames(db: Db): Promise<string[]> {
     .execute();
   return rows.map((r) => r.name);
 }
+
+/**
+ * Each user's group names and directly assigned role names, both sorted,
+ * in one statement (a user model needs both).
+ */
+export async function groupsAndRolesByUser(
+  db: Db,
+  userIds: readonly number[],
+): Promise<Map<number, { groups: string[]; roles: string[] }>> {
+  const out = new Map<number, { groups: string[]; roles: string[] }>(
+    userIds.map((id) => [id, { groups: [], roles: [] }]),
+  );
+  if (userIds.length === 0) return out;
+  const ids = [...userIds];
+  const rows = await db.selectFrom("user_group_map as m")
+    .innerJoin("groups as g", "g.id", "m.group_id")
+    .select(["m.user_id as id", sql<string>`'g'`.as("kind"), "g.name as name"])
+    .where("m.user_id", "in", ids)
+    .unionAll(
+      db.selectFrom("role_assignments as ra")
+        .select([
+          sql<number>`ra.user_id`.as("id"),
+          sql<string>`'r'`.as("kind"),
+          "ra.role_name as name",
+        ])
+        .where("ra.user_id", "in", ids),
+    )
+    .orderBy("name").execute();
+  for (const r of rows) {
+    const entry = out.get(r.id);
+    if (!entry) continue;
+    const list = r.kind === "g" ? entry.groups : entry.roles;
+    if (list.at(-1) !== r.name) list.push(r.name);
+  }
+  return out;
+}
