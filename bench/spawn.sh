@@ -31,8 +31,8 @@
 #    http://127.0.0.1:<port>/user/bench01/api, polled every 10 ms; then
 #    SIGTERM to its process group and the time to exit.
 # Hub overhead per spawn = spawn-bench's 1-user POST -> servers[""].ready
-# minus the direct time to listen (medians). The hub log's "server ready"
-# lines give prepare_ms / listen_ms / total_ms for every spawn.
+# minus the direct time to listen (medians). The hub log's "server.ready" events
+# give prepare_ms / listen_ms / total_ms for every spawn.
 #
 # Output: .bench/raw-spawn/<stamp>/run<N>/{spawn.json,direct.json,hub.log.gz,
 # hub-stop.json,machine-*.json}; the issue-4 table .bench/results/spawn-<stamp>.md
@@ -321,7 +321,7 @@ const anc = (label) => { const m = anchor?.metrics?.find((x) => x.metric.startsW
 
 const R = runs.map((d) => {
   const spawn = load(d, "spawn.json"), direct = load(d, "direct.json");
-  const ready = [...hubLog(d).matchAll(/server ready (.*)/g)].map((m) => {
+  const ready = [...hubLog(d).matchAll(/(?:server ready|event server\.ready) (.*)/g)].map((m) => {
     const g = (k) => Number((new RegExp(`\\b${k}=(\\d+)`).exec(m[1]) || [])[1]);
     return { user: (/user=(\S+)/.exec(m[1]) || [])[1], prepare: g("prepare_ms"), listen: g("listen_ms"), total: g("total_ms") };
   });
