@@ -40,6 +40,11 @@ import { bodyLimit } from "./middleware/body_limit.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { createOAuthLoginPages } from "./pages/oauth_login.ts";
+import {
+  type AuthStateBox,
+  authStateBoxFromSecret,
+} from "./auth/auth_state.ts";
+import { OAuthSignIn } from "./auth/oauth_signin.ts";
 import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
@@ -91,10 +96,20 @@ export interface HubAppOptions {
   courseFiles?: CourseFiles;
   /** What `POST /hub/api/shutdown` calls (absent: that answers 503). */
   requestShutdown?: (request: ShutdownRequest) => void;
+  /** Seals users' auth state. @default {a box keyed from cookieSecret} */
+  authState?: AuthStateBox;
+  /** Sign-in with the `auth.oauth` provider. @default {made here when auth.oauth is on} */
+  oauthSignIn?: OAuthSignIn;
+}
+
+/** Whether sign-in with the `auth.oauth` provider is on. */
+export function oauthOn(config: HubConfig): boolean {
+  return config.auth.oauth.enabled || config.auth.type === "oauth";
 }
 
 /** The options with every default filled in. */
 type ResolvedOptions = HubAppOptions & {
+  authState: AuthStateBox;
   events: EventLog;
   metrics: HubMetrics;
   announcement: Announcement;
@@ -254,6 +269,7 @@ function mountApi(
     logger,
     events,
     now,
+    authState: options.authState,
     version: HUB_API_VERSION,
     ...(options.requestShutdown
       ? { requestShutdown: options.requestShutdown }
@@ -316,8 +332,15 @@ function mountPages(
     ...(servers ? { servers } : {}),
   };
   app.route(hubPrefix, createLoginPages(loginDeps));
-  if (config.auth.oauth.enabled || config.auth.type === "oauth") {
-    app.route(hubPrefix, createOAuthLoginPages(loginDeps));
+  if (oauthOn(config)) {
+    const signIn = options.oauthSignIn ?? new OAuthSignIn({
+      db,
+      config,
+      events: options.events,
+      authState: options.authState,
+      now,
+    });
+    app.route(hubPrefix, createOAuthLoginPages(loginDeps, signIn));
   }
   app.route(hubPrefix, createStaticPages());
   app.route(
@@ -401,6 +424,8 @@ export async function createHubApp(
   const { db, config, logger } = hubOptions;
   const options: ResolvedOptions = {
     ...hubOptions,
+    authState: hubOptions.authState ??
+      authStateBoxFromSecret(hubOptions.cookieSecret),
     events: hubOptions.events ?? eventLogFor(db, config, logger),
     metrics: hubOptions.metrics ?? new HubMetrics(),
     announcement: new Announcement(config, db),

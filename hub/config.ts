@@ -295,6 +295,17 @@ export const CONFIG_KEYS = [
       v || `${normalizeDataDir(values.string("data_dir"))}/cookie_secret`,
   },
   {
+    key: "auth.crypt_key_file",
+    field: "auth.cryptKeyFile",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc:
+      "Key that seals users' auth state (provider tokens); default {data_dir}/auth_state_key (made 0600 when missing); JUPYTERHUB_CRYPT_KEY in the environment takes its place",
+    resolve: (v, values) =>
+      v || `${normalizeDataDir(values.string("data_dir"))}/auth_state_key`,
+  },
+  {
     key: "log.level",
     field: "logLevel",
     kind: "enum",
@@ -470,6 +481,50 @@ export const CONFIG_KEYS = [
     default: false,
     reload: "restart",
     doc: "Skip the login page: go straight to the provider",
+  },
+  {
+    key: "auth.oauth.enable_auth_state",
+    field: "auth.oauth.enableAuthState",
+    kind: "bool",
+    default: true,
+    reload: "restart",
+    doc:
+      "Keep the provider's tokens as the user's auth state (sealed with auth.crypt_key_file), so they can be refreshed before a spawn and handed to the server",
+  },
+  {
+    key: "auth.oauth.refresh_pre_spawn",
+    field: "auth.oauth.refreshPreSpawn",
+    kind: "bool",
+    default: true,
+    reload: "live",
+    doc:
+      "Before a spawn, check the stored sign-in with the provider (refreshing an expired token); a sign-in the provider ended must log in again",
+  },
+  {
+    key: "auth.oauth.auth_refresh_age",
+    field: "auth.oauth.authRefreshAgeSeconds",
+    kind: "int",
+    default: 300,
+    min: 0,
+    max: 86400 * 30,
+    reload: "live",
+    doc:
+      "Seconds a checked sign-in counts as fresh (a spawn after that checks again; an expired token is always refreshed)",
+  },
+  {
+    key: "auth.oauth.token_env",
+    field: "auth.oauth.tokenEnv",
+    kind: "string",
+    default: "",
+    reload: "live",
+    doc:
+      "Environment variable that hands the provider's access token to the user's server, e.g. GITHUB_TOKEN (\"\": not handed)",
+    check: (v) =>
+      v === "" || /^[A-Z_][A-Z0-9_]*$/.test(v) && !v.startsWith("JUPYTERHUB_")
+        ? null
+        : `Invalid value for "auth.oauth.token_env": ${
+          JSON.stringify(v)
+        }; expected an environment variable name such as GITHUB_TOKEN (capitals, digits, _; not JUPYTERHUB_*)`,
   },
   {
     key: "auth.pam.service",

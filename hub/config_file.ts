@@ -256,8 +256,29 @@ export async function withConfigLock<T>(
   }
 }
 
+/** What a 32-byte secret file is for, in the errors about it. */
+export interface SecretFileKind {
+  /** "cookie secret", "auth state key". */
+  what: string;
+  /** What deleting the file (so a new one is made) costs. */
+  deleting: string;
+}
+
+const COOKIE_SECRET: SecretFileKind = {
+  what: "cookie secret",
+  deleting: "this logs every user out",
+};
+
 /**
- * Returns the cookie secret (32 bytes), creating it when missing: random
+ * Returns the cookie secret (32 bytes), creating it when missing; see
+ * {@linkcode ensureSecretFile}.
+ */
+export function ensureCookieSecret(path: string): Promise<Uint8Array> {
+  return ensureSecretFile(path, COOKIE_SECRET);
+}
+
+/**
+ * Returns a 32-byte secret kept in `path`, creating it when missing: random
  * bytes written as 64 hex characters to a 0600 file (parent created 0700).
  * Creation is no-clobber (hard link from a temp file), so two starting hubs
  * agree on one secret.
@@ -265,8 +286,11 @@ export async function withConfigLock<T>(
  * @throws {ConfigError} when an existing file is accessible by group or
  *   others, or does not hold exactly 64 hex characters.
  */
-export async function ensureCookieSecret(path: string): Promise<Uint8Array> {
-  const existing = await readCookieSecret(path);
+export async function ensureSecretFile(
+  path: string,
+  kind: SecretFileKind,
+): Promise<Uint8Array> {
+  const existing = await readSecretFile(path, kind);
   if (existing) return existing;
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(
@@ -281,14 +305,18 @@ export async function ensureCookieSecret(path: string): Promise<Uint8Array> {
     if (!(error instanceof Deno.errors.AlreadyExists)) {
       throw fileError(error, path, "write");
     }
-    return (await readCookieSecret(path))!; // another process won the race
+    return (await readSecretFile(path, kind))!; // another process won the race
   } finally {
     await Deno.remove(tmp).catch(() => {});
   }
   return bytes;
 }
 
-async function readCookieSecret(path: string): Promise<Uint8Array | undefined> {
+/** The secret in `path`, or undefined when there is no such file. */
+export async function readSecretFile(
+  path: string,
+  kind: SecretFileKind,
+): Promise<Uint8Array | undefined> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -299,15 +327,15 @@ async function readCookieSecret(path: string): Promise<Uint8Array | undefined> {
   if (info.mode !== null && (info.mode & 0o077) !== 0) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     throw new ConfigError(
-      `Refusing to use cookie secret ${path}: it is accessible by group or others (mode ${mode}); ` +
+      `Refusing to use ${kind.what} ${path}: it is accessible by group or others (mode ${mode}); ` +
         `fix with "chmod 600 ${path}"`,
     );
   }
   const text = (await readTextIfExists(path) ?? "").trim();
   if (!/^[0-9a-fA-F]{64}$/.test(text)) {
     throw new ConfigError(
-      `Invalid cookie secret in ${path}: expected 64 hex characters (32 bytes); ` +
-        `fix by deleting the file so a new one is generated (this logs every user out)`,
+      `Invalid ${kind.what} in ${path}: expected 64 hex characters (32 bytes); ` +
+        `fix by deleting the file so a new one is generated (${kind.deleting})`,
     );
   }
   return Uint8Array.from(text.match(/../g)!, (pair) => parseInt(pair, 16));

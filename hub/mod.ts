@@ -35,6 +35,7 @@ import {
   createHubApp,
   eventLogFor,
   type HubApp,
+  oauthOn,
   renderProxyError,
 } from "./app.ts";
 import type { EventLog } from "./events.ts";
@@ -45,6 +46,11 @@ import { ServiceManager } from "./services/mod.ts";
 import { syncConfigAccess } from "./config_access.ts";
 import { CourseFiles } from "./course_files.ts";
 import { ServerManager } from "./servers.ts";
+import {
+  type AuthStateBox,
+  authStateBoxFromSecret,
+} from "./auth/auth_state.ts";
+import { OAuthSignIn } from "./auth/oauth_signin.ts";
 import { AcmeChallenges } from "./acme/mod.ts";
 import {
   listenPublic,
@@ -67,6 +73,8 @@ export interface HubOptions {
   instanceId?: string;
   /** How often a Let's Encrypt certificate is checked for renewal. @default {12 h} */
   acmeRenewCheckMs?: number;
+  /** Seals users' auth state (`onehub serve` loads its key). @default {keyed from cookieSecret} */
+  authState?: AuthStateBox;
 }
 
 /** Where a started hub answers. */
@@ -250,6 +258,17 @@ async function startServices(
   await syncConfigAccess(db, config, { logger });
 }
 
+/** The auth state box and, when `auth.oauth` is on, the provider sign-in. */
+function signInParts(options: HubOptions, events: EventLog) {
+  const { config, db } = options;
+  const authState = options.authState ??
+    authStateBoxFromSecret(options.cookieSecret);
+  const oauthSignIn = oauthOn(config)
+    ? new OAuthSignIn({ db, config, events, authState, now: () => new Date() })
+    : undefined;
+  return { authState, oauthSignIn };
+}
+
 /** The parts of a hub, wired to each other. */
 async function buildParts(options: HubOptions) {
   const { config, logger, db } = options;
@@ -262,10 +281,12 @@ async function buildParts(options: HubOptions) {
   const metrics = new HubMetrics();
   const { shutdown, requestShutdown } = shutdownSwitch(config, events);
   const courseFiles = new CourseFiles({ config, logger, events });
+  const { authState, oauthSignIn } = signInParts(options, events);
   const servers = new ServerManager({
     db,
     config,
     routes,
+    ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     spawner: options.spawner ?? createSpawner(config.spawner.type),
     logger,
     events,
@@ -309,6 +330,8 @@ async function buildParts(options: HubOptions) {
     services,
     courseFiles,
     requestShutdown,
+    authState,
+    ...(oauthSignIn ? { oauthSignIn } : {}),
     ...(challenges ? { acmeChallenges: challenges } : {}),
   });
   return {

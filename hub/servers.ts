@@ -108,6 +108,12 @@ export interface ServerManagerDeps {
   metrics?: HubMetrics;
   /** Course files merged into the home before the server starts. */
   courseFiles?: CourseFiles;
+  /**
+   * Runs before a start is accepted (the sign-in's refresh, hub/auth/
+   * oauth_signin.ts); what it returns is added to the server's environment.
+   * A throw refuses the start.
+   */
+  beforeSpawn?: (user: UserRow) => Promise<Record<string, string>>;
 }
 
 /** Who asked for a stop, and why (the event log's actor and reason). */
@@ -268,7 +274,9 @@ export class ServerManager {
         },
       );
     }
+    const extraEnv = await this.#deps.beforeSpawn?.(user) ?? {};
     const { options, choice } = await this.#choose(user, row, userOptions);
+    choice.environment = { ...choice.environment, ...extraEnv };
     const pending: Pending = {
       key,
       events: [],

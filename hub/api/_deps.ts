@@ -4,6 +4,7 @@
  * @module
  */
 import type { HubConfig } from "../config.ts";
+import type { AuthStateBox } from "../auth/auth_state.ts";
 import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";
 import type { Logger } from "../log.ts";
@@ -22,6 +23,8 @@ export interface ApiDeps {
   /** Where admin actions and token changes are recorded. */
   events: EventLog;
   now: () => Date;
+  /** Seals and opens users' `auth_state`. */
+  authState: AuthStateBox;
   /** The version reported to clients (PEP 440). */
   version: string;
   /** The proxy's routes, when the hub runs with a proxy. */

@@ -40,6 +40,7 @@ import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import { type ApiDeps, escapeName } from "./_deps.ts";
+import type { AuthStateBox } from "../auth/auth_state.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import {
   adminField,
@@ -79,6 +80,8 @@ export interface UserModelOptions {
   /** Whether spawner state is visible. */
   withState: boolean;
   withAuthState: boolean;
+  /** Opens the sealed auth state (needed when withAuthState). */
+  authState?: AuthStateBox;
   /** Roles assigned to the user directly (config or API), beyond user/admin. @default {[]} */
   assignedRoles?: readonly string[];
 }
@@ -157,8 +160,8 @@ export function toUserModel(
       : null,
     created: row.created,
     "last_activity": row.last_activity,
-    "auth_state": options.withAuthState && row.auth_state
-      ? JSON.parse(row.auth_state)
+    "auth_state": options.withAuthState
+      ? options.authState?.open(row.id, row.auth_state) ?? null
       : null,
     servers: serverModels,
   };
@@ -213,6 +216,7 @@ export async function userModels(
         hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
       withAuthState: allAuthState ||
         hasScope(parsed, "admin:auth_state", { user: row.name }, lookup),
+      authState: deps.authState,
       assignedRoles: both.get(row.id)?.roles ?? [],
     });
   });
@@ -238,26 +242,38 @@ function listRestriction(
   return { users: new Set(held.user), groups: new Set(held.group) };
 }
 
-/** The `auth_state` field: JSON text, null to clear, undefined when absent. */
-function authStateField(value: unknown): string | null | undefined {
+/** The `auth_state` field: an object, null to clear, undefined when absent. */
+function authStateField(
+  value: unknown,
+): Record<string, unknown> | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new HubError(400, '"auth_state" must be a JSON object or null');
   }
-  return JSON.stringify(value);
+  return value as Record<string, unknown>;
+}
+
+/** A user's new auth state as stored: sealed, or null. */
+function sealedAuthState(
+  deps: ApiDeps,
+  userId: number,
+  state: Record<string, unknown> | null,
+): string | null {
+  return state === null ? null : deps.authState.seal(userId, state);
 }
 
 /** Group memberships and auth state of newly created users. */
 async function applyNewUserFields(
-  db: ApiDeps["db"],
+  deps: ApiDeps,
   created: UserRow[],
   fields: {
     groups: GroupRow[] | undefined;
-    authState: string | null | undefined;
+    authState: Record<string, unknown> | null | undefined;
     roles?: string[] | undefined;
   },
 ): Promise<void> {
+  const { db } = deps;
   if (fields.roles) {
     for (const u of created) {
       await setApiRoles(db, { user: u.id }, fields.roles);
@@ -268,7 +284,9 @@ async function applyNewUserFields(
   }
   if (fields.authState !== undefined) {
     for (const user of created) {
-      await updateUser(db, user.id, { authState: fields.authState });
+      await updateUser(db, user.id, {
+        authState: sealedAuthState(deps, user.id, fields.authState),
+      });
     }
   }
 }
@@ -415,7 +433,7 @@ async function createUsersRoute(
   if (created.length === 0) {
     throw new HubError(409, `All ${names.length} users already exist`);
   }
-  await applyNewUserFields(db, created, { groups, authState, roles });
+  await applyNewUserFields(deps, created, { groups, authState, roles });
   for (const u of created) {
     deps.events.record("user.created", {
       user: u.name,
@@ -481,7 +499,7 @@ async function createUserRoute(
   if (created.length === 0) {
     throw new HubError(409, `User ${name} already exists`);
   }
-  await applyNewUserFields(db, created, { groups, authState, roles });
+  await applyNewUserFields(deps, created, { groups, authState, roles });
   deps.events.record("user.created", {
     user: name,
     actor: identity.name,
@@ -557,7 +575,9 @@ async function patchUserRoute(
   }
   if (wantedAdmin !== undefined) changes.admin = wantedAdmin;
   const authState = authStateField(body.auth_state);
-  if (authState !== undefined) changes.authState = authState;
+  if (authState !== undefined) {
+    changes.authState = sealedAuthState(deps, user.id, authState);
+  }
   try {
     await db.transaction().execute(async (trx) => {
       await updateUser(trx, user.id, changes);

@@ -11,7 +11,13 @@
  * @module
  */
 import * as oauth from "oauth4webapi";
-import { OidcError, type OidcIdentity, type PendingLogin } from "./oidc.ts";
+import {
+  OidcError,
+  type OidcIdentity,
+  type PendingLogin,
+  type ProviderTokens,
+  signInEnded,
+} from "./oidc.ts";
 
 /** What the GitHub login needs. */
 export interface GithubSettings {
@@ -21,7 +27,6 @@ export interface GithubSettings {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
-  redirectUri: string;
   /** @default {10000} */
   timeoutMs?: number;
 }
@@ -35,17 +40,21 @@ export class GithubClient {
   }
 
   /** A new login: where to send the browser, and what to keep. */
-  async begin(next: string): Promise<{ url: string; pending: PendingLogin }> {
+  async begin(
+    next: string,
+    redirectUri: string,
+  ): Promise<{ url: string; pending: PendingLogin }> {
     const pending: PendingLogin = {
       state: oauth.generateRandomState(),
       nonce: "",
       verifier: oauth.generateRandomCodeVerifier(),
       next,
+      redirectUri,
     };
     const url = new URL(`${this.#s.githubUrl}/login/oauth/authorize`);
     url.search = new URLSearchParams({
       "client_id": this.#s.clientId,
-      "redirect_uri": this.#s.redirectUri,
+      "redirect_uri": redirectUri,
       scope: "read:user read:org",
       state: pending.state,
       "code_challenge": await oauth.calculatePKCECodeChallenge(
@@ -65,6 +74,7 @@ export class GithubClient {
         "user-agent": "onehub",
       },
     });
+    if (res.status === 401) throw signInEnded("GitHub refused the token");
     if (!res.ok) {
       throw new OidcError(502, `GitHub answered ${res.status} for ${path}`);
     }
@@ -116,7 +126,7 @@ export class GithubClient {
           "client_id": this.#s.clientId,
           "client_secret": this.#s.clientSecret,
           code: q.get("code")!,
-          "redirect_uri": this.#s.redirectUri,
+          "redirect_uri": pending.redirectUri,
           "code_verifier": pending.verifier,
         }),
       },
@@ -130,7 +140,33 @@ export class GithubClient {
         }): start again from the login page`,
       );
     }
-    const token = body.access_token;
+    return await this.#whoIs({
+      accessToken: body.access_token,
+      refreshToken: typeof body.refresh_token === "string"
+        ? body.refresh_token
+        : null,
+      idToken: null,
+      scope: typeof body.scope === "string" ? body.scope : null,
+      expiresAt: typeof body.expires_in === "number"
+        ? Math.floor(Date.now() / 1000) + body.expires_in
+        : null,
+    });
+  }
+
+  /**
+   * The sign-in checked again: who the token's user is now, with their
+   * organisations and teams. GitHub's OAuth app tokens do not expire; a
+   * revoked one is answered 401, and the user must sign in again.
+   */
+  refresh(
+    tokens: ProviderTokens,
+    _claims: Record<string, unknown>,
+  ): Promise<OidcIdentity> {
+    return this.#whoIs(tokens);
+  }
+
+  async #whoIs(tokens: ProviderTokens): Promise<OidcIdentity> {
+    const token = tokens.accessToken;
     const user = await this.#get("/user", token) as { login?: unknown };
     if (typeof user.login !== "string") {
       throw new OidcError(502, "GitHub did not say who you are");
@@ -147,7 +183,7 @@ export class GithubClient {
         ...teams.map((t) => `${t.organization.login}:${t.slug}`),
       ],
       claims: user as Record<string, unknown>,
-      tokens: { accessToken: token, refreshToken: null, expiresAt: null },
+      tokens,
     };
   }
 }

@@ -21,8 +21,6 @@ export interface OidcSettings {
   clientId: string;
   clientSecret: string;
   scopes: readonly string[];
-  /** Where the provider sends the browser back: `<public origin>{base_url}hub/oauth_callback`. */
-  redirectUri: string;
   usernameClaim: string;
   groupsClaim: string;
   /** Milliseconds a provider call may take. @default {10000} */
@@ -43,6 +41,26 @@ export interface PendingLogin {
   nonce: string;
   verifier: string;
   next: string;
+  /** Where the provider sends the browser back: `<public origin>{base_url}hub/oauth_callback`. */
+  redirectUri: string;
+}
+
+/** The provider's tokens, as kept in the user's auth state. */
+export interface ProviderTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  idToken: string | null;
+  scope: string | null;
+  /** When the access token expires (seconds since the epoch), when the provider said. */
+  expiresAt: number | null;
+}
+
+/** The message of a sign-in the provider no longer honours. */
+export function signInEnded(why: string): OidcError {
+  return new OidcError(
+    403,
+    `Your sign-in with the provider has ended (${why}): log out and sign in again`,
+  );
 }
 
 /** Who logged in. */
@@ -50,11 +68,7 @@ export interface OidcIdentity {
   username: string;
   groups: string[];
   claims: Record<string, unknown>;
-  tokens: {
-    accessToken: string;
-    refreshToken: string | null;
-    expiresAt: string | null;
-  };
+  tokens: ProviderTokens;
 }
 
 function isLoopback(url: URL): boolean {
@@ -119,7 +133,10 @@ export class OidcClient {
   }
 
   /** A new login: the URL to send the browser to, and what to keep for the callback. */
-  async begin(next: string): Promise<{ url: string; pending: PendingLogin }> {
+  async begin(
+    next: string,
+    redirectUri: string,
+  ): Promise<{ url: string; pending: PendingLogin }> {
     const as = await this.server();
     if (!as.authorization_endpoint) {
       throw new OidcError(
@@ -132,11 +149,12 @@ export class OidcClient {
       nonce: oauth.generateRandomNonce(),
       verifier: oauth.generateRandomCodeVerifier(),
       next,
+      redirectUri,
     };
     const url = new URL(as.authorization_endpoint);
     url.search = new URLSearchParams({
       "client_id": this.#settings.clientId,
-      "redirect_uri": this.#settings.redirectUri,
+      "redirect_uri": redirectUri,
       "response_type": "code",
       scope: this.#settings.scopes.join(" "),
       state: pending.state,
@@ -179,7 +197,7 @@ export class OidcClient {
         client,
         oauth.ClientSecretPost(this.#settings.clientSecret),
         params,
-        this.#settings.redirectUri,
+        pending.redirectUri,
         pending.verifier,
         this.#options(),
       );
@@ -187,31 +205,100 @@ export class OidcClient {
         expectedNonce: pending.nonce,
         requireIdToken: true,
       });
+      // The ID token came straight from the token endpoint, which TLS
+      // vouches for; its signature is checked against the provider's
+      // published keys all the same, so a token the provider did not sign
+      // never makes a session.
+      await oauth.validateApplicationLevelSignature(as, res, this.#options());
     } catch (error) {
-      if (error instanceof oauth.ResponseBodyError) {
-        throw new OidcError(
-          400,
-          `The sign-in provider refused the login (${error.error}): start again from the login page`,
-        );
-      }
-      if (error instanceof oauth.OperationProcessingError) {
-        throw new OidcError(
-          502,
-          `The sign-in provider's answer did not check out: ${error.message}`,
-        );
-      }
-      throw providerFailure(error, "token");
+      throw tokenFailure(error, "login");
     }
     const claims = { ...oauth.getValidatedIdTokenClaims(tokens)! } as Record<
       string,
       unknown
     >;
-    return this.#identity(claims, tokens);
+    return this.#identity(claims, toProviderTokens(tokens, null));
+  }
+
+  /**
+   * The sign-in checked again with the provider (oauthenticator's
+   * `refresh_user`): a token still in time is tried at the userinfo
+   * endpoint; an expired or refused one is replaced with the refresh
+   * token. The claims are the stored ones updated by the provider's.
+   *
+   * @throws {OidcError} 403 when the provider no longer honours the
+   *   sign-in (the user must sign in again), 502/504 when it failed.
+   */
+  async refresh(
+    tokens: ProviderTokens,
+    claims: Record<string, unknown>,
+  ): Promise<OidcIdentity> {
+    const as = await this.server();
+    const inTime = tokens.expiresAt === null ||
+      tokens.expiresAt > Date.now() / 1000 + 30;
+    if (inTime) {
+      const fresh = await this.#userinfo(as, tokens.accessToken, claims);
+      if (fresh) return this.#identity({ ...claims, ...fresh }, tokens);
+    }
+    if (!tokens.refreshToken) {
+      throw signInEnded(inTime ? "the token was refused" : "the token expired");
+    }
+    let next: oauth.TokenEndpointResponse;
+    let res: Response;
+    try {
+      res = await oauth.refreshTokenGrantRequest(
+        as,
+        this.#client(),
+        oauth.ClientSecretPost(this.#settings.clientSecret),
+        tokens.refreshToken,
+        this.#options(),
+      );
+      next = await oauth.processRefreshTokenResponse(as, this.#client(), res);
+      if (next.id_token) {
+        await oauth.validateApplicationLevelSignature(as, res, this.#options());
+      }
+    } catch (error) {
+      throw tokenFailure(error, "refresh");
+    }
+    const idClaims = next.id_token
+      ? { ...oauth.getValidatedIdTokenClaims(next) } as Record<string, unknown>
+      : {};
+    return this.#identity(
+      { ...claims, ...idClaims },
+      toProviderTokens(next, tokens),
+    );
+  }
+
+  /** Userinfo's claims for `accessToken`; null when the provider refuses the token. */
+  async #userinfo(
+    as: oauth.AuthorizationServer,
+    accessToken: string,
+    claims: Record<string, unknown>,
+  ): Promise<Record<string, unknown> | null> {
+    if (!as.userinfo_endpoint) return {};
+    try {
+      const res = await oauth.userInfoRequest(
+        as,
+        this.#client(),
+        accessToken,
+        this.#options(),
+      );
+      if (res.status === 401 || res.status === 403) return null;
+      const sub = typeof claims.sub === "string"
+        ? claims.sub
+        : oauth.skipSubjectCheck;
+      return {
+        ...await oauth.processUserInfoResponse(as, this.#client(), sub, res),
+      };
+    } catch (error) {
+      if (error instanceof oauth.WWWAuthenticateChallengeError) return null;
+      throw tokenFailure(error, "userinfo");
+    }
   }
 
   #identity(
     claims: Record<string, unknown>,
-    tokens: oauth.TokenEndpointResponse,
+    tokens: ProviderTokens,
   ): OidcIdentity {
     const { usernameClaim, groupsClaim } = this.#settings;
     const raw = claims[usernameClaim];
@@ -226,17 +313,43 @@ export class OidcClient {
         typeof g === "string"
       )
       : [];
-    return {
-      username: raw,
-      groups,
-      claims,
-      tokens: {
-        accessToken: tokens.access_token,
-        refreshToken: tokens.refresh_token ?? null,
-        expiresAt: tokens.expires_in
-          ? new Date(Date.now() + tokens.expires_in * 1000).toISOString()
-          : null,
-      },
-    };
+    return { username: raw, groups, claims, tokens };
   }
+}
+
+/** A token endpoint answer as kept; a refresh that sends no new refresh token keeps the old one. */
+function toProviderTokens(
+  t: oauth.TokenEndpointResponse,
+  before: ProviderTokens | null,
+): ProviderTokens {
+  return {
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token ?? before?.refreshToken ?? null,
+    idToken: t.id_token ?? before?.idToken ?? null,
+    scope: t.scope ?? before?.scope ?? null,
+    expiresAt: t.expires_in
+      ? Math.floor(Date.now() / 1000) + t.expires_in
+      : null,
+  };
+}
+
+/** A failed code exchange or refresh as an OidcError. */
+function tokenFailure(error: unknown, step: "login" | "refresh" | "userinfo") {
+  if (error instanceof oauth.ResponseBodyError) {
+    return step === "login"
+      ? new OidcError(
+        400,
+        `The sign-in provider refused the login (${error.error}${
+          error.error_description ? `: ${error.error_description}` : ""
+        }): start again from the login page`,
+      )
+      : signInEnded(`the provider said ${error.error}`);
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    return new OidcError(
+      502,
+      `The sign-in provider's answer did not check out: ${error.message}`,
+    );
+  }
+  return providerFailure(error, step === "login" ? "token" : step);
 }

@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import type { HubConfig } from "../config.ts";
 import { openDatabase, pendingMigrations } from "../db/mod.ts";
+import { clearAuthStates } from "../db/users.ts";
 import { backupsOf, damagedMessage, databaseProblem } from "../db/integrity.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
@@ -23,7 +24,11 @@ Verbs:
                    exit 1 naming the problem and the newest backup
   restore BACKUP   Put a backup (DB.<time>.bak, written at start and before
                    migrations) in place of the database; the current file is
-                   kept as DB.replaced-<time>. Stop the hub first.`;
+                   kept as DB.replaced-<time>. Stop the hub first.
+  forget-auth-state
+                   Drop every user's stored auth state (provider tokens), for
+                   when its key (auth.crypt_key_file) is lost; those users
+                   sign in again. Stop the hub first.`;
 
 /** `db check`: 0 when usable, 1 with the reason. */
 async function check(config: HubConfig): Promise<number> {
@@ -77,10 +82,11 @@ async function run(args: string[]): Promise<number> {
     status: 1,
     check: 1,
     restore: 2,
+    "forget-auth-state": 1,
   };
   if (arity[verb] !== positionals.length) {
     throw new UsageError(
-      `Expected "db upgrade", "db status", "db check" or "db restore BACKUP", got "db ${
+      `Expected "db upgrade", "db status", "db check", "db restore BACKUP" or "db forget-auth-state", got "db ${
         positionals.join(" ")
       }"`,
     );
@@ -108,6 +114,15 @@ async function run(args: string[]): Promise<number> {
     }
   }
   const { handle, migrations: report } = await openConfiguredDbReport(config);
+  if (verb === "forget-auth-state") {
+    try {
+      const n = await clearAuthStates(handle.db);
+      printOut(`dropped the auth state of ${n} user${n === 1 ? "" : "s"}`);
+      return 0;
+    } finally {
+      await handle.close();
+    }
+  }
   try {
     if (report.applied.length === 0) printOut(`${config.dbPath} is up to date`);
     else {

@@ -19,6 +19,7 @@ import { syncConfigUsers } from "../config_users.ts";
 import { syncConfigAccess } from "../config_access.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam.ts";
+import { loadAuthStateBox } from "../auth/auth_state.ts";
 import { type RunningHub, startHub } from "./serve_runtime.ts";
 import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
@@ -212,6 +213,10 @@ async function serve(args: string[]): Promise<number> {
   try {
     const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
     const instanceId = await prepareState(config, handle, migrations, logger);
+    const authState = await loadAuthStateBox(handle.db, {
+      keyFile: config.auth.cryptKeyFile,
+      envKey: Deno.env.get("JUPYTERHUB_CRYPT_KEY"),
+    });
     running = await startHub({
       config,
       db: handle.db,
@@ -219,6 +224,7 @@ async function serve(args: string[]): Promise<number> {
       logger,
       cookieSecret,
       instanceId,
+      authState,
     });
   } catch (error) {
     await authenticator.close();

@@ -150,6 +150,22 @@ export async function updateUser(
   await db.updateTable("users").set(values).where("id", "=", id).execute();
 }
 
+/** Every stored auth state (sealed text) with its user's id. */
+export function storedAuthStates(
+  db: Db,
+): Promise<{ id: number; auth_state: string }[]> {
+  return db.selectFrom("users").select(["id", "auth_state"])
+    .where("auth_state", "is not", null)
+    .execute() as Promise<{ id: number; auth_state: string }[]>;
+}
+
+/** Drops every user's auth state; how many had one. */
+export async function clearAuthStates(db: Db): Promise<number> {
+  const result = await db.updateTable("users").set({ auth_state: null })
+    .where("auth_state", "is not", null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Deletes a user and (by cascade) their memberships, tokens, sessions, servers. */
 export async function deleteUser(db: Db, id: number): Promise<void> {
   await db.deleteFrom("users").where("id", "=", id).execute();

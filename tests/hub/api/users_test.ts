@@ -21,6 +21,7 @@ import { silentLogger } from "../../../hub/log.ts";
 import { EventLog } from "../../../hub/events.ts";
 import { parseScopes } from "../../../hub/scopes.ts";
 import { getUser } from "../../../hub/db/users.ts";
+import { authStateBoxFromSecret } from "../../../hub/auth/auth_state.ts";
 
 /** An admin "admin" and their all-powerful token. */
 async function withAdmin(hub: TestHub): Promise<string> {
@@ -608,6 +609,44 @@ Deno.test("GET /hub/api/users/:name fills auth_state for admin:auth_state", asyn
   assert.deepEqual(model.auth_state, { k: 1 });
 });
 
+Deno.test("auth_state is stored sealed: PATCH writes ciphertext, GET opens it, another row's copy does not open", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  await hub.addUser("bob");
+  const secret = { "access_token": "provider-secret-token-123" };
+  const res = await hub.request("/hub/api/users/alice", {
+    method: "PATCH",
+    token,
+    json: { "auth_state": secret },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await obj(res)).auth_state, secret);
+  const stored = (await getUser(hub.handle.db, "alice"))!.auth_state!;
+  assert.match(stored, /^v1:[0-9a-f]{8}:/);
+  assert.ok(!stored.includes("provider-secret"), stored);
+  const model = await obj(await hub.request("/hub/api/users/alice", { token }));
+  assert.deepEqual(model.auth_state, secret);
+  // The same sealed text on bob's row is bound to alice's id: it does not open.
+  await hub.handle.db.updateTable("users").set({ "auth_state": stored })
+    .where("name", "=", "bob").execute();
+  const bob = await obj(await hub.request("/hub/api/users/bob", { token }));
+  assert.equal(bob.auth_state, null);
+  // POST with auth_state seals per created user.
+  const made = await hub.request("/hub/api/users", {
+    method: "POST",
+    token,
+    json: { usernames: ["carol"], "auth_state": { k: 2 } },
+  });
+  assert.equal(made.status, 201);
+  assert.match(
+    (await getUser(hub.handle.db, "carol"))!.auth_state!,
+    /^v1:/,
+  );
+  const carol = await obj(await hub.request("/hub/api/users/carol", { token }));
+  assert.deepEqual(carol.auth_state, { k: 2 });
+});
+
 // ---- POST /users ----
 
 Deno.test("POST /hub/api/users creates the new users and answers 201 with only those", async () => {
@@ -762,6 +801,7 @@ function asNonAdminManager(hub: TestHub) {
       logger: silentLogger,
       events: new EventLog({ db: hub.handle.db, logger: silentLogger }),
       now: () => hub.now,
+      authState: authStateBoxFromSecret(new Uint8Array(32)),
       version: "5.3.0",
     }),
   );

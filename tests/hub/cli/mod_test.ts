@@ -30,7 +30,7 @@ Deno.test("onehub reports wrong usage with what was wrong and exits 2", async (t
     [["user", "explode"], /Unknown verb "explode"/],
     [
       ["db", "sideways"],
-      /Expected "db upgrade", "db status", "db check" or "db restore BACKUP"/,
+      /Expected "db upgrade", "db status", "db check", "db restore BACKUP" or "db forget-auth-state"/,
     ],
     [["version", "extra"], /takes no arguments/],
     [["config"], /verb/i],

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { runMain, startServe } from "../../_helpers/serve_process.ts";
 import { flagsToKeys } from "../../../hub/cli/serve_command.ts";
+import { loadAuthStateBox } from "../../../hub/auth/auth_state.ts";
+import { openDatabase } from "../../../hub/db/mod.ts";
+import { createUsers, updateUser } from "../../../hub/db/users.ts";
 
 async function tempConfig(
   yaml: string,
@@ -120,4 +123,43 @@ Deno.test("onehub serve keeps sessions across a restart (persistent cookie secre
   const me = await fetch(`${again.url}hub/api/user`, { headers: { cookie } });
   assert.equal(me.status, 200);
   assert.equal((await me.json()).name, "alice");
+});
+
+Deno.test("onehub serve refuses to start when the auth state key is lost, and db forget-auth-state lets it start again", async () => {
+  await using cfg = await tempConfig("auth:\n  type: dummy\n");
+  {
+    await using _hub = await startServe(["--config", cfg.path]);
+  }
+  const keyFile = `${cfg.dir}/data/auth_state_key`;
+  assert.equal((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+  const handle = openDatabase(`${cfg.dir}/data/onehub.sqlite`);
+  try {
+    const box = await loadAuthStateBox(handle.db, { keyFile });
+    const [alice] = await createUsers(handle.db, ["alice"], {
+      admin: false,
+      now: new Date().toISOString(),
+    });
+    await updateUser(handle.db, alice!.id, {
+      authState: box.seal(alice!.id, { "access_token": "t" }),
+    });
+  } finally {
+    await handle.close();
+  }
+  await Deno.remove(keyFile);
+  const refused = await runMain(["serve", "--config", cfg.path, "--port", "0"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /auth_state_key is missing/);
+  assert.match(refused.stderr, /onehub db forget-auth-state/);
+  const forget = await runMain([
+    "db",
+    "forget-auth-state",
+    "--config",
+    cfg.path,
+  ]);
+  assert.equal(forget.code, 0, forget.stderr);
+  assert.match(forget.stdout, /dropped the auth state of 1 user/);
+  await using again = await startServe(["--config", cfg.path]);
+  const health = await fetch(`${again.url}hub/health`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
 });
