@@ -69,6 +69,8 @@ export interface HubOptions {
   proxyToken?: string;
   /** The spawner (tests may pass a fake). @default {createSpawner(config.spawner.type)} */
   spawner?: Spawner;
+  /** The readiness check of servers (with a fake spawner, the fake's). @default {an HTTP GET} */
+  isReady?: (url: string) => Promise<boolean>;
   /** This hub's instance id: only its own servers are adopted. @default {""} */
   instanceId?: string;
   /** How often a Let's Encrypt certificate is checked for renewal. @default {12 h} */
@@ -294,6 +296,7 @@ async function buildParts(options: HubOptions) {
     courseFiles,
     hubApiUrl: () => hubApi.url,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+    ...(options.isReady ? { isReady: options.isReady } : {}),
   });
   const culler = new IdleCuller({
     db,

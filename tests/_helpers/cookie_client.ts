@@ -85,7 +85,12 @@ export class CookieClient {
   /** GET following redirects (bodies of 3xx are discarded); returns the final response. */
   async follow(
     pathOrUrl: string,
-    options: { max?: number; init?: RequestInit } = {},
+    options: {
+      max?: number;
+      init?: RequestInit;
+      /** Stop at the redirect to a URL this matches (the 3xx is returned, its target not fetched). */
+      stopBefore?: (url: string) => boolean;
+    } = {},
   ): Promise<Response> {
     this.hops = [];
     let url = new URL(pathOrUrl, this.base).toString();
@@ -94,8 +99,10 @@ export class CookieClient {
       const location = res.headers.get("location");
       this.hops.push({ url, status: res.status, location });
       if (res.status < 300 || res.status >= 400 || !location) return res;
+      const next = new URL(location, url).toString();
+      if (options.stopBefore?.(next)) return res;
       await res.body?.cancel();
-      url = new URL(location, url).toString();
+      url = next;
     }
     throw new Error(
       `Too many redirects: ${

@@ -11,24 +11,45 @@ import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { silentLogger } from "../../hub/log.ts";
 import { createHub, type Hub } from "../../hub/mod.ts";
 import { freePorts } from "./free_ports.ts";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./oidc_provider.ts";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  type ProviderOptions,
+  startProvider,
+  type TestProvider,
+} from "./oidc_provider.ts";
+import { AuthStateBox } from "../../hub/auth/auth_state.ts";
+import type { Db } from "../../hub/db/mod.ts";
+import type { Spawner } from "../../spawners/mod.ts";
+import { FakeSpawner } from "./fake_spawner.ts";
 
 /** The hub and its provider. */
 export interface OidcHub extends AsyncDisposable {
   url: string;
   issuer: string;
   hub: Hub;
+  provider: TestProvider;
+  db: Db;
+  /** The hub's auth state box (opens what the hub stored). */
+  authState: AuthStateBox;
+}
+
+/** More of the setup: the spawner, the provider's behaviour. */
+export interface OidcHubOptions {
+  spawner?: Spawner;
+  provider?: ProviderOptions;
 }
 
 /** Starts a provider and a hub that signs in with it; `oauth` and `file` add config. */
 export async function startOidcHub(
   oauth: Record<string, unknown> = {},
   file: Record<string, unknown> = {},
+  options: OidcHubOptions = {},
 ): Promise<OidcHub> {
   const dir = await Deno.makeTempDir({ prefix: "onehub-oidc-" });
   const [port, hubPort] = freePorts(2);
   const url = `http://127.0.0.1:${port}/`;
-  const provider = await startProvider(url);
+  const provider = await startProvider(url, options.provider);
   const config = resolveConfig({
     file: {
       "data_dir": dir,
@@ -50,6 +71,7 @@ export async function startOidcHub(
     },
   });
   const handle = openDatabase(config.dbPath);
+  const authState = new AuthStateBox([new Uint8Array(32).fill(6)]);
   await migrateToLatest(handle);
   const hub = await createHub({
     config,
@@ -57,12 +79,20 @@ export async function startOidcHub(
     authenticator: createAuthenticator(config),
     logger: silentLogger,
     cookieSecret: new Uint8Array(32).fill(5),
+    authState,
+    ...(options.spawner ? { spawner: options.spawner } : {}),
+    ...(options.spawner instanceof FakeSpawner
+      ? { isReady: options.spawner.isReady }
+      : {}),
   });
   await hub.start();
   return {
     url,
     issuer: provider.issuer,
     hub,
+    provider,
+    db: handle.db,
+    authState,
     async [Symbol.asyncDispose]() {
       await hub.stop();
       await handle.close();
