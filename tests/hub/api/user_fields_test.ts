@@ -59,7 +59,8 @@ Deno.test("POST /hub/api/users/:name honours groups, roles and auth_state", asyn
   assert.equal(ada.admin, true);
   const row = await hub.handle.db.selectFrom("users").select("auth_state")
     .where("name", "=", "ada").executeTakeFirstOrThrow();
-  assert.deepEqual(JSON.parse(row.auth_state!), { k: 1 });
+  assert.match(row.auth_state!, /^v1:/, "stored sealed");
+  assert.deepEqual(ada.auth_state, { k: 1 });
 });
 
 Deno.test("user create refuses unknown groups and roles with a 400 naming them, creating nothing", async (t) => {

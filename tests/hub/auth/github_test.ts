@@ -9,6 +9,9 @@ import assert from "node:assert/strict";
 import { startOidcHub } from "../../_helpers/oidc_hub.ts";
 import { serveLocal } from "../../_helpers/local_server.ts";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
+import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { issueToken } from "../../../hub/api/mod.ts";
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest(
@@ -25,6 +28,8 @@ interface GithubState {
   orgs: readonly string[];
   teams: readonly (readonly [string, string])[];
   fail?: "token" | "api";
+  /** The token was revoked: the API answers 401. */
+  revoked?: boolean;
   challenge?: string;
   seen: string[];
 }
@@ -50,6 +55,9 @@ async function standIn(state: GithubState) {
       });
     }
     assert.equal(req.headers.get("authorization"), "Bearer gho_token");
+    if (state.revoked) {
+      return Response.json({ message: "Bad credentials" }, { status: 401 });
+    }
     if (state.fail === "api") return new Response("boom", { status: 500 });
     if (url.pathname === "/user") {
       return Response.json({ login: state.user, id: 1 });
@@ -76,7 +84,7 @@ async function signIn(
   state: GithubState,
 ): Promise<{ browser: CookieClient; res: Response }> {
   const browser = new CookieClient(url);
-  const start = await browser.request("hub/oauth_login");
+  const start = await browser.request("hub/oauth_login?next=%2Fhub%2Fhome");
   await start.body?.cancel();
   const authorize = new URL(start.headers.get("location")!);
   assert.equal(
@@ -183,5 +191,73 @@ Deno.test({
         await me.body?.cancel();
       });
     }
+  },
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "GitHub: the token is kept and handed to the server; a spawn checks it again, and a revoked token or a left organisation refuses it",
+  fn: async () => {
+    const state: GithubState = {
+      user: "daemon",
+      orgs: ["school"],
+      teams: [],
+      seen: [],
+    };
+    await using gh = await standIn(state);
+    const fake = new FakeSpawner();
+    await using h = await startOidcHub(
+      {
+        ...GITHUB(gh.origin),
+        "token_env": "GITHUB_TOKEN",
+        "auth_refresh_age": 0,
+      },
+      { spawner: { "min_uid": 1 } },
+      { spawner: fake },
+    );
+    const { res } = await signIn(h.url, gh.origin, state);
+    await res.body?.cancel();
+    const row = (await getUser(h.db, "daemon"))!;
+    assert.equal(
+      h.authState.open(row.id, row.auth_state)!.access_token,
+      "gho_token",
+    );
+    const { token } = await issueToken(h.db, row, {
+      note: "test",
+      expiresInSeconds: null,
+      now: new Date(),
+    });
+    const spawn = async () => {
+      const r = await fetch(`${h.url}hub/api/users/daemon/server`, {
+        method: "POST",
+        headers: { authorization: `token ${token}` },
+      });
+      return { status: r.status, text: await r.text() };
+    };
+    state.seen.length = 0;
+    assert.equal((await spawn()).status, 201);
+    assert.equal(fake.lastRequest("daemon")!.env.GITHUB_TOKEN, "gho_token");
+    assert.deepEqual(state.seen, [
+      "GET /user",
+      "GET /user/orgs",
+      "GET /user/teams",
+    ]);
+    await fetch(`${h.url}hub/api/users/daemon/server`, {
+      method: "DELETE",
+      headers: { authorization: `token ${token}` },
+    }).then((r) => r.body?.cancel());
+    state.orgs = [];
+    let refused = await spawn();
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /User daemon is not allowed to use this hub/);
+    state.revoked = true;
+    refused = await spawn();
+    assert.equal(refused.status, 403);
+    assert.match(
+      refused.text,
+      /Your sign-in with the provider has ended \(GitHub refused the token\): log out and sign in again/,
+    );
+    assert.equal(fake.startsOf("daemon"), 1);
   },
 });
