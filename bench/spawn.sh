@@ -19,7 +19,9 @@
 #      b. spawn-bench.mjs with SINGLE_REPEAT=3 CONCURRENT_REPEAT=1
 #         HUB_PIDS=<the deno process> USER_RSS=1: 1 user (bench01) three
 #         times, then bench01..bench10 at once, each followed by a stop;
-#      c. DIRECT_AFTER (default 3) more direct launches;
+#      c. login-bench.mjs VARIANTS=warm COUNT=LOGIN_COUNT (default 5): the login
+#         flow of bench01 with its server running, GET /hub/login → notebook 200;
+#      d. DIRECT_AFTER (default 3) more direct launches;
 #    then the hub is stopped (SIGTERM, timed) and its log copied.
 # 3. "The server's own time to listen", measured without the hub:
 #    /usr/bin/jupyterhub-singleuser run as bench01 through
@@ -38,7 +40,7 @@
 # hub-stop.json,machine-*.json}; the issue-4 table .bench/results/spawn-<stamp>.md
 # (also printed).
 #
-# Env: RUNS=3 DIRECT_WARMUP=1 DIRECT_BEFORE=3 DIRECT_AFTER=3 SINGLE_REPEAT=3 CONCURRENT_REPEAT=1
+# Env: RUNS=3 DIRECT_WARMUP=1 DIRECT_BEFORE=3 DIRECT_AFTER=3 SINGLE_REPEAT=3 CONCURRENT_REPEAT=1 LOGIN_COUNT=5
 #      SINGLE_USER_CMD=/usr/bin/jupyterhub-singleuser
 #      SHARED_DIR (folder holding bench/; default ../../shared from here, then
 #      /work/shared)  DENO=deno
@@ -57,6 +59,7 @@ DIRECT_AFTER="${DIRECT_AFTER:-3}"
 DIRECT_WARMUP="${DIRECT_WARMUP:-1}"
 SINGLE_REPEAT="${SINGLE_REPEAT:-3}"
 CONCURRENT_REPEAT="${CONCURRENT_REPEAT:-1}"
+LOGIN_COUNT="${LOGIN_COUNT:-5}"
 SINGLE_USER_CMD="${SINGLE_USER_CMD:-/usr/bin/jupyterhub-singleuser}"
 DENO="${DENO:-deno}"
 USERS=(bench01 bench02 bench03 bench04 bench05 bench06 bench07 bench08 bench09 bench10)
@@ -277,6 +280,16 @@ for run in $(seq 1 "$RUNS"); do
     SPAWN_USERS="$(IFS=,; echo "${USERS[*]}")" OUT="$RD/spawn.json" \
     run_step 900 node "$B/spawn-bench.mjs" || log "spawn-bench failed or had failures (see $RD/spawn.json)"
 
+  # The login flow with the user's server already running (the harness's
+  # login-bench.mjs, "warm"): GET /hub/login, POST it, follow every redirect
+  # with a cookie jar to the notebook page's 200 (the server's own OAuth
+  # round trip through the hub included).
+  log "login flow, server running: $LOGIN_COUNT times as ${USERS[0]}"
+  HUB_URL="$HUB_URL" TOKEN="$TOKEN" LOGIN_USER="${USERS[0]}" LOGIN_PASSWORD=bench \
+    COUNT="$LOGIN_COUNT" VARIANTS=warm OUT="$RD/login.json" \
+    run_step 300 node "$B/login-bench.mjs" || log "login-bench failed (see $RD/login.json)"
+  curl -s -o /dev/null -X DELETE -H "Authorization: token $TOKEN" "$HUB_URL/hub/api/users/${USERS[0]}/server" || true
+
   log "direct launches (after): $DIRECT_AFTER"
   direct_batch after "$DIRECT_AFTER" "$HUB_INTERNAL/hub/api" "$RD/direct.json"
 
@@ -320,7 +333,7 @@ try { anchor = JSON.parse(fs.readFileSync(process.env.ANCHOR_JSON, "utf8")); } c
 const anc = (label) => { const m = anchor?.metrics?.find((x) => x.metric.startsWith(label)); return m ? m.median : null; };
 
 const R = runs.map((d) => {
-  const spawn = load(d, "spawn.json"), direct = load(d, "direct.json");
+  const spawn = load(d, "spawn.json"), direct = load(d, "direct.json"), login = load(d, "login.json");
   const ready = [...hubLog(d).matchAll(/(?:server ready|event server\.ready) (.*)/g)].map((m) => {
     const g = (k) => Number((new RegExp(`\\b${k}=(\\d+)`).exec(m[1]) || [])[1]);
     return { user: (/user=(\S+)/.exec(m[1]) || [])[1], prepare: g("prepare_ms"), listen: g("listen_ms"), total: g("total_ms") };
@@ -341,6 +354,8 @@ const R = runs.map((d) => {
     hub_rss_before: spawn?.hub_rss_before?.total_kib,
     direct_listen: dOk.map((r) => r.listen_ms), direct_stop: dOk.map((r) => r.stop_ms), direct_failed: (direct?.results || []).length - dOk.length,
     log_single: ready.slice(0, nSingle), log_conc: ready.slice(nSingle),
+    login_ms: login?.variants?.warm?.total_ms?.p50 ?? null, login_redirects: login?.variants?.warm?.redirects?.p50 ?? null,
+    login_failed: login?.variants?.warm ? login.variants.warm.count - login.variants.warm.ok : null, login_chain: login?.variants?.warm?.example_chain ?? null,
   };
 });
 const all = (k) => R.flatMap((r) => r[k]);
@@ -359,6 +374,10 @@ row("1 user: POST → servers[''].ready (ms)", singleReady, perRun((r) => median
 row("jupyterhub-singleuser alone: spawn → first answer < 500 (ms)", directListen, perRun((r) => median(r.direct_listen)), null, "", "");
 row("**hub overhead per spawn** = the two above (ms)", overhead, perRun(overheadRun), null, "≤ 50 ms",
   overhead == null ? "n/a" : overhead <= 50 ? "yes" : `no (over by ${f(overhead - 50)} ms)`);
+const loginMs = median(perRun((r) => r.login_ms));
+row("login flow, server running: GET /hub/login → notebook 200 (ms, median of runs' medians)", loginMs, perRun((r) => r.login_ms), anc("Login flow, server already running: total"), "≤ 50 ms",
+  loginMs == null ? "n/a" : loginMs <= 50 ? "yes" : `no (over by ${f(loginMs - 50)} ms)`);
+row("login flow, server running: redirects followed", median(perRun((r) => r.login_redirects)), perRun((r) => r.login_redirects), anc("Login flow, server already running: redirects"), "", "");
 row("10 users at once: all 10 reachable (ms)", median(perRun((r) => r.conc_all)), perRun((r) => r.conc_all), anc("Spawn 10 users at once: all 10 reachable"), "", "");
 row("10 users at once: failures (sum over runs)", concFailed, perRun((r) => r.conc_failed), anc("Spawn 10 users at once: failures"), "0", concFailed === 0 && R.every((r) => r.conc_failed != null) ? "yes" : "no");
 L.push("", "| other | onehub | runs | anchor |", "| --- | ---: | --- | ---: |");
@@ -391,6 +410,9 @@ L.push("", "Every 1-user spawn (POST → ready, hub log prepare/listen/total) an
 for (const r of R) {
   L.push(`- ${r.d}: spawns ${r.single_ready.map((v, i) => `${f(v)} (${r.log_single[i]?.prepare}/${r.log_single[i]?.listen}/${r.log_single[i]?.total})`).join(", ")}; direct ${r.direct_listen.map(f).join(", ")}`);
 }
+L.push("", "Login flow (server running), failures per run and the first run's chain:", "");
+for (const r of R) L.push(`- ${r.d}: ${r.login_failed ?? "n/a"} failed`);
+for (const c of R[0]?.login_chain ?? []) L.push(`    - ${c}`);
 L.push("", "Load average at start → end of each run:", "");
 for (const r of R) L.push(`- ${r.d}: ${r.m0?.loadavg ?? "?"} → ${r.m1?.loadavg ?? "?"}; busiest at start: ${r.m0?.top_cpu ?? "?"}`);
 fs.writeFileSync(process.env.OUT_MD, L.join("\n") + "\n");

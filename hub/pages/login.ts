@@ -349,7 +349,26 @@ async function loginRoute(
   const user = await admit(deps, checked.name);
   if ("status" in user) return refuse(user);
   await startLogin(c, deps, user, view.hubPath);
-  return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
+  return c.redirect(
+    view.nextOf(c) ?? await landingAfterLogin(deps, user, view.afterLogin),
+    302,
+  );
+}
+
+/**
+ * Where a login without `next` lands: the user's default server when it is
+ * running (one redirect less than going through `/hub/spawn`, which would
+ * send the browser there anyway), else `fallback`.
+ */
+export async function landingAfterLogin(
+  deps: Pick<LoginDeps, "db" | "config" | "servers">,
+  user: UserRow,
+  fallback: string,
+): Promise<string> {
+  if (!deps.servers) return fallback;
+  const servers = (await serversByUser(deps.db, [user.id])).get(user.id) ?? [];
+  const own = servers.find((s) => s.name === "" && s.status === "running");
+  return own?.url ?? fallback;
 }
 
 /** With `session.shutdown_on_logout`: every server of the user is stopped. */

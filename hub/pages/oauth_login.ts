@@ -19,7 +19,12 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { safeNextUrl } from "../next_url.ts";
 import { newSecret } from "../tokens.ts";
-import { isSecure, type LoginDeps, startLogin } from "./login.ts";
+import {
+  isSecure,
+  landingAfterLogin,
+  type LoginDeps,
+  startLogin,
+} from "./login.ts";
 
 /** JupyterHub's (oauthenticator's) state cookie name. */
 export const STATE_COOKIE = "oauthenticator-state";
@@ -122,7 +127,12 @@ export function createOAuthLoginPages(
       const user = await signIn.admit(who);
       await startLogin(c, deps, user, hubPath);
       return c.redirect(
-        login.next || deps.defaultNext || `${hubPath}home`,
+        login.next ||
+          await landingAfterLogin(
+            deps,
+            user,
+            deps.defaultNext || `${hubPath}home`,
+          ),
         302,
       );
     } catch (error) {

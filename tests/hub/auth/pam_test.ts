@@ -41,6 +41,7 @@ Deno.test("pamHelperArgv() runs main.ts next to hub/ with only FFI and read perm
   assert.deepEqual(pamHelperArgv({ standalone: false }), [
     Deno.execPath(),
     "run",
+    "--no-code-cache",
     "--allow-ffi",
     "--allow-read",
     main,
@@ -58,7 +59,7 @@ Deno.test("pamHelperArgv() re-executes the binary itself when compiled", () => {
 Deno.test("pamHelperArgv() uses the running deno and not Deno.mainModule by default", () => {
   const argv = pamHelperArgv();
   assert.equal(argv[0], Deno.execPath());
-  assert.ok(argv[4]?.endsWith("/main.ts"));
+  assert.ok(argv[5]?.endsWith("/main.ts"));
   assert.ok(!argv.includes(fileURLToPath(Deno.mainModule)));
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import { getUser } from "../../../hub/db/users.ts";
 
 /** GET the form: returns the hidden token and the cookie header for it. */
 async function openForm(hub: TestHub, path = "/hub/login") {
@@ -252,4 +253,31 @@ Deno.test("GET /hub/home sends anonymous visitors to the login page", async () =
   await res.body?.cancel();
   assert.equal(res.status, 302);
   assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Fhome");
+});
+
+Deno.test("a login without next lands on the user's running server directly, else on /hub/spawn", async () => {
+  await using hub = await createTestHub({}, { spawner: "fake" });
+  const postLogin = async (name: string) => {
+    const form = await hub.request("/hub/login");
+    const html = await form.text();
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const res = await hub.request("/hub/login", {
+      method: "POST",
+      headers: {
+        cookie: form.headers.getSetCookie().map((c) => c.split(";")[0]!).join(
+          "; ",
+        ),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ username: name, password: "pw", _xsrf: xsrf })
+        .toString(),
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 302);
+    return res.headers.get("location");
+  };
+  assert.equal(await postLogin("daemon"), "/hub/spawn");
+  await hub.servers!.start((await getUser(hub.handle.db, "daemon"))!, "");
+  assert.equal(await hub.servers!.waitReady("daemon", "", 5000), true);
+  assert.equal(await postLogin("daemon"), "/user/daemon/");
 });
