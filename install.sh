@@ -313,7 +313,7 @@ install_from_source() {
 #!/bin/sh
 # onehub run from source by Deno (written by install.sh --from-source).
 export DENO_DIR=$PREFIX/cache DENO_TLS_CA_STORE=system,mozilla
-exec $deno run -A --cached-only --v8-flags=--max-semi-space-size=2 --config $PREFIX/src/deno.json $PREFIX/src/main.ts "\$@"
+exec $deno run -A --cached-only --v8-flags=--max-semi-space-size=2,--heap-growing-percent=25 --config $PREFIX/src/deno.json $PREFIX/src/main.ts "\$@"
 EOF
   chmod 0755 "$BIN.new.$$"
   mv -f "$BIN.new.$$" "$BIN"

@@ -3,9 +3,9 @@
  * status. Nothing else lives here.
  *
  * The hidden `pam-helper` subcommand (the hub's PAM helpers, started by
- * hub/auth/pam_pool.ts) is dispatched before the rest of the CLI is loaded,
- * so each helper process stays small (literal dynamic imports, which
- * `deno compile` still embeds).
+ * hub/auth/pam_pool.ts) and `proxy` (the proxy as its own process) are
+ * dispatched before the rest of the CLI is loaded, so those processes stay
+ * small (literal dynamic imports, which `deno compile` still embeds).
  *
  * @module
  */
@@ -15,6 +15,15 @@ if (import.meta.main) {
       "./hub/cli/pam_helper_command.ts"
     );
     Deno.exit(await pamHelperCommand.run(Deno.args.slice(1)));
+  }
+  if (Deno.args[0] === "proxy") {
+    // The proxy alone (proxy.mode: external) loads neither the hub nor the
+    // other commands: ≈15 MiB less resident (docs/benchmarks.md, issue 16).
+    const [{ proxyCommand }, { runCommand }] = await Promise.all([
+      import("./hub/cli/proxy_command.ts"),
+      import("./hub/cli/_run.ts"),
+    ]);
+    Deno.exit(await runCommand(proxyCommand, Deno.args.slice(1)));
   }
   const { runCli } = await import("./hub/cli/mod.ts");
   Deno.exit(await runCli(Deno.args));

@@ -109,7 +109,7 @@ const hub = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
-    "--v8-flags=--max-semi-space-size=2",
+    "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=25",
     main,
     "serve",
     "--port",

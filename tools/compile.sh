@@ -11,7 +11,7 @@ source tools/ensure-deno.sh
 mkdir -p dist
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if deno compile -A --v8-flags=--max-semi-space-size=2 --no-check=remote \
+if deno compile -A --v8-flags=--max-semi-space-size=2,--heap-growing-percent=25 --no-check=remote \
   --output dist/onehub main.ts >"$log" 2>&1; then
   size=$(du -h dist/onehub | cut -f1)
   echo "onehub: built dist/onehub ($size)"

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConfigError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { HUB_API_VERSION, ONEHUB_VERSION } from "../version.ts";
 import type { Command } from "./_command.ts";
 import { configCommand } from "./config_command.ts";
@@ -17,6 +17,7 @@ import { serveCommand } from "./serve_command.ts";
 import { tokenCommand } from "./token_command.ts";
 import { userCommand } from "./user_command.ts";
 import { printErr, printOut } from "./_print.ts";
+import { runCommand } from "./_run.ts";
 
 const versionCommand: Command = {
   name: "version",
@@ -84,21 +85,5 @@ export async function runCli(argv: string[]): Promise<number> {
     printErr(`onehub: unknown command "${first}"\n\n${usage()}`);
     return 2;
   }
-  if (!command.ownHelp && (args.includes("-h") || args.includes("--help"))) {
-    printOut(command.help);
-    return 0;
-  }
-  try {
-    return await command.run(args);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      printErr(`onehub ${command.name}: ${error.message}\n\n${command.help}`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      printErr(`onehub ${command.name}: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  return await runCommand(command, args);
 }

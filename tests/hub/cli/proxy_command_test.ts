@@ -142,3 +142,27 @@ Deno.test("onehub proxy refuses to start without CONFIGPROXY_AUTH_TOKEN", async 
     /Set CONFIGPROXY_AUTH_TOKEN/,
   );
 });
+
+Deno.test("onehub proxy, run by main.ts without the rest of the CLI, still answers --help and usage errors as the CLI does", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../../main.ts", import.meta.url).pathname,
+        "proxy",
+        ...args,
+      ],
+      env: { CONFIGPROXY_AUTH_TOKEN: "x" },
+      stdin: "null",
+    }).output();
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(new TextDecoder().decode(help.stdout), /^Usage: onehub proxy/);
+  const bad = await run(["--no-such-flag"]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    new TextDecoder().decode(bad.stderr),
+    /^onehub proxy: .*no-such-flag[\s\S]*Usage: onehub proxy/,
+  );
+});
