@@ -194,7 +194,11 @@ export async function userModels(
   deps: ApiDeps,
   rows: readonly UserRow[],
   identity: Identity,
-  options: { includeStopped: boolean },
+  options: {
+    includeStopped: boolean;
+    /** Fill `auth_state` where the caller may read it. @default {true} (lists pass false, as JupyterHub's leave it null) */
+    authState?: boolean;
+  },
 ): Promise<Record<string, unknown>[]> {
   const ids = rows.map((r) => r.id);
   const both = await groupsAndRolesByUser(deps.db, ids);
@@ -203,6 +207,7 @@ export async function userModels(
   const parsed = identity.parsed;
   const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
   const allState = parsed.get("admin:server_state") === "all";
+  const authStateOn = options.authState ?? true;
   const allAuthState = parsed.get("admin:auth_state") === "all";
   return rows.map((row) => {
     const g = both.get(row.id)?.groups ?? [];
@@ -214,8 +219,8 @@ export async function userModels(
       keys: seesAll ? null : visibleKeys(parsed, row.name, g),
       withState: allState ||
         hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
-      withAuthState: allAuthState ||
-        hasScope(parsed, "admin:auth_state", { user: row.name }, lookup),
+      withAuthState: authStateOn && (allAuthState ||
+        hasScope(parsed, "admin:auth_state", { user: row.name }, lookup)),
       authState: deps.authState,
       assignedRoles: both.get(row.id)?.roles ?? [],
     });
@@ -375,6 +380,7 @@ async function listUsersRoute(
   });
   let models = await userModels(deps, rows, identity, {
     includeStopped: flag(c, "include_stopped_servers"),
+    authState: false,
   });
   if (state === "ready") {
     const servers = await serversByUser(db, rows.map((r) => r.id));

@@ -4,7 +4,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import type { GroupRow } from "./schema.ts";
 
 /** Finds a group by name. */
@@ -113,7 +113,7 @@ export async function removeMembers(
 ): Promise<void> {
   if (userIds.length === 0) return;
   await db.deleteFrom("user_group_map").where("group_id", "=", groupId)
-    .where("user_id", "in", [...userIds]).execute();
+    .where("user_id", "in", idsIn(userIds)).execute();
 }
 
 /** Replaces a group's properties (JSON text). */

@@ -10,7 +10,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { Kysely, sql, SqliteDialect } from "kysely";
+import { Kysely, type RawBuilder, sql, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Database } from "./schema.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
@@ -212,4 +212,22 @@ export async function pendingMigrations(
 /** ISO 8601 UTC with `Z`, the format of every stored time. */
 export function isoNow(now: Date = new Date()): string {
   return now.toISOString();
+}
+
+/** Lists up to this long are bound one value per id; longer ones as one JSON array. */
+const SHORT_ID_LIST = 8;
+
+/**
+ * The right side of `column IN (…)` for `ids`: the ids themselves when few,
+ * else `(select value from json_each(?))` with the ids as one JSON array, so
+ * a page of 100 users costs one bound value instead of 100, which kysely
+ * would build, compile and bind on every request (A/B on GET /hub/api/users
+ * with 100 users: ≈ +3% req/s).
+ */
+export function idsIn(
+  ids: readonly number[],
+): readonly number[] | RawBuilder<number> {
+  return ids.length <= SHORT_ID_LIST
+    ? ids
+    : sql<number>`(select value from json_each(${JSON.stringify(ids)}))`;
 }

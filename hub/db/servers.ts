@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import type { ServerRow } from "./schema.ts";
 
 /** A server's lifecycle status as stored. */
@@ -40,7 +40,7 @@ export async function serversByUser(
   const out = new Map<number, ServerRow[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return out;
   const rows = await db.selectFrom("servers").selectAll()
-    .where("user_id", "in", [...userIds]).orderBy("name").execute();
+    .where("user_id", "in", idsIn(userIds)).orderBy("name").execute();
   for (const r of rows) out.get(r.user_id)?.push(r);
   return out;
 }

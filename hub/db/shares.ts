@@ -7,7 +7,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import type { ShareCodeRow } from "./schema.ts";
 
 /** Every scope shared with the user `u` (directly or through a group), as a JSON array column. */
@@ -182,7 +182,7 @@ export async function deleteClientTokensOf(
 ): Promise<void> {
   if (!userIds.length) return;
   await db.deleteFrom("api_tokens").where("oauth_client", "=", clientId)
-    .where("user_id", "in", [...userIds]).execute();
+    .where("user_id", "in", idsIn(userIds)).execute();
 }
 
 /** Stores a share code (hash only). */

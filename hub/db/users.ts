@@ -5,7 +5,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import {
   parseRoleColumn,
   ROLES_COLUMN,
@@ -197,7 +197,7 @@ export async function groupNamesByUser(
     "g.id",
     "m.group_id",
   )
-    .select(["m.user_id", "g.name"]).where("m.user_id", "in", [...userIds])
+    .select(["m.user_id", "g.name"]).where("m.user_id", "in", idsIn(userIds))
     .orderBy("g.name").execute();
   for (const r of rows) out.get(r.user_id)?.push(r.name);
   return out;
@@ -294,7 +294,7 @@ export async function groupsAndRolesByUser(
   const rows = await db.selectFrom("user_group_map as m")
     .innerJoin("groups as g", "g.id", "m.group_id")
     .select(["m.user_id as id", sql<string>`'g'`.as("kind"), "g.name as name"])
-    .where("m.user_id", "in", ids)
+    .where("m.user_id", "in", idsIn(ids))
     .unionAll(
       db.selectFrom("role_assignments as ra")
         .select([
@@ -302,7 +302,7 @@ export async function groupsAndRolesByUser(
           sql<string>`'r'`.as("kind"),
           "ra.role_name as name",
         ])
-        .where("ra.user_id", "in", ids),
+        .where("ra.user_id", "in", idsIn(ids)),
     )
     .orderBy("name").execute();
   for (const r of rows) {

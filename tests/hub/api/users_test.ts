@@ -627,6 +627,13 @@ Deno.test("auth_state is stored sealed: PATCH writes ciphertext, GET opens it, a
   assert.ok(!stored.includes("provider-secret"), stored);
   const model = await obj(await hub.request("/hub/api/users/alice", { token }));
   assert.deepEqual(model.auth_state, secret);
+  // Lists leave it null, as JupyterHub's do (and open nothing).
+  const list = await body(
+    await hub.request("/hub/api/users", { token }),
+  ) as Array<
+    Record<string, unknown>
+  >;
+  assert.equal(list.find((u) => u.name === "alice")!.auth_state, null);
   // The same sealed text on bob's row is bound to alice's id: it does not open.
   await hub.handle.db.updateTable("users").set({ "auth_state": stored })
     .where("name", "=", "bob").execute();
