@@ -22,6 +22,8 @@ import { AuthStateBox } from "../../hub/auth/auth_state.ts";
 import type { Db } from "../../hub/db/mod.ts";
 import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
+import { getUser } from "../../hub/db/users.ts";
+import { issueToken } from "../../hub/api/mod.ts";
 
 /** The hub and its provider. */
 export interface OidcHub extends AsyncDisposable {
@@ -100,4 +102,23 @@ export async function startOidcHub(
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** POST `…/users/<name>/server` with a new API token of that user; the status (201: ready) and text. */
+export async function spawnWithToken(
+  h: OidcHub,
+  name: string,
+): Promise<{ status: number; text: string }> {
+  const owner = await getUser(h.db, name);
+  if (!owner) throw new Error(`spawnWithToken: no user ${name}`);
+  const { token } = await issueToken(h.db, owner, {
+    note: "test",
+    expiresInSeconds: null,
+    now: new Date(),
+  });
+  const res = await fetch(`${h.url}hub/api/users/${name}/server`, {
+    method: "POST",
+    headers: { authorization: `token ${token}` },
+  });
+  return { status: res.status, text: await res.text() };
 }

@@ -6,7 +6,7 @@
  * allowed_groups and admin_groups; GitHub's refusals are 400/502 pages.
  */
 import assert from "node:assert/strict";
-import { startOidcHub } from "../../_helpers/oidc_hub.ts";
+import { spawnWithToken, startOidcHub } from "../../_helpers/oidc_hub.ts";
 import { serveLocal } from "../../_helpers/local_server.ts";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
@@ -228,13 +228,7 @@ Deno.test({
       expiresInSeconds: null,
       now: new Date(),
     });
-    const spawn = async () => {
-      const r = await fetch(`${h.url}hub/api/users/daemon/server`, {
-        method: "POST",
-        headers: { authorization: `token ${token}` },
-      });
-      return { status: r.status, text: await r.text() };
-    };
+    const spawn = () => spawnWithToken(h, "daemon");
     state.seen.length = 0;
     assert.equal((await spawn()).status, 201);
     assert.equal(fake.lastRequest("daemon")!.env.GITHUB_TOKEN, "gho_token");

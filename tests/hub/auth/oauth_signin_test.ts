@@ -11,9 +11,12 @@ import assert from "node:assert/strict";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
 import { oidcLogin } from "../../_helpers/oidc_provider.ts";
-import { type OidcHub, startOidcHub } from "../../_helpers/oidc_hub.ts";
+import {
+  type OidcHub,
+  spawnWithToken as spawn,
+  startOidcHub,
+} from "../../_helpers/oidc_hub.ts";
 import { getUser } from "../../../hub/db/users.ts";
-import { issueToken } from "../../../hub/api/mod.ts";
 import { waitFor } from "../../_helpers/wait_for.ts";
 
 const TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -28,21 +31,6 @@ async function storedState(
   const row = (await getUser(h.db, name))!;
   assert.match(row.auth_state ?? "", /^v1:/, "sealed at rest");
   return h.authState.open(row.id, row.auth_state)!;
-}
-
-/** POST …/server with the user's own API token; the response status (201: ready) and text. */
-async function spawn(h: OidcHub, name: string) {
-  const owner = (await getUser(h.db, name))!;
-  const { token } = await issueToken(h.db, owner, {
-    note: "test",
-    expiresInSeconds: null,
-    now: new Date(),
-  });
-  const res = await fetch(`${h.url}hub/api/users/${name}/server`, {
-    method: "POST",
-    headers: { authorization: `token ${token}` },
-  });
-  return { status: res.status, text: await res.text() };
 }
 
 async function kindsOf(h: OidcHub, user: string): Promise<string[]> {
