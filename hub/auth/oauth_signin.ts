@@ -213,6 +213,8 @@ export class OAuthSignIn {
   beforeSpawn = async (user: UserRow): Promise<Record<string, string>> => {
     const { config, authState, now } = this.#deps;
     const oauth = config.auth.oauth;
+    // Not keeping tokens: states stored earlier are not used either.
+    if (!oauth.enableAuthState) return {};
     const state = authState.open(user.id, user.auth_state);
     const tokens = state ? tokensOf(state) : null;
     if (!state || !tokens) return {};
