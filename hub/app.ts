@@ -23,7 +23,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { errorPage, LOGO_SVG } from "../templates/mod.ts";
-import type { HubConfig } from "./config.ts";
+import { type HubConfig, oauthOn } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
@@ -100,11 +100,6 @@ export interface HubAppOptions {
   authState?: AuthStateBox;
   /** Sign-in with the `auth.oauth` provider. @default {made here when auth.oauth is on} */
   oauthSignIn?: OAuthSignIn;
-}
-
-/** Whether sign-in with the `auth.oauth` provider is on. */
-export function oauthOn(config: HubConfig): boolean {
-  return config.auth.oauth.enabled || config.auth.type === "oauth";
 }
 
 /** The options with every default filled in. */

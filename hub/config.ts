@@ -208,6 +208,11 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
   return null;
 }
 
+/** Whether sign-in with the `auth.oauth` provider is on (`auth.oauth.enabled`, or `auth.type: oauth`). */
+export function oauthOn(config: HubConfig): boolean {
+  return config.auth.oauth.enabled || config.auth.type === "oauth";
+}
+
 /** Whether `text` is a git URL (`https://…`, `git://…`, `ssh://…`, `file://…`, `user@host:path`). */
 export function isGitUrl(text: string): boolean {
   return /^(https?|git|ssh|file):\/\//.test(text) ||

@@ -19,7 +19,7 @@
  */
 import { createProxy, type Proxy } from "../proxy/mod.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
-import type { HubConfig } from "./config.ts";
+import { type HubConfig, oauthOn } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "./db/mod.ts";
@@ -35,7 +35,6 @@ import {
   createHubApp,
   eventLogFor,
   type HubApp,
-  oauthOn,
   renderProxyError,
 } from "./app.ts";
 import type { EventLog } from "./events.ts";

@@ -8,7 +8,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loginPage } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import { type HubConfig, oauthOn } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
 import { deleteTokensOfSession } from "../db/tokens.ts";
@@ -37,7 +37,7 @@ import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import type { EventLog } from "../events.ts";
 import type { ServerManager } from "../servers.ts";
 import type { Announcement } from "../announcement.ts";
-import { serversByUser } from "../db/servers.ts";
+import { getServer, serversByUser } from "../db/servers.ts";
 
 /** Dependencies of the login pages. */
 export interface LoginDeps {
@@ -272,8 +272,7 @@ async function admit(
 
 /** The provider's button (and whether the password form shows) for the login page. */
 function oauthButton(config: HubConfig, next: string) {
-  const on = config.auth.oauth.enabled || config.auth.type === "oauth";
-  if (!on) return {};
+  if (!oauthOn(config)) return {};
   return {
     oauth: {
       text: config.auth.oauth.buttonText,
@@ -366,9 +365,8 @@ export async function landingAfterLogin(
   fallback: string,
 ): Promise<string> {
   if (!deps.servers) return fallback;
-  const servers = (await serversByUser(deps.db, [user.id])).get(user.id) ?? [];
-  const own = servers.find((s) => s.name === "" && s.status === "running");
-  return own?.url ?? fallback;
+  const own = await getServer(deps.db, user.id, "");
+  return own?.status === "running" && own.url ? own.url : fallback;
 }
 
 /** With `session.shutdown_on_logout`: every server of the user is stopped. */
@@ -436,10 +434,7 @@ export function createLoginPages(deps: LoginDeps): Hono<HubEnv> {
     if (c.get("identity")) {
       return c.redirect(view.nextOf(c) ?? view.afterLogin, 302);
     }
-    const { oauth } = deps.config.auth;
-    if (
-      oauth.autoLogin && (oauth.enabled || deps.config.auth.type === "oauth")
-    ) {
+    if (deps.config.auth.oauth.autoLogin && oauthOn(deps.config)) {
       const next = view.nextOf(c);
       return c.redirect(
         `${view.hubPath}oauth_login${
