@@ -23,6 +23,11 @@ import { ConfigError } from "../errors.ts";
 
 const VERSION = "v1";
 
+/** Whether `text` is a state stored in the clear (a JSON object, from before states were sealed). */
+function isClear(text: string): boolean {
+  return text.startsWith("{");
+}
+
 /** The key id of a key: 8 hex digits of SHA-256 over a label and the key. */
 function keyIdOf(key: Uint8Array): string {
   return createHash("sha256").update("onehub auth_state key\0").update(key)
@@ -102,7 +107,7 @@ export class AuthStateBox {
    */
   open(userId: number, text: string | null): Record<string, unknown> | null {
     if (!text) return null;
-    if (text.startsWith("{")) return parseObject(text);
+    if (isClear(text)) return parseObject(text);
     const [version, keyId, iv, body] = text.split(":");
     const key = keyId ? this.#keys.get(keyId) : undefined;
     if (version !== VERSION || !key || !iv || !body) return null;
@@ -128,7 +133,7 @@ export class AuthStateBox {
 
   /** Whether `text` is sealed with one of this box's keys (or is not sealed at all). */
   opensKeyOf(text: string): boolean {
-    if (text.startsWith("{")) return true;
+    if (isClear(text)) return true;
     return this.#keys.has(text.split(":")[1] ?? "");
   }
 }
@@ -182,7 +187,7 @@ export async function loadAuthStateBox(
   source: AuthStateKeySource,
 ): Promise<AuthStateBox> {
   const stored = await storedAuthStates(db);
-  const sealed = stored.filter((r) => !r.auth_state.startsWith("{"));
+  const sealed = stored.filter((r) => !isClear(r.auth_state));
   let keys: Uint8Array[];
   if (source.envKey !== undefined && source.envKey !== "") {
     keys = parseCryptKeys(source.envKey, "JUPYTERHUB_CRYPT_KEY");
@@ -205,7 +210,7 @@ export async function loadAuthStateBox(
     );
   }
   for (const row of stored) {
-    if (!row.auth_state.startsWith("{")) continue;
+    if (!isClear(row.auth_state)) continue;
     const state = box.open(row.id, row.auth_state);
     await updateUser(db, row.id, {
       authState: state ? box.seal(row.id, state) : null,

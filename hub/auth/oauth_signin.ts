@@ -26,6 +26,7 @@ import {
   OidcError,
   type OidcIdentity,
   type ProviderTokens,
+  tokenExpired,
 } from "./oidc.ts";
 import {
   effectiveAllowRules,
@@ -223,7 +224,7 @@ export class OAuthSignIn {
     const checked = typeof state.refreshed_at === "number"
       ? state.refreshed_at
       : 0;
-    const expired = tokens.expiresAt !== null && tokens.expiresAt <= nowS + 30;
+    const expired = tokenExpired(tokens, nowS);
     if (
       oauth.refreshPreSpawn &&
       (expired || nowS - checked >= oauth.authRefreshAgeSeconds)

@@ -55,6 +55,15 @@ export interface ProviderTokens {
   expiresAt: number | null;
 }
 
+/** Seconds before its end an access token already counts as expired. */
+const EXPIRY_MARGIN_S = 30;
+
+/** Whether the access token is expired (or within the margin of it) at `nowS` (seconds since the epoch). */
+export function tokenExpired(tokens: ProviderTokens, nowS: number): boolean {
+  return tokens.expiresAt !== null &&
+    tokens.expiresAt <= nowS + EXPIRY_MARGIN_S;
+}
+
 /** The message of a sign-in the provider no longer honours. */
 export function signInEnded(why: string): OidcError {
   return new OidcError(
@@ -234,8 +243,7 @@ export class OidcClient {
     claims: Record<string, unknown>,
   ): Promise<OidcIdentity> {
     const as = await this.server();
-    const inTime = tokens.expiresAt === null ||
-      tokens.expiresAt > Date.now() / 1000 + 30;
+    const inTime = !tokenExpired(tokens, Date.now() / 1000);
     if (inTime) {
       const fresh = await this.#userinfo(as, tokens.accessToken, claims);
       if (fresh) return this.#identity({ ...claims, ...fresh }, tokens);
