@@ -33,11 +33,25 @@ async function storedState(
   return h.authState.open(row.id, row.auth_state)!;
 }
 
-async function kindsOf(h: OidcHub, user: string): Promise<string[]> {
-  await new Promise((r) => setTimeout(r, 20)); // the event batch is written
-  const rows = await h.db.selectFrom("events").select("kind")
-    .where("user", "=", user).execute();
-  return rows.map((r) => r.kind);
+/** Whether an event of `kind` for `user` is written within 2 s (events are written in batches). */
+async function hasEvent(
+  h: OidcHub,
+  user: string,
+  kind: string,
+): Promise<boolean> {
+  const kinds = async () =>
+    (await h.db.selectFrom("events").select("kind").where("user", "=", user)
+      .execute()).map((r) => r.kind);
+  try {
+    await waitFor(async () => (await kinds()).includes(kind), {
+      timeoutMs: 2000,
+      intervalMs: 10,
+      description: `event ${kind} of ${user}`,
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hubFor(
@@ -85,7 +99,7 @@ Deno.test({
     });
     assert.equal(info.status, 200);
     assert.equal((await info.json()).sub, "daemon");
-    assert.ok((await kindsOf(h, "daemon")).includes("login.refreshed"));
+    assert.ok(await hasEvent(h, "daemon", "login.refreshed"));
   },
 });
 
@@ -113,7 +127,7 @@ Deno.test({
     assert.ok(
       (second.refreshed_at as number) >= (first.refreshed_at as number),
     );
-    assert.ok((await kindsOf(h, "daemon")).includes("login.refreshed"));
+    assert.ok(await hasEvent(h, "daemon", "login.refreshed"));
   },
 });
 
@@ -135,7 +149,7 @@ Deno.test({
       /Cannot start a server for daemon: Your sign-in with the provider has ended \(the provider said invalid_grant\): log out and sign in again/,
     );
     assert.equal(fake.startsOf("daemon"), 0);
-    assert.ok((await kindsOf(h, "daemon")).includes("login.refresh_failed"));
+    assert.ok(await hasEvent(h, "daemon", "login.refresh_failed"));
     // Signing in again makes spawning possible again.
     const again = new CookieClient(h.url);
     await (await oidcLogin(again, "daemon", HOME)).body?.cancel();
