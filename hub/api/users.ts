@@ -197,7 +197,7 @@ export async function userModels(
   options: {
     includeStopped: boolean;
     /** Fill `auth_state` where the caller may read it. @default {true} (lists pass false, as JupyterHub's leave it null) */
-    authState?: boolean;
+    withAuthState?: boolean;
   },
 ): Promise<Record<string, unknown>[]> {
   const ids = rows.map((r) => r.id);
@@ -207,7 +207,7 @@ export async function userModels(
   const parsed = identity.parsed;
   const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
   const allState = parsed.get("admin:server_state") === "all";
-  const authStateOn = options.authState ?? true;
+  const authStateOn = options.withAuthState ?? true;
   const allAuthState = parsed.get("admin:auth_state") === "all";
   return rows.map((row) => {
     const g = both.get(row.id)?.groups ?? [];
@@ -380,7 +380,7 @@ async function listUsersRoute(
   });
   let models = await userModels(deps, rows, identity, {
     includeStopped: flag(c, "include_stopped_servers"),
-    authState: false,
+    withAuthState: false,
   });
   if (state === "ready") {
     const servers = await serversByUser(db, rows.map((r) => r.id));
