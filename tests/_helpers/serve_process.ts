@@ -20,6 +20,8 @@ export interface MainProcess extends AsyncDisposable {
   log(): string;
   /** SIGTERM, then the exit status. */
   stop(): Promise<number>;
+  /** The exit status of a process that stops by itself (no signal sent); rejects after `timeoutMs`. */
+  exited(timeoutMs: number): Promise<number>;
 }
 
 /** A running hub process. */
@@ -88,11 +90,29 @@ export async function startMain(
     })();
     return stopped;
   };
+  const exitedWithin = async (timeoutMs: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`${args[0]} did not exit within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const status = await Promise.race([child.status, late]);
+      await pumps;
+      return status.code;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     match,
     pid: child.pid,
     log: () => text,
     stop,
+    exited: exitedWithin,
     [Symbol.asyncDispose]: async () => void await stop(),
   };
 }

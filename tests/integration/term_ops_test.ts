@@ -139,11 +139,10 @@ Deno.test({
         const res = await api("/shutdown", { method: "POST" });
         assert.equal(res.status, 202);
         assert.deepEqual(await res.json(), { message: "Shutting down Hub" });
-        await waitFor(() => hub.log().includes("onehub stopped"), {
-          timeoutMs: 15_000,
-          description: "the hub to stop",
-        });
-        assert.equal(await hub.stop(), 0);
+        // The process exits by itself: no signal, so a SIGTERM arriving
+        // after "onehub stopped" and before the exit cannot decide the status.
+        assert.equal(await hub.exited(15_000), 0);
+        assert.match(hub.log(), /onehub stopped/);
       });
     } finally {
       await hub.stop();
