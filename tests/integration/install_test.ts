@@ -16,6 +16,7 @@ import { waitFor } from "../_helpers/wait_for.ts";
 import { repoPath } from "../_helpers/paths.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
+import { openServer } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 import { skipWithoutTestbed, tb } from "../_helpers/testbed.ts";
 
@@ -161,13 +162,13 @@ Deno.test({
           const login = await browser.login("student", password);
           await login.body?.cancel();
           assert.equal(login.status, 302);
-          const spawn = await browser.follow("hub/spawn");
-          await spawn.body?.cancel();
-          await waitUntil("the server answers", async () => {
-            const res = await browser.follow("user/student/api/status");
-            await res.body?.cancel();
-            return res.status === 200;
-          }, 120);
+          // As the spawn-pending page's script does: its progress stream, then
+          // the server's OAuth handshake (however long the first start takes).
+          const page = await openServer(browser, "student");
+          await page.body?.cancel();
+          const status = await browser.request("user/student/api/status");
+          await status.body?.cancel();
+          assert.equal(status.status, 200, "the server answers its API");
           const { out } = await runInKernel(browser, "student");
           assert.equal(out.trim(), "42");
           printErr(

@@ -14,7 +14,7 @@ import {
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { oidcLogin } from "../_helpers/oidc_provider.ts";
 import { startOidcHub } from "../_helpers/oidc_hub.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
+import { openServer } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
 const ignore = !IS_ROOT || !HAS_SINGLEUSER;
@@ -42,15 +42,13 @@ Deno.test({
         browser.hops.some((hop) => hop.url.endsWith("/hub/spawn")),
         browser.hops.map((hop) => `${hop.status} ${hop.url}`).join(" -> "),
       );
-      await waitFor(async () => {
-        const res = await browser.follow(`user/${student.name}/api/status`);
-        await res.body?.cancel();
-        return res.status === 200;
-      }, {
-        timeoutMs: 60_000,
-        intervalMs: 500,
-        description: "the server answers",
+      // Where the sign-in landed (spawn-pending while the server starts, else
+      // the server): on from there as the page's script does.
+      const opened = await openServer(browser, student.name, {
+        from: browser.hops.at(-1)!.url,
       });
+      assert.equal(opened.status, 200);
+      await opened.body?.cancel();
       const page = await browser.follow(`user/${student.name}/tree`);
       assert.equal(page.status, 200);
       await page.body?.cancel();

@@ -18,6 +18,7 @@ import {
 import { startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { runInKernel } from "../_helpers/jupyter.ts";
+import { openServer } from "../_helpers/open_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
@@ -67,14 +68,15 @@ Deno.test({
           const res = await a.login(alice.name, alice.password);
           assert.equal(res.status, 302);
           assert.equal(res.headers.get("location"), "/hub/spawn");
-          const page = await a.follow("hub/spawn");
+          // Through spawn-pending (its progress stream) when the start is slow, then the OAuth handshake.
+          const page = await openServer(a, alice.name);
           assert.equal(
             page.status,
             200,
             a.hops.map((h) => `${h.status} ${h.url}`).join(" -> "),
           );
           await page.body?.cancel();
-          // The pending page's EventSource: wait for the ready event.
+          // The progress stream of a finished spawn replays the ready event.
           const progress = await a.request(
             `hub/api/users/${alice.name}/server/progress?_xsrf=x`,
           );

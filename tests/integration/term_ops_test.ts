@@ -15,6 +15,7 @@ import {
 } from "../_helpers/system_users.ts";
 import { runMain, startServe } from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { waitForReady } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
 const ignore = !IS_ROOT || !HAS_SINGLEUSER;
@@ -74,7 +75,12 @@ Deno.test({
         });
         await res.body?.cancel();
         assert.ok(res.status === 201 || res.status === 202);
-        await waitFor(running, { timeoutMs: 60_000, description: "ready" });
+        // The spawn's own ready event (bounded generously: a cold first start is slow).
+        await waitForReady(
+          `${hub.url}hub/api/users/${alice.name}/server/progress`,
+          { headers: { authorization: `token ${admin}` } },
+        );
+        assert.equal(await running(), true);
       });
       await t.step("a server in use is kept past the timeout", async () => {
         const until = Date.now() + 7000;
