@@ -213,6 +213,17 @@ export function oauthOn(config: HubConfig): boolean {
   return config.auth.oauth.enabled || config.auth.type === "oauth";
 }
 
+/** The lingering close's bounds (`http.lingering_*`) for the hub's port and the built-in proxy. */
+export function lingerLimits(
+  config: HubConfig,
+): { maxBytes: number; totalMs: number; idleMs: number } {
+  return {
+    maxBytes: config.http.lingeringBytes,
+    totalMs: config.http.lingeringTimeSeconds * 1000,
+    idleMs: config.http.lingeringTimeoutSeconds * 1000,
+  };
+}
+
 /** Whether `text` is a git URL (`https://…`, `git://…`, `ssh://…`, `file://…`, `user@host:path`). */
 export function isGitUrl(text: string): boolean {
   return /^(https?|git|ssh|file):\/\//.test(text) ||
@@ -249,6 +260,39 @@ export const CONFIG_KEYS = [
     reload: "live",
     doc:
       "Largest HTML form body in bytes (login, spawn options, OAuth forms); larger ones get 413",
+  },
+  {
+    key: "http.lingering_bytes",
+    field: "http.lingeringBytes",
+    kind: "int",
+    default: 1073741824,
+    min: 0,
+    max: 17179869184,
+    reload: "restart",
+    doc:
+      "Bytes of a request body the public port still reads and discards after an early answer (e.g. 413), so the client reads the answer; then the connection closes",
+  },
+  {
+    key: "http.lingering_time",
+    field: "http.lingeringTimeSeconds",
+    kind: "int",
+    default: 30,
+    min: 0,
+    max: 600,
+    reload: "restart",
+    doc:
+      "Seconds in all a client may go on sending a body after an early answer (nginx lingering_time)",
+  },
+  {
+    key: "http.lingering_timeout",
+    field: "http.lingeringTimeoutSeconds",
+    kind: "int",
+    default: 5,
+    min: 0,
+    max: 600,
+    reload: "restart",
+    doc:
+      "Seconds without a byte after which such a lingering connection closes (nginx lingering_timeout)",
   },
   {
     key: "base_url",

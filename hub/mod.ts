@@ -19,7 +19,7 @@
  */
 import { createProxy, type Proxy } from "../proxy/mod.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
-import { type HubConfig, oauthOn } from "./config.ts";
+import { type HubConfig, lingerLimits, oauthOn } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "./db/mod.ts";
@@ -113,6 +113,7 @@ function builtinProxy(config: HubConfig, logger: Logger): Proxy | null {
     renderError: renderProxyError(config),
     connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
     trustedProxies: config.proxy.trustedProxies,
+    linger: lingerLimits(config),
     logger,
     ...(config.https.hsts ? { hstsMaxAge: config.https.hstsMaxAge } : {}),
   });

@@ -9,6 +9,10 @@
  * fresh one, for bodyless idempotent requests only; a malformed request
  * body closes the target connection (it would wait for the rest) and is
  * answered 400; a malformed response is 502, an unreachable target 503.
+ * Whenever the client may still be sending a body that nobody will read
+ * (the target answered early, or never got the request), the result is
+ * "linger": the caller discards the rest before closing (linger.ts), so
+ * the client reads the answer instead of a reset.
  *
  * @module
  */
@@ -19,6 +23,7 @@ import {
   type Framing,
   ProtocolError,
   writeAll,
+  type Writer,
 } from "./http1.ts";
 import {
   type ClientInfo,
@@ -40,6 +45,7 @@ import {
 } from "./upstream_pool.ts";
 import type { Route } from "./route_table.ts";
 import type { Activity } from "./activity.ts";
+import type { LingerLimits } from "./linger.ts";
 
 /** What the relay needs besides the exchange itself. */
 export interface RelayContext {
@@ -47,6 +53,8 @@ export interface RelayContext {
   activity: Activity;
   /** `Strict-Transport-Security` value added to responses over TLS, or null. */
   hsts: string | null;
+  /** Bounds of the lingering close after an early answer. */
+  linger: LingerLimits;
   /** Writes an error response (status page) to the client. */
   sendError(
     client: Conn,
@@ -56,8 +64,12 @@ export interface RelayContext {
   ): Promise<void>;
 }
 
-/** Outcome of one exchange: whether the client connection may carry another request. */
-export type RelayResult = "keep-alive" | "close";
+/**
+ * Outcome of one exchange: the client connection may carry another
+ * request, is closed, or is closed after discarding a request body still
+ * arriving (see linger.ts).
+ */
+export type RelayResult = "keep-alive" | "close" | "linger";
 
 /** Methods that may be sent again after a connection failed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set([
@@ -71,6 +83,19 @@ const IDEMPOTENT = new Set([
 
 /** A target that failed after the request head was sent. */
 class TargetFailed extends Error {}
+
+/** A write of the request body to the target failed: it closed or reset its side. */
+class TargetWriteFailed extends Error {}
+
+/** `conn` as the request body's destination, its write failures told apart from the client's. */
+function targetWriter(conn: Conn): Writer {
+  return {
+    write: (data) =>
+      conn.write(data).catch((error) => {
+        throw new TargetWriteFailed((error as Error).message, { cause: error });
+      }),
+  };
+}
 
 /** One request to relay: the client, its parsed head, the matched route, where it came from. */
 export interface Exchange {
@@ -88,7 +113,7 @@ export interface Exchange {
  */
 async function writeHeadThenBody(
   from: BufferedConn,
-  to: Conn,
+  to: Writer,
   head: Uint8Array,
   framing: Framing,
 ): Promise<{ copy: Promise<void> } | null> {
@@ -119,6 +144,11 @@ interface BodyCopy {
   error: unknown;
 }
 
+/** Whether the whole request body has reached the target. */
+function bodySent(body: BodyCopy): boolean {
+  return body.settled && body.error === null;
+}
+
 /** Step 2: the request head and body to the target; the body keeps flowing in the background. */
 async function sendRequest(
   ex: Exchange,
@@ -137,7 +167,7 @@ async function sendRequest(
   );
   const rest = await writeHeadThenBody(
     ex.client,
-    up.reader.conn,
+    targetWriter(up.reader.conn),
     headBytes,
     framing,
   );
@@ -152,9 +182,11 @@ async function sendRequest(
       (error) => {
         body.settled = true;
         body.error = error;
-        // The target may be waiting for the rest of the body: closing it ends the wait
-        // (and the read of its response below) instead of hanging both connections.
-        ctx.pool.discard(up);
+        // A target that stopped reading may have answered (an early 413):
+        // its answer is still read. Otherwise (the client's body failed)
+        // the target may be waiting for the rest: closing it ends the wait
+        // (and the read of its response below) instead of hanging both.
+        if (!(error instanceof TargetWriteFailed)) ctx.pool.discard(up);
       },
     );
   }
@@ -239,33 +271,43 @@ async function responseFailed(
     ? 502
     : 503;
   await ctx.sendError(ex.client.conn, status, ex.head, false).catch(() => {});
-  return "close";
+  return await afterEarlyAnswer(body, ctx);
 }
 
-/** Step 6: the target connection back to the pool when both sides finished cleanly, else closed. */
-async function settle(
+/**
+ * After an answer sent before the client's body was all read (`up` is
+ * closed already, so the copy to it stops at its next write): "close" when
+ * nothing is left to read, "linger" once the copy has stopped, "close" if
+ * it does not stop within the idle bound (a client silent mid-body).
+ */
+async function afterEarlyAnswer(
+  body: BodyCopy,
+  ctx: RelayContext,
+): Promise<RelayResult> {
+  if (bodySent(body)) return "close";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    body.done.then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ctx.linger.idleMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return stopped ? "linger" : "close";
+}
+
+/** Step 6 (the whole request body was sent): the target connection back to the pool when it may carry another request, else closed. */
+function releaseTarget(
   up: Upstream,
   response: ResponseHead,
   resFraming: Framing,
-  body: BodyCopy,
   ctx: RelayContext,
-): Promise<boolean> {
-  if (!body.settled) {
-    // The target answered before reading the whole request body: neither connection is in a known state.
-    ctx.pool.discard(up);
-    return false;
-  }
-  await body.done;
-  if (body.error !== null) {
-    ctx.pool.discard(up);
-    return false;
-  }
+): void {
   const targetKeepAlive = resFraming.kind !== "close" &&
     wantsKeepAlive(response.version, response.headers);
   if (targetKeepAlive && field(response.headers, "upgrade") === null) {
     ctx.pool.release(up);
   } else ctx.pool.discard(up);
-  return true;
 }
 
 /** Relays one request; returns whether the client connection stays open. */
@@ -281,13 +323,7 @@ export async function relayHttp(
   try {
     up = await ctx.pool.get(route.target);
   } catch (error) {
-    return failEarly(
-      client,
-      head,
-      framing.kind === "none" && clientKeepAlive,
-      error,
-      ctx,
-    );
+    return failEarly(ex, framing, clientKeepAlive, error, ctx);
   }
   let body: BodyCopy;
   try {
@@ -296,8 +332,8 @@ export async function relayHttp(
     ctx.pool.discard(up);
     if (up.reused && framing.kind === "none") return relayHttpFresh(ex, ctx);
     return failEarly(
-      client,
-      head,
+      ex,
+      framing,
       false,
       new UpstreamError("refused", (error as Error).message),
       ctx,
@@ -312,7 +348,9 @@ export async function relayHttp(
   } catch (error) {
     return responseFailed(ex, up, framing, body, error, ctx);
   }
-  const keepAlive = clientKeepAlive && resFraming.kind !== "close";
+  // An answer that comes before the whole request body was read ends the connection (the rest is discarded).
+  const keepAlive = clientKeepAlive && resFraming.kind !== "close" &&
+    bodySent(body);
   if (response.status < 300) {
     ctx.activity.touch(route.prefix);
     up.reader.onData = () => ctx.activity.touch(route.prefix);
@@ -333,7 +371,12 @@ export async function relayHttp(
     return "close";
   }
   up.reader.onData = null;
-  if (!await settle(up, response, resFraming, body, ctx)) return "close";
+  if (!bodySent(body)) {
+    // The target answered before reading the whole request body: neither connection is in a known state.
+    ctx.pool.discard(up);
+    return await afterEarlyAnswer(body, ctx);
+  }
+  releaseTarget(up, response, resFraming, ctx);
   return keepAlive ? "keep-alive" : "close";
 }
 
@@ -343,16 +386,19 @@ function relayHttpFresh(ex: Exchange, ctx: RelayContext): Promise<RelayResult> {
   return relayHttp(ex, ctx);
 }
 
+/** The target was not reached: 503 (or 504), with the request's body, if any, still unread. */
 async function failEarly(
-  client: BufferedConn,
-  head: RequestHead,
-  keepAlive: boolean,
+  ex: Exchange,
+  framing: Framing,
+  clientKeepAlive: boolean,
   error: unknown,
   ctx: RelayContext,
 ): Promise<RelayResult> {
   const status = error instanceof UpstreamError && error.kind === "timeout"
     ? 504
     : 503;
-  await ctx.sendError(client.conn, status, head, keepAlive);
-  return keepAlive ? "keep-alive" : "close";
+  const keepAlive = clientKeepAlive && framing.kind === "none";
+  await ctx.sendError(ex.client.conn, status, ex.head, keepAlive);
+  if (keepAlive) return "keep-alive";
+  return framing.kind === "none" ? "close" : "linger";
 }

@@ -16,6 +16,11 @@
 /** A connection we can read from and write to. */
 export type Conn = Deno.Conn | Deno.TlsConn;
 
+/** Where a body is copied to: a connection, or a wrapper around one. */
+export interface Writer {
+  write(data: Uint8Array): Promise<number>;
+}
+
 /** Largest message head accepted (request line + headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
@@ -47,7 +52,10 @@ export class UnexpectedEof extends Error {
 const latin1 = new TextDecoder("latin1");
 
 /** Writes all of `data`. */
-export async function writeAll(conn: Conn, data: Uint8Array): Promise<void> {
+export async function writeAll(
+  conn: Writer,
+  data: Uint8Array,
+): Promise<void> {
   let offset = 0;
   while (offset < data.length) {
     offset += await conn.write(data.subarray(offset));
@@ -200,7 +208,7 @@ export type Framing =
 /** Copies exactly `n` bytes from `from` to `to`. */
 export async function copyLength(
   from: BufferedConn,
-  to: Conn,
+  to: Writer,
   n: number,
 ): Promise<void> {
   let left = n;
@@ -276,7 +284,10 @@ function withCrlf(prefix: Uint8Array | null, line: Uint8Array): Uint8Array {
  * section. Every chunk's data must be followed by CRLF (checked, then sent
  * together with the next size line).
  */
-export async function copyChunked(from: BufferedConn, to: Conn): Promise<void> {
+export async function copyChunked(
+  from: BufferedConn,
+  to: Writer,
+): Promise<void> {
   let owed: Uint8Array | null = null; // the CRLF that ended the previous chunk's data
   while (true) {
     const line = await from.readLineBytes();
@@ -300,7 +311,7 @@ export async function copyChunked(from: BufferedConn, to: Conn): Promise<void> {
 /** Copies everything until `from` closes. */
 export async function copyUntilClose(
   from: BufferedConn,
-  to: Conn,
+  to: Writer,
 ): Promise<void> {
   let chunks = 0;
   while (true) {
@@ -316,7 +327,7 @@ export async function copyUntilClose(
 /** Copies a body by its framing. */
 export function copyBody(
   from: BufferedConn,
-  to: Conn,
+  to: Writer,
   framing: Framing,
 ): Promise<void> {
   switch (framing.kind) {

@@ -3,7 +3,8 @@
  * (`/user/alice/`) are relayed to that route's target, everything else to
  * the `/` route (the hub). HTTP/1.1 is handled on raw connections
  * (http1.ts) for speed and bounded memory; WebSockets are spliced after the
- * handshake.
+ * handshake. A connection answered before its request body was read is
+ * closed lingering (linger.ts), so clients still sending read the answer.
  *
  * Deviation from the original design note (a `fallback` function): the hub
  * is an ordinary target on a loopback port, exactly as JupyterHub's hub sits
@@ -32,9 +33,11 @@ import { relayWebSocket } from "./forward_websocket.ts";
 import { type Route, RouteTable } from "./route_table.ts";
 import { Activity } from "./activity.ts";
 import { type Connector, UpstreamPool } from "./upstream_pool.ts";
+import { LINGER_DEFAULTS, lingerClose, type LingerLimits } from "./linger.ts";
 
 export { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 export { Activity } from "./activity.ts";
+export { LINGER_DEFAULTS, type LingerLimits } from "./linger.ts";
 
 /** A rendered error page. */
 export interface ErrorPage {
@@ -70,6 +73,8 @@ export interface ProxyOptions {
   logger?: ProxyLogger;
   /** Send `Strict-Transport-Security: max-age=N` on HTTPS responses (RFC 6797). @default {off} */
   hstsMaxAge?: number;
+  /** Bounds of the lingering close after an answer sent before the request body was read. @default {LINGER_DEFAULTS} */
+  linger?: LingerLimits;
 }
 
 /** How to listen. */
@@ -263,8 +268,16 @@ interface ProxyState {
   trusted: ReadonlySet<string>;
   headTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  linger: LingerLimits;
   logger: ProxyLogger | undefined;
 }
+
+/**
+ * What becomes of a client connection after one request: it carries the
+ * next, it is closed, or it is closed lingering because a request body may
+ * still be arriving (an answer sent before the body was read).
+ */
+type ConnectionNext = "next" | "close" | "linger";
 
 /** One request on a client connection: answered here, or relayed to its route. */
 async function serveRequest(
@@ -272,42 +285,41 @@ async function serveRequest(
   text: string,
   info: ClientInfo,
   state: ProxyState,
-): Promise<"next" | "close"> {
+): Promise<ConnectionNext> {
   const { conn } = client;
   const sendError = state.sendError;
   let head: RequestHead;
   try {
     head = parseRequestHead(text);
   } catch (error) {
-    if (error instanceof ProtocolError) {
-      await sendError(conn, error.status, null, false);
-    }
-    return "close";
+    if (!(error instanceof ProtocolError)) return "close";
+    await sendError(conn, error.status, null, false);
+    return "linger";
   }
   const path = routingPath(head.target);
   if (path === null) {
     await sendError(conn, 400, null, false);
-    return "close";
+    return "linger";
   }
   // Answered here without reading a body: keep the connection only when there is none to skip.
-  const canContinue = requestFraming(head).kind === "none" &&
-    wantsKeepAlive(head.version, head.headers);
+  const bodyless = requestFraming(head).kind === "none";
+  const canContinue = bodyless && wantsKeepAlive(head.version, head.headers);
+  const after = canContinue ? "next" : bodyless ? "close" : "linger";
   if (path === "/_chp_healthz") {
     await writeAll(conn, healthz(head.method, canContinue));
-    return canContinue ? "next" : "close";
+    return after;
   }
   const route = state.routes.match(path);
   if (!route) {
     await sendError(conn, 404, head, canContinue);
-    return canContinue ? "next" : "close";
+    return after;
   }
   if (isWebSocketUpgrade(head)) {
     await relayWebSocket({ client, head, route, info }, state.ctx);
     return "close";
   }
-  return await relayHttp({ client, head, route, info }, state.ctx) === "close"
-    ? "close"
-    : "next";
+  const result = await relayHttp({ client, head, route, info }, state.ctx);
+  return result === "keep-alive" ? "next" : result;
 }
 
 /** Serves one client connection: request after request until either side closes. */
@@ -327,6 +339,7 @@ async function serveConnection(
   (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
   const client = new BufferedConn(conn);
   let first = true;
+  let next: ConnectionNext = "close";
   try {
     while (true) {
       state.deadlines.set(
@@ -341,10 +354,13 @@ async function serveConnection(
       }
       first = false;
       if (text === null) break;
-      if (await serveRequest(client, text, info, state) === "close") break;
+      next = await serveRequest(client, text, info, state);
+      if (next !== "next") break;
     }
   } catch (error) {
     if (error instanceof ProtocolError) {
+      // A head too large or malformed: the client may still be sending it.
+      next = "linger";
       await state.sendError(conn, error.status, null, false).catch(
         () => {},
       );
@@ -354,6 +370,7 @@ async function serveConnection(
       });
     }
   } finally {
+    if (next === "linger") await lingerClose(client, state.linger);
     state.connections.delete(conn);
     closeQuietly(conn);
   }
@@ -416,15 +433,17 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     ? null
     : `max-age=${options.hstsMaxAge}`;
   const sendError = errorWriter(options.renderError ?? defaultErrorPage, hsts);
+  const linger = options.linger ?? LINGER_DEFAULTS;
   const state: ProxyState = {
     routes,
-    ctx: { pool, activity, hsts, sendError },
+    ctx: { pool, activity, hsts, sendError, linger },
     sendError,
     deadlines: new HeadDeadlines(Math.min(headTimeoutMs, keepAliveTimeoutMs)),
     connections: new Set<Conn>(),
     trusted: new Set(options.trustedProxies ?? []),
     headTimeoutMs,
     keepAliveTimeoutMs,
+    linger,
     logger: options.logger,
   };
   const listeners = new Set<Deno.Listener>();

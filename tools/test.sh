@@ -14,6 +14,9 @@ command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 [ -x /usr/bin/jupyterhub-singleuser ] || need_apt+=(jupyterhub)
 # prometheus_client's parser checks /hub/metrics (a jupyterhub dependency; asked for by name all the same).
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || need_apt+=(python3-prometheus-client)
+# The clients real scripts upload with, for the early-answer (413) tests: curl and Python requests (Node comes with deno).
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+/usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || need_apt+=(python3-requests)
 # git for the course files tests (a git repository made in the test).
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 # Debian's Chromium for the browser tests (driven by npm playwright-core; no browser download).
