@@ -1037,6 +1037,28 @@ export const CONFIG_KEYS = [
     doc: "Seconds a server may take to start",
   },
   {
+    key: "spawner.slow_spawn_timeout",
+    field: "spawner.slowSpawnTimeoutSeconds",
+    kind: "int",
+    default: 10,
+    min: 0,
+    max: 3600,
+    reload: "live",
+    doc:
+      "Seconds a REST API start request waits for the server before answering 202 (JupyterHub's slow_spawn_timeout)",
+  },
+  {
+    key: "spawner.slow_stop_timeout",
+    field: "spawner.slowStopTimeoutSeconds",
+    kind: "int",
+    default: 10,
+    min: 0,
+    max: 3600,
+    reload: "live",
+    doc:
+      "Seconds a REST API stop request waits for the server to end before answering 202 (JupyterHub's slow_stop_timeout)",
+  },
+  {
     key: "spawner.http_timeout",
     field: "spawner.httpTimeoutSeconds",
     kind: "int",

@@ -21,10 +21,6 @@ import { routeUser } from "./_lookup.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
 import type { ApiDeps } from "./_deps.ts";
 
-/** How long a start request waits before answering 202 (JupyterHub's slow_spawn_timeout). */
-const SLOW_SPAWN_MS = 10_000;
-/** How long a stop request waits before answering 202. */
-const SLOW_STOP_MS = 10_000;
 /** Keep-alive interval of the progress stream. */
 const KEEPALIVE_MS = 8_000;
 
@@ -77,7 +73,11 @@ async function startRoute(
   const servers = manager(deps);
   if (servers.isPending(user.name, server)) return c.body(null, 202);
   await servers.start(user, server, options, c.get("identity")?.name);
-  const ready = await servers.waitReady(user.name, server, SLOW_SPAWN_MS);
+  const ready = await servers.waitReady(
+    user.name,
+    server,
+    deps.config.spawner.slowSpawnTimeoutSeconds * 1000,
+  );
   c.header("Content-Type", "text/plain");
   return c.body(null, ready ? 201 : 202);
 }
@@ -110,7 +110,12 @@ async function stopRoute(
   });
   const done = await Promise.race([
     stopping.then(() => true),
-    new Promise<false>((r) => setTimeout(() => r(false), SLOW_STOP_MS)),
+    new Promise<false>((r) =>
+      setTimeout(
+        () => r(false),
+        deps.config.spawner.slowStopTimeoutSeconds * 1000,
+      )
+    ),
   ]);
   stopping.catch((e) =>
     deps.logger.warn("stop failed", {

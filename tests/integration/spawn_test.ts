@@ -20,6 +20,7 @@ import { CookieClient } from "../_helpers/cookie_client.ts";
 import { runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { freePorts } from "../_helpers/free_ports.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 
 const ignore = !IS_ROOT || !HAS_SINGLEUSER;
@@ -46,9 +47,7 @@ Deno.test({
       `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\nsharing:\n  enabled: true\n`,
     );
     // A fixed hub port: the running server keeps calling the API URL it was started with.
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const hubPort = (probe.addr as Deno.NetAddr).port;
-    probe.close();
+    const [hubPort] = freePorts(1);
     const hubArgs = [
       "--config",
       config,

@@ -146,8 +146,11 @@ Deno.test("POST stores a given body as user_options and re-uses it when the next
   await assertError(bad, 400);
 });
 
-Deno.test("a slow server: POST answers 202 after the wait, then the progress stream runs to ready", async () => {
-  await using hub = await fakeHub({}, new FakeSpawner("slow"));
+Deno.test("a slow server: POST answers 202 after spawner.slow_spawn_timeout, then the progress stream runs to ready", async () => {
+  await using hub = await fakeHub(
+    { spawner: { "slow_spawn_timeout": 1 } },
+    new FakeSpawner("slow"),
+  );
   const token = await hub.tokenFor("daemon");
   const res = await post(hub, "/users/daemon/server", token);
   assert.equal(res.status, 202);
