@@ -36,7 +36,11 @@ import {
   type HubEnv,
   identityMiddleware,
 } from "./middleware/identity.ts";
-import { bodyLimit } from "./middleware/body_limit.ts";
+import {
+  bodyLimit,
+  bodyLimitFor,
+  bodyTooLarge,
+} from "./middleware/body_limit.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { createOAuthLoginPages } from "./pages/oauth_login.ts";
@@ -202,7 +206,6 @@ function useResponseRules(
 /** Step 2: what every request passes before a route: URL decoding, the body limit, the identity. */
 function useRequestRules(
   app: Hono<HubEnv>,
-  paths: Paths,
   options: HubAppOptions,
   xsrfKey: CryptoKey,
   now: () => Date,
@@ -220,16 +223,7 @@ function useRequestRules(
     await next();
   });
   // Before anything reads a body: JSON on the API, forms everywhere else.
-  const oauthPrefix = `${paths.api}/oauth2/`;
-  app.use(
-    "*",
-    bodyLimit({
-      maxBytes: (path) =>
-        paths.isApi(path) && !path.startsWith(oauthPrefix)
-          ? config.api.maxBodySize
-          : config.http.maxFormSize,
-    }),
-  );
+  app.use("*", bodyLimit({ maxBytes: (path) => bodyLimitFor(config, path) }));
   app.use(
     "*",
     identityMiddleware({ db, xsrfKey, now }, {
@@ -431,7 +425,7 @@ export async function createHubApp(
   const paths = pathsOf(options.config);
   const app = new Hono<HubEnv>({ strict: false });
   useResponseRules(app, paths, options);
-  useRequestRules(app, paths, options, xsrfKey, now);
+  useRequestRules(app, options, xsrfKey, now);
   mountApi(app, paths, options, now);
   mountPages(app, paths, options, now);
   mountRootRedirects(app, paths, options.config);
@@ -511,6 +505,44 @@ function errorResponse(
     }),
     code,
   );
+}
+
+/**
+ * The built-in proxy's check before it relays to the hub: a declared body
+ * over the path's limit gets the hub's own 413 (JSON on the API, the error
+ * page elsewhere) from the proxy, so a client sending `Expect:
+ * 100-continue` is refused before `100 Continue` (Deno's server would send
+ * that before the hub could look at the request).
+ */
+export function refuseOversizedBody(
+  config: HubConfig,
+): (
+  request: { path: string; contentLength: number | null },
+  route: { data: Record<string, unknown> },
+) => { status: number; contentType: string; body: string } | null {
+  const { isApi } = pathsOf(config);
+  return (request, route) => {
+    const max = bodyLimitFor(config, request.path);
+    if (
+      route.data.hub !== true || request.contentLength === null ||
+      request.contentLength <= max
+    ) return null;
+    const { status, message } = bodyTooLarge(max);
+    if (isApi(request.path)) {
+      return {
+        status,
+        contentType: "application/json",
+        body: JSON.stringify({ status, message }),
+      };
+    }
+    return {
+      status,
+      contentType: "text/html; charset=utf-8",
+      body: String(
+        errorPage({ baseUrl: config.baseUrl, user: null, status, message }),
+      ),
+    };
+  };
 }
 
 /**

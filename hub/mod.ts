@@ -35,6 +35,7 @@ import {
   createHubApp,
   eventLogFor,
   type HubApp,
+  refuseOversizedBody,
   renderProxyError,
 } from "./app.ts";
 import type { EventLog } from "./events.ts";
@@ -111,6 +112,7 @@ function builtinProxy(config: HubConfig, logger: Logger): Proxy | null {
   if (config.proxy.mode !== "builtin") return null;
   return createProxy({
     renderError: renderProxyError(config),
+    refuse: refuseOversizedBody(config),
     connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
     trustedProxies: config.proxy.trustedProxies,
     linger: lingerLimits(config),

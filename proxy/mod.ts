@@ -45,6 +45,20 @@ export interface ErrorPage {
   body: string;
 }
 
+/** What {@linkcode ProxyOptions.refuse} is told of a request. */
+export interface RequestSummary {
+  method: string;
+  /** The decoded path used for routing. */
+  path: string;
+  /** The declared Content-Length, or null (none, or chunked). */
+  contentLength: number | null;
+}
+
+/** An answer the proxy sends itself instead of relaying. */
+export interface Refusal extends ErrorPage {
+  status: number;
+}
+
 /** Minimal logger the proxy writes to (the hub passes its own). */
 export interface ProxyLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -75,6 +89,12 @@ export interface ProxyOptions {
   hstsMaxAge?: number;
   /** Bounds of the lingering close after an answer sent before the request body was read. @default {LINGER_DEFAULTS} */
   linger?: LingerLimits;
+  /**
+   * Checked before a request is relayed (not WebSocket upgrades): an answer
+   * to send instead, e.g. the hub's 413 for a declared body over its limit,
+   * given before `Expect: 100-continue` could be answered `100`. @default {none}
+   */
+  refuse?: (request: RequestSummary, route: Route) => Refusal | null;
 }
 
 /** How to listen. */
@@ -121,6 +141,7 @@ const REASONS: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
   408: "Request Timeout",
+  413: "Content Too Large",
   431: "Request Header Fields Too Large",
   501: "Not Implemented",
   502: "Bad Gateway",
@@ -221,19 +242,34 @@ type SendError = (
   keepAlive: boolean,
 ) => Promise<void>;
 
-/** Writes an error page (status, type, no-store, HSTS over TLS) to a client. */
+/** Writes a page the proxy answers itself: status, type, no-store, HSTS over TLS. */
+type SendPage = (
+  conn: Conn,
+  answer: Refusal,
+  request: RequestHead | null,
+  keepAlive: boolean,
+) => Promise<void>;
+
+/** Writes an error page to a client, rendered by `render` (the default page without a parsed request). */
 function errorWriter(
   render: NonNullable<ProxyOptions["renderError"]>,
-  hsts: string | null,
+  sendPage: SendPage,
 ): SendError {
-  const encoder = new TextEncoder();
-  return async (conn, status, request, keepAlive) => {
+  return (conn, status, request, keepAlive) => {
     const page = request
       ? render(status, {
         method: request.method,
         path: routingPath(request.target) ?? request.target,
       })
       : defaultErrorPage(status);
+    return sendPage(conn, { status, ...page }, request, keepAlive);
+  };
+}
+
+function pageWriter(hsts: string | null): SendPage {
+  const encoder = new TextEncoder();
+  return async (conn, answer, request, keepAlive) => {
+    const { status, ...page } = answer;
     const full = encoder.encode(page.body);
     // HEAD gets the same Content-Length and no body.
     const body = request?.method === "HEAD" ? full.subarray(0, 0) : full;
@@ -263,6 +299,8 @@ interface ProxyState {
   routes: RouteTable;
   ctx: RelayContext;
   sendError: SendError;
+  sendPage: SendPage;
+  refuse: ProxyOptions["refuse"];
   deadlines: HeadDeadlines;
   connections: Set<Conn>;
   trusted: ReadonlySet<string>;
@@ -302,7 +340,8 @@ async function serveRequest(
     return "linger";
   }
   // Answered here without reading a body: keep the connection only when there is none to skip.
-  const bodyless = requestFraming(head).kind === "none";
+  const framing = requestFraming(head);
+  const bodyless = framing.kind === "none";
   const canContinue = bodyless && wantsKeepAlive(head.version, head.headers);
   const after = canContinue ? "next" : bodyless ? "close" : "linger";
   if (path === "/_chp_healthz") {
@@ -317,6 +356,15 @@ async function serveRequest(
   if (isWebSocketUpgrade(head)) {
     await relayWebSocket({ client, head, route, info }, state.ctx);
     return "close";
+  }
+  const refusal = state.refuse?.({
+    method: head.method,
+    path,
+    contentLength: framing.kind === "length" ? framing.length : null,
+  }, route);
+  if (refusal) {
+    await state.sendPage(conn, refusal, head, false);
+    return bodyless ? "close" : "linger";
   }
   const result = await relayHttp({ client, head, route, info }, state.ctx);
   return result === "keep-alive" ? "next" : result;
@@ -432,12 +480,18 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
   const hsts = options.hstsMaxAge === undefined
     ? null
     : `max-age=${options.hstsMaxAge}`;
-  const sendError = errorWriter(options.renderError ?? defaultErrorPage, hsts);
+  const sendPage = pageWriter(hsts);
+  const sendError = errorWriter(
+    options.renderError ?? defaultErrorPage,
+    sendPage,
+  );
   const linger = options.linger ?? LINGER_DEFAULTS;
   const state: ProxyState = {
     routes,
     ctx: { pool, activity, hsts, sendError, linger },
     sendError,
+    sendPage,
+    refuse: options.refuse,
     deadlines: new HeadDeadlines(Math.min(headTimeoutMs, keepAliveTimeoutMs)),
     connections: new Set<Conn>(),
     trusted: new Set(options.trustedProxies ?? []),

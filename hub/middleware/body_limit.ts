@@ -23,6 +23,27 @@ export interface BodyLimitOptions {
   maxBytes: (path: string) => number;
 }
 
+/**
+ * The largest body accepted at `path`: `api.max_body_size` for the REST
+ * API's JSON, `http.max_form_size` for forms (login, spawn options, the
+ * OAuth endpoints). The one place this rule is written; the built-in proxy
+ * applies it too, to declared lengths (hub/mod.ts).
+ */
+export function bodyLimitFor(
+  config: {
+    baseUrl: string;
+    api: { maxBodySize: number };
+    http: { maxFormSize: number };
+  },
+  path: string,
+): number {
+  const api = `${config.baseUrl}hub/api`;
+  const isApi = path === api || path.startsWith(api + "/");
+  return isApi && !path.startsWith(`${api}/oauth2/`)
+    ? config.api.maxBodySize
+    : config.http.maxFormSize;
+}
+
 /** The 413 error for a body over `max` bytes. */
 export function bodyTooLarge(max: number): HubError {
   return new HubError(

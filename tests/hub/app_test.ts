@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../_helpers/test_hub.ts";
-import { createHubApp } from "../../hub/app.ts";
+import { createHubApp, refuseOversizedBody } from "../../hub/app.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
@@ -164,4 +164,40 @@ Deno.test("GET /hub/logo serves the logo single-user servers link to", async () 
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "image/svg+xml");
   assert.match(await res.text(), /^<svg /);
+});
+
+Deno.test("refuseOversizedBody(): a declared body over the path's limit gets the hub's 413 from the proxy; others pass", () => {
+  const config = resolveConfig({
+    file: {
+      "base_url": "/jh/",
+      api: { "max_body_size": 2048 },
+      http: { "max_form_size": 1024 },
+    },
+  });
+  const refuse = refuseOversizedBody(config);
+  const hub = { data: { hub: true } };
+  const at = (path: string, contentLength: number | null) =>
+    refuse({ path, contentLength }, hub);
+  const api = at("/jh/hub/api/users", 2049)!;
+  assert.equal(api.status, 413);
+  assert.equal(api.contentType, "application/json");
+  assert.deepEqual(JSON.parse(api.body), {
+    status: 413,
+    message: "Request body is larger than 2048 bytes: send a smaller body",
+  });
+  const form = at("/jh/hub/login", 1025)!;
+  assert.equal(form.status, 413);
+  assert.match(form.contentType, /^text\/html/);
+  assert.match(form.body, /larger than 1024 bytes/);
+  // The OAuth endpoints take forms: the form limit.
+  assert.equal(at("/jh/hub/api/oauth2/token", 1025)?.status, 413);
+  assert.equal(at("/jh/hub/api/users", 2048), null);
+  assert.equal(at("/jh/hub/api/users", null), null, "chunked: the hub counts");
+  assert.equal(
+    refuse({ path: "/jh/user/a/api/contents", contentLength: 1e9 }, {
+      data: { user: "a" },
+    }),
+    null,
+    "a user's server sets its own limits",
+  );
 });

@@ -1,12 +1,14 @@
 /**
  * The lingering close: a client still sending a body reads an answer given
  * before the body was read (the target's early 413, the proxy's own 404 and
- * 503), and lingering ends at its byte, idle and total bounds.
+ * 503), and lingering ends at its byte, idle and total bounds; `refuse()`
+ * answers in the proxy before any `100 Continue`.
  */
 import assert from "node:assert/strict";
 import { BufferedConn } from "../../proxy/http1.ts";
 import { lingerClose, type LingerLimits } from "../../proxy/linger.ts";
-import { closedPort, startRawServer } from "./_raw_http.ts";
+import { closedPort, header, RawClient, startRawServer } from "./_raw_http.ts";
+import type { RequestSummary } from "../../proxy/mod.ts";
 import { startProxy } from "./_setup.ts";
 
 /** A connected pair on loopback: `server` is the accepted side. */
@@ -144,4 +146,39 @@ Deno.test("a client still sending its body reads the answer given before it was 
   await t.step("the proxy's own 503 (target down)", async () => {
     await postBoth(`${p.origin}/down/upload`, 503, /503/);
   });
+});
+
+Deno.test("refuse(): the proxy answers itself, before any 100 Continue, and the target never sees the request", async () => {
+  await using target = startRawServer(async (conn) => {
+    await conn.read(new Uint8Array(1024));
+  });
+  const seen: RequestSummary[] = [];
+  await using p = startProxy({
+    refuse: (request, route) => {
+      seen.push(request);
+      return route.data.hub && (request.contentLength ?? 0) > 1000
+        ? { status: 413, contentType: "text/plain", body: "too large" }
+        : null;
+    },
+  });
+  p.proxy.addRoute("/", target.origin, { hub: true });
+  await using client = await RawClient.connect(p.port);
+  await client.write(
+    "POST /hub/api/users HTTP/1.1\r\nHost: proxy.test\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n",
+  );
+  // The first answer is the final one: no interim 100 before it.
+  const res = await client.readResponse();
+  assert.equal(res.status, 413);
+  assert.equal(res.reason, "Content Too Large");
+  assert.equal(header(res.headers, "connection"), "close");
+  assert.equal(new TextDecoder().decode(res.body), "too large");
+  assert.equal(target.accepted, 0);
+  assert.deepEqual(seen, [{
+    method: "POST",
+    path: "/hub/api/users",
+    contentLength: 5_000_000,
+  }]);
+  // A client that sends its body anyway still reads to the end, then the proxy closes.
+  await client.write(new Uint8Array(64 * 1024));
+  assert.ok(await client.closedByPeer());
 });

@@ -86,13 +86,30 @@ Deno.test("readBounded() returns the whole body under the limit and throws 413 p
   await assert.rejects(readBounded(big.stream, 10_000), { status: 413 });
 });
 
+/**
+ * curl sends `Expect: 100-continue` with bodies over 1 MiB: through the
+ * public port it gets the 413 as its first answer, no `100 Continue`.
+ */
+async function expectRefusedBeforeContinue(url: string, dir: string) {
+  await Deno.writeFile(`${dir}/two-mb`, new Uint8Array(2 * 1024 * 1024));
+  const out = await new Deno.Command("curl", {
+    args: ["-sv", "--data-binary", `@${dir}/two-mb`, url],
+    stdin: "null",
+  }).output();
+  const trace = new TextDecoder().decode(out.stderr);
+  assert.match(trace, /^> Expect: 100-continue/m);
+  assert.doesNotMatch(trace, /^< HTTP\/1\.1 100/m);
+  assert.match(trace, /^< HTTP\/1\.1 413/m);
+  assert.match(new TextDecoder().decode(out.stdout), /larger than 1048576/);
+}
+
 /** The hub process's peak resident memory in MiB (VmHWM). */
 async function peakRss(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-Deno.test("Node fetch, Deno fetch, curl and Python requests read the 413 for 12 MB and 300 MB bodies, on the public and the hub port", async () => {
+Deno.test("Node fetch, Deno fetch, curl and Python requests read the 413 for 12 MB and 300 MB bodies, on the public and the hub port; Expect: 100-continue gets it first", async () => {
   const dir = await Deno.makeTempDir({ prefix: "onehub-upload-" });
   await using proc = await startServe([
     "--auth",
@@ -103,6 +120,7 @@ Deno.test("Node fetch, Deno fetch, curl and Python requests read the 413 for 12 
     dir,
   ]);
   const hubUrl = /hub=(http:\/\/\S+)/.exec(proc.log())![1]!;
+  await expectRefusedBeforeContinue(`${proc.url}hub/api/users`, dir);
   const before = await peakRss(proc.pid);
   const failures: string[] = [];
   try {
