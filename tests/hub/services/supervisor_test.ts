@@ -4,6 +4,7 @@
  * left running stopped by the next one (never a reused pid).
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import {
   serviceEnv,
   stopLeftovers,
@@ -115,6 +116,21 @@ Deno.test("stopLeftovers stops a group a killed hub left, and not a pid reused s
   });
 });
 
+/** Whether the hub's database holds the running services' process groups (a sleeper's among them). */
+function rememberedGroups(dbPath: string): Promise<boolean> {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT value FROM hub_state WHERE key = ?").get(
+      "service_process_groups",
+    ) as { value: string } | undefined;
+    return Promise.resolve(row?.value.includes('"sleeper"') ?? false);
+  } catch {
+    return Promise.resolve(false); // not created yet
+  } finally {
+    db.close();
+  }
+}
+
 /** How many processes run `sleep <seconds>`. */
 async function countSleeping(seconds: string): Promise<number> {
   const out = await new Deno.Command("pgrep", {
@@ -147,6 +163,13 @@ Deno.test({
       await waitFor(async () => (await countSleeping("303")) === 1, {
         timeoutMs: 10_000,
         description: "the service runs",
+      });
+      // The hub writes the group down right after it started it: a kill
+      // before that leaves nothing for the next hub to find (a race of the
+      // test, seen on a loaded machine, not of the hub).
+      await waitFor(() => rememberedGroups(`${dir}/onehub.sqlite`), {
+        timeoutMs: 10_000,
+        description: "the hub to remember the service's process group",
       });
       Deno.kill(first.pid, "SIGKILL");
       await first.stop();
