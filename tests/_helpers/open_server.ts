@@ -19,7 +19,7 @@ import type { ProgressEvent } from "../../hub/servers.ts";
 import type { CookieClient, Hop } from "./cookie_client.ts";
 
 /** The bound on a spawn when the caller names none: a cold first start on a slow machine passes. */
-const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+export const SPAWN_WAIT_MS = 5 * 60_000;
 
 /** Pending page → ready → server is one round; a reload (stream over, no verdict) is another. */
 const MAX_ROUNDS = 8;
@@ -134,7 +134,7 @@ export async function waitForReady(
   url: string,
   options: WaitForReadyOptions = {},
 ): Promise<ProgressEvent[]> {
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = Date.now() + (options.timeoutMs ?? SPAWN_WAIT_MS);
   const seen: ProgressEvent[] = [];
   const request = (u: string) =>
     fetch(u, options.headers ? { headers: options.headers } : {});
@@ -210,7 +210,7 @@ export async function openServer(
     `user/${encodeURIComponent(user)}${named}/`,
     client.base,
   ).pathname;
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = Date.now() + (options.timeoutMs ?? SPAWN_WAIT_MS);
   const seen: ProgressEvent[] = [];
   const trail: string[] = [];
   let url = options.from ??

@@ -4,6 +4,7 @@
  * in the table without a reload. Needs root, the singleuser and Chromium.
  */
 import assert from "node:assert/strict";
+import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   BROWSER_TEST,
   chromiumMissing,
@@ -35,7 +36,7 @@ Deno.test({
   fn: async () => {
     await using student = await createSystemUser({ prefix: "ohbr" });
     await using hub = await startClassHub(
-      "spawner:\n  http_timeout: 60\n  poll_interval: 1\n",
+      "spawner:\n  http_timeout: 300\n  poll_interval: 1\n",
     );
     await using browser = await startBrowser();
     const { page } = browser;
@@ -50,7 +51,7 @@ Deno.test({
     await row.getByRole("button", { name: `Start server of ${student.name}` })
       .click();
     await row.locator('[data-role="server-status"]', { hasText: "running" })
-      .waitFor({ timeout: 60_000 });
+      .waitFor({ timeout: SPAWN_WAIT_MS });
     assert.equal(
       await row.getByRole("link", { name: `Open server of ${student.name}` })
         .count(),

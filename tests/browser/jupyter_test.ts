@@ -6,6 +6,7 @@
  * runs a cell that prints 42. Needs root, the singleuser and Chromium.
  */
 import assert from "node:assert/strict";
+import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   BROWSER_TEST,
   chromiumMissing,
@@ -41,7 +42,7 @@ Deno.test({
     const config = `${dir}/config.yaml`;
     await Deno.writeTextFile(
       config,
-      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\n`,
+      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 300\n  poll_interval: 1\n`,
     );
     const hub = await startServe(["--config", config, "--auth", "pam"]);
     const browser = await startBrowser().catch(async (error) => {
@@ -85,7 +86,7 @@ Deno.test({
         (url) =>
           /^\/tree\/?$/.test(url.pathname.slice(userPrefix.length - 1)) &&
           url.pathname.startsWith(userPrefix),
-        { timeout: 60_000 },
+        { timeout: SPAWN_WAIT_MS },
       );
       await pendingShot;
       // deno-lint-ignore no-console

@@ -5,6 +5,7 @@
  * jupyterhub-singleuser behind a 2-second delay; needs root.
  */
 import assert from "node:assert/strict";
+import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   createSystemUser,
   HAS_SINGLEUSER,
@@ -45,7 +46,7 @@ Deno.test({
         "auth:",
         "  type: dummy",
         "spawner:",
-        "  http_timeout: 60",
+        "  http_timeout: 300",
         "  cmd:",
         "    - /bin/sh",
         "    - -c",
@@ -119,7 +120,10 @@ Deno.test({
             headers: auth,
           })).json();
         return m.servers?.[""]?.ready === true;
-      }, { timeoutMs: 30_000, description: "the new server to be ready" });
+      }, {
+        timeoutMs: SPAWN_WAIT_MS,
+        description: "the new server to be ready",
+      });
       const stop = await fetch(
         `${second.url}hub/api/users/${user.name}/server`,
         { method: "DELETE", headers: auth },
