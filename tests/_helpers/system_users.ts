@@ -24,6 +24,20 @@ export const HAS_SINGLEUSER = (() => {
   }
 })();
 
+/**
+ * Whether a test file that runs the real single-user server must be skipped
+ * here (not root, or no {@linkcode SINGLEUSER}); prints why once.
+ */
+export function skipWithoutSingleuser(test: string): boolean {
+  const skip = !IS_ROOT || !HAS_SINGLEUSER;
+  if (skip) {
+    printErr(
+      `${test}: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
+    );
+  }
+  return skip;
+}
+
 /** Writes the `onehub` PAM service file, as the installer does, when it is missing. */
 export async function ensurePamService(): Promise<void> {
   try {

@@ -7,22 +7,14 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
-  HAS_SINGLEUSER,
-  IS_ROOT,
-  SINGLEUSER,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { oidcLogin } from "../_helpers/oidc_provider.ts";
 import { startOidcHub } from "../_helpers/oidc_hub.ts";
 import { openServer } from "../_helpers/open_server.ts";
-import { printErr } from "../../hub/cli/_print.ts";
 
-const ignore = !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore) {
-  printErr(
-    `oidc_spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
-  );
-}
+const ignore = skipWithoutSingleuser("oidc_spawn_test");
 
 Deno.test({
   name: "an OpenID Connect user signs in and their own Jupyter server answers",

@@ -8,20 +8,13 @@ import assert from "node:assert/strict";
 import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   createSystemUser,
-  HAS_SINGLEUSER,
-  IS_ROOT,
   run,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { runMain, startServe } from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { printErr } from "../../hub/cli/_print.ts";
 
-const ignore = !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore) {
-  printErr(
-    "spawn_kill_test: skipped: needs root and /usr/bin/jupyterhub-singleuser",
-  );
-}
+const ignore = skipWithoutSingleuser("spawn_kill_test");
 
 async function userProcesses(name: string): Promise<number> {
   const out = await new Deno.Command("pgrep", { args: ["-u", name] }).output();

@@ -10,10 +10,8 @@ import assert from "node:assert/strict";
 import {
   createSystemUser,
   ensurePamService,
-  HAS_SINGLEUSER,
-  IS_ROOT,
   run,
-  SINGLEUSER,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
@@ -21,14 +19,8 @@ import { runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { freePorts } from "../_helpers/free_ports.ts";
-import { printErr } from "../../hub/cli/_print.ts";
 
-const ignore = !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore) {
-  printErr(
-    `spawn_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
-  );
-}
+const ignore = skipWithoutSingleuser("spawn_test");
 
 Deno.test({
   name:

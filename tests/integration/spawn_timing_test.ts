@@ -11,9 +11,8 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
-  HAS_SINGLEUSER,
-  IS_ROOT,
   SINGLEUSER,
+  skipWithoutSingleuser,
   type SystemUser,
 } from "../_helpers/system_users.ts";
 import { runMain, startServe } from "../_helpers/serve_process.ts";
@@ -25,14 +24,8 @@ import {
   spawnDataOf,
   waitForReady,
 } from "../_helpers/open_server.ts";
-import { printErr } from "../../hub/cli/_print.ts";
 
-const ignore = !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore) {
-  printErr(
-    `spawn_timing_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
-  );
-}
+const ignore = skipWithoutSingleuser("spawn_timing_test");
 
 /** Longer than /hub/spawn's wait (SPAWN_PAGE_WAIT_MS, 1 s), so the login surely sees the pending page. */
 const SLOW_START_SECONDS = 4;

@@ -9,21 +9,13 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
-  HAS_SINGLEUSER,
-  IS_ROOT,
-  SINGLEUSER,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { runMain, startServe } from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { waitForReady } from "../_helpers/open_server.ts";
-import { printErr } from "../../hub/cli/_print.ts";
 
-const ignore = !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore) {
-  printErr(
-    `term_ops_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
-  );
-}
+const ignore = skipWithoutSingleuser("term_ops_test");
 
 async function cli(args: string[]): Promise<string> {
   const out = await runMain(args);
