@@ -4,6 +4,7 @@
  * idle users, the events and metrics it leaves, and its timer.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "../_helpers/wait_for.ts";
 import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
 import { cullReason, IdleCuller } from "../../hub/culler.ts";
 import { getServer, touchServerActivity } from "../../hub/db/servers.ts";
@@ -174,7 +175,11 @@ Deno.test("the culler's timer runs passes while enabled and stops cleanly", asyn
   await new Promise((r) => setTimeout(r, 1300));
   assert.equal(culler.last, null, "disabled: no pass");
   hub.config.cull.enabled = true;
-  await new Promise((r) => setTimeout(r, 1300));
+  // The next tick runs a pass: wait for it (bounded), not for a fixed time.
+  await waitFor(() => Promise.resolve(culler.last !== null), {
+    timeoutMs: 10_000,
+    description: "a pass once enabled",
+  });
   await culler.stop();
   const last = culler.last as { stopped: string[] } | null;
   assert.deepEqual(last?.stopped, ["daemon/"]);

@@ -400,12 +400,15 @@ Deno.test({
           };
           if (!log) delete request.logFile;
           const { state } = await startServer(request, started);
-          // start() returns once the process exists; wait for the exec chain to reach sleep.
-          for (let i = 0; i < 200; i++) {
-            const comm = await Deno.readTextFile(`/proc/${state.pid}/comm`);
-            if (comm.trim() === "sleep") break;
-            await new Promise((r) => setTimeout(r, 10));
-          }
+          // start() returns once the process exists; wait for the exec chain
+          // (the wrapper that closes the hub's descriptors) to reach sleep,
+          // however long a slow machine takes: the fds are the server's only then.
+          await waitFor(
+            async () =>
+              (await Deno.readTextFile(`/proc/${state.pid}/comm`)).trim() ===
+                "sleep",
+            { timeoutMs: 30_000, description: "the exec chain to reach sleep" },
+          );
           const fds: string[] = [];
           for await (const entry of Deno.readDir(`/proc/${state.pid}/fd`)) {
             fds.push(entry.name);
