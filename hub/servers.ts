@@ -28,7 +28,7 @@ import {
 import type { HubConfig } from "./config.ts";
 import type { Db } from "./db/mod.ts";
 import type { ServerRow, UserRow } from "./db/schema.ts";
-import { deleteTokensByNote, insertToken } from "./db/tokens.ts";
+import { deleteServerTokens, insertToken } from "./db/tokens.ts";
 import {
   getServer,
   markServerStopped,
@@ -432,7 +432,9 @@ export class ServerManager {
     const prefix = serverPrefix(config.baseUrl, user.name, server);
     const note = `Server at ${prefix}`;
     const access = `access:servers!server=${user.name}/${server}`;
-    await deleteTokensByNote(db, user.id, note);
+    // Found by relation, never by the (user-writable) note: JupyterHub's way.
+    const serverId = (await getServer(db, user.id, server))!.id;
+    await deleteServerTokens(db, serverId);
     const token = newSecret();
     await insertToken(db, {
       userId: user.id,
@@ -443,10 +445,12 @@ export class ServerManager {
       note,
       created: this.#now().toISOString(),
       expiresAt: null,
+      serverId,
     });
     await upsertServerClient(db, {
       user: user.name,
       server,
+      serverId,
       secret: token,
       redirectUri: `${prefix}oauth_callback`,
       allowedScopes: [access],
@@ -686,7 +690,8 @@ export class ServerManager {
         error: (e as Error).message,
       })
     );
-    await deleteTokensByNote(db, user.id, `Server at ${prefix}`);
+    const row = await getServer(db, user.id, server);
+    if (row) await deleteServerTokens(db, row.id);
     await deleteClient(db, clientIdFor(user.name, server));
     await markServerStopped(db, user.id, server);
     this.#deps.logger.debug("server cleaned up", {

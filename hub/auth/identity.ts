@@ -298,7 +298,7 @@ function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
       sessionId: row.session_id,
     }),
     expiresAt: row.expires_at,
-    serverToken: row.note.startsWith("Server at "),
+    serverToken: row.server_id !== null,
     lastActivity: row.last_activity,
   };
 }

@@ -19,6 +19,8 @@ export interface ServerClientInput {
   user: string;
   /** `""` for the default server. */
   server: string;
+  /** The server's row (`servers.id`): the client goes with it. */
+  serverId: number;
   /** The server's API token; only its SHA-256 is stored. */
   secret: string;
   /** `"{base_url}user/<quoted name>/[<server>/]oauth_callback"`. */
@@ -44,6 +46,7 @@ export async function upsertServerClient(
     "secret_hash": await hashSecret(input.secret),
     "redirect_uri": input.redirectUri,
     "allowed_scopes": JSON.stringify(input.allowedScopes),
+    "server_id": input.serverId,
   };
   return db.insertInto("oauth_clients").values({
     identifier,

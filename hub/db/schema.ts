@@ -91,6 +91,8 @@ export interface ApiTokensTable {
   session_id: string | null;
   /** `oauth_clients.identifier`, or null for plain API tokens. */
   oauth_client: string | null;
+  /** The server this token is the own API token of, or null (0008). */
+  server_id: Generated<number | null>;
 }
 
 /** `login_sessions`: browser logins; only a hash of the cookie value is kept. */
@@ -118,6 +120,8 @@ export interface OAuthClientsTable {
   created: string;
   /** 1: no consent page (a service's oauth_no_confirm) (0005). */
   no_confirm: Generated<number>;
+  /** The server this is the OAuth client of, or null (services) (0008). */
+  server_id: Generated<number | null>;
 }
 
 /** `oauth_codes`: one-time authorization codes (hash only). */

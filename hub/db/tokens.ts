@@ -21,6 +21,8 @@ export interface NewToken {
   expiresAt: string | null;
   sessionId?: string | null;
   oauthClient?: string | null;
+  /** The server whose own API token this is (`servers.id`). */
+  serverId?: number | null;
 }
 
 /** Inserts a token row and returns it. */
@@ -37,6 +39,7 @@ export function insertToken(db: Db, t: NewToken): Promise<ApiTokenRow> {
     expires_at: t.expiresAt,
     session_id: t.sessionId ?? null,
     oauth_client: t.oauthClient ?? null,
+    server_id: t.serverId ?? null,
   }).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -113,14 +116,13 @@ export async function revokeToken(db: Db, row: ApiTokenRow): Promise<void> {
   }
 }
 
-/** Deletes a user's tokens with this note (a server's token is found by its note). */
-export async function deleteTokensByNote(
+/** Deletes a server's own API token(s), found by relation (`server_id`). */
+export async function deleteServerTokens(
   db: Db,
-  userId: number,
-  note: string,
+  serverId: number,
 ): Promise<void> {
-  await db.deleteFrom("api_tokens").where("user_id", "=", userId)
-    .where("note", "=", note).execute();
+  await db.deleteFrom("api_tokens").where("server_id", "=", serverId)
+    .execute();
 }
 
 /** Deletes the tokens issued under a browser session (it ended). */
@@ -146,16 +148,16 @@ export async function touchToken(
 }
 
 /**
- * Deletes a user's tokens: every API and OAuth token, but not the tokens of
- * the user's own running servers (they would stop working). Returns how
- * many went.
+ * Deletes a user's tokens: every API and OAuth token, but not the own API
+ * tokens of the user's servers (linked by `server_id`; they would stop
+ * working, and go with their server). Returns how many went.
  */
 export async function deleteUserTokens(
   db: Db,
   userId: number,
 ): Promise<number> {
   const r = await db.deleteFrom("api_tokens").where("user_id", "=", userId)
-    .where("note", "not like", "Server at %").executeTakeFirst();
+    .where("server_id", "is", null).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 

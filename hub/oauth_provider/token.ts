@@ -29,7 +29,7 @@ const SINGLE_PARAMS = [
 
 const NO_STORE = { "Cache-Control": "no-store", "Pragma": "no-cache" };
 
-/** Note of issued tokens: must not start with "Server at " (those do not count as user activity). */
+/** Note of issued tokens (display only: nothing decides by a note). */
 export function oauthTokenNote(client: Pick<OAuthClientRow, "description">) {
   return `oauth: ${client.description}`;
 }

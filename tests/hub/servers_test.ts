@@ -214,7 +214,7 @@ Deno.test("reconcile cleans up a half-done spawn (row 'spawning', empty state) a
   const daemon = await user(hub, "daemon");
   const now = hub.now.toISOString();
   // What a hub killed between spawner.start and saving the state leaves behind.
-  await hub.handle.db.insertInto("servers").values({
+  const row = await hub.handle.db.insertInto("servers").values({
     "user_id": daemon.id,
     name: "",
     status: "spawning",
@@ -224,7 +224,7 @@ Deno.test("reconcile cleans up a half-done spawn (row 'spawning', empty state) a
     started: now,
     "last_activity": now,
     created: now,
-  }).execute();
+  }).returning("id").executeTakeFirstOrThrow();
   await insertToken(hub.handle.db, {
     userId: daemon.id,
     serviceId: null,
@@ -234,10 +234,12 @@ Deno.test("reconcile cleans up a half-done spawn (row 'spawning', empty state) a
     note: "Server at /user/daemon/",
     created: now,
     expiresAt: null,
+    serverId: row.id,
   });
   await upsertServerClient(hub.handle.db, {
     user: "daemon",
     server: "",
+    serverId: row.id,
     secret: "s3cret-s3cret-s3cret",
     redirectUri: "/user/daemon/oauth_callback",
     allowedScopes: ["access:servers!server=daemon/"],

@@ -12,6 +12,7 @@ import * as m0004 from "./0004_events.ts";
 import * as m0005 from "./0005_services.ts";
 import * as m0006 from "./0006_role_sources.ts";
 import * as m0007 from "./0007_shares.ts";
+import * as m0008 from "./0008_server_credentials.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0005_services": m0005,
   "0006_role_sources": m0006,
   "0007_shares": m0007,
+  "0008_server_credentials": m0008,
 };

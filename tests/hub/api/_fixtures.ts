@@ -5,12 +5,16 @@
  *   JupyterHub's `{"status": N, "message": "…"}` with a useful message.
  * - `countRows(hub, table)`: row count, to prove a refused request wrote nothing.
  * - `addServer(hub, user, options)`: a server row in a given state (no spawner).
+ * - `serverToken(hub, user, scopes)`: the own API token of the user's default
+ *   server, tied to its row as a spawn ties it (the row is made if missing).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import type { TestHub } from "../../_helpers/test_hub.ts";
 import type { Database } from "../../../hub/db/schema.ts";
+import { insertToken } from "../../../hub/db/tokens.ts";
+import { hashSecret, newSecret, tokenPrefix } from "../../../hub/tokens.ts";
 
 /** Reads a JSON response body. */
 export async function body(res: Response): Promise<unknown> {
@@ -74,13 +78,13 @@ export async function addServer(
     lastActivity?: string | null;
     state?: Record<string, unknown>;
   } = {},
-): Promise<void> {
+): Promise<number> {
   const owner = await hub.handle.db.selectFrom("users").select("id").where(
     "name",
     "=",
     user,
   ).executeTakeFirstOrThrow();
-  await hub.handle.db.insertInto("servers").values({
+  const row = await hub.handle.db.insertInto("servers").values({
     "user_id": owner.id,
     name: options.name ?? "",
     status: options.status ?? "running",
@@ -90,7 +94,35 @@ export async function addServer(
     started: options.status === "stopped" ? null : hub.now.toISOString(),
     "last_activity": options.lastActivity ?? null,
     created: hub.now.toISOString(),
-  }).execute();
+  }).returning("id").executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** The own API token of `user`'s default server, with `scopes`, linked by `server_id`. */
+export async function serverToken(
+  hub: TestHub,
+  user: string,
+  scopes: string[],
+): Promise<string> {
+  const owner = await hub.handle.db.selectFrom("users").select("id")
+    .where("name", "=", user).executeTakeFirstOrThrow();
+  const found = await hub.handle.db.selectFrom("servers").select("id")
+    .where("user_id", "=", owner.id).where("name", "=", "")
+    .executeTakeFirst();
+  const serverId = found?.id ?? await addServer(hub, user);
+  const token = newSecret();
+  await insertToken(hub.handle.db, {
+    userId: owner.id,
+    serviceId: null,
+    prefix: tokenPrefix(token),
+    hash: await hashSecret(token),
+    scopes,
+    note: `Server at /user/${user}/`,
+    created: hub.now.toISOString(),
+    expiresAt: null,
+    serverId,
+  });
+  return token;
 }
 
 /** A user's stored row. */

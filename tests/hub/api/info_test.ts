@@ -1,24 +1,20 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
-import { issueToken } from "../../../hub/api/mod.ts";
-import { getUser } from "../../../hub/db/users.ts";
-import { assertError, obj } from "./_fixtures.ts";
+import {
+  assertError,
+  obj,
+  serverToken as ownServerToken,
+} from "./_fixtures.ts";
 
 const VERSION = "5.3.0";
 
-async function serverToken(hub: TestHub, name: string): Promise<string> {
-  const owner = (await getUser(hub.handle.db, name))!;
-  const { token } = await issueToken(hub.handle.db, owner, {
-    scopes: [
-      "users:activity!user",
-      "read:users:activity!user",
-      `access:servers!server=${name}/`,
-    ],
-    note: `Server at /user/${name}/`,
-    expiresInSeconds: null,
-    now: hub.now,
-  });
-  return token;
+/** The token a singleuser server gets: activity does not count as the user's. */
+function serverToken(hub: TestHub, name: string): Promise<string> {
+  return ownServerToken(hub, name, [
+    "users:activity!user",
+    "read:users:activity!user",
+    `access:servers!server=${name}/`,
+  ]);
 }
 
 // ---- GET /hub/api ----

@@ -9,26 +9,30 @@ import { createTestHub } from "../../_helpers/test_hub.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
+import { hashSecret, tokenPrefix } from "../../../hub/tokens.ts";
 
-Deno.test("an admin revokes a user's sessions and tokens; the user's server token survives", async () => {
-  await using hub = await createTestHub();
-  await hub.addUser("alice");
+Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
+  await using hub = await createTestHub({}, { spawner: "fake" });
+  await hub.addUser("daemon");
   await hub.addUser("teacher", { admin: true });
   const admin = await hub.tokenFor("teacher");
-  const session = await hub.login("alice");
-  const script = await hub.tokenFor("alice");
-  const alice = (await getUser(hub.handle.db, "alice"))!;
-  await insertToken(hub.handle.db, {
-    userId: alice.id,
-    serviceId: null,
-    expiresAt: null,
-    prefix: "srvtoken",
-    hash: "0".repeat(64),
-    scopes: [],
-    note: "Server at /user/alice/",
-    created: hub.now.toISOString(),
+  const session = await hub.login("daemon");
+  const script = await hub.tokenFor("daemon");
+  const daemon = (await getUser(hub.handle.db, "daemon"))!;
+  let res = await hub.request("/hub/api/users/daemon/server", {
+    method: "POST",
+    token: script,
   });
-  let res = await hub.request("/hub/api/users/alice/sessions", {
+  assert.equal(res.status, 201);
+  // The attack: a token of the user's own, noted like a server's.
+  res = await hub.request("/hub/api/users/daemon/tokens", {
+    method: "POST",
+    token: script,
+    json: { note: "Server at /user/daemon/" },
+  });
+  assert.equal(res.status, 201);
+  const disguised = (await res.json()).token as string;
+  res = await hub.request("/hub/api/users/daemon/sessions", {
     method: "DELETE",
     token: admin,
   });
@@ -39,27 +43,80 @@ Deno.test("an admin revokes a user's sessions and tokens; the user's server toke
   });
   assert.equal(res.status, 403, "the browser is logged out");
   await res.body?.cancel();
-  res = await hub.request("/hub/api/users/alice/tokens", {
+  res = await hub.request("/hub/api/users/daemon/tokens", {
     method: "DELETE",
     token: admin,
   });
-  assert.deepEqual(await res.json(), { sessions: 0, tokens: 1 });
-  res = await hub.request("/hub/api/user", { token: script });
-  assert.equal(res.status, 403, "the script's token is revoked");
-  await res.body?.cancel();
-  const left = await hub.handle.db.selectFrom("api_tokens").select("note")
-    .where("user_id", "=", alice.id).execute();
-  assert.deepEqual(left.map((r) => r.note), ["Server at /user/alice/"]);
+  assert.deepEqual(await res.json(), { sessions: 0, tokens: 2 });
+  for (const token of [script, disguised]) {
+    res = await hub.request("/hub/api/user", { token });
+    assert.equal(res.status, 403, "revoked, whatever its note");
+    await res.body?.cancel();
+  }
+  const left = await hub.handle.db.selectFrom("api_tokens")
+    .select(["note", "server_id"]).where("user_id", "=", daemon.id).execute();
+  assert.equal(left.length, 1);
+  assert.equal(left[0]!.note, "Server at /user/daemon/");
+  assert.notEqual(left[0]!.server_id, null, "the running server's own token");
   await hub.events.flush();
   const events = await eventsSince(hub.handle.db, {
     since: "2000-01-01",
     limit: 10,
-    user: "alice",
+    user: "daemon",
   });
   assert.deepEqual(
-    events.filter((e) => e.kind !== "login.ok").map((e) => [e.kind, e.actor]),
+    events.filter((e) =>
+      e.kind.startsWith("sessions.") ||
+      e.kind === "token.revoked"
+    ).map((e) => [e.kind, e.actor]),
     [["sessions.revoked", "teacher"], ["token.revoked", "teacher"]],
   );
+});
+
+Deno.test("a token noted like a server's counts as its user's activity; the server's own does not", async () => {
+  await using hub = await createTestHub({}, { spawner: "fake" });
+  await hub.addUser("alice");
+  const alice = (await getUser(hub.handle.db, "alice"))!;
+  const server = await hub.handle.db.insertInto("servers").values({
+    "user_id": alice.id,
+    name: "",
+    status: "running",
+    url: null,
+    state: "{}",
+    "user_options": "{}",
+    started: null,
+    "last_activity": null,
+    created: hub.now.toISOString(),
+  }).returning("id").executeTakeFirstOrThrow();
+  for (
+    const [prefix, serverId] of [["ownsrv01", server.id], [
+      "disguise",
+      null,
+    ]] as const
+  ) {
+    await insertToken(hub.handle.db, {
+      userId: alice.id,
+      serviceId: null,
+      expiresAt: null,
+      prefix: tokenPrefix(`${prefix}-secret`),
+      hash: await hashSecret(`${prefix}-secret`),
+      scopes: ["read:users!user"],
+      note: "Server at /user/alice/",
+      created: hub.now.toISOString(),
+      serverId,
+    });
+    const res = await hub.request("/hub/api/user", {
+      token: `${prefix}-secret`,
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    const user = (await getUser(hub.handle.db, "alice"))!;
+    if (serverId === null) {
+      assert.notEqual(user.last_activity, null, "a user's token counts");
+    } else {
+      assert.equal(user.last_activity, null, "a server's own calls do not");
+    }
+  }
 });
 
 Deno.test("a user may revoke their own; another user may not", async () => {

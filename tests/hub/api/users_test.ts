@@ -9,10 +9,10 @@ import {
   gatedBody,
   obj,
   PAGINATED,
+  serverToken as ownServerToken,
   userRow,
 } from "./_fixtures.ts";
 import { createUsersApi } from "../../../hub/api/users.ts";
-import { issueToken } from "../../../hub/api/mod.ts";
 import { HubError } from "../../../hub/errors.ts";
 import type { HubEnv } from "../../../hub/middleware/identity.ts";
 import type { Identity } from "../../../hub/auth/identity.ts";
@@ -53,15 +53,11 @@ async function setActivity(hub: TestHub, name: string, at: string | null) {
 }
 
 /** The token a singleuser server gets: activity does not count as the user's. */
-async function serverToken(hub: TestHub, name: string): Promise<string> {
-  const owner = (await getUser(hub.handle.db, name))!;
-  const { token } = await issueToken(hub.handle.db, owner, {
-    scopes: ["users:activity!user", `access:servers!server=${name}/`],
-    note: `Server at /user/${name}/`,
-    expiresInSeconds: null,
-    now: hub.now,
-  });
-  return token;
+function serverToken(hub: TestHub, name: string): Promise<string> {
+  return ownServerToken(hub, name, [
+    "users:activity!user",
+    `access:servers!server=${name}/`,
+  ]);
 }
 
 // ---- GET /users: list, pagination ----

@@ -23,6 +23,20 @@ async function setup() {
     now: NOW.toISOString(),
   });
   const alice = (await getUser(handle.db, "alice"))!;
+  // The servers the clients belong to: ids 1 (default) and 2 ("gpu").
+  for (const name of ["", "gpu"]) {
+    await handle.db.insertInto("servers").values({
+      "user_id": alice.id,
+      name,
+      status: "running",
+      url: null,
+      state: "{}",
+      "user_options": "{}",
+      started: null,
+      "last_activity": null,
+      created: NOW.toISOString(),
+    }).execute();
+  }
   return {
     handle,
     db: handle.db,
@@ -35,6 +49,7 @@ function aliceClient(secret = "server-token-1") {
   return {
     user: "alice",
     server: "",
+    serverId: 1,
     secret,
     redirectUri: "/user/alice/oauth_callback",
     allowedScopes: ["access:servers!server=alice/"],
@@ -48,6 +63,7 @@ function aliceGpuClient() {
   return {
     ...aliceClient(),
     server: "gpu",
+    serverId: 2,
     redirectUri: "/user/alice/gpu/oauth_callback",
   };
 }

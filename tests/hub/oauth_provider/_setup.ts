@@ -27,6 +27,8 @@ import {
 import { createOAuthProvider } from "../../../hub/oauth_provider/mod.ts";
 import { clientIdFor, upsertServerClient } from "../../../hub/db/oauth.ts";
 import { silentLogger } from "../../../hub/log.ts";
+import { getServer, recordSpawning } from "../../../hub/db/servers.ts";
+import { getUser, getUserById } from "../../../hub/db/users.ts";
 import { serverPrefix } from "../../../hub/single_user_env.ts";
 
 /** The hub under test, with the provider. */
@@ -104,9 +106,22 @@ export async function createOAuthHub(
     async register(user, server = "", secret = "server-secret-token", scopes) {
       const prefix = serverPrefix(config.baseUrl, user, server);
       const redirectUri = `${prefix}oauth_callback`;
+      // A server's client belongs to its row, as after a spawn.
+      // (A user not added yet is made now, as a login would.)
+      const owner = await getUser(hub.handle.db, user) ??
+        (await getUserById(hub.handle.db, await hub.addUser(user)))!;
+      await recordSpawning(hub.handle.db, {
+        userId: owner.id,
+        name: server,
+        url: prefix,
+        userOptions: {},
+        hubInstance: "",
+        at: now().toISOString(),
+      });
       await upsertServerClient(hub.handle.db, {
         user,
         server,
+        serverId: (await getServer(hub.handle.db, owner.id, server))!.id,
         secret,
         redirectUri,
         allowedScopes: scopes ??
