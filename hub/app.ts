@@ -41,6 +41,7 @@ import {
   bodyLimitFor,
   bodyTooLarge,
 } from "./middleware/body_limit.ts";
+import { clientMiddleware } from "./middleware/client.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { createOAuthLoginPages } from "./pages/oauth_login.ts";
@@ -78,6 +79,13 @@ export interface HubAppOptions {
   logger: Logger;
   /** 32+ random bytes; signs XSRF tokens. */
   cookieSecret: Uint8Array;
+  /**
+   * What onehub's proxy sends as `X-Onehub-Proxy`: only requests showing it
+   * (or, with `proxy.mode: external`, from a `proxy.trusted_proxies` peer)
+   * have their `X-Forwarded-*` believed (middleware/client.ts).
+   * @default {null: none believed but trusted external peers}
+   */
+  forwardedProof?: string | null;
   /** @default {() => new Date()} */
   now?: () => Date;
   /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
@@ -211,6 +219,14 @@ function useRequestRules(
   now: () => Date,
 ): void {
   const { config, db } = options;
+  app.use(
+    "*",
+    clientMiddleware({
+      proof: options.forwardedProof ?? null,
+      trustedProxies: () => config.proxy.trustedProxies,
+      believePeers: config.proxy.mode === "external",
+    }),
+  );
   // hono hands an undecodable path parameter (`/users/%E0%A4%A`) to routes
   // as raw text; refuse such URLs before a name can be made from one.
   app.use("*", async (c, next) => {
@@ -446,6 +462,7 @@ export function throttleFromConfig(
     enabled: t.enabled,
     addressFailures: t.addressFailures,
     userFailures: t.userFailures,
+    userHardLimit: t.userHardLimit,
     baseDelayMs: t.baseDelaySeconds * 1000,
     maxDelayMs: t.maxDelaySeconds * 1000,
     windowMs: t.windowSeconds * 1000,

@@ -646,6 +646,17 @@ export const CONFIG_KEYS = [
       "Failed logins for one username within auth.throttle.window before addresses that failed must wait",
   },
   {
+    key: "auth.throttle.user_hard_limit",
+    field: "auth.throttle.userHardLimit",
+    kind: "int",
+    default: 30,
+    min: 1,
+    max: 100000,
+    reload: "restart",
+    doc:
+      "Failed logins for one username within auth.throttle.window after which every address must wait, fresh ones too (a hard cap on guesses per name)",
+  },
+  {
     key: "auth.throttle.base_delay",
     field: "auth.throttle.baseDelaySeconds",
     kind: "int",

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { createProxy, type Proxy } from "../proxy/mod.ts";
+import { createProxy, hubProofFromToken, type Proxy } from "../proxy/mod.ts";
+import { newSecret } from "./tokens.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
 import { type HubConfig, lingerLimits, oauthOn } from "./config.ts";
 import { ConfigError } from "./errors.ts";
@@ -108,9 +109,14 @@ export interface Hub extends HubApp {
 }
 
 /** The built-in proxy, or null with `proxy.mode: external`. */
-function builtinProxy(config: HubConfig, logger: Logger): Proxy | null {
+function builtinProxy(
+  config: HubConfig,
+  logger: Logger,
+  hubProof: string,
+): Proxy | null {
   if (config.proxy.mode !== "builtin") return null;
   return createProxy({
+    hubProof,
     renderError: renderProxyError(config),
     refuse: refuseOversizedBody(config),
     connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
@@ -121,12 +127,28 @@ function builtinProxy(config: HubConfig, logger: Logger): Proxy | null {
   });
 }
 
+/** The external proxy's token (`proxy.auth_token`, or $CONFIGPROXY_AUTH_TOKEN), or "". */
+function externalProxyToken(options: HubOptions): string {
+  return options.config.proxy.authToken || options.proxyToken ||
+    Deno.env.get("CONFIGPROXY_AUTH_TOKEN") || "";
+}
+
+/**
+ * The proof onehub's proxy shows the hub (middleware/client.ts): a fresh
+ * secret per start for the built-in one, derived from the shared token for
+ * an external `onehub proxy` (null without a token).
+ */
+async function forwardedProof(options: HubOptions): Promise<string | null> {
+  if (options.config.proxy.mode === "builtin") return newSecret();
+  const token = externalProxyToken(options);
+  return token ? await hubProofFromToken(token) : null;
+}
+
 /** How routes reach the proxy: in process, or the external proxy's REST API. */
 function proxyControl(options: HubOptions, proxy: Proxy | null): ProxyControl {
   if (proxy) return inProcessControl(proxy);
   const { config } = options;
-  const token = config.proxy.authToken || options.proxyToken ||
-    Deno.env.get("CONFIGPROXY_AUTH_TOKEN") || "";
+  const token = externalProxyToken(options);
   if (!token) {
     throw new ConfigError(
       'proxy.mode is "external" but no proxy token is set: set proxy.auth_token or CONFIGPROXY_AUTH_TOKEN to the token the proxy was started with',
@@ -273,11 +295,17 @@ function signInParts(options: HubOptions, events: EventLog) {
   return { authState, oauthSignIn };
 }
 
+/** The proxy side: the built-in proxy (or none), how routes reach it, the proof it shows the hub. */
+async function proxyParts(options: HubOptions) {
+  const proof = await forwardedProof(options);
+  const proxy = builtinProxy(options.config, options.logger, proof ?? "");
+  return { proof, proxy, control: proxyControl(options, proxy) };
+}
+
 /** The parts of a hub, wired to each other. */
 async function buildParts(options: HubOptions) {
   const { config, logger, db } = options;
-  const proxy = builtinProxy(config, logger);
-  const control = proxyControl(options, proxy);
+  const { proof, proxy, control } = await proxyParts(options);
   const routes = new RouteService(db, control);
   // Known once the hub listens; servers started before that never exist.
   const hubApi = { url: "" };
@@ -324,6 +352,7 @@ async function buildParts(options: HubOptions) {
   const app = await createHubApp({
     config,
     db,
+    forwardedProof: proof,
     authenticator: options.authenticator,
     logger,
     cookieSecret: options.cookieSecret,

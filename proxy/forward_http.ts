@@ -55,6 +55,8 @@ export interface RelayContext {
   hsts: string | null;
   /** Bounds of the lingering close after an early answer. */
   linger: LingerLimits;
+  /** The secret shown to the hub's route (`data.hub`), or null (headers.ts PROOF_HEADER). */
+  hubProof: string | null;
   /** Writes an error response (status page) to the client. */
   sendError(
     client: Conn,
@@ -95,6 +97,11 @@ function targetWriter(conn: Conn): Writer {
         throw new TargetWriteFailed((error as Error).message, { cause: error });
       }),
   };
+}
+
+/** The proof the request carries to its target: only the hub's route gets it. */
+export function proofFor(ex: Exchange, ctx: RelayContext): string | null {
+  return ex.route.data.hub === true ? ctx.hubProof : null;
 }
 
 /** One request to relay: the client, its parsed head, the matched route, where it came from. */
@@ -156,11 +163,10 @@ async function sendRequest(
   framing: Framing,
   ctx: RelayContext,
 ): Promise<BodyCopy> {
-  const headers = forwardedHeaders(
-    stripHopByHop(ex.head.headers),
-    ex.info,
-    false,
-  );
+  const headers = forwardedHeaders(stripHopByHop(ex.head.headers), ex.info, {
+    websocket: false,
+    proof: proofFor(ex, ctx),
+  });
   const headBytes = serializeHead(
     `${ex.head.method} ${ex.head.target} ${ex.head.version}`,
     headers,

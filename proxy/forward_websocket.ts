@@ -27,7 +27,7 @@ import {
   stripHopByHop,
 } from "./headers.ts";
 import { UpstreamError } from "./upstream_pool.ts";
-import type { Exchange, RelayContext } from "./forward_http.ts";
+import { type Exchange, proofFor, type RelayContext } from "./forward_http.ts";
 
 function closeQuietly(conn: Conn): void {
   try {
@@ -41,7 +41,10 @@ async function handshake(
   ctx: RelayContext,
 ): Promise<{ target: BufferedConn; response: ResponseHead } | null> {
   const { client, head } = ex;
-  const headers = forwardedHeaders(stripHopByHop(head.headers), ex.info, true);
+  const headers = forwardedHeaders(stripHopByHop(head.headers), ex.info, {
+    websocket: true,
+    proof: proofFor(ex, ctx),
+  });
   headers.push(["Connection", "Upgrade"], [
     "Upgrade",
     field(head.headers, "upgrade") ?? "websocket",

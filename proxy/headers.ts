@@ -248,19 +248,40 @@ const FORWARDED = [
 ];
 
 /**
+ * The field with which onehub's proxy shows the hub that a request came
+ * through it, so the hub may believe its `X-Forwarded-*` (a local process
+ * reaching the hub's port directly could write those itself). Its value is
+ * a secret of the running hub; it is sent only on the hub's own route and
+ * never passed on from a client.
+ */
+export const PROOF_HEADER = "X-Onehub-Proxy";
+
+/** Options of {@linkcode forwardedHeaders}. */
+export interface ForwardOptions {
+  /** A WebSocket handshake (`ws`/`wss` as the forwarded scheme). */
+  websocket: boolean;
+  /** The value of {@linkcode PROOF_HEADER} to add, or null for none. */
+  proof: string | null;
+}
+
+/**
  * Sets `X-Forwarded-For/Proto/Port/Host` from the real connection. From an
  * untrusted peer, incoming values are dropped first (they could be forged);
  * from a trusted downstream proxy they are kept and ours appended, as CHP
  * does. `X-Forwarded-Host` keeps a trusted incoming value, else `Host`.
+ * A client's {@linkcode PROOF_HEADER} is always dropped.
  */
 export function forwardedHeaders(
   headers: HeaderList,
   client: ClientInfo,
-  websocket: boolean,
+  options: ForwardOptions,
 ): HeaderList {
-  const kept = client.trusted
-    ? headers
-    : headers.filter(([n]) => !FORWARDED.includes(n.toLowerCase()));
+  const { websocket } = options;
+  const proof = PROOF_HEADER.toLowerCase();
+  const kept = headers.filter(([n]) => {
+    const name = n.toLowerCase();
+    return name !== proof && (client.trusted || !FORWARDED.includes(name));
+  });
   const out = kept.filter(([n]) =>
     !["x-forwarded-for", "x-forwarded-proto", "x-forwarded-port"].includes(
       n.toLowerCase(),
@@ -280,6 +301,7 @@ export function forwardedHeaders(
     const host = field(headers, "host");
     if (host) out.push(["X-Forwarded-Host", host]);
   }
+  if (options.proof !== null) out.push([PROOF_HEADER, options.proof]);
   return out;
 }
 

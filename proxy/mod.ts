@@ -38,6 +38,29 @@ import { LINGER_DEFAULTS, lingerClose, type LingerLimits } from "./linger.ts";
 export { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 export { Activity } from "./activity.ts";
 export { LINGER_DEFAULTS, type LingerLimits } from "./linger.ts";
+export { PROOF_HEADER } from "./headers.ts";
+
+/**
+ * The proof an external `onehub proxy` shows the hub, derived from the token
+ * both already share (`CONFIGPROXY_AUTH_TOKEN` / `proxy.auth_token`): the
+ * token itself never travels in a header.
+ */
+export async function hubProofFromToken(token: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(token),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode("onehub forwarded-headers proof"),
+  );
+  return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
 
 /** A rendered error page. */
 export interface ErrorPage {
@@ -95,6 +118,12 @@ export interface ProxyOptions {
    * given before `Expect: 100-continue` could be answered `100`. @default {none}
    */
   refuse?: (request: RequestSummary, route: Route) => Refusal | null;
+  /**
+   * Sent as `X-Onehub-Proxy` on requests to the hub's route (`data.hub`),
+   * so the hub believes their `X-Forwarded-*`; clients' copies are always
+   * dropped. @default {none}
+   */
+  hubProof?: string;
 }
 
 /** How to listen. */
@@ -488,7 +517,14 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
   const linger = options.linger ?? LINGER_DEFAULTS;
   const state: ProxyState = {
     routes,
-    ctx: { pool, activity, hsts, sendError, linger },
+    ctx: {
+      pool,
+      activity,
+      hsts,
+      sendError,
+      linger,
+      hubProof: options.hubProof ?? null,
+    },
     sendError,
     sendPage,
     refuse: options.refuse,

@@ -58,8 +58,8 @@ export function paginate<T>(
     const url = new URL(c.req.url);
     const host = c.req.header("host");
     if (host) url.host = host;
-    const proto = c.req.header("x-forwarded-proto");
-    if (proto === "https" || proto === "http") url.protocol = proto + ":";
+    const client = c.get("client");
+    if (client?.proxied) url.protocol = client.https ? "https:" : "http:";
     url.searchParams.set("offset", String(paging.offset + paging.limit));
     url.searchParams.set("limit", String(paging.limit));
     next = {

@@ -16,6 +16,11 @@
  *   client with no recent failure still gets through, so the owner of the
  *   name logging in from elsewhere is not locked out by someone else's
  *   guessing, while a spread-out attack gets one try per fresh address;
+ * - past `userHardLimit` failures within the window the name is blocked for
+ *   every address, fresh ones included: however many addresses an attacker
+ *   has (or makes up), a name gets at most that many guesses per window,
+ *   plus one per expired block. The owner then waits too: the price of a
+ *   hard cap, paid only under an attack on that name;
  * - a successful login clears the username's failures;
  * - failures older than `windowMs` are forgotten, and each table holds at
  *   most `maxEntries` keys (the oldest go first), so a flood of made-up
@@ -37,6 +42,8 @@ export interface ThrottleSettings {
   addressFailures: number;
   /** Free failures per username within the window. */
   userFailures: number;
+  /** Failures per username within the window after which every address is refused. */
+  userHardLimit: number;
   /** First block after the free failures, in milliseconds. */
   baseDelayMs: number;
   /** Longest block, in milliseconds. */
@@ -143,7 +150,10 @@ export class LoginThrottle {
       };
     }
     const byUser = this.#users.get(username, now, s.windowMs);
-    if (byUser && byUser.blockedUntil > now && byAddress) {
+    if (
+      byUser && byUser.blockedUntil > now &&
+      (byAddress || byUser.failures >= s.userHardLimit)
+    ) {
       return { ok: false, by: "user", retryAfterSeconds: wait(byUser, now) };
     }
     return { ok: true };

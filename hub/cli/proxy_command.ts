@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { createProxy, createProxyApi, type Proxy } from "../../proxy/mod.ts";
+import {
+  createProxy,
+  createProxyApi,
+  hubProofFromToken,
+  type Proxy,
+} from "../../proxy/mod.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { type Command, parseCommandArgs } from "./_command.ts";
@@ -125,6 +130,8 @@ async function run(args: string[]): Promise<number> {
     );
   }
   const proxy = createProxy({
+    // Shows the hub its X-Forwarded-* come from here (hub/middleware/client.ts).
+    hubProof: await hubProofFromToken(token),
     connectTimeoutMs: flags.connectTimeoutMs,
     trustedProxies: (values["trusted-proxies"] ?? "").split(",").map((s) =>
       s.trim()

@@ -10,6 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import type { ClientView } from "./client.ts";
 import type { Db } from "../db/mod.ts";
 import {
   type Identity,
@@ -27,6 +28,8 @@ export interface HubVariables {
   xsrf: string;
   /** A form POST's fields, set by the form XSRF middleware (form_xsrf.ts). */
   form?: URLSearchParams;
+  /** The client's address and scheme (client.ts). */
+  client: ClientView;
 }
 
 /** Hono env of the hub app. */

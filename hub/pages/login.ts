@@ -58,47 +58,10 @@ export interface LoginDeps {
   announcement?: Pick<Announcement, "text">;
 }
 
-/** True when the request arrived over HTTPS (directly or as configured publicly). */
-export function isSecure(c: Context, config: HubConfig): boolean {
-  if (
-    config.publicUrl.startsWith("https:") ||
-    new URL(c.req.url).protocol === "https:"
-  ) return true;
-  return peerIsLoopback(c) &&
-    c.req.header("x-forwarded-proto")?.split(",").at(-1)?.trim() === "https";
-}
-
-function peerAddress(c: Context): string | undefined {
-  // deno-lint-ignore no-explicit-any
-  const info = (c.env as any)?.remoteAddr;
-  return info && typeof info.hostname === "string" ? info.hostname : undefined;
-}
-
-/** The hub's own listener is reached through onehub's proxy on loopback: trust what it forwards. */
-function peerIsLoopback(c: Context): boolean {
-  const peer = peerAddress(c);
-  return peer !== undefined && (peer === "::1" || peer.startsWith("127."));
-}
-
-/**
- * The client's address. Through onehub's proxy (a loopback peer), the
- * rightmost X-Forwarded-For entry that is not one of `proxy.trusted_proxies`
- * (the proxy appends the address it saw; a trusted proxy in front of it,
- * such as nginx, has appended the one it saw before that).
- */
-export function clientAddress(
-  c: Context,
-  trustedProxies: readonly string[],
-): string | undefined {
-  if (peerIsLoopback(c)) {
-    const hops = (c.req.header("x-forwarded-for") ?? "").split(",")
-      .map((h) => h.trim()).filter(Boolean);
-    while (hops.length > 1 && trustedProxies.includes(hops.at(-1)!)) {
-      hops.pop();
-    }
-    if (hops.length) return hops.at(-1);
-  }
-  return peerAddress(c);
+/** True when the request arrived over HTTPS (directly, through a believed proxy, or as configured publicly). */
+export function isSecure(c: Context<HubEnv>, config: HubConfig): boolean {
+  return config.publicUrl.startsWith("https:") ||
+    new URL(c.req.url).protocol === "https:" || c.get("client").https;
 }
 
 /** The login form's statuses. */
@@ -181,7 +144,7 @@ async function checkPassword(
   name: string,
   password: string,
 ): Promise<{ name: string } | Refusal> {
-  const address = clientAddress(c, deps.config.proxy.trustedProxies);
+  const address = c.get("client").address;
   const who = address ?? "unknown";
   const verdict = deps.throttle.check(who, name);
   if (!verdict.ok) {
@@ -313,7 +276,7 @@ export async function startLogin(
   });
   deps.events.record("login.ok", {
     user: user.name,
-    address: clientAddress(c, config.proxy.trustedProxies) ?? "unknown",
+    address: c.get("client").address ?? "unknown",
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * A real `onehub serve` with PAM under a password-guessing flood: clients
  * are told apart by X-Forwarded-For (127.0.0.1 is configured as a trusted
- * proxy, as nginx in front of the hub would be). Needs root.
+ * proxy, as nginx in front of the hub would be), but only through onehub's
+ * proxy: sent straight to the hub's port they count for nothing. Needs root.
  */
 import { postLogin } from "../_helpers/login_form.ts";
 import assert from "node:assert/strict";
@@ -116,6 +117,27 @@ Deno.test({
         },
       );
       await t.step(
+        "made-up X-Forwarded-For sent straight to the hub's port buy nothing: the socket's address is throttled; the owner still gets in",
+        async () => {
+          // A student's process on the machine reaches the hub's loopback port
+          // directly; only onehub's proxy's X-Forwarded-For are believed.
+          const hubPort = `${/ hub=(http:\/\/\S+)/.exec(hub.log())![1]}/`;
+          const statuses: number[] = [];
+          for (let i = 0; i < 6; i++) {
+            const r = await attempt(hubPort, `10.9.${i}.1`, user.name, "wrong");
+            statuses.push(r.status);
+          }
+          assert.deepEqual(statuses, [403, 403, 403, 403, 429, 429]);
+          const ok = await attempt(
+            hub.url,
+            "192.0.2.11",
+            user.name,
+            user.password,
+          );
+          assert.equal(ok.status, 302, "through the proxy, from elsewhere");
+        },
+      );
+      await t.step(
         "a concurrent flood past the queue gets 429, never 503",
         async () => {
           const flood = await Promise.all(
@@ -138,8 +160,8 @@ Deno.test({
       );
       assert.equal(
         hub.log().match(/login throttled/g)?.length,
-        1,
-        "the block is logged once",
+        2,
+        "each block (the guessing address, the hub port's socket) is logged once",
       );
     } finally {
       await Deno.remove(dataDir, { recursive: true });

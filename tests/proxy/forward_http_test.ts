@@ -31,6 +31,21 @@ Deno.test("proxy relays the full path and query and preserves Host", async () =>
   assert.equal(echoHeader(seen, "host"), "hub.example.org:8000");
 });
 
+Deno.test("proxy shows its proof to the hub's route only, never a client's copy, and never to a user's server", async () => {
+  await using up = await startEchoUpstream();
+  await using p = startProxy({ hubProof: "proof-of-this-hub" });
+  p.proxy.addRoute("/", up.origin, { hub: true });
+  p.proxy.addRoute("/user/alice", up.origin, { user: "alice" });
+  await using client = await RawClient.connect(p.port);
+  const forged = "X-Onehub-Proxy: guessed\r\n";
+  await client.write(get("/hub/login", "hub.test", forged));
+  const hub = json((await client.readResponse()).body);
+  assert.equal(echoHeader(hub, "x-onehub-proxy"), "proof-of-this-hub");
+  await client.write(get("/user/alice/api", "hub.test", forged));
+  const server = json((await client.readResponse()).body);
+  assert.equal(echoHeader(server, "x-onehub-proxy"), null);
+});
+
 Deno.test("proxy sets X-Forwarded-For/Proto/Port/Host and drops forged ones from an untrusted peer", async () => {
   await using up = await startEchoUpstream();
   await using p = startProxy();

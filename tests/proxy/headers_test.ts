@@ -460,7 +460,10 @@ Deno.test("forwardedHeaders() sets X-Forwarded-* from the connection", async (t)
   ];
   for (const [name, headers, client, websocket, expected] of rows) {
     await t.step(name, () => {
-      assert.deepEqual(forwardedHeaders(headers, client, websocket), expected);
+      assert.deepEqual(
+        forwardedHeaders(headers, client, { websocket, proof: null }),
+        expected,
+      );
     });
   }
 });
@@ -469,11 +472,27 @@ Deno.test("forwardedHeaders() joins repeated incoming X-Forwarded-For from a tru
   const out = forwardedHeaders(
     [["X-Forwarded-For", "1.1.1.1"], ["x-forwarded-for", "2.2.2.2"]],
     trusted,
-    false,
+    { websocket: false, proof: null },
   );
   assert.deepEqual(out.filter(([n]) => n.toLowerCase() === "x-forwarded-for"), [
     ["X-Forwarded-For", "1.1.1.1, 2.2.2.2,127.0.0.1"],
   ]);
+});
+
+Deno.test("forwardedHeaders() drops a client's X-Onehub-Proxy, trusted peer or not, and adds the proxy's own only when given", () => {
+  const forged: Array<[string, string]> = [["x-onehub-proxy", "guess"], [
+    "X-Forwarded-For",
+    "6.6.6.6",
+  ]];
+  for (const client of [trusted, untrusted]) {
+    for (const proof of [null, "s3cret"]) {
+      const out = forwardedHeaders(forged, client, { websocket: false, proof });
+      assert.deepEqual(
+        out.filter(([n]) => n.toLowerCase() === "x-onehub-proxy"),
+        proof === null ? [] : [["X-Onehub-Proxy", "s3cret"]],
+      );
+    }
+  }
 });
 
 Deno.test("serializeHead() writes the start line, the fields and a blank line as latin1", () => {

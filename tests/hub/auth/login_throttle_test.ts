@@ -19,6 +19,7 @@ function setup(options: Partial<LoginThrottleOptions> = {}) {
     enabled: true,
     addressFailures: 3,
     userFailures: 5,
+    userHardLimit: 1000,
     baseDelayMs: 1000,
     maxDelayMs: 60_000,
     windowMs: 600_000,
@@ -95,4 +96,28 @@ Deno.test("LoginThrottle lets everything through when disabled", () => {
   const { throttle } = setup({ enabled: false });
   for (let i = 0; i < 50; i++) throttle.failure("10.0.0.1", "ada");
   assert.deepEqual(throttle.check("10.0.0.1", "ada"), { ok: true });
+});
+
+Deno.test("LoginThrottle refuses a name to every address past userHardLimit: made-up addresses buy no more guesses", () => {
+  const { throttle, advance } = setup({
+    addressFailures: 100,
+    userFailures: 3,
+    userHardLimit: 10,
+  });
+  let tried = 0;
+  for (let i = 0; i < 50; i++) {
+    const address = `10.1.0.${i}`; // a fresh address every time
+    if (throttle.check(address, "alice").ok) {
+      tried++;
+      throttle.failure(address, "alice");
+    }
+  }
+  assert.equal(tried, 10, "the hard cap, not one guess per address");
+  const refused = throttle.check("192.0.2.7", "alice");
+  assert.equal(refused.ok, false);
+  assert.equal(!refused.ok && refused.by, "user");
+  assert.deepEqual(throttle.check("192.0.2.7", "bob"), { ok: true });
+  // Past the window the failures are forgotten.
+  advance(3_600_000);
+  assert.deepEqual(throttle.check("192.0.2.8", "alice"), { ok: true });
 });
