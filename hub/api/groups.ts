@@ -297,7 +297,9 @@ export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
   const { db } = deps;
   const addMembersRoute = membersRoute(true);
   const removeMembersRoute = membersRoute(false);
-  app.get("/groups", needs("list:groups"), (c) => listGroupsRoute(c, deps));
+  // The list narrows itself to the groups a filtered list:groups reaches.
+  const listing = createScopeGuard(deps.db, { postFilter: true });
+  app.get("/groups", listing("list:groups"), (c) => listGroupsRoute(c, deps));
   app.post("/groups", needs("admin:groups"), (c) => createGroupsRoute(c, deps));
   app.get(
     "/groups/:group_name",

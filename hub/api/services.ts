@@ -67,7 +67,9 @@ function getRoute(c: Context<HubEnv>, deps: ApiDeps): Response {
 export function createServicesApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
-  app.get("/services", needs("list:services"), (c) => listRoute(c, deps));
+  // The list narrows itself to the services a filtered list:services reaches.
+  const listing = createScopeGuard(deps.db, { postFilter: true });
+  app.get("/services", listing("list:services"), (c) => listRoute(c, deps));
   app.get(
     "/services/:service_name",
     needs("read:services", "read:roles:services", "read:services:name"),

@@ -726,7 +726,9 @@ export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
 
-  app.get("/users", needs("list:users"), (c) => listUsersRoute(c, deps));
+  // The list narrows itself to the users a filtered list:users reaches.
+  const listing = createScopeGuard(deps.db, { postFilter: true });
+  app.get("/users", listing("list:users"), (c) => listUsersRoute(c, deps));
 
   app.post("/users", needs("admin:users"), (c) => createUsersRoute(c, deps));
 

@@ -4,7 +4,8 @@
  * `user=…`, plus `server_name` → `server=user/server`, `group_name` →
  * `group=…`). None of the scopes held → 403; held but filtered away from
  * this resource → 404, indistinguishable from "does not exist"
- * (JupyterHub's RBAC docs).
+ * (JupyterHub's RBAC docs). A route naming no resource needs the scope
+ * unfiltered, unless its guard says the route post-filters (lists).
  *
  * @module
  */
@@ -90,16 +91,51 @@ export async function assertScopes(
   return identity;
 }
 
+/**
+ * On a route whose path names no resource (`POST /users`, `/proxy`,
+ * `/shutdown`), a filtered scope (`admin:users!group=x`) grants nothing:
+ * only the unfiltered form does, as in JupyterHub, where only handlers
+ * that narrow their results themselves accept filtered scopes.
+ */
+function assertUnfiltered(identity: Identity, required: readonly string[]) {
+  if (required.some((scope) => identity.parsed.get(scope) === "all")) return;
+  const filtered = required.some((scope) => identity.parsed.has(scope));
+  throw new HubError(
+    403,
+    `Action is not authorized with current scopes; requires any of [${
+      required.join(", ")
+    }]${
+      filtered
+        ? " without a filter (this action names no user, group or server a filter could limit)"
+        : ""
+    }`,
+  );
+}
+
+/** Options of {@linkcode createScopeGuard}. */
+export interface ScopeGuardOptions {
+  /**
+   * The routes narrow their results to what the caller's filters reach
+   * (lists such as `GET /users`), so a filtered scope is enough on them
+   * even without a resource in the path. @default {false}
+   */
+  postFilter?: boolean;
+}
+
 /** Makes the `needs(...)` middleware factory bound to a database. */
-export function createScopeGuard(db: Db) {
+export function createScopeGuard(db: Db, options: ScopeGuardOptions = {}) {
   return function needs(...required: string[]): MiddlewareHandler<HubEnv> {
     return async (c, next) => {
-      await assertScopes(
+      const resource = resourceFromParams(c.req.param());
+      const identity = await assertScopes(
         db,
         c.get("identity"),
         required,
-        resourceFromParams(c.req.param()),
+        resource,
       );
+      if (!resource && !options.postFilter) {
+        assertUnfiltered(identity, required);
+      }
       await next();
     };
   };
