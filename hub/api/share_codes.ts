@@ -16,6 +16,7 @@ import { type Context, Hono } from "hono";
 import {
   deleteShareCodes,
   insertShareCode,
+  scopesOnServer,
   shareCodesOf,
 } from "../db/shares.ts";
 import { getServer } from "../db/servers.ts";
@@ -29,7 +30,7 @@ import { hashSecret, newSecret } from "../tokens.ts";
 import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
-import { named, shareScopes } from "./shares.ts";
+import { holdsOn, named, shareScopes } from "./shares.ts";
 
 /** Live codes an owner may hold at once. */
 export const MAX_CODES = 100;
@@ -44,7 +45,7 @@ function codeModel(
   return {
     id: `sc_${row.id}`,
     server: { name: row.server_name, url, user: { name: owner } },
-    scopes: JSON.parse(row.scopes),
+    scopes: scopesOnServer(row.scopes, owner, row.server_name),
     "created_at": row.created,
     "expires_at": row.expires_at,
     "exchange_count": row.exchange_count,
@@ -89,8 +90,10 @@ async function createRoute(
       }`,
     );
   }
-  const scopes = shareScopes(body.scopes, owner.name, server) ??
-    [`access:servers!server=${owner.name}/${server}`];
+  const holds = await holdsOn(c, deps.db, owner.name, server);
+  const scopes =
+    shareScopes(body.scopes, { owner: owner.name, server }, holds) ??
+      [`access:servers!server=${owner.name}/${server}`];
   const now = deps.now();
   const live = await shareCodesOf(
     deps.db,

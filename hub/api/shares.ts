@@ -32,7 +32,10 @@ import { getUser } from "../db/users.ts";
 import { clientIdFor } from "../db/oauth.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import {
+  createScopeGuard,
+  groupLookupFor,
+} from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
 import { serverPrefix } from "../single_user_env.ts";
@@ -157,31 +160,59 @@ async function granteeOf(
   return { to: { group: group.id }, ids: [...ids.values()] };
 }
 
-/** The scopes of a body: each must be filtered to this very server. */
+/**
+ * The scopes of a body, each for this very server: an unfiltered scope
+ * gets the server's filter (JupyterHub adds `!server=owner/name`), one
+ * already filtered to this server stays; any other filter (another server,
+ * a user or group filter, a second `!`) is 400. The sharer must hold each
+ * on this server (403 otherwise, as JupyterHub): a share never grants more
+ * than its sharer has.
+ */
 export function shareScopes(
   value: unknown,
-  owner: string,
-  server: string,
+  target: { owner: string; server: string },
+  holds: (scope: string) => boolean,
 ): string[] | undefined {
   if (value === undefined) return undefined;
-  const scopes = stringList(value, "scopes");
+  const filter = `!server=${target.owner}/${target.server}`;
+  const scopes = stringList(value, "scopes").map((scope) => {
+    const bang = scope.indexOf("!");
+    if (bang === -1) return scope + filter;
+    if (scope.slice(bang) === filter) return scope;
+    throw new HubError(
+      400,
+      `A shared scope is for this server only: send ${
+        short(scope.slice(0, bang))
+      } or ${short(scope.slice(0, bang) + filter)}, not ${short(scope)}`,
+    );
+  });
   try {
     validateScopes(scopes);
   } catch (error) {
     if (error instanceof ScopeError) throw new HubError(400, error.message);
     throw error;
   }
-  const filter = `!server=${owner}/${server}`;
-  const bad = scopes.find((s) => !s.endsWith(filter));
-  if (bad !== undefined) {
+  const lacking = scopes.find((scope) => !holds(scope.split("!", 1)[0]!));
+  if (lacking !== undefined) {
     throw new HubError(
-      400,
-      `Only scopes filtered to this server can be shared: ${
-        short(bad)
-      } does not end with ${filter}`,
+      403,
+      `You cannot share ${short(lacking)}: you do not hold it on this server`,
     );
   }
   return scopes;
+}
+
+/** What the caller holds on `owner`'s `server` (for {@linkcode shareScopes}). */
+export async function holdsOn(
+  c: Context<HubEnv>,
+  db: Db,
+  owner: string,
+  server: string,
+): Promise<(scope: string) => boolean> {
+  const identity = c.get("identity")!;
+  const groupsOf = await groupLookupFor(db, identity, { user: owner });
+  const resource = { server: `${owner}/${server}` };
+  return (scope) => hasScope(identity.parsed, scope, resource, groupsOf);
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */
@@ -192,7 +223,9 @@ async function shareRoute(
   const { owner, server } = await shareTarget(c, deps.db);
   const body = expectObject(await readJson(c));
   onlyKeys(body, ["user", "group", "scopes"]);
-  const scopes = shareScopes(body.scopes, owner.name, server) ??
+  const target = { owner: owner.name, server };
+  const holds = await holdsOn(c, deps.db, owner.name, server);
+  const scopes = shareScopes(body.scopes, target, holds) ??
     [`access:servers!server=${owner.name}/${server}`];
   const { to } = await granteeOf(c, deps.db, body);
   await addShare(
@@ -264,7 +297,12 @@ async function patchRoute(
   const { owner, server } = await shareTarget(c, deps.db);
   const body = expectObject(await readJson(c));
   onlyKeys(body, ["user", "group", "scopes"]);
-  const scopes = shareScopes(body.scopes, owner.name, server);
+  // Taking scopes away needs no holding of them.
+  const scopes = shareScopes(
+    body.scopes,
+    { owner: owner.name, server },
+    () => true,
+  );
   const who = await granteeOf(c, deps.db, body);
   await revoke(deps, owner, server, who, scopes, c.get("identity")!.name);
   const left = (await sharesOfOwner(deps.db, owner.id, server)).find((s) =>

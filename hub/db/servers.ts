@@ -8,6 +8,7 @@
  */
 import { type Db, idsIn } from "./mod.ts";
 import type { ServerRow } from "./schema.ts";
+import { deleteSharesOfServer } from "./shares.ts";
 
 /** A server's lifecycle status as stored. */
 export type ServerStatus = "stopped" | "spawning" | "running" | "stopping";
@@ -125,14 +126,20 @@ export async function markServerStopped(
     .where("user_id", "=", userId).where("name", "=", name).execute();
 }
 
-/** Deletes a server's row (a named server removed for good). */
+/**
+ * Deletes a server's row (a named server removed for good), with its
+ * shares and share codes: one made again under the name starts unshared.
+ */
 export async function deleteServer(
   db: Db,
   userId: number,
   name: string,
 ): Promise<void> {
-  await db.deleteFrom("servers").where("user_id", "=", userId)
-    .where("name", "=", name).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom("servers").where("user_id", "=", userId)
+      .where("name", "=", name).execute();
+    await deleteSharesOfServer(trx, { id: userId, server: name });
+  });
 }
 
 /** Sets a server's last_activity when `at` is newer than the stored value. */

@@ -4,6 +4,13 @@
  * to one server; the identity read model adds them through
  * {@linkcode USER_SHARES_COLUMN}.
  *
+ * A share is bound to its server by ids, never by names: rows store the
+ * base scopes (`access:servers`), and the `!server=owner/name` filter is
+ * written from the owner's *current* name whenever scopes are read. A
+ * renamed owner's shares follow them, a new user who takes the old name
+ * inherits nothing, and a deleted server takes its shares and codes with it
+ * ({@linkcode deleteSharesOfServer}).
+ *
  * @module
  */
 import { sql } from "kysely";
@@ -11,9 +18,32 @@ import { type Db, idsIn } from "./mod.ts";
 import type { ShareCodeRow } from "./schema.ts";
 
 /** Every scope shared with the user `u` (directly or through a group), as a JSON array column. */
-export const USER_SHARES_COLUMN = sql<string>`(SELECT json_group_array(j.value)
-  FROM shares sh, json_each(sh.scopes) j WHERE sh.user_id = u.id OR sh.group_id
+export const USER_SHARES_COLUMN = sql<
+  string
+>`(SELECT json_group_array(j.value || '!server=' || o.name || '/' || sh.server_name)
+  FROM shares sh JOIN users o ON o.id = sh.owner_id, json_each(sh.scopes) j
+  WHERE sh.user_id = u.id OR sh.group_id
   IN (SELECT m.group_id FROM user_group_map m WHERE m.user_id = u.id))`;
+
+/** What a share stores of a scope: the base scope, without its server filter. */
+export function baseScope(scope: string): string {
+  return scope.split("!", 1)[0]!;
+}
+
+/** Stored base scopes as the filtered scopes they grant on `owner`'s `server`. */
+export function scopesOnServer(
+  stored: string,
+  owner: string,
+  server: string,
+): string[] {
+  return (JSON.parse(stored) as string[]).map((base) =>
+    `${base}!server=${owner}/${server}`
+  );
+}
+
+function storable(scopes: readonly string[]): string[] {
+  return [...new Set(scopes.map(baseScope))].sort();
+}
 
 /** A share with the names it needs for JupyterHub's Share model. */
 export interface ShareView {
@@ -54,7 +84,7 @@ async function views(q: ShareSelect): Promise<ShareView[]> {
     serverName: r.server_name,
     userName: r.user_name ?? null,
     groupName: r.group_name ?? null,
-    scopes: JSON.parse(r.scopes) as string[],
+    scopes: scopesOnServer(r.scopes, r.owner_name, r.server_name),
     created: r.created,
     ownerId: r.owner_id,
   }));
@@ -116,9 +146,7 @@ export async function addShare(
       : q.where("group_id", "=", to.group);
     const row = await q.executeTakeFirst();
     if (row) {
-      const merged = [
-        ...new Set([...JSON.parse(row.scopes) as string[], ...scopes]),
-      ].sort();
+      const merged = storable([...JSON.parse(row.scopes), ...scopes]);
       await trx.updateTable("shares").set({ scopes: JSON.stringify(merged) })
         .where("id", "=", row.id).execute();
       return;
@@ -128,7 +156,7 @@ export async function addShare(
       "server_name": owner.server,
       "user_id": "user" in to ? to.user : null,
       "group_id": "group" in to ? to.group : null,
-      scopes: JSON.stringify([...scopes].sort()),
+      scopes: JSON.stringify(storable(scopes)),
       created: now,
     }).execute();
   });
@@ -154,11 +182,10 @@ export async function removeShares(
         : q.where("group_id", "=", to.group);
     }
     const rows = await q.execute();
+    const gone = scopes && storable(scopes);
     for (const row of rows) {
-      const left = scopes
-        ? (JSON.parse(row.scopes) as string[]).filter((s) =>
-          !scopes.includes(s)
-        )
+      const left = gone
+        ? (JSON.parse(row.scopes) as string[]).filter((s) => !gone.includes(s))
         : [];
       if (left.length) {
         await trx.updateTable("shares").set({ scopes: JSON.stringify(left) })
@@ -201,7 +228,7 @@ export async function insertShareCode(
     "owner_id": code.ownerId,
     "server_name": code.server,
     "code_hash": code.hash,
-    scopes: JSON.stringify(code.scopes),
+    scopes: JSON.stringify(storable(code.scopes)),
     created: code.now,
     "expires_at": code.expiresAt,
     "last_exchanged_at": null,
@@ -255,4 +282,17 @@ export async function deleteShareCodes(
   if (which.id !== undefined) q = q.where("id", "=", which.id);
   if (which.hash !== undefined) q = q.where("code_hash", "=", which.hash);
   await q.execute();
+}
+
+/**
+ * Deletes every share and share code of a server (it was deleted): a
+ * server made again under the same name starts unshared.
+ */
+export async function deleteSharesOfServer(
+  db: Db,
+  owner: { id: number; server: string },
+): Promise<void> {
+  await db.deleteFrom("shares").where("owner_id", "=", owner.id)
+    .where("server_name", "=", owner.server).execute();
+  await deleteShareCodes(db, owner);
 }

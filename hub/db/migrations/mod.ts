@@ -13,6 +13,7 @@ import * as m0005 from "./0005_services.ts";
 import * as m0006 from "./0006_role_sources.ts";
 import * as m0007 from "./0007_shares.ts";
 import * as m0008 from "./0008_server_credentials.ts";
+import * as m0009 from "./0009_share_base_scopes.ts";
 
 /** name → migration, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0006_role_sources": m0006,
   "0007_shares": m0007,
   "0008_server_credentials": m0008,
+  "0009_share_base_scopes": m0009,
 };

@@ -149,7 +149,7 @@ Deno.test("shares refuse scopes for other servers, unknown targets, servers one 
   assert.equal(res.status, 400);
   assert.match(
     (await res.json()).message,
-    /Only scopes filtered to this server/,
+    /A shared scope is for this server only: send "access:servers" or "access:servers!server=daemon\/", not "access:servers!server=bin\/"/,
   );
   res = await post("/shares/daemon/", owner, { user: "nobody-here" });
   assert.equal(res.status, 400);
@@ -262,4 +262,129 @@ Deno.test("share codes refuse a bad lifetime and 'no server', and expire", async
   });
   assert.equal(page.status, 404);
   await page.body?.cancel();
+});
+
+/** The scopes bin's token carries now. */
+async function binScopes(hub: FakeHub): Promise<string[]> {
+  const res = await hub.request("/hub/api/user", {
+    token: await hub.tokenFor("bin"),
+  });
+  return (await res.json()).scopes as string[];
+}
+
+Deno.test("shared scopes: an unfiltered one gets this server's filter; other or double filters are 400; a scope the sharer lacks is 403", async (t) => {
+  await using hub = await sharingHub();
+  const owner = await hub.tokenFor("daemon");
+  const share = (scopes: string[]) =>
+    hub.request("/hub/api/shares/daemon/", {
+      method: "POST",
+      token: owner,
+      json: { user: "bin", scopes },
+    });
+  await t.step("unfiltered: JupyterHub adds !server=owner/name", async () => {
+    const res = await share(["access:servers", "read:servers"]);
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).scopes, [
+      "access:servers!server=daemon/",
+      "read:servers!server=daemon/",
+    ]);
+  });
+  const refused: Array<[string, number, RegExp]> = [
+    ["admin:users!server=daemon/", 403, /you do not hold it/],
+    ["admin:servers", 403, /you do not hold it/],
+    ["access:servers!server=daemon/!user=bin", 400, /this server only/],
+    ["access:servers!user=daemon", 400, /this server only/],
+    ["access:servers!server=bin/", 400, /this server only/],
+    ["no-such-scope", 400, /no-such-scope/],
+  ];
+  for (const [scope, status, message] of refused) {
+    await t.step(`${scope}: ${status}`, async () => {
+      const res = await share([scope]);
+      assert.equal(res.status, status);
+      assert.match((await res.json()).message, message);
+    });
+  }
+  assert.ok(!(await binScopes(hub)).some((s) => s.startsWith("admin:")));
+});
+
+Deno.test("a deleted named server takes its shares along: made again under the name, it is not shared", async () => {
+  await using hub = await fakeHub({
+    sharing: { enabled: true },
+    spawner: { "named_servers": true },
+  });
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  const owner = await hub.tokenFor("daemon");
+  const call = (method: string, path: string, json?: unknown) =>
+    hub.request(`/hub/api${path}`, {
+      method,
+      token: owner,
+      ...(json !== undefined ? { json } : {}),
+    });
+  let res = await call("POST", "/users/daemon/servers/gpu");
+  assert.ok([201, 202].includes(res.status));
+  await hub.servers.waitReady("daemon", "gpu", 5000);
+  res = await call("POST", "/shares/daemon/gpu", { user: "bin" });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  res = await call("POST", "/share-codes/daemon/gpu", {});
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.ok(
+    (await binScopes(hub)).includes("access:servers!server=daemon/gpu"),
+  );
+  res = await call("DELETE", "/users/daemon/servers/gpu", { remove: true });
+  assert.ok([202, 204].includes(res.status));
+  await res.body?.cancel();
+  await waitGone(hub);
+  res = await call("POST", "/users/daemon/servers/gpu");
+  assert.ok([201, 202].includes(res.status));
+  await res.body?.cancel();
+  assert.ok(
+    !(await binScopes(hub)).some((s) => s.includes("server=daemon/gpu")),
+    "the new gpu is not shared with bin",
+  );
+  res = await call("GET", "/share-codes/daemon/gpu");
+  assert.deepEqual((await res.json()).items, [], "its codes went too");
+});
+
+/** Waits (bounded) until daemon's "gpu" row is gone. */
+async function waitGone(hub: FakeHub): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const row = await hub.handle.db.selectFrom("servers").select("id")
+      .where("name", "=", "gpu").executeTakeFirst();
+    if (!row) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the gpu server row was not deleted within 5 s");
+}
+
+Deno.test("a renamed owner keeps their shares; a new user of the old name inherits nothing", async () => {
+  await using hub = await sharingHub();
+  await hub.addUser("teacher", { admin: true });
+  const admin = await hub.tokenFor("teacher");
+  await (await hub.request("/hub/api/shares/daemon/", {
+    method: "POST",
+    token: await hub.tokenFor("daemon"),
+    json: { user: "bin" },
+  })).body?.cancel();
+  assert.ok((await binScopes(hub)).includes("access:servers!server=daemon/"));
+  let res = await hub.request("/hub/api/users/daemon", {
+    method: "PATCH",
+    token: admin,
+    json: { name: "renamed" },
+  });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  res = await hub.request("/hub/api/users/daemon", {
+    method: "POST",
+    token: admin,
+  });
+  assert.equal(res.status, 201);
+  await res.body?.cancel();
+  const scopes = await binScopes(hub);
+  assert.ok(scopes.includes("access:servers!server=renamed/"), String(scopes));
+  assert.ok(
+    !scopes.includes("access:servers!server=daemon/"),
+    "the new daemon's server is not bin's",
+  );
 });
