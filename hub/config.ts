@@ -224,6 +224,12 @@ export function lingerLimits(
   };
 }
 
+/** Whether `text` can be a git branch: ref-name characters, not starting with "-", no "..", "//", no trailing "/" or ".lock". */
+export function isGitBranchName(text: string): boolean {
+  return /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/.test(text) && !text.includes("..") &&
+    !text.includes("//") && !text.endsWith("/") && !text.endsWith(".lock");
+}
+
 /** Whether `text` is a git URL (`https://…`, `git://…`, `ssh://…`, `file://…`, `user@host:path`). */
 export function isGitUrl(text: string): boolean {
   return /^(https?|git|ssh|file):\/\//.test(text) ||
@@ -1247,11 +1253,12 @@ export const CONFIG_KEYS = [
     doc:
       "Course files merged into every user's home at spawn and on the admin page's update: a directory or a git repository URL (\"\" = none)",
     check: (v) =>
-      v === "" || v.startsWith("/") || isGitUrl(v)
+      v === "" || v.startsWith("/") ||
+        /^(https?|git|ssh|file):\/\/[^\s]+$/.test(v)
         ? null
         : `Invalid value for "course_files.source": ${
           JSON.stringify(v)
-        }; expected an absolute directory such as "/srv/course" or a git URL such as "https://example.org/course.git"`,
+        }; expected an absolute directory such as "/srv/course" or a git URL (https://, http://, git://, ssh://, file://) such as "https://example.org/course.git" (write user@host:path as ssh://user@host/path)`,
   },
   {
     key: "course_files.target",
@@ -1275,6 +1282,23 @@ export const CONFIG_KEYS = [
     default: "",
     reload: "live",
     doc: 'The git branch of a git source ("" = its default branch)',
+    check: (v) =>
+      v === "" || isGitBranchName(v)
+        ? null
+        : `Invalid value for "course_files.branch": ${
+          JSON.stringify(v)
+        }; expected a branch name such as "main" or "2026/spring" (letters, digits, ".", "_", "-", "/"; not starting with "-")`,
+  },
+  {
+    key: "course_files.max_file_size",
+    field: "courseFiles.maxFileSize",
+    kind: "int",
+    default: 104857600,
+    min: 1024,
+    max: 17179869184,
+    reload: "live",
+    doc:
+      "Course files larger than this many bytes are skipped, and a student's file that large is never read",
   },
   {
     key: "course_files.cache_dir",

@@ -13,6 +13,8 @@
  * - changed by the student: never overwritten; when the course changed it
  *   too, the new version is put beside it as `name.course-<date>.ext`.
  * What was delivered is remembered in `~/<target>/.onehub-course.json`.
+ * Files over `course_files.max_file_size` are skipped in the source and
+ * never read in the home (a student's file that large is their own).
  *
  * A git source is cloned (shallow) into `course_files.cache_dir`, readable
  * by every user, and fetched again at most every 5 minutes at spawn, at
@@ -29,7 +31,7 @@ import { forEachLimited } from "./concurrency.ts";
 /** The merge, run as the user: argv = source, destination, date; prints a JSON summary. */
 const MERGE_PY = String.raw`
 import hashlib, json, os, shutil, sys
-src, dst, date = sys.argv[1], sys.argv[2], sys.argv[3]
+src, dst, date, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 os.makedirs(dst, exist_ok=True)
 path = os.path.join(dst, ".onehub-course.json")
 try:
@@ -54,6 +56,9 @@ for root, dirs, files in os.walk(src):
         d = os.path.join(dst, rel)
         if os.path.islink(s) or not os.path.isfile(s):
             continue
+        if os.path.getsize(s) > limit:
+            n["skipped"] += 1
+            continue
         new = digest(s)
         parent = os.path.dirname(d)
         if os.path.islink(parent) or (os.path.lexists(parent) and not os.path.isdir(parent)):
@@ -66,6 +71,16 @@ for root, dirs, files in os.walk(src):
         elif os.path.islink(d) or not os.path.isfile(d):
             n["skipped"] += 1
             continue
+        elif os.path.getsize(d) > limit:
+            # Bigger than any course file: the student's own, never read
+            # (a 50 GB sparse file must not hold up their spawn).
+            cur, old = None, manifest.get(rel)
+            if old != new:
+                base, ext = os.path.splitext(d)
+                shutil.copyfile(s, base + ".course-" + date + ext)
+                n["conflicts"] += 1
+            else:
+                n["kept"] += 1
         else:
             cur, old = digest(d), manifest.get(rel)
             if cur == new:
@@ -174,13 +189,16 @@ export class CourseFiles {
     await Deno.mkdir(cacheDir, { recursive: true, mode: 0o755 });
     const cloned = await Deno.stat(`${dir}/.git`).then(() => true, () => false);
     if (!cloned) {
+      // Values from the config after --end-of-options (and the branch
+      // attached to its option): none can be read as an option of git's.
       await run([
         git,
         "clone",
         "--quiet",
         "--depth",
         "1",
-        ...(branch ? ["--branch", branch] : []),
+        ...(branch ? [`--branch=${branch}`] : []),
+        "--end-of-options",
         source,
         dir,
       ]);
@@ -193,6 +211,7 @@ export class CourseFiles {
         "--quiet",
         "--depth",
         "1",
+        "--end-of-options",
         "origin",
         branch || "HEAD",
       ]);
@@ -214,18 +233,11 @@ export class CourseFiles {
     const dst = `${user.home}/${config.courseFiles.target}`;
     const date = new Date().toISOString().slice(0, 10);
     const python = this.#deps.python ?? "/usr/bin/python3";
+    const limit = String(config.courseFiles.maxFileSize);
+    const merge = [python, "-c", MERGE_PY, src, dst, date, limit];
     const argv = user.uid === Deno.uid()
-      ? [python, "-c", MERGE_PY, src, dst, date]
-      : [
-        this.#deps.setpriv ?? "setpriv",
-        ...setprivArgs(user),
-        python,
-        "-c",
-        MERGE_PY,
-        src,
-        dst,
-        date,
-      ];
+      ? merge
+      : [this.#deps.setpriv ?? "setpriv", ...setprivArgs(user), ...merge];
     const out = await run(argv, {
       env: { PATH: "/usr/bin:/bin", HOME: user.home, LANG: "C.UTF-8" },
       cwd: user.home,

@@ -170,6 +170,36 @@ export async function httpReady(url: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The Linux account a hub user's servers run as (`spawner.user_prefix`),
+ * made when `create` (`spawner.create_system_users`); refused below
+ * `spawner.min_uid`. The one rule for whose account a hub user gets: spawns
+ * and the course files' update both ask it.
+ *
+ * @throws {SpawnError} naming the account and the fix.
+ */
+export async function unixAccountOf(
+  name: string,
+  config: HubConfig,
+  options: { create: boolean },
+): Promise<SystemUser> {
+  const unixName = systemUsername(name, config.spawner.userPrefix);
+  let unix = await lookupUser(unixName);
+  if (!unix && options.create) unix = await ensureUser(unixName);
+  if (!unix) {
+    throw new SpawnError(
+      `No Linux account named "${unixName}" exists for ${name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
+    );
+  }
+  // A hub user named after a system account (an OAuth login "daemon", say) must not become it.
+  if (unix.uid < config.spawner.minUid) {
+    throw new SpawnError(
+      `The Linux account "${unixName}" (uid ${unix.uid}) is a system account: servers never run as accounts below uid ${config.spawner.minUid} (spawner.min_uid); give hub users accounts of their own with spawner.user_prefix and spawner.create_system_users`,
+    );
+  }
+  return unix;
+}
+
 /** Starts, stops and watches servers. */
 export class ServerManager {
   readonly #deps: ServerManagerDeps;
@@ -402,25 +432,11 @@ export class ServerManager {
   }
 
   /** Spawn step 2: the Linux account the server runs as (made when the config says so). */
-  async #unixAccount(user: UserRow): Promise<SystemUser> {
+  #unixAccount(user: UserRow): Promise<SystemUser> {
     const { config } = this.#deps;
-    const unixName = systemUsername(user.name, config.spawner.userPrefix);
-    let unix = await lookupUser(unixName);
-    if (!unix && config.spawner.createSystemUsers) {
-      unix = await ensureUser(unixName);
-    }
-    if (!unix) {
-      throw new SpawnError(
-        `No Linux account named "${unixName}" exists for ${user.name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
-      );
-    }
-    // A hub user named after a system account (an OAuth login "daemon", say) must not become it.
-    if (unix.uid < config.spawner.minUid) {
-      throw new SpawnError(
-        `The Linux account "${unixName}" (uid ${unix.uid}) is a system account: servers never run as accounts below uid ${config.spawner.minUid} (spawner.min_uid); give hub users accounts of their own with spawner.user_prefix and spawner.create_system_users`,
-      );
-    }
-    return unix;
+    return unixAccountOf(user.name, config, {
+      create: config.spawner.createSystemUsers,
+    });
   }
 
   /**

@@ -32,7 +32,9 @@ export interface AdminView {
   courseFiles?: {
     source: string;
     target: string;
-    last: { at: string; users: number; failed: string[] } | null;
+    last:
+      | { at: string; users: number; failed: string[]; skipped: string[] }
+      | null;
   };
 }
 
@@ -277,15 +279,21 @@ function courseFilesSection(view: AdminView) {
         .target}</code>, at every spawn; files a student changed are never
         overwritten.</p>
       ${cf.last
-        ? html`<p id="course-status">Last update ${cf.last.at}: ${cf.last.users} users${
-          cf.last.failed.length
-            ? html`, <span class="error">failed for ${
-              cf.last.failed.join(
-                ", ",
-              )
-            }</span>`
-            : ""
-        }.</p>`
+        ? html`
+          <p
+            id="course-status">Last update ${cf.last.at}: ${cf.last
+              .users} users${cf.last.failed.length
+              ? html`, <span class="error">failed for ${
+                cf.last.failed.join(
+                  ", ",
+                )
+              }</span>`
+              : ""}${cf.last.skipped.length
+              ? html`; skipped ${
+                cf.last.skipped.join(", ")
+              } (no Linux account of their own at or above spawner.min_uid)`
+              : ""}.</p>
+        `
         : ""}
       <form method="post" action="${view.baseUrl}hub/admin/course-files">
         <input type="hidden" name="_xsrf" value="${view.xsrf}">

@@ -17,7 +17,7 @@ import type { Db } from "../db/mod.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
-import type { ServerManager } from "../servers.ts";
+import { type ServerManager, unixAccountOf } from "../servers.ts";
 import { toLogin } from "./home.ts";
 import type { Announcement } from "../announcement.ts";
 import {
@@ -26,11 +26,7 @@ import {
   updateAll,
 } from "../course_files.ts";
 import { listUserNames } from "../db/users.ts";
-import {
-  lookupUser,
-  type SystemUser,
-  systemUsername,
-} from "../../spawners/mod.ts";
+import type { SystemUser } from "../../spawners/mod.ts";
 import type { EventLog } from "../events.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { lastEventOf } from "../db/events.ts";
@@ -136,7 +132,7 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
     }));
   });
 
-  let lastUpdate: UpdateAll | null = null;
+  let lastUpdate: (UpdateAll & { skipped: string[] }) | null = null;
   app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
     const identity = await assertScopes(db, c.get("identity"), [
       "admin-ui",
@@ -144,11 +140,11 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
     if (!deps.courseFiles?.enabled) {
       throw new HubError(400, "No course files: set course_files.source first");
     }
-    lastUpdate = await updateAll(
-      deps.courseFiles,
-      await linuxAccountsOfUsers(db, config),
-      identity.name,
-    );
+    const { accounts, skipped } = await linuxAccountsOfUsers(db, config);
+    lastUpdate = {
+      ...await updateAll(deps.courseFiles, accounts, identity.name),
+      skipped,
+    };
     return c.redirect(`${config.baseUrl}hub/admin`, 302);
   });
 
@@ -171,18 +167,22 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
   return app;
 }
 
-/** The Linux accounts of every hub user who has one. */
+/**
+ * The Linux accounts of the hub's users, by the spawn's own rule
+ * (`unixAccountOf`: `spawner.user_prefix`, `spawner.min_uid`); the names
+ * without one are skipped, never given someone else's home.
+ */
 async function linuxAccountsOfUsers(
   db: Db,
   config: HubConfig,
-): Promise<SystemUser[]> {
-  const out: SystemUser[] = [];
+): Promise<{ accounts: SystemUser[]; skipped: string[] }> {
+  const accounts: SystemUser[] = [];
+  const skipped: string[] = [];
   for (const name of await listUserNames(db)) {
-    const unix = await lookupUser(
-      systemUsername(name, config.spawner.userPrefix),
-    )
+    const unix = await unixAccountOf(name, config, { create: false })
       .catch(() => null);
-    if (unix && unix.uid !== 0) out.push(unix);
+    if (unix) accounts.push(unix);
+    else skipped.push(name);
   }
-  return out;
+  return { accounts, skipped };
 }

@@ -407,3 +407,42 @@ Deno.test("every schema row has its own field, and a resolved config has exactly
     [...fields].sort(),
   );
 });
+
+Deno.test("course_files.source takes a directory or a git URL of the five schemes; branch takes a branch name, never an option", () => {
+  const course = (values: Record<string, unknown>) =>
+    resolveConfig({ file: { "course_files": values } }).courseFiles;
+  for (
+    const source of [
+      "/srv/course",
+      "https://example.org/c.git",
+      "http://h/c.git",
+      "git://h/c",
+      "ssh://git@h/c.git",
+      "file:///srv/repo",
+    ]
+  ) assert.equal(course({ source }).source, source);
+  for (const source of ["ext::sh -c touch% /tmp/pwned", "git@h:c.git", "-u"]) {
+    assert.throws(
+      () => course({ source }),
+      errorWith(ConfigError, '"course_files.source"', "ssh://"),
+    );
+  }
+  for (const branch of ["main", "2026/spring", "v1.2_fix-3"]) {
+    assert.equal(course({ branch }).branch, branch);
+  }
+  for (
+    const branch of [
+      "--upload-pack=touch /tmp/pwned",
+      "-b",
+      "a..b",
+      "a b",
+      "x.lock",
+      "dir/",
+    ]
+  ) {
+    assert.throws(
+      () => course({ branch }),
+      errorWith(ConfigError, '"course_files.branch"', "not starting with"),
+    );
+  }
+});

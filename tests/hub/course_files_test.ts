@@ -139,6 +139,8 @@ Deno.test({
     try {
       await using hub = await fakeHub({
         "course_files": { source: repo },
+        // The test hub lowers it to spawn as daemon and bin; a real hub's:
+        spawner: { "min_uid": 1000 },
       });
       await hub.addUser(student.name);
       await hub.addUser("teacher", { admin: true });
@@ -180,11 +182,122 @@ Deno.test({
       const after = await (await hub.request("/hub/admin", {
         headers: { cookie: teacher.cookie },
       })).text();
-      assert.match(
-        after,
-        /id="course-status">Last update \S+: 3 users, <span class="error">failed for bin, daemon<\/span>/,
-      );
+      // bin and daemon are system accounts (below spawner.min_uid), teacher
+      // has none: the update, like a spawn, never writes into their homes.
+      const status = /id="course-status">([^<]*)</.exec(after)![1]!;
+      assert.match(status, /^Last update \S+: 1 users; skipped /);
+      for (const name of ["bin", "daemon", "teacher"]) {
+        assert.match(status, new RegExp(`skipped [^(]*\\b${name}\\b`));
+      }
+      assert.doesNotMatch(after, /failed for/);
     } finally {
+      await Deno.remove(repo, { recursive: true });
+    }
+  },
+});
+
+Deno.test("course files: git gets the config's values after --end-of-options, the branch attached to its option", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-fake-git-" });
+  const log = `${dir}/argv.log`;
+  // A git that records its arguments and makes an empty checkout.
+  const fakeGit = `${dir}/git`;
+  await Deno.writeTextFile(
+    fakeGit,
+    `#!/bin/sh\nprintf '%s\\n' "$@" >> ${log}\necho -- >> ${log}\nfor last; do :; done\nmkdir -p "$last/.git"\n`,
+  );
+  await Deno.chmod(fakeGit, 0o755);
+  const handle = openDatabase(":memory:");
+  await migrateToLatest(handle);
+  const events = new EventLog({ db: handle.db, logger: silentLogger });
+  try {
+    const config = resolveConfig({
+      file: {
+        "course_files": {
+          source: "https://example.org/course.git",
+          branch: "2026/spring",
+          "cache_dir": `${dir}/cache`,
+        },
+      },
+    });
+    const cf = new CourseFiles({
+      config,
+      logger: silentLogger,
+      events,
+      git: fakeGit,
+    });
+    await cf.source(true); // clone
+    await cf.source(true); // fetch
+    const calls = (await Deno.readTextFile(log)).trim().split("\n--\n")
+      .map((c) => c.split("\n"));
+    const [clone, fetch] = calls as [string[], string[]];
+    assert.deepEqual(clone.slice(0, 5), [
+      "clone",
+      "--quiet",
+      "--depth",
+      "1",
+      "--branch=2026/spring",
+    ]);
+    assert.deepEqual(clone.slice(5, 7), [
+      "--end-of-options",
+      "https://example.org/course.git",
+    ]);
+    const end = fetch.indexOf("--end-of-options");
+    assert.ok(end > 0, fetch.join(" "));
+    assert.deepEqual(fetch.slice(end + 1), ["origin", "2026/spring"]);
+  } finally {
+    await events.close();
+    await handle.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "course files over course_files.max_file_size are skipped, and a student's file that large is never read",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    const repo = await makeRepo();
+    await Deno.writeFile(`${repo}/big.bin`, new Uint8Array(4096));
+    await using student = await createSystemUser({ prefix: "ohcf" });
+    const unix = (await lookupUser(student.name))!;
+    const handle = openDatabase(":memory:");
+    await migrateToLatest(handle);
+    const events = new EventLog({ db: handle.db, logger: silentLogger });
+    try {
+      const config = resolveConfig({
+        file: {
+          "course_files": { source: repo, "max_file_size": 2048 },
+        },
+      });
+      const cf = new CourseFiles({ config, logger: silentLogger, events });
+      let summary = await cf.mergeFor(unix, "test");
+      assert.equal(summary.skipped, 1, "big.bin is over the limit");
+      assert.equal(summary.added, 2);
+      // The student turns README.md into a 50 GB sparse file.
+      await run([
+        "setpriv",
+        "--reuid",
+        String(unix.uid),
+        "--regid",
+        String(unix.gid),
+        "--init-groups",
+        "--",
+        "truncate",
+        "-s",
+        "50G",
+        `${unix.home}/course/README.md`,
+      ]);
+      summary = await cf.mergeFor(unix, "test");
+      assert.deepEqual(summary, {
+        added: 0,
+        updated: 0,
+        kept: 1, // the student's README, never read
+        conflicts: 0,
+        skipped: 1,
+      });
+    } finally {
+      await events.close();
+      await handle.close();
       await Deno.remove(repo, { recursive: true });
     }
   },
