@@ -26,6 +26,37 @@ if (!IS_ROOT) {
 const git = (dir: string, ...args: string[]) =>
   run(["git", "-C", dir, "-c", "user.name=T", "-c", "user.email=t@x", ...args]);
 
+/** Runs `argv` as `unix` (what the student does in their own home). */
+function asStudent(
+  unix: { uid: number; gid: number },
+  ...argv: string[]
+): Promise<string> {
+  return run([
+    "setpriv",
+    "--reuid",
+    String(unix.uid),
+    "--regid",
+    String(unix.gid),
+    "--init-groups",
+    "--",
+    ...argv,
+  ]);
+}
+
+/** An in-memory database and the event log a CourseFiles records to. */
+async function eventLog(): Promise<{ events: EventLog } & AsyncDisposable> {
+  const handle = openDatabase(":memory:");
+  await migrateToLatest(handle);
+  const events = new EventLog({ db: handle.db, logger: silentLogger });
+  return {
+    events,
+    async [Symbol.asyncDispose]() {
+      await events.close();
+      await handle.close();
+    },
+  };
+}
+
 async function makeRepo(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "onehub-course-" });
   await Deno.chmod(dir, 0o755);
@@ -48,9 +79,8 @@ Deno.test({
     await Deno.chmod(cache, 0o755);
     await using student = await createSystemUser({ prefix: "ohcf" });
     const unix = (await lookupUser(student.name))!;
-    const handle = openDatabase(":memory:");
-    await migrateToLatest(handle);
-    const events = new EventLog({ db: handle.db, logger: silentLogger });
+    await using log = await eventLog();
+    const { events } = log;
     try {
       const config = resolveConfig({
         file: {
@@ -72,18 +102,12 @@ Deno.test({
       assert.equal((await Deno.stat(`${home}/week1`)).uid, unix.uid);
 
       // The student edits the README (as the student), deletes the notebook, plants a symlink.
-      await run([
-        "setpriv",
-        "--reuid",
-        String(unix.uid),
-        "--regid",
-        String(unix.gid),
-        "--init-groups",
-        "--",
+      await asStudent(
+        unix,
         "/bin/sh",
         "-c",
         `echo 'my notes' > ${home}/README.md && rm ${home}/week1/intro.ipynb && ln -s /etc/hostname ${home}/answers.txt`,
-      ]);
+      );
       const hostname = await Deno.readTextFile("/etc/hostname");
       // The teacher changes the README, adds week 2 and an answers.txt.
       await Deno.writeTextFile(`${repo}/README.md`, "Welcome, week 2 is out\n");
@@ -121,8 +145,6 @@ Deno.test({
         '{"v": 2}\n',
       );
     } finally {
-      await events.close();
-      await handle.close();
       await Deno.remove(repo, { recursive: true });
       await Deno.remove(cache, { recursive: true });
     }
@@ -198,17 +220,16 @@ Deno.test({
 
 Deno.test("course files: git gets the config's values after --end-of-options, the branch attached to its option", async () => {
   const dir = await Deno.makeTempDir({ prefix: "onehub-fake-git-" });
-  const log = `${dir}/argv.log`;
+  const argvLog = `${dir}/argv.log`;
   // A git that records its arguments and makes an empty checkout.
   const fakeGit = `${dir}/git`;
   await Deno.writeTextFile(
     fakeGit,
-    `#!/bin/sh\nprintf '%s\\n' "$@" >> ${log}\necho -- >> ${log}\nfor last; do :; done\nmkdir -p "$last/.git"\n`,
+    `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argvLog}\necho -- >> ${argvLog}\nfor last; do :; done\nmkdir -p "$last/.git"\n`,
   );
   await Deno.chmod(fakeGit, 0o755);
-  const handle = openDatabase(":memory:");
-  await migrateToLatest(handle);
-  const events = new EventLog({ db: handle.db, logger: silentLogger });
+  await using log = await eventLog();
+  const { events } = log;
   try {
     const config = resolveConfig({
       file: {
@@ -227,7 +248,7 @@ Deno.test("course files: git gets the config's values after --end-of-options, th
     });
     await cf.source(true); // clone
     await cf.source(true); // fetch
-    const calls = (await Deno.readTextFile(log)).trim().split("\n--\n")
+    const calls = (await Deno.readTextFile(argvLog)).trim().split("\n--\n")
       .map((c) => c.split("\n"));
     const [clone, fetch] = calls as [string[], string[]];
     assert.deepEqual(clone.slice(0, 5), [
@@ -245,8 +266,6 @@ Deno.test("course files: git gets the config's values after --end-of-options, th
     assert.ok(end > 0, fetch.join(" "));
     assert.deepEqual(fetch.slice(end + 1), ["origin", "2026/spring"]);
   } finally {
-    await events.close();
-    await handle.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -260,9 +279,8 @@ Deno.test({
     await Deno.writeFile(`${repo}/big.bin`, new Uint8Array(4096));
     await using student = await createSystemUser({ prefix: "ohcf" });
     const unix = (await lookupUser(student.name))!;
-    const handle = openDatabase(":memory:");
-    await migrateToLatest(handle);
-    const events = new EventLog({ db: handle.db, logger: silentLogger });
+    await using log = await eventLog();
+    const { events } = log;
     try {
       const config = resolveConfig({
         file: {
@@ -274,19 +292,13 @@ Deno.test({
       assert.equal(summary.skipped, 1, "big.bin is over the limit");
       assert.equal(summary.added, 2);
       // The student turns README.md into a 50 GB sparse file.
-      await run([
-        "setpriv",
-        "--reuid",
-        String(unix.uid),
-        "--regid",
-        String(unix.gid),
-        "--init-groups",
-        "--",
+      await asStudent(
+        unix,
         "truncate",
         "-s",
         "50G",
         `${unix.home}/course/README.md`,
-      ]);
+      );
       summary = await cf.mergeFor(unix, "test");
       assert.deepEqual(summary, {
         added: 0,
@@ -296,8 +308,6 @@ Deno.test({
         skipped: 1,
       });
     } finally {
-      await events.close();
-      await handle.close();
       await Deno.remove(repo, { recursive: true });
     }
   },

@@ -9,6 +9,7 @@ import { createTestHub } from "../../_helpers/test_hub.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
+import { addServer } from "./_fixtures.ts";
 import { hashSecret, tokenPrefix } from "../../../hub/tokens.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
@@ -77,19 +78,9 @@ Deno.test("a token noted like a server's counts as its user's activity; the serv
   await using hub = await createTestHub({}, { spawner: "fake" });
   await hub.addUser("alice");
   const alice = (await getUser(hub.handle.db, "alice"))!;
-  const server = await hub.handle.db.insertInto("servers").values({
-    "user_id": alice.id,
-    name: "",
-    status: "running",
-    url: null,
-    state: "{}",
-    "user_options": "{}",
-    started: null,
-    "last_activity": null,
-    created: hub.now.toISOString(),
-  }).returning("id").executeTakeFirstOrThrow();
+  const server = await addServer(hub, "alice");
   for (
-    const [prefix, serverId] of [["ownsrv01", server.id], [
+    const [prefix, serverId] of [["ownsrv01", server], [
       "disguise",
       null,
     ]] as const

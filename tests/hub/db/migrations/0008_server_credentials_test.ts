@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { sql } from "kysely";
-import { Migrator } from "kysely/migration";
-import { openDatabase } from "../../../../hub/db/mod.ts";
-import { MIGRATIONS } from "../../../../hub/db/migrations/mod.ts";
+import { migratedBefore } from "./_before.ts";
 import { up } from "../../../../hub/db/migrations/0008_server_credentials.ts";
 import { clientIdFor } from "../../../../hub/single_user_env.ts";
 
 Deno.test("0008 links each server's own token and client by relation; a token that only carries the note stays ordinary", async () => {
-  const handle = openDatabase(":memory:");
+  const handle = await migratedBefore("0008_server_credentials");
   try {
-    const { "0008_server_credentials": _, ...before } = MIGRATIONS;
-    const migrator = new Migrator({
-      db: handle.db,
-      provider: { getMigrations: () => Promise.resolve(before) },
-    });
-    const { error } = await migrator.migrateToLatest();
-    assert.equal(error, undefined);
     const db = handle.db;
     await sql`INSERT INTO users (id, name, admin, created) VALUES
       (1, 'alice', 0, 'x'), (2, 'bob', 0, 'x')`.execute(db);

@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { sql } from "kysely";
-import { Migrator } from "kysely/migration";
-import { openDatabase } from "../../../../hub/db/mod.ts";
-import { MIGRATIONS } from "../../../../hub/db/migrations/mod.ts";
+import { migratedBefore } from "./_before.ts";
 import { up } from "../../../../hub/db/migrations/0009_share_base_scopes.ts";
 import { sharesOfUser } from "../../../../hub/db/shares.ts";
 
 Deno.test("0009 keeps shares' base scopes; they are read back filtered by the owner's current name", async () => {
-  const handle = openDatabase(":memory:");
+  const handle = await migratedBefore("0009_share_base_scopes");
   try {
-    const { "0009_share_base_scopes": _, ...before } = MIGRATIONS;
-    const migrator = new Migrator({
-      db: handle.db,
-      provider: { getMigrations: () => Promise.resolve(before) },
-    });
-    assert.equal((await migrator.migrateToLatest()).error, undefined);
     const db = handle.db;
     await sql`INSERT INTO users (id, name, admin, created) VALUES
       (1, 'alice', 0, 'x'), (2, 'bob', 0, 'x')`.execute(db);
