@@ -573,6 +573,7 @@ export function renderProxyError(
   request: { method: string; path: string },
 ) => { contentType: string; body: string } {
   const messages: Record<number, string> = {
+    403: "Your access to this server has ended",
     404: "Nothing is served at this address",
     502: "The server behind this address sent an invalid answer",
     503: "This server is not running or not answering",

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { normalizePrefix, type Proxy } from "../proxy/mod.ts";
+import { type Fence, normalizePrefix, type Proxy } from "../proxy/mod.ts";
 import type { Db } from "./db/mod.ts";
 
 /** A route as the hub sees it. */
@@ -28,6 +28,12 @@ export interface ProxyControl {
   ): Promise<void>;
   remove(prefix: string): Promise<void>;
   list(): Promise<Map<string, RouteInfo>>;
+  /**
+   * Keeps credentials off a route for a while and closes their open
+   * connections (proxy/fence.ts). The built-in proxy only: the REST API of
+   * an external proxy has no such call.
+   */
+  fence?(prefix: string, fence: Fence): Promise<void>;
 }
 
 /** Controls the proxy running in this process. */
@@ -39,6 +45,10 @@ export function inProcessControl(proxy: Proxy): ProxyControl {
     },
     remove(prefix) {
       proxy.removeRoute(prefix);
+      return Promise.resolve();
+    },
+    fence(prefix, fence) {
+      proxy.fence(prefix, fence);
       return Promise.resolve();
     },
     list() {
@@ -191,6 +201,17 @@ export class RouteService {
       if (typeof data.service === "string") out.set(r.prefix, data.service);
     }
     return out;
+  }
+
+  /**
+   * Refuses a route to these credentials for `fence.forMs` and closes
+   * their open connections on it, where the proxy can (the built-in one);
+   * returns whether it could.
+   */
+  async fence(prefix: string, fence: Fence): Promise<boolean> {
+    if (!this.#control.fence) return false;
+    await this.#control.fence(normalizePrefix(prefix), fence);
+    return true;
   }
 
   /** Removes a route and forgets it. */

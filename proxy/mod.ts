@@ -30,15 +30,17 @@ import {
 } from "./headers.ts";
 import { type RelayContext, relayHttp } from "./forward_http.ts";
 import { relayWebSocket } from "./forward_websocket.ts";
-import { type Route, RouteTable } from "./route_table.ts";
+import { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 import { Activity } from "./activity.ts";
 import { type Connector, UpstreamPool } from "./upstream_pool.ts";
 import { LINGER_DEFAULTS, lingerClose, type LingerLimits } from "./linger.ts";
+import { credentialsOf, type Fence, Fences } from "./fence.ts";
 
 export { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 export { Activity } from "./activity.ts";
 export { LINGER_DEFAULTS, type LingerLimits } from "./linger.ts";
 export { PROOF_HEADER } from "./headers.ts";
+export type { Fence } from "./fence.ts";
 
 /**
  * The proof an external `onehub proxy` shows the hub, derived from the token
@@ -156,6 +158,12 @@ export interface Proxy {
   ): Route;
   /** Removes a route (idle connections to its target are closed). */
   removeRoute(prefix: string): boolean;
+  /**
+   * Refuses the route to the fence's credentials (403) until its end, and
+   * closes their open WebSockets on it now; returns how many it closed
+   * (fence.ts).
+   */
+  fence(prefix: string, fence: Fence): number;
   /** Serves one accepted connection until it closes. */
   serveConnection(
     conn: Conn,
@@ -168,6 +176,7 @@ export interface Proxy {
 
 const REASONS: Record<number, string> = {
   400: "Bad Request",
+  403: "Forbidden",
   404: "Not Found",
   408: "Request Timeout",
   413: "Content Too Large",
@@ -180,6 +189,7 @@ const REASONS: Record<number, string> = {
 };
 
 const DEFAULT_MESSAGES: Record<number, string> = {
+  403: "Your access to this server has ended.",
   404: "Nothing is served at this address.",
   502: "The server behind this address sent an invalid response.",
   503: "The server behind this address is not running or not answering.",
@@ -330,6 +340,7 @@ interface ProxyState {
   sendError: SendError;
   sendPage: SendPage;
   refuse: ProxyOptions["refuse"];
+  fences: Fences;
   deadlines: HeadDeadlines;
   connections: Set<Conn>;
   trusted: ReadonlySet<string>;
@@ -382,8 +393,25 @@ async function serveRequest(
     await sendError(conn, 404, head, canContinue);
     return after;
   }
+  if (
+    state.fences.active(route.prefix) &&
+    state.fences.refuses(route.prefix, await credentialsOf(head))
+  ) {
+    await sendError(conn, 403, head, false);
+    return bodyless ? "close" : "linger";
+  }
   if (isWebSocketUpgrade(head)) {
-    await relayWebSocket({ client, head, route, info }, state.ctx);
+    // Remembered while open, so a fence raised meanwhile can close it.
+    const untrack = state.fences.track(
+      route.prefix,
+      conn,
+      await credentialsOf(head),
+    );
+    try {
+      await relayWebSocket({ client, head, route, info }, state.ctx);
+    } finally {
+      untrack();
+    }
     return "close";
   }
   const refusal = state.refuse?.({
@@ -528,6 +556,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     sendError,
     sendPage,
     refuse: options.refuse,
+    fences: new Fences(options.now ?? Date.now),
     deadlines: new HeadDeadlines(Math.min(headTimeoutMs, keepAliveTimeoutMs)),
     connections: new Set<Conn>(),
     trusted: new Set(options.trustedProxies ?? []),
@@ -559,6 +588,8 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
       }
       return true;
     },
+    fence: (prefix, fence) =>
+      state.fences.raise(normalizePrefix(prefix), fence),
     serveConnection: serve,
     listen: (opts) => listenOn(opts, listeners, serve),
     close() {

@@ -39,6 +39,8 @@ import {
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
 import { serverPrefix } from "../single_user_env.ts";
+import { sessionIdsOf } from "../db/sessions.ts";
+import { tokenHashesOf } from "../db/tokens.ts";
 import type { UserRow } from "../db/schema.ts";
 import {
   expectObject,
@@ -256,6 +258,12 @@ async function shareRoute(
   );
 }
 
+/**
+ * How long a revoked recipient is kept off the server by the proxy: past
+ * the single-user server's own cache of identities (300 s), with margin.
+ */
+const FENCE_MS = 10 * 60_000;
+
 /** Removes shares of a server and the OAuth tokens their recipients got for it. */
 async function revoke(
   deps: ApiDeps,
@@ -268,7 +276,27 @@ async function revoke(
   const before = await sharesOfOwner(deps.db, owner.id, server);
   const ids = who?.ids ?? await recipientIds(deps.db, before);
   await removeShares(deps.db, { id: owner.id, server }, who?.to, scopes);
+  // Those who no longer reach the server through any share are kept out;
+  // read before their tokens for the server are deleted.
+  const still = new Set(
+    await recipientIds(
+      deps.db,
+      (await sharesOfOwner(deps.db, owner.id, server)).filter((s) =>
+        s.scopes.some((scope) => scope.startsWith("access:servers!"))
+      ),
+    ),
+  );
+  const cut = ids.filter((id) => !still.has(id));
+  const fence = {
+    sessions: await sessionIdsOf(deps.db, cut),
+    tokenHashes: await tokenHashesOf(deps.db, cut),
+    forMs: FENCE_MS,
+  };
   await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
+  // Their open connections end now, and the server's 5-minute cache of who
+  // they are cannot let them back in (proxy/fence.ts).
+  const prefix = serverPrefix(deps.config.baseUrl, owner.name, server);
+  if (cut.length) await deps.routes?.fence(prefix, fence);
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import type { LoginSessionRow } from "./schema.ts";
 
 /** Stores a new login session. */
@@ -59,4 +59,15 @@ export async function deleteSessionsOfUser(
   const r = await db.deleteFrom("login_sessions").where("user_id", "=", userId)
     .executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** The `jupyterhub-session-id`s of these users' live logins. */
+export async function sessionIdsOf(
+  db: Db,
+  userIds: readonly number[],
+): Promise<string[]> {
+  if (!userIds.length) return [];
+  const rows = await db.selectFrom("login_sessions").select("session_id")
+    .where("user_id", "in", idsIn(userIds)).execute();
+  return rows.map((r) => r.session_id);
 }

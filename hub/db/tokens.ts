@@ -4,7 +4,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 import { ROLES_COLUMN, USER_ROLES_COLUMN } from "./roles.ts";
 import { USER_SHARES_COLUMN } from "./shares.ts";
 import type { ApiTokenRow } from "./schema.ts";
@@ -169,4 +169,15 @@ export async function deleteSessionTokensOfUser(
   const r = await db.deleteFrom("api_tokens").where("user_id", "=", userId)
     .where("session_id", "is not", null).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** The hashes of every token these users hold (to fence them off a server). */
+export async function tokenHashesOf(
+  db: Db,
+  userIds: readonly number[],
+): Promise<string[]> {
+  if (!userIds.length) return [];
+  const rows = await db.selectFrom("api_tokens").select("hash")
+    .where("user_id", "in", idsIn(userIds)).execute();
+  return rows.map((r) => r.hash);
 }

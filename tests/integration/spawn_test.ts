@@ -15,9 +15,10 @@ import {
 } from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
-import { runInKernel } from "../_helpers/jupyter.ts";
+import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { printErr } from "../../hub/cli/_print.ts";
 import { freePorts } from "../_helpers/free_ports.ts";
 
 const ignore = skipWithoutSingleuser("spawn_test");
@@ -186,9 +187,31 @@ Deno.test({
             "bob reaches alice's API with the shared scope",
           );
           await api.body?.cancel();
+          // Bob runs code in alice's server over a kernel WebSocket.
+          const kernel = await runInKernel(b, alice.name);
+          assert.equal(kernel.out.trim(), "42");
+          const socket = await openKernelSocket(b, alice.name, kernel.id);
+          assert.equal((await socket.run("print(1+1)")).trim(), "2");
+          const revokedAt = performance.now();
           const revoked = await share("DELETE");
           assert.equal(revoked.status, 204);
           await revoked.body?.cancel();
+          // The open socket is cut at once (the proxy's fence), and neither
+          // it nor a new request of bob's gets through, although the server
+          // itself would remember bob for minutes.
+          await waitFor(() => Promise.resolve(!socket.open), {
+            timeoutMs: 2_000,
+            description: "bob's kernel WebSocket to be closed",
+          });
+          printErr(
+            `spawn_test: bob's kernel socket closed ${
+              Math.round(performance.now() - revokedAt)
+            } ms after the share was revoked`,
+          );
+          await assert.rejects(openKernelSocket(b, alice.name, kernel.id));
+          const after = await b.request(`user/${alice.name}/api/status`);
+          assert.equal(after.status, 403, "bob's session is fenced off");
+          await after.body?.cancel();
           const again = new CookieClient(base);
           await (await again.login(bob.name, bob.password)).body?.cancel();
           const refused = await again.follow(`user/${alice.name}/tree`);

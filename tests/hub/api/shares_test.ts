@@ -96,6 +96,25 @@ Deno.test("a student shares their server with the teacher; access lasts exactly 
     .where("oauth_client", "=", "jupyterhub-user-daemon")
     .where("user_id", "=", binRow.id).execute();
   assert.deepEqual(left, []);
+  // The proxy keeps bin's browser off the server now, whatever the server
+  // itself still remembers of him (its identity cache lasts 5 minutes).
+  const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const through = (cookie: string) =>
+      fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
+        headers: { cookie },
+      });
+    res = await through(bin.cookie);
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /Your access to this server has ended/);
+    const own = await hub.login("daemon");
+    res = await through(own.cookie);
+    assert.notEqual(res.status, 403, "the owner is not fenced");
+    await res.body?.cancel();
+  } finally {
+    listener.close();
+    await listener.finished;
+  }
 });
 
 Deno.test("shares with a group reach its members; a recipient can leave a share; PATCH takes scopes away", async () => {
