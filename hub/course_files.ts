@@ -270,11 +270,13 @@ export async function updateAll(
   courseFiles: CourseFiles,
   users: readonly SystemUser[],
   actor: string,
+  onDone: (user: string) => void = () => {},
 ): Promise<UpdateAll> {
   await courseFiles.source(true);
   const failed: string[] = [];
   await forEachLimited(users, UPDATE_CONCURRENCY, async (user) => {
     await courseFiles.mergeFor(user, actor).catch(() => failed.push(user.name));
+    onDone(user.name);
   });
   return {
     at: new Date().toISOString(),

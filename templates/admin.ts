@@ -35,6 +35,8 @@ export interface AdminView {
     last:
       | { at: string; users: number; failed: string[]; skipped: string[] }
       | null;
+    /** An update under way: users done of all. */
+    running: { started: string; users: number; done: number } | null;
   };
 }
 
@@ -293,6 +295,14 @@ function courseFilesSection(view: AdminView) {
                 cf.last.skipped.join(", ")
               } (no Linux account of their own at or above spawner.min_uid)`
               : ""}.</p>
+        `
+        : ""}
+      ${cf.running
+        ? html`
+          <p id="course-running"
+            role="status">Updating since ${cf.running
+              .started}: ${cf.running.done} of ${cf.running
+              .users} users done (reload for progress).</p>
         `
         : ""}
       <form method="post" action="${view.baseUrl}hub/admin/course-files">

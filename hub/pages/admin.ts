@@ -126,6 +126,7 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
             source: config.courseFiles.source,
             target: config.courseFiles.target,
             last: lastUpdate,
+            running,
           },
         }
         : {}),
@@ -133,18 +134,37 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
   });
 
   let lastUpdate: (UpdateAll & { skipped: string[] }) | null = null;
+  // The update runs in the background (a class's merges take a while); the
+  // page shows how far it got. One at a time: a second click just shows it.
+  let running: { started: string; users: number; done: number } | null = null;
   app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
     const identity = await assertScopes(db, c.get("identity"), [
       "admin-ui",
     ], undefined);
-    if (!deps.courseFiles?.enabled) {
+    const courseFiles = deps.courseFiles;
+    if (!courseFiles?.enabled) {
       throw new HubError(400, "No course files: set course_files.source first");
     }
-    const { accounts, skipped } = await linuxAccountsOfUsers(db, config);
-    lastUpdate = {
-      ...await updateAll(deps.courseFiles, accounts, identity.name),
-      skipped,
-    };
+    if (!running) {
+      const { accounts, skipped } = await linuxAccountsOfUsers(db, config);
+      const progress = {
+        started: new Date().toISOString(),
+        users: accounts.length,
+        done: 0,
+      };
+      running = progress;
+      updateAll(courseFiles, accounts, identity.name, () => progress.done++)
+        .then((result) => void (lastUpdate = { ...result, skipped }))
+        .catch((error) =>
+          void (lastUpdate = {
+            at: new Date().toISOString(),
+            users: progress.users,
+            failed: [`everyone (${(error as Error).message.slice(0, 200)})`],
+            skipped,
+          })
+        )
+        .finally(() => void (running = null));
+    }
     return c.redirect(`${config.baseUrl}hub/admin`, 302);
   });
 

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
 import { fakeHub } from "../_helpers/test_hub.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 import { CourseFiles } from "../../hub/course_files.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { EventLog } from "../../hub/events.ts";
@@ -200,10 +201,22 @@ Deno.test({
       });
       assert.equal(res.status, 302);
       await res.body?.cancel();
+      // It runs in the background: the page shows it under way, then done.
+      const adminPage = async () =>
+        await (await hub.request("/hub/admin", {
+          headers: { cookie: teacher.cookie },
+        })).text();
+      let after = await adminPage();
+      assert.match(after, /id="course-running"|id="course-status"/);
+      await waitFor(
+        async () => /id="course-status"/.test(after = await adminPage()),
+        {
+          timeoutMs: 60_000,
+          description: "the update to finish",
+        },
+      );
+      assert.doesNotMatch(after, /id="course-running"/);
       assert.equal(await Deno.readTextFile(readme), "Welcome\n");
-      const after = await (await hub.request("/hub/admin", {
-        headers: { cookie: teacher.cookie },
-      })).text();
       // bin and daemon are system accounts (below spawner.min_uid), teacher
       // has none: the update, like a spawn, never writes into their homes.
       const status = /id="course-status">([^<]*)</.exec(after)![1]!;
