@@ -95,10 +95,60 @@ function mountAdminJson(app: Hono<HubEnv>, deps: AdminPagesDeps): void {
   );
 }
 
+/** The course files' update for everyone: the last result, and one under way. */
+interface CourseUpdates {
+  last: (UpdateAll & { skipped: string[] }) | null;
+  running: { started: string; users: number; done: number } | null;
+}
+
+/**
+ * `POST /admin/course-files`: starts the update in the background (a
+ * class's merges take a while) and goes back to the page, which shows how
+ * far it got. One at a time: a second click while one runs just shows it.
+ */
+function mountCourseUpdate(
+  app: Hono<HubEnv>,
+  deps: AdminPagesDeps,
+  updates: CourseUpdates,
+): void {
+  const { db, config } = deps;
+  app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
+    const identity = await assertScopes(db, c.get("identity"), [
+      "admin-ui",
+    ], undefined);
+    const courseFiles = deps.courseFiles;
+    if (!courseFiles?.enabled) {
+      throw new HubError(400, "No course files: set course_files.source first");
+    }
+    if (!updates.running) {
+      const { accounts, skipped } = await linuxAccountsOfUsers(db, config);
+      const progress = {
+        started: new Date().toISOString(),
+        users: accounts.length,
+        done: 0,
+      };
+      updates.running = progress;
+      updateAll(courseFiles, accounts, identity.name, () => progress.done++)
+        .then((result) => void (updates.last = { ...result, skipped }))
+        .catch((error) =>
+          void (updates.last = {
+            at: new Date().toISOString(),
+            users: progress.users,
+            failed: [`everyone (${(error as Error).message.slice(0, 200)})`],
+            skipped,
+          })
+        )
+        .finally(() => void (updates.running = null));
+    }
+    return c.redirect(`${config.baseUrl}hub/admin`, 302);
+  });
+}
+
 /** The admin sub-app (paths relative to `{base_url}hub`). */
 export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const { db, config } = deps;
+  const updates: CourseUpdates = { last: null, running: null };
 
   app.get("/admin", async (c) => {
     const identity = c.get("identity");
@@ -125,48 +175,15 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
           courseFiles: {
             source: config.courseFiles.source,
             target: config.courseFiles.target,
-            last: lastUpdate,
-            running,
+            last: updates.last,
+            running: updates.running,
           },
         }
         : {}),
     }));
   });
 
-  let lastUpdate: (UpdateAll & { skipped: string[] }) | null = null;
-  // The update runs in the background (a class's merges take a while); the
-  // page shows how far it got. One at a time: a second click just shows it.
-  let running: { started: string; users: number; done: number } | null = null;
-  app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
-    const identity = await assertScopes(db, c.get("identity"), [
-      "admin-ui",
-    ], undefined);
-    const courseFiles = deps.courseFiles;
-    if (!courseFiles?.enabled) {
-      throw new HubError(400, "No course files: set course_files.source first");
-    }
-    if (!running) {
-      const { accounts, skipped } = await linuxAccountsOfUsers(db, config);
-      const progress = {
-        started: new Date().toISOString(),
-        users: accounts.length,
-        done: 0,
-      };
-      running = progress;
-      updateAll(courseFiles, accounts, identity.name, () => progress.done++)
-        .then((result) => void (lastUpdate = { ...result, skipped }))
-        .catch((error) =>
-          void (lastUpdate = {
-            at: new Date().toISOString(),
-            users: progress.users,
-            failed: [`everyone (${(error as Error).message.slice(0, 200)})`],
-            skipped,
-          })
-        )
-        .finally(() => void (running = null));
-    }
-    return c.redirect(`${config.baseUrl}hub/admin`, 302);
-  });
+  mountCourseUpdate(app, deps, updates);
 
   // A form post (formXsrf: the one form XSRF check), then back to the page.
   app.post("/admin/announcement", formXsrf({ token: "session" }), async (c) => {

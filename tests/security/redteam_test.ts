@@ -51,7 +51,7 @@ interface Target {
   ): Promise<Response>;
 }
 
-async function target(dir: string, url: string, hubUrl: string) {
+function target(dir: string, url: string, hubUrl: string): Target {
   const config = `${dir}/config.yaml`;
   const t: Target = {
     url,
@@ -87,7 +87,7 @@ Deno.test("red team (issue 23): the attacks that got through now fail", async (t
   await Deno.writeTextFile(`${dir}/config.yaml`, `data_dir: ${dir}\n${CONFIG}`);
   await using hub = await startServe(["--config", `${dir}/config.yaml`]);
   const hubUrl = /hub=(http:\/\/\S+)/.exec(hub.log())![1]!;
-  const x = await target(dir, hub.url, hubUrl);
+  const x = target(dir, hub.url, hubUrl);
   try {
     for (const name of ["alice", "bob", "tim"]) {
       await status(postLogin(hub.url, name, PASSWORD)); // made by logging in
