@@ -30,7 +30,9 @@ repo=$PWD
 shared=$(cd .. && pwd)/shared
 T=$shared/testbed/testbed.sh
 NAME=onehub-fresh-ci
-sha=$(git rev-parse --short HEAD)
+# Taken once, before cloning: a commit made meanwhile is not this run's.
+full=$(git rev-parse HEAD)
+sha=${full:0:7}
 mkdir -p test-output
 log=$repo/test-output/fresh-ci-$(date +%Y%m%d-%H%M%S).log
 tmp=$(mktemp -d)
@@ -45,7 +47,7 @@ say() { echo "fresh-ci: $*" | tee -a "$log"; }
 
 dirty=$(git status --porcelain | wc -l)
 git clone -q "$repo" "$tmp/main"
-git -C "$tmp/main" checkout -q --detach "$(git rev-parse HEAD)"
+git -C "$tmp/main" checkout -q --detach "$full"
 [ "$dirty" -eq 0 ] || say "note: $dirty uncommitted change(s) here are NOT part of this run"
 
 why=
