@@ -41,6 +41,7 @@ import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
 import { serverPrefix } from "../single_user_env.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
+import { fenceServer } from "./_fence.ts";
 import type { UserRow } from "../db/schema.ts";
 import {
   expectObject,
@@ -258,12 +259,6 @@ async function shareRoute(
   );
 }
 
-/**
- * How long a revoked recipient is kept off the server by the proxy: past
- * the single-user server's own cache of identities (300 s), with margin.
- */
-const FENCE_MS = 10 * 60_000;
-
 /** Removes shares of a server and the OAuth tokens their recipients got for it. */
 async function revoke(
   deps: ApiDeps,
@@ -287,16 +282,15 @@ async function revoke(
     ),
   );
   const cut = ids.filter((id) => !still.has(id));
-  const fence = {
+  const taken = {
     sessions: await sessionIdsOf(deps.db, cut),
     tokenHashes: await tokenHashesOf(deps.db, cut),
-    forMs: FENCE_MS,
   };
   await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
   const prefix = serverPrefix(deps.config.baseUrl, owner.name, server);
-  if (cut.length) await deps.routes?.fence(prefix, fence);
+  await fenceServer(deps, prefix, taken);
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }
 

@@ -13,6 +13,7 @@ import {
   deleteUserTokens,
   insertToken,
   revokeToken,
+  tokenHashesOf,
   tokenOfUser,
   tokensOfUser,
 } from "../db/tokens.ts";
@@ -45,6 +46,8 @@ import {
 } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
 import { endAllSessions } from "../auth/sessions.ts";
+import { fenceUserOut } from "./_fence.ts";
+import { sessionIdsOf } from "../db/sessions.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
 import {
@@ -368,9 +371,13 @@ async function revokeAllRoute(
   what: "tokens" | "sessions",
 ): Promise<Response> {
   const user = await routeUser(c, deps.db);
+  const taken = what === "tokens"
+    ? { sessions: [], tokenHashes: await tokenHashesOf(deps.db, [user.id]) }
+    : { sessions: await sessionIdsOf(deps.db, [user.id]), tokenHashes: [] };
   const result = what === "tokens"
     ? { sessions: 0, tokens: await deleteUserTokens(deps.db, user.id) }
     : await endAllSessions(deps.db, user.id);
+  await fenceUserOut(deps, user, taken);
   deps.events.record(what === "tokens" ? "token.revoked" : "sessions.revoked", {
     user: user.name,
     actor: c.get("identity")?.name ?? null,
@@ -411,6 +418,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     async (c) => {
       const { user, row } = await tokenOf(c);
       await revokeToken(db, row);
+      await fenceUserOut(deps, user, { sessions: [], tokenHashes: [row.hash] });
       deps.events.record("token.revoked", {
         user: user.name,
         actor: c.get("identity")?.name ?? null,

@@ -29,6 +29,9 @@ import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
+import { fenceUserOut } from "./_fence.ts";
+import { sessionIdsOf } from "../db/sessions.ts";
+import { tokenHashesOf } from "../db/tokens.ts";
 import {
   expectObject,
   onlyKeys,
@@ -642,6 +645,12 @@ async function deleteUserRoute(
       });
     }
   }
+  // Their open connections to servers shared with them end too (read
+  // before the deletion takes sessions, tokens and shares with it).
+  await fenceUserOut(deps, user, {
+    sessions: await sessionIdsOf(db, [user.id]),
+    tokenHashes: await tokenHashesOf(db, [user.id]),
+  });
   await deleteUser(db, user.id);
   deps.events.record("user.deleted", { user: user.name, actor: identity.name });
   return c.body(null, 204);

@@ -171,13 +171,17 @@ export async function deleteSessionTokensOfUser(
   return Number(r.numDeletedRows);
 }
 
-/** The hashes of every token these users hold (to fence them off a server). */
+/**
+ * The hashes of the tokens these users hold as themselves (their servers'
+ * own tokens left out): what to fence off a server (api/_fence.ts).
+ */
 export async function tokenHashesOf(
   db: Db,
   userIds: readonly number[],
 ): Promise<string[]> {
   if (!userIds.length) return [];
   const rows = await db.selectFrom("api_tokens").select("hash")
-    .where("user_id", "in", idsIn(userIds)).execute();
+    .where("user_id", "in", idsIn(userIds)).where("server_id", "is", null)
+    .execute();
   return rows.map((r) => r.hash);
 }

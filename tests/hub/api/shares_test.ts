@@ -99,10 +99,14 @@ Deno.test("a student shares their server with the teacher; access lasts exactly 
   // The proxy keeps bin's browser off the server now, whatever the server
   // itself still remembers of him (its identity cache lasts 5 minutes).
   const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
+  // Its own connection pool, closed at the end: the listener finishes only
+  // once no kept-alive connection is left.
+  const client = Deno.createHttpClient({});
   try {
     const through = (cookie: string) =>
       fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
         headers: { cookie },
+        client,
       });
     res = await through(bin.cookie);
     assert.equal(res.status, 403);
@@ -112,6 +116,7 @@ Deno.test("a student shares their server with the teacher; access lasts exactly 
     assert.notEqual(res.status, 403, "the owner is not fenced");
     await res.body?.cancel();
   } finally {
+    client.close();
     listener.close();
     await listener.finished;
   }
@@ -406,4 +411,45 @@ Deno.test("a renamed owner keeps their shares; a new user of the old name inheri
     !scopes.includes("access:servers!server=daemon/"),
     "the new daemon's server is not bin's",
   );
+});
+
+Deno.test("deleting a user, or revoking their tokens, fences them off the servers shared with them", async () => {
+  await using hub = await sharingHub();
+  await hub.addUser("teacher", { admin: true });
+  const admin = await hub.tokenFor("teacher");
+  await (await hub.request("/hub/api/shares/daemon/", {
+    method: "POST",
+    token: await hub.tokenFor("daemon"),
+    json: { user: "bin" },
+  })).body?.cancel();
+  const bin = await hub.login("bin");
+  const binToken = await hub.tokenFor("bin");
+  const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = Deno.createHttpClient({});
+  const through = (headers: Record<string, string>) =>
+    fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
+      headers,
+      client,
+    }).then(async (r) => (await r.body?.cancel(), r.status));
+  try {
+    assert.notEqual(await through({ cookie: bin.cookie }), 403);
+    let res = await hub.request("/hub/api/users/bin/tokens", {
+      method: "DELETE",
+      token: admin,
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    assert.equal(await through({ authorization: `token ${binToken}` }), 403);
+    assert.notEqual(await through({ cookie: bin.cookie }), 403, "not yet");
+    res = await hub.request("/hub/api/users/bin", {
+      method: "DELETE",
+      token: admin,
+    });
+    assert.equal(res.status, 204);
+    assert.equal(await through({ cookie: bin.cookie }), 403);
+  } finally {
+    client.close();
+    listener.close();
+    await listener.finished;
+  }
 });

@@ -1,0 +1,57 @@
+/**
+ * Cutting live access when credentials are taken away: the proxy closes
+ * their open connections (kernel WebSockets) on the servers they reached
+ * and keeps them off those servers for {@linkcode FENCE_MS}, past the
+ * single-user server's own 5-minute memory of who a visitor is
+ * (proxy/fence.ts). Used when a share is revoked, a user is deleted, and
+ * tokens or sessions are revoked.
+ *
+ * @module
+ */
+import type { ApiDeps } from "./_deps.ts";
+import { serversByUser } from "../db/servers.ts";
+import { sharesOfUser } from "../db/shares.ts";
+import { serverPrefix } from "../single_user_env.ts";
+
+/** How long the proxy keeps taken credentials off a server: past the server's 300 s cache, with margin. */
+export const FENCE_MS = 10 * 60_000;
+
+/** Credentials that just lost their access. */
+export interface Taken {
+  sessions: readonly string[];
+  tokenHashes: readonly string[];
+}
+
+/** Fences `taken` off one server route. */
+export async function fenceServer(
+  deps: ApiDeps,
+  prefix: string,
+  taken: Taken,
+): Promise<void> {
+  if (!taken.sessions.length && !taken.tokenHashes.length) return;
+  await deps.routes?.fence(prefix, { ...taken, forMs: FENCE_MS });
+}
+
+/**
+ * Fences `taken` off every server `user` could reach: their own and those
+ * shared with them (directly or through a group). Call it before a
+ * deletion takes the shares away.
+ */
+export async function fenceUserOut(
+  deps: ApiDeps,
+  user: { id: number; name: string },
+  taken: Taken,
+): Promise<void> {
+  if (!deps.routes) return;
+  const base = deps.config.baseUrl;
+  const prefixes = new Set([serverPrefix(base, user.name, "")]);
+  for (
+    const s of (await serversByUser(deps.db, [user.id])).get(user.id) ?? []
+  ) {
+    prefixes.add(serverPrefix(base, user.name, s.name));
+  }
+  for (const share of await sharesOfUser(deps.db, user.id, true)) {
+    prefixes.add(serverPrefix(base, share.ownerName, share.serverName));
+  }
+  for (const prefix of prefixes) await fenceServer(deps, prefix, taken);
+}
