@@ -32,12 +32,6 @@ export interface Fence {
   forMs: number;
 }
 
-interface Standing {
-  sessions: readonly string[];
-  tokenHashes: readonly string[];
-  untilMs: number;
-}
-
 /** The credentials a request carries. */
 export interface Credentials {
   session: string | null;
@@ -87,9 +81,15 @@ interface Open {
   credentials: Credentials;
 }
 
-/** The fences of one proxy and the open connections they may have to close. */
+/**
+ * The fences of one proxy and the open connections they may have to close.
+ * A route's fences are kept as one map per kind of credential, each
+ * credential with the latest end any fence gave it, so repeated fences
+ * grow nothing but the credentials they name (sessions and tokens, which
+ * the hub bounds).
+ */
 export class Fences {
-  readonly #fences = new Map<string, Standing[]>();
+  readonly #fenced = new Map<string, Map<string, number>>();
   readonly #open = new Map<string, Set<Open>>();
   readonly #now: () => number;
 
@@ -97,35 +97,40 @@ export class Fences {
     this.#now = now;
   }
 
-  /** Whether `prefix` has a standing fence (expired ones are dropped). */
+  /** Whether `prefix` has a standing fence (ended ones are dropped). */
   active(prefix: string): boolean {
-    const list = this.#fences.get(prefix);
-    if (!list) return false;
+    const fenced = this.#fenced.get(prefix);
+    if (!fenced) return false;
     const now = this.#now();
-    const live = list.filter((f) => f.untilMs > now);
-    if (live.length) this.#fences.set(prefix, live);
-    else this.#fences.delete(prefix);
-    return live.length > 0;
+    for (const [key, until] of fenced) if (until <= now) fenced.delete(key);
+    if (fenced.size === 0) this.#fenced.delete(prefix);
+    return fenced.size > 0;
   }
 
   /** Whether a fence of `prefix` keeps these credentials out. */
   refuses(prefix: string, credentials: Credentials): boolean {
     if (!this.active(prefix)) return false;
-    return this.#fences.get(prefix)!.some((f) => matches(f, credentials));
+    const fenced = this.#fenced.get(prefix)!;
+    return keysOf(credentials).some((key) => fenced.has(key));
   }
 
   /** Raises a fence and closes the open connections it keeps out; returns how many. */
   raise(prefix: string, fence: Fence): number {
-    const list = this.#fences.get(prefix) ?? [];
-    list.push({
-      sessions: fence.sessions,
-      tokenHashes: fence.tokenHashes,
-      untilMs: this.#now() + fence.forMs,
-    });
-    this.#fences.set(prefix, list);
+    const until = this.#now() + fence.forMs;
+    let fenced = this.#fenced.get(prefix);
+    if (!fenced) this.#fenced.set(prefix, fenced = new Map());
+    const keys = [
+      ...fence.sessions.map((s) => `s:${s}`),
+      ...fence.tokenHashes.map((h) => `t:${h}`),
+    ];
+    for (const key of keys) {
+      fenced.set(key, Math.max(fenced.get(key) ?? 0, until));
+    }
     let closed = 0;
     for (const open of this.#open.get(prefix) ?? []) {
-      if (!matches(fence, open.credentials)) continue;
+      if (!keysOf(open.credentials).some((key) => keys.includes(key))) {
+        continue;
+      }
       try {
         open.conn.close();
       } catch { /* closed already */ }
@@ -149,7 +154,10 @@ export class Fences {
   }
 }
 
-function matches(fence: Standing | Fence, c: Credentials): boolean {
-  return (c.session !== null && fence.sessions.includes(c.session)) ||
-    (c.tokenHash !== null && fence.tokenHashes.includes(c.tokenHash));
+/** A request's credentials as fence keys: `s:<session>`, `t:<token hash>`. */
+function keysOf(c: Credentials): string[] {
+  const keys: string[] = [];
+  if (c.session !== null) keys.push(`s:${c.session}`);
+  if (c.tokenHash !== null) keys.push(`t:${c.tokenHash}`);
+  return keys;
 }

@@ -136,3 +136,26 @@ Deno.test("proxy.fence() closes the fenced session's open WebSocket at once, ref
     description: "the upstream saw both sockets",
   });
 });
+
+Deno.test("Fences: fencing the same credentials again keeps one entry with the later end", () => {
+  const clock = manualClock(0);
+  const fences = new Fences(clock.now);
+  for (let i = 0; i < 1000; i++) {
+    fences.raise("/user/a", {
+      sessions: ["s1"],
+      tokenHashes: [],
+      forMs: 1000 + i,
+    });
+  }
+  clock.set(1_998);
+  assert.equal(
+    fences.refuses("/user/a", { session: "s1", tokenHash: null }),
+    true,
+  );
+  clock.set(1_999);
+  assert.equal(
+    fences.refuses("/user/a", { session: "s1", tokenHash: null }),
+    false,
+  );
+  assert.equal(fences.active("/user/a"), false);
+});
