@@ -11,6 +11,7 @@
  */
 import {
   BufferedConn,
+  closeQuietly,
   type Conn,
   copyBody,
   copyUntilClose,
@@ -28,12 +29,6 @@ import {
 } from "./headers.ts";
 import { UpstreamError } from "./upstream_pool.ts";
 import { type Exchange, proofFor, type RelayContext } from "./forward_http.ts";
-
-function closeQuietly(conn: Conn): void {
-  try {
-    conn.close();
-  } catch { /* already closed */ }
-}
 
 /** Step 1: the handshake to the target; its answer, or null when the client got an error status. */
 async function handshake(

@@ -51,6 +51,13 @@ export class UnexpectedEof extends Error {
 
 const latin1 = new TextDecoder("latin1");
 
+/** Closes a connection or listener, ignoring "already closed". */
+export function closeQuietly(closer: { close(): void }): void {
+  try {
+    closer.close();
+  } catch { /* already closed */ }
+}
+
 /** Writes all of `data`. */
 export async function writeAll(
   conn: Writer,

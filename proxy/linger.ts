@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { BufferedConn } from "./http1.ts";
+import { type BufferedConn, closeQuietly } from "./http1.ts";
 
 /** How long and how much a lingering connection may still send. */
 export interface LingerLimits {
@@ -105,10 +105,4 @@ export async function lingerClose(
   }
   closeQuietly(conn);
   return { bytes, end };
-}
-
-function closeQuietly(closer: { close(): void }): void {
-  try {
-    closer.close();
-  } catch { /* already closed */ }
 }

@@ -18,7 +18,13 @@
  *
  * @module
  */
-import { BufferedConn, type Conn, ProtocolError, writeAll } from "./http1.ts";
+import {
+  BufferedConn,
+  closeQuietly,
+  type Conn,
+  ProtocolError,
+  writeAll,
+} from "./http1.ts";
 import {
   type ClientInfo,
   isWebSocketUpgrade,
@@ -60,8 +66,7 @@ export async function hubProofFromToken(token: string): Promise<string> {
     key,
     new TextEncoder().encode("onehub forwarded-headers proof"),
   );
-  return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  return new Uint8Array(mac).toHex();
 }
 
 /** A rendered error page. */
@@ -619,9 +624,4 @@ function healthz(method: string, keepAlive: boolean): Uint8Array {
   return out;
 }
 
-function closeQuietly(closer: { close(): void }): void {
-  try {
-    closer.close();
-  } catch { /* already closed */ }
-}
 export { createProxyApi, type ProxyApiOptions } from "./api.ts";
