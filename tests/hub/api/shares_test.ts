@@ -39,6 +39,28 @@ async function authorizeAsBin(hub: FakeHub, cookie: string): Promise<number> {
   return res.status;
 }
 
+/**
+ * The hub's proxy listening, and a GET of daemon's server through it with
+ * `headers` (its own connection pool, closed on dispose: the listener
+ * finishes only once no kept-alive connection is left).
+ */
+function daemonThroughProxy(hub: FakeHub) {
+  const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = Deno.createHttpClient({});
+  return {
+    get: (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
+        headers,
+        client,
+      }),
+    async [Symbol.asyncDispose]() {
+      client.close();
+      listener.close();
+      await listener.finished;
+    },
+  };
+}
+
 Deno.test("a student shares their server with the teacher; access lasts exactly as long as the share", async () => {
   await using hub = await sharingHub();
   const owner = await hub.tokenFor("daemon");
@@ -98,28 +120,14 @@ Deno.test("a student shares their server with the teacher; access lasts exactly 
   assert.deepEqual(left, []);
   // The proxy keeps bin's browser off the server now, whatever the server
   // itself still remembers of him (its identity cache lasts 5 minutes).
-  const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
-  // Its own connection pool, closed at the end: the listener finishes only
-  // once no kept-alive connection is left.
-  const client = Deno.createHttpClient({});
-  try {
-    const through = (cookie: string) =>
-      fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
-        headers: { cookie },
-        client,
-      });
-    res = await through(bin.cookie);
-    assert.equal(res.status, 403);
-    assert.match(await res.text(), /Your access to this server has ended/);
-    const own = await hub.login("daemon");
-    res = await through(own.cookie);
-    assert.notEqual(res.status, 403, "the owner is not fenced");
-    await res.body?.cancel();
-  } finally {
-    client.close();
-    listener.close();
-    await listener.finished;
-  }
+  await using proxy = daemonThroughProxy(hub);
+  res = await proxy.get({ cookie: bin.cookie });
+  assert.equal(res.status, 403);
+  assert.match(await res.text(), /Your access to this server has ended/);
+  const own = await hub.login("daemon");
+  res = await proxy.get({ cookie: own.cookie });
+  assert.notEqual(res.status, 403, "the owner is not fenced");
+  await res.body?.cancel();
 });
 
 Deno.test("shares with a group reach its members; a recipient can leave a share; PATCH takes scopes away", async () => {
@@ -424,32 +432,22 @@ Deno.test("deleting a user, or revoking their tokens, fences them off the server
   })).body?.cancel();
   const bin = await hub.login("bin");
   const binToken = await hub.tokenFor("bin");
-  const listener = hub.proxy!.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = Deno.createHttpClient({});
+  await using proxy = daemonThroughProxy(hub);
   const through = (headers: Record<string, string>) =>
-    fetch(`http://127.0.0.1:${listener.port}/user/daemon/api/status`, {
-      headers,
-      client,
-    }).then(async (r) => (await r.body?.cancel(), r.status));
-  try {
-    assert.notEqual(await through({ cookie: bin.cookie }), 403);
-    let res = await hub.request("/hub/api/users/bin/tokens", {
-      method: "DELETE",
-      token: admin,
-    });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
-    assert.equal(await through({ authorization: `token ${binToken}` }), 403);
-    assert.notEqual(await through({ cookie: bin.cookie }), 403, "not yet");
-    res = await hub.request("/hub/api/users/bin", {
-      method: "DELETE",
-      token: admin,
-    });
-    assert.equal(res.status, 204);
-    assert.equal(await through({ cookie: bin.cookie }), 403);
-  } finally {
-    client.close();
-    listener.close();
-    await listener.finished;
-  }
+    proxy.get(headers).then(async (r) => (await r.body?.cancel(), r.status));
+  assert.notEqual(await through({ cookie: bin.cookie }), 403);
+  let res = await hub.request("/hub/api/users/bin/tokens", {
+    method: "DELETE",
+    token: admin,
+  });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.equal(await through({ authorization: `token ${binToken}` }), 403);
+  assert.notEqual(await through({ cookie: bin.cookie }), 403, "not yet");
+  res = await hub.request("/hub/api/users/bin", {
+    method: "DELETE",
+    token: admin,
+  });
+  assert.equal(res.status, 204);
+  assert.equal(await through({ cookie: bin.cookie }), 403);
 });
