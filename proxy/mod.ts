@@ -40,7 +40,12 @@ import { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 import { Activity } from "./activity.ts";
 import { type Connector, UpstreamPool } from "./upstream_pool.ts";
 import { LINGER_DEFAULTS, lingerClose, type LingerLimits } from "./linger.ts";
-import { credentialsOf, type Fence, Fences } from "./fence.ts";
+import {
+  type Credentials,
+  credentialsOf,
+  type Fence,
+  Fences,
+} from "./fence.ts";
 
 export { normalizePrefix, type Route, RouteTable } from "./route_table.ts";
 export { Activity } from "./activity.ts";
@@ -398,9 +403,12 @@ async function serveRequest(
     await sendError(conn, 404, head, canContinue);
     return after;
   }
+  // Read (a token hashed) only on fenced routes and WebSocket handshakes, once.
+  let seen: Credentials | undefined;
+  const credentials = async () => seen ??= await credentialsOf(head);
   if (
     state.fences.active(route.prefix) &&
-    state.fences.refuses(route.prefix, await credentialsOf(head))
+    state.fences.refuses(route.prefix, await credentials())
   ) {
     await sendError(conn, 403, head, false);
     return bodyless ? "close" : "linger";
@@ -410,7 +418,7 @@ async function serveRequest(
     const untrack = state.fences.track(
       route.prefix,
       conn,
-      await credentialsOf(head),
+      await credentials(),
     );
     try {
       await relayWebSocket({ client, head, route, info }, state.ctx);
