@@ -417,9 +417,13 @@ Deno.test({
             }
             return out.sort();
           };
+          // sleep itself (the wrapper has exec'd: its environment is the
+          // server's), with its loader done (only 0, 1, 2 left).
+          const comm = () =>
+            Deno.readTextFile(`/proc/${state.pid}/comm`).then((t) => t.trim());
           const settled = await waitFor(
-            async () => (await fds()).length === 3,
-            { timeoutMs: 10_000, description: "only stdin, stdout, stderr" },
+            async () => await comm() === "sleep" && (await fds()).length === 3,
+            { timeoutMs: 10_000, description: "sleep with only 0, 1, 2" },
           ).then(() => true, () => false);
           const seen = await fds();
           assert.ok(settled, `with log: ${log}: ${seen.join(" ")}`);
