@@ -31,6 +31,21 @@ export async function tb(...args: string[]): Promise<TestbedResult> {
   return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
 }
 
+/**
+ * `testbed.sh up name`, tried a second time (after `down`) when the first
+ * fails: debootstrap fetches ~200 packages from the mirror, and one failed
+ * download ("Couldn't download packages") is no verdict on onehub.
+ */
+export async function tbUp(name: string): Promise<TestbedResult> {
+  const first = await tb("up", name);
+  if (first.code === 0) return first;
+  printErr(
+    `testbed up ${name} failed, trying once more: ${first.err.slice(-300)}`,
+  );
+  await tb("down", name);
+  return await tb("up", name);
+}
+
 /** Whether a test named `test` must be skipped here (printing the reason once). */
 export async function skipWithoutTestbed(test: string): Promise<boolean> {
   let present = false;

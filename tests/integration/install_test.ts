@@ -18,7 +18,7 @@ import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
-import { skipWithoutTestbed, tb } from "../_helpers/testbed.ts";
+import { skipWithoutTestbed, tb, tbUp } from "../_helpers/testbed.ts";
 
 const ignore = await skipWithoutTestbed("install_test");
 
@@ -103,7 +103,7 @@ Deno.test({
     const install =
       `curl -fsSL http://127.0.0.1:${filePort}/install.sh | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source http://127.0.0.1:${filePort}/onehub-src.tar.gz`;
     try {
-      const up = await tb("up", NAME);
+      const up = await tbUp(NAME);
       assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
       // This machine reaches the package registries through a TLS-inspecting
       // proxy whose CA the host trusts; a fresh VM elsewhere needs none of it.

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { repoPath } from "../_helpers/paths.ts";
-import { skipWithoutTestbed, tb } from "../_helpers/testbed.ts";
+import { skipWithoutTestbed, tb, tbUp } from "../_helpers/testbed.ts";
 
 const ignore = await skipWithoutTestbed("systemd_spawner_test");
 
@@ -21,7 +21,7 @@ Deno.test({
   fn: async () => {
     await tb("down", NAME);
     try {
-      const up = await tb("up", NAME);
+      const up = await tbUp(NAME);
       assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
       for (
         const [src, dst] of [[Deno.execPath(), "/usr/local/bin/deno"], [
