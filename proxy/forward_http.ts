@@ -37,6 +37,7 @@ import {
   serializeHead,
   stripHopByHop,
   wantsKeepAlive,
+  withoutDomainCookies,
 } from "./headers.ts";
 import {
   type Upstream,
@@ -57,6 +58,8 @@ export interface RelayContext {
   linger: LingerLimits;
   /** The secret shown to the hub's route (`data.hub`), or null (headers.ts PROOF_HEADER). */
   hubProof: string | null;
+  /** Host routing is on: user routes may not set cookies with a Domain (ProxyOptions.hostRouting). */
+  hostRouting: boolean;
   /** Writes an error response (status page) to the client. */
   sendError(
     client: Conn,
@@ -231,6 +234,9 @@ function clientResponseHead(
   ctx: RelayContext,
 ): Uint8Array {
   let headers = stripHopByHop(response.headers);
+  if (ctx.hostRouting && ex.route.data.hub !== true) {
+    headers = withoutDomainCookies(headers);
+  }
   // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be passed on.
   if (field(response.headers, "transfer-encoding") !== null) {
     headers = headers.filter(([n]) => n.toLowerCase() !== "content-length");

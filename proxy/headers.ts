@@ -213,6 +213,17 @@ export function stripHopByHop(headers: HeaderList): HeaderList {
   });
 }
 
+/**
+ * The fields without any `Set-Cookie` that carries a `Domain` attribute
+ * (such a cookie reaches the parent domain's other hosts: the hub's, other
+ * users'); host-only cookies pass.
+ */
+export function withoutDomainCookies(headers: HeaderList): HeaderList {
+  return headers.filter(([name, value]) =>
+    name.toLowerCase() !== "set-cookie" || !/;\s*domain\s*=/i.test(value)
+  );
+}
+
 /** True when the client asked to keep the connection open after this exchange. */
 export function wantsKeepAlive(version: string, headers: HeaderList): boolean {
   const conn = tokens(field(headers, "connection"));

@@ -27,6 +27,7 @@ import {
 } from "./http1.ts";
 import {
   type ClientInfo,
+  field,
   isWebSocketUpgrade,
   parseRequestHead,
   requestFraming,
@@ -136,6 +137,17 @@ export interface ProxyOptions {
    * dropped. @default {none}
    */
   hubProof?: string;
+  /**
+   * Route by host as well as path (configurable-http-proxy's
+   * `--host-routing`, for JupyterHub's `subdomain_host`): a request for
+   * `http://alice.hub.example.org/user/alice/x` is matched as
+   * `/alice.hub.example.org/user/alice/x`, so route keys name the host
+   * (`/` still catches everything). Responses of routes other than the
+   * hub's then lose any `Set-Cookie` with a `Domain` attribute: a user's
+   * server cannot plant cookies on the hub's host or another user's.
+   * @default {false}
+   */
+  hostRouting?: boolean;
 }
 
 /** How to listen. */
@@ -235,6 +247,22 @@ export function routingPath(target: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * `/alice.hub.example.org`: the request's host as a route key prefix
+ * (lower case, no port, no trailing dot; an absolute-form target's host
+ * wins over Host, RFC 9112 §3.2.2), or `""` when there is none.
+ */
+export function hostKey(head: RequestHead): string {
+  let host = field(head.headers, "host") ?? "";
+  if (!head.target.startsWith("/")) {
+    try {
+      host = new URL(head.target).host || host;
+    } catch { /* routingPath refused it already */ }
+  }
+  const name = host.toLowerCase().replace(/:\d*$/, "").replace(/\.$/, "");
+  return name && !name.includes("/") ? `/${name}` : "";
 }
 
 /**
@@ -354,6 +382,7 @@ interface ProxyState {
   deadlines: HeadDeadlines;
   connections: Set<Conn>;
   trusted: ReadonlySet<string>;
+  hostRouting: boolean;
   headTimeoutMs: number;
   keepAliveTimeoutMs: number;
   linger: LingerLimits;
@@ -398,7 +427,9 @@ async function serveRequest(
     await writeAll(conn, healthz(head.method, canContinue));
     return after;
   }
-  const route = state.routes.match(path);
+  const route = state.routes.match(
+    state.hostRouting ? hostKey(head) + path : path,
+  );
   if (!route) {
     await sendError(conn, 404, head, canContinue);
     return after;
@@ -565,6 +596,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
       sendError,
       linger,
       hubProof: options.hubProof ?? null,
+      hostRouting: options.hostRouting ?? false,
     },
     sendError,
     sendPage,
@@ -573,6 +605,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     deadlines: new HeadDeadlines(Math.min(headTimeoutMs, keepAliveTimeoutMs)),
     connections: new Set<Conn>(),
     trusted: new Set(options.trustedProxies ?? []),
+    hostRouting: options.hostRouting ?? false,
     headTimeoutMs,
     keepAliveTimeoutMs,
     linger,

@@ -32,6 +32,7 @@ Options:
   --ssl-key FILE           ... and this PEM key
   --connect-timeout S      Seconds before an unanswered connect becomes 504 (default 10)
   --trusted-proxies LIST   Comma-separated addresses whose X-Forwarded-* are kept
+  --host-routing           Route by host and path (for the hub's subdomain_host)
   --log-level LEVEL        debug, info, warn or error
   -h, --help               Show this help`;
 
@@ -46,6 +47,7 @@ const OPTIONS = {
   "ssl-key": { type: "string" },
   "connect-timeout": { type: "string" },
   "trusted-proxies": { type: "string" },
+  "host-routing": { type: "boolean" },
   "log-level": { type: "string" },
 } as const;
 
@@ -137,6 +139,7 @@ async function run(args: string[]): Promise<number> {
       s.trim()
     )
       .filter((s) => s),
+    hostRouting: values["host-routing"] ?? false,
     logger,
   });
   if (flags.defaultTarget) proxy.addRoute("/", flags.defaultTarget, {});

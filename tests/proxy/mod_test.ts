@@ -366,3 +366,68 @@ Deno.test("proxy lets a client that is still sending a body read the 404 before 
   const res = await client.readResponse();
   assert.equal(res.status, 404);
 });
+
+/** A target that answers its own name and sets two cookies, one with a Domain. */
+function namedTarget(name: string) {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => {
+      const headers = new Headers({ "content-type": "text/plain" });
+      headers.append("set-cookie", "planted=1; Domain=hub.test; Path=/hub/");
+      headers.append("set-cookie", "own=1; Path=/");
+      return new Response(name, { headers });
+    },
+  );
+  return {
+    origin: `http://127.0.0.1:${server.addr.port}`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("with host routing a request is matched by host and path: only alice's host reaches alice's server", async () => {
+  await using hub = namedTarget("hub");
+  await using alice = namedTarget("alice");
+  await using p = startProxy({ hostRouting: true });
+  p.proxy.addRoute("/", hub.origin, { hub: true });
+  p.proxy.addRoute("/alice.hub.test/user/alice", alice.origin, {
+    user: "alice",
+  });
+  await using client = await RawClient.connect(p.port);
+  const who = async (request: string) => {
+    await client.write(request);
+    return decoder.decode((await client.readResponse()).body);
+  };
+  assert.equal(
+    await who(get("/user/alice/api", "alice.hub.test:8000")),
+    "alice",
+  );
+  assert.equal(await who(get("/user/alice/api", "ALICE.hub.test.")), "alice");
+  // The same path on the hub's host or another user's host is the hub's.
+  assert.equal(await who(get("/user/alice/api", "hub.test:8000")), "hub");
+  assert.equal(await who(get("/user/alice/api", "bob.hub.test")), "hub");
+  assert.equal(await who(get("/hub/login", "alice.hub.test")), "hub");
+  // An absolute-form target names the host (RFC 9112 §3.2.2).
+  assert.equal(
+    await who(get("http://alice.hub.test/user/alice/x", "hub.test")),
+    "alice",
+  );
+});
+
+Deno.test("with host routing a user's server cannot set a cookie with a Domain; the hub's route and path routing keep theirs", async () => {
+  await using target = namedTarget("t");
+  const cookiesVia = async (hostRouting: boolean, data: object) => {
+    await using p = startProxy({ hostRouting });
+    p.proxy.addRoute("/", target.origin, data as Record<string, unknown>);
+    await using client = await RawClient.connect(p.port);
+    await client.write(get("/user/alice/", "alice.hub.test"));
+    const res = await client.readResponse();
+    return res.headers.filter(([n]) => n.toLowerCase() === "set-cookie")
+      .map(([, v]) => v.split("=")[0]);
+  };
+  assert.deepEqual(await cookiesVia(true, { user: "alice" }), ["own"]);
+  assert.deepEqual(await cookiesVia(true, { hub: true }), ["planted", "own"]);
+  assert.deepEqual(await cookiesVia(false, { user: "alice" }), [
+    "planted",
+    "own",
+  ]);
+});
