@@ -21,7 +21,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, LOGO_SVG } from "../templates/mod.ts";
 import { type HubConfig, oauthOn } from "./config.ts";
 import type { Db } from "./db/mod.ts";
@@ -30,6 +30,7 @@ import { importXsrfKey } from "./auth/xsrf.ts";
 import { LoginThrottle } from "./auth/login_throttle.ts";
 import { type AcmeChallenges, CHALLENGE_PREFIX } from "./acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
+import { isUserHost } from "./server_urls.ts";
 import type { Logger } from "./log.ts";
 import {
   apiCookieRules,
@@ -55,7 +56,7 @@ import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
 import { createStaticPages } from "./pages/static.ts";
 import { createSharePages } from "./pages/share.ts";
-import { API_CSP, PAGE_CSP } from "./csp.ts";
+import { API_CSP, pageCsp } from "./csp.ts";
 import { HUB_API_VERSION } from "./version.ts";
 import type { RouteService } from "./routes.ts";
 import type { ServerManager } from "./servers.ts";
@@ -181,6 +182,7 @@ function useResponseRules(
 ): void {
   const { isApi } = paths;
   const { config, logger, metrics } = options;
+  const pageRules = pageCsp(config.subdomainHost);
   app.use("*", async (c, next) => {
     const done = metrics.requestDuration.time();
     await next();
@@ -195,7 +197,7 @@ function useResponseRules(
     if (!c.res.headers.has("Content-Security-Policy")) {
       c.res.headers.set(
         "Content-Security-Policy",
-        isApi(c.req.path) ? API_CSP : PAGE_CSP,
+        isApi(c.req.path) ? API_CSP : pageRules,
       );
     }
     if (isApi(c.req.path)) {
@@ -238,6 +240,7 @@ function useRequestRules(
     }
     await next();
   });
+  if (config.subdomainHost) app.use("*", hubHostOnly(config));
   // Before anything reads a body: JSON on the API, forms everywhere else.
   app.use("*", bodyLimit({ maxBytes: (path) => bodyLimitFor(config, path) }));
   app.use(
@@ -246,6 +249,30 @@ function useRequestRules(
       cookieRulesApply: apiCookieRules(config.baseUrl),
     }),
   );
+}
+
+/**
+ * With `subdomain_host`, the hub answers on its own host only: a request
+ * that reached it on a user's host (`alice.hub.example.org`: a server not
+ * running, or a hub path typed there) is sent to the same path on the hub's
+ * host (GET/HEAD) or refused, so no hub page, form or cookie ever lives in
+ * a user's origin. ACME challenges for the users' names still pass.
+ */
+function hubHostOnly(config: HubConfig): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    const host = c.req.header("host") ?? url.host;
+    if (
+      !isUserHost(config, host) || url.pathname.startsWith(CHALLENGE_PREFIX)
+    ) return await next();
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      throw new HubError(
+        404,
+        `Nothing is served here: ${host} is a user's server that is not running; the hub is at ${config.subdomainHost}`,
+      );
+    }
+    return c.redirect(config.subdomainHost + url.pathname + url.search, 302);
+  };
 }
 
 /** Step 3: the REST API, the OAuth provider, health and the ACME answers. */

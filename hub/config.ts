@@ -106,6 +106,15 @@ function normalizeDataDir(dir: string): string {
   return dir.replace(/\/+$/, "") || "/";
 }
 
+/** `""` or the origin of a URL the checks accepted. */
+function originOf(value: string): string {
+  try {
+    return value === "" ? "" : new URL(value).origin;
+  } catch {
+    return ""; // its own key's check reports it
+  }
+}
+
 function checkPublicUrl(value: string): string | null {
   if (value === "") return null;
   let url: URL | undefined;
@@ -119,6 +128,32 @@ function checkPublicUrl(value: string): string | null {
     value,
     'an origin such as "https://hub.example.org"',
   );
+}
+
+/** An origin whose host can have subdomains, agreeing with public_url. */
+function checkSubdomainHost(
+  value: string,
+  values: ConfigValues,
+): string | null {
+  if (value === "") return null;
+  const shape = checkPublicUrl(value)?.replace(
+    '"public_url"',
+    '"subdomain_host"',
+  );
+  if (shape) return shape;
+  const host = new URL(value).hostname;
+  if (/^[0-9.]+$/.test(host) || host.startsWith("[")) {
+    return invalid(
+      "subdomain_host",
+      value,
+      "a host name, not an IP address: users get <name>.<host> (wildcard DNS)",
+    );
+  }
+  const publicUrl = values.string("public_url");
+  if (publicUrl && new URL(publicUrl).origin !== new URL(value).origin) {
+    return `Invalid settings: "subdomain_host" (${value}) and "public_url" (${publicUrl}) name different origins; set only subdomain_host, or the same origin in both`;
+  }
+  return null;
 }
 
 function checkPattern(value: string): string | null {
@@ -317,7 +352,19 @@ export const CONFIG_KEYS = [
     doc:
       "Public origin, e.g. https://hub.example.org (enables full_url fields and strict next checks)",
     check: checkPublicUrl,
-    resolve: (v) => v === "" ? "" : new URL(v).origin,
+    // As in JupyterHub, subdomain_host is the public origin when public_url is unset.
+    resolve: (v, values) => originOf(v || values.string("subdomain_host")),
+  },
+  {
+    key: "subdomain_host",
+    field: "subdomainHost",
+    kind: "string",
+    default: "",
+    reload: "restart",
+    doc:
+      "Give each user's server its own origin, <user>.<host>, e.g. https://hub.example.org (wildcard DNS; README: Per-user origins)",
+    check: checkSubdomainHost,
+    resolve: originOf,
   },
   {
     key: "data_dir",

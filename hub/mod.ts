@@ -17,6 +17,8 @@
  *
  * @module
  */
+import { listUserNames } from "./db/users.ts";
+import { userOrigin } from "./server_urls.ts";
 import { createProxy, hubProofFromToken, type Proxy } from "../proxy/mod.ts";
 import { newSecret } from "./tokens.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
@@ -108,6 +110,33 @@ export interface Hub extends HubApp {
   stop(): Promise<void>;
 }
 
+/** Every user's host under `subdomain_host` (their certificate names). */
+async function userHostNames(db: Db, config: HubConfig): Promise<string[]> {
+  return (await listUserNames(db)).map((name) =>
+    new URL(userOrigin(config, name)).hostname
+  );
+}
+
+/** The built-in proxy's public listeners (HTTP, HTTPS, Let's Encrypt). */
+function openPublic(
+  proxy: Proxy,
+  options: HubOptions,
+  challenges: AcmeChallenges | undefined,
+): Promise<PublicListeners> {
+  const { config, logger, db } = options;
+  const renew = options.acmeRenewCheckMs;
+  return listenPublic({
+    config,
+    proxy,
+    logger,
+    ...(challenges ? { challenges } : {}),
+    ...(renew ? { acmeRenewCheckMs: renew } : {}),
+    ...(config.subdomainHost
+      ? { moreDomains: () => userHostNames(db, config) }
+      : {}),
+  });
+}
+
 /** The built-in proxy, or null with `proxy.mode: external`. */
 function builtinProxy(
   config: HubConfig,
@@ -121,6 +150,7 @@ function builtinProxy(
     refuse: refuseOversizedBody(config),
     connectTimeoutMs: config.proxy.connectTimeoutSeconds * 1000,
     trustedProxies: config.proxy.trustedProxies,
+    hostRouting: config.subdomainHost !== "",
     linger: lingerLimits(config),
     logger,
     ...(config.https.hsts ? { hstsMaxAge: config.https.hstsMaxAge } : {}),
@@ -415,14 +445,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       servers.startPolling();
       await startServices(serviceManager, db, config, logger);
       if (proxy) {
-        const renew = options.acmeRenewCheckMs;
-        publicListeners = await listenPublic({
-          config,
-          proxy,
-          logger,
-          ...(challenges ? { challenges } : {}),
-          ...(renew ? { acmeRenewCheckMs: renew } : {}),
-        });
+        publicListeners = await openPublic(proxy, options, challenges);
       }
     } catch (error) {
       await closeAll();

@@ -100,8 +100,34 @@ export interface ListenPublicOptions {
   logger: Logger;
   /** Present when Let's Encrypt is on. */
   challenges?: AcmeChallenges;
-  /** @default {12 h} */
+  /**
+   * More names the Let's Encrypt certificate must cover, asked at every
+   * check: the users' hosts with `subdomain_host` (a wildcard needs DNS-01,
+   * which onehub does not do; http-01 proves each name). A new name gets a
+   * new certificate at the next check.
+   */
+  moreDomains?: () => Promise<string[]>;
+  /** @default {12 h; 1 h with moreDomains} */
   acmeRenewCheckMs?: number;
+}
+
+/** Let's Encrypt's limit of names on one certificate. */
+export const MAX_CERT_NAMES = 100;
+
+/** The configured names, then the others, without repeats, at most {@linkcode MAX_CERT_NAMES}. */
+export function certificateNames(
+  configured: readonly string[],
+  more: readonly string[],
+  logger: Logger,
+): string[] {
+  const names = [...new Set([...configured, ...[...more].sort()])];
+  if (names.length > MAX_CERT_NAMES) {
+    logger.error(
+      "too many names for one Let's Encrypt certificate: the last ones get none; use a wildcard certificate (https.tls) for this many users",
+      { names: names.length, limit: MAX_CERT_NAMES },
+    );
+  }
+  return names.slice(0, MAX_CERT_NAMES);
 }
 
 /** Opens the proxy's public listeners as the config says. */
@@ -137,9 +163,13 @@ async function listenHttps(
       challenges,
     )
     : null;
-  const acme = () =>
+  const acme = async () =>
     ensureCertificate({
-      domains: config.https.letsencrypt.domains,
+      domains: certificateNames(
+        config.https.letsencrypt.domains,
+        await options.moreDomains?.() ?? [],
+        logger,
+      ),
       email: config.https.letsencrypt.email,
       directoryUrl: config.https.letsencrypt.directory,
       dir: `${config.dataDir}/certs`,
@@ -181,7 +211,7 @@ async function listenHttps(
           error: (error as Error).message,
         })
       );
-    }, options.acmeRenewCheckMs ?? 12 * 3600_000);
+    }, options.acmeRenewCheckMs ?? (options.moreDomains ? 1 : 12) * 3600_000);
     Deno.unrefTimer(renewTimer);
   }
   return { origin: urlOf("https", tls.hostname, tls.port), close };

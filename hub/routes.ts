@@ -191,6 +191,25 @@ export class RouteService {
     await this.#control.add(key, target, stored);
   }
 
+  /**
+   * Removes the stored routes of a user's server other than `keep` (left
+   * by a hub that ran with another `subdomain_host`).
+   */
+  async removeOthers(
+    user: string,
+    server: string,
+    keep: string,
+  ): Promise<void> {
+    const rows = await this.#db.selectFrom("routes").select(["prefix", "data"])
+      .where("prefix", "!=", normalizePrefix(keep)).execute();
+    for (const r of rows) {
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      if (data.user === user && (data.server_name ?? "") === server) {
+        await this.remove(r.prefix);
+      }
+    }
+  }
+
   /** Stored routes whose data names a service (`{"service": name}`), by prefix → service. */
   async serviceRoutes(): Promise<Map<string, string>> {
     const rows = await this.#db.selectFrom("routes").select(["prefix", "data"])

@@ -48,6 +48,7 @@ function ownerOf(row: ServerWithUser): ServerOwner {
 }
 import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
 import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
+import { type ServerLocation, serverLocation } from "./server_urls.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
 import { HubError } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -222,6 +223,11 @@ export class ServerManager {
 
   #now(): Date {
     return this.#deps.now?.() ?? new Date();
+  }
+
+  /** Where a server lives: prefix, route key, browser URL (server_urls.ts). */
+  where(user: string, server: string): ServerLocation {
+    return serverLocation(this.#deps.config, user, server);
   }
 
   /** Key of a server: "alice/" or "alice/gpu". */
@@ -444,9 +450,9 @@ export class ServerManager {
    * server) and its OAuth client, whose secret is the same token.
    */
   async #serverCredentials(user: UserRow, server: string): Promise<string> {
-    const { db, config } = this.#deps;
-    const prefix = serverPrefix(config.baseUrl, user.name, server);
-    const note = `Server at ${prefix}`;
+    const { db } = this.#deps;
+    const where = this.where(user.name, server);
+    const note = `Server at ${where.prefix}`;
     const access = `access:servers!server=${user.name}/${server}`;
     // Found by relation, never by the (user-writable) note: JupyterHub's way.
     const serverId = (await getServer(db, user.id, server))!.id;
@@ -468,7 +474,8 @@ export class ServerManager {
       server,
       serverId,
       secret: token,
-      redirectUri: `${prefix}oauth_callback`,
+      // A full URL on the user's own host with subdomain_host (JupyterHub's too).
+      redirectUri: `${where.url}oauth_callback`,
       allowedScopes: [access],
       description: note,
       now: this.#now(),
@@ -494,6 +501,7 @@ export class ServerManager {
       hubApiUrl: this.#deps.hubApiUrl(),
       baseUrl: config.baseUrl,
       publicUrl: config.publicUrl,
+      serverOrigin: this.where(user.name, server).origin,
       ip,
       port,
       ...(choice.defaultUrl ? { defaultUrl: choice.defaultUrl } : {}),
@@ -536,9 +544,9 @@ export class ServerManager {
     url: string,
     times: { requestedAt: number; startedAt: number; readyAt: number },
   ): Promise<void> {
-    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    const { routeKey } = this.where(user.name, server);
     const added = this.#metrics.proxyAdd.time();
-    await this.#deps.routes.add(prefix, url, {
+    await this.#deps.routes.add(routeKey, url, {
       user: user.name,
       "server_name": server,
     });
@@ -641,12 +649,13 @@ export class ServerManager {
         startedAt,
         readyAt,
       });
+      const { url } = this.where(user.name, server);
       this.#emit(p, {
         progress: 100,
         ready: true,
-        message: `Server ready at ${prefix}`,
-        "html_message": `Server ready at <a href="${prefix}">${prefix}</a>`,
-        url: prefix,
+        message: `Server ready at ${url}`,
+        "html_message": `Server ready at <a href="${url}">${url}</a>`,
+        url,
       });
     } catch (error) {
       await this.#spawnFailed(user, server, p, state, error);
@@ -699,10 +708,10 @@ export class ServerManager {
     why: string,
   ): Promise<void> {
     const { db } = this.#deps;
-    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
-    await this.#deps.routes.remove(prefix).catch((e) =>
+    const { routeKey } = this.where(user.name, server);
+    await this.#deps.routes.remove(routeKey).catch((e) =>
       this.#deps.logger.warn("could not remove route", {
-        prefix,
+        prefix: routeKey,
         error: (e as Error).message,
       })
     );
@@ -733,9 +742,9 @@ export class ServerManager {
     if (!row || row.status === "stopped") return;
     const stopTimer = this.#metrics.stopDuration.time();
     await setServerStatus(this.#deps.db, user.id, server, "stopping");
-    const prefix = serverPrefix(this.#deps.config.baseUrl, user.name, server);
+    const { routeKey } = this.where(user.name, server);
     const removed = this.#metrics.proxyDelete.time();
-    await this.#deps.routes.remove(prefix).then(
+    await this.#deps.routes.remove(routeKey).then(
       () => removed({ status: "success" }),
       () => removed({ status: "failure" }),
     );
@@ -792,11 +801,7 @@ export class ServerManager {
       const alive = Object.keys(state).length > 0 &&
         (await this.#deps.spawner.poll(state).catch(() => ({ running: false })))
           .running;
-      const prefix = serverPrefix(
-        this.#deps.config.baseUrl,
-        row.user_name,
-        row.name,
-      );
+      const { prefix, routeKey } = this.where(row.user_name, row.name);
       const target =
         typeof state.ip === "string" && typeof state.port === "number"
           ? `http://${state.ip}:${state.port}`
@@ -805,7 +810,9 @@ export class ServerManager {
         alive && target &&
         await (this.#deps.isReady ?? httpReady)(target + prefix + "api")
       ) {
-        await this.#deps.routes.add(prefix, target, {
+        // subdomain_host may have changed since: the old key goes.
+        await this.#deps.routes.removeOthers(row.user_name, row.name, routeKey);
+        await this.#deps.routes.add(routeKey, target, {
           user: row.user_name,
           "server_name": row.name,
         });

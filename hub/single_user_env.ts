@@ -107,6 +107,12 @@ export interface SingleUserEnvInput {
   baseUrl: string;
   /** `""` or the public origin without trailing slash (`https://hub.example.org`). */
   publicUrl: string;
+  /**
+   * `""`, or the origin of the user's own host with `subdomain_host`
+   * (`https://alice.hub.example.org`): the OAuth callback and public URL
+   * are then full URLs there.
+   */
+  serverOrigin?: string | undefined;
   /** Where the server binds. */
   ip: string;
   port: number;
@@ -150,12 +156,13 @@ export function singleUserEnv(
     `access:servers!user=${input.user}`,
   ]);
   const host = input.ip.includes(":") ? `[${input.ip}]` : input.ip;
+  const origin = input.serverOrigin ?? "";
   const env: Record<string, string> = {
     JUPYTERHUB_API_TOKEN: input.apiToken,
     JPY_API_TOKEN: input.apiToken,
     JUPYTERHUB_CLIENT_ID: clientIdFor(input.user, input.serverName),
     JUPYTERHUB_HOST: input.publicUrl,
-    JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
+    JUPYTERHUB_OAUTH_CALLBACK_URL: `${origin}${prefix}oauth_callback`,
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,
     JUPYTERHUB_OAUTH_SCOPES: accessScopes,
     JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: pythonJsonList([]),
@@ -168,7 +175,9 @@ export function singleUserEnv(
     JUPYTERHUB_BASE_URL: input.baseUrl,
     JUPYTERHUB_SERVICE_PREFIX: prefix,
     JUPYTERHUB_SERVICE_URL: `http://${host}:${input.port}${prefix}`,
-    JUPYTERHUB_PUBLIC_URL: input.publicUrl ? `${input.publicUrl}${prefix}` : "",
+    JUPYTERHUB_PUBLIC_URL: (origin || input.publicUrl)
+      ? `${origin || input.publicUrl}${prefix}`
+      : "",
   };
   if (input.publicUrl) {
     env.JUPYTERHUB_PUBLIC_HUB_URL = `${input.publicUrl}${input.baseUrl}hub/`;

@@ -8,10 +8,10 @@
  *
  * @module
  */
+import { serverLocation } from "../server_urls.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { serversByUser } from "../db/servers.ts";
 import { sharesOfUser } from "../db/shares.ts";
-import { serverPrefix } from "../single_user_env.ts";
 
 /** How long the proxy keeps taken credentials off a server: past the server's 300 s cache, with margin. */
 export const FENCE_MS = 10 * 60_000;
@@ -43,15 +43,16 @@ export async function fenceUserOut(
   taken: Taken,
 ): Promise<void> {
   if (!deps.routes) return;
-  const base = deps.config.baseUrl;
-  const prefixes = new Set([serverPrefix(base, user.name, "")]);
+  const key = (owner: string, server: string) =>
+    serverLocation(deps.config, owner, server).routeKey;
+  const prefixes = new Set([key(user.name, "")]);
   for (
     const s of (await serversByUser(deps.db, [user.id])).get(user.id) ?? []
   ) {
-    prefixes.add(serverPrefix(base, user.name, s.name));
+    prefixes.add(key(user.name, s.name));
   }
   for (const share of await sharesOfUser(deps.db, user.id, true)) {
-    prefixes.add(serverPrefix(base, share.ownerName, share.serverName));
+    prefixes.add(key(share.ownerName, share.serverName));
   }
   for (const prefix of prefixes) await fenceServer(deps, prefix, taken);
 }

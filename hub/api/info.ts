@@ -83,6 +83,7 @@ export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
     const model = toUserModel(row, groups, servers, {
       baseUrl: deps.config.baseUrl,
       publicUrl: deps.config.publicUrl,
+      subdomainHost: deps.config.subdomainHost,
       includeStopped: false,
       keys,
       withState: false,

@@ -14,9 +14,14 @@ import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { readJson } from "./_body.ts";
 
-/** The routespec JupyterHub shows for a proxy key: "/user/alice" → "/user/alice/". */
-export function routespec(prefix: string): string {
-  return prefix.endsWith("/") ? prefix : prefix + "/";
+/**
+ * The routespec JupyterHub shows for a proxy key: "/user/alice" →
+ * "/user/alice/"; with host routing (subdomain_host) the host leads and
+ * the slash before it goes: "alice.hub.example.org/user/alice/".
+ */
+export function routespec(prefix: string, hostRouting = false): string {
+  const spec = prefix.endsWith("/") ? prefix : prefix + "/";
+  return hostRouting && spec !== "/" ? spec.slice(1) : spec;
 }
 
 /** The `/proxy` sub-app; without a route service (no proxy) it answers 503. */
@@ -44,9 +49,10 @@ export function createProxyApi(
       ? table.slice(paging.offset, paging.offset + paging.limit)
       : table;
     const items: Record<string, unknown> = {};
+    const byHost = deps.config.subdomainHost !== "";
     for (const [prefix, info] of page) {
-      items[routespec(prefix)] = {
-        routespec: routespec(prefix),
+      items[routespec(prefix, byHost)] = {
+        routespec: routespec(prefix, byHost),
         target: info.target,
         data: {
           ...info.data,

@@ -10,11 +10,7 @@ import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
-import {
-  type ProgressEvent,
-  type ServerManager,
-  serverPrefix,
-} from "../servers.ts";
+import { type ProgressEvent, type ServerManager } from "../servers.ts";
 import { expectObject, readJson } from "./_body.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { routeUser } from "./_lookup.ts";
@@ -135,14 +131,14 @@ function replayOf(
   user: UserRow,
   server: string,
   row: ServerRow | undefined,
-  prefix: string,
+  url: string,
 ): ProgressEvent[] {
   if (row?.status === "running") {
     return [{
       progress: 100,
       ready: true,
-      message: `Server ready at ${prefix}`,
-      url: prefix,
+      message: `Server ready at ${url}`,
+      url,
     }];
   }
   const failure = servers.lastFailure(user.name, server);
@@ -215,9 +211,9 @@ async function progressRoute(
   const servers = manager(deps);
   const live = servers.progress(user.name, server);
   // The same URL the spawn reports (names path-escaped like JupyterHub's, `@` kept).
-  const prefix = serverPrefix(deps.config.baseUrl, user.name, server);
+  const { url } = servers.where(user.name, server);
   const replay = !live || live.finished
-    ? replayOf(servers, user, server, row, prefix)
+    ? replayOf(servers, user, server, row, url)
     : null;
   return new Response(
     progressStream(servers, { user: user.name, server }, replay),

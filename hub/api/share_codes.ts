@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import {
   deleteShareCodes,
@@ -25,7 +26,6 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { serverPrefix } from "../single_user_env.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
@@ -41,7 +41,7 @@ function codeModel(
   owner: string,
   deps: ApiDeps,
 ): Record<string, unknown> {
-  const url = serverPrefix(deps.config.baseUrl, owner, row.server_name);
+  const { url } = serverLocation(deps.config, owner, row.server_name);
   return {
     id: `sc_${row.id}`,
     server: { name: row.server_name, url, user: { name: owner } },

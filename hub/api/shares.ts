@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import {
@@ -38,7 +39,6 @@ import {
 } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
-import { serverPrefix } from "../single_user_env.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";
@@ -65,15 +65,15 @@ function routeServer(c: Context<HubEnv>): string {
 function toShareModel(
   s: ShareView,
   status: string,
-  baseUrl: string,
-  publicUrl: string,
+  config: { baseUrl: string; publicUrl: string; subdomainHost: string },
 ): Record<string, unknown> {
-  const url = serverPrefix(baseUrl, s.ownerName, s.serverName);
+  const { url, origin } = serverLocation(config, s.ownerName, s.serverName);
+  const publicUrl = config.publicUrl;
   return {
     server: {
       name: s.serverName,
       url,
-      "full_url": publicUrl ? publicUrl + url : null,
+      "full_url": origin ? url : publicUrl ? publicUrl + url : null,
       ready: status === "running",
       user: { name: s.ownerName },
     },
@@ -106,8 +106,7 @@ async function shareList(
     return toShareModel(
       s,
       row?.status ?? "stopped",
-      deps.config.baseUrl,
-      deps.config.publicUrl,
+      deps.config,
     );
   });
   return c.json(paginate(c, paging, items, shares.length) as object);
@@ -253,8 +252,7 @@ async function shareRoute(
     toShareModel(
       mine,
       row?.status ?? "stopped",
-      deps.config.baseUrl,
-      deps.config.publicUrl,
+      deps.config,
     ),
   );
 }
@@ -289,8 +287,8 @@ async function revoke(
   await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
-  const prefix = serverPrefix(deps.config.baseUrl, owner.name, server);
-  await fenceServer(deps, prefix, taken);
+  const { routeKey } = serverLocation(deps.config, owner.name, server);
+  await fenceServer(deps, routeKey, taken);
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }
 
@@ -336,8 +334,7 @@ async function patchRoute(
     toShareModel(
       left,
       row?.status ?? "stopped",
-      deps.config.baseUrl,
-      deps.config.publicUrl,
+      deps.config,
     ),
   );
 }

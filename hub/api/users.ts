@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import type { GroupRow, ServerRow, UserRow } from "../db/schema.ts";
 import {
@@ -77,6 +78,8 @@ const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
 export interface UserModelOptions {
   baseUrl: string;
   publicUrl: string;
+  /** `""`, or the origin users' hosts hang under (server URLs are then full). */
+  subdomainHost: string;
   includeStopped: boolean;
   /** Keys the caller may see; null = all. */
   keys: ReadonlySet<string> | null;
@@ -93,7 +96,12 @@ export interface UserModelOptions {
 export function toServerModel(
   user: string,
   row: ServerRow,
-  options: { baseUrl: string; publicUrl: string; withState: boolean },
+  options: {
+    baseUrl: string;
+    publicUrl: string;
+    subdomainHost: string;
+    withState: boolean;
+  },
 ): Record<string, unknown> {
   const ready = row.status === "running";
   const pending = row.status === "spawning"
@@ -101,9 +109,8 @@ export function toServerModel(
     : row.status === "stopping"
     ? "stop"
     : null;
-  const url = `${options.baseUrl}user/${escapeName(user)}/${
-    row.name ? escapeName(row.name) + "/" : ""
-  }`;
+  // A full URL with subdomain_host, as JupyterHub's `url`.
+  const { url, origin } = serverLocation(options, user, row.name);
   const progress = `${options.baseUrl}hub/api/users/${escapeName(user)}/${
     row.name ? `servers/${escapeName(row.name)}` : "server"
   }/progress`;
@@ -118,7 +125,11 @@ export function toServerModel(
     url,
     "user_options": JSON.parse(row.user_options),
     "progress_url": progress,
-    "full_url": options.publicUrl ? options.publicUrl + url : null,
+    "full_url": origin
+      ? url
+      : options.publicUrl
+      ? options.publicUrl + url
+      : null,
     "full_progress_url": options.publicUrl
       ? options.publicUrl + progress
       : null,
@@ -154,7 +165,7 @@ export function toUserModel(
     ],
     groups: [...groups],
     server: defaultServer?.status === "running"
-      ? `${options.baseUrl}user/${escapeName(row.name)}/`
+      ? serverLocation(options, row.name, "").url
       : null,
     pending: defaultServer?.status === "spawning"
       ? "spawn"
@@ -218,6 +229,7 @@ export async function userModels(
     return toUserModel(row, g, servers.get(row.id) ?? [], {
       baseUrl: deps.config.baseUrl,
       publicUrl: deps.config.publicUrl,
+      subdomainHost: deps.config.subdomainHost,
       includeStopped: options.includeStopped,
       keys: seesAll ? null : visibleKeys(parsed, row.name, g),
       withState: allState ||

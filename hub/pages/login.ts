@@ -93,6 +93,7 @@ function loginView(deps: LoginDeps): LoginView {
     safeNextUrl(c.req.query("next"), {
       baseUrl: config.baseUrl,
       publicOrigin: config.publicUrl,
+      subdomainHost: config.subdomainHost,
     });
   /** The anonymous double-submit XSRF token (cookie + hidden field). */
   const formToken = (c: Context): string => {

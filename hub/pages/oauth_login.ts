@@ -91,6 +91,7 @@ export function createOAuthLoginPages(
     const next = safeNextUrl(c.req.query("next"), {
       baseUrl: config.baseUrl,
       publicOrigin: config.publicUrl,
+      subdomainHost: config.subdomainHost,
     }) ?? "";
     try {
       const { url, pending: login } = await signIn.client.begin(

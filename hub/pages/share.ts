@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import { acceptSharePage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
@@ -15,7 +16,6 @@ import { HubError } from "../errors.ts";
 import type { EventLog } from "../events.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
-import { serverPrefix } from "../single_user_env.ts";
 import { hashSecret } from "../tokens.ts";
 import { toLogin } from "./home.ts";
 
@@ -43,7 +43,7 @@ async function lookup(deps: SharePagesDeps, code: string) {
       "This share code is not valid or has expired: ask for a new link",
     );
   }
-  const url = serverPrefix(deps.config.baseUrl, owner.name, row.server_name);
+  const { url } = serverLocation(deps.config, owner.name, row.server_name);
   return { row, owner, url };
 }
 

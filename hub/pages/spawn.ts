@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { userOrigin } from "../server_urls.ts";
 import { getServer } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
@@ -29,7 +30,7 @@ import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { escapeName, type ServerManager, serverPrefix } from "../servers.ts";
+import { escapeName, type ServerManager } from "../servers.ts";
 
 /** Dependencies of the spawn pages. */
 export interface SpawnPagesDeps {
@@ -77,6 +78,7 @@ function spawnSite(deps: SpawnPagesDeps): SpawnSite {
       safeNextUrl(c.req.query("next"), {
         baseUrl: config.baseUrl,
         publicOrigin: config.publicUrl,
+        subdomainHost: config.subdomainHost,
       }),
     loginRedirect(c) {
       const here = new URL(c.req.url);
@@ -149,7 +151,7 @@ async function spawnRoute(
   const row = await getServer(db, user.id, server);
   if (row?.status === "running" && !servers.isPending(user.name, server)) {
     return c.redirect(
-      site.nextOf(c) ?? serverPrefix(config.baseUrl, user.name, server),
+      site.nextOf(c) ?? servers.where(user.name, server).url,
       302,
     );
   }
@@ -242,8 +244,7 @@ async function pendingRoute(
   if (!c.get("identity")) return site.loginRedirect(c);
   const { db, config, servers } = site.deps;
   const { user, server, label } = await startableTarget(c, site);
-  const next = site.nextOf(c) ??
-    serverPrefix(config.baseUrl, user.name, server);
+  const next = site.nextOf(c) ?? servers.where(user.name, server).url;
   const spawnUrl = `${site.hub}spawn/${site.suffix(user.name, server)}?next=${
     encodeURIComponent(next)
   }`;
@@ -296,7 +297,8 @@ async function userUrlTarget(c: Context<HubEnv>, site: SpawnSite) {
   ) {
     server = first;
   }
-  const wanted = `${config.baseUrl}user/${
+  // On the user's own host with subdomain_host (JupyterHub: `user.host + …`).
+  const wanted = `${userOrigin(config, name)}${config.baseUrl}user/${
     escapeName(name)
   }/${rest}${url.search}`;
   const looksLikeApi =
@@ -320,7 +322,10 @@ async function retryRunning(
   );
   const back = new URL(wanted, url);
   back.searchParams.set("redirects", String(redirects + 1));
-  return c.redirect(back.pathname + back.search, 302);
+  const there = back.origin === url.origin
+    ? back.pathname + back.search
+    : back.href;
+  return c.redirect(there, 302);
 }
 
 /** `/hub/user/<name>/…`: a request for a server that was not routed (JupyterHub's UserUrlHandler). */

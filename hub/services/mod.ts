@@ -119,6 +119,7 @@ export class ServiceManager {
     const tokens = await applyServices({
       db: this.#deps.db,
       baseUrl: this.#deps.config.baseUrl,
+      subdomainHost: this.#deps.config.subdomainHost,
       now: this.#deps.now?.() ?? new Date(),
       ...(this.#deps.routes ? { routes: this.#deps.routes } : {}),
     }, specs);

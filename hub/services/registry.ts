@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { hubRouteKey } from "../server_urls.ts";
 import type { Db } from "../db/mod.ts";
 import {
   deleteServicesExcept,
@@ -43,6 +44,13 @@ export function serviceRedirectUri(baseUrl: string, spec: ServiceSpec): string {
 export interface RegistryDeps {
   db: Db;
   baseUrl: string;
+  /**
+   * With subdomain_host, services stay on the hub's host (their routes name
+   * it). JupyterHub 5 gives each service a host of its own; here services
+   * are the admin's own programs and keep the `/services/<name>/` URLs
+   * that are already handed out. @default {""}
+   */
+  subdomainHost?: string;
   routes?: RouteService;
   now: Date;
 }
@@ -88,7 +96,10 @@ async function applyRoutes(deps: RegistryDeps, specs: readonly ServiceSpec[]) {
   if (!routes) return;
   const wanted = new Map(
     specs.filter((s) => s.url).map((s) => [
-      servicePrefix(deps.baseUrl, s.name).replace(/\/$/, ""),
+      hubRouteKey(
+        { baseUrl: deps.baseUrl, subdomainHost: deps.subdomainHost ?? "" },
+        servicePrefix(deps.baseUrl, s.name),
+      ),
       s,
     ]),
   );

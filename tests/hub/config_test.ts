@@ -446,3 +446,42 @@ Deno.test("course_files.source takes a directory or a git URL of the five scheme
     );
   }
 });
+
+Deno.test("resolveConfig() takes subdomain_host as an origin with a host name, and as the public origin", () => {
+  const config = resolveConfig({
+    file: { "subdomain_host": "http://HUB.localhost:8000/" },
+  });
+  assert.equal(config.subdomainHost, "http://hub.localhost:8000");
+  assert.equal(config.publicUrl, "http://hub.localhost:8000");
+  assert.equal(
+    resolveConfig({
+      file: {
+        "subdomain_host": "https://hub.example.org",
+        "public_url": "https://hub.example.org/",
+      },
+    }).publicUrl,
+    "https://hub.example.org",
+  );
+  for (const bad of ["hub.example.org", "https://hub.example.org/x/"]) {
+    assertConfigError(
+      () => resolveConfig({ file: { "subdomain_host": bad } }),
+      '"subdomain_host"',
+      "an origin",
+    );
+  }
+  assertConfigError(
+    () => resolveConfig({ file: { "subdomain_host": "http://10.0.0.5:8000" } }),
+    '"subdomain_host"',
+    "not an IP address",
+  );
+  assertConfigError(
+    () =>
+      resolveConfig({
+        file: {
+          "subdomain_host": "https://hub.example.org",
+          "public_url": "https://other.example.org",
+        },
+      }),
+    "different origins",
+  );
+});

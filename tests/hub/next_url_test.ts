@@ -45,3 +45,30 @@ Deno.test("safeNextUrl() keeps only targets on this hub", async (t) => {
     );
   }
 });
+
+Deno.test("safeNextUrl() with subdomain_host takes a user's host as its path, and nothing else", () => {
+  const options = {
+    baseUrl: "/",
+    publicOrigin: "https://hub.example.org",
+    subdomainHost: "https://hub.example.org",
+  };
+  const rows: Array<[string, string | null]> = [
+    ["https://alice.hub.example.org/user/alice/lab?x=1", "/user/alice/lab?x=1"],
+    ["https://hub.example.org/hub/home", "/hub/home"],
+    ["http://alice.hub.example.org/user/alice/", null], // another scheme
+    ["https://alice.hub.example.org:444/user/alice/", null], // another port
+    ["https://evilhub.example.org/user/alice/", null],
+    ["https://alice.hub.example.org.evil/user/alice/", null],
+    ["https://x@alice.hub.example.org/user/alice/", null],
+  ];
+  for (const [candidate, expected] of rows) {
+    assert.equal(safeNextUrl(candidate, options), expected, candidate);
+  }
+  assert.equal(
+    safeNextUrl("https://alice.hub.example.org/user/alice/", {
+      ...options,
+      subdomainHost: "",
+    }),
+    null,
+  );
+});

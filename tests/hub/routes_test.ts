@@ -74,6 +74,32 @@ Deno.test("RouteService.sync() restores stored routes into a fresh proxy and dro
   ]);
 });
 
+Deno.test("RouteService.removeOthers() drops a server's routes under other keys (subdomain_host changed), keeping the rest", async () => {
+  await using stack = new AsyncDisposableStack();
+  const handle = await memoryDb();
+  stack.defer(() => handle.close());
+  const proxy = createProxy();
+  stack.defer(() => proxy.close());
+  const routes = new RouteService(handle.db, inProcessControl(proxy));
+  const alice = { user: "alice", "server_name": "" };
+  await routes.add("/user/alice", "http://127.0.0.1:9", alice);
+  await routes.add("/user/alice/gpu", "http://127.0.0.1:8", {
+    user: "alice",
+    "server_name": "gpu",
+  });
+  await routes.add("/user/bob", "http://127.0.0.1:7", { user: "bob" });
+  await routes.add("/alice.hub.test/user/alice", "http://127.0.0.1:9", alice);
+  await routes.removeOthers("alice", "", "/alice.hub.test/user/alice/");
+  const left = (await handle.db.selectFrom("routes").select("prefix").execute())
+    .map((r) => r.prefix).sort();
+  assert.deepEqual(left, [
+    "/alice.hub.test/user/alice",
+    "/user/alice/gpu",
+    "/user/bob",
+  ]);
+  assert.deepEqual(proxy.routes.list().map((r) => r.prefix), left);
+});
+
 Deno.test("remoteControl() drives a proxy through the configurable-http-proxy API", async () => {
   await using stack = new AsyncDisposableStack();
   const proxy = createProxy();

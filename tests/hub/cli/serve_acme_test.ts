@@ -11,6 +11,7 @@ import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
 import { needsRenewal } from "../../../hub/acme/mod.ts";
 import { resolveConfig } from "../../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { createUsers } from "../../../hub/db/users.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/log.ts";
 import { startHub } from "../../../hub/cli/serve_runtime.ts";
@@ -197,6 +198,70 @@ Deno.test("startHub() renews a certificate that is about to expire and serves th
     assert.equal(res.status, 200, "HTTPS still answers after the swap");
   } finally {
     client.close();
+    await running.stop();
+    await handle.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startHub() with subdomain_host gets one certificate for the hub and every user's host, and a new one when a user is added", async () => {
+  const [httpPort, httpsPort] = freePorts(2) as [number, number];
+  await using acme = await startTestAcmeServer({ validationPort: httpPort });
+  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-sub-" });
+  const config = resolveConfig({
+    file: {
+      data_dir: dir,
+      "subdomain_host": "https://hub.localhost",
+      auth: { type: "dummy" },
+      http: { ip: "127.0.0.1", port: httpPort },
+      hub: { port: 0 },
+      https: {
+        enabled: true,
+        port: httpsPort,
+        letsencrypt: {
+          domains: ["hub.localhost"],
+          directory: acme.directoryUrl,
+        },
+      },
+    },
+  });
+  const handle = openDatabase(config.dbPath);
+  await migrateToLatest(handle);
+  const now = new Date().toISOString();
+  await createUsers(handle.db, ["alice"], { admin: false, now });
+  const running = await startHub({
+    config,
+    db: handle.db,
+    authenticator: createAuthenticator(config),
+    logger: silentLogger,
+    cookieSecret: new Uint8Array(32).fill(1),
+    acmeRenewCheckMs: 200,
+  });
+  const names = async () =>
+    new X509Certificate(await Deno.readTextFile(`${dir}/certs/cert.pem`))
+      .subjectAltName?.split(", ").map((n) => n.replace(/^DNS:/, ""))
+      .sort();
+  try {
+    assert.deepEqual(await names(), ["alice.hub.localhost", "hub.localhost"]);
+    await createUsers(handle.db, ["bob"], { admin: false, now });
+    let seen = await names();
+    for (let i = 0; i < 100 && seen?.length !== 3; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await names();
+    }
+    assert.deepEqual(seen, [
+      "alice.hub.localhost",
+      "bob.hub.localhost",
+      "hub.localhost",
+    ]);
+    const orders = acme.validations.length;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(
+      acme.validations.length,
+      orders,
+      "no order without a new name",
+    );
+  } finally {
     await running.stop();
     await handle.close();
     await Deno.remove(dir, { recursive: true });
