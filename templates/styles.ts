@@ -17,6 +17,8 @@ header.top nav a { margin-left: 1rem; color: var(--muted); }
 main { max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
 .card { background: var(--card); border: 1px solid var(--border); border-radius: 8px; padding: 1.5rem; }
 .narrow { max-width: 24rem; margin: 3rem auto; }
+/* An element's hidden attribute wins over any class that sets display (e.g. .button). */
+[hidden] { display: none !important; }
 h1 { font-size: 1.4rem; margin: 0 0 1rem; }
 label { display: block; font-weight: 600; margin: .8rem 0 .3rem; }
 input[type=text], input[type=password] { width: 100%; padding: .55rem .6rem; font-size: 1rem; border: 1px solid var(--border); border-radius: 6px; }
