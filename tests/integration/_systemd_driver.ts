@@ -55,11 +55,6 @@ async function hog(id: string, memoryBytes: number): Promise<boolean> {
     cwd: user.home,
     limits: { memoryBytes, tasks: 32 },
   });
-  if (memoryBytes === 64 * 1024 * 1024) {
-    out.memoryMax = await sh(
-      `systemctl show -p MemoryMax --value ${String(started.state.unit)}`,
-    );
-  }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && (await spawner.poll(started.state)).running) {
     await new Promise((r) => setTimeout(r, 200));
@@ -67,6 +62,23 @@ async function hog(id: string, memoryBytes: number): Promise<boolean> {
   await spawner.stop(started.state).catch(() => {});
   return await Deno.stat(marker).then(() => true, () => false);
 }
+// The unit's MemoryMax, read from one that lives until stopped (a hog's unit
+// may be killed and collected before `systemctl show` runs: then it reads
+// the default, "infinity").
+const limited = await spawner.start({
+  id: `${name}-limited`,
+  user,
+  argv: ["/bin/sleep", "300"],
+  env: { PATH: "/usr/bin:/bin" },
+  ip: "127.0.0.1",
+  port: 1,
+  cwd: user.home,
+  limits: { memoryBytes: 64 * 1024 * 1024, tasks: 32 },
+});
+out.memoryMax = await sh(
+  `systemctl show -p MemoryMax --value ${String(limited.state.unit)}`,
+);
+await spawner.stop(limited.state, { timeoutMs: 5000 });
 out.survivedLimited = await hog(`${name}-hog`, 64 * 1024 * 1024);
 out.survivedControl = await hog(`${name}-ctl`, 1024 * 1024 * 1024);
 // deno-lint-ignore no-console
