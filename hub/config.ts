@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { ScopeError, validateScopes } from "./scopes.ts";
 import { ConfigError } from "./errors.ts";
 import {
   type GroupSpec,
@@ -154,6 +155,64 @@ function checkSubdomainHost(
     return `Invalid settings: "subdomain_host" (${value}) and "public_url" (${publicUrl}) name different origins; set only subdomain_host, or the same origin in both`;
   }
   return null;
+}
+
+/** JupyterHub's LocalProcessSpawner.env_keep default. */
+export const ENV_KEEP_DEFAULT: readonly string[] = [
+  "CONDA_DEFAULT_ENV",
+  "CONDA_ROOT",
+  "JUPYTERHUB_SINGLEUSER_APP",
+  "LANG",
+  "LC_ALL",
+  "LD_LIBRARY_PATH",
+  "PATH",
+  "PYTHONPATH",
+  "VIRTUAL_ENV",
+];
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEnvNames(key: string, names: readonly string[]): string | null {
+  const bad = names.find((n) => !ENV_NAME.test(n));
+  return bad === undefined ? null : invalid(
+    key,
+    bad,
+    "environment variable names (letters, digits and _, not starting with a digit)",
+  );
+}
+
+function checkEnvironment(
+  key: string,
+  value: Readonly<Record<string, unknown>>,
+): string | null {
+  const names = checkEnvNames(key, Object.keys(value));
+  if (names) return names;
+  const bad = Object.entries(value).find(([, v]) =>
+    !["string", "number", "boolean"].includes(typeof v)
+  );
+  return bad === undefined ? null : invalid(
+    `${key}.${bad[0]}`,
+    bad[1],
+    'text, e.g. "1" (a server\'s environment holds strings)',
+  );
+}
+
+function envStrings(
+  value: Readonly<Record<string, unknown>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, String(v)]),
+  );
+}
+
+function checkScopeList(key: string, scopes: readonly string[]): string | null {
+  try {
+    validateScopes(scopes, { subject: `"${key}"` });
+    return null;
+  } catch (error) {
+    if (!(error instanceof ScopeError)) throw error;
+    return `Invalid value for "${key}": ${error.message}`;
+  }
 }
 
 function checkPattern(value: string): string | null {
@@ -1052,7 +1111,7 @@ export const CONFIG_KEYS = [
     default: ["jupyterhub-singleuser"],
     reload: "live",
     doc:
-      "Command of each user's server (looked up on PATH=/usr/local/bin:/usr/bin:/bin)",
+      "Command of each user's server, looked up on the server's PATH (the hub's, by spawner.env_keep; else /usr/local/bin:/usr/bin:/bin)",
   },
   {
     key: "spawner.default_url",
@@ -1061,6 +1120,73 @@ export const CONFIG_KEYS = [
     default: "",
     reload: "live",
     doc: 'Page a server opens on, e.g. "/lab" or "/tree"',
+  },
+  {
+    key: "spawner.env_keep",
+    field: "spawner.envKeep",
+    kind: "list",
+    default: [...ENV_KEEP_DEFAULT],
+    reload: "live",
+    doc:
+      "Variables of the hub's own environment each server inherits (JupyterHub's LocalProcessSpawner.env_keep)",
+    check: (v) => checkEnvNames("spawner.env_keep", v),
+  },
+  {
+    key: "spawner.environment",
+    field: "spawner.environment",
+    kind: "mapping",
+    default: {},
+    reload: "live",
+    doc:
+      "Variables set in every server, applied last (may override JUPYTERHUB_*): {NAME: value}; a profile's environment goes over these",
+    check: (v) => checkEnvironment("spawner.environment", v),
+    resolve: (v) => envStrings(v),
+  },
+  {
+    key: "spawner.notebook_dir",
+    field: "spawner.notebookDir",
+    kind: "string",
+    default: "",
+    reload: "live",
+    doc:
+      'Root directory of each server, "{username}" expanded (JUPYTERHUB_ROOT_DIR), e.g. "/srv/class/{username}"; empty: the home directory',
+  },
+  {
+    key: "spawner.debug",
+    field: "spawner.debug",
+    kind: "bool",
+    default: false,
+    reload: "live",
+    doc: "Servers log at debug level (JUPYTERHUB_DEBUG=1)",
+  },
+  {
+    key: "spawner.disable_user_config",
+    field: "spawner.disableUserConfig",
+    kind: "bool",
+    default: false,
+    reload: "live",
+    doc:
+      "Servers ignore Jupyter config files in the user's home (JUPYTERHUB_DISABLE_USER_CONFIG=1)",
+  },
+  {
+    key: "spawner.server_token_scopes",
+    field: "spawner.serverTokenScopes",
+    kind: "list",
+    default: [],
+    reload: "live",
+    doc:
+      'Scopes of each server\'s own API token, "!server" meaning that server; empty: the "server" role\'s (JupyterHub\'s Spawner.server_token_scopes)',
+    check: (v) => checkScopeList("spawner.server_token_scopes", v),
+  },
+  {
+    key: "spawner.oauth_client_allowed_scopes",
+    field: "spawner.oauthClientAllowedScopes",
+    kind: "list",
+    default: [],
+    reload: "live",
+    doc:
+      "More scopes a server may ask for its visitors' tokens, beyond access to itself (JupyterHub's Spawner.oauth_client_allowed_scopes)",
+    check: (v) => checkScopeList("spawner.oauth_client_allowed_scopes", v),
   },
   {
     key: "spawner.user_prefix",

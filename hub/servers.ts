@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { roleDefinitions } from "./db/roles.ts";
+import { BUILTIN_ROLES } from "./roles.ts";
 import {
   ensureUser,
   freePort,
@@ -47,7 +49,11 @@ function ownerOf(row: ServerWithUser): ServerOwner {
   return { id: row.user_id, name: row.user_name };
 }
 import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
-import { serverPrefix, singleUserEnv } from "./single_user_env.ts";
+import {
+  serverPrefix,
+  singleUserEnv,
+  type SingleUserEnvInput,
+} from "./single_user_env.ts";
 import { type ServerLocation, serverLocation } from "./server_urls.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
 import { HubError } from "./errors.ts";
@@ -199,6 +205,51 @@ export async function unixAccountOf(
     );
   }
   return unix;
+}
+
+/** Scopes with a bare `!server` filter made `!server=<user>/<server>` (the server they are for). */
+export function fillServerFilter(
+  scopes: readonly string[],
+  user: string,
+  server: string,
+): string[] {
+  return scopes.map((s) => s.replace(/!server$/, `!server=${user}/${server}`));
+}
+
+/**
+ * The spawner settings of a server's environment, as JupyterHub's
+ * Spawner.get_env uses them: env_keep from the hub's own environment,
+ * the limits (MEM_LIMIT, CPU_LIMIT), notebook_dir, debug,
+ * disable_user_config, then spawner.environment with the chosen
+ * profile's over it.
+ */
+export function spawnSettings(
+  config: HubConfig,
+  user: string,
+  choice: SpawnChoice,
+  server = "",
+): Partial<SingleUserEnvInput> {
+  const kept: Record<string, string> = {};
+  for (const name of config.spawner.envKeep) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) kept[name] = value;
+  }
+  const { notebookDir, debug, disableUserConfig } = config.spawner;
+  return {
+    kept,
+    clientAllowedScopes: fillServerFilter(
+      config.spawner.oauthClientAllowedScopes,
+      user,
+      server,
+    ),
+    limits: choice.limits,
+    ...(notebookDir
+      ? { rootDir: notebookDir.replaceAll("{username}", user) }
+      : {}),
+    debug,
+    disableUserConfig,
+    extra: { ...config.spawner.environment, ...choice.environment },
+  };
 }
 
 /** Starts, stops and watches servers. */
@@ -458,12 +509,19 @@ export class ServerManager {
     const serverId = (await getServer(db, user.id, server))!.id;
     await deleteServerTokens(db, serverId);
     const token = newSecret();
+    const { config } = this.#deps;
+    const onServer = (scopes: readonly string[]) =>
+      fillServerFilter(scopes, user.name, server);
+    // JupyterHub 5: spawner.server_token_scopes, else the (redefinable) server role.
+    const scopes = config.spawner.serverTokenScopes.length
+      ? config.spawner.serverTokenScopes
+      : ((await roleDefinitions(db)).server ?? BUILTIN_ROLES.server).scopes;
     await insertToken(db, {
       userId: user.id,
       serviceId: null,
       prefix: tokenPrefix(token),
       hash: await hashSecret(token),
-      scopes: ["users:activity!user", access],
+      scopes: onServer(scopes),
       note,
       created: this.#now().toISOString(),
       expiresAt: null,
@@ -476,7 +534,10 @@ export class ServerManager {
       secret: token,
       // A full URL on the user's own host with subdomain_host (JupyterHub's too).
       redirectUri: `${where.url}oauth_callback`,
-      allowedScopes: [access],
+      allowedScopes: [
+        access,
+        ...onServer(config.spawner.oauthClientAllowedScopes),
+      ],
       description: note,
       now: this.#now(),
     });
@@ -506,6 +567,7 @@ export class ServerManager {
       port,
       ...(choice.defaultUrl ? { defaultUrl: choice.defaultUrl } : {}),
       unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
+      ...spawnSettings(config, user.name, choice, server),
     });
     const logFile = `${config.dataDir}/logs/${unix.name}${
       server ? "-" + server : ""
@@ -518,8 +580,7 @@ export class ServerManager {
       id: spawnId(unix.name, server),
       user: unix,
       argv: config.spawner.cmd,
-      // A profile's environment never replaces the JUPYTERHUB_* variables.
-      env: { ...choice.environment, ...env },
+      env,
       ip,
       port,
       cwd: unix.home,

@@ -120,12 +120,41 @@ export interface SingleUserEnvInput {
   defaultUrl?: string | undefined;
   /** The Linux account the process runs as. */
   unixUser: { name: string; home: string; shell: string };
-  /** @default {"/usr/local/bin:/usr/bin:/bin"} */
+  /** PATH when neither `kept` nor `extra` has one. @default {"/usr/local/bin:/usr/bin:/bin"} */
   path?: string | undefined;
-  /** @default {"C.UTF-8"} */
+  /** LANG when neither `kept` nor `extra` has one. @default {"C.UTF-8"} */
   lang?: string | undefined;
-  /** `Spawner.environment`: applied last, may override anything. */
+  /** The hub's own variables named in `spawner.env_keep` (applied first). */
+  kept?: Readonly<Record<string, string>> | undefined;
+  /** Exported as MEM_LIMIT (bytes) and CPU_LIMIT (cores) when set. */
+  limits?: { memoryBytes?: number; cpu?: number } | undefined;
+  /** `Spawner.notebook_dir`, expanded: JUPYTERHUB_ROOT_DIR. */
+  rootDir?: string | undefined;
+  /** `Spawner.oauth_client_allowed_scopes`, `!server` already filled in. @default {[]} */
+  clientAllowedScopes?: readonly string[] | undefined;
+  /** `Spawner.debug`: JUPYTERHUB_DEBUG=1. */
+  debug?: boolean | undefined;
+  /** `Spawner.disable_user_config`: JUPYTERHUB_DISABLE_USER_CONFIG=1. */
+  disableUserConfig?: boolean | undefined;
+  /**
+   * `Spawner.environment` (then a profile's): applied after everything
+   * else, so it may override JUPYTERHUB_* too; only USER, HOME and SHELL
+   * come after it (JupyterHub's LocalProcessSpawner.user_env).
+   */
   extra?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The variables JupyterHub sets only when their setting is (limits, root dir, flags). */
+function optionalVariables(input: SingleUserEnvInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  const { memoryBytes, cpu } = input.limits ?? {};
+  if (memoryBytes) out.MEM_LIMIT = String(memoryBytes);
+  if (cpu) out.CPU_LIMIT = String(cpu);
+  if (input.rootDir) out.JUPYTERHUB_ROOT_DIR = input.rootDir;
+  if (input.defaultUrl) out.JUPYTERHUB_DEFAULT_URL = input.defaultUrl;
+  if (input.debug) out.JUPYTERHUB_DEBUG = "1";
+  if (input.disableUserConfig) out.JUPYTERHUB_DISABLE_USER_CONFIG = "1";
+  return out;
 }
 
 /** Default `PATH` of a server process. */
@@ -158,6 +187,7 @@ export function singleUserEnv(
   const host = input.ip.includes(":") ? `[${input.ip}]` : input.ip;
   const origin = input.serverOrigin ?? "";
   const env: Record<string, string> = {
+    ...input.kept,
     JUPYTERHUB_API_TOKEN: input.apiToken,
     JPY_API_TOKEN: input.apiToken,
     JUPYTERHUB_CLIENT_ID: clientIdFor(input.user, input.serverName),
@@ -165,7 +195,9 @@ export function singleUserEnv(
     JUPYTERHUB_OAUTH_CALLBACK_URL: `${origin}${prefix}oauth_callback`,
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,
     JUPYTERHUB_OAUTH_SCOPES: accessScopes,
-    JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: pythonJsonList([]),
+    JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: pythonJsonList(
+      input.clientAllowedScopes ?? [],
+    ),
     JUPYTERHUB_USER: input.user,
     JUPYTERHUB_SERVER_NAME: input.serverName,
     JUPYTERHUB_API_URL: input.hubApiUrl,
@@ -182,14 +214,13 @@ export function singleUserEnv(
   if (input.publicUrl) {
     env.JUPYTERHUB_PUBLIC_HUB_URL = `${input.publicUrl}${input.baseUrl}hub/`;
   }
-  if (input.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = input.defaultUrl;
+  Object.assign(env, optionalVariables(input));
+  Object.assign(env, input.extra);
   env.USER = input.unixUser.name;
   env.HOME = input.unixUser.home;
   env.SHELL = input.unixUser.shell;
-  env.PATH = input.path ?? DEFAULT_PATH;
-  env.LANG = input.lang ?? DEFAULT_LANG;
-  for (const [key, value] of Object.entries(input.extra ?? {})) {
-    env[key] = value;
-  }
+  // onehub's: a server always has a PATH and a LANG, whatever the hub had.
+  env.PATH ??= input.path ?? DEFAULT_PATH;
+  env.LANG ??= input.lang ?? DEFAULT_LANG;
   return env;
 }

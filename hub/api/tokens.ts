@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { roleDefinitions } from "../db/roles.ts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
@@ -131,9 +132,10 @@ export async function issueToken(
   owner: UserRow,
   options: IssueTokenOptions,
 ): Promise<{ token: string; row: ApiTokenRow }> {
+  // JupyterHub 5: a token asked without scopes gets the (redefinable) token role's.
   const raw = options.scopes
     ? [...options.scopes]
-    : [...BUILTIN_ROLES.token.scopes];
+    : [...(await definedRole(db, "token")).scopes];
   try {
     validateScopes(raw);
   } catch (error) {
@@ -264,8 +266,24 @@ async function identityFromBodyAuth(
   return await identityFromSession(deps.db, exists.id, "");
 }
 
+/** A role as the config (re)defined it, else the built-in one; throws when neither. */
+async function definedRole(
+  db: Db,
+  name: string,
+): Promise<{ scopes: readonly string[] }> {
+  const stored = await roleDefinitions(db);
+  if (Object.hasOwn(stored, name)) return stored[name]!;
+  if (Object.hasOwn(BUILTIN_ROLES, name)) {
+    return BUILTIN_ROLES[name as keyof typeof BUILTIN_ROLES];
+  }
+  throw new Error(`no role ${name}`);
+}
+
 /** The raw scopes a token request asks for: `scopes` plus the scopes of `roles`. */
-function requestedScopes(body: Record<string, unknown>): string[] | undefined {
+async function requestedScopes(
+  db: Db,
+  body: Record<string, unknown>,
+): Promise<string[] | undefined> {
   let scopes: string[] | undefined;
   if (body.scopes !== undefined) {
     scopes = stringList(body.scopes, "scopes", { max: 100 });
@@ -273,9 +291,7 @@ function requestedScopes(body: Record<string, unknown>): string[] | undefined {
   if (body.roles === undefined) return scopes;
   scopes = [...(scopes ?? [])];
   for (const role of stringList(body.roles, "roles", { max: 20 })) {
-    const def = Object.hasOwn(BUILTIN_ROLES, role)
-      ? BUILTIN_ROLES[role as keyof typeof BUILTIN_ROLES]
-      : undefined;
+    const def = await definedRole(db, role).catch(() => undefined);
     if (!def) {
       throw new HubError(
         400,
@@ -332,7 +348,7 @@ async function createTokenRoute(
   identity ??= await identityFromBodyAuth(deps, body.auth, name);
   const caller = await assertScopes(db, identity, ["tokens"], { user: name });
   const owner = await requireUser(db, name);
-  const scopes = requestedScopes(body);
+  const scopes = await requestedScopes(db, body);
   const { token, row } = await issueToken(db, owner, {
     scopes,
     note: tokenNote(body, caller, owner),

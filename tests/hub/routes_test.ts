@@ -15,13 +15,25 @@ async function memoryDb() {
   return handle;
 }
 
-Deno.test("RouteService.add() stores the route and puts it in the proxy; remove() undoes both", async () => {
-  await using stack = new AsyncDisposableStack();
+/** A database, an in-process proxy and the route service over both; disposing closes them. */
+async function routeStack() {
+  const stack = new AsyncDisposableStack();
   const handle = await memoryDb();
   stack.defer(() => handle.close());
   const proxy = createProxy();
   stack.defer(() => proxy.close());
   const routes = new RouteService(handle.db, inProcessControl(proxy));
+  return {
+    handle,
+    proxy,
+    routes,
+    [Symbol.asyncDispose]: () => stack.disposeAsync(),
+  };
+}
+
+Deno.test("RouteService.add() stores the route and puts it in the proxy; remove() undoes both", async () => {
+  await using stack = await routeStack();
+  const { handle, proxy, routes } = stack;
   await routes.add("/user/alice/", "http://127.0.0.1:9", {
     user: "alice",
     "server_name": "",
@@ -75,12 +87,8 @@ Deno.test("RouteService.sync() restores stored routes into a fresh proxy and dro
 });
 
 Deno.test("RouteService.removeOthers() drops a server's routes under other keys (subdomain_host changed), keeping the rest", async () => {
-  await using stack = new AsyncDisposableStack();
-  const handle = await memoryDb();
-  stack.defer(() => handle.close());
-  const proxy = createProxy();
-  stack.defer(() => proxy.close());
-  const routes = new RouteService(handle.db, inProcessControl(proxy));
+  await using stack = await routeStack();
+  const { handle, proxy, routes } = stack;
   const alice = { user: "alice", "server_name": "" };
   await routes.add("/user/alice", "http://127.0.0.1:9", alice);
   await routes.add("/user/alice/gpu", "http://127.0.0.1:8", {

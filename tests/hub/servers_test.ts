@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { type FakeHub, fakeHub, type TestHub } from "../_helpers/test_hub.ts";
 import { FakeSpawner } from "../_helpers/fake_spawner.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { httpReady, ServerManager, spawnId } from "../../hub/servers.ts";
+import {
+  httpReady,
+  ServerManager,
+  spawnId,
+  spawnSettings,
+} from "../../hub/servers.ts";
+import { resolveConfig } from "../../hub/config.ts";
+import { syncConfigAccess } from "../../hub/config_access.ts";
 import { silentLogger } from "../../hub/log.ts";
 import type { UserRow } from "../../hub/db/schema.ts";
 import { getUser } from "../../hub/db/users.ts";
@@ -387,4 +394,127 @@ Deno.test("a hub user named after a system account never gets a server as it (sp
     /The Linux account "daemon" \(uid 1\) is a system account: servers never run as accounts below uid 1000 \(spawner\.min_uid\)/,
   );
   assert.equal(hub.fake.lastRequest("daemon"), undefined, "nothing started");
+});
+
+Deno.test("spawnSettings(): env_keep from the hub's environment, limits, notebook_dir, flags, and a profile's environment over spawner.environment", () => {
+  const config = resolveConfig({
+    file: {
+      spawner: {
+        environment: { COURSE: "base", LEVEL: 1 },
+        "env_keep": ["ONEHUB_TEST_KEEP", "ONEHUB_TEST_UNSET"],
+        "notebook_dir": "/srv/class/{username}",
+        debug: true,
+      },
+    },
+  });
+  Deno.env.set("ONEHUB_TEST_KEEP", "kept");
+  try {
+    assert.deepEqual(
+      spawnSettings(config, "alice", {
+        profile: "large",
+        limits: { memoryBytes: 1024, cpu: 2 },
+        defaultUrl: "",
+        environment: { COURSE: "ml" },
+      }),
+      {
+        kept: { "ONEHUB_TEST_KEEP": "kept" },
+        clientAllowedScopes: [],
+        limits: { memoryBytes: 1024, cpu: 2 },
+        rootDir: "/srv/class/alice",
+        debug: true,
+        disableUserConfig: false,
+        extra: { COURSE: "ml", LEVEL: "1" },
+      },
+    );
+  } finally {
+    Deno.env.delete("ONEHUB_TEST_KEEP");
+  }
+  assert.deepEqual(resolveConfig({}).spawner.envKeep, [
+    "CONDA_DEFAULT_ENV",
+    "CONDA_ROOT",
+    "JUPYTERHUB_SINGLEUSER_APP",
+    "LANG",
+    "LC_ALL",
+    "LD_LIBRARY_PATH",
+    "PATH",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+  ]);
+});
+
+Deno.test("spawner.environment reaches the server last: it may point JUPYTERHUB_API_URL elsewhere (JupyterHub: 'called last to ensure highest priority')", async () => {
+  await using hub = await fakeHub({
+    spawner: {
+      environment: { "JUPYTERHUB_API_URL": "http://10.0.0.1:8081/hub/api" },
+    },
+    limits: { memory: "1G" },
+  });
+  await hub.servers.start(await user(hub, "daemon"), "");
+  await hub.fake.started("daemon");
+  const env = hub.fake.lastRequest("daemon")!.env;
+  assert.equal(env.JUPYTERHUB_API_URL, "http://10.0.0.1:8081/hub/api");
+  assert.equal(env.MEM_LIMIT, String(1024 ** 3));
+  assert.equal(env.USER, "daemon");
+});
+
+/** A fake hub with `file`'s roles stored, whose daemon server has started. */
+async function startedWith(file: Record<string, unknown>): Promise<FakeHub> {
+  const hub = await fakeHub(file);
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  await hub.servers.start(await user(hub, "daemon"), "");
+  await hub.fake.started("daemon");
+  return hub;
+}
+
+/** The stored scopes of daemon's server token. */
+async function serverTokenScopes(hub: FakeHub): Promise<string[]> {
+  const row = await hub.handle.db.selectFrom("api_tokens").select("scopes")
+    .where("server_id", "is not", null).executeTakeFirstOrThrow();
+  return JSON.parse(row.scopes);
+}
+
+Deno.test("a server's token gets the server role's scopes, and a redefined server role (nbgrader's inherit) is used (JupyterHub 5 user.py: roles_to_scopes(server role))", async () => {
+  {
+    await using hub = await startedWith({});
+    assert.deepEqual(await serverTokenScopes(hub), [
+      "users:activity!user",
+      "access:servers!server=daemon/",
+    ]);
+    const token = hub.fake.lastRequest("daemon")!.env.JUPYTERHUB_API_TOKEN!;
+    const res = await hub.request("/hub/api/users/daemon/tokens", { token });
+    assert.equal(res.status, 403, "the default server token lists no tokens");
+    await res.body?.cancel();
+  }
+  await using hub = await startedWith({
+    roles: [{ name: "server", scopes: ["inherit"] }],
+  });
+  assert.deepEqual(await serverTokenScopes(hub), ["inherit"]);
+  const token = hub.fake.lastRequest("daemon")!.env.JUPYTERHUB_API_TOKEN!;
+  const res = await hub.request("/hub/api/users/daemon/tokens", { token });
+  assert.equal(res.status, 200, "inherit: everything its owner may do");
+  await res.body?.cancel();
+});
+
+Deno.test("spawner.server_token_scopes and spawner.oauth_client_allowed_scopes reach the token, the OAuth client and the environment, !server filled in", async () => {
+  await using hub = await startedWith({
+    spawner: {
+      "server_token_scopes": ["read:users:name!user", "access:servers!server"],
+      "oauth_client_allowed_scopes": ["read:users:groups!user"],
+    },
+  });
+  assert.deepEqual(await serverTokenScopes(hub), [
+    "read:users:name!user",
+    "access:servers!server=daemon/",
+  ]);
+  const client = await hub.handle.db.selectFrom("oauth_clients")
+    .select("allowed_scopes").where("identifier", "=", "jupyterhub-user-daemon")
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(JSON.parse(client.allowed_scopes), [
+    "access:servers!server=daemon/",
+    "read:users:groups!user",
+  ]);
+  assert.equal(
+    hub.fake.lastRequest("daemon")!.env.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES,
+    '["read:users:groups!user"]',
+  );
 });

@@ -226,3 +226,44 @@ Deno.test("pythonJsonList() writes like json.dumps", () => {
   assert.equal(pythonJsonList(["é\x7f/\n"]), '["\\u00e9\\u007f/\\n"]');
   assert.equal(pythonJsonList(["😀"]), '["\\ud83d\\ude00"]');
 });
+
+Deno.test("singleUserEnv: JupyterHub's Spawner.get_env order: env_keep first, then JUPYTERHUB_*, limits and flags, then environment; USER/HOME/SHELL last", () => {
+  const env = singleUserEnv({
+    ...BASE,
+    kept: {
+      VIRTUAL_ENV: "/opt/venv",
+      PATH: "/opt/venv/bin:/usr/bin",
+      JUPYTERHUB_USER: "kept-loses",
+    },
+    limits: { memoryBytes: 2 * 1024 ** 3, cpu: 1.5 },
+    rootDir: "/srv/class/alice",
+    debug: true,
+    disableUserConfig: true,
+    extra: { COURSE: "ml", VIRTUAL_ENV: "/opt/other", USER: "extra-loses" },
+  });
+  assert.equal(
+    env.PATH,
+    "/opt/venv/bin:/usr/bin",
+    "a kept PATH wins the default",
+  );
+  assert.equal(env.JUPYTERHUB_USER, "alice");
+  assert.equal(env.MEM_LIMIT, String(2 * 1024 ** 3));
+  assert.equal(env.CPU_LIMIT, "1.5");
+  assert.equal(env.JUPYTERHUB_ROOT_DIR, "/srv/class/alice");
+  assert.equal(env.JUPYTERHUB_DEBUG, "1");
+  assert.equal(env.JUPYTERHUB_DISABLE_USER_CONFIG, "1");
+  assert.equal(env.COURSE, "ml");
+  assert.equal(env.VIRTUAL_ENV, "/opt/other", "environment over env_keep");
+  assert.equal(env.USER, "alice", "user_env comes after environment");
+  assert.equal(env.LANG, "C.UTF-8");
+  const plain = singleUserEnv({ ...BASE, limits: {}, debug: false });
+  for (
+    const name of [
+      "MEM_LIMIT",
+      "CPU_LIMIT",
+      "JUPYTERHUB_ROOT_DIR",
+      "JUPYTERHUB_DEBUG",
+      "JUPYTERHUB_DISABLE_USER_CONFIG",
+    ]
+  ) assert.equal(name in plain, false, name);
+});

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { assertError, body, countRows, obj } from "./_fixtures.ts";
+import { syncConfigAccess } from "../../../hub/config_access.ts";
+import { silentLogger } from "../../../hub/log.ts";
 
 function createToken(
   hub: TestHub,
@@ -70,6 +72,34 @@ Deno.test("POST /hub/api/users/:name/tokens without scopes gives a token with al
   const rows = await hub.handle.db.selectFrom("api_tokens").select("hash")
     .execute();
   assert.ok(rows.every((r) => r.hash !== model.token));
+});
+
+Deno.test("POST /hub/api/users/:name/tokens without scopes uses a redefined token role, and roles may name configured ones (JupyterHub 5 apihandlers/users.py: token role's scopes)", async () => {
+  await using hub = await createTestHub({
+    roles: [
+      { name: "token", scopes: ["read:users:name!user"] },
+      { name: "reader", scopes: ["read:users:activity!user"] },
+    ],
+  });
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("alice", ["tokens!user"]);
+  const made = await obj(await createToken(hub, token, {}));
+  // The role's scope and the identify scopes every token has, nothing more.
+  assert.deepEqual(made.scopes, [
+    "read:users:groups!user=alice",
+    "read:users:name!user=alice",
+  ]);
+  const byRole = await obj(
+    await createToken(hub, token, { roles: ["reader"] }),
+  );
+  assert.ok(
+    (byRole.scopes as string[]).includes("read:users:activity!user=alice"),
+    String(byRole.scopes),
+  );
+  const unknown = await createToken(hub, token, { roles: ["nope-role"] });
+  assert.equal(unknown.status, 400);
+  await unknown.body?.cancel();
 });
 
 Deno.test("POST /hub/api/users/:name/tokens with scopes stores exactly those, expanded", async () => {
