@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { paginate, parsePaging } from "./_pagination.ts";
 import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import {
@@ -137,25 +138,30 @@ async function createRoute(
 export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
+  // `/share-codes/alice` lists every server's codes, `/share-codes/alice/` the default server's.
   const list = async (c: Context<HubEnv>) => {
     const owner = await requireUser(deps.db, routeParam(c, "user_name"));
-    const server = c.req.param("server_name");
+    const server = c.req.param("server_name") !== undefined
+      ? routeParam(c, "server_name")
+      : new URL(c.req.url).pathname.endsWith("/")
+      ? ""
+      : undefined;
     const rows = await shareCodesOf(
       deps.db,
       owner.id,
-      server === undefined ? undefined : routeParam(c, "server_name"),
+      server,
       deps.now().toISOString(),
     );
-    const items = rows.map((r) => codeModel(r, owner.name, deps));
-    return c.json({
-      items,
-      _pagination: {
-        offset: 0,
-        limit: items.length,
-        total: items.length,
-        next: null,
-      },
-    });
+    const paging = {
+      ...parsePaging(c, {
+        defaultLimit: deps.config.api.pageDefaultLimit,
+        maxLimit: deps.config.api.pageMaxLimit,
+      }),
+      envelope: true,
+    };
+    const items = rows.slice(paging.offset, paging.offset + paging.limit)
+      .map((r) => codeModel(r, owner.name, deps));
+    return c.json(paginate(c, paging, items, rows.length) as object);
   };
   app.get("/share-codes/:user_name", needs("read:shares"), list);
   app.get("/share-codes/:user_name/:server_name", needs("read:shares"), list);

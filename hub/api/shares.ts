@@ -23,9 +23,11 @@ import {
   deleteClientTokensOf,
   type Grantee,
   removeShares,
+  sharesOfGroup,
   sharesOfOwner,
   sharesOfUser,
   type ShareView,
+  shareWith,
 } from "../db/shares.ts";
 import { getServer, serversByUser } from "../db/servers.ts";
 import { getGroup, membersByGroup, userIdsByName } from "../db/groups.ts";
@@ -227,8 +229,11 @@ async function shareRoute(
   onlyKeys(body, ["user", "group", "scopes"]);
   const target = { owner: owner.name, server };
   const holds = await holdsOn(c, deps.db, owner.name, server);
-  const scopes = shareScopes(body.scopes, target, holds) ??
-    [`access:servers!server=${owner.name}/${server}`];
+  // No scopes, or `[]` (the body of JupyterHub's docs): access to the server.
+  const asked = shareScopes(body.scopes, target, holds);
+  const scopes = asked?.length
+    ? asked
+    : [`access:servers!server=${owner.name}/${server}`];
   const { to } = await granteeOf(c, deps.db, body);
   await addShare(
     deps.db,
@@ -268,7 +273,14 @@ async function revoke(
 ): Promise<void> {
   const before = await sharesOfOwner(deps.db, owner.id, server);
   const ids = who?.ids ?? await recipientIds(deps.db, before);
-  await removeShares(deps.db, { id: owner.id, server }, who?.to, scopes);
+  const changed = await removeShares(
+    deps.db,
+    { id: owner.id, server },
+    who?.to,
+    scopes,
+  );
+  // Nothing taken (scopes the share did not hold, or none): nobody loses access.
+  if (!changed) return;
   // Those who no longer reach the server through any share are kept out;
   // read before their tokens for the server are deleted.
   const still = new Set(
@@ -404,27 +416,100 @@ export function createSharesApi(deps: ApiDeps): Hono<HubEnv> {
       named((c) => deleteAllRoute(c, deps)),
     );
   }
+  mountRecipientShares(app, deps);
+  return app;
+}
+
+/** Who a `/users/{name}/shared/…` or `/groups/{name}/shared/…` route names. */
+async function recipientOf(
+  c: Context<HubEnv>,
+  db: Db,
+): Promise<{ to: Grantee; ids: number[]; label: string }> {
+  const group = c.req.param("group_name");
+  if (group === undefined) {
+    const user = await requireUser(db, routeParam(c, "user_name"));
+    return {
+      to: { user: user.id },
+      ids: [user.id],
+      label: `user ${user.name}`,
+    };
+  }
+  const row = await getGroup(db, routeParam(c, "group_name"));
+  if (!row) throw new HubError(404, `No such group: ${short(group)}`);
+  const members = (await membersByGroup(db, [row.id])).get(row.id) ?? [];
+  const { ids } = await userIdsByName(db, members);
+  return {
+    to: { group: row.id },
+    ids: [...ids.values()],
+    label: `group ${row.name}`,
+  };
+}
+
+/** The share a `…/shared/{owner}/{server}` route names; 404 when there is none (JupyterHub's words). */
+async function namedShare(c: Context<HubEnv>, db: Db) {
+  const who = await recipientOf(c, db);
+  const ownerName = routeParam(c, "owner");
+  const server = c.req.param("server") ?? "";
+  const owner = await getUser(db, ownerName);
+  const share = owner && await shareWith(db, owner.id, server, who.to);
+  if (!owner || !share) {
+    throw new HubError(
+      404,
+      `No such share for ${who.label} on ${ownerName.slice(0, 128)}/${
+        server.slice(0, 255)
+      }`,
+    );
+  }
+  return { who, owner, server, share };
+}
+
+/**
+ * What a user or a group received: `GET /users/{name}/shared` (their
+ * groups' shares included) and `/groups/{name}/shared`, and one share each
+ * (`GET`, `DELETE …/shared/{owner}/{server}`), as JupyterHub 5.
+ */
+function mountRecipientShares(app: Hono<HubEnv>, deps: ApiDeps): void {
+  const needs = createScopeGuard(deps.db);
+  const { db } = deps;
   app.get("/users/:user_name/shared", needs("read:users:shares"), async (c) => {
     const user = await requireUser(db, routeParam(c, "user_name"));
     return shareList(c, deps, await sharesOfUser(db, user.id, true));
   });
-  app.delete(
-    "/users/:user_name/shared/:owner/:server?",
-    needs("users:shares"),
+  app.get(
+    "/groups/:group_name/shared",
+    needs("read:groups:shares"),
     async (c) => {
-      const user = await requireUser(db, routeParam(c, "user_name"));
-      const owner = await requireUser(db, routeParam(c, "owner"));
-      const server = c.req.param("server") ?? "";
+      const { to } = await recipientOf(c, db);
+      return shareList(
+        c,
+        deps,
+        await sharesOfGroup(db, (to as { group: number }).group),
+      );
+    },
+  );
+  for (
+    const [kind, read, write] of [
+      ["users/:user_name", "read:users:shares", "users:shares"],
+      ["groups/:group_name", "read:groups:shares", "groups:shares"],
+    ] as const
+  ) {
+    const path = `/${kind}/shared/:owner/:server?`;
+    app.get(path, needs(read), async (c) => {
+      const { owner, server, share } = await namedShare(c, db);
+      const row = await getServer(db, owner.id, server);
+      return c.json(toShareModel(share, row?.status ?? "stopped", deps.config));
+    });
+    app.delete(path, needs(write), async (c) => {
+      const { who, owner, server } = await namedShare(c, db);
       await revoke(
         deps,
         owner,
         server,
-        { to: { user: user.id }, ids: [user.id] },
+        who,
         undefined,
         c.get("identity")!.name,
       );
       return c.body(null, 204);
-    },
-  );
-  return app;
+    });
+  }
 }

@@ -101,6 +101,28 @@ export function sharesOfOwner(
   return views(q);
 }
 
+/** The one share of an owner's server with a user or a group, if any. */
+export async function shareWith(
+  db: Db,
+  ownerId: number,
+  server: string,
+  to: Grantee,
+): Promise<ShareView | undefined> {
+  const q = shareQuery(db).where("sh.owner_id", "=", ownerId)
+    .where("sh.server_name", "=", server);
+  const [share] = await views(
+    "user" in to
+      ? q.where("sh.user_id", "=", to.user)
+      : q.where("sh.group_id", "=", to.group),
+  );
+  return share;
+}
+
+/** Shares made with a group. */
+export function sharesOfGroup(db: Db, groupId: number): Promise<ShareView[]> {
+  return views(shareQuery(db).where("sh.group_id", "=", groupId));
+}
+
 /** Shares received by a user directly, or (with `viaGroups`) through their groups too. */
 export function sharesOfUser(
   db: Db,
@@ -165,7 +187,7 @@ export async function addShare(
 /**
  * Removes shares of a server: all of them, or the grantee's; with `scopes`,
  * only those scopes (a share left with none goes). Returns how many shares
- * changed.
+ * changed (scopes it did not hold change nothing, as in JupyterHub).
  */
 export async function removeShares(
   db: Db,
@@ -183,10 +205,12 @@ export async function removeShares(
     }
     const rows = await q.execute();
     const gone = scopes && storable(scopes);
+    let changed = 0;
     for (const row of rows) {
-      const left = gone
-        ? (JSON.parse(row.scopes) as string[]).filter((s) => !gone.includes(s))
-        : [];
+      const held = JSON.parse(row.scopes) as string[];
+      const left = gone ? held.filter((s) => !gone.includes(s)) : [];
+      if (left.length === held.length) continue;
+      changed++;
       if (left.length) {
         await trx.updateTable("shares").set({ scopes: JSON.stringify(left) })
           .where("id", "=", row.id).execute();
@@ -194,7 +218,7 @@ export async function removeShares(
         await trx.deleteFrom("shares").where("id", "=", row.id).execute();
       }
     }
-    return rows.length;
+    return changed;
   });
 }
 

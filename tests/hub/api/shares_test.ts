@@ -451,3 +451,138 @@ Deno.test("deleting a user, or revoking their tokens, fences them off the server
   assert.equal(res.status, 204);
   assert.equal(await through({ cookie: bin.cookie }), 403);
 });
+
+Deno.test("JupyterHub 5 share semantics: scopes [] means access, PATCH [] takes nothing (and keeps the recipient's tokens)", async () => {
+  await using hub = await sharingHub();
+  const owner = await hub.tokenFor("daemon");
+  let res = await hub.request("/hub/api/shares/daemon/", {
+    method: "POST",
+    token: owner,
+    json: { user: "bin", scopes: [] }, // the body of JupyterHub's sharing docs
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).scopes, [
+    "access:servers!server=daemon/",
+  ]);
+  const bin = await getUser(hub.handle.db, "bin");
+  await insertToken(hub.handle.db, {
+    userId: bin!.id,
+    serviceId: null,
+    prefix: "oauthtkn",
+    hash: "h".repeat(64),
+    scopes: ["access:servers!server=daemon/"],
+    note: "",
+    created: new Date().toISOString(),
+    expiresAt: null,
+    oauthClient: "jupyterhub-user-daemon",
+  });
+  const oauthTokens = () =>
+    hub.handle.db.selectFrom("api_tokens").select("id")
+      .where("oauth_client", "=", "jupyterhub-user-daemon")
+      .where("user_id", "=", bin!.id).execute();
+  res = await hub.request("/hub/api/shares/daemon/", {
+    method: "PATCH",
+    token: owner,
+    json: { user: "bin", scopes: [] },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).scopes, [
+    "access:servers!server=daemon/",
+  ]);
+  assert.equal(
+    (await oauthTokens()).length,
+    1,
+    "nothing revoked, no token lost",
+  );
+  res = await hub.request("/hub/api/shares/daemon/", {
+    method: "PATCH",
+    token: owner,
+    json: { user: "bin", scopes: ["access:servers"] },
+  });
+  assert.deepEqual(await res.json(), {});
+  assert.equal((await oauthTokens()).length, 0);
+});
+
+Deno.test("one share of a user or a group: GET and DELETE /users|groups/{name}/shared/{owner}/{server}, GET /groups/{name}/shared; 404 for none", async () => {
+  await using hub = await sharingHub();
+  const owner = await hub.tokenFor("daemon");
+  for (const json of [{ user: "bin" }, { group: "staff" }]) {
+    const made = await hub.request("/hub/api/shares/daemon/", {
+      method: "POST",
+      token: owner,
+      json,
+    });
+    assert.equal(made.status, 200);
+    await made.body?.cancel();
+  }
+  const admin = await (async () => {
+    await hub.addUser("teacher", { admin: true });
+    return await hub.tokenFor("teacher");
+  })();
+  const get = (path: string, method = "GET") =>
+    hub.request(`/hub/api${path}`, { token: admin, method });
+
+  let res = await get("/users/bin/shared/daemon/");
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).user, { name: "bin" });
+  res = await get("/groups/staff/shared");
+  const groupShares = await res.json();
+  assert.equal(groupShares._pagination.total, 1);
+  assert.deepEqual(groupShares.items[0].group, { name: "staff" });
+  res = await get("/groups/staff/shared/daemon/");
+  assert.equal((await res.json()).kind, "group");
+
+  res = await get("/users/sys/shared/daemon/"); // sys has it only through staff
+  assert.equal(res.status, 404);
+  assert.match(
+    (await res.json()).message,
+    /No such share for user sys on daemon\//,
+  );
+  res = await get("/users/bin/shared/daemon/", "DELETE");
+  assert.equal(res.status, 204);
+  res = await get("/users/bin/shared/daemon/", "DELETE");
+  assert.equal(res.status, 404, "deleting a share that is not there");
+  await res.body?.cancel();
+  res = await get("/groups/staff/shared/daemon/", "DELETE");
+  assert.equal(res.status, 204);
+  res = await get("/groups/staff/shared/daemon/");
+  assert.equal(res.status, 404);
+  await res.body?.cancel();
+  res = await get("/groups/nobody-group/shared");
+  assert.equal(res.status, 404);
+  await res.body?.cancel();
+});
+
+Deno.test("share codes list: /share-codes/{owner} every server's, /share-codes/{owner}/ the default server's, with offset and limit", async () => {
+  await using hub = await fakeHub({
+    sharing: { enabled: true },
+    spawner: { "named_servers": true },
+  });
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  const owner = await hub.tokenFor("daemon");
+  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
+    method: "POST",
+    token: owner,
+  });
+  assert.ok(made.status < 300, String(made.status));
+  await made.body?.cancel();
+  for (const path of ["daemon/", "daemon/", "daemon/gpu"]) {
+    const res = await hub.request(`/hub/api/share-codes/${path}`, {
+      method: "POST",
+      token: owner,
+      json: {},
+    });
+    assert.equal(res.status, 200, path);
+    await res.body?.cancel();
+  }
+  const list = async (path: string) =>
+    await (await hub.request(`/hub/api/share-codes/${path}`, { token: owner }))
+      .json();
+  assert.equal((await list("daemon")).items.length, 3);
+  assert.equal((await list("daemon/")).items.length, 2);
+  assert.equal((await list("daemon/gpu")).items.length, 1);
+  const page = await list("daemon?limit=1&offset=1");
+  assert.equal(page.items.length, 1);
+  assert.equal(page._pagination.total, 3);
+  assert.equal(page._pagination.offset, 1);
+});
