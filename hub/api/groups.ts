@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { normalizeUsername } from "../auth/usernames.ts";
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { GroupRow } from "../db/schema.ts";
@@ -85,8 +86,12 @@ async function requireGroup(db: Db, name: string): Promise<GroupRow> {
   return group;
 }
 
+/** Ids of the named users, names normalised as at login (JupyterHub's _usernames_to_users); 400 naming any missing. */
 async function memberIds(db: Db, names: readonly string[]): Promise<number[]> {
-  const { ids, missing } = await userIdsByName(db, names);
+  const { ids, missing } = await userIdsByName(
+    db,
+    names.map(normalizeUsername),
+  );
   if (missing.length) {
     throw new HubError(
       400,
@@ -141,7 +146,9 @@ function routeGroup(c: Context<HubEnv>, db: Db): Promise<GroupRow> {
 
 /** The `users` list of a body, as ids (unknown names: 400 naming them). */
 function usersOf(db: Db, body: Record<string, unknown>) {
-  const users = body.users === undefined ? [] : stringList(body.users, "users");
+  const users = body.users === undefined
+    ? []
+    : stringList(body.users, "users").map(normalizeUsername);
   return memberIds(db, users).then((ids) => ({ users, ids }));
 }
 
@@ -234,7 +241,11 @@ async function createGroupRoute(
   const { db } = deps;
   const name = validGroupName(routeParam(c, "group_name"));
   const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["users", "properties", "roles"]);
+  // "name" is allowed as in JupyterHub's group model; the path names the group.
+  onlyKeys(body, ["name", "users", "properties", "roles"]);
+  if (body.name !== undefined && typeof body.name !== "string") {
+    throw new HubError(400, `"name" must be a string, got ${short(body.name)}`);
+  }
   const roles = await rolesField(db, body.roles, c.get("identity")!);
   if (await getGroup(db, name)) {
     throw new HubError(409, `Group ${name} already exists`);

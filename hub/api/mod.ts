@@ -8,6 +8,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { TrieRouter } from "hono/router/trie-router";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import type { ApiDeps } from "./_deps.ts";
@@ -30,6 +31,8 @@ export { issueToken } from "./tokens.ts";
 export function createApi(deps: ApiDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const needs = createScopeGuard(deps.db);
+  // JupyterHub's APIHandler.options: 200 and nothing else (CORS preflights).
+  app.options("*", (c) => c.body(null, 200));
   app.route("/", createInfoApi(deps));
   app.route("/", createUsersApi(deps));
   app.route("/", createTokensApi(deps));
@@ -49,11 +52,44 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
       );
     },
   );
+  const methodsAt = routeMethods(app);
+  const root = `${deps.config.baseUrl}hub/api`;
   app.all("*", (c) => {
+    // A known path asked with another method is 405, as tornado answers.
+    const allowed = methodsAt(c.req.path.slice(root.length) || "/");
+    if (allowed.length) {
+      throw new HubError(
+        405,
+        `${c.req.method} is not allowed on ${c.req.path}: use ${
+          allowed.join(", ")
+        }`,
+        { headers: { Allow: allowed.join(", ") } },
+      );
+    }
     throw new HubError(
       404,
       `No API endpoint ${c.req.method} ${c.req.path}: see /hub/api for the version and the docs for the routes`,
     );
   });
   return app;
+}
+
+/** The methods `app` answers at a path (relative to its root), read from its routes once. */
+function routeMethods(app: Hono<HubEnv>): (path: string) => string[] {
+  let router: TrieRouter<string> | null = null;
+  return (path) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const r of app.routes) {
+        if (!["ALL", "OPTIONS"].includes(r.method)) {
+          router.add("ALL", r.path, r.method);
+        }
+      }
+    }
+    const found = new Set<string>();
+    for (const p of new Set([path, path.replace(/\/+$/, "") || "/"])) {
+      for (const [method] of router.match("ALL", p)[0]) found.add(method);
+    }
+    return [...found].sort();
+  };
 }

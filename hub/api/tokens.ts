@@ -6,7 +6,7 @@
  * @module
  */
 import { roleDefinitions } from "../db/roles.ts";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
 import { getUser, userWithGroups } from "../db/users.ts";
@@ -180,9 +180,13 @@ export async function issueToken(
   return { token, row };
 }
 
-/** Validates `expires_in` against the configured cap; returns seconds or null. */
+/**
+ * Validates `expires_in` against the configured cap; returns seconds or
+ * null. `0` means no expiry, as in JupyterHub's REST spec (but never past
+ * the cap: with one, it is the cap).
+ */
 export function expiresIn(value: unknown, maxSeconds: number): number | null {
-  if (value === undefined || value === null) {
+  if (value === undefined || value === null || value === 0) {
     return maxSeconds > 0 ? maxSeconds : null;
   }
   if (
@@ -203,30 +207,6 @@ export function expiresIn(value: unknown, maxSeconds: number): number | null {
     );
   }
   return value;
-}
-
-/**
- * One token by id: a caller whose scopes do not reach the user in the path
- * gets 403, as JupyterHub answers there (the generic rule answers a
- * filtered-away resource with 404).
- */
-function needsOnTokenOwner(db: Db, scope: string): MiddlewareHandler<HubEnv> {
-  return async (c, next) => {
-    try {
-      await assertScopes(db, c.get("identity"), [scope], {
-        user: c.req.param("user_name") ?? "",
-      });
-    } catch (error) {
-      if (error instanceof HubError && error.status === 404) {
-        throw new HubError(
-          403,
-          `Action is not authorized with current scopes; requires any of [${scope}]`,
-        );
-      }
-      throw error;
-    }
-    await next();
-  };
 }
 
 /**
@@ -346,8 +326,20 @@ async function createTokenRoute(
   const body = expectObject(await readJson(c) ?? {});
   onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
   identity ??= await identityFromBodyAuth(deps, body.auth, name);
-  const caller = await assertScopes(db, identity, ["tokens"], { user: name });
-  const owner = await requireUser(db, name);
+  // JupyterHub 5 (apihandlers/users.py): one 403 for "no such user" and "not yours".
+  const refused = () =>
+    new HubError(
+      403,
+      `User ${name} not found or no permissions to generate tokens`,
+    );
+  const caller = await assertScopes(db, identity, ["tokens"], { user: name })
+    .catch((error) => {
+      throw error instanceof HubError && error.status === 404
+        ? refused()
+        : error;
+    });
+  const owner = await getUser(db, name);
+  if (!owner) throw refused();
   const scopes = await requestedScopes(db, body);
   const { token, row } = await issueToken(db, owner, {
     scopes,
@@ -358,9 +350,9 @@ async function createTokenRoute(
     ),
     now: deps.now(),
     requester: caller,
-  }).catch(async (error) => {
+  }).catch((error) => {
     // The owner was deleted by a concurrent request: answer as if first.
-    if (isConstraintError(error, "foreignKey")) await requireUser(db, name);
+    if (isConstraintError(error, "foreignKey")) throw refused();
     throw error;
   });
   deps.events.record("token.created", {
@@ -422,7 +414,8 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
   app.post("/users/:user_name/tokens", (c) => createTokenRoute(c, deps));
   app.get(
     "/users/:user_name/tokens/:token_id",
-    needsOnTokenOwner(db, "read:tokens"),
+    // JupyterHub's needs_scope: 404 when held only for other users, else 403.
+    needs("read:tokens"),
     async (c) => {
       const { user, row } = await tokenOf(c);
       return c.json(toTokenModel(row, user, await ownerAccess(db, user)));
@@ -430,7 +423,7 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
   );
   app.delete(
     "/users/:user_name/tokens/:token_id",
-    needsOnTokenOwner(db, "tokens"),
+    needs("tokens"),
     async (c) => {
       const { user, row } = await tokenOf(c);
       await revokeToken(db, row);

@@ -388,8 +388,8 @@ Deno.test("an encoded slash in a user or group name is refused, not split", asyn
   for (const [method, path, status, message] of rows) {
     await t.step(`${method} ${path}`, async () => {
       const res = await hub.request(path, { method, token });
-      if (path.endsWith("%2E%2E") && res.status === 404) {
-        // The URL parser resolved the dot segment first: also fine.
+      if (path.endsWith("%2E%2E") && [404, 405].includes(res.status)) {
+        // The URL parser resolved the dot segment first (POST /hub/api): also fine.
         await res.body?.cancel();
       } else {
         await assertError(res, status, message);
@@ -536,7 +536,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 naming an unknown scope"
 Deno.test("POST /hub/api/users/:name/tokens answers 400 for a bad expires_in", async (t) => {
   const { hub, token, before } = await arrange();
   await using _ = hub;
-  for (const value of [0, -1, "60", 2.5, false, {}, 1e12]) {
+  for (const value of [-1, "60", 2.5, false, {}, 1e12]) {
     await t.step(JSON.stringify(value), async () => {
       await assertError(
         await hub.request("/hub/api/users/alice/tokens", {

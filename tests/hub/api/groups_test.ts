@@ -613,3 +613,34 @@ Deno.test("group changes are admin changes: each leaves an event with the actor"
     ],
   );
 });
+
+Deno.test("POST /hub/api/groups/{name} takes JupyterHub's group model (a name key) and normalises member names as at login", async () => {
+  await using hub = await createTestHub();
+  const token = await withAdmin(hub);
+  await hub.addUser("alice");
+  const res = await hub.request("/hub/api/groups/class", {
+    method: "POST",
+    token,
+    json: { name: "class", users: ["Alice"] },
+  });
+  assert.equal(res.status, 201);
+  await res.body?.cancel();
+  assert.deepEqual(await members(hub, "class"), ["alice"]);
+  await assertError(
+    await hub.request("/hub/api/groups/other", {
+      method: "POST",
+      token,
+      json: { name: 5 },
+    }),
+    400,
+    /"name" must be a string/,
+  );
+  const added = await hub.request("/hub/api/groups/class/users", {
+    method: "DELETE",
+    token,
+    json: { users: ["ALICE"] },
+  });
+  assert.equal(added.status, 200);
+  await added.body?.cancel();
+  assert.deepEqual(await members(hub, "class"), []);
+});

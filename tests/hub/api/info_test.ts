@@ -239,8 +239,6 @@ Deno.test("an unknown path under /hub/api answers a JSON 404", async (t) => {
   const rows: Array<[string, string]> = [
     ["GET", "/hub/api/nope"],
     ["GET", "/hub/api/users/alice/nope"],
-    ["POST", "/hub/api/info"],
-    ["PUT", "/hub/api/users/alice"],
     ["GET", "/hub/api/nope/deeper/still"],
   ];
   for (const [method, path] of rows) {
@@ -251,6 +249,29 @@ Deno.test("an unknown path under /hub/api answers a JSON 404", async (t) => {
         /^No API endpoint /,
       );
     });
+  }
+});
+
+Deno.test("a known API path asked with another method is 405 with Allow; OPTIONS is 200 (tornado's and JupyterHub's APIHandler.options)", async (t) => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("alice");
+  const rows: Array<[string, string, string]> = [
+    ["POST", "/hub/api/info", "GET"],
+    ["PUT", "/hub/api/users/alice", "DELETE, GET, PATCH, POST"],
+    ["GET", "/hub/api/shutdown", "POST"],
+  ];
+  for (const [method, path, allow] of rows) {
+    await t.step(`${method} ${path}`, async () => {
+      const res = await hub.request(path, { method, token });
+      assert.equal(res.headers.get("allow"), allow);
+      await assertError(res, 405, new RegExp(`^${method} is not allowed on `));
+    });
+  }
+  for (const path of ["/hub/api/users", "/hub/api/users/alice/tokens"]) {
+    const res = await hub.request(path, { method: "OPTIONS" });
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), "");
   }
 });
 

@@ -150,7 +150,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 for a bad expires_in and
   await using hub = await createTestHub();
   await hub.addUser("alice");
   const token = await hub.tokenFor("alice");
-  for (const value of [0, -60, "3600", 1.5, true, [60], 1e300]) {
+  for (const value of [-60, "3600", 1.5, true, [60], 1e300]) {
     await t.step(JSON.stringify(value), async () => {
       await assertError(
         await createToken(hub, token, { "expires_in": value }),
@@ -239,20 +239,38 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 for wrong field types", 
   }
 });
 
-Deno.test("POST /hub/api/users/:name/tokens refuses a token for another user with 404", async () => {
+Deno.test("POST /hub/api/users/:name/tokens refuses a token for another user, or one who does not exist, with JupyterHub's 403", async () => {
   await using hub = await createTestHub();
   await hub.addUser("alice");
   await hub.addUser("bob");
+  await hub.addUser("admin", { admin: true });
   const token = await hub.tokenFor("alice");
   await assertError(
     await createToken(hub, token, {}, "bob"),
-    404,
-    /^No access to resources or resources not found$/,
+    403,
+    /^User bob not found or no permissions to generate tokens$/,
   );
-  assert.equal(await countRows(hub, "api_tokens"), 1);
+  await assertError(
+    await createToken(hub, await hub.tokenFor("admin"), {}, "ghost"),
+    403,
+    /^User ghost not found or no permissions to generate tokens$/,
+  );
+  assert.equal(await countRows(hub, "api_tokens"), 2);
 });
 
-// ---- body auth (no credentials) ----
+Deno.test("POST /hub/api/users/:name/tokens with expires_in 0 makes a token that does not expire (JupyterHub's REST spec), or the cap", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  const token = await hub.tokenFor("alice");
+  const made = await obj(await createToken(hub, token, { "expires_in": 0 }));
+  assert.equal(made.expires_at, null);
+  await using capped = await createTestHub({ tokens: { max_expires_in: 600 } });
+  await capped.addUser("alice");
+  const res = await createToken(capped, await capped.tokenFor("alice"), {
+    "expires_in": 0,
+  });
+  assert.equal((await obj(res)).expires_at, "2026-11-25T12:10:00.000Z");
+});
 
 Deno.test("POST /hub/api/users/:name/tokens logs in with body auth when no credentials are sent", async () => {
   await using hub = await createTestHub({
@@ -524,7 +542,7 @@ Deno.test("POST /hub/api/users/:name/tokens works from the token page with the l
   assert.equal(list.api_tokens.length, 1);
 });
 
-Deno.test("POST /hub/api/users/:name/tokens racing the owner's deletion answers 404, not 500", async () => {
+Deno.test("POST /hub/api/users/:name/tokens racing the owner's deletion answers JupyterHub's 403, not 500", async () => {
   await using hub = await createTestHub();
   await hub.addUser("admin", { admin: true });
   await hub.addUser("alice");
@@ -536,11 +554,17 @@ Deno.test("POST /hub/api/users/:name/tokens racing the owner's deletion answers 
   await del!.body?.cancel();
   assert.equal(del!.status, 204);
   if (made!.status === 201) await made!.body?.cancel();
-  else await assertError(made!, 404, /^No such user: "alice"$/);
+  else {
+    await assertError(
+      made!,
+      403,
+      /^User alice not found or no permissions to generate tokens$/,
+    );
+  }
   assert.equal(await countRows(hub, "api_tokens"), 1);
 });
 
-Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 403 to a user whose scopes do not reach that user", async () => {
+Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 404 to a user whose scopes do not reach that user (rbac.md: filtered scope)", async () => {
   await using hub = await createTestHub();
   await hub.addUser("alice");
   await hub.addUser("bob");
@@ -558,8 +582,8 @@ Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 403 to a user 
         method,
         token: alice,
       }),
-      403,
-      /^Action is not authorized with current scopes; requires any of \[(read:tokens|tokens)\]$/,
+      404,
+      /^No access to resources or resources not found$/,
     );
   }
   assert.equal(await whoStatus(hub, alice), 200);
