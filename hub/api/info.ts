@@ -14,7 +14,8 @@ import { createScopeGuard } from "../middleware/require_scope.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
 import { tokenIdToWire } from "../tokens.ts";
 import type { ApiDeps } from "./_deps.ts";
-import type { Identity } from "../auth/identity.ts";
+import { type Identity, identityFromToken } from "../auth/identity.ts";
+import { routeParam } from "../middleware/route_param.ts";
 
 /** `GET /user` for a service's token: its model, scopes and token id (JupyterHub's shape). */
 function serviceSelf(identity: Identity, deps: ApiDeps) {
@@ -30,6 +31,32 @@ function serviceSelf(identity: Identity, deps: ApiDeps) {
       ? null
       : tokenIdToWire(identity.tokenId),
   };
+}
+
+/**
+ * The model of user `userId` as `viewer` may see it, plus what identify
+ * scopes always show (kind, name, admin, groups); undefined when gone.
+ */
+async function identifiedUser(
+  deps: ApiDeps,
+  userId: number,
+  viewer: Identity,
+): Promise<Record<string, unknown> | undefined> {
+  const row = await getUserById(deps.db, userId);
+  if (!row) return undefined;
+  const groups = (await groupNamesByUser(deps.db, [row.id])).get(row.id) ?? [];
+  const servers = (await serversByUser(deps.db, [row.id])).get(row.id) ?? [];
+  const keys = visibleKeys(viewer.parsed, row.name, groups);
+  for (const k of ["kind", "name", "admin", "groups"]) keys.add(k);
+  return toUserModel(row, groups, servers, {
+    baseUrl: deps.config.baseUrl,
+    publicUrl: deps.config.publicUrl,
+    subdomainHost: deps.config.subdomainHost,
+    includeStopped: false,
+    keys,
+    withState: false,
+    withAuthState: false,
+  });
 }
 
 /** The info sub-app. */
@@ -72,23 +99,8 @@ export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
     if (!identity || identity.userId === null) {
       throw new HubError(403, "Forbidden");
     }
-    const row = await getUserById(deps.db, identity.userId);
-    if (!row) throw new HubError(403, "Forbidden");
-    const groups = (await groupNamesByUser(deps.db, [row.id])).get(row.id) ??
-      [];
-    const servers = (await serversByUser(deps.db, [row.id])).get(row.id) ?? [];
-    // A caller may always read its own name and groups (identify scopes).
-    const keys = visibleKeys(identity.parsed, row.name, groups);
-    for (const k of ["kind", "name", "admin", "groups"]) keys.add(k);
-    const model = toUserModel(row, groups, servers, {
-      baseUrl: deps.config.baseUrl,
-      publicUrl: deps.config.publicUrl,
-      subdomainHost: deps.config.subdomainHost,
-      includeStopped: false,
-      keys,
-      withState: false,
-      withAuthState: false,
-    });
+    const model = await identifiedUser(deps, identity.userId, identity);
+    if (!model) throw new HubError(403, "Forbidden");
     return c.json({
       ...model,
       scopes: scopesForResponse(identity.scopes),
@@ -97,6 +109,23 @@ export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
         ? null
         : tokenIdToWire(identity.tokenId),
     });
+  });
+
+  // Deprecated in JupyterHub 2.0 but still served (jhub-client uses it): the
+  // model of a token's owner, as the caller may see it plus its identity.
+  app.get("/authorizations/token/:token", async (c) => {
+    const caller = c.get("identity");
+    if (!caller) throw new HubError(403, "Missing or invalid credentials.");
+    const owner = await identityFromToken(
+      deps.db,
+      routeParam(c, "token"),
+      deps.now(),
+    );
+    if (!owner) throw new HubError(404, "No such token");
+    if (owner.kind === "service") return c.json(serviceSelf(owner, deps));
+    const model = await identifiedUser(deps, owner.userId!, caller);
+    if (!model) throw new HubError(404, "No such token");
+    return c.json(model);
   });
 
   app.on(["GET", "HEAD"], "/health", (c) => c.body(null, 200));

@@ -24,6 +24,11 @@ export function routespec(prefix: string, hostRouting = false): string {
   return hostRouting && spec !== "/" ? spec.slice(1) : spec;
 }
 
+function withoutMarker(data: Record<string, unknown>): Record<string, unknown> {
+  const { jupyterhub: _marker, ...rest } = data;
+  return rest;
+}
+
 /** The `/proxy` sub-app; without a route service (no proxy) it answers 503. */
 export function createProxyApi(
   deps: ApiDeps & { routes?: RouteService; hubRoutes?: ReadonlySet<string> },
@@ -40,7 +45,10 @@ export function createProxyApi(
       defaultLimit: deps.config.api.pageDefaultLimit,
       maxLimit: deps.config.api.pageMaxLimit,
     });
-    const table = [...(await service().list())].sort((
+    // JupyterHub's get_all_routes: only the routes it added, without the marker.
+    const table = [...(await service().list())].filter(([, info]) =>
+      info.data.jupyterhub === true || info.data.hub === true
+    ).sort((
       [a],
       [b],
     ) => (a < b ? -1 : a > b ? 1 : 0));
@@ -55,7 +63,7 @@ export function createProxyApi(
         routespec: routespec(prefix, byHost),
         target: info.target,
         data: {
-          ...info.data,
+          ...withoutMarker(info.data),
           "last_activity": info.lastActivity === null
             ? null
             : new Date(info.lastActivity).toISOString(),

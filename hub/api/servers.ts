@@ -138,6 +138,8 @@ function replayOf(
       progress: 100,
       ready: true,
       message: `Server ready at ${url}`,
+      // Safe in HTML as it is: names are percent-encoded, hosts DNS labels.
+      "html_message": `Server ready at <a href="${url}">${url}</a>`,
       url,
     }];
   }

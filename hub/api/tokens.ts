@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { clientDescriptions } from "../db/oauth.ts";
 import { roleDefinitions } from "../db/roles.ts";
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
@@ -81,6 +82,7 @@ export function toTokenModel(
   row: ApiTokenRow,
   owner: UserRow,
   access: { groups: readonly string[]; held: Set<string> },
+  clients: ReadonlyMap<string, string> = new Map(),
 ): Record<string, unknown> {
   const { groups } = access;
   const groupsOf = (name: string) => (name === owner.name ? groups : []);
@@ -105,8 +107,9 @@ export function toTokenModel(
     expires_at: row.expires_at,
     note: row.note,
     session_id: row.session_id,
+    // JupyterHub: the client's description, else its id; the hub's own for API tokens.
     oauth_client: row.oauth_client
-      ? (clientServer ? `Server at /user/${owner.name}/` : row.oauth_client)
+      ? clients.get(row.oauth_client) || row.oauth_client
       : "JupyterHub",
   };
 }
@@ -407,8 +410,12 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     const user = await routeUser(c, db);
     const access = await ownerAccess(db, user);
     const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
+    const clients = await clientDescriptions(
+      db,
+      rows.flatMap((r) => r.oauth_client ? [r.oauth_client] : []),
+    );
     return c.json({
-      api_tokens: rows.map((r) => toTokenModel(r, user, access)),
+      api_tokens: rows.map((r) => toTokenModel(r, user, access, clients)),
     });
   });
   app.post("/users/:user_name/tokens", (c) => createTokenRoute(c, deps));
@@ -418,7 +425,13 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     needs("read:tokens"),
     async (c) => {
       const { user, row } = await tokenOf(c);
-      return c.json(toTokenModel(row, user, await ownerAccess(db, user)));
+      const clients = await clientDescriptions(
+        db,
+        row.oauth_client ? [row.oauth_client] : [],
+      );
+      return c.json(
+        toTokenModel(row, user, await ownerAccess(db, user), clients),
+      );
     },
   );
   app.delete(

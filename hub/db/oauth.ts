@@ -201,3 +201,16 @@ export async function staleServiceClients(
     .execute();
   return rows.map((r) => r.identifier).filter((id) => !keep.includes(id));
 }
+
+/** The descriptions of these clients (JupyterHub's token model shows them), by identifier. */
+export async function clientDescriptions(
+  db: Db,
+  identifiers: readonly string[],
+): Promise<Map<string, string>> {
+  const ids = [...new Set(identifiers)];
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom("oauth_clients")
+    .select(["identifier", "description"])
+    .where("identifier", "in", ids).execute();
+  return new Map(rows.map((r) => [r.identifier, r.description]));
+}

@@ -311,3 +311,30 @@ Deno.test("GET /hub/api/info names the configured spawner and authenticator", as
     });
   }
 });
+
+Deno.test("GET /hub/api/authorizations/token/{token} (deprecated, jhub-client) answers the token owner's model; 404 for an unknown token, 403 without credentials", async () => {
+  await using hub = await createTestHub();
+  await hub.addUser("alice");
+  await hub.addUser("svc-user");
+  const caller = await hub.tokenFor("svc-user");
+  const alice = await hub.tokenFor("alice");
+  const res = await hub.request(`/hub/api/authorizations/token/${alice}`, {
+    token: caller,
+  });
+  assert.equal(res.status, 200);
+  const model = await res.json();
+  assert.equal(model.kind, "user");
+  assert.equal(model.name, "alice");
+  assert.deepEqual(model.groups, []);
+  assert.equal("servers" in model, false, "only what the caller may see");
+  await assertError(
+    await hub.request("/hub/api/authorizations/token/not-a-token", {
+      token: caller,
+    }),
+    404,
+  );
+  await assertError(
+    await hub.request(`/hub/api/authorizations/token/${alice}`),
+    403,
+  );
+});

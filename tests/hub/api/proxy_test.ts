@@ -17,6 +17,7 @@ Deno.test("GET /hub/api/proxy lists routes by routespec with their data and last
   assert.equal(body["/user/alice/"].routespec, "/user/alice/");
   assert.equal(body["/user/alice/"].target, "http://127.0.0.1:9");
   assert.equal(body["/user/alice/"].data.user, "alice");
+  assert.equal("jupyterhub" in body["/user/alice/"].data, false);
   assert.match(
     body["/user/alice/"].data.last_activity,
     /^\d{4}-\d\d-\d\dT.*Z$/,
@@ -60,4 +61,17 @@ Deno.test("/hub/api/proxy answers 503 when the hub runs without a proxy", async 
   });
   assert.equal(res.status, 503);
   assert.match((await res.json()).message, /without a proxy/);
+});
+
+Deno.test("GET /hub/api/proxy lists only the routes the hub added, as JupyterHub's get_all_routes (not a proxy's own)", async () => {
+  await using hub = await createTestHub({}, { withProxy: true });
+  await hub.addUser("admin", { admin: true });
+  hub.proxy!.addRoute("/", "http://127.0.0.1:8081", { hub: true });
+  hub.proxy!.addRoute("/extra", "http://127.0.0.1:7", {}); // not the hub's
+  await hub.routes!.add("/user/alice", "http://127.0.0.1:9", { user: "alice" });
+  const body = await (await hub.request("/hub/api/proxy", {
+    token: await hub.tokenFor("admin"),
+  })).json();
+  assert.deepEqual(Object.keys(body).sort(), ["/", "/user/alice/"]);
+  assert.equal(body["/"].data.hub, true);
 });

@@ -198,6 +198,11 @@ Deno.test("the progress stream of a ready server is one ready event, then the st
   assert.equal(events.length, 1);
   assert.equal(events[0]!.ready, true);
   assert.equal(events[0]!.url, "/user/daemon/");
+  // JupyterHub 5 (apihandlers/users.py, the ready event) sends html_message too.
+  assert.equal(
+    events[0]!["html_message"],
+    'Server ready at <a href="/user/daemon/">/user/daemon/</a>',
+  );
 });
 
 Deno.test("a second POST while the spawn is pending answers 202 and starts nothing more", async () => {

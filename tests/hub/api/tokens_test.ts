@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import {
+  createTestHub,
+  fakeHub,
+  type TestHub,
+} from "../../_helpers/test_hub.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { insertToken } from "../../../hub/db/tokens.ts";
 import { assertError, body, countRows, obj } from "./_fixtures.ts";
 import { syncConfigAccess } from "../../../hub/config_access.ts";
 import { silentLogger } from "../../../hub/log.ts";
@@ -587,4 +593,35 @@ Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 404 to a user 
     );
   }
   assert.equal(await whoStatus(hub, alice), 200);
+});
+
+Deno.test("a token's oauth_client is its client's description, whoever's server it is (JupyterHub's token_model), and 'JupyterHub' for API tokens", async () => {
+  await using hub = await fakeHub({ spawner: { "named_servers": true } });
+  const daemon = await hub.tokenFor("daemon");
+  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
+    method: "POST",
+    token: daemon,
+  });
+  assert.ok(made.status < 300, String(made.status));
+  await made.body?.cancel();
+  const bin = (await getUser(hub.handle.db, "bin"))!;
+  await insertToken(hub.handle.db, {
+    userId: bin.id,
+    serviceId: null,
+    prefix: "oauthtkn",
+    hash: "h".repeat(64),
+    scopes: ["access:servers!server=daemon/gpu"],
+    note: "",
+    created: new Date().toISOString(),
+    expiresAt: null,
+    oauthClient: "jupyterhub-user-daemon-gpu",
+  });
+  const list = await obj(
+    await hub.request("/hub/api/users/bin/tokens", {
+      token: await hub.tokenFor("bin"),
+    }),
+  );
+  const clients = (list.api_tokens as Array<{ oauth_client: string }>)
+    .map((t) => t.oauth_client).sort();
+  assert.deepEqual(clients, ["JupyterHub", "Server at /user/daemon/gpu/"]);
 });
