@@ -10,7 +10,7 @@ import { roleDefinitions } from "../db/roles.ts";
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import type { ApiTokenRow, UserRow } from "../db/schema.ts";
-import { getUser, userWithGroups } from "../db/users.ts";
+import { getUser, groupsOfNamedUsers, userWithGroups } from "../db/users.ts";
 import {
   deleteUserTokens,
   insertToken,
@@ -81,11 +81,17 @@ export async function ownerAccess(
 export function toTokenModel(
   row: ApiTokenRow,
   owner: UserRow,
-  access: { groups: readonly string[]; held: Set<string> },
+  access: {
+    groups: readonly string[];
+    held: Set<string>;
+    /** Groups of other users the token's scopes name (groupsOfNamedUsers). */
+    named?: ReadonlyMap<string, readonly string[]>;
+  },
   clients: ReadonlyMap<string, string> = new Map(),
 ): Record<string, unknown> {
   const { groups } = access;
-  const groupsOf = (name: string) => (name === owner.name ? groups : []);
+  const groupsOf = (name: string) =>
+    name === owner.name ? groups : access.named?.get(name) ?? [];
   const clientServer = serverOfClient(row.oauth_client, owner.name);
   const scopes = effectiveTokenScopes(
     JSON.parse(row.scopes) as string[],
@@ -147,10 +153,14 @@ export async function issueToken(
   }
   if (!raw.includes("inherit")) {
     const { groups, held: ownerHeld } = await ownerAccess(db, owner);
-    const groupsOf = (name: string) => (name === owner.name ? groups : []);
     const asked = expandScopes(raw, {
       owner: { kind: "user", name: owner.name },
     });
+    // Who the asked scopes name, with their groups: a teacher holding
+    // servers!group=class may ask for servers!user=<a student of class>.
+    const named = await groupsOfNamedUsers(db, asked);
+    const groupsOf = (name: string) =>
+      name === owner.name ? groups : named.get(name) ?? [];
     const held = intersectScopes(asked, ownerHeld, groupsOf);
     const requester = options.requester;
     const allowed = requester && requester.name !== owner.name
@@ -365,7 +375,13 @@ async function createTokenRoute(
     scopes: scopes?.join(" ") ?? "(default)",
   });
   return c.json(
-    { ...toTokenModel(row, owner, await ownerAccess(db, owner)), token },
+    {
+      ...toTokenModel(row, owner, {
+        ...await ownerAccess(db, owner),
+        named: await groupsOfNamedUsers(db, JSON.parse(row.scopes)),
+      }),
+      token,
+    },
     201,
   );
 }
@@ -408,8 +424,14 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
 
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
     const user = await routeUser(c, db);
-    const access = await ownerAccess(db, user);
     const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
+    const access = {
+      ...await ownerAccess(db, user),
+      named: await groupsOfNamedUsers(
+        db,
+        rows.flatMap((r) => JSON.parse(r.scopes) as string[]),
+      ),
+    };
     const clients = await clientDescriptions(
       db,
       rows.flatMap((r) => r.oauth_client ? [r.oauth_client] : []),
@@ -429,9 +451,11 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
         db,
         row.oauth_client ? [row.oauth_client] : [],
       );
-      return c.json(
-        toTokenModel(row, user, await ownerAccess(db, user), clients),
-      );
+      const access = {
+        ...await ownerAccess(db, user),
+        named: await groupsOfNamedUsers(db, JSON.parse(row.scopes)),
+      };
+      return c.json(toTokenModel(row, user, access, clients));
     },
   );
   app.delete(

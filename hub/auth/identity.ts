@@ -15,7 +15,11 @@
  */
 import type { Db } from "../db/mod.ts";
 import { changeStamp } from "../db/changes.ts";
-import { touchUserActivity, userWithGroups } from "../db/users.ts";
+import {
+  groupsOfNamedUsers,
+  touchUserActivity,
+  userWithGroups,
+} from "../db/users.ts";
 import {
   type TokenWithOwner,
   touchToken,
@@ -268,7 +272,11 @@ function serviceTokenEntry(row: TokenWithService, roles: RoleDefs): TokenEntry {
   };
 }
 
-function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
+function tokenEntry(
+  row: TokenWithOwner,
+  roles: RoleDefs,
+  named: ReadonlyMap<string, readonly string[]> = new Map(),
+): TokenEntry {
   const owner: Owner = { kind: "user", name: row.owner_name };
   const user = {
     id: row.user_id!,
@@ -287,7 +295,7 @@ function tokenEntry(row: TokenWithOwner, roles: RoleDefs): TokenEntry {
       JSON.parse(row.owner_shares) as string[],
     ),
     {
-      groupsOf: (name) => (name === user.name ? groups : []),
+      groupsOf: (name) => name === user.name ? groups : named.get(name) ?? [],
       ...(clientServer !== undefined ? { clientServer } : {}),
     },
   );
@@ -316,7 +324,16 @@ async function lookupToken(db: Db, token: string): Promise<TokenEntry | null> {
   if (row) {
     // The role definitions came with the row: no query of their own.
     cache.roles ??= Promise.resolve(parseRoleColumn(row.role_defs));
-    return remember(cache.tokens, hash, tokenEntry(row, await cache.roles));
+    // Others a token names (servers!user=bob) and their groups, for an
+    // owner whose roles hold group filters: read only when there are any.
+    const raw = JSON.parse(row.scopes) as string[];
+    const names = raw.some((s) => /!(user|server)=/.test(s));
+    const named = names ? await groupsOfNamedUsers(db, raw) : undefined;
+    return remember(
+      cache.tokens,
+      hash,
+      tokenEntry(row, await cache.roles, named),
+    );
   }
   const roles = await rolesOf(db);
   const service = (await serviceTokensByPrefix(db, prefix)).find((r) =>

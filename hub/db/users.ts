@@ -215,6 +215,34 @@ export async function groupsOfUserName(
   return rows.map((r) => r.name);
 }
 
+/**
+ * The groups of every user these scopes name in a filter (`!user=bob`,
+ * `!server=bob/…`), by user name, in one query: what intersecting them
+ * with a group-filtered scope (`servers!group=class`) needs to know.
+ */
+export async function groupsOfNamedUsers(
+  db: Db,
+  scopes: Iterable<string>,
+): Promise<Map<string, string[]>> {
+  const names = new Set<string>();
+  for (const scope of scopes) {
+    const filter = scope.slice(scope.indexOf("!") + 1);
+    if (scope.includes("!user=")) names.add(filter.slice("user=".length));
+    if (scope.includes("!server=")) {
+      names.add(filter.slice("server=".length).split("/", 1)[0]!);
+    }
+  }
+  const out = new Map<string, string[]>([...names].map((n) => [n, []]));
+  if (!names.size) return out;
+  const rows = await db.selectFrom("user_group_map as m")
+    .innerJoin("groups as g", "g.id", "m.group_id")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select(["u.name as user", "g.name as group"])
+    .where("u.name", "in", [...names]).execute();
+  for (const r of rows) out.get(r.user)?.push(r.group);
+  return out;
+}
+
 /** A user by id with the names of their groups, in one query. */
 export async function userWithGroups(
   db: Db,

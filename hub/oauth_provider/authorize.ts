@@ -23,7 +23,11 @@ import {
   type OAuthClientRow,
   scopesAuthorizedFor,
 } from "../db/oauth.ts";
-import { groupsOfUserName } from "../db/users.ts";
+import {
+  groupsOfNamedUsers,
+  groupsOfUserName,
+  userWithGroups,
+} from "../db/users.ts";
 import { truncate } from "../log.ts";
 import { hasScope } from "../scopes.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
@@ -235,12 +239,15 @@ async function grant(
   const ownerGroups = request.owner === identity.name || !request.owner
     ? identity.groups
     : await groupsOfUserName(deps.db, request.owner);
+  // Whoever the requested scopes name, with their groups (a teacher's
+  // servers!group=class covers servers!user=<student>).
+  const named = await groupsOfNamedUsers(deps.db, request.requested);
   const groupsOf = (name: string) =>
     name === identity.name
       ? identity.groups
       : name === request.owner
       ? ownerGroups
-      : [];
+      : named.get(name) ?? [];
   const access = request.service !== undefined
     ? hasScope(identity.parsed, "access:services", {
       service: request.service,
@@ -259,7 +266,14 @@ async function grant(
       `You do not have permission to access ${client.description}`,
     );
   }
-  const have = userRawScopes(identity.admin, await rolesOf(deps.db));
+  const found = identity.userId === null
+    ? undefined
+    : await userWithGroups(deps.db, identity.userId);
+  const have = userRawScopes(
+    identity.admin,
+    found?.roles ?? await rolesOf(deps.db),
+    found?.assigned ?? [],
+  );
   have.add("inherit");
   for (const s of request.required) have.add(s);
   const { allowed, disallowed } = resolveRequestedScopes(

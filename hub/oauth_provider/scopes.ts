@@ -81,17 +81,30 @@ export function requestedScopes(
   return requested;
 }
 
-/** The raw scopes a user holds through the default roles (as redefined by `roles`, if they are). */
+/**
+ * The raw scopes a user holds through their roles (JupyterHub's
+ * roles_to_scopes(get_roles_for(user))): the default ones (as `roles`
+ * redefines them) and those `assigned` to them or their groups; a name
+ * with no definition counts for nothing.
+ */
 export function userRawScopes(
   isAdmin: boolean,
   roles: Readonly<Record<string, { scopes: readonly string[] }>> = {},
+  assigned: readonly string[] = [],
 ): Set<string> {
   const out = new Set<string>();
-  for (const name of userRoleNames(isAdmin)) {
+  // The admin role comes with the admin flag only (as in userScopes).
+  const names = [
+    ...userRoleNames(isAdmin),
+    ...assigned.filter((r) => r !== "admin"),
+  ];
+  for (const name of names) {
     const role = Object.hasOwn(roles, name)
-      ? roles[name]!
-      : BUILTIN_ROLES[name as "user" | "admin"];
-    for (const s of role.scopes) out.add(s);
+      ? roles[name]
+      : Object.hasOwn(BUILTIN_ROLES, name)
+      ? BUILTIN_ROLES[name as keyof typeof BUILTIN_ROLES]
+      : undefined;
+    for (const s of role?.scopes ?? []) out.add(s);
   }
   return out;
 }

@@ -625,3 +625,35 @@ Deno.test("a token's oauth_client is its client's description, whoever's server 
     .map((t) => t.oauth_client).sort();
   assert.deepEqual(clients, ["JupyterHub", "Server at /user/daemon/gpu/"]);
 });
+
+Deno.test("a teacher holding read:users!group=class makes and uses a token for one student (read:users!user=<student>), not for anyone outside the group", async () => {
+  await using hub = await createTestHub({
+    groups: { class: { users: ["stu"] } },
+    roles: [{
+      name: "teacher",
+      scopes: ["read:users!group=class", "tokens!user"],
+      users: ["tim"],
+    }],
+  });
+  await hub.addUser("outsider");
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  const tim = await hub.tokenFor("tim", ["tokens!user"]);
+  const made = await createToken(hub, tim, {
+    scopes: ["read:users!user=stu"],
+  }, "tim");
+  assert.equal(made.status, 201, await made.clone().text());
+  const token = (await obj(made)).token as string;
+  const res = await hub.request("/hub/api/users/stu", { token });
+  assert.equal(res.status, 200, "the token resolves to what it asked for");
+  assert.equal((await res.json()).name, "stu");
+  await assertError(
+    await createToken(
+      hub,
+      tim,
+      { scopes: ["read:users!user=outsider"] },
+      "tim",
+    ),
+    400,
+    /not held by User tim/,
+  );
+});

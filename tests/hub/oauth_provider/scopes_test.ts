@@ -249,3 +249,25 @@ Deno.test("parseBasicAuth decodes form-urlencoded id and secret", () => {
   assert.equal(parseBasicAuth("Basic !!!"), null);
   assert.equal(parseBasicAuth(undefined), null);
 });
+
+Deno.test("userRawScopes() holds the scopes of every role a user has, their groups' included (JupyterHub: roles_to_scopes(get_roles_for(user))), never admin without the flag", () => {
+  const roles = {
+    teacher: { scopes: ["read:users!group=class", "servers!group=class"] },
+  };
+  const have = userRawScopes(false, roles, ["teacher", "admin", "gone"]);
+  assert.ok(have.has("servers!group=class"));
+  assert.ok(have.has("read:users!group=class"));
+  assert.ok(have.has("self"), "the user role");
+  assert.ok(!have.has("admin:users"), "an assigned admin role gives nothing");
+  // A teacher's OAuth client asking for one student's server is granted it.
+  const { allowed, disallowed } = resolveRequestedScopes(
+    new Set(["servers!user=stu"]),
+    have,
+    {
+      owner: { kind: "user", name: "tim" },
+      groupsOf: (name) => name === "stu" ? ["class"] : [],
+    },
+  );
+  assert.deepEqual([...allowed], ["servers!user=stu"]);
+  assert.equal(disallowed.size, 0);
+});
