@@ -50,9 +50,12 @@ Options:
                         HTTP), so "systemctl restart onehub" keeps users' open
                         connections (kernels' WebSockets); kept on later re-runs
   --proxy-api-port N    The proxy's loopback API port with --proxy-unit (default 8001)
-  --jupyterlab          Also install JupyterLab in a Python venv (/opt/onehub/venv, from
+  --jupyterlab          Install JupyterLab in a Python venv (/opt/onehub/venv, from
                         the Python package index, which must be reachable) and
-                        start users' servers from it, opening /lab
+                        start users' servers from it, opening /lab. Without it:
+                        where apt has JupyterLab (Debian 13 and later) it comes
+                        from apt and servers open /lab; elsewhere (Debian 12)
+                        users get the classic notebook
   --no-singleuser       Do not install the jupyterhub package (bring your own
                         jupyterhub-singleuser and set spawner.cmd)
   --uninstall           Stop and remove the service and the program; keep
@@ -182,17 +185,29 @@ wait_for_dpkg() {
 }
 
 APT_UPDATED=0
+apt_update_once() {
+  [ "$APT_UPDATED" -eq 0 ] || return 0
+  wait_for_dpkg
+  apt-get update -q >/tmp/onehub-apt.log 2>&1 || { tail -20 /tmp/onehub-apt.log >&2; die "apt-get update failed"; }
+  APT_UPDATED=1
+}
+
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
+# The version apt would install of a package, or nothing when it has none.
+apt_candidate() {
+  apt_update_once
+  apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '^(none)$' || true
+}
+
 apt_install() {
   local missing=()
   for p in "$@"; do
-    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+    installed "$p" || missing+=("$p")
   done
   [ "${#missing[@]}" -gt 0 ] || return 0
   wait_for_dpkg
-  if [ "$APT_UPDATED" -eq 0 ]; then
-    apt-get update -q >/tmp/onehub-apt.log 2>&1 || { tail -20 /tmp/onehub-apt.log >&2; die "apt-get update failed"; }
-    APT_UPDATED=1
-  fi
+  apt_update_once
   say "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/onehub-apt.log 2>&1 ||
     { tail -20 /tmp/onehub-apt.log >&2; die "apt-get install ${missing[*]} failed (log: /tmp/onehub-apt.log)"; }
@@ -210,9 +225,17 @@ ensure_base_packages() {
   [ "${#need[@]}" -eq 0 ] || apt_install "${need[@]}"
 }
 
+SINGLEUSER_BIN=/usr/bin/jupyterhub-singleuser
 ensure_singleuser() {
   [ "$SINGLEUSER" -eq 1 ] || { say "skipping the single-user server (--no-singleuser)"; return 0; }
-  if [ -x /usr/bin/jupyterhub-singleuser ]; then
+  # (A re-run with a server installed asks apt nothing new.)
+  if [ "$JUPYTERLAB" -eq 0 ] && { installed jupyterlab ||
+    { ! [ -x "$SINGLEUSER_BIN" ] && [ -n "$(apt_candidate jupyterlab)" ]; }; }; then
+    # Debian 13 and later carry JupyterHub 5 and JupyterLab 4 (recommends
+    # would add ~900 packages, Chromium among them: apt_install skips them).
+    apt_install jupyterhub jupyterlab
+    LAB_FROM_APT=1
+  elif [ -x "$SINGLEUSER_BIN" ]; then
     say "jupyterhub-singleuser is installed"
   else
     apt_install jupyterhub python3-notebook
@@ -247,6 +270,16 @@ ensure_jupyterlab() {
     { tail -20 /tmp/onehub-pip.log >&2; die "pip install jupyterhub jupyterlab failed (log: /tmp/onehub-pip.log)"; }
   "$BIN" config set spawner.cmd "$venv/bin/jupyterhub-singleuser" --config "$CONFIG" >/dev/null
   "$BIN" config set spawner.default_url /lab --config "$CONFIG" >/dev/null
+}
+
+# With JupyterLab from apt, servers open /lab, unless the config already
+# names a page (spawner.default_url).
+LAB_FROM_APT=0
+ensure_lab_default() {
+  [ "$LAB_FROM_APT" -eq 1 ] || return 0
+  [ -z "$("$BIN" config get spawner.default_url --config "$CONFIG" 2>/dev/null)" ] || return 0
+  "$BIN" config set spawner.default_url /lab --config "$CONFIG" >/dev/null
+  say "users' servers open JupyterLab (/lab): onehub config set spawner.default_url /tree for the classic view"
 }
 
 # Replaces a file atomically (write beside it, then rename).
@@ -612,6 +645,7 @@ main() {
   ensure_singleuser
   ensure_program
   ensure_config
+  ensure_lab_default
   ensure_jupyterlab
   ensure_state_dir
   ensure_pam_service

@@ -146,3 +146,84 @@ Deno.test("install.sh --jupyterlab stops with one line when the package index ca
     /^onehub: error: the Python package index http:\/\/127\.0\.0\.1:9\/simple\/ cannot be reached, so JupyterLab cannot be installed: run without --jupyterlab/m,
   );
 });
+
+/** Runs ensure_singleuser with apt stubbed: `candidate` is what apt-cache offers for jupyterlab. */
+async function singleuserChoice(candidate: string, args: string[] = []) {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-installsu-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/apt-cache`,
+      `#!/bin/sh\nprintf 'jupyterlab:\\n  Installed: (none)\\n  Candidate: ${candidate}\\n'\n`,
+    );
+    await Deno.chmod(`${dir}/apt-cache`, 0o755);
+    const script = [
+      "set -euo pipefail",
+      `set -- ${args.join(" ")}`,
+      `ONEHUB_INSTALL_NO_MAIN=1 source ${repoPath("install.sh")}`,
+      `PATH=${dir}:$PATH`,
+      "APT_UPDATED=1",
+      "installed() { return 1; }",
+      'apt_install() { echo "apt: $*"; }',
+      "systemctl() { return 1; }",
+      // As if no server were installed yet, whatever this machine has.
+      `SINGLEUSER_BIN=${dir}/none`,
+      "ensure_singleuser",
+      'echo "lab: $LAB_FROM_APT"',
+    ].join("\n");
+    const out = await new Deno.Command("bash", { args: ["-c", script] })
+      .output();
+    const d = new TextDecoder();
+    assert.equal(out.code, 0, d.decode(out.stderr));
+    return d.decode(out.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("install.sh takes JupyterLab from apt where it has one (Debian 13), the classic notebook elsewhere (Debian 12), the venv with --jupyterlab", async () => {
+  const trixie = await singleuserChoice("4.0.11+ds1+~cs4.0.11-2");
+  assert.match(trixie, /^apt: jupyterhub jupyterlab$/m);
+  assert.match(trixie, /^lab: 1$/m);
+  const bookworm = await singleuserChoice("(none)");
+  assert.match(bookworm, /^apt: jupyterhub python3-notebook$/m);
+  assert.match(bookworm, /^lab: 0$/m);
+  const venv = await singleuserChoice("4.0.11", ["--jupyterlab"]);
+  assert.match(venv, /^apt: jupyterhub python3-notebook$/m);
+  assert.match(venv, /^lab: 0$/m);
+});
+
+Deno.test("install.sh makes /lab the default page with apt's JupyterLab, but never over a page the config names", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-installlab-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/onehub`,
+      `#!/bin/sh\nexec "${Deno.execPath()}" run -A "${
+        repoPath("main.ts")
+      }" "$@"\n`,
+    );
+    await Deno.chmod(`${dir}/onehub`, 0o755);
+    const run = async (before: string) => {
+      await Deno.writeTextFile(`${dir}/config.yaml`, before);
+      const script = [
+        "set -euo pipefail",
+        "set --",
+        `ONEHUB_INSTALL_NO_MAIN=1 source ${repoPath("install.sh")}`,
+        `BIN=${dir}/onehub`,
+        `CONFIG=${dir}/config.yaml`,
+        "LAB_FROM_APT=1",
+        "ensure_lab_default",
+      ].join("\n");
+      const out = await new Deno.Command("bash", { args: ["-c", script] })
+        .output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return await Deno.readTextFile(`${dir}/config.yaml`);
+    };
+    assert.match(await run(`data_dir: ${dir}\n`), /default_url: \/lab/);
+    assert.match(
+      await run(`data_dir: ${dir}\nspawner:\n  default_url: /tree\n`),
+      /default_url: \/tree/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
