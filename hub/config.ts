@@ -14,7 +14,12 @@
  *
  * @module
  */
-import { ScopeError, validateScopes } from "./scopes.ts";
+import {
+  customScopesProblem,
+  defineCustomScopes,
+  ScopeError,
+  validateScopes,
+} from "./scopes.ts";
 import { ConfigError } from "./errors.ts";
 import {
   type GroupSpec,
@@ -1519,6 +1524,16 @@ export const CONFIG_KEYS = [
       ),
   },
   {
+    key: "custom_scopes",
+    field: "customScopes",
+    kind: "mapping",
+    default: {},
+    reload: "restart",
+    doc:
+      'Scopes of your own for services and servers to check (JupyterHub\'s custom_scopes): {"custom:grader:read": {description: "...", subscopes: [...]}}',
+    check: (v) => customScopesProblem(v),
+  },
+  {
     key: "roles",
     field: "roles",
     kind: "records",
@@ -2026,6 +2041,11 @@ export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
   const merged = mergeLayers(layers);
   const values = configValues(merged);
   const specs = CONFIG_KEYS as readonly KeySpec[];
+  // Before any scope is checked: roles and token scopes may name them.
+  const custom = (merged.get("custom_scopes") ?? {}) as Record<string, never>;
+  const customProblem = customScopesProblem(custom);
+  if (customProblem) throw new ConfigError(customProblem);
+  defineCustomScopes(custom);
   for (const spec of specs) {
     const problem = spec.check?.(merged.get(spec.key) as never, values);
     if (problem) throw new ConfigError(problem);

@@ -250,7 +250,7 @@ export function validateScopes(
   const forWhom = options.subject ? ` for ${options.subject}` : "";
   for (const scope of scopes) {
     const [base, filter] = splitScope(scope);
-    if (!Object.hasOwn(SCOPE_TABLE, base)) {
+    if (!scopeDefinition(base)) {
       if (base === "all") {
         throw new ScopeError(
           "Draft scope 'all' is now called 'inherit'",
@@ -258,7 +258,7 @@ export function validateScopes(
         );
       }
       const hint = base.startsWith("custom:")
-        ? ": custom scopes are not supported"
+        ? ": define it in custom_scopes"
         : "";
       throw new ScopeError(
         `Scope '${scope}'${forWhom} does not exist${hint}`,
@@ -391,7 +391,7 @@ export function expandScopes(
 function addWithSubscopes(name: string, into: Set<string>): void {
   if (into.has(name)) return;
   into.add(name);
-  for (const sub of SCOPE_TABLE[name]?.subscopes ?? []) {
+  for (const sub of scopeDefinition(name)?.subscopes ?? []) {
     addWithSubscopes(sub, into);
   }
 }
@@ -628,6 +628,77 @@ export function scopeDocMarkdown(): string {
     lines.push(`| \`${name}\` | ${d.description} | ${subs} | ${filters} |`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The config's `custom_scopes` (JupyterHub's `JupyterHub.custom_scopes`):
+ * scopes named `custom:…` that services and single-user servers check
+ * themselves (e.g. jupyter-server's granular permissions). One set per
+ * process, replaced whenever a config is resolved, as JupyterHub defines
+ * them once at start.
+ */
+let customScopes: ReadonlyMap<string, ScopeDefinition> = new Map();
+
+/** A custom scope's definition as written in the config. */
+export interface CustomScopeSpec {
+  description: string;
+  subscopes?: readonly string[];
+}
+
+/** Why `defs` cannot be custom scopes, or null (names, descriptions, subscopes that exist). */
+export function customScopesProblem(
+  defs: Readonly<Record<string, unknown>>,
+): string | null {
+  for (const [name, spec] of Object.entries(defs)) {
+    const where = `custom scope "${name.slice(0, 100)}" in "custom_scopes"`;
+    if (!/^custom:[A-Za-z0-9_.:*-]+$/.test(name) || name.length > 255) {
+      return `Invalid ${where}: names start with "custom:", then letters, digits and _ . : * -`;
+    }
+    const s = spec as Record<string, unknown> | null;
+    if (typeof s !== "object" || s === null || Array.isArray(s)) {
+      return `Invalid ${where}: expected {description: "...", subscopes: [...]}`;
+    }
+    const extra = Object.keys(s).find((k) =>
+      k !== "description" && k !== "subscopes"
+    );
+    if (extra) return `Invalid ${where}: unknown key "${extra}"`;
+    if (typeof s.description !== "string" || !s.description) {
+      return `Invalid ${where}: "description" must be a non-empty string`;
+    }
+    const subs = s.subscopes ?? [];
+    if (!Array.isArray(subs) || subs.some((x) => typeof x !== "string")) {
+      return `Invalid ${where}: "subscopes" must be a list of scope names`;
+    }
+    const unknown = (subs as string[]).find((x) =>
+      !Object.hasOwn(SCOPE_TABLE, x) && !Object.hasOwn(defs, x)
+    );
+    if (unknown !== undefined) {
+      return `Invalid ${where}: subscope "${
+        unknown.slice(0, 100)
+      }" is neither a scope nor another custom scope`;
+    }
+  }
+  return null;
+}
+
+/** Makes `defs` (checked by {@linkcode customScopesProblem}) the custom scopes. */
+export function defineCustomScopes(
+  defs: Readonly<Record<string, CustomScopeSpec>>,
+): void {
+  customScopes = new Map(
+    Object.entries(defs).map(([name, d]) => [name, {
+      description: d.description,
+      subscopes: [...(d.subscopes ?? [])],
+      filters: [...FILTER_KINDS],
+    }]),
+  );
+}
+
+/** A scope's definition, built in or custom. */
+export function scopeDefinition(name: string): ScopeDefinition | undefined {
+  return Object.hasOwn(SCOPE_TABLE, name)
+    ? SCOPE_TABLE[name]
+    : customScopes.get(name);
 }
 
 function splitScope(scope: string): [string, string | undefined] {

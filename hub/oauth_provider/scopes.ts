@@ -11,6 +11,7 @@ import {
   intersectScopes,
   type Owner,
   SCOPE_TABLE,
+  scopeDefinition,
   ScopeError,
   validateScopes,
 } from "../scopes.ts";
@@ -214,7 +215,7 @@ export function describeScopes(
     }
     return {
       scope: base,
-      description: SCOPE_TABLE[base]?.description ?? base,
+      description: scopeDefinition(base)?.description ?? base,
       filter: text,
     };
   });

@@ -485,3 +485,38 @@ Deno.test("resolveConfig() takes subdomain_host as an origin with a host name, a
     "different origins",
   );
 });
+
+Deno.test("resolveConfig() checks custom_scopes: custom: names, a description, subscopes that exist; roles may then name them", () => {
+  const rows: Array<[Record<string, unknown>, RegExp]> = [
+    [{ grader: { description: "x" } }, /names start with "custom:"/],
+    [{ "custom:a": { description: "" } }, /"description" must be a non-empty/],
+    [{ "custom:a": "text" }, /expected \{description/],
+    [{ "custom:a": { description: "x", extra: 1 } }, /unknown key "extra"/],
+    [
+      { "custom:a": { description: "x", subscopes: ["custom:b"] } },
+      /subscope "custom:b" is neither/,
+    ],
+  ];
+  for (const [scopes, message] of rows) {
+    assert.throws(
+      () => resolveConfig({ file: { "custom_scopes": scopes } }),
+      message,
+    );
+  }
+  assert.throws(
+    () =>
+      resolveConfig({
+        file: { roles: [{ name: "r-x", scopes: ["custom:a"] }] },
+      }),
+    /does not exist: define it in custom_scopes/,
+  );
+  const config = resolveConfig({
+    file: {
+      "custom_scopes": {
+        "custom:a": { description: "x", subscopes: ["read:users"] },
+      },
+      roles: [{ name: "r-x", scopes: ["custom:a!user"] }],
+    },
+  });
+  assert.deepEqual(config.roles[0]!.scopes, ["custom:a!user"]);
+});

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import { syncConfigAccess } from "../../../hub/config_access.ts";
+import { silentLogger } from "../../../hub/log.ts";
 import {
   assertError,
   obj,
@@ -337,4 +339,29 @@ Deno.test("GET /hub/api/authorizations/token/{token} (deprecated, jhub-client) a
     await hub.request(`/hub/api/authorizations/token/${alice}`),
     403,
   );
+});
+
+Deno.test("custom_scopes (JupyterHub's custom_scopes): a role may grant one, a token may carry it, GET /user lists it filtered", async () => {
+  await using hub = await createTestHub({
+    "custom_scopes": {
+      "custom:grader:read": { description: "Read one's grades" },
+      "custom:grader:all": {
+        description: "Everything about grades",
+        subscopes: ["custom:grader:read"],
+      },
+    },
+    roles: [{
+      name: "grader",
+      scopes: ["custom:grader:all!user"],
+      users: ["alice"],
+    }],
+  });
+  await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
+  const token = await hub.tokenFor("alice", ["custom:grader:read!user"]);
+  const me = await (await hub.request("/hub/api/user", { token })).json();
+  assert.ok(
+    (me.scopes as string[]).includes("custom:grader:read!user=alice"),
+    String(me.scopes),
+  );
+  assert.ok(!(me.scopes as string[]).includes("custom:grader:all!user=alice"));
 });
