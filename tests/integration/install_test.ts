@@ -13,23 +13,26 @@
 import assert from "node:assert/strict";
 import { freePorts } from "../_helpers/free_ports.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { repoPath } from "../_helpers/paths.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
-import { skipWithoutTestbed, tb, tbUp } from "../_helpers/testbed.ts";
+import {
+  insideOf,
+  journalTail,
+  serveCheckout,
+  skipWithoutTestbed,
+  tb,
+  tbUp,
+  trustHostCAs,
+} from "../_helpers/testbed.ts";
 
 const ignore = await skipWithoutTestbed("install_test");
 
 const NAME = "onehub-install";
 
 /** Runs a shell line inside the container; fails the test on a non-zero exit. */
-async function inside(line: string): Promise<string> {
-  const r = await tb("in", NAME, "bash", "-c", line);
-  assert.equal(r.code, 0, `${line}\n${r.out}\n${r.err}`);
-  return r.out;
-}
+const inside = (line: string) => insideOf(NAME, line);
 
 /** Waits (polling) until `check` holds, for at most `seconds`. */
 async function waitUntil(
@@ -44,28 +47,6 @@ async function waitUntil(
   });
 }
 
-/** A tarball of this checkout (the working tree, without .git). */
-async function sourceTarball(): Promise<Uint8Array<ArrayBuffer>> {
-  const out = await new Deno.Command("tar", {
-    args: [
-      "-C",
-      repoPath(),
-      "--exclude=./.git",
-      "--exclude=./node_modules",
-      "--exclude=./test-output",
-      "--exclude=./.bench",
-      "--exclude=./.onehub-dev",
-      "--exclude=./cov",
-      "-czf",
-      "-",
-      ".",
-    ],
-    stdout: "piped",
-  }).output();
-  assert.equal(out.code, 0, "tar of the checkout");
-  return new Uint8Array(out.stdout);
-}
-
 Deno.test({
   name:
     "install.sh on a booted systemd: curl | bash to a running hub, login, restart, reload, re-run, uninstall",
@@ -78,48 +59,21 @@ Deno.test({
     const step = async (name: string, fn: () => Promise<void>) => {
       if (!await t.step(name, fn)) failed = true;
     };
-    const tarball = await sourceTarball();
-    const installer = await Deno.readFile(repoPath("install.sh"));
-    const files = new AbortController();
     const [filePort, port, hubPort, proxyApiPort] = freePorts(4) as [
       number,
       number,
       number,
       number,
     ];
-    const fileServer = Deno.serve({
-      hostname: "127.0.0.1",
-      port: filePort,
-      signal: files.signal,
-      onListen: () => {},
-    }, (request) => {
-      const path = new URL(request.url).pathname;
-      if (path === "/install.sh") return new Response(installer);
-      if (path === "/onehub-src.tar.gz") return new Response(tarball);
-      return new Response("not found", { status: 404 });
-    });
+    const files = await serveCheckout(filePort);
     // The container shares this host's network: its hub port must be free here too.
     const base = `http://127.0.0.1:${port}/`;
     const install =
-      `curl -fsSL http://127.0.0.1:${filePort}/install.sh | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source http://127.0.0.1:${filePort}/onehub-src.tar.gz`;
+      `curl -fsSL ${files.installer} | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source ${files.tarball}`;
     try {
       const up = await tbUp(NAME);
       assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
-      // This machine reaches the package registries through a TLS-inspecting
-      // proxy whose CA the host trusts; a fresh VM elsewhere needs none of it.
-      const cas = await Array.fromAsync(
-        Deno.readDir("/usr/local/share/ca-certificates"),
-      ).catch(() => []);
-      for (const ca of cas) {
-        if (!ca.name.endsWith(".crt")) continue;
-        await tb(
-          "cp",
-          NAME,
-          `/usr/local/share/ca-certificates/${ca.name}`,
-          `/usr/local/share/ca-certificates/${ca.name}`,
-        );
-      }
-      await inside("update-ca-certificates >/dev/null 2>&1 || true");
+      await trustHostCAs(NAME);
       const started = performance.now();
       let installedAt = 0;
 
@@ -397,24 +351,15 @@ Deno.test({
       throw error;
     } finally {
       if (failed) {
-        const logs = await tb(
-          "in",
-          NAME,
-          "journalctl",
-          "-u",
-          "onehub",
-          "-u",
-          "onehub-student",
-          "-n",
-          "60",
-          "--no-pager",
-        );
         printErr(
-          `install_test: the last log lines in the container:\n${logs.out}`,
+          `install_test: the last log lines in the container:\n${await journalTail(
+            NAME,
+            ["onehub", "onehub-student"],
+            60,
+          )}`,
         );
       }
-      files.abort();
-      await fileServer.finished;
+      await files[Symbol.asyncDispose]();
       await tb("down", NAME);
     }
   },
