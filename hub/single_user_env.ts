@@ -191,6 +191,8 @@ export function singleUserEnv(
     JUPYTERHUB_API_TOKEN: input.apiToken,
     JPY_API_TOKEN: input.apiToken,
     JUPYTERHUB_CLIENT_ID: clientIdFor(input.user, input.serverName),
+    // JupyterHub 4.1+: "1" would make servers use __Host- cookie names; onehub's are host-only already.
+    JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: "0",
     JUPYTERHUB_HOST: input.publicUrl,
     JUPYTERHUB_OAUTH_CALLBACK_URL: `${origin}${prefix}oauth_callback`,
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,

@@ -25,6 +25,7 @@ Deno.test("singleUserEnv: the complete environment of alice's default server", (
     JUPYTERHUB_API_TOKEN: "e5681fccd4314b94ab15416c044e03e7",
     JPY_API_TOKEN: "e5681fccd4314b94ab15416c044e03e7",
     JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+    JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: "0",
     JUPYTERHUB_HOST: "",
     JUPYTERHUB_OAUTH_CALLBACK_URL: "/user/alice/oauth_callback",
     JUPYTERHUB_OAUTH_ACCESS_SCOPES:
@@ -159,6 +160,7 @@ Deno.test("singleUserEnv: nothing beyond the contract's variables; the only secr
     "JUPYTERHUB_API_TOKEN",
     "JPY_API_TOKEN",
     "JUPYTERHUB_CLIENT_ID",
+    "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED",
     "JUPYTERHUB_HOST",
     "JUPYTERHUB_OAUTH_CALLBACK_URL",
     "JUPYTERHUB_OAUTH_ACCESS_SCOPES",

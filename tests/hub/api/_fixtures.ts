@@ -125,6 +125,34 @@ export async function serverToken(
   return token;
 }
 
+/**
+ * Stores an OAuth access token `user` got from `client` (a server's OAuth
+ * client, `jupyterhub-user-<owner>[-<server>]`), as the token endpoint
+ * would; returns the secret.
+ */
+export async function oauthTokenFor(
+  hub: TestHub,
+  user: string,
+  client: string,
+  scopes: string[],
+): Promise<string> {
+  const owner = await hub.handle.db.selectFrom("users").select("id")
+    .where("name", "=", user).executeTakeFirstOrThrow();
+  const token = newSecret();
+  await insertToken(hub.handle.db, {
+    userId: owner.id,
+    serviceId: null,
+    prefix: tokenPrefix(token),
+    hash: await hashSecret(token),
+    scopes,
+    note: "",
+    created: hub.now.toISOString(),
+    expiresAt: null,
+    oauthClient: client,
+  });
+  return token;
+}
+
 /** A user's stored row. */
 export function userRow(hub: TestHub, name: string) {
   return hub.handle.db.selectFrom("users").selectAll().where("name", "=", name)

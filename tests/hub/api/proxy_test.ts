@@ -24,23 +24,30 @@ Deno.test("GET /hub/api/proxy lists routes by routespec with their data and last
   );
 });
 
-Deno.test("POST /hub/api/proxy re-syncs the proxy with the stored routes", async () => {
-  await using hub = await createTestHub({}, { withProxy: true });
-  await hub.addUser("admin", { admin: true });
-  await hub.routes!.add("/user/alice", "http://127.0.0.1:9", { user: "alice" });
-  hub.proxy!.removeRoute("/user/alice"); // the proxy lost it (e.g. it restarted)
-  hub.proxy!.addRoute("/user/stale", "http://127.0.0.1:8", {
-    jupyterhub: true,
-  });
-  const res = await hub.request("/hub/api/proxy", {
-    method: "POST",
-    token: await hub.tokenFor("admin"),
-  });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
-  assert.deepEqual(hub.proxy!.routes.list().map((r) => r.prefix), [
-    "/user/alice",
-  ]);
+Deno.test("POST and PATCH /hub/api/proxy re-sync the proxy with the stored routes", async (t) => {
+  for (const method of ["POST", "PATCH"]) {
+    await t.step(method, async () => {
+      await using hub = await createTestHub({}, { withProxy: true });
+      await hub.addUser("admin", { admin: true });
+      await hub.routes!.add("/user/alice", "http://127.0.0.1:9", {
+        user: "alice",
+      });
+      hub.proxy!.removeRoute("/user/alice"); // the proxy lost it (e.g. it restarted)
+      hub.proxy!.addRoute("/user/stale", "http://127.0.0.1:8", {
+        jupyterhub: true,
+      });
+      const res = await hub.request("/hub/api/proxy", {
+        method,
+        token: await hub.tokenFor("admin"),
+        ...(method === "PATCH" ? { json: { "api_url": "http://x:1" } } : {}),
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      assert.deepEqual(hub.proxy!.routes.list().map((r) => r.prefix), [
+        "/user/alice",
+      ]);
+    });
+  }
 });
 
 Deno.test("/hub/api/proxy needs the proxy scope", async () => {

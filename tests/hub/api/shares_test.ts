@@ -12,6 +12,7 @@ import { syncConfigAccess } from "../../../hub/config_access.ts";
 import { silentLogger } from "../../../hub/log.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
+import { oauthTokenFor } from "./_fixtures.ts";
 
 async function sharingHub(enabled = true): Promise<FakeHub> {
   const hub = await fakeHub({
@@ -464,18 +465,10 @@ Deno.test("JupyterHub 5 share semantics: scopes [] means access, PATCH [] takes 
   assert.deepEqual((await res.json()).scopes, [
     "access:servers!server=daemon/",
   ]);
+  await oauthTokenFor(hub, "bin", "jupyterhub-user-daemon", [
+    "access:servers!server=daemon/",
+  ]);
   const bin = await getUser(hub.handle.db, "bin");
-  await insertToken(hub.handle.db, {
-    userId: bin!.id,
-    serviceId: null,
-    prefix: "oauthtkn",
-    hash: "h".repeat(64),
-    scopes: ["access:servers!server=daemon/"],
-    note: "",
-    created: new Date().toISOString(),
-    expiresAt: null,
-    oauthClient: "jupyterhub-user-daemon",
-  });
   const oauthTokens = () =>
     hub.handle.db.selectFrom("api_tokens").select("id")
       .where("oauth_client", "=", "jupyterhub-user-daemon")

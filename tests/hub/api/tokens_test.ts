@@ -4,9 +4,13 @@ import {
   fakeHub,
   type TestHub,
 } from "../../_helpers/test_hub.ts";
-import { getUser } from "../../../hub/db/users.ts";
-import { insertToken } from "../../../hub/db/tokens.ts";
-import { assertError, body, countRows, obj } from "./_fixtures.ts";
+import {
+  assertError,
+  body,
+  countRows,
+  oauthTokenFor,
+  obj,
+} from "./_fixtures.ts";
 import { syncConfigAccess } from "../../../hub/config_access.ts";
 import { silentLogger } from "../../../hub/log.ts";
 
@@ -604,18 +608,9 @@ Deno.test("a token's oauth_client is its client's description, whoever's server 
   });
   assert.ok(made.status < 300, String(made.status));
   await made.body?.cancel();
-  const bin = (await getUser(hub.handle.db, "bin"))!;
-  await insertToken(hub.handle.db, {
-    userId: bin.id,
-    serviceId: null,
-    prefix: "oauthtkn",
-    hash: "h".repeat(64),
-    scopes: ["access:servers!server=daemon/gpu"],
-    note: "",
-    created: new Date().toISOString(),
-    expiresAt: null,
-    oauthClient: "jupyterhub-user-daemon-gpu",
-  });
+  await oauthTokenFor(hub, "bin", "jupyterhub-user-daemon-gpu", [
+    "access:servers!server=daemon/gpu",
+  ]);
   const list = await obj(
     await hub.request("/hub/api/users/bin/tokens", {
       token: await hub.tokenFor("bin"),
