@@ -179,13 +179,18 @@ export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
     const { owner, server } = await target(c, deps);
     const code = c.req.query("code");
     const id = c.req.query("id");
-    if (id !== undefined && !/^sc_\d{1,12}$/.test(id)) {
-      throw new HubError(400, `id must look like sc_12, got ${short(id)}`);
-    }
-    await deleteShareCodes(deps.db, { id: owner.id, server }, {
+    // JupyterHub 5: a code or id that matches nothing (or no id at all) is 404.
+    const noId = () =>
+      new HubError(404, `No code found matching id=${(id ?? "").slice(0, 40)}`);
+    if (id !== undefined && !/^sc_\d{1,12}$/.test(id)) throw noId();
+    const deleted = await deleteShareCodes(deps.db, { id: owner.id, server }, {
       ...(id !== undefined ? { id: Number(id.slice(3)) } : {}),
       ...(code !== undefined ? { hash: await hashSecret(code) } : {}),
     });
+    if (!deleted && code !== undefined) {
+      throw new HubError(404, "No matching code found");
+    }
+    if (!deleted && id !== undefined) throw noId();
     return c.body(null, 204);
   };
   app.delete("/share-codes/:user_name/:server_name", needs("shares"), remove);

@@ -300,12 +300,13 @@ export async function deleteShareCodes(
   db: Db,
   owner: { id: number; server: string },
   which: { id?: number; hash?: string } = {},
-): Promise<void> {
+): Promise<number> {
   let q = db.deleteFrom("share_codes").where("owner_id", "=", owner.id)
     .where("server_name", "=", owner.server);
   if (which.id !== undefined) q = q.where("id", "=", which.id);
   if (which.hash !== undefined) q = q.where("code_hash", "=", which.hash);
-  await q.execute();
+  const [result] = await q.execute();
+  return Number(result?.numDeletedRows ?? 0);
 }
 
 /**

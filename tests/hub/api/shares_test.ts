@@ -265,6 +265,21 @@ Deno.test("share codes: made by the owner, accepted on /hub/accept-share by a lo
     token: owner,
   });
   assert.equal(res.status, 204);
+  // JupyterHub 5: deleting what is not there is 404, with its words.
+  for (
+    const [query, message] of [
+      [`id=${made.id}`, `No code found matching id=${made.id}`],
+      ["id=nonsense", "No code found matching id=nonsense"],
+      ["code=not-a-code", "No matching code found"],
+    ]
+  ) {
+    res = await hub.request(`/hub/api/share-codes/daemon/?${query}`, {
+      method: "DELETE",
+      token: owner,
+    });
+    assert.equal(res.status, 404, query);
+    assert.match((await res.json()).message, new RegExp(message!));
+  }
   const gone = await hub.request(made.accept_url, {
     headers: { cookie: bin.cookie },
   });
