@@ -103,6 +103,17 @@ export type KeySpec =
   | SpecOf<"records">
   | SpecOf<"mapping">;
 
+/** A key's kind as people read it: `int 1..65535`, `enum a|b`, `url path`, `list`… */
+export function kindText(k: KeySpec): string {
+  return k.kind === "int"
+    ? `int ${k.min}..${k.max}`
+    : k.kind === "enum"
+    ? `enum ${k.values!.join("|")}`
+    : k.kind === "url_path"
+    ? "url path"
+    : k.kind;
+}
+
 /** `Invalid value for "key": value; expected …`, the one shape of value errors. */
 function invalid(key: string, value: unknown, expected: string): string {
   return `Invalid value for "${key}": ${show(value)}; expected ${expected}`;

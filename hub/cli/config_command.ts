@@ -26,6 +26,7 @@ import {
   type HubConfig,
   type KeySpec,
   keySpec,
+  kindText,
   needsRestart,
   parseValueText,
   type RawConfig,
@@ -308,19 +309,11 @@ function formatForGet(value: unknown): string {
 export function formatKeysTable(
   keys: readonly KeySpec[] = CONFIG_KEYS,
 ): string {
-  const kind = (k: KeySpec) =>
-    k.kind === "int"
-      ? `int ${k.min}..${k.max}`
-      : k.kind === "enum"
-      ? `enum ${k.values!.join("|")}`
-      : k.kind === "url_path"
-      ? "url path"
-      : k.kind;
   const rows = [
     ["KEY", "KIND", "DEFAULT", "ENVIRONMENT", "RELOAD", "DOC"],
     ...keys.map((k) => [
       k.key,
-      kind(k),
+      kindText(k),
       JSON.stringify(k.default),
       envName(k.key),
       needsRestart(k.key) ? "restart" : "live",
