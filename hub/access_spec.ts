@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { ConfigError } from "./errors.ts";
+import { ConfigError, quote } from "./errors.ts";
 import { ROLE_NAME_PATTERN } from "./roles.ts";
 import { ScopeError, validateScopes } from "./scopes.ts";
 
@@ -68,18 +68,13 @@ export function groupNameProblem(name: string): string | null {
   return null;
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? text.slice(0, 60) + "…" : text;
-}
-
 function strings(value: unknown, where: string, key: string): string[] {
   if (value === undefined) return [];
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
     return [...value];
   }
   throw new ConfigError(
-    `Invalid ${where}: "${key}" is ${show(value)}; expected a list of strings`,
+    `Invalid ${where}: "${key}" is ${quote(value)}; expected a list of strings`,
   );
 }
 
@@ -91,7 +86,7 @@ function parseRole(raw: unknown, index: number): RoleSpec {
   if (!isMapping(raw)) {
     throw new ConfigError(
       `Invalid role #${index + 1} in "roles": ${
-        show(raw)
+        quote(raw)
       }; expected a mapping with "name" and "scopes"`,
     );
   }
@@ -99,7 +94,7 @@ function parseRole(raw: unknown, index: number): RoleSpec {
   if (typeof name !== "string" || !ROLE_NAME_PATTERN.test(name)) {
     throw new ConfigError(
       `Invalid role #${index + 1} in "roles": "name" is ${
-        show(name)
+        quote(name)
       }; expected 3–255 characters: a lowercase letter, then letters, digits or -_~., ending with a letter or digit`,
     );
   }
@@ -166,7 +161,7 @@ export function parseGroups(raw: Record<string, unknown>): GroupSpec[] {
     const problem = groupNameProblem(name);
     if (problem) {
       throw new ConfigError(
-        `Invalid group name ${show(name)} in "groups": ${problem}`,
+        `Invalid group name ${quote(name)} in "groups": ${problem}`,
       );
     }
     const where = `group "${name}" in "groups"`;
@@ -174,7 +169,7 @@ export function parseGroups(raw: Record<string, unknown>): GroupSpec[] {
     if (!isMapping(spec)) {
       throw new ConfigError(
         `Invalid ${where}: ${
-          show(value)
+          quote(value)
         }; expected a mapping with "users" and/or "properties"`,
       );
     }

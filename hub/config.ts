@@ -20,7 +20,7 @@ import {
   ScopeError,
   validateScopes,
 } from "./scopes.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, quote } from "./errors.ts";
 import {
   type GroupSpec,
   parseGroups,
@@ -116,7 +116,9 @@ export function kindText(k: KeySpec): string {
 
 /** `Invalid value for "key": value; expected …`, the one shape of value errors. */
 function invalid(key: string, value: unknown, expected: string): string {
-  return `Invalid value for "${key}": ${show(value)}; expected ${expected}`;
+  return `Invalid value for "${key}": ${
+    quote(value, 80)
+  }; expected ${expected}`;
 }
 
 function normalizeDataDir(dir: string): string {
@@ -263,7 +265,7 @@ function checkDomains(domains: readonly string[]): string | null {
   return bad === undefined
     ? null
     : `Invalid value in "https.letsencrypt.domains": ${
-      show(bad)
+      quote(bad, 80)
     }; expected a DNS name such as "hub.example.org"`;
 }
 
@@ -1734,11 +1736,6 @@ function describe(spec: KeySpec): string {
   }
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? text.slice(0, 80) + "…" : text;
-}
-
 /**
  * Checks one value against its key and returns it in canonical form.
  *
@@ -1751,9 +1748,9 @@ export function validateValue(
 ): unknown {
   const fail = (): never => {
     throw new ConfigError(
-      `Invalid value for "${spec.key}" in ${source}: ${show(value)}; expected ${
-        describe(spec)
-      }`,
+      `Invalid value for "${spec.key}" in ${source}: ${
+        quote(value, 80)
+      }; expected ${describe(spec)}`,
     );
   };
   switch (spec.kind) {
@@ -1936,7 +1933,7 @@ export function validateRaw(raw: RawConfig, source: string): RawConfig {
       if (value === null || isPlainObject(value)) continue; // empty section
       throw new ConfigError(
         `Invalid value for "${key}" in ${source}: ${
-          show(value)
+          quote(value, 80)
         }; expected a mapping of keys such as "${child.key}"`,
       );
     }
@@ -2107,7 +2104,7 @@ export function parseMemory(text: string): number | null {
   if (bytes === null) {
     throw new ConfigError(
       `Invalid value for "limits.memory": ${
-        show(text)
+        quote(text, 80)
       }; expected bytes or a size such as "512M" or "2G"`,
     );
   }
@@ -2121,7 +2118,7 @@ export function parseCpu(text: string): number | null {
   if (value === null) {
     throw new ConfigError(
       `Invalid value for "limits.cpu": ${
-        show(text)
+        quote(text, 80)
       }; expected a number of cores such as "1" or "1.5"`,
     );
   }

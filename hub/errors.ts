@@ -1,7 +1,8 @@
 /**
  * Typed errors for the hub. Anything in `hub/` throws {@linkcode HubError};
- * one `onError` handler (hub/mod.ts) turns it into the JupyterHub error body
- * `{"status": N, "message": "…"}`.
+ * one `onError` handler (hub/app.ts) turns it into the JupyterHub error body
+ * `{"status": N, "message": "…"}`. {@linkcode quote} is the one way a
+ * message shows a value it got.
  *
  * @module
  */
@@ -66,4 +67,19 @@ export class ConfigError extends Error {
     super(message);
     this.name = "ConfigError";
   }
+}
+
+/**
+ * A value as an error message shows it: JSON (so strings are quoted and
+ * control characters escaped), cut after `max` characters with "…".
+ *
+ * @example
+ * ```ts
+ * quote("a/b"); // '"a/b"'
+ * quote({ port: "x" }); // '{"port":"x"}'
+ * ```
+ */
+export function quote(value: unknown, max = 60): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? text.slice(0, max) + "…" : text;
 }

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { ConfigError, HubError } from "./errors.ts";
+import { ConfigError, HubError, quote } from "./errors.ts";
 
 /** A limit set: bytes of memory, CPU cores, processes. */
 export interface Limits {
@@ -59,11 +59,6 @@ const PROFILE_KEYS = [
   "environment",
   "groups",
 ];
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? text.slice(0, 60) + "…" : text;
-}
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -105,7 +100,7 @@ export function parseLimits(raw: unknown, where: string): Limits {
       if (bytes === null) {
         throw new ConfigError(
           `Invalid ${where}: memory ${
-            show(value)
+            quote(value)
           }; expected bytes or a size such as "512M" or "2G"`,
         );
       }
@@ -115,7 +110,7 @@ export function parseLimits(raw: unknown, where: string): Limits {
       if (cpu === null) {
         throw new ConfigError(
           `Invalid ${where}: cpu ${
-            show(value)
+            quote(value)
           }; expected a number of cores such as 1 or 1.5`,
         );
       }
@@ -124,7 +119,7 @@ export function parseLimits(raw: unknown, where: string): Limits {
       if (!Number.isInteger(value) || (value as number) < 16) {
         throw new ConfigError(
           `Invalid ${where}: tasks ${
-            show(value)
+            quote(value)
           }; expected a whole number of processes, at least 16`,
         );
       }
@@ -158,7 +153,7 @@ function parseProfile(raw: unknown, index: number): Profile {
   if (typeof slug !== "string" || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(slug)) {
     throw new ConfigError(
       `Invalid profile #${index + 1} in "profiles": "slug" is ${
-        show(slug)
+        quote(slug)
       }; expected lowercase letters, digits, "-" or "_" (at most 63)`,
     );
   }
@@ -193,7 +188,7 @@ function parseProfile(raw: unknown, index: number): Profile {
   if (defaultUrl && !defaultUrl.startsWith("/")) {
     throw new ConfigError(
       `Invalid ${where}: "default_url" is ${
-        show(defaultUrl)
+        quote(defaultUrl)
       }; expected a path such as "/lab"`,
     );
   }
@@ -289,7 +284,7 @@ function chosenSlug(options: Record<string, unknown>): string | undefined {
   if (typeof slug !== "string") {
     throw new HubError(
       400,
-      `"profile" must be a profile's slug, got ${show(value)}`,
+      `"profile" must be a profile's slug, got ${quote(value)}`,
     );
   }
   return slug;
@@ -336,7 +331,7 @@ export function resolveSpawn(input: {
         ? `The profile "${slug}" is not available to you; choose one of: ${
           open.map((p) => p.slug).join(", ") || "none"
         }`
-        : `No profile named ${show(slug)}; choose one of: ${
+        : `No profile named ${quote(slug)}; choose one of: ${
           open.map((p) => p.slug).join(", ") || "none"
         }`,
     );

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { quote } from "../errors.ts";
 import type { Context } from "hono";
 import { HubError } from "../errors.ts";
 
@@ -99,8 +100,5 @@ export function boolField(value: unknown, field: string): boolean {
   return value;
 }
 
-/** A short JSON rendering of untrusted input for messages. */
-export function short(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? text.slice(0, 60) + "…" : text;
-}
+/** A value as an error message shows it: hub/errors.ts's {@linkcode quote} (60 characters). */
+export const short: (value: unknown) => string = (value) => quote(value);

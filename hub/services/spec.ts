@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, quote } from "../errors.ts";
 import { ScopeError, validateScopes } from "../scopes.ts";
 
 /** One configured service. */
@@ -84,15 +84,10 @@ function fail(where: string, problem: string): never {
   );
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? text.slice(0, 60) + "…" : text;
-}
-
 /** Typed reads of one entry's keys, each failing with the key named. */
 function reader(entry: Record<string, unknown>, where: () => string) {
   const bad = (key: string, expected: string): never =>
-    fail(where(), `"${key}" is ${show(entry[key])}; expected ${expected}`);
+    fail(where(), `"${key}" is ${quote(entry[key])}; expected ${expected}`);
   return {
     string(key: string): string {
       const v = entry[key] ?? "";
@@ -130,7 +125,7 @@ function checkUrl(url: string, where: string): void {
     fail(
       where,
       `"url" is ${
-        show(url)
+        quote(url)
       }; expected where the service listens, such as "http://127.0.0.1:10101"`,
     );
   }
@@ -141,7 +136,7 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
   let name = "";
   const where = () => name ? `"${name}"` : `#${index + 1}`;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    fail(where(), `expected a mapping with at least "name", got ${show(raw)}`);
+    fail(where(), `expected a mapping with at least "name", got ${quote(raw)}`);
   }
   const entry = raw as Record<string, unknown>;
   const unknown = Object.keys(entry).find((k) => !KEYS.includes(k as never));
@@ -151,7 +146,7 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
     fail(
       where(),
       `"name" is ${
-        entry.name === undefined ? "missing" : show(entry.name)
+        entry.name === undefined ? "missing" : quote(entry.name)
       }; expected letters, digits, ".", "_" or "-" (at most 64)`,
     );
   }
@@ -171,7 +166,7 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
   const environment = read.map("environment");
   for (const [k, v] of Object.entries(environment)) {
     if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      fail(where(), `"environment" entry ${show(k)} must be NAME: "text"`);
+      fail(where(), `"environment" entry ${quote(k)} must be NAME: "text"`);
     }
   }
   for (const key of ["scopes", "oauth_client_allowed_scopes"]) {
@@ -184,7 +179,7 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
   }
   const user = read.string("user");
   if (user !== "" && !/^[a-z_][a-z0-9_.-]{0,31}\$?$/.test(user)) {
-    fail(where(), `"user" is ${show(user)}; expected a Linux user name`);
+    fail(where(), `"user" is ${quote(user)}; expected a Linux user name`);
   }
   return {
     name,
