@@ -1,6 +1,7 @@
 /**
  * `forEachLimited(items, limit, work)`: runs `work` over `items`, at most
- * `limit` at a time (the culler's stops, the course files' merges).
+ * `limit` at a time (the culler's stops, the course files' merges);
+ * `sleep(ms)`; `withTimeout(promise, ms, onTimeout)`.
  *
  * @module
  */
@@ -19,4 +20,26 @@ export async function forEachLimited<T>(
     },
   );
   await Promise.all(lanes);
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `promise`, or the error `onTimeout` makes after `ms` milliseconds (the timer is always cleared). */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

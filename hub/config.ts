@@ -2087,11 +2087,6 @@ export function toRawConfig(config: HubConfig): RawConfig {
   return raw;
 }
 
-/** True when `ip` only accepts connections from this machine. */
-export function isLoopbackAddress(ip: string): boolean {
-  return ip === "localhost" || ip === "::1" || /^127\.\d+\.\d+\.\d+$/.test(ip);
-}
-
 /**
  * Parses a memory size: bytes, or a number with K, M, G or T (powers of
  * 1024, as JupyterHub's `mem_limit`). "" → null.

@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { httpAnswers } from "./net.ts";
+import { sleep, withTimeout } from "./concurrency.ts";
 import { roleDefinitions } from "./db/roles.ts";
 import { BUILTIN_ROLES } from "./roles.ts";
 import {
@@ -133,23 +135,6 @@ export interface StopCause {
 
 export { escapeName, serverPrefix } from "./single_user_env.ts";
 
-/** `promise`, or the error `onTimeout` makes after `ms` milliseconds. */
-async function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  onTimeout: () => Error,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A unit/log label for a server: `alice` or `alice-gpu`, reduced to `[a-z0-9._@-]`. */
 export function spawnId(unixName: string, server: string): string {
   if (!server) return unixName;
@@ -160,22 +145,6 @@ export function spawnId(unixName: string, server: string): string {
   for (const ch of server) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   return `${unixName}-${safe}-${h.toString(16).padStart(8, "0").slice(0, 6)}`;
 }
-
-/** The readiness rule: any answer below 500, redirects not followed. */
-export async function httpReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, {
-      redirect: "manual",
-      signal: AbortSignal.timeout(5000),
-    });
-    await res.body?.cancel();
-    return res.status < 500;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The Linux account a hub user's servers run as (`spawner.user_prefix`),
@@ -734,7 +703,7 @@ export class ServerManager {
     cancelled: () => boolean,
   ): Promise<void> {
     const { config } = this.#deps;
-    const isReady = this.#deps.isReady ?? httpReady;
+    const isReady = this.#deps.isReady ?? httpAnswers;
     const deadline = Date.now() + config.spawner.httpTimeoutSeconds * 1000;
     let attempt = 0;
     while (true) {
@@ -869,7 +838,7 @@ export class ServerManager {
           : null;
       if (
         alive && target &&
-        await (this.#deps.isReady ?? httpReady)(target + prefix + "api")
+        await (this.#deps.isReady ?? httpAnswers)(target + prefix + "api")
       ) {
         // subdomain_host may have changed since: the old key goes.
         await this.#deps.routes.removeOthers(row.user_name, row.name, routeKey);

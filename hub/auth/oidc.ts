@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { isLoopbackUrl } from "../net.ts";
 import * as oauth from "oauth4webapi";
 
 /** What the login needs to know about the provider and this client. */
@@ -80,11 +81,6 @@ export interface OidcIdentity {
   tokens: ProviderTokens;
 }
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === "127.0.0.1" || url.hostname === "localhost" ||
-    url.hostname === "[::1]";
-}
-
 /** The provider's failures as an OidcError (timeouts: 504; the rest: 502). */
 function providerFailure(error: unknown, what: string): OidcError {
   if (error instanceof OidcError) return error;
@@ -114,7 +110,7 @@ export class OidcClient {
     const issuer = new URL(this.#settings.issuer);
     return {
       signal: AbortSignal.timeout(this.#settings.timeoutMs ?? 10_000),
-      ...(issuer.protocol === "http:" && isLoopback(issuer)
+      ...(issuer.protocol === "http:" && isLoopbackUrl(issuer)
         ? { [oauth.allowInsecureRequests]: true }
         : {}),
     };

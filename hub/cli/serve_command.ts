@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type HubConfig, isLoopbackAddress } from "../config.ts";
+import type { HubConfig } from "../config.ts";
+import { isLoopbackAddress } from "../net.ts";
 import { ensureCookieSecret } from "../config_file.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { httpAnswers } from "../net.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import type { EventLog } from "../events.ts";
@@ -42,20 +43,6 @@ export interface ServiceManagerDeps {
   now?: () => Date;
   /** How often services with a `url` are checked (JupyterHub's service_check_interval). @default {60000} */
   checkIntervalMs?: number;
-}
-
-/** Whether a service's url answers (any status below 500, redirects not followed). */
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, {
-      redirect: "manual",
-      signal: AbortSignal.timeout(5000),
-    });
-    await res.body?.cancel();
-    return res.status < 500;
-  } catch {
-    return false;
-  }
 }
 
 /** JupyterHub's service model (all keys; the API filters them by scope). */
@@ -138,7 +125,7 @@ export class ServiceManager {
   async checkHealth(): Promise<void> {
     await Promise.all(
       this.#specs.filter((s) => s.url).map(async (s) => {
-        const up = await answers(
+        const up = await httpAnswers(
           `${s.url}${servicePrefix(this.#deps.config.baseUrl, s.name)}`,
         );
         if (this.#health.get(s.name) !== up) {

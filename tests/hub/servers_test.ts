@@ -8,12 +8,7 @@ import assert from "node:assert/strict";
 import { type FakeHub, fakeHub, type TestHub } from "../_helpers/test_hub.ts";
 import { FakeSpawner } from "../_helpers/fake_spawner.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import {
-  httpReady,
-  ServerManager,
-  spawnId,
-  spawnSettings,
-} from "../../hub/servers.ts";
+import { ServerManager, spawnId, spawnSettings } from "../../hub/servers.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { syncConfigAccess } from "../../hub/config_access.ts";
 import { silentLogger } from "../../hub/log.ts";
@@ -84,33 +79,6 @@ async function assertCleanedUp(hub: TestHub, name: string) {
   assert.equal(await client(hub, `jupyterhub-user-${name}`), undefined);
   assert.ok(!routes(hub).includes(`/user/${name}`), `route of ${name} left`);
 }
-
-Deno.test("httpReady: any answer below 500 counts, redirects are not followed, errors do not", async () => {
-  const seen: string[] = [];
-  await using server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (req) => {
-      const path = new URL(req.url).pathname;
-      seen.push(path);
-      if (path === "/redirect") {
-        return new Response(null, {
-          status: 302,
-          headers: { location: "/boom" },
-        });
-      }
-      if (path === "/boom") return new Response("no", { status: 500 });
-      if (path === "/missing") return new Response("no", { status: 404 });
-      return new Response("ok");
-    },
-  );
-  const base = `http://127.0.0.1:${server.addr.port}`;
-  assert.equal(await httpReady(`${base}/user/daemon/api`), true);
-  assert.equal(await httpReady(`${base}/missing`), true);
-  assert.equal(await httpReady(`${base}/redirect`), true);
-  assert.ok(!seen.includes("/boom"), "the redirect was not followed");
-  assert.equal(await httpReady(`${base}/boom`), false);
-  assert.equal(await httpReady("http://127.0.0.1:1/api"), false);
-});
 
 Deno.test("spawnId: the Linux name, plus a safe label for a named server", () => {
   assert.equal(spawnId("daemon", ""), "daemon");
