@@ -11,6 +11,7 @@
  *
  * @example
  * ```ts
+ * const argv = ["/usr/bin/jupyterhub-singleuser"];
  * throw new SpawnError(`Cannot start "${argv[0]}": not found`);
  * ```
  */

@@ -242,6 +242,8 @@ async function stopStray(
  *
  * @example
  * ```ts
+ * import type { SpawnRequest } from "./mod.ts";
+ * const request = {} as SpawnRequest; // user, argv, env, ip, port, cwd
  * const spawner = createLocalProcessSpawner();
  * const { url, state } = await spawner.start(request);
  * // …after a hub restart, from the saved state alone:

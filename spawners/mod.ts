@@ -20,8 +20,9 @@
  * const user = await ensureUser(systemUsername("alice", "jupyter-"));
  * const port = await freePort();
  * const { url, state } = await spawner.start({
- *   id: user.name, user, argv: ["/usr/bin/jupyterhub-singleuser"], env,
- *   ip: "127.0.0.1", port, cwd: user.home, logFile,
+ *   id: user.name, user, argv: ["/usr/bin/jupyterhub-singleuser"],
+ *   env: { HOME: user.home }, ip: "127.0.0.1", port, cwd: user.home,
+ *   logFile: "/var/lib/onehub/logs/alice.log",
  * });
  * await spawner.poll(state); // { running: true }
  * await spawner.stop(state);

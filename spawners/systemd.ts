@@ -245,6 +245,8 @@ export function pollResultOf(props: Record<string, string>): PollResult {
  *
  * @example
  * ```ts
+ * import type { SpawnRequest } from "./mod.ts";
+ * const request = {} as SpawnRequest; // user, argv, env, ip, port, cwd, limits
  * const spawner = createSystemdSpawner();
  * const { url, state } = await spawner.start(request); // state: { unit, ip, port }
  * ```

@@ -171,7 +171,7 @@ export interface CheckPamServiceOptions {
  * @example
  * ```ts
  * const problem = await checkPamService("onehub");
- * if (problem) throw new ConfigError(problem);
+ * if (problem) console.error(problem); // the hub stops with it: ConfigError
  * ```
  */
 export async function checkPamService(
@@ -333,7 +333,7 @@ export function helperEnv(): Record<string, string> {
  *
  * @example
  * ```ts
- * const result = await pamAuthenticate("ada", password, {
+ * const result = await pamAuthenticate("ada", "her password", {
  *   service: "onehub",
  *   timeoutMs: 10_000,
  *   remoteHost: "192.0.2.7",

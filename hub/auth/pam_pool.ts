@@ -171,8 +171,8 @@ class Helper {
  * @example
  * ```ts
  * const pool = new PamPool({ service: "onehub", timeoutMs: 10_000, concurrency: 4, queueSize: 32 });
- * const result = await pool.authenticate("ada", password, { remoteHost: "192.0.2.7" });
- * if (!result.ok && result.reason === "busy") { ... answer 429 ... }
+ * const result = await pool.authenticate("ada", "her password", { remoteHost: "192.0.2.7" });
+ * const status = !result.ok && result.reason === "busy" ? 429 : 200; // the login page's answer
  * ```
  */
 export class PamPool {
