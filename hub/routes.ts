@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { deleteRoute, routeRows, upsertRoute } from "./db/routes.ts";
 import { type Fence, normalizePrefix, type Proxy } from "../proxy/mod.ts";
 import type { Db } from "./db/mod.ts";
 
@@ -180,14 +181,12 @@ export class RouteService {
   ): Promise<void> {
     const key = normalizePrefix(prefix);
     const stored = { ...data, jupyterhub: true };
-    await this.#db.insertInto("routes").values({
+    await upsertRoute(this.#db, {
       prefix: key,
       target,
       data: JSON.stringify(stored),
       created: this.#now().toISOString(),
-    }).onConflict((oc) =>
-      oc.column("prefix").doUpdateSet({ target, data: JSON.stringify(stored) })
-    ).execute();
+    });
     await this.#control.add(key, target, stored);
   }
 
@@ -200,9 +199,8 @@ export class RouteService {
     server: string,
     keep: string,
   ): Promise<void> {
-    const rows = await this.#db.selectFrom("routes").select(["prefix", "data"])
-      .where("prefix", "!=", normalizePrefix(keep)).execute();
-    for (const r of rows) {
+    const other = (r: { prefix: string }) => r.prefix !== normalizePrefix(keep);
+    for (const r of (await routeRows(this.#db)).filter(other)) {
       const data = JSON.parse(r.data) as Record<string, unknown>;
       if (data.user === user && (data.server_name ?? "") === server) {
         await this.remove(r.prefix);
@@ -212,8 +210,7 @@ export class RouteService {
 
   /** Stored routes whose data names a service (`{"service": name}`), by prefix → service. */
   async serviceRoutes(): Promise<Map<string, string>> {
-    const rows = await this.#db.selectFrom("routes").select(["prefix", "data"])
-      .execute();
+    const rows = await routeRows(this.#db);
     const out = new Map<string, string>();
     for (const r of rows) {
       const data = JSON.parse(r.data) as { service?: unknown };
@@ -236,7 +233,7 @@ export class RouteService {
   /** Removes a route and forgets it. */
   async remove(prefix: string): Promise<void> {
     const key = normalizePrefix(prefix);
-    await this.#db.deleteFrom("routes").where("prefix", "=", key).execute();
+    await deleteRoute(this.#db, key);
     await this.#control.remove(key);
   }
 
@@ -250,7 +247,7 @@ export class RouteService {
   async sync(
     keep: ReadonlySet<string> = new Set(),
   ): Promise<{ added: string[]; removed: string[] }> {
-    const rows = await this.#db.selectFrom("routes").selectAll().execute();
+    const rows = await routeRows(this.#db);
     const current = await this.#control.list();
     const added: string[] = [];
     const removed: string[] = [];

@@ -8,7 +8,8 @@
  * - inside hub/, a layer never imports a higher layer, and the L3 siblings
  *   (api/, pages/, oauth_provider/) never import each other;
  * - nothing but main.ts and hub/cli/ itself imports hub/cli/;
- * - only hub/db/servers.ts (and the migrations) query the `servers` table;
+ * - only hub/db/servers.ts (and the migrations) query the `servers` table,
+ *   and no code outside hub/db/ writes SQL (kysely) at all;
  * - no inline script, style or event handler in templates/ or hub/.
  */
 import assert from "node:assert/strict";
@@ -195,6 +196,31 @@ Deno.test("only hub/db/servers.ts queries the servers table", async () => {
     }
   }
   assert.deepEqual(problems, [], "use the functions of hub/db/servers.ts");
+});
+
+/** A kysely query of any table, or kysely itself. */
+const ANY_QUERY =
+  /\b(?:selectFrom|updateTable|insertInto|deleteFrom|replaceInto)\(|from\s+["']kysely["']|\bsql`/;
+
+Deno.test("SQL lives in hub/db/ only: every table has its query module there", async () => {
+  const problems: string[] = [];
+  for (const dir of ["hub", "proxy", "spawners", "templates"]) {
+    for await (const file of walk(join(ROOT, dir))) {
+      const path = relative(ROOT, file);
+      if (path.startsWith("hub/db/")) continue;
+      const lines = (await Deno.readTextFile(file)).split("\n");
+      lines.forEach((line, i) => {
+        if (ANY_QUERY.test(line)) {
+          problems.push(`${path}:${i + 1}: ${line.trim()}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(
+    problems,
+    [],
+    "add a function to the table's hub/db/ module",
+  );
 });
 
 /** A `<script>` without `src` that is not a JSON data block, an inline style or a `style=` attribute. */

@@ -14,7 +14,7 @@
  */
 import type { Db } from "../db/mod.ts";
 import type { GroupRow } from "../db/schema.ts";
-import { addMembers } from "../db/groups.ts";
+import { addMembers, groupsNamed, leaveAllGroups } from "../db/groups.ts";
 import type { Identity } from "../auth/identity.ts";
 import { HubError } from "../errors.ts";
 import { boolField, short, stringList } from "./_body.ts";
@@ -27,8 +27,7 @@ export async function groupsField(
   if (value === undefined) return undefined;
   const names = [...new Set(stringList(value, "groups"))];
   if (names.length === 0) return [];
-  const rows = await db.selectFrom("groups").selectAll()
-    .where("name", "in", names).execute();
+  const rows = await groupsNamed(db, names);
   const missing = names.filter((n) => !rows.some((r) => r.name === n));
   if (missing.length) {
     throw new HubError(
@@ -99,7 +98,6 @@ export async function setGroups(
   userId: number,
   groups: readonly GroupRow[],
 ): Promise<void> {
-  await db.deleteFrom("user_group_map").where("user_id", "=", userId)
-    .execute();
+  await leaveAllGroups(db, userId);
   for (const group of groups) await addMembers(db, group.id, [userId]);
 }

@@ -130,3 +130,19 @@ export async function setProperties(
 export async function deleteGroup(db: Db, groupId: number): Promise<void> {
   await db.deleteFrom("groups").where("id", "=", groupId).execute();
 }
+
+/** The groups of these names that exist. */
+export function groupsNamed(
+  db: Db,
+  names: readonly string[],
+): Promise<GroupRow[]> {
+  if (!names.length) return Promise.resolve([]);
+  return db.selectFrom("groups").selectAll().where("name", "in", [...names])
+    .execute();
+}
+
+/** Takes a user out of every group. */
+export async function leaveAllGroups(db: Db, userId: number): Promise<void> {
+  await db.deleteFrom("user_group_map").where("user_id", "=", userId)
+    .execute();
+}

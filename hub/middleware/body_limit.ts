@@ -1,7 +1,7 @@
 /**
  * The one request-body limit of the hub. Every route that reads a body
  * (REST API JSON, login, spawn and consent forms, the OAuth token endpoint)
- * sits behind {@linkcode bodyLimit}, mounted once in hub/mod.ts with the
+ * sits behind {@linkcode bodyLimit}, mounted once in hub/app.ts with the
  * limit chosen by path. It counts bytes as they stream, whether or not the
  * client sent a Content-Length (a `Transfer-Encoding: chunked` body is
  * counted the same way), stops reading at the limit and answers 413 with
