@@ -75,6 +75,24 @@ export async function openConfiguredDb(
 }
 
 /**
+ * The tail every database command shares: the config at `path` (or the
+ * default), the database opened and migrated, `work` run on it, the
+ * database closed whatever happens; resolves to `work`'s exit status.
+ */
+export async function withConfiguredDb(
+  path: string | undefined,
+  work: (db: Db, config: HubConfig) => Promise<number>,
+): Promise<number> {
+  const config = await configFrom(path);
+  const handle = await openConfiguredDb(config);
+  try {
+    return await work(handle.db, config);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * The event log for a command that changes users or tokens: events are
  * stored (the command prints its own output, so nothing is logged) with
  * the actor `cli:<the Unix user who ran it>`. Close it before the database.

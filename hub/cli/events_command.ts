@@ -10,7 +10,7 @@ import type { EventRow } from "../db/schema.ts";
 import { UsageError } from "../errors.ts";
 import { formatValue } from "../log.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { configFrom, openConfiguredDb } from "./_context.ts";
+import { withConfiguredDb } from "./_context.ts";
 import { printOut } from "./_print.ts";
 
 const HELP =
@@ -100,10 +100,8 @@ async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, false);
   const since = parseSince(values.since ?? "24h", new Date());
   const limit = limitOf(values.limit);
-  const config = await configFrom(values.config);
-  const handle = await openConfiguredDb(config);
-  try {
-    const rows = await eventsSince(handle.db, {
+  return await withConfiguredDb(values.config, async (db) => {
+    const rows = await eventsSince(db, {
       since,
       limit,
       ...(values.user !== undefined ? { user: values.user } : {}),
@@ -117,9 +115,7 @@ async function run(args: string[]): Promise<number> {
       );
     }
     return 0;
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** The events command. */

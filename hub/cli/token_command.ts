@@ -8,7 +8,8 @@ import { getUser } from "../db/users.ts";
 import { issueToken } from "../api/mod.ts";
 import { HubError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { cliEvents, configFrom, openConfiguredDb } from "./_context.ts";
+import { cliEvents, withConfiguredDb } from "./_context.ts";
+import type { Db } from "../db/mod.ts";
 import { tokenIdToWire } from "../tokens.ts";
 import { printErr, printOut } from "./_print.ts";
 
@@ -51,41 +52,58 @@ async function run(args: string[]): Promise<number> {
   const scopes = values.scopes?.split(",").map((s) => s.trim()).filter((s) =>
     s
   );
-  const config = await configFrom(values.config);
-  const handle = await openConfiguredDb(config);
-  try {
-    const owner = await getUser(handle.db, name);
-    if (!owner) {
-      printErr(
-        `No such user "${name}": create it first with "onehub user add ${name}"`,
-      );
-      return 1;
+  return await withConfiguredDb(values.config, async (db) => {
+    try {
+      return await issueFromCli(db, {
+        name,
+        scopes,
+        expires,
+        note: values.note,
+      });
+    } catch (error) {
+      if (error instanceof HubError) {
+        printErr(error.message);
+        return 1;
+      }
+      throw error;
     }
-    const { token, row } = await issueToken(handle.db, owner, {
-      scopes,
-      note: values.note ?? "Requested via onehub token",
-      expiresInSeconds: expires,
-      now: new Date(),
-    });
-    const events = cliEvents(handle.db);
-    events.log.record("token.created", {
-      user: owner.name,
-      actor: events.actor,
-      "token_id": tokenIdToWire(row.id),
-      scopes: scopes?.join(" ") ?? "(default)",
-    });
-    await events.log.close();
-    printOut(token);
-    return 0;
-  } catch (error) {
-    if (error instanceof HubError) {
-      printErr(error.message);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await handle.close();
+  });
+}
+
+/** The token itself: the owner looked up, the token made, the event recorded, the secret printed. */
+async function issueFromCli(
+  db: Db,
+  ask: {
+    name: string;
+    scopes: string[] | undefined;
+    expires: number | null;
+    note: string | undefined;
+  },
+): Promise<number> {
+  const { name, scopes, expires, note } = ask;
+  const owner = await getUser(db, name);
+  if (!owner) {
+    printErr(
+      `No such user "${name}": create it first with "onehub user add ${name}"`,
+    );
+    return 1;
   }
+  const { token, row } = await issueToken(db, owner, {
+    scopes,
+    note: note ?? "Requested via onehub token",
+    expiresInSeconds: expires,
+    now: new Date(),
+  });
+  const events = cliEvents(db);
+  events.log.record("token.created", {
+    user: owner.name,
+    actor: events.actor,
+    "token_id": tokenIdToWire(row.id),
+    scopes: scopes?.join(" ") ?? "(default)",
+  });
+  await events.log.close();
+  printOut(token);
+  return 0;
 }
 
 /** The token command. */

@@ -16,7 +16,7 @@ import { UsageError } from "../errors.ts";
 import type { UserRow } from "../db/schema.ts";
 import type { Db } from "../db/mod.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
-import { cliEvents, configFrom, openConfiguredDb } from "./_context.ts";
+import { cliEvents, withConfiguredDb } from "./_context.ts";
 import { printErr, printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub user <verb> [arguments] [--config PATH]
@@ -150,27 +150,23 @@ async function setAdmin(db: Db, name: string, off: boolean): Promise<number> {
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
   const { verb, names } = parseVerb(positionals);
-  const config = await configFrom(values.config);
-  const handle = await openConfiguredDb(config);
-  try {
+  return await withConfiguredDb(values.config, (db, config) => {
     switch (verb) {
       case "list":
-        return await listAll(handle.db);
+        return listAll(db);
       case "add":
-        return await addUsers(
-          handle.db,
+        return addUsers(
+          db,
           names,
           config.users.usernamePattern,
           values.admin ?? false,
         );
       case "rm":
-        return await removeUsers(handle.db, names);
+        return removeUsers(db, names);
       default:
-        return await setAdmin(handle.db, names[0]!, values.off ?? false);
+        return setAdmin(db, names[0]!, values.off ?? false);
     }
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** The user command. */
