@@ -28,7 +28,7 @@ import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
 import { LoginThrottle } from "./auth/login_throttle.ts";
-import { type AcmeChallenges, CHALLENGE_PREFIX } from "./acme/mod.ts";
+import { type AcmeChallenges, CHALLENGE_PREFIX } from "./https/acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import { isUserHost } from "./server_urls.ts";
 import type { Logger } from "./log.ts";

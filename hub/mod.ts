@@ -54,12 +54,12 @@ import {
   authStateBoxFromSecret,
 } from "./auth/auth_state.ts";
 import { OAuthSignIn } from "./auth/oauth_signin.ts";
-import { AcmeChallenges } from "./acme/mod.ts";
+import { AcmeChallenges } from "./https/acme/mod.ts";
 import {
   listenPublic,
   type PublicListeners,
   urlOf,
-} from "./public_listeners.ts";
+} from "./https/listeners.ts";
 
 /** What {@linkcode createHub} needs. */
 export interface HubOptions {

@@ -56,6 +56,9 @@ const L0 = new Set(
     "next_url.ts",
     "single_user_env.ts",
     "version.ts",
+    "net.ts",
+    "server_urls.ts",
+    "concurrency.ts",
     // Pure: checks `services.list` for config.ts.
     "services/spec.ts",
     // Pure: checks `roles` and `groups` for config.ts.

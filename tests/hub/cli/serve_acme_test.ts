@@ -8,7 +8,7 @@ import { freePorts } from "../../_helpers/free_ports.ts";
 import { X509Certificate } from "node:crypto";
 import { startMain } from "../../_helpers/serve_process.ts";
 import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
-import { needsRenewal } from "../../../hub/acme/mod.ts";
+import { needsRenewal } from "../../../hub/https/acme/mod.ts";
 import { resolveConfig } from "../../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createUsers } from "../../../hub/db/users.ts";

@@ -4,10 +4,13 @@
  * challenge from the responder the test runs, and signs the CSR with a
  * throwaway CA. The certificate then serves TLS that Deno's fetch trusts.
  */
-import { serveLocal } from "../../_helpers/local_server.ts";
+import { serveLocal } from "../../../_helpers/local_server.ts";
 import assert from "node:assert/strict";
-import { AcmeError, obtainCertificate } from "../../../hub/acme/client.ts";
-import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
+import {
+  AcmeError,
+  obtainCertificate,
+} from "../../../../hub/https/acme/client.ts";
+import { startTestAcmeServer } from "../../../_helpers/acme_server.ts";
 
 /** An http-01 responder on 127.0.0.1: the tokens published to it. */
 async function challengeResponder() {

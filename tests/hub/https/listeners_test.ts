@@ -1,10 +1,10 @@
-/** The names of the Let's Encrypt certificate (hub/public_listeners.ts). */
+/** The names of the Let's Encrypt certificate (hub/https/listeners.ts). */
 import assert from "node:assert/strict";
 import {
   certificateNames,
   MAX_CERT_NAMES,
-} from "../../hub/public_listeners.ts";
-import { createLogger } from "../../hub/log.ts";
+} from "../../../hub/https/listeners.ts";
+import { createLogger } from "../../../hub/log.ts";
 
 Deno.test("certificateNames(): configured names first, users' hosts sorted, no repeats, at most 100 (and it says so)", () => {
   const lines: string[] = [];

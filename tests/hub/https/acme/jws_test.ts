@@ -4,7 +4,7 @@ import {
   jwkThumbprint,
   publicJwk,
   signJws,
-} from "../../../hub/acme/jws.ts";
+} from "../../../../hub/https/acme/jws.ts";
 
 Deno.test("jwkThumbprint() matches RFC 7638's canonical form for an EC key", async () => {
   // Fixed coordinates: the thumbprint is SHA-256 over the sorted members.

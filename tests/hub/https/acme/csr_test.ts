@@ -3,7 +3,7 @@ import {
   createCsr,
   ecdsaSignatureToDer,
   toPem,
-} from "../../../hub/acme/csr.ts";
+} from "../../../../hub/https/acme/csr.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
   const child = new Deno.Command("openssl", {

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { Proxy, ProxyListener } from "../proxy/mod.ts";
-import type { HubConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { Proxy, ProxyListener } from "../../proxy/mod.ts";
+import type { HubConfig } from "../config.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import {
   type AcmeChallenges,
   CHALLENGE_PREFIX,
