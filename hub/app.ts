@@ -31,7 +31,7 @@ import { LoginThrottle } from "./auth/login_throttle.ts";
 import { type AcmeChallenges, CHALLENGE_PREFIX } from "./https/acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import { isUserHost } from "./server_urls.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./observe/log.ts";
 import {
   apiCookieRules,
   type HubEnv,
@@ -63,8 +63,8 @@ import type { ServerManager } from "./servers.ts";
 import { createSpawnPages } from "./pages/spawn.ts";
 import { createOAuthProvider } from "./oauth_provider/mod.ts";
 import { routePath } from "hono/route";
-import { EventLog } from "./events.ts";
-import { HubMetrics } from "./metrics.ts";
+import { EventLog } from "./observe/events.ts";
+import { HubMetrics } from "./observe/metrics.ts";
 import { Announcement } from "./announcement.ts";
 import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";

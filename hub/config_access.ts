@@ -47,7 +47,7 @@ import {
 } from "./auth/usernames.ts";
 import { groupNameProblem } from "./access_spec.ts";
 import { ConfigError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./observe/log.ts";
 import { BUILTIN_ROLES } from "./roles.ts";
 
 /** The built-in role names (they are never deleted, only redefined). */

@@ -15,7 +15,7 @@ import { getHubState, setHubState } from "./db/hub_state.ts";
 import { createUsers, getUser, updateUser } from "./db/users.ts";
 import { normalizeUsername, usernameProblem } from "./auth/usernames.ts";
 import { ConfigError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./observe/log.ts";
 
 const CONFIG_ADMINS = "config_admins";
 

@@ -23,8 +23,8 @@
  * @module
  */
 import { type HubConfig, isGitUrl } from "./config.ts";
-import type { EventLog } from "./events.ts";
-import type { Logger } from "./log.ts";
+import type { EventLog } from "./observe/events.ts";
+import type { Logger } from "./observe/log.ts";
 import { setprivArgs, type SystemUser } from "../spawners/mod.ts";
 import { forEachLimited } from "./concurrency.ts";
 

@@ -23,9 +23,9 @@ import {
   usersWithoutServers,
 } from "./db/servers.ts";
 import { deleteUser } from "./db/users.ts";
-import type { EventLog } from "./events.ts";
-import type { Logger } from "./log.ts";
-import type { HubMetrics } from "./metrics.ts";
+import type { EventLog } from "./observe/events.ts";
+import type { Logger } from "./observe/log.ts";
+import type { HubMetrics } from "./observe/metrics.ts";
 import type { ServerManager } from "./servers.ts";
 import { forEachLimited } from "./concurrency.ts";
 

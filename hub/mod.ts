@@ -24,7 +24,7 @@ import { newSecret } from "./tokens.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
 import { type HubConfig, lingerLimits, oauthOn } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./observe/log.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import {
@@ -41,8 +41,8 @@ import {
   refuseOversizedBody,
   renderProxyError,
 } from "./app.ts";
-import type { EventLog } from "./events.ts";
-import { HubMetrics } from "./metrics.ts";
+import type { EventLog } from "./observe/events.ts";
+import { HubMetrics } from "./observe/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./culler.ts";
 import { ServiceManager } from "./services/mod.ts";

@@ -59,9 +59,9 @@ import {
 import { type ServerLocation, serverLocation } from "./server_urls.ts";
 import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
 import { HubError } from "./errors.ts";
-import type { Logger } from "./log.ts";
-import { EventLog } from "./events.ts";
-import { HubMetrics } from "./metrics.ts";
+import type { Logger } from "./observe/log.ts";
+import { EventLog } from "./observe/events.ts";
+import { HubMetrics } from "./observe/metrics.ts";
 import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
 import { groupNamesByUser } from "./db/users.ts";
 import type { CourseFiles } from "./course_files.ts";

@@ -49,7 +49,7 @@ const L0 = new Set(
     "config_file.ts",
     "csp.ts",
     "errors.ts",
-    "log.ts",
+    "observe/log.ts",
     "scopes.ts",
     "roles.ts",
     "tokens.ts",

@@ -7,10 +7,10 @@ import type { HubConfig } from "../config.ts";
 import type { AuthStateBox } from "../auth/auth_state.ts";
 import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import type { RouteService } from "../routes.ts";
 import type { ServerManager } from "../servers.ts";
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../observe/events.ts";
 import type { ShutdownRequest } from "./shutdown.ts";
 import type { ServiceManager } from "../services/mod.ts";
 

@@ -1,6 +1,6 @@
 /**
  * `GET /hub/metrics` (and `/hub/api/metrics`): the hub's Prometheus
- * metrics (hub/metrics.ts), behind `read:metrics` unless
+ * metrics (hub/observe/metrics.ts), behind `read:metrics` unless
  * `metrics.authenticate` is false (JupyterHub's authenticate_prometheus).
  *
  * @module
@@ -10,7 +10,7 @@ import type { Db } from "../db/mod.ts";
 import { countUsers } from "../db/users.ts";
 import { countServersByStatus } from "../db/servers.ts";
 import type { HubConfig } from "../config.ts";
-import type { HubGauges, HubMetrics } from "../metrics.ts";
+import type { HubGauges, HubMetrics } from "../observe/metrics.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { MISSING_CREDENTIALS } from "../middleware/require_scope.ts";
 

@@ -31,8 +31,8 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
-import { truncate } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
+import { truncate } from "../observe/log.ts";
 
 /** Settings of {@linkcode LoginThrottle} (config `auth.throttle.*`). */
 export interface ThrottleSettings {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { HubConfig } from "../config.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
 import { PamPool } from "./pam_pool.ts";
 

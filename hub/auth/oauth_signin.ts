@@ -17,7 +17,7 @@
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../observe/events.ts";
 import { HubError } from "../errors.ts";
 import type { AuthStateBox } from "./auth_state.ts";
 import { GithubClient } from "./github.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { truncate } from "../log.ts";
+import { truncate } from "../observe/log.ts";
 
 /** Options for {@linkcode pamAuthenticate}. */
 export interface PamOptions {

@@ -29,7 +29,7 @@ import {
   type PamResult,
   pamRhostProblem,
 } from "./pam.ts";
-import { truncate } from "../log.ts";
+import { truncate } from "../observe/log.ts";
 
 /** Options for {@linkcode PamPool}. */
 export interface PamPoolOptions {

@@ -6,7 +6,7 @@
  * @module
  */
 import { HubError } from "../errors.ts";
-import { truncate } from "../log.ts";
+import { truncate } from "../observe/log.ts";
 
 /** Longest accepted username (Linux allows 32 for system users; OAuth names can be e-mail addresses). */
 export const MAX_USERNAME_LENGTH = 128;

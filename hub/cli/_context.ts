@@ -20,8 +20,8 @@ import {
 } from "../db/integrity.ts";
 import { ConfigError } from "../errors.ts";
 import type { Db } from "../db/mod.ts";
-import { EventLog } from "../events.ts";
-import { silentLogger } from "../log.ts";
+import { EventLog } from "../observe/events.ts";
+import { silentLogger } from "../observe/log.ts";
 
 /** Loads config: defaults < file < env < flags. */
 export function configFrom(

@@ -8,7 +8,7 @@
 import { eventsSince } from "../db/events.ts";
 import type { EventRow } from "../db/schema.ts";
 import { UsageError } from "../errors.ts";
-import { formatValue } from "../log.ts";
+import { formatValue } from "../observe/log.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { withConfiguredDb } from "./_context.ts";
 import { printOut } from "./_print.ts";

@@ -13,7 +13,7 @@ import {
   type Proxy,
 } from "../../proxy/mod.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../observe/log.ts";
 import { type Command, parseCommandArgs } from "./_command.ts";
 
 const HELP = `Usage: onehub proxy [options]

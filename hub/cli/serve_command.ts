@@ -9,7 +9,7 @@ import type { HubConfig } from "../config.ts";
 import { isLoopbackAddress } from "../net.ts";
 import { ensureCookieSecret } from "../config_file.ts";
 import { ConfigError } from "../errors.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, type Logger } from "../observe/log.ts";
 import {
   backupIfOlderThan,
   type DatabaseHandle,

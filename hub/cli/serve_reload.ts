@@ -25,7 +25,7 @@ import { loadConfig } from "../config_file.ts";
 import type { Db } from "../db/mod.ts";
 import { syncConfigUsers } from "../config_users.ts";
 import { syncConfigAccess } from "../config_access.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 
 /** What a reload did. */
 export interface ReloadResult {

@@ -167,7 +167,7 @@ export interface RoutesTable {
   created: string;
 }
 
-/** `events`: the event log (hub/events.ts). */
+/** `events`: the event log (hub/observe/events.ts). */
 export interface EventsTable {
   id: Generated<number>;
   time: string;

@@ -9,7 +9,7 @@
 import type { Proxy, ProxyListener } from "../../proxy/mod.ts";
 import type { HubConfig } from "../config.ts";
 import { ConfigError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import {
   type AcmeChallenges,
   CHALLENGE_PREFIX,

@@ -28,7 +28,7 @@ import {
   groupsOfUserName,
   userWithGroups,
 } from "../db/users.ts";
-import { truncate } from "../log.ts";
+import { truncate } from "../observe/log.ts";
 import { hasScope } from "../scopes.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import type { HubEnv } from "../middleware/identity.ts";

@@ -17,7 +17,7 @@
 import { Hono } from "hono";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { authorizeHandlers } from "./authorize.ts";
 import { tokenHandler } from "./token.ts";

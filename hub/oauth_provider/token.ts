@@ -12,7 +12,7 @@ import type { Context } from "hono";
 import { getClient, takeCode } from "../db/oauth.ts";
 import type { OAuthClientRow, OAuthCodeRow } from "../db/schema.ts";
 import { insertToken } from "../db/tokens.ts";
-import { truncate } from "../log.ts";
+import { truncate } from "../observe/log.ts";
 import { hashSecret, newSecret, sameHash, tokenPrefix } from "../tokens.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { FormError, readForm } from "./_http.ts";

@@ -27,7 +27,7 @@ import {
 } from "../course_files.ts";
 import { listUserNames } from "../db/users.ts";
 import type { SystemUser } from "../../spawners/mod.ts";
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../observe/events.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { lastEventOf } from "../db/events.ts";
 import type { IdleCuller } from "../culler.ts";

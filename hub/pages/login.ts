@@ -30,11 +30,11 @@ import {
 } from "../auth/usernames.ts";
 import { safeNextUrl } from "../next_url.ts";
 import { newSecret } from "../tokens.ts";
-import type { Logger } from "../log.ts";
-import { truncate } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
+import { truncate } from "../observe/log.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../observe/events.ts";
 import type { ServerManager } from "../servers.ts";
 import type { Announcement } from "../announcement.ts";
 import { getServer, serversByUser } from "../db/servers.ts";

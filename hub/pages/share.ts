@@ -13,7 +13,7 @@ import type { Db } from "../db/mod.ts";
 import { addShare, markExchanged, shareCodeByHash } from "../db/shares.ts";
 import { getUserById } from "../db/users.ts";
 import { HubError } from "../errors.ts";
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../observe/events.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { hashSecret } from "../tokens.ts";

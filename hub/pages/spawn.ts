@@ -23,7 +23,7 @@ import { getUser, groupNamesByUser } from "../db/users.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
 import { profilesFor } from "../profiles.ts";
 import { HubError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import { safeNextUrl } from "../next_url.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";

@@ -13,9 +13,9 @@
 import { httpAnswers } from "../net.ts";
 import type { HubConfig } from "../config.ts";
 import type { Db } from "../db/mod.ts";
-import type { EventLog } from "../events.ts";
-import type { Logger } from "../log.ts";
-import type { HubMetrics } from "../metrics.ts";
+import type { EventLog } from "../observe/events.ts";
+import type { Logger } from "../observe/log.ts";
+import type { HubMetrics } from "../observe/metrics.ts";
 import type { RouteService } from "../routes.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
 import { applyServices, servicePrefix } from "./registry.ts";

@@ -12,10 +12,10 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
-import { truncate } from "../log.ts";
-import type { EventLog } from "../events.ts";
-import type { HubMetrics } from "../metrics.ts";
+import type { Logger } from "../observe/log.ts";
+import { truncate } from "../observe/log.ts";
+import type { EventLog } from "../observe/events.ts";
+import type { HubMetrics } from "../observe/metrics.ts";
 import { pythonJsonList } from "../single_user_env.ts";
 import {
   groupAlive,

@@ -8,7 +8,7 @@
 import { resolveConfig } from "../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 import { createHub, type Hub } from "../../hub/mod.ts";
 import { freePorts } from "./free_ports.ts";
 import {

@@ -32,15 +32,15 @@ import { createUsers, getUser } from "../../hub/db/users.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { createHubApp, type HubApp } from "../../hub/app.ts";
 import { issueToken } from "../../hub/api/mod.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 import { inProcessControl, RouteService } from "../../hub/routes.ts";
 import { createProxy, type Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
 import { ServerManager } from "../../hub/servers.ts";
 import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
-import { EventLog } from "../../hub/events.ts";
-import { HubMetrics } from "../../hub/metrics.ts";
+import { EventLog } from "../../hub/observe/events.ts";
+import { HubMetrics } from "../../hub/observe/metrics.ts";
 import { CourseFiles } from "../../hub/course_files.ts";
 import type { ShutdownRequest } from "../../hub/api/shutdown.ts";
 

@@ -4,7 +4,7 @@ import { createHubApp, refuseOversizedBody } from "../../hub/app.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
-import type { Logger } from "../../hub/log.ts";
+import type { Logger } from "../../hub/observe/log.ts";
 
 /** A logger that keeps what it is given. */
 function recordingLogger() {

@@ -11,7 +11,7 @@ import { syncConfigAccess } from "../../hub/config_access.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { getUser } from "../../hub/db/users.ts";
 import { ConfigError } from "../../hub/errors.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 
 const TA_ROLE = {
   name: "teaching-assistant",

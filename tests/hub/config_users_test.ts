@@ -4,7 +4,7 @@ import { syncConfigUsers } from "../../hub/config_users.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { ensureInstance } from "../../hub/db/hub_state.ts";
 import { updateUser } from "../../hub/db/users.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 
 Deno.test("syncConfigUsers() creates allowed and admin users, and takes admin only from users the config made admin", async () => {
   await using hub = await createTestHub();

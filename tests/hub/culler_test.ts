@@ -10,7 +10,7 @@ import { cullReason, IdleCuller } from "../../hub/culler.ts";
 import { getServer, touchServerActivity } from "../../hub/db/servers.ts";
 import { getUser } from "../../hub/db/users.ts";
 import { eventsSince } from "../../hub/db/events.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 import { resolveConfig } from "../../hub/config.ts";
 
 const CULL = resolveConfig({

@@ -11,7 +11,7 @@ import { parseProfiles, resolveSpawn } from "../../hub/profiles.ts";
 import { resolveConfig, toRawConfig } from "../../hub/config.ts";
 import { ConfigError, HubError } from "../../hub/errors.ts";
 import { syncConfigAccess } from "../../hub/config_access.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 
 const G = 1024 ** 3;
 const PROFILES = [

@@ -11,7 +11,7 @@ import { waitFor } from "../_helpers/wait_for.ts";
 import { ServerManager, spawnId, spawnSettings } from "../../hub/servers.ts";
 import { resolveConfig } from "../../hub/config.ts";
 import { syncConfigAccess } from "../../hub/config_access.ts";
-import { silentLogger } from "../../hub/log.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
 import type { UserRow } from "../../hub/db/schema.ts";
 import { getUser } from "../../hub/db/users.ts";
 import { upsertServerClient } from "../../hub/db/oauth.ts";

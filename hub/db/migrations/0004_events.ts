@@ -1,5 +1,5 @@
 /**
- * `events`: the hub's event log (hub/events.ts), one row per action
+ * `events`: the hub's event log (hub/observe/events.ts), one row per action
  * (login, spawn, stop, cull, admin change, token, service), kept for
  * `events.retention_days` and read back by `onehub events`.
  *

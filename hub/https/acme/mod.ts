@@ -12,7 +12,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { obtainCertificate } from "./client.ts";
-import type { Logger } from "../../log.ts";
+import type { Logger } from "../../observe/log.ts";
 
 export { AcmeError, LETS_ENCRYPT_DIRECTORY } from "./client.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { syncConfigAccess } from "../../../hub/config_access.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 import {
   assertError,
   obj,

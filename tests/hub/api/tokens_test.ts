@@ -12,7 +12,7 @@ import {
   obj,
 } from "./_fixtures.ts";
 import { syncConfigAccess } from "../../../hub/config_access.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 
 function createToken(
   hub: TestHub,

@@ -3,7 +3,7 @@ import {
   LoginThrottle,
   type LoginThrottleOptions,
 } from "../../../hub/auth/login_throttle.ts";
-import type { Logger } from "../../../hub/log.ts";
+import type { Logger } from "../../../hub/observe/log.ts";
 
 function setup(options: Partial<LoginThrottleOptions> = {}) {
   let clock = 1_000_000;

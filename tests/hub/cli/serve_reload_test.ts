@@ -9,7 +9,7 @@ import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { createTestHub } from "../../_helpers/test_hub.ts";
 import { resolveConfig } from "../../../hub/config.ts";
 import type { Db } from "../../../hub/db/mod.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 import { reloadConfig } from "../../../hub/cli/serve_reload.ts";
 
 Deno.test("config reload applies live keys to a running hub, names the restart ones and keeps sessions", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "../../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 import { startHub } from "../../../hub/cli/serve_runtime.ts";
 import { startEchoUpstream } from "../../_helpers/echo_upstream.ts";
 import { makeTestCertificate } from "../../_helpers/tls.ts";

@@ -4,7 +4,7 @@ import {
   certificateNames,
   MAX_CERT_NAMES,
 } from "../../../hub/https/listeners.ts";
-import { createLogger } from "../../../hub/log.ts";
+import { createLogger } from "../../../hub/observe/log.ts";
 
 Deno.test("certificateNames(): configured names first, users' hosts sorted, no repeats, at most 100 (and it says so)", () => {
   const lines: string[] = [];

@@ -26,7 +26,7 @@ import {
 } from "../../../hub/middleware/identity.ts";
 import { createOAuthProvider } from "../../../hub/oauth_provider/mod.ts";
 import { clientIdFor, upsertServerClient } from "../../../hub/db/oauth.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 import { getServer, recordSpawning } from "../../../hub/db/servers.ts";
 import { getUser, getUserById } from "../../../hub/db/users.ts";
 import { serverPrefix } from "../../../hub/single_user_env.ts";

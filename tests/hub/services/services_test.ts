@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "../../../hub/config.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
-import { createLogger, silentLogger } from "../../../hub/log.ts";
+import { createLogger, silentLogger } from "../../../hub/observe/log.ts";
 import { createHub } from "../../../hub/mod.ts";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { freePorts } from "../../_helpers/free_ports.ts";

@@ -11,9 +11,9 @@ import {
   Supervisor,
 } from "../../../hub/services/supervisor.ts";
 import { parseServices } from "../../../hub/services/spec.ts";
-import { EventLog } from "../../../hub/events.ts";
-import { HubMetrics } from "../../../hub/metrics.ts";
-import { silentLogger } from "../../../hub/log.ts";
+import { EventLog } from "../../../hub/observe/events.ts";
+import { HubMetrics } from "../../../hub/observe/metrics.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { readProcStat } from "../../../spawners/mod.ts";
 import { waitFor } from "../../_helpers/wait_for.ts";

@@ -20,8 +20,8 @@
  *
  * @module
  */
-import type { Db } from "./db/mod.ts";
-import { insertEvents, type NewEvent, pruneEvents } from "./db/events.ts";
+import type { Db } from "../db/mod.ts";
+import { insertEvents, type NewEvent, pruneEvents } from "../db/events.ts";
 import type { Logger } from "./log.ts";
 
 /** What an event names besides its kind. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger, formatValue } from "../../hub/log.ts";
+import { createLogger, formatValue } from "../../../hub/observe/log.ts";
 
 Deno.test("log lines escape control characters in messages and fields: one line, no terminal escapes", () => {
   const lines: string[] = [];

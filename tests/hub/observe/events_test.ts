@@ -3,10 +3,10 @@
  * batched; a bounded queue; pruning by age and by count.
  */
 import assert from "node:assert/strict";
-import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
-import { EventLog, MAX_PENDING } from "../../hub/events.ts";
-import { eventsSince } from "../../hub/db/events.ts";
-import { createLogger } from "../../hub/log.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { EventLog, MAX_PENDING } from "../../../hub/observe/events.ts";
+import { eventsSince } from "../../../hub/db/events.ts";
+import { createLogger } from "../../../hub/observe/log.ts";
 
 async function setup(now = () => new Date()) {
   const handle = openDatabase(":memory:");
