@@ -19,14 +19,14 @@ import {
   defineCustomScopes,
   ScopeError,
   validateScopes,
-} from "./scopes.ts";
+} from "./rbac/scopes.ts";
 import { ConfigError, quote } from "./errors.ts";
 import {
   type GroupSpec,
   parseGroups,
   parseRoles,
   type RoleSpec,
-} from "./access_spec.ts";
+} from "./rbac/access_spec.ts";
 import {
   coreCount,
   type Limits,

@@ -45,10 +45,10 @@ import {
   normalizeUsername,
   usernameProblem,
 } from "./auth/usernames.ts";
-import { groupNameProblem } from "./access_spec.ts";
+import { groupNameProblem } from "./rbac/access_spec.ts";
 import { ConfigError } from "./errors.ts";
 import type { Logger } from "./observe/log.ts";
-import { BUILTIN_ROLES } from "./roles.ts";
+import { BUILTIN_ROLES } from "./rbac/roles.ts";
 
 /** The built-in role names (they are never deleted, only redefined). */
 const BUILTIN = Object.keys(BUILTIN_ROLES);

@@ -16,7 +16,7 @@
 import { httpAnswers } from "./net.ts";
 import { sleep, withTimeout } from "./concurrency.ts";
 import { roleDefinitions } from "./db/roles.ts";
-import { BUILTIN_ROLES } from "./roles.ts";
+import { BUILTIN_ROLES } from "./rbac/roles.ts";
 import {
   ensureUser,
   freePort,

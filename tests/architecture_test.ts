@@ -50,8 +50,8 @@ const L0 = new Set(
     "csp.ts",
     "errors.ts",
     "observe/log.ts",
-    "scopes.ts",
-    "roles.ts",
+    "rbac/scopes.ts",
+    "rbac/roles.ts",
     "tokens.ts",
     "next_url.ts",
     "single_user_env.ts",
@@ -62,7 +62,7 @@ const L0 = new Set(
     // Pure: checks `services.list` for config.ts.
     "services/spec.ts",
     // Pure: checks `roles` and `groups` for config.ts.
-    "access_spec.ts",
+    "rbac/access_spec.ts",
     // Pure: profiles and group limits, and a spawn's resolution.
     "profiles.ts",
   ].map((f) => `hub/${f}`),

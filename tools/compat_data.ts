@@ -33,7 +33,7 @@ const T = {
   spawnEnv: "tests/hub/servers_test.ts",
   subdomain: "tests/hub/server_urls_test.ts",
   trixie: "tests/integration/trixie_test.ts",
-  scopes: "tests/hub/scopes_test.ts",
+  scopes: "tests/hub/rbac/scopes_test.ts",
 } as const;
 
 /** JupyterHub 5's REST API: `"METHOD /path"` (paths under /hub/api) → evidence. */

@@ -9,7 +9,7 @@ import type { Db } from "../db/mod.ts";
 import { roleDefinitions } from "../db/roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { HubError } from "../errors.ts";
-import { BUILTIN_ROLES } from "../roles.ts";
+import { BUILTIN_ROLES } from "../rbac/roles.ts";
 import { stringList } from "./_body.ts";
 
 /**

@@ -19,7 +19,7 @@ import {
   setProperties,
   userIdsByName,
 } from "../db/groups.ts";
-import { hasScope, type ParsedScopes } from "../scopes.ts";
+import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
@@ -34,7 +34,7 @@ import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { groupNameProblem } from "../access_spec.ts";
+import { groupNameProblem } from "../rbac/access_spec.ts";
 import { rolesOfGroups, setApiRoles } from "../db/roles.ts";
 import { rolesField } from "./_roles.ts";
 

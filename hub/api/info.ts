@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { getUserById, groupNamesByUser } from "../db/users.ts";
 import { serversByUser } from "../db/servers.ts";
-import { scopesForResponse } from "../scopes.ts";
+import { scopesForResponse } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";

@@ -13,7 +13,7 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { hasScope } from "../scopes.ts";
+import { hasScope } from "../rbac/scopes.ts";
 import type { Identity } from "../auth/identity.ts";
 import type { ServiceModel } from "../services/mod.ts";
 import type { ApiDeps } from "./_deps.ts";

@@ -40,7 +40,7 @@ import {
   groupLookupFor,
 } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { hasScope, ScopeError, validateScopes } from "../scopes.ts";
+import { hasScope, ScopeError, validateScopes } from "../rbac/scopes.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";

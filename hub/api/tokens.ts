@@ -25,8 +25,8 @@ import {
   ScopeError,
   scopesForResponse,
   validateScopes,
-} from "../scopes.ts";
-import { BUILTIN_ROLES } from "../roles.ts";
+} from "../rbac/scopes.ts";
+import { BUILTIN_ROLES } from "../rbac/roles.ts";
 import {
   effectiveTokenScopes,
   type Identity,

@@ -21,8 +21,8 @@ import {
 } from "../db/users.ts";
 import { serversByUser, touchServerActivity } from "../db/servers.ts";
 import { deleteSessionsOfUser } from "../db/sessions.ts";
-import { hasScope, type ParsedScopes } from "../scopes.ts";
-import { userRoleNames } from "../roles.ts";
+import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
+import { userRoleNames } from "../rbac/roles.ts";
 import { setApiRoles } from "../db/roles.ts";
 import { rolesField } from "./_roles.ts";
 import type { Identity } from "../auth/identity.ts";

@@ -33,8 +33,12 @@ import {
   type Owner,
   type ParsedScopes,
   parseScopes,
-} from "../scopes.ts";
-import { BUILTIN_ROLES, ownerScopes, type RoleDefinition } from "../roles.ts";
+} from "../rbac/scopes.ts";
+import {
+  BUILTIN_ROLES,
+  ownerScopes,
+  type RoleDefinition,
+} from "../rbac/roles.ts";
 import { parseRoleColumn, roleDefinitions } from "../db/roles.ts";
 import {
   serviceTokensByPrefix,

@@ -12,7 +12,11 @@
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "../db/mod.ts";
 import { groupsOfUserName } from "../db/users.ts";
-import { checkScopes, type GroupLookup, type Resource } from "../scopes.ts";
+import {
+  checkScopes,
+  type GroupLookup,
+  type Resource,
+} from "../rbac/scopes.ts";
 import type { Identity } from "../auth/identity.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "./identity.ts";

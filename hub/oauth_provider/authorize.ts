@@ -29,7 +29,7 @@ import {
   userWithGroups,
 } from "../db/users.ts";
 import { truncate } from "../observe/log.ts";
-import { hasScope } from "../scopes.ts";
+import { hasScope } from "../rbac/scopes.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { clientTarget, withQuery } from "./_http.ts";

@@ -14,8 +14,8 @@ import {
   scopeDefinition,
   ScopeError,
   validateScopes,
-} from "../scopes.ts";
-import { BUILTIN_ROLES, userRoleNames } from "../roles.ts";
+} from "../rbac/scopes.ts";
+import { BUILTIN_ROLES, userRoleNames } from "../rbac/roles.ts";
 
 /** `read:users:name!user`, `read:users:groups!user`: granted to every OAuth token. */
 export const IDENTIFY_SCOPES: readonly string[] = [

@@ -9,7 +9,7 @@ import { homePage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config.ts";
 import type { ServiceManager } from "../services/mod.ts";
 import type { Announcement } from "../announcement.ts";
-import { hasScope } from "../scopes.ts";
+import { hasScope } from "../rbac/scopes.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 
 /** Dependencies of the home page. */

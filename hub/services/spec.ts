@@ -20,7 +20,7 @@
  * @module
  */
 import { ConfigError, quote } from "../errors.ts";
-import { ScopeError, validateScopes } from "../scopes.ts";
+import { ScopeError, validateScopes } from "../rbac/scopes.ts";
 
 /** One configured service. */
 export interface ServiceSpec {

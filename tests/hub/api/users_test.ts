@@ -19,7 +19,7 @@ import type { Identity } from "../../../hub/auth/identity.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { EventLog } from "../../../hub/observe/events.ts";
-import { parseScopes } from "../../../hub/scopes.ts";
+import { parseScopes } from "../../../hub/rbac/scopes.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { authStateBoxFromSecret } from "../../../hub/auth/auth_state.ts";
 

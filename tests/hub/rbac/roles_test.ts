@@ -5,12 +5,12 @@ import {
   ROLE_NAME_PATTERN,
   RoleError,
   userRoleNames,
-} from "../../hub/roles.ts";
+} from "../../../hub/rbac/roles.ts";
 import {
   type Owner,
   scopesForResponse,
   validateScopes,
-} from "../../hub/scopes.ts";
+} from "../../../hub/rbac/scopes.ts";
 
 const ALICE: Owner = { kind: "user", name: "alice" };
 const CULL: Owner = { kind: "service", name: "cull" };

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { ConfigError, quote } from "./errors.ts";
+import { ConfigError, quote } from "../errors.ts";
 import { ROLE_NAME_PATTERN } from "./roles.ts";
 import { ScopeError, validateScopes } from "./scopes.ts";
 

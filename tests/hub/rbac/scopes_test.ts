@@ -15,7 +15,7 @@ import {
   ScopeError,
   scopesForResponse,
   validateScopes,
-} from "../../hub/scopes.ts";
+} from "../../../hub/rbac/scopes.ts";
 
 const ALICE: Owner = { kind: "user", name: "alice" };
 const CULL: Owner = { kind: "service", name: "cull" };
