@@ -199,7 +199,12 @@ async function listenHttps(
   if (challenges) {
     // Twice a day: renew when fewer than 30 days are left, then listen
     // again with the new certificate (open connections stay).
+    // One check at a time: an order slower than the interval must not
+    // start a second, identical one.
+    let checking = false;
     renewTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
       acme().then(async (fresh) => {
         if (!fresh.renewed) return;
         const port = tls!.port;
@@ -210,7 +215,7 @@ async function listenHttps(
         logger.error("certificate renewal failed; will retry", {
           error: (error as Error).message,
         })
-      );
+      ).finally(() => checking = false);
     }, options.acmeRenewCheckMs ?? (options.moreDomains ? 1 : 12) * 3600_000);
     Deno.unrefTimer(renewTimer);
   }
