@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { resolveConfig } from "../hub/config.ts";
+import { resolveConfig } from "../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../hub/db/mod.ts";
 import { createUsers } from "../hub/db/users.ts";
 import { recordSpawning, setServerStatus } from "../hub/db/servers.ts";

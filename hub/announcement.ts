@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { HubConfig } from "./config.ts";
+import type { HubConfig } from "./config/mod.ts";
 import type { Db } from "./db/mod.ts";
 import { getHubState, setHubState } from "./db/hub_state.ts";
 import { HubError } from "./errors.ts";

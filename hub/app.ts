@@ -23,7 +23,7 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, LOGO_SVG } from "../templates/mod.ts";
-import { type HubConfig, oauthOn } from "./config.ts";
+import { type HubConfig, oauthOn } from "./config/mod.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type HubConfig, isGitUrl } from "./config.ts";
+import { type HubConfig, isGitUrl } from "./config/mod.ts";
 import type { EventLog } from "./observe/events.ts";
 import type { Logger } from "./observe/log.ts";
 import { setprivArgs, type SystemUser } from "../spawners/mod.ts";

@@ -22,7 +22,7 @@ import { userOrigin } from "./server_urls.ts";
 import { createProxy, hubProofFromToken, type Proxy } from "../proxy/mod.ts";
 import { newSecret } from "./tokens.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
-import { type HubConfig, lingerLimits, oauthOn } from "./config.ts";
+import { type HubConfig, lingerLimits, oauthOn } from "./config/mod.ts";
 import { ConfigError } from "./errors.ts";
 import type { Logger } from "./observe/log.ts";
 import type { Db } from "./db/mod.ts";
@@ -46,7 +46,7 @@ import { HubMetrics } from "./observe/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./culler.ts";
 import { ServiceManager } from "./services/mod.ts";
-import { syncConfigAccess } from "./config_access.ts";
+import { syncConfigAccess } from "./config/access.ts";
 import { CourseFiles } from "./course_files.ts";
 import { ServerManager } from "./servers.ts";
 import {

@@ -29,7 +29,7 @@ import {
   systemUsername,
   tailFile,
 } from "../spawners/mod.ts";
-import type { HubConfig } from "./config.ts";
+import type { HubConfig } from "./config/mod.ts";
 import type { Db } from "./db/mod.ts";
 import type { ServerRow, UserRow } from "./db/schema.ts";
 import { deleteServerTokens, insertToken } from "./db/tokens.ts";

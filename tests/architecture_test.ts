@@ -45,8 +45,8 @@ async function importsOf(file: string): Promise<string[]> {
 /** The pure modules of hub/ (layer 0). */
 const L0 = new Set(
   [
-    "config.ts",
-    "config_file.ts",
+    "config/mod.ts",
+    "config/file.ts",
     "csp.ts",
     "errors.ts",
     "observe/log.ts",
@@ -121,7 +121,7 @@ Deno.test("violation() flags each forbidden import kind", async (t) => {
   const rows: Array<[string, string, boolean]> = [
     ["proxy/mod.ts", "hub/errors.ts", true],
     ["spawners/mod.ts", "proxy/mod.ts", true],
-    ["templates/login.ts", "hub/config.ts", true],
+    ["templates/login.ts", "hub/config/mod.ts", true],
     ["hub/mod.ts", "proxy/route_table.ts", true],
     ["hub/mod.ts", "proxy/mod.ts", false],
     ["hub/db/users.ts", "hub/auth/identity.ts", true],

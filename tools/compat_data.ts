@@ -224,7 +224,7 @@ export const SCOPE_EVIDENCE: Evidence = { tests: [T.scopes] };
 /** Scopes JupyterHub allows beyond its table, and onehub's answer. */
 export const OPEN_SCOPES: Readonly<Record<string, Evidence>> = {
   "custom:*": {
-    tests: ["tests/hub/api/info_test.ts", "tests/hub/config_test.ts"],
+    tests: ["tests/hub/api/info_test.ts", "tests/hub/config/mod_test.ts"],
     note:
       "defined in custom_scopes (e.g. jupyter-server's granular custom:jupyter_server:* scopes), then granted by roles like any scope",
   },

@@ -15,7 +15,7 @@ import { createApi } from "../hub/api/mod.ts";
 import type { ApiDeps } from "../hub/api/_deps.ts";
 import { createOAuthProvider } from "../hub/oauth_provider/mod.ts";
 import type { OAuthProviderDeps } from "../hub/oauth_provider/mod.ts";
-import { resolveConfig } from "../hub/config.ts";
+import { resolveConfig } from "../hub/config/mod.ts";
 import { customScopesProblem, SCOPE_TABLE } from "../hub/rbac/scopes.ts";
 import { singleUserEnv } from "../hub/single_user_env.ts";
 import type { HubEnv } from "../hub/middleware/identity.ts";

@@ -1,5 +1,5 @@
 /**
- * Writes docs/config.md from the key table in hub/config.ts (every key:
+ * Writes docs/config.md from the key table in hub/config/mod.ts (every key:
  * kind, default, environment variable, live or restart, what it does), so
  * the reference cannot drift: tests/tools/config_docs_test.ts fails when
  * the file differs. Run: deno task docs:config
@@ -12,7 +12,7 @@ import {
   type KeySpec,
   kindText,
   needsRestart,
-} from "../hub/config.ts";
+} from "../hub/config/mod.ts";
 
 function cell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -44,7 +44,7 @@ export function configDocument(): string {
   return `# Configuration keys
 
 Every key of \`/etc/onehub/config.yaml\`, generated from the key table in
-\`hub/config.ts\` by \`deno task docs:config\`; do not edit by hand. Set one
+\`hub/config/mod.ts\` by \`deno task docs:config\`; do not edit by hand. Set one
 with \`onehub config set KEY VALUE\` (checked before it is written), or in
 the environment (\`ONEHUB_…\`, over the file), or with a \`serve\` flag (over
 both). "live" keys apply on \`onehub config reload\`; "restart" keys need

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { AuthStateBox } from "../auth/auth_state.ts";
 import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";

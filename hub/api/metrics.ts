@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import type { Db } from "../db/mod.ts";
 import { countUsers } from "../db/users.ts";
 import { countServersByStatus } from "../db/servers.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { HubGauges, HubMetrics } from "../observe/metrics.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { MISSING_CREDENTIALS } from "../middleware/require_scope.ts";

@@ -16,7 +16,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
-import { ensureSecretFile, readSecretFile } from "../config_file.ts";
+import { ensureSecretFile, readSecretFile } from "../config/file.ts";
 import type { Db } from "../db/mod.ts";
 import { storedAuthStates, updateUser } from "../db/users.ts";
 import { ConfigError } from "../errors.ts";

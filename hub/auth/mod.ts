@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
 import { PamPool } from "./pam_pool.ts";

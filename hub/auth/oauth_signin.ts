@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
 import type { EventLog } from "../observe/events.ts";

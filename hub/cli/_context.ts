@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { HubConfig } from "../config.ts";
-import { loadConfig } from "../config_file.ts";
+import type { HubConfig } from "../config/mod.ts";
+import { loadConfig } from "../config/file.ts";
 import { dirname, resolve } from "node:path";
 import {
   type DatabaseHandle,

@@ -35,7 +35,7 @@ import {
   unknownKeyMessage,
   unsetAt,
   validateValue,
-} from "../config.ts";
+} from "../config/mod.ts";
 import {
   defaultConfigPath,
   loadConfig,
@@ -43,7 +43,7 @@ import {
   readConfigFile,
   withConfigLock,
   writeConfigFile,
-} from "../config_file.ts";
+} from "../config/file.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { printErr, printOut } from "./_print.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import { openDatabase, pendingMigrations } from "../db/mod.ts";
 import { clearAuthStates } from "../db/users.ts";
 import { backupsOf, damagedMessage, databaseProblem } from "../db/integrity.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import { isLoopbackAddress } from "../net.ts";
-import { ensureCookieSecret } from "../config_file.ts";
+import { ensureCookieSecret } from "../config/file.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
 import {
@@ -16,8 +16,8 @@ import {
   type MigrationReport,
 } from "../db/mod.ts";
 import { ensureInstance } from "../db/hub_state.ts";
-import { syncConfigUsers } from "../config_users.ts";
-import { syncConfigAccess } from "../config_access.ts";
+import { syncConfigUsers } from "../config/users.ts";
+import { syncConfigAccess } from "../config/access.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam.ts";
 import { loadAuthStateBox } from "../auth/auth_state.ts";

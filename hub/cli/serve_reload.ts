@@ -20,11 +20,11 @@ import {
   resolveConfig,
   setAt,
   toRawConfig,
-} from "../config.ts";
-import { loadConfig } from "../config_file.ts";
+} from "../config/mod.ts";
+import { loadConfig } from "../config/file.ts";
 import type { Db } from "../db/mod.ts";
-import { syncConfigUsers } from "../config_users.ts";
-import { syncConfigAccess } from "../config_access.ts";
+import { syncConfigUsers } from "../config/users.ts";
+import { syncConfigAccess } from "../config/access.ts";
 import type { Logger } from "../observe/log.ts";
 
 /** What a reload did. */

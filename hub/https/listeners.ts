@@ -7,7 +7,7 @@
  * @module
  */
 import type { Proxy, ProxyListener } from "../../proxy/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observe/log.ts";
 import {

@@ -15,7 +15,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import type { HubEnv } from "../middleware/identity.ts";

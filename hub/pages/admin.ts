@@ -12,7 +12,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { adminPage } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";

@@ -6,7 +6,7 @@
  */
 import { type Context, Hono } from "hono";
 import { homePage } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { ServiceManager } from "../services/mod.ts";
 import type { Announcement } from "../announcement.ts";
 import { hasScope } from "../rbac/scopes.ts";

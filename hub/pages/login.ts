@@ -8,7 +8,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loginPage } from "../../templates/mod.ts";
-import { type HubConfig, oauthOn } from "../config.ts";
+import { type HubConfig, oauthOn } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
 import { deleteTokensOfSession } from "../db/tokens.ts";

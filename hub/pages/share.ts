@@ -8,7 +8,7 @@
 import { serverLocation } from "../server_urls.ts";
 import { type Context, Hono } from "hono";
 import { acceptSharePage } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { addShare, markExchanged, shareCodeByHash } from "../db/shares.ts";
 import { getUserById } from "../db/users.ts";

@@ -17,7 +17,7 @@ import {
   spawnOptionsPage,
   spawnPendingPage,
 } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { getUser, groupNamesByUser } from "../db/users.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";

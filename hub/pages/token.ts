@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { tokenPage } from "../../templates/mod.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { toLogin } from "./home.ts";
 

@@ -17,7 +17,7 @@
  * ```
  *
  * Errors name the key, the role or group, and what is accepted. Whether
- * the members exist is checked when they are applied (hub/config_access.ts).
+ * the members exist is checked when they are applied (hub/config/access.ts).
  *
  * @module
  */

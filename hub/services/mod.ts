@@ -11,7 +11,7 @@
  * @module
  */
 import { httpAnswers } from "../net.ts";
-import type { HubConfig } from "../config.ts";
+import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { Logger } from "../observe/log.ts";

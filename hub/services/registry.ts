@@ -7,7 +7,7 @@
  * `{base_url}services/<name>/oauth_callback`), its route
  * `{base_url}services/<name>/` when it has a `url`. (The user role's
  * `access:services!service=<name>` for `allow_all_users` is stored with the
- * config's roles: hub/config_access.ts.)
+ * config's roles: hub/config/access.ts.)
  *
  * @module
  */

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type HubConfig, resolveConfig } from "../../hub/config.ts";
+import { type HubConfig, resolveConfig } from "../../hub/config/mod.ts";
 import {
   type DatabaseHandle,
   migrateToLatest,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../_helpers/test_hub.ts";
 import { createHubApp, refuseOversizedBody } from "../../hub/app.ts";
-import { resolveConfig } from "../../hub/config.ts";
+import { resolveConfig } from "../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
 import type { Logger } from "../../hub/observe/log.ts";

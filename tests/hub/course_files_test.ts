@@ -10,7 +10,7 @@ import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
 import { fakeHub } from "../_helpers/test_hub.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { CourseFiles } from "../../hub/course_files.ts";
-import { resolveConfig } from "../../hub/config.ts";
+import { resolveConfig } from "../../hub/config/mod.ts";
 import { EventLog } from "../../hub/observe/events.ts";
 import { silentLogger } from "../../hub/observe/log.ts";
 import { lookupUser } from "../../spawners/mod.ts";

@@ -11,7 +11,7 @@ import { getServer, touchServerActivity } from "../../hub/db/servers.ts";
 import { getUser } from "../../hub/db/users.ts";
 import { eventsSince } from "../../hub/db/events.ts";
 import { silentLogger } from "../../hub/observe/log.ts";
-import { resolveConfig } from "../../hub/config.ts";
+import { resolveConfig } from "../../hub/config/mod.ts";
 
 const CULL = resolveConfig({
   file: { services: { cull: { timeout: 600, "max_age": 0 } } },

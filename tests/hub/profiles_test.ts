@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
 import { parseProfiles, resolveSpawn } from "../../hub/profiles.ts";
-import { resolveConfig, toRawConfig } from "../../hub/config.ts";
+import { resolveConfig, toRawConfig } from "../../hub/config/mod.ts";
 import { ConfigError, HubError } from "../../hub/errors.ts";
-import { syncConfigAccess } from "../../hub/config_access.ts";
+import { syncConfigAccess } from "../../hub/config/access.ts";
 import { silentLogger } from "../../hub/observe/log.ts";
 
 const G = 1024 ** 3;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
-import { syncConfigAccess } from "../../../hub/config_access.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import {
   assertError,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
-import { syncConfigAccess } from "../../../hub/config_access.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";

@@ -11,7 +11,7 @@ import {
   oauthTokenFor,
   obj,
 } from "./_fixtures.ts";
-import { syncConfigAccess } from "../../../hub/config_access.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 
 function createToken(

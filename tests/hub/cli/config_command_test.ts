@@ -8,8 +8,8 @@ import {
   RELOAD_HINT,
   RESTART_HINT,
 } from "../../../hub/cli/config_command.ts";
-import { CONFIG_KEYS } from "../../../hub/config.ts";
-import { readConfigFile } from "../../../hub/config_file.ts";
+import { CONFIG_KEYS } from "../../../hub/config/mod.ts";
+import { readConfigFile } from "../../../hub/config/file.ts";
 import { ConfigError, UsageError } from "../../../hub/errors.ts";
 
 /** A temp dir with a config path inside, removed on dispose. */

@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto";
 import { startMain } from "../../_helpers/serve_process.ts";
 import { startTestAcmeServer } from "../../_helpers/acme_server.ts";
 import { needsRenewal } from "../../../hub/https/acme/mod.ts";
-import { resolveConfig } from "../../../hub/config.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createUsers } from "../../../hub/db/users.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";

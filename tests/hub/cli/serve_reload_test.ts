@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { runMain, startServe } from "../../_helpers/serve_process.ts";
 import { CookieClient } from "../../_helpers/cookie_client.ts";
 import { createTestHub } from "../../_helpers/test_hub.ts";
-import { resolveConfig } from "../../../hub/config.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
 import type { Db } from "../../../hub/db/mod.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { reloadConfig } from "../../../hub/cli/serve_reload.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolveConfig } from "../../../hub/config.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";

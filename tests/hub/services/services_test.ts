@@ -8,7 +8,7 @@
  * the proxy, consent, restart after a crash, and removal from the config.
  */
 import assert from "node:assert/strict";
-import { resolveConfig } from "../../../hub/config.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { createLogger, silentLogger } from "../../../hub/observe/log.ts";

@@ -8,7 +8,7 @@ import {
   needsRestart,
   resolveConfig,
   toRawConfig,
-} from "../../../hub/config.ts";
+} from "../../../hub/config/mod.ts";
 import { ConfigError } from "../../../hub/errors.ts";
 
 const list = (services: unknown) =>

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createTestHub } from "../_helpers/test_hub.ts";
-import { syncConfigUsers } from "../../hub/config_users.ts";
-import { resolveConfig } from "../../hub/config.ts";
-import { ensureInstance } from "../../hub/db/hub_state.ts";
-import { updateUser } from "../../hub/db/users.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
+import { createTestHub } from "../../_helpers/test_hub.ts";
+import { syncConfigUsers } from "../../../hub/config/users.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
+import { ensureInstance } from "../../../hub/db/hub_state.ts";
+import { updateUser } from "../../../hub/db/users.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 
 Deno.test("syncConfigUsers() creates allowed and admin users, and takes admin only from users the config made admin", async () => {
   await using hub = await createTestHub();

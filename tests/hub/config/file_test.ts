@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { errorWith } from "../_helpers/assert_error.ts";
+import { errorWith } from "../../_helpers/assert_error.ts";
 import {
   DEFAULT_CONFIG_PATH,
   defaultConfigPath,
@@ -10,9 +10,9 @@ import {
   readConfigFile,
   withConfigLock,
   writeConfigFile,
-} from "../../hub/config_file.ts";
-import { setAt } from "../../hub/config.ts";
-import { ConfigError } from "../../hub/errors.ts";
+} from "../../../hub/config/file.ts";
+import { setAt } from "../../../hub/config/mod.ts";
+import { ConfigError } from "../../../hub/errors.ts";
 
 const posix = Deno.build.os !== "windows";
 

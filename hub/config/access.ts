@@ -21,34 +21,34 @@
  *
  * @module
  */
-import type { HubConfig } from "./config.ts";
-import type { Db } from "./db/mod.ts";
+import type { HubConfig } from "./mod.ts";
+import type { Db } from "../db/mod.ts";
 import {
   createGroups,
   getGroup,
   setProperties,
   userIdsByName,
-} from "./db/groups.ts";
-import { addMembers } from "./db/groups.ts";
-import { createUsers, getUser } from "./db/users.ts";
+} from "../db/groups.ts";
+import { addMembers } from "../db/groups.ts";
+import { createUsers, getUser } from "../db/users.ts";
 import {
   type Assignee,
   deleteAssignmentsExcept,
   deleteRoleDefinitionsExcept,
   replaceConfigAssignments,
   setRoleDefinition,
-} from "./db/roles.ts";
-import { listServices } from "./db/services.ts";
+} from "../db/roles.ts";
+import { listServices } from "../db/services.ts";
 import {
   effectiveAllowRules,
   isAllowed,
   normalizeUsername,
   usernameProblem,
-} from "./auth/usernames.ts";
-import { groupNameProblem } from "./rbac/access_spec.ts";
-import { ConfigError } from "./errors.ts";
-import type { Logger } from "./observe/log.ts";
-import { BUILTIN_ROLES } from "./rbac/roles.ts";
+} from "../auth/usernames.ts";
+import { groupNameProblem } from "../rbac/access_spec.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observe/log.ts";
+import { BUILTIN_ROLES } from "../rbac/roles.ts";
 
 /** The built-in role names (they are never deleted, only redefined). */
 const BUILTIN = Object.keys(BUILTIN_ROLES);

@@ -1,5 +1,5 @@
 /**
- * The I/O shell around hub/config.ts: read and parse the YAML config file,
+ * The I/O shell around hub/config/mod.ts: read and parse the YAML config file,
  * write it back atomically (validated first, comments kept), serialise
  * concurrent edits with a lock file, load the resolved config, and create or
  * check the cookie secret file.
@@ -19,8 +19,8 @@ import {
   type RawConfig,
   resolveConfig,
   validateRaw,
-} from "./config.ts";
-import { ConfigError } from "./errors.ts";
+} from "./mod.ts";
+import { ConfigError } from "../errors.ts";
 
 type YamlLib = typeof import("yaml");
 let yamlLib: Promise<YamlLib> | null = null;

@@ -10,7 +10,7 @@
  * every value (naming the key, the value and the accepted form), runs the
  * keys' cross-checks and returns a fully resolved configuration.
  *
- * Pure: no file or env access here (see config_file.ts and cli/).
+ * Pure: no file or env access here (see file.ts and cli/).
  *
  * @module
  */
@@ -19,14 +19,14 @@ import {
   defineCustomScopes,
   ScopeError,
   validateScopes,
-} from "./rbac/scopes.ts";
-import { ConfigError, quote } from "./errors.ts";
+} from "../rbac/scopes.ts";
+import { ConfigError, quote } from "../errors.ts";
 import {
   type GroupSpec,
   parseGroups,
   parseRoles,
   type RoleSpec,
-} from "./rbac/access_spec.ts";
+} from "../rbac/access_spec.ts";
 import {
   coreCount,
   type Limits,
@@ -34,12 +34,12 @@ import {
   parseProfiles,
   type Profile,
   sizeInBytes,
-} from "./profiles.ts";
+} from "../profiles.ts";
 import {
   parseServices,
   type ServiceSpec,
   servicesToRaw,
-} from "./services/spec.ts";
+} from "../services/spec.ts";
 
 /** The kinds of value a key may hold. */
 export type KeyKind =

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { errorWith } from "../_helpers/assert_error.ts";
+import { errorWith } from "../../_helpers/assert_error.ts";
 import {
   CONFIG_KEYS,
   envName,
@@ -16,8 +16,8 @@ import {
   unsetAt,
   validateRaw,
   validateValue,
-} from "../../hub/config.ts";
-import { ConfigError } from "../../hub/errors.ts";
+} from "../../../hub/config/mod.ts";
+import { ConfigError } from "../../../hub/errors.ts";
 
 function spec(key: string): KeySpec {
   const found = keySpec(key);

@@ -9,13 +9,13 @@
  *
  * @module
  */
-import type { HubConfig } from "./config.ts";
-import type { Db } from "./db/mod.ts";
-import { getHubState, setHubState } from "./db/hub_state.ts";
-import { createUsers, getUser, updateUser } from "./db/users.ts";
-import { normalizeUsername, usernameProblem } from "./auth/usernames.ts";
-import { ConfigError } from "./errors.ts";
-import type { Logger } from "./observe/log.ts";
+import type { HubConfig } from "./mod.ts";
+import type { Db } from "../db/mod.ts";
+import { getHubState, setHubState } from "../db/hub_state.ts";
+import { createUsers, getUser, updateUser } from "../db/users.ts";
+import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observe/log.ts";
 
 const CONFIG_ADMINS = "config_admins";
 

@@ -1,17 +1,17 @@
 /**
- * `groups` and `roles` from the config (hub/config_access.ts) on a hub
+ * `groups` and `roles` from the config (hub/config/access.ts) on a hub
  * with the fake spawner: the README's teaching-assistant role stops a
  * student's server and is refused on another user's; config groups merge
  * with API-made members; unknown members are refused before anything is
  * written; dropping the role takes the rights away at once.
  */
 import assert from "node:assert/strict";
-import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
-import { syncConfigAccess } from "../../hub/config_access.ts";
-import { resolveConfig } from "../../hub/config.ts";
-import { getUser } from "../../hub/db/users.ts";
-import { ConfigError } from "../../hub/errors.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
+import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { ConfigError } from "../../../hub/errors.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 
 const TA_ROLE = {
   name: "teaching-assistant",
