@@ -16,11 +16,11 @@ import {
 } from "./_browser.ts";
 import {
   createSystemUser,
-  HAS_SINGLEUSER,
-  IS_ROOT,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 
-const ignore = chromiumMissing !== null || !IS_ROOT || !HAS_SINGLEUSER;
+const ignore = chromiumMissing !== null ||
+  skipWithoutSingleuser("home_test");
 
 Deno.test({
   name:

@@ -18,13 +18,13 @@ import {
 import {
   createSystemUser,
   ensurePamService,
-  HAS_SINGLEUSER,
-  IS_ROOT,
+  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { startServe } from "../_helpers/serve_process.ts";
 import type { Page } from "playwright-core";
 
-const ignore = chromiumMissing !== null || !IS_ROOT || !HAS_SINGLEUSER;
+const ignore = chromiumMissing !== null ||
+  skipWithoutSingleuser("subdomain_test");
 
 /** Logs in through the hub's form and waits to land on `landed`. */
 async function pamLogin(
