@@ -18,7 +18,7 @@
  * @module
  */
 import { listUserNames } from "./db/users.ts";
-import { userOrigin } from "./server_urls.ts";
+import { userHost } from "./server_urls.ts";
 import { createProxy, hubProofFromToken, type Proxy } from "../proxy/mod.ts";
 import { newSecret } from "./tokens.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
@@ -112,9 +112,7 @@ export interface Hub extends HubApp {
 
 /** Every user's host under `subdomain_host` (their certificate names). */
 async function userHostNames(db: Db, config: HubConfig): Promise<string[]> {
-  return (await listUserNames(db)).map((name) =>
-    new URL(userOrigin(config, name)).hostname
-  );
+  return (await listUserNames(db)).map((name) => userHost(config, name));
 }
 
 /** The built-in proxy's public listeners (HTTP, HTTPS, Let's Encrypt). */

@@ -85,12 +85,24 @@ export function hubDomain(settings: UrlSettings): string {
   return settings.subdomainHost ? new URL(settings.subdomainHost).hostname : "";
 }
 
+/** `alice.hub.example.org` (no port), or `""` without subdomains. */
+export function userHost(settings: UrlSettings, user: string): string {
+  const domain = hubDomain(settings);
+  return domain ? `${userLabel(user)}.${domain}` : "";
+}
+
 /** `https://alice.hub.example.org` (port kept), or `""` without subdomains. */
 export function userOrigin(settings: UrlSettings, user: string): string {
   if (!settings.subdomainHost) return "";
   const hub = new URL(settings.subdomainHost);
   const port = hub.port ? `:${hub.port}` : "";
-  return `${hub.protocol}//${userLabel(user)}.${hub.hostname}${port}`;
+  return `${hub.protocol}//${userHost(settings, user)}${port}`;
+}
+
+/** A proxy route key: the host (when there is one) and the path, without a trailing `/` (normalizePrefix's form). */
+function routeKeyOf(host: string, path: string): string {
+  const key = (host ? `/${host}` : "") + path;
+  return key.length > 1 ? key.replace(/\/+$/, "") : key;
 }
 
 /**
@@ -110,13 +122,11 @@ export function serverLocation(
 ): ServerLocation {
   const prefix = serverPrefix(settings.baseUrl, user, server);
   const origin = userOrigin(settings, user);
-  const host = origin ? new URL(origin).hostname : "";
-  const key = (host ? `/${host}` : "") + prefix;
   return {
     prefix,
     origin,
     url: origin + prefix,
-    routeKey: key.length > 1 ? key.replace(/\/+$/, "") : key,
+    routeKey: routeKeyOf(userHost(settings, user), prefix),
   };
 }
 
@@ -125,9 +135,7 @@ export function serverLocation(
  * `/hub.example.org/services/grader` with subdomains, else the path.
  */
 export function hubRouteKey(settings: UrlSettings, path: string): string {
-  const host = hubDomain(settings);
-  const key = (host ? `/${host}` : "") + path;
-  return key.length > 1 ? key.replace(/\/+$/, "") : key;
+  return routeKeyOf(hubDomain(settings), path);
 }
 
 /**

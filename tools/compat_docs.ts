@@ -9,16 +9,13 @@
  *
  * @module
  */
-import { TrieRouter } from "hono/router/trie-router";
-import type { Hono } from "hono";
-import { createApi } from "../hub/api/mod.ts";
+import { createApi, routeMethods } from "../hub/api/mod.ts";
 import type { ApiDeps } from "../hub/api/_deps.ts";
 import { createOAuthProvider } from "../hub/oauth_provider/mod.ts";
 import type { OAuthProviderDeps } from "../hub/oauth_provider/mod.ts";
 import { resolveConfig } from "../hub/config/mod.ts";
 import { customScopesProblem, SCOPE_TABLE } from "../hub/rbac/scopes.ts";
 import { singleUserEnv } from "../hub/single_user_env.ts";
-import type { HubEnv } from "../hub/middleware/identity.ts";
 import {
   ENDPOINTS,
   ENVIRONMENT,
@@ -35,32 +32,20 @@ export interface CompatRow {
   evidence: Evidence;
 }
 
-/** `METHOD /path` pairs the API answers, read from its routes (no database needed to build it). */
-function routedBy(apps: Array<[string, Hono<HubEnv>]>) {
-  const router = new TrieRouter<string>();
-  for (const [mount, app] of apps) {
-    for (const r of app.routes) {
-      if (!["ALL", "OPTIONS"].includes(r.method)) {
-        router.add("ALL", mount + r.path, r.method);
-      }
-    }
-  }
-  return (method: string, path: string) => {
-    // `{name}` → a sample name; hono's `:name` patterns then match it.
-    const sample = path.replace(/\{[^}]+\}/g, "x1");
-    return router.match("ALL", sample)[0].some(([m]) => m === method);
-  };
-}
-
 /** Every endpoint row, status from onehub's own routes. */
 export function endpointRows(): CompatRow[] {
   const config = resolveConfig({});
   const api = createApi({ config } as unknown as ApiDeps);
   const oauth = createOAuthProvider({ config } as unknown as OAuthProviderDeps);
-  const served = routedBy([["", api], ["/oauth2", oauth]]);
+  const [apiAt, oauthAt] = [routeMethods(api), routeMethods(oauth)];
   return Object.entries(ENDPOINTS).map(([what, evidence]) => {
     const [method, path] = what.split(" ") as [string, string];
-    return { what, served: served(method, path), evidence };
+    // `{name}` → a sample name; hono's `:name` patterns then match it.
+    const sample = path.replace(/\{[^}]+\}/g, "x1");
+    const methods = sample.startsWith("/oauth2/")
+      ? oauthAt(sample.slice("/oauth2".length))
+      : apiAt(sample);
+    return { what, served: methods.includes(method), evidence };
   });
 }
 

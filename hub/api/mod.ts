@@ -75,7 +75,7 @@ export function createApi(deps: ApiDeps): Hono<HubEnv> {
 }
 
 /** The methods `app` answers at a path (relative to its root), read from its routes once. */
-function routeMethods(app: Hono<HubEnv>): (path: string) => string[] {
+export function routeMethods(app: Hono<HubEnv>): (path: string) => string[] {
   let router: TrieRouter<string> | null = null;
   return (path) => {
     if (!router) {
