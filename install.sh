@@ -403,7 +403,7 @@ ensure_state_dir() {
 ensure_pam_service() {
   if [ -f "$PAM_FILE" ]; then return 0; fi
   say "writing the PAM service $PAM_FILE"
-  # Keep in step with PAM_SERVICE_FILE_TEXT in hub/auth/pam.ts (a test compares them).
+  # Keep in step with PAM_SERVICE_FILE_TEXT in hub/auth/pam/mod.ts (a test compares them).
   cat >"$PAM_FILE" <<'EOF'
 # PAM service for onehub logins (written by the onehub installer).
 # The hub checks the password (auth) and that the account may log in now

@@ -3,7 +3,7 @@
  * status. Nothing else lives here.
  *
  * The hidden `pam-helper` subcommand (the hub's PAM helpers, started by
- * hub/auth/pam_pool.ts) and `proxy` (the proxy as its own process) are
+ * hub/auth/pam/pool.ts) and `proxy` (the proxy as its own process) are
  * dispatched before the rest of the CLI is loaded, so those processes stay
  * small (literal dynamic imports, which `deno compile` still embeds).
  *

@@ -1,14 +1,14 @@
 /**
- * One PAM check's latency, a new helper process per login (hub/auth/pam.ts)
- * against a warm helper of the pool (hub/auth/pam_pool.ts), with a
+ * One PAM check's latency, a new helper process per login (hub/auth/pam/mod.ts)
+ * against a warm helper of the pool (hub/auth/pam/pool.ts), with a
  * throwaway account made here. Needs root and /etc/pam.d/onehub.
  *
  *   sudo deno run -A bench/pam_latency.ts [N]
  *
  * @module
  */
-import { pamAuthenticate } from "../hub/auth/pam.ts";
-import { PamPool } from "../hub/auth/pam_pool.ts";
+import { pamAuthenticate } from "../hub/auth/pam/mod.ts";
+import { PamPool } from "../hub/auth/pam/pool.ts";
 
 const N = Number(Deno.args[0] ?? "20");
 const user = `ohlat${Math.random().toString(36).slice(2, 7)}`;

@@ -27,7 +27,7 @@
 #    /usr/bin/jupyterhub-singleuser run as bench01 through
 #    `setpriv --reuid --regid --init-groups` in a clean environment holding the
 #    JUPYTERHUB_* variables the hub would set (same names and values as
-#    hub/single_user_env.ts, a made-up API token), JUPYTERHUB_API_URL pointing
+#    hub/servers/single_user_env.ts, a made-up API token), JUPYTERHUB_API_URL pointing
 #    at the running hub (the server checks the hub's version before it
 #    listens); timed from spawn() to the first answer below 500 from
 #    http://127.0.0.1:<port>/user/bench01/api, polled every 10 ms; then
@@ -157,7 +157,7 @@ async function once(i) {
   const prefix = `/user/${user}/`;
   const scopes = py([`access:servers!server=${user}/`, `access:servers!user=${user}`]);
   const token = `direct-bench-not-a-valid-token-${i}`;
-  // what hub/single_user_env.ts builds for the default server (token made up)
+  // what hub/servers/single_user_env.ts builds for the default server (token made up)
   const env = {
     JUPYTERHUB_API_TOKEN: token, JPY_API_TOKEN: token,
     JUPYTERHUB_CLIENT_ID: `jupyterhub-user-${user}`,

@@ -30,7 +30,7 @@ import { importXsrfKey } from "./auth/xsrf.ts";
 import { LoginThrottle } from "./auth/login_throttle.ts";
 import { type AcmeChallenges, CHALLENGE_PREFIX } from "./https/acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
-import { isUserHost } from "./server_urls.ts";
+import { isUserHost } from "./servers/urls.ts";
 import type { Logger } from "./observe/log.ts";
 import {
   apiCookieRules,
@@ -50,7 +50,7 @@ import {
   type AuthStateBox,
   authStateBoxFromSecret,
 } from "./auth/auth_state.ts";
-import { OAuthSignIn } from "./auth/oauth_signin.ts";
+import { OAuthSignIn } from "./auth/oauth/signin.ts";
 import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
@@ -58,8 +58,8 @@ import { createStaticPages } from "./pages/static.ts";
 import { createSharePages } from "./pages/share.ts";
 import { API_CSP, pageCsp } from "./csp.ts";
 import { HUB_API_VERSION } from "./version.ts";
-import type { RouteService } from "./routes.ts";
-import type { ServerManager } from "./servers.ts";
+import type { RouteService } from "./servers/routes.ts";
+import type { ServerManager } from "./servers/manager.ts";
 import { createSpawnPages } from "./pages/spawn.ts";
 import { createOAuthProvider } from "./oauth_provider/mod.ts";
 import { routePath } from "hono/route";
@@ -68,9 +68,9 @@ import { HubMetrics } from "./observe/metrics.ts";
 import { Announcement } from "./announcement.ts";
 import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
-import type { IdleCuller } from "./culler.ts";
+import type { IdleCuller } from "./servers/culler.ts";
 import type { ServiceManager } from "./services/mod.ts";
-import type { CourseFiles } from "./course_files.ts";
+import type { CourseFiles } from "./servers/course_files.ts";
 
 /** What {@linkcode createHubApp} needs. */
 export interface HubAppOptions {

@@ -18,9 +18,9 @@
  * @module
  */
 import { listUserNames } from "./db/users.ts";
-import { userHost } from "./server_urls.ts";
+import { userHost } from "./servers/urls.ts";
 import { createProxy, hubProofFromToken, type Proxy } from "../proxy/mod.ts";
-import { newSecret } from "./tokens.ts";
+import { newSecret } from "./secrets.ts";
 import { createSpawner, type Spawner } from "../spawners/mod.ts";
 import { type HubConfig, lingerLimits, oauthOn } from "./config/mod.ts";
 import { ConfigError } from "./errors.ts";
@@ -32,8 +32,8 @@ import {
   type ProxyControl,
   remoteControl,
   RouteService,
-} from "./routes.ts";
-import { pullActivity } from "./activity.ts";
+} from "./servers/routes.ts";
+import { pullActivity } from "./servers/activity.ts";
 import {
   createHubApp,
   eventLogFor,
@@ -44,16 +44,16 @@ import {
 import type { EventLog } from "./observe/events.ts";
 import { HubMetrics } from "./observe/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
-import { IdleCuller } from "./culler.ts";
+import { IdleCuller } from "./servers/culler.ts";
 import { ServiceManager } from "./services/mod.ts";
 import { syncConfigAccess } from "./config/access.ts";
-import { CourseFiles } from "./course_files.ts";
-import { ServerManager } from "./servers.ts";
+import { CourseFiles } from "./servers/course_files.ts";
+import { ServerManager } from "./servers/manager.ts";
 import {
   type AuthStateBox,
   authStateBoxFromSecret,
 } from "./auth/auth_state.ts";
-import { OAuthSignIn } from "./auth/oauth_signin.ts";
+import { OAuthSignIn } from "./auth/oauth/signin.ts";
 import { AcmeChallenges } from "./https/acme/mod.ts";
 import {
   listenPublic,

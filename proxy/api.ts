@@ -13,7 +13,7 @@
  * @module
  */
 import { normalizePrefix } from "./route_table.ts";
-import type { Proxy } from "./mod.ts";
+import type { Proxy } from "./server.ts";
 
 /** Options of {@linkcode createProxyApi}. */
 export interface ProxyApiOptions {

@@ -52,19 +52,19 @@ const L0 = new Set(
     "observe/log.ts",
     "rbac/scopes.ts",
     "rbac/roles.ts",
-    "tokens.ts",
+    "secrets.ts",
     "next_url.ts",
-    "single_user_env.ts",
+    "servers/single_user_env.ts",
     "version.ts",
     "net.ts",
-    "server_urls.ts",
+    "servers/urls.ts",
     "concurrency.ts",
     // Pure: checks `services.list` for config.ts.
     "services/spec.ts",
     // Pure: checks `roles` and `groups` for config.ts.
     "rbac/access_spec.ts",
     // Pure: profiles and group limits, and a spawn's resolution.
-    "profiles.ts",
+    "servers/profiles.ts",
   ].map((f) => `hub/${f}`),
 );
 

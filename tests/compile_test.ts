@@ -21,7 +21,7 @@ async function* sources(dir: string): AsyncGenerator<string> {
  * the PAM helper under `deno run` only (a compiled binary re-executes
  * itself; see pamHelperArgv).
  */
-const ALLOWED = new Set(["hub/auth/pam.ts"]);
+const ALLOWED = new Set(["hub/auth/pam/mod.ts"]);
 
 Deno.test("the program reads no file beside its own source at run time (compile-safe)", async () => {
   const self = /import\.meta\.(url|dirname|filename)|Deno\.mainModule/;
@@ -37,7 +37,7 @@ Deno.test("the program reads no file beside its own source at run time (compile-
     if (self.test(code) && !ALLOWED.has(rel)) offenders.push(rel);
   }
   assert.deepEqual(offenders, []);
-  const pam = await Deno.readTextFile(join(REPO_ROOT, "hub/auth/pam.ts"));
+  const pam = await Deno.readTextFile(join(REPO_ROOT, "hub/auth/pam/mod.ts"));
   assert.match(
     pam,
     /if \(options\.standalone \?\? Deno\.build\.standalone\) \{\n\s+return \[execPath, "pam-helper"\];\n\s+\}\n\s+const main = fileURLToPath\(new URL\("\.\.\/\.\.\/main\.ts", import\.meta\.url\)\);/,

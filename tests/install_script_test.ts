@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { repoPath } from "./_helpers/paths.ts";
-import { PAM_SERVICE_FILE_TEXT } from "../hub/auth/pam.ts";
+import { PAM_SERVICE_FILE_TEXT } from "../hub/auth/pam/mod.ts";
 import { printErr } from "../hub/cli/_print.ts";
 
 async function installSh(...args: string[]) {

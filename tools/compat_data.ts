@@ -29,9 +29,9 @@ const T = {
   oauth: "tests/hub/oauth_provider/mod_test.ts",
   shutdown: "tests/hub/api/shutdown_test.ts",
   activity: "tests/hub/api/idle_culler_replay_test.ts",
-  env: "tests/hub/single_user_env_test.ts",
-  spawnEnv: "tests/hub/servers_test.ts",
-  subdomain: "tests/hub/server_urls_test.ts",
+  env: "tests/hub/servers/single_user_env_test.ts",
+  spawnEnv: "tests/hub/servers/manager_test.ts",
+  subdomain: "tests/hub/servers/urls_test.ts",
   trixie: "tests/integration/trixie_test.ts",
   scopes: "tests/hub/rbac/scopes_test.ts",
 } as const;

@@ -15,7 +15,7 @@ import { createOAuthProvider } from "../hub/oauth_provider/mod.ts";
 import type { OAuthProviderDeps } from "../hub/oauth_provider/mod.ts";
 import { resolveConfig } from "../hub/config/mod.ts";
 import { customScopesProblem, SCOPE_TABLE } from "../hub/rbac/scopes.ts";
-import { singleUserEnv } from "../hub/single_user_env.ts";
+import { singleUserEnv } from "../hub/servers/single_user_env.ts";
 import {
   ENDPOINTS,
   ENVIRONMENT,

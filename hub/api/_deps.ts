@@ -8,8 +8,8 @@ import type { AuthStateBox } from "../auth/auth_state.ts";
 import type { Db } from "../db/mod.ts";
 import type { Authenticator } from "../auth/mod.ts";
 import type { Logger } from "../observe/log.ts";
-import type { RouteService } from "../routes.ts";
-import type { ServerManager } from "../servers.ts";
+import type { RouteService } from "../servers/routes.ts";
+import type { ServerManager } from "../servers/manager.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { ShutdownRequest } from "./shutdown.ts";
 import type { ServiceManager } from "../services/mod.ts";
@@ -39,4 +39,4 @@ export interface ApiDeps {
   hubRoutes?: ReadonlySet<string>;
 }
 
-export { escapeName } from "../single_user_env.ts";
+export { escapeName } from "../servers/single_user_env.ts";

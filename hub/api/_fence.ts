@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { serverLocation } from "../server_urls.ts";
+import { serverLocation } from "../servers/urls.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { serversByUser } from "../db/servers.ts";
 import { sharesOfUser } from "../db/shares.ts";

@@ -12,7 +12,7 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
-import { tokenIdToWire } from "../tokens.ts";
+import { tokenIdToWire } from "../secrets.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { type Identity, identityFromToken } from "../auth/identity.ts";
 import { routeParam } from "../middleware/route_param.ts";

@@ -9,7 +9,7 @@ import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
-import type { RouteService } from "../routes.ts";
+import type { RouteService } from "../servers/routes.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { readJson } from "./_body.ts";

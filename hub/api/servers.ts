@@ -10,7 +10,7 @@ import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
-import { type ProgressEvent, type ServerManager } from "../servers.ts";
+import { type ProgressEvent, type ServerManager } from "../servers/manager.ts";
 import { expectObject, readJson } from "./_body.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { routeUser } from "./_lookup.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import { paginate, parsePaging } from "./_pagination.ts";
-import { serverLocation } from "../server_urls.ts";
+import { serverLocation } from "../servers/urls.ts";
 import { type Context, Hono } from "hono";
 import {
   deleteShareCodes,
@@ -27,7 +27,7 @@ import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { hashSecret, newSecret } from "../tokens.ts";
+import { hashSecret, newSecret } from "../secrets.ts";
 import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";

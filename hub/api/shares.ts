@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { serverLocation } from "../server_urls.ts";
+import { serverLocation } from "../servers/urls.ts";
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import {

@@ -40,7 +40,7 @@ import {
   tokenIdFromWire,
   tokenIdToWire,
   tokenPrefix,
-} from "../tokens.ts";
+} from "../secrets.ts";
 import {
   effectiveAllowRules,
   isAllowed,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { serverLocation } from "../server_urls.ts";
+import { serverLocation } from "../servers/urls.ts";
 import { type Context, Hono } from "hono";
 import type { GroupRow, ServerRow, UserRow } from "../db/schema.ts";
 import {

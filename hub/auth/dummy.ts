@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { constantTimeEqual } from "../tokens.ts";
+import { constantTimeEqual } from "../secrets.ts";
 import type { Authenticator, LoginAttempt, LoginResult } from "./mod.ts";
 
 /** Creates the dummy authenticator. An empty password accepts any. */

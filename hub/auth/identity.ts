@@ -44,7 +44,7 @@ import {
   serviceTokensByPrefix,
   type TokenWithService,
 } from "../db/services.ts";
-import { hashSecretCached, sameHash, tokenPrefix } from "../tokens.ts";
+import { hashSecretCached, sameHash, tokenPrefix } from "../secrets.ts";
 
 /** The authenticated caller of a request. */
 export interface Identity {

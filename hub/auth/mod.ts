@@ -8,7 +8,7 @@
 import type { HubConfig } from "../config/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
-import { PamPool } from "./pam_pool.ts";
+import { PamPool } from "./pam/pool.ts";
 
 /** What a login form submits. */
 export interface LoginAttempt {

@@ -15,7 +15,7 @@ import {
 } from "../db/sessions.ts";
 import { deleteSessionTokensOfUser } from "../db/tokens.ts";
 import type { LoginSessionRow } from "../db/schema.ts";
-import { hashSecret, newSecret } from "../tokens.ts";
+import { hashSecret, newSecret } from "../secrets.ts";
 
 /** JupyterHub's login cookie name. */
 export const LOGIN_COOKIE = "jupyterhub-hub-login";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { constantTimeEqual } from "../tokens.ts";
+import { constantTimeEqual } from "../secrets.ts";
 
 /** Cookie carrying the XSRF token (JupyterHub's name). */
 export const XSRF_COOKIE = "_xsrf";

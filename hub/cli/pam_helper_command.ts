@@ -1,7 +1,7 @@
 /**
- * The hidden `pam-helper` subcommand: the hub (hub/auth/pam.ts) starts this
+ * The hidden `pam-helper` subcommand: the hub (hub/auth/pam/mod.ts) starts this
  * same program with it for every PAM login. It reads one JSON request from
- * stdin, runs hub/auth/pam_helper.ts and prints one JSON line.
+ * stdin, runs hub/auth/pam/helper.ts and prints one JSON line.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import {
   PAM_HELPER_EXIT_BAD_INPUT,
   PAM_HELPER_MAX_INPUT,
   runPamHelper,
-} from "../auth/pam_helper.ts";
+} from "../auth/pam/helper.ts";
 import { type Command, parseCommandArgs } from "./_command.ts";
 import { printOut } from "./_print.ts";
 

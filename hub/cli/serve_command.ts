@@ -19,7 +19,7 @@ import { ensureInstance } from "../db/hub_state.ts";
 import { syncConfigUsers } from "../config/users.ts";
 import { syncConfigAccess } from "../config/access.ts";
 import { createAuthenticator } from "../auth/mod.ts";
-import { checkPamService } from "../auth/pam.ts";
+import { checkPamService } from "../auth/pam/mod.ts";
 import { loadAuthStateBox } from "../auth/auth_state.ts";
 import { type RunningHub, startHub } from "./serve_runtime.ts";
 import { ONEHUB_VERSION } from "../version.ts";

@@ -7,8 +7,8 @@
  */
 import { createHub, type HubOptions, type HubUrls } from "../mod.ts";
 import type { Proxy } from "../../proxy/mod.ts";
-import type { RouteService } from "../routes.ts";
-import type { ServerManager } from "../servers.ts";
+import type { RouteService } from "../servers/routes.ts";
+import type { ServerManager } from "../servers/manager.ts";
 
 /** What {@linkcode startHub} needs: the hub's options. */
 export type StartHubOptions = HubOptions;

@@ -10,7 +10,7 @@ import { HubError, UsageError } from "../errors.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { cliEvents, withConfiguredDb } from "./_context.ts";
 import type { Db } from "../db/mod.ts";
-import { tokenIdToWire } from "../tokens.ts";
+import { tokenIdToWire } from "../secrets.ts";
 import { printErr, printOut } from "./_print.ts";
 
 const HELP =

@@ -34,7 +34,7 @@ import {
   parseProfiles,
   type Profile,
   sizeInBytes,
-} from "../profiles.ts";
+} from "../servers/profiles.ts";
 import {
   parseServices,
   type ServiceSpec,

@@ -8,10 +8,10 @@
  */
 import type { Db } from "./mod.ts";
 import type { OAuthClientRow, OAuthCodeRow } from "./schema.ts";
-import { clientIdFor } from "../single_user_env.ts";
-import { hashSecret } from "../tokens.ts";
+import { clientIdFor } from "../servers/single_user_env.ts";
+import { hashSecret } from "../secrets.ts";
 
-export { clientIdFor } from "../single_user_env.ts";
+export { clientIdFor } from "../servers/single_user_env.ts";
 export type { OAuthClientRow, OAuthCodeRow } from "./schema.ts";
 
 /** What {@linkcode upsertServerClient} records for a user's server. */

@@ -1,6 +1,6 @@
 /**
  * The `routes` table: the proxy routes the hub added, kept so a restarted
- * hub (or proxy) can put them back (hub/routes.ts mirrors them to the
+ * hub (or proxy) can put them back (hub/servers/routes.ts mirrors them to the
  * proxy). The only module that queries it.
  *
  * @module

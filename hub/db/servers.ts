@@ -1,6 +1,6 @@
 /**
  * Queries on `servers`: the only module that reads or writes the table
- * (tests/architecture_test.ts enforces it). hub/servers.ts's ServerManager
+ * (tests/architecture_test.ts enforces it). hub/servers/manager.ts's ServerManager
  * owns the lifecycle writes (spawning, state, running, stopped); pages and
  * the API read through here and touch activity.
  *

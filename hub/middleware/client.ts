@@ -18,7 +18,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { PROOF_HEADER } from "../../proxy/mod.ts";
-import { constantTimeEqual } from "../tokens.ts";
+import { constantTimeEqual } from "../secrets.ts";
 import type { HubEnv } from "./identity.ts";
 
 /** The client of a request, as far as the hub can know it. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clientIdFor } from "../single_user_env.ts";
+import { clientIdFor } from "../servers/single_user_env.ts";
 import type { OAuthClientRow } from "../db/schema.ts";
 
 /** A form body that cannot be read; the message says why. */

@@ -30,7 +30,7 @@ import {
 } from "../db/users.ts";
 import { truncate } from "../observe/log.ts";
 import { hasScope } from "../rbac/scopes.ts";
-import { hashSecret, newSecret } from "../tokens.ts";
+import { hashSecret, newSecret } from "../secrets.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { clientTarget, withQuery } from "./_http.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";

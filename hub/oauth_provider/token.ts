@@ -13,7 +13,7 @@ import { getClient, takeCode } from "../db/oauth.ts";
 import type { OAuthClientRow, OAuthCodeRow } from "../db/schema.ts";
 import { insertToken } from "../db/tokens.ts";
 import { truncate } from "../observe/log.ts";
-import { hashSecret, newSecret, sameHash, tokenPrefix } from "../tokens.ts";
+import { hashSecret, newSecret, sameHash, tokenPrefix } from "../secrets.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { FormError, readForm } from "./_http.ts";
 import type { OAuthProviderDeps } from "./mod.ts";

@@ -17,20 +17,20 @@ import type { Db } from "../db/mod.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
-import { type ServerManager, unixAccountOf } from "../servers.ts";
+import { type ServerManager, unixAccountOf } from "../servers/manager.ts";
 import { toLogin } from "./home.ts";
 import type { Announcement } from "../announcement.ts";
 import {
   type CourseFiles,
   type UpdateAll,
   updateAll,
-} from "../course_files.ts";
+} from "../servers/course_files.ts";
 import { listUserNames } from "../db/users.ts";
 import type { SystemUser } from "../../spawners/mod.ts";
 import type { EventLog } from "../observe/events.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { lastEventOf } from "../db/events.ts";
-import type { IdleCuller } from "../culler.ts";
+import type { IdleCuller } from "../servers/culler.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
 
 /** Dependencies of the admin pages. */

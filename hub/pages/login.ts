@@ -29,13 +29,13 @@ import {
   usernameProblem,
 } from "../auth/usernames.ts";
 import { safeNextUrl } from "../next_url.ts";
-import { newSecret } from "../tokens.ts";
+import { newSecret } from "../secrets.ts";
 import type { Logger } from "../observe/log.ts";
 import { truncate } from "../observe/log.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import type { EventLog } from "../observe/events.ts";
-import type { ServerManager } from "../servers.ts";
+import type { ServerManager } from "../servers/manager.ts";
 import type { Announcement } from "../announcement.ts";
 import { getServer, serversByUser } from "../db/servers.ts";
 

@@ -1,7 +1,7 @@
 /**
  * `/hub/oauth_login` and `/hub/oauth_callback` (JupyterHub's
  * oauthenticator paths): sign-in through the OpenID Connect provider of
- * `auth.oauth.*` (hub/auth/oidc.ts). The login keeps its state, nonce and
+ * `auth.oauth.*` (hub/auth/oauth/oidc.ts). The login keeps its state, nonce and
  * PKCE verifier on the server, under a random id in the
  * `oauthenticator-state` cookie (one use, 10 minutes, at most 10 000 in
  * flight). The callback decides who may come in: `auth.oauth.allowed_groups`
@@ -13,12 +13,12 @@
  */
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { OAuthSignIn } from "../auth/oauth_signin.ts";
-import { OidcError, type PendingLogin } from "../auth/oidc.ts";
+import type { OAuthSignIn } from "../auth/oauth/signin.ts";
+import { OidcError, type PendingLogin } from "../auth/oauth/oidc.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { safeNextUrl } from "../next_url.ts";
-import { newSecret } from "../tokens.ts";
+import { newSecret } from "../secrets.ts";
 import {
   isSecure,
   landingAfterLogin,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { serverLocation } from "../server_urls.ts";
+import { serverLocation } from "../servers/urls.ts";
 import { type Context, Hono } from "hono";
 import { acceptSharePage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config/mod.ts";
@@ -16,7 +16,7 @@ import { HubError } from "../errors.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
-import { hashSecret } from "../tokens.ts";
+import { hashSecret } from "../secrets.ts";
 import { toLogin } from "./home.ts";
 
 /** What the page needs. */

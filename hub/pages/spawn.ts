@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { userOrigin } from "../server_urls.ts";
+import { userOrigin } from "../servers/urls.ts";
 import { getServer } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
@@ -21,7 +21,7 @@ import type { HubConfig } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { getUser, groupNamesByUser } from "../db/users.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
-import { profilesFor } from "../profiles.ts";
+import { profilesFor } from "../servers/profiles.ts";
 import { HubError } from "../errors.ts";
 import type { Logger } from "../observe/log.ts";
 import { safeNextUrl } from "../next_url.ts";
@@ -30,7 +30,7 @@ import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { escapeName, type ServerManager } from "../servers.ts";
+import { escapeName, type ServerManager } from "../servers/manager.ts";
 
 /** Dependencies of the spawn pages. */
 export interface SpawnPagesDeps {

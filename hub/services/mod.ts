@@ -5,7 +5,7 @@
  * (hub/api/services.ts), the OAuth provider, the admin page and the
  * metrics read from it.
  *
- * The built-in idle culler (hub/culler.ts) is listed as the service
+ * The built-in idle culler (hub/servers/culler.ts) is listed as the service
  * `cull-idle`, as TLJH's culler service is, without a process or token.
  *
  * @module
@@ -16,7 +16,7 @@ import type { Db } from "../db/mod.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { Logger } from "../observe/log.ts";
 import type { HubMetrics } from "../observe/metrics.ts";
-import type { RouteService } from "../routes.ts";
+import type { RouteService } from "../servers/routes.ts";
 import type { ServiceStatus } from "../../templates/mod.ts";
 import { applyServices, servicePrefix } from "./registry.ts";
 import type { ServiceSpec } from "./spec.ts";
@@ -25,7 +25,7 @@ import { getHubState, setHubState } from "../db/hub_state.ts";
 
 /** The hub_state key holding the running services' process groups. */
 const GROUPS_KEY = "service_process_groups";
-import { CULLER_ACTOR } from "../culler.ts";
+import { CULLER_ACTOR } from "../servers/culler.ts";
 
 export type { ServiceSpec } from "./spec.ts";
 export { servicePrefix } from "./registry.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { hubRouteKey } from "../server_urls.ts";
+import { hubRouteKey } from "../servers/urls.ts";
 import type { Db } from "../db/mod.ts";
 import {
   deleteServicesExcept,
@@ -25,8 +25,8 @@ import {
   staleServiceClients,
   upsertServiceClient,
 } from "../db/oauth.ts";
-import type { RouteService } from "../routes.ts";
-import { hashSecret, newSecret, tokenPrefix } from "../tokens.ts";
+import type { RouteService } from "../servers/routes.ts";
+import { hashSecret, newSecret, tokenPrefix } from "../secrets.ts";
 import type { ServiceSpec } from "./spec.ts";
 
 /** `{base_url}services/<name>/`. */

@@ -16,7 +16,7 @@ import type { Logger } from "../observe/log.ts";
 import { truncate } from "../observe/log.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { HubMetrics } from "../observe/metrics.ts";
-import { pythonJsonList } from "../single_user_env.ts";
+import { pythonJsonList } from "../servers/single_user_env.ts";
 import {
   groupAlive,
   lookupUser,

@@ -1,6 +1,6 @@
 /**
  * Stands in for the `pam-helper` subprocess in unit tests of
- * hub/auth/pam.ts. It reads the request from stdin (except in `hang`) and
+ * hub/auth/pam/mod.ts. It reads the request from stdin (except in `hang`) and
  * answers with canned output chosen by its first argument:
  *
  * - `answer <json> <exit>`: print `<json>` as one line, exit with `<exit>`

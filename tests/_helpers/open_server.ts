@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { ProgressEvent } from "../../hub/servers.ts";
+import type { ProgressEvent } from "../../hub/servers/manager.ts";
 import type { CookieClient, Hop } from "./cookie_client.ts";
 
 /** The bound on a spawn when the caller names none: a cold first start on a slow machine passes. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { printErr } from "../../hub/cli/_print.ts";
-import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam.ts";
+import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam/mod.ts";
 
 /** True when the tests run as root. */
 export const IS_ROOT = Deno.uid() === 0;

@@ -33,15 +33,15 @@ import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { createHubApp, type HubApp } from "../../hub/app.ts";
 import { issueToken } from "../../hub/api/mod.ts";
 import { silentLogger } from "../../hub/observe/log.ts";
-import { inProcessControl, RouteService } from "../../hub/routes.ts";
+import { inProcessControl, RouteService } from "../../hub/servers/routes.ts";
 import { createProxy, type Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
-import { ServerManager } from "../../hub/servers.ts";
+import { ServerManager } from "../../hub/servers/manager.ts";
 import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
 import { EventLog } from "../../hub/observe/events.ts";
 import { HubMetrics } from "../../hub/observe/metrics.ts";
-import { CourseFiles } from "../../hub/course_files.ts";
+import { CourseFiles } from "../../hub/servers/course_files.ts";
 import type { ShutdownRequest } from "../../hub/api/shutdown.ts";
 
 /** A hub under test. */

@@ -17,7 +17,7 @@ import {
   pamHelperArgv,
   type PamOptions,
   type PamResult,
-} from "../../hub/auth/pam.ts";
+} from "../../hub/auth/pam/mod.ts";
 import { printErr } from "../../hub/cli/_print.ts";
 import { run } from "../_helpers/system_users.ts";
 

@@ -11,7 +11,7 @@ import {
   type Proxy,
   type ProxyListener,
   type ProxyOptions,
-} from "../../proxy/mod.ts";
+} from "../../proxy/server.ts";
 import {
   get,
   RawClient,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createProxy } from "../../proxy/mod.ts";
+import { createProxy } from "../../proxy/server.ts";
 import { createProxyApi } from "../../proxy/api.ts";
 import { manualClock } from "./_setup.ts";
 

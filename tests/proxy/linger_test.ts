@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { BufferedConn } from "../../proxy/http1.ts";
 import { lingerClose, type LingerLimits } from "../../proxy/linger.ts";
 import { closedPort, header, RawClient, startRawServer } from "./_raw_http.ts";
-import type { RequestSummary } from "../../proxy/mod.ts";
+import type { RequestSummary } from "../../proxy/server.ts";
 import { startProxy } from "./_setup.ts";
 
 /** A connected pair on loopback: `server` is the accepted side. */

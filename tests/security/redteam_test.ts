@@ -9,12 +9,12 @@
  *   is closed within 2 s of "Stop sharing");
  * - item 3 (a deleted named server takes its shares): tests/hub/api/shares_test.ts;
  * - item 6 (course files for accounts below spawner.min_uid, huge files):
- *   tests/hub/course_files_test.ts.
+ *   tests/hub/servers/course_files_test.ts.
  * - item 7 (one origin for the hub and every server): with `subdomain_host`,
  *   tests/browser/subdomain_test.ts (a script in a student's server, opened by
  *   the teacher, can neither read nor drive the hub as the teacher), with
- *   the proxy's half in tests/proxy/mod_test.ts (host routing, no Domain
- *   cookies from a user's server) and the hub's in tests/hub/server_urls_test.ts.
+ *   the proxy's half in tests/proxy/server_test.ts (host routing, no Domain
+ *   cookies from a user's server) and the hub's in tests/hub/servers/urls_test.ts.
  */
 import assert from "node:assert/strict";
 import { runMain, startServe } from "../_helpers/serve_process.ts";

@@ -49,3 +49,29 @@ Deno.test("max-function-lines names a function longer than 80 lines and passes o
     .map((d: { message: string }) => d.message);
   assert.deepEqual(messages, ["tooLong is 81 lines (at most 80)"]);
 });
+
+Deno.test("max-positional-params names an exported function with three, lets db/c lead and private ones be", async () => {
+  const report = JSON.parse(
+    await lint(
+      [
+        "export function three(a: number, b: number, c: number): void {}",
+        "export function two(a: number, b: number): void {}",
+        "export function query(db: object, a: number, b: number): void {}",
+        "export const handler = (c: object, a: number, b: number): void => {};",
+        "function inner(a: number, b: number, c: number): void {}",
+        "export class Box {",
+        "  put(a: number, b: number, c: number): void {}",
+        "  #hidden(a: number, b: number, c: number): void {}",
+        "}",
+        "inner(1, 2, 3);",
+      ].join("\n"),
+    ),
+  );
+  const messages = report.diagnostics
+    .filter((d: { code: string }) => d.code === "onehub/max-positional-params")
+    .map((d: { message: string }) => d.message);
+  assert.deepEqual(messages, [
+    "three takes 3 positional parameters (at most 2)",
+    "put takes 3 positional parameters (at most 2)",
+  ]);
+});

@@ -6,11 +6,23 @@
  * steps. The few exceptions are listed in {@linkcode LONG_FUNCTIONS} with
  * their reason (docs/architecture.md repeats them).
  *
+ * `onehub/max-positional-params`: an exported function or method takes at
+ * most {@linkcode MAX_POSITIONAL_PARAMS} positional parameters, the rest in
+ * an options object (Deno std's style guide), so a call reads without its
+ * signature beside it. A leading `db` (the database handle) or `c` (hono's
+ * context) does not count: nearly every function of its module takes it.
+ *
  * @module
  */
 
 /** The longest function body the rule lets through, in source lines. */
 export const MAX_FUNCTION_LINES = 80;
+
+/** The most positional parameters an exported function takes (Deno std's rule). */
+export const MAX_POSITIONAL_PARAMS = 2;
+
+/** Leading parameter names that do not count toward {@linkcode MAX_POSITIONAL_PARAMS}. */
+const CONTEXT_PARAMS = new Set(["db", "c"]);
 
 /**
  * Functions allowed to be longer, as `path:name` (path relative to the repo,
@@ -27,7 +39,7 @@ type FunctionNode =
   | Deno.lint.FunctionExpression
   | Deno.lint.ArrowFunctionExpression;
 
-function functionName(node: FunctionNode): string {
+export function functionName(node: FunctionNode): string {
   if ("id" in node && node.id && node.id.type === "Identifier") {
     return node.id.name;
   }
@@ -69,6 +81,32 @@ function repoPath(filename: string): string {
     : filename.slice(at + 1);
 }
 
+function paramName(param: Deno.lint.Parameter | undefined): string {
+  if (param?.type === "Identifier") return param.name;
+  if (param?.type === "AssignmentPattern" && param.left.type === "Identifier") {
+    return param.left.name;
+  }
+  return "";
+}
+
+/** Whether a function is part of its module's exports (itself, its variable, or a public method of an exported class). */
+function isExported(node: FunctionNode): boolean {
+  const parent = node.parent;
+  if (node.type === "FunctionDeclaration") {
+    return parent?.type === "ExportNamedDeclaration" ||
+      parent?.type === "ExportDefaultDeclaration";
+  }
+  if (parent?.type === "VariableDeclarator") {
+    return parent.parent?.parent?.type === "ExportNamedDeclaration";
+  }
+  if (parent?.type === "MethodDefinition") {
+    if (parent.key.type === "PrivateIdentifier") return false;
+    const klass = parent.parent?.parent;
+    return klass?.parent?.type === "ExportNamedDeclaration";
+  }
+  return false;
+}
+
 const plugin: Deno.lint.Plugin = {
   name: "onehub",
   rules: {
@@ -88,6 +126,33 @@ const plugin: Deno.lint.Plugin = {
               `${name} is ${lines} lines (at most ${MAX_FUNCTION_LINES})`,
             hint:
               "Split it into named steps, or list it in LONG_FUNCTIONS (tools/lint/onehub_plugin.ts) with its reason",
+          });
+        }
+        return {
+          FunctionDeclaration: check,
+          FunctionExpression: check,
+          ArrowFunctionExpression: check,
+        };
+      },
+    },
+    "max-positional-params": {
+      create(context) {
+        const path = repoPath(context.filename);
+        if (path.startsWith("tests/") || path.startsWith("bench/")) return {};
+        function check(node: FunctionNode) {
+          if (!isExported(node)) return;
+          const params = node.params;
+          const counted = CONTEXT_PARAMS.has(paramName(params[0]))
+            ? params.length - 1
+            : params.length;
+          if (counted <= MAX_POSITIONAL_PARAMS) return;
+          context.report({
+            node,
+            message: `${
+              functionName(node)
+            } takes ${counted} positional parameters (at most ${MAX_POSITIONAL_PARAMS})`,
+            hint:
+              "Keep the one or two a reader needs to see first; pass the rest in an options object",
           });
         }
         return {

@@ -13,7 +13,7 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
-import { clientIdFor } from "../../single_user_env.ts";
+import { clientIdFor } from "../../servers/single_user_env.ts";
 
 /** Adds the columns and links the existing servers' credentials. */
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import type { TestHub } from "../../_helpers/test_hub.ts";
 import type { Database } from "../../../hub/db/schema.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
-import { hashSecret, newSecret, tokenPrefix } from "../../../hub/tokens.ts";
+import { hashSecret, newSecret, tokenPrefix } from "../../../hub/secrets.ts";
 
 /** Reads a JSON response body. */
 export async function body(res: Response): Promise<unknown> {

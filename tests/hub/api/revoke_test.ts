@@ -10,7 +10,7 @@ import { eventsSince } from "../../../hub/db/events.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { addServer } from "./_fixtures.ts";
-import { hashSecret, tokenPrefix } from "../../../hub/tokens.ts";
+import { hashSecret, tokenPrefix } from "../../../hub/secrets.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
   await using hub = await createTestHub({}, { spawner: "fake" });

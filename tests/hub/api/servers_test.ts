@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
-import type { ProgressEvent } from "../../../hub/servers.ts";
+import type { ProgressEvent } from "../../../hub/servers/manager.ts";
 import { assertError, obj } from "./_fixtures.ts";
 
 const API = "/hub/api";

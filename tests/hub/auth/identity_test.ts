@@ -24,7 +24,7 @@ import {
 import { addMembers, createGroups } from "../../../hub/db/groups.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { changeStamp, registerChangeStamp } from "../../../hub/db/changes.ts";
-import { hashSecret, newSecret, tokenPrefix } from "../../../hub/tokens.ts";
+import { hashSecret, newSecret, tokenPrefix } from "../../../hub/secrets.ts";
 import type { Database } from "../../../hub/db/schema.ts";
 
 const NOW = new Date("2026-12-01T10:00:00.000Z");

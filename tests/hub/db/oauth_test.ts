@@ -11,7 +11,7 @@ import {
 } from "../../../hub/db/oauth.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { createUsers, getUser } from "../../../hub/db/users.ts";
-import { hashSecret } from "../../../hub/tokens.ts";
+import { hashSecret } from "../../../hub/secrets.ts";
 
 const NOW = new Date("2026-11-25T12:00:00.000Z");
 

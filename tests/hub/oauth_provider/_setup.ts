@@ -29,7 +29,7 @@ import { clientIdFor, upsertServerClient } from "../../../hub/db/oauth.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { getServer, recordSpawning } from "../../../hub/db/servers.ts";
 import { getUser, getUserById } from "../../../hub/db/users.ts";
-import { serverPrefix } from "../../../hub/single_user_env.ts";
+import { serverPrefix } from "../../../hub/servers/single_user_env.ts";
 
 /** The hub under test, with the provider. */
 export interface OAuthHub extends AsyncDisposable {

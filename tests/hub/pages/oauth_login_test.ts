@@ -1,5 +1,5 @@
 /**
- * Sign-in with OpenID Connect (hub/pages/oauth_login.ts, hub/auth/oidc.ts)
+ * Sign-in with OpenID Connect (hub/pages/oauth_login.ts, hub/auth/oauth/oidc.ts)
  * against a REAL OpenID Provider on loopback (npm oidc-provider): the full
  * dance with a cookie jar, then the API as the new user; group-based allow
  * and admin; and the failures: consent denied, state mismatch, replayed

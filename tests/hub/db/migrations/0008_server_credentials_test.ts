@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { sql } from "kysely";
 import { migratedBefore } from "./_before.ts";
 import { up } from "../../../../hub/db/migrations/0008_server_credentials.ts";
-import { clientIdFor } from "../../../../hub/single_user_env.ts";
+import { clientIdFor } from "../../../../hub/servers/single_user_env.ts";
 
 Deno.test("0008 links each server's own token and client by relation; a token that only carries the note stays ordinary", async () => {
   const handle = await migratedBefore("0008_server_credentials");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
 import { closedPort, get, header, RawClient } from "./_raw_http.ts";
 import { echoHeader, json, manualClock, startProxy } from "./_setup.ts";
-import { createProxy } from "../../proxy/mod.ts";
+import { createProxy } from "../../proxy/server.ts";
 
 const decoder = new TextDecoder();
 

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { deleteRoute, routeRows, upsertRoute } from "./db/routes.ts";
-import { type Fence, normalizePrefix, type Proxy } from "../proxy/mod.ts";
-import type { Db } from "./db/mod.ts";
+import { deleteRoute, routeRows, upsertRoute } from "../db/routes.ts";
+import { type Fence, normalizePrefix, type Proxy } from "../../proxy/mod.ts";
+import type { Db } from "../db/mod.ts";
 
 /** A route as the hub sees it. */
 export interface RouteInfo {

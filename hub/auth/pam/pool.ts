@@ -28,8 +28,8 @@ import {
   type PamHelperRequest,
   type PamResult,
   pamRhostProblem,
-} from "./pam.ts";
-import { truncate } from "../observe/log.ts";
+} from "./mod.ts";
+import { truncate } from "../../observe/log.ts";
 
 /** Options for {@linkcode PamPool}. */
 export interface PamPoolOptions {

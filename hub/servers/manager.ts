@@ -13,10 +13,10 @@
  *
  * @module
  */
-import { httpAnswers } from "./net.ts";
-import { sleep, withTimeout } from "./concurrency.ts";
-import { roleDefinitions } from "./db/roles.ts";
-import { BUILTIN_ROLES } from "./rbac/roles.ts";
+import { httpAnswers } from "../net.ts";
+import { sleep, withTimeout } from "../concurrency.ts";
+import { roleDefinitions } from "../db/roles.ts";
+import { BUILTIN_ROLES } from "../rbac/roles.ts";
 import {
   ensureUser,
   freePort,
@@ -28,11 +28,11 @@ import {
   type SystemUser,
   systemUsername,
   tailFile,
-} from "../spawners/mod.ts";
-import type { HubConfig } from "./config/mod.ts";
-import type { Db } from "./db/mod.ts";
-import type { ServerRow, UserRow } from "./db/schema.ts";
-import { deleteServerTokens, insertToken } from "./db/tokens.ts";
+} from "../../spawners/mod.ts";
+import type { HubConfig } from "../config/mod.ts";
+import type { Db } from "../db/mod.ts";
+import type { ServerRow, UserRow } from "../db/schema.ts";
+import { deleteServerTokens, insertToken } from "../db/tokens.ts";
 import {
   getServer,
   markServerStopped,
@@ -41,7 +41,7 @@ import {
   serversWithStatus,
   type ServerWithUser,
   setServerStatus,
-} from "./db/servers.ts";
+} from "../db/servers.ts";
 
 /** Who owns a server: all a stop or a clean-up needs of the user. */
 export type ServerOwner = Pick<UserRow, "id" | "name">;
@@ -50,20 +50,20 @@ export type ServerOwner = Pick<UserRow, "id" | "name">;
 function ownerOf(row: ServerWithUser): ServerOwner {
   return { id: row.user_id, name: row.user_name };
 }
-import { clientIdFor, deleteClient, upsertServerClient } from "./db/oauth.ts";
+import { clientIdFor, deleteClient, upsertServerClient } from "../db/oauth.ts";
 import {
   serverPrefix,
   singleUserEnv,
   type SingleUserEnvInput,
 } from "./single_user_env.ts";
-import { type ServerLocation, serverLocation } from "./server_urls.ts";
-import { hashSecret, newSecret, tokenPrefix } from "./tokens.ts";
-import { HubError } from "./errors.ts";
-import type { Logger } from "./observe/log.ts";
-import { EventLog } from "./observe/events.ts";
-import { HubMetrics } from "./observe/metrics.ts";
+import { type ServerLocation, serverLocation } from "./urls.ts";
+import { hashSecret, newSecret, tokenPrefix } from "../secrets.ts";
+import { HubError } from "../errors.ts";
+import type { Logger } from "../observe/log.ts";
+import { EventLog } from "../observe/events.ts";
+import { HubMetrics } from "../observe/metrics.ts";
 import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
-import { groupNamesByUser } from "./db/users.ts";
+import { groupNamesByUser } from "../db/users.ts";
 import type { CourseFiles } from "./course_files.ts";
 import type { RouteService } from "./routes.ts";
 

@@ -22,11 +22,11 @@
  *
  * @module
  */
-import { type HubConfig, isGitUrl } from "./config/mod.ts";
-import type { EventLog } from "./observe/events.ts";
-import type { Logger } from "./observe/log.ts";
-import { setprivArgs, type SystemUser } from "../spawners/mod.ts";
-import { forEachLimited } from "./concurrency.ts";
+import { type HubConfig, isGitUrl } from "../config/mod.ts";
+import type { EventLog } from "../observe/events.ts";
+import type { Logger } from "../observe/log.ts";
+import { setprivArgs, type SystemUser } from "../../spawners/mod.ts";
+import { forEachLimited } from "../concurrency.ts";
 
 /** The merge, run as the user: argv = source, destination, date; prints a JSON summary. */
 const MERGE_PY = String.raw`

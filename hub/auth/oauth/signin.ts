@@ -14,12 +14,17 @@
  *
  * @module
  */
-import type { HubConfig } from "../config/mod.ts";
-import type { Db } from "../db/mod.ts";
-import { createUsers, getUser, updateUser, type UserRow } from "../db/users.ts";
-import type { EventLog } from "../observe/events.ts";
-import { HubError } from "../errors.ts";
-import type { AuthStateBox } from "./auth_state.ts";
+import type { HubConfig } from "../../config/mod.ts";
+import type { Db } from "../../db/mod.ts";
+import {
+  createUsers,
+  getUser,
+  updateUser,
+  type UserRow,
+} from "../../db/users.ts";
+import type { EventLog } from "../../observe/events.ts";
+import { HubError } from "../../errors.ts";
+import type { AuthStateBox } from "../auth_state.ts";
 import { GithubClient } from "./github.ts";
 import {
   OidcClient,
@@ -33,7 +38,7 @@ import {
   isAllowed,
   normalizeUsername,
   usernameProblem,
-} from "./usernames.ts";
+} from "../usernames.ts";
 
 const GOOGLE_ISSUER = "https://accounts.google.com";
 const GITLAB_ISSUER = "https://gitlab.com";

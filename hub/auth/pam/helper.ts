@@ -1,6 +1,6 @@
 /**
  * PAM login, helper side: runs inside the short-lived `pam-helper`
- * subprocess started by hub/auth/pam.ts. It reads one JSON request, calls
+ * subprocess started by hub/auth/pam/mod.ts. It reads one JSON request, calls
  * libpam through `Deno.dlopen` (`pam_start`, `pam_set_item(PAM_RHOST)`,
  * `pam_authenticate`, then always `pam_acct_mgmt`, `pam_end`) and answers
  * with one JSON line. PAM's failure delay is kept on purpose: without it a
@@ -27,7 +27,7 @@ import {
   type PamHelperStage,
   pamRhostProblem,
   pamServiceProblem,
-} from "./pam.ts";
+} from "./mod.ts";
 
 /** Exit status: PAM said yes (and the account may log in). */
 export const PAM_HELPER_EXIT_OK = 0;

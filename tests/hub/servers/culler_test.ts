@@ -1,17 +1,17 @@
 /**
- * The built-in idle culler (hub/culler.ts) against a real ServerManager with
+ * The built-in idle culler (hub/servers/culler.ts) against a real ServerManager with
  * the fake spawner: what it stops and why, admins, max age, named servers,
  * idle users, the events and metrics it leaves, and its timer.
  */
 import assert from "node:assert/strict";
-import { waitFor } from "../_helpers/wait_for.ts";
-import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
-import { cullReason, IdleCuller } from "../../hub/culler.ts";
-import { getServer, touchServerActivity } from "../../hub/db/servers.ts";
-import { getUser } from "../../hub/db/users.ts";
-import { eventsSince } from "../../hub/db/events.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
-import { resolveConfig } from "../../hub/config/mod.ts";
+import { waitFor } from "../../_helpers/wait_for.ts";
+import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
+import { cullReason, IdleCuller } from "../../../hub/servers/culler.ts";
+import { getServer, touchServerActivity } from "../../../hub/db/servers.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { eventsSince } from "../../../hub/db/events.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
 
 const CULL = resolveConfig({
   file: { services: { cull: { timeout: 600, "max_age": 0 } } },

@@ -1,17 +1,17 @@
 /**
- * The GitHub preset (hub/auth/github.ts) against a local stand-in of
+ * The GitHub preset (hub/auth/oauth/github.ts) against a local stand-in of
  * GitHub's OAuth and API endpoints that checks the request shapes GitHub
  * documents (authorize parameters with PKCE, the JSON token exchange with
  * the verifier, Bearer API calls): orgs and `org:team` become groups for
  * allowed_groups and admin_groups; GitHub's refusals are 400/502 pages.
  */
 import assert from "node:assert/strict";
-import { spawnWithToken, startOidcHub } from "../../_helpers/oidc_hub.ts";
-import { serveLocal } from "../../_helpers/local_server.ts";
-import { CookieClient } from "../../_helpers/cookie_client.ts";
-import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
-import { getUser } from "../../../hub/db/users.ts";
-import { issueToken } from "../../../hub/api/mod.ts";
+import { spawnWithToken, startOidcHub } from "../../../_helpers/oidc_hub.ts";
+import { serveLocal } from "../../../_helpers/local_server.ts";
+import { CookieClient } from "../../../_helpers/cookie_client.ts";
+import { FakeSpawner } from "../../../_helpers/fake_spawner.ts";
+import { getUser } from "../../../../hub/db/users.ts";
+import { issueToken } from "../../../../hub/api/mod.ts";
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest(

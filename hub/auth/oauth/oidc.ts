@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { isLoopbackUrl } from "../net.ts";
+import { isLoopbackUrl } from "../../net.ts";
 import * as oauth from "oauth4webapi";
 
 /** What the login needs to know about the provider and this client. */

@@ -3,7 +3,7 @@
  * `pam_authenticate` would freeze the event loop for PAM's failure delay
  * (about 2 s), and a crash inside a PAM module would take the hub down. So
  * each attempt re-executes this same program with the hidden `pam-helper`
- * subcommand (hub/auth/pam_helper.ts), writes one JSON request on its stdin
+ * subcommand (hub/auth/pam/helper.ts), writes one JSON request on its stdin
  * and reads one JSON line back, killing it after a timeout.
  *
  * This file also owns the wire contract between the two sides (the request
@@ -13,7 +13,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { truncate } from "../observe/log.ts";
+import { truncate } from "../../observe/log.ts";
 
 /** Options for {@linkcode pamAuthenticate}. */
 export interface PamOptions {

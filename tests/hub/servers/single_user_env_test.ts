@@ -6,7 +6,7 @@ import {
   quote,
   singleUserEnv,
   type SingleUserEnvInput,
-} from "../../hub/single_user_env.ts";
+} from "../../../hub/servers/single_user_env.ts";
 
 const BASE: SingleUserEnvInput = {
   user: "alice",

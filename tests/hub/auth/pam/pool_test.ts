@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { PamPool, type PamPoolOptions } from "../../../hub/auth/pam_pool.ts";
-import { repoPath } from "../../_helpers/paths.ts";
+import { PamPool, type PamPoolOptions } from "../../../../hub/auth/pam/pool.ts";
+import { repoPath } from "../../../_helpers/paths.ts";
 
 const FAKE = [
   Deno.execPath(),

@@ -1,17 +1,17 @@
 /**
- * Profiles and per-group limits (hub/profiles.ts) and what a start gets
- * (hub/servers.ts with the fake spawner, through the REST API and the spawn
+ * Profiles and per-group limits (hub/servers/profiles.ts) and what a start gets
+ * (hub/servers/manager.ts with the fake spawner, through the REST API and the spawn
  * page): the chosen profile's limits, URL and environment reach the
  * spawner, a profile the user may not pick is a 400, the most generous
  * group limits win, and the choice is kept in user_options.
  */
 import assert from "node:assert/strict";
-import { type FakeHub, fakeHub } from "../_helpers/test_hub.ts";
-import { parseProfiles, resolveSpawn } from "../../hub/profiles.ts";
-import { resolveConfig, toRawConfig } from "../../hub/config/mod.ts";
-import { ConfigError, HubError } from "../../hub/errors.ts";
-import { syncConfigAccess } from "../../hub/config/access.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
+import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
+import { parseProfiles, resolveSpawn } from "../../../hub/servers/profiles.ts";
+import { resolveConfig, toRawConfig } from "../../../hub/config/mod.ts";
+import { ConfigError, HubError } from "../../../hub/errors.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
 
 const G = 1024 ** 3;
 const PROFILES = [

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Db } from "./db/mod.ts";
-import { touchServerActivity } from "./db/servers.ts";
-import { getUser, touchUserActivity } from "./db/users.ts";
+import type { Db } from "../db/mod.ts";
+import { touchServerActivity } from "../db/servers.ts";
+import { getUser, touchUserActivity } from "../db/users.ts";
 import type { RouteService } from "./routes.ts";
 
 /** Copies the proxy's activity into users and servers; returns how many routes counted. */

@@ -1,5 +1,5 @@
 /**
- * Where a server lives (hub/server_urls.ts), and `subdomain_host` through
+ * Where a server lives (hub/servers/urls.ts), and `subdomain_host` through
  * the hub: route keys with the user's host, the environment and OAuth
  * client of a spawned server, the API's URLs, and the hub refusing to
  * serve on a user's host.
@@ -11,9 +11,9 @@ import {
   serverLocation,
   userLabel,
   userOrigin,
-} from "../../hub/server_urls.ts";
-import { getUser } from "../../hub/db/users.ts";
-import { fakeHub } from "../_helpers/test_hub.ts";
+} from "../../../hub/servers/urls.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { fakeHub } from "../../_helpers/test_hub.ts";
 
 const SUB = { baseUrl: "/", subdomainHost: "https://hub.example.org" };
 const FLAT = { baseUrl: "/", subdomainHost: "" };

@@ -1,21 +1,29 @@
 /**
- * ServerManager (hub/servers.ts) with the fake spawner: readiness rule,
+ * ServerManager (hub/servers/manager.ts) with the fake spawner: readiness rule,
  * spawn ids, start/waitReady, stop order, re-adoption after a hub restart
  * (reconcile), the poll loop and shutdown. Hub users are named after
  * existing non-root Linux accounts (`daemon`, `bin`).
  */
 import assert from "node:assert/strict";
-import { type FakeHub, fakeHub, type TestHub } from "../_helpers/test_hub.ts";
-import { FakeSpawner } from "../_helpers/fake_spawner.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
-import { ServerManager, spawnId, spawnSettings } from "../../hub/servers.ts";
-import { resolveConfig } from "../../hub/config/mod.ts";
-import { syncConfigAccess } from "../../hub/config/access.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
-import type { UserRow } from "../../hub/db/schema.ts";
-import { getUser } from "../../hub/db/users.ts";
-import { upsertServerClient } from "../../hub/db/oauth.ts";
-import { insertToken } from "../../hub/db/tokens.ts";
+import {
+  type FakeHub,
+  fakeHub,
+  type TestHub,
+} from "../../_helpers/test_hub.ts";
+import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
+import { waitFor } from "../../_helpers/wait_for.ts";
+import {
+  ServerManager,
+  spawnId,
+  spawnSettings,
+} from "../../../hub/servers/manager.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
+import { syncConfigAccess } from "../../../hub/config/access.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
+import type { UserRow } from "../../../hub/db/schema.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { upsertServerClient } from "../../../hub/db/oauth.ts";
+import { insertToken } from "../../../hub/db/tokens.ts";
 
 async function user(hub: TestHub, name: string): Promise<UserRow> {
   return (await getUser(hub.handle.db, name))!;

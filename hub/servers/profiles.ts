@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { ConfigError, HubError, quote } from "./errors.ts";
+import { ConfigError, HubError, quote } from "../errors.ts";
 
 /** A limit set: bytes of memory, CPU cores, processes. */
 export interface Limits {

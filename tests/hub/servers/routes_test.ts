@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { serveLocal } from "../_helpers/local_server.ts";
-import { createProxy, createProxyApi } from "../../proxy/mod.ts";
-import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
+import { serveLocal } from "../../_helpers/local_server.ts";
+import { createProxy, createProxyApi } from "../../../proxy/mod.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import {
   inProcessControl,
   ProxyControlError,
   remoteControl,
   RouteService,
-} from "../../hub/routes.ts";
+} from "../../../hub/servers/routes.ts";
 
 async function memoryDb() {
   const handle = openDatabase(":memory:");

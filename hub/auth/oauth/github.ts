@@ -6,7 +6,7 @@
  * `<api_url>/user` and their organisations and teams from
  * `<api_url>/user/orgs` and `<api_url>/user/teams`, which become the
  * groups `org` and `org:team` (oauthenticator's `allowed_organizations`
- * form). Same interface and errors as hub/auth/oidc.ts.
+ * form). Same interface and errors as hub/auth/oauth/oidc.ts.
  *
  * @module
  */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createProxy } from "../../proxy/mod.ts";
-import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
-import { inProcessControl, RouteService } from "../../hub/routes.ts";
-import { pullActivity } from "../../hub/activity.ts";
+import { createProxy } from "../../../proxy/mod.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { inProcessControl, RouteService } from "../../../hub/servers/routes.ts";
+import { pullActivity } from "../../../hub/servers/activity.ts";
 
 Deno.test("pullActivity() moves user and server last_activity forward from the proxy, never back", async () => {
   await using stack = new AsyncDisposableStack();

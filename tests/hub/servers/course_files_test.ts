@@ -1,22 +1,22 @@
 /**
- * Course files (hub/course_files.ts) with a real Linux user and a git
+ * Course files (hub/servers/course_files.ts) with a real Linux user and a git
  * repository made here: delivered at spawn and on the admin page's update,
  * owned by the user; a student's edit survives an update (the new version
  * lands beside it); untouched files follow the course; deleted ones come
  * back; a symlink the student planted is not followed. Needs root.
  */
 import assert from "node:assert/strict";
-import { createSystemUser, IS_ROOT, run } from "../_helpers/system_users.ts";
-import { fakeHub } from "../_helpers/test_hub.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
-import { CourseFiles } from "../../hub/course_files.ts";
-import { resolveConfig } from "../../hub/config/mod.ts";
-import { EventLog } from "../../hub/observe/events.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
-import { lookupUser } from "../../spawners/mod.ts";
-import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
-import { getUser } from "../../hub/db/users.ts";
-import { printErr } from "../../hub/cli/_print.ts";
+import { createSystemUser, IS_ROOT, run } from "../../_helpers/system_users.ts";
+import { fakeHub } from "../../_helpers/test_hub.ts";
+import { waitFor } from "../../_helpers/wait_for.ts";
+import { CourseFiles } from "../../../hub/servers/course_files.ts";
+import { resolveConfig } from "../../../hub/config/mod.ts";
+import { EventLog } from "../../../hub/observe/events.ts";
+import { silentLogger } from "../../../hub/observe/log.ts";
+import { lookupUser } from "../../../spawners/mod.ts";
+import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
+import { getUser } from "../../../hub/db/users.ts";
+import { printErr } from "../../../hub/cli/_print.ts";
 
 if (!IS_ROOT) {
   printErr(

@@ -14,20 +14,20 @@
  *
  * @module
  */
-import type { HubConfig } from "./config/mod.ts";
-import type { Db } from "./db/mod.ts";
+import type { HubConfig } from "../config/mod.ts";
+import type { Db } from "../db/mod.ts";
 import {
   type CullCandidate,
   deleteServer,
   runningForCull,
   usersWithoutServers,
-} from "./db/servers.ts";
-import { deleteUser } from "./db/users.ts";
-import type { EventLog } from "./observe/events.ts";
-import type { Logger } from "./observe/log.ts";
-import type { HubMetrics } from "./observe/metrics.ts";
-import type { ServerManager } from "./servers.ts";
-import { forEachLimited } from "./concurrency.ts";
+} from "../db/servers.ts";
+import { deleteUser } from "../db/users.ts";
+import type { EventLog } from "../observe/events.ts";
+import type { Logger } from "../observe/log.ts";
+import type { HubMetrics } from "../observe/metrics.ts";
+import type { ServerManager } from "./manager.ts";
+import { forEachLimited } from "../concurrency.ts";
 
 /** The actor the culler's events name (TLJH's service name). */
 export const CULLER_ACTOR = "cull-idle";

@@ -1,6 +1,6 @@
 /**
  * The provider's tokens as sealed auth state and the check before a spawn
- * (hub/auth/oauth_signin.ts), and the code exchange's failures that only
+ * (hub/auth/oauth/signin.ts), and the code exchange's failures that only
  * the provider can produce (an expired or replayed code, an ID token
  * signed with another key), all against a REAL OpenID Provider on
  * loopback (npm oidc-provider). Spawns go to a fake spawner as the system
@@ -8,16 +8,16 @@
  * the hub hands the server, not a Jupyter server.
  */
 import assert from "node:assert/strict";
-import { CookieClient } from "../../_helpers/cookie_client.ts";
-import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
-import { oidcLogin } from "../../_helpers/oidc_provider.ts";
+import { CookieClient } from "../../../_helpers/cookie_client.ts";
+import { FakeSpawner } from "../../../_helpers/fake_spawner.ts";
+import { oidcLogin } from "../../../_helpers/oidc_provider.ts";
 import {
   type OidcHub,
   spawnWithToken as spawn,
   startOidcHub,
-} from "../../_helpers/oidc_hub.ts";
-import { getUser } from "../../../hub/db/users.ts";
-import { waitFor } from "../../_helpers/wait_for.ts";
+} from "../../../_helpers/oidc_hub.ts";
+import { getUser } from "../../../../hub/db/users.ts";
+import { waitFor } from "../../../_helpers/wait_for.ts";
 
 const TEST = { sanitizeOps: false, sanitizeResources: false };
 /** Land on the home page, not /hub/spawn (which would start the server itself). */

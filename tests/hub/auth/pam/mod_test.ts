@@ -1,5 +1,5 @@
 /**
- * Unit tests for the PAM login's hub side (hub/auth/pam.ts), with
+ * Unit tests for the PAM login's hub side (hub/auth/pam/mod.ts), with
  * tests/_helpers/fake_pam_helper.ts standing in for the helper, and for the
  * parts of the helper side that run before libpam is touched. The real twin
  * is tests/integration/pam_integration_test.ts.
@@ -16,8 +16,8 @@ import {
   pamAuthenticate,
   pamHelperArgv,
   type PamResult,
-} from "../../../hub/auth/pam.ts";
-import { runPamHelper } from "../../../hub/auth/pam_helper.ts";
+} from "../../../../hub/auth/pam/mod.ts";
+import { runPamHelper } from "../../../../hub/auth/pam/helper.ts";
 
 const FAKE = fileURLToPath(
   new URL("../../_helpers/fake_pam_helper.ts", import.meta.url),
