@@ -2,8 +2,9 @@
  * The composition root: `createHub(options)` builds every part of a hub
  * from its config (the proxy or the control of an external one, the route
  * table, the spawner and server manager, the web app) and returns them with
- * `start()` and `stop()`. `onehub serve` (hub/cli/serve_runtime.ts) and the
- * tests run it; nothing else assembles a hub.
+ * `start()` and `stop()`; `startHub(options)` builds and starts one (what
+ * `onehub serve` runs). `buildParts(options)` is the one place that
+ * constructs parts: `createHub` and the tests' hubs both come from it.
  *
  * `start()`, in order: the app listens on `hub.ip:hub.port` (what
  * single-user servers call), the proxy gets the hub as its `/` route, the
@@ -36,12 +37,14 @@ import {
 import { pullActivity } from "./servers/activity.ts";
 import {
   createHubApp,
-  eventLogFor,
   type HubApp,
+  type HubAppDeps,
   refuseOversizedBody,
   renderProxyError,
 } from "./app.ts";
-import type { EventLog } from "./observe/events.ts";
+import { EventLog } from "./observe/events.ts";
+import { LoginThrottle } from "./auth/login_throttle.ts";
+import { Announcement } from "./announcement.ts";
 import { HubMetrics } from "./observe/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./servers/culler.ts";
@@ -80,6 +83,8 @@ export interface HubOptions {
   acmeRenewCheckMs?: number;
   /** Seals users' auth state (`onehub serve` loads its key). @default {keyed from cookieSecret} */
   authState?: AuthStateBox;
+  /** The hub's clock: every timestamp it writes (tests fix it). @default {the system clock} */
+  now?: () => Date;
 }
 
 /** Where a started hub answers. */
@@ -119,7 +124,7 @@ async function userHostNames(db: Db, config: HubConfig): Promise<string[]> {
 function openPublic(
   proxy: Proxy,
   options: HubOptions,
-  challenges: AcmeChallenges | undefined,
+  challenges: AcmeChallenges | null,
 ): Promise<PublicListeners> {
   const { config, logger, db } = options;
   const renew = options.acmeRenewCheckMs;
@@ -313,13 +318,16 @@ async function startServices(
 }
 
 /** The auth state box and, when `auth.oauth` is on, the provider sign-in. */
-function signInParts(options: HubOptions, events: EventLog) {
+function signInParts(
+  options: HubOptions,
+  parts: { events: EventLog; now: () => Date },
+) {
   const { config, db } = options;
   const authState = options.authState ??
     authStateBoxFromSecret(options.cookieSecret);
   const oauthSignIn = oauthOn(config)
-    ? new OAuthSignIn({ db, config, events, authState, now: () => new Date() })
-    : undefined;
+    ? new OAuthSignIn({ db, config, authState, ...parts })
+    : null;
   return { authState, oauthSignIn };
 }
 
@@ -327,32 +335,84 @@ function signInParts(options: HubOptions, events: EventLog) {
 async function proxyParts(options: HubOptions) {
   const proof = await forwardedProof(options);
   const proxy = builtinProxy(options.config, options.logger, proof ?? "");
-  return { proof, proxy, control: proxyControl(options, proxy) };
+  const control = proxyControl(options, proxy);
+  return {
+    proof,
+    proxy,
+    control,
+    routes: new RouteService(options.db, control),
+  };
 }
 
-/** The parts of a hub, wired to each other. */
-async function buildParts(options: HubOptions) {
+/** A new event log for the hub's database, kept as `events.*` says (read at each prune). */
+export function eventLogFor(
+  db: Db,
+  config: HubConfig,
+  logger: Logger,
+): EventLog {
+  return new EventLog({
+    db,
+    logger,
+    retentionDays: () => config.events.retentionDays,
+    maxRows: () => config.events.maxRows,
+  });
+}
+
+/** The failed-login throttle `auth.throttle.*` describes. */
+export function throttleFromConfig(
+  config: HubConfig,
+  logger: Logger,
+): LoginThrottle {
+  const t = config.auth.throttle;
+  return new LoginThrottle({
+    enabled: t.enabled,
+    addressFailures: t.addressFailures,
+    userFailures: t.userFailures,
+    userHardLimit: t.userHardLimit,
+    baseDelayMs: t.baseDelaySeconds * 1000,
+    maxDelayMs: t.maxDelaySeconds * 1000,
+    windowMs: t.windowSeconds * 1000,
+    logger,
+  });
+}
+
+/** What every part shares: the clock, the event log, the metrics, the hub API's URL (known once it listens). */
+function sharedParts(options: HubOptions) {
   const { config, logger, db } = options;
-  const { proof, proxy, control } = await proxyParts(options);
-  const routes = new RouteService(db, control);
-  // Known once the hub listens; servers started before that never exist.
-  const hubApi = { url: "" };
-  const events = eventLogFor(db, config, logger);
-  const metrics = new HubMetrics();
-  const { shutdown, requestShutdown } = shutdownSwitch(config, events);
+  return {
+    now: options.now ?? (() => new Date()),
+    events: eventLogFor(db, config, logger),
+    metrics: new HubMetrics(),
+    // Known once the hub listens; servers started before that never exist.
+    hubApi: { url: "" },
+  };
+}
+
+type SharedParts = ReturnType<typeof sharedParts>;
+
+/** The server side: the manager, the idle culler, the course files. */
+function serverParts(
+  options: HubOptions,
+  shared: SharedParts & {
+    routes: RouteService;
+    oauthSignIn: OAuthSignIn | null;
+  },
+) {
+  const { config, logger, db } = options;
+  const { events, metrics, now, hubApi, routes, oauthSignIn } = shared;
   const courseFiles = new CourseFiles({ config, logger, events });
-  const { authState, oauthSignIn } = signInParts(options, events);
   const servers = new ServerManager({
     db,
     config,
     routes,
-    ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     spawner: options.spawner ?? createSpawner(config.spawner.type),
     logger,
     events,
     metrics,
+    now,
     courseFiles,
     hubApiUrl: () => hubApi.url,
+    ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     ...(options.isReady ? { isReady: options.isReady } : {}),
   });
@@ -363,7 +423,38 @@ async function buildParts(options: HubOptions) {
     events,
     metrics,
     logger,
+    now,
     refreshActivity: () => pullActivity(db, routes),
+  });
+  return { courseFiles, servers, culler };
+}
+
+/** Let's Encrypt's http-01 answers, when ACME is on. */
+function acmeChallenges(config: HubConfig): AcmeChallenges | null {
+  const on = config.https.enabled && config.https.letsencrypt.domains.length;
+  return on ? new AcmeChallenges() : null;
+}
+
+/** Every part of a hub, wired to each other, not yet listening. */
+export type HubParts = Awaited<ReturnType<typeof buildParts>>;
+
+/**
+ * The composition root: the only code that constructs the hub's parts
+ * (proxy, routes, event log, metrics, sign-in, server manager, culler,
+ * services, the app). `createHub` runs what it returns; tests call it with
+ * a fake spawner and a fixed clock, so they run the real wiring.
+ */
+export async function buildParts(options: HubOptions) {
+  const { config, logger, db } = options;
+  const shared = sharedParts(options);
+  const { events, metrics, now, hubApi } = shared;
+  const { proof, proxy, control, routes } = await proxyParts(options);
+  const { shutdown, requestShutdown } = shutdownSwitch(config, events);
+  const { authState, oauthSignIn } = signInParts(options, { events, now });
+  const { courseFiles, servers, culler } = serverParts(options, {
+    ...shared,
+    routes,
+    oauthSignIn,
   });
   const services = new ServiceManager({
     db,
@@ -374,18 +465,19 @@ async function buildParts(options: HubOptions) {
     routes,
     hubApiUrl: () => hubApi.url,
   });
-  const acmeOn = config.https.enabled &&
-    config.https.letsencrypt.domains.length > 0;
-  const challenges = acmeOn ? new AcmeChallenges() : undefined;
-  const app = await createHubApp({
+  const challenges = acmeChallenges(config);
+  const appDeps: HubAppDeps = {
     config,
     db,
-    forwardedProof: proof,
     authenticator: options.authenticator,
     logger,
     cookieSecret: options.cookieSecret,
+    forwardedProof: proof,
+    now,
     routes,
     servers,
+    throttle: throttleFromConfig(config, logger),
+    acmeChallenges: challenges,
     events,
     metrics,
     culler,
@@ -393,9 +485,10 @@ async function buildParts(options: HubOptions) {
     courseFiles,
     requestShutdown,
     authState,
-    ...(oauthSignIn ? { oauthSignIn } : {}),
-    ...(challenges ? { acmeChallenges: challenges } : {}),
-  });
+    oauthSignIn,
+    announcement: new Announcement(config, db),
+  };
+  const app = await createHubApp(appDeps);
   return {
     proxy,
     control,
@@ -403,6 +496,7 @@ async function buildParts(options: HubOptions) {
     servers,
     challenges,
     app,
+    appDeps,
     hubApi,
     events,
     metrics,
@@ -483,5 +577,30 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     shutdownRequested: shutdown.requested.promise,
     start,
     stop,
+  };
+}
+
+/** A running hub, as `onehub serve` keeps it. */
+export interface RunningHub extends HubUrls {
+  /** The built-in proxy, or null in external mode. */
+  proxy: Proxy | null;
+  routes: RouteService;
+  servers: ServerManager;
+  /** Resolves when the API asked the hub to shut down. */
+  shutdownRequested: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the hub (and its proxy); resolves once both listen. */
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const hub = await createHub(options);
+  const urls = await hub.start();
+  return {
+    ...urls,
+    proxy: hub.proxy,
+    routes: hub.routes,
+    servers: hub.servers,
+    shutdownRequested: hub.shutdownRequested,
+    stop: hub.stop,
   };
 }

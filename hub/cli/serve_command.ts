@@ -21,7 +21,7 @@ import { syncConfigAccess } from "../config/access.ts";
 import { createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam/mod.ts";
 import { loadAuthStateBox } from "../auth/auth_state.ts";
-import { type RunningHub, startHub } from "./serve_runtime.ts";
+import { type RunningHub, startHub } from "../mod.ts";
 import { ONEHUB_VERSION } from "../version.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom, openConfiguredDbReport } from "./_context.ts";

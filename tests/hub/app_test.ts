@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../_helpers/test_hub.ts";
-import { createHubApp, refuseOversizedBody } from "../../hub/app.ts";
+import { refuseOversizedBody } from "../../hub/app.ts";
+import { buildParts } from "../../hub/mod.ts";
 import { resolveConfig } from "../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
@@ -72,13 +73,19 @@ Deno.test("createHubApp() turns an unexpected error into a bare 500 and logs the
   try {
     await migrateToLatest(handle);
     const { logger, lines } = recordingLogger();
-    const hub = await createHubApp({
+    const { app: hub, events, proxy } = await buildParts({
       config,
       db: handle.db,
       authenticator: createAuthenticator(config),
       logger,
       cookieSecret: new Uint8Array(32).fill(1),
     });
+    await using _closed = {
+      [Symbol.asyncDispose]: async () => {
+        proxy?.close();
+        await events.close();
+      },
+    };
     // A broken database: the token lookup itself fails.
     await handle.db.schema.dropTable("api_tokens").execute();
     const boom = await hub.fetch(

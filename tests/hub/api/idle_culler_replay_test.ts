@@ -77,7 +77,10 @@ Deno.test("jupyterhub-idle-culler's calls, replayed: version, paginated ready us
   const start = async (name: string, server = "") => {
     const row = (await getUser(hub.handle.db, name))!;
     await hub.servers.start(row, server);
-    assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+    assert.equal(
+      await hub.servers.waitReady(name, server, { timeoutMs: 5000 }),
+      true,
+    );
     return row;
   };
   const daemon = await start("daemon");

@@ -21,7 +21,7 @@ async function sharingHub(enabled = true): Promise<FakeHub> {
   });
   await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
   await hub.servers.start((await getUser(hub.handle.db, "daemon"))!, "");
-  await hub.servers.waitReady("daemon", "", 5000);
+  await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 });
   return hub;
 }
 
@@ -370,7 +370,7 @@ Deno.test("a deleted named server takes its shares along: made again under the n
     });
   let res = await call("POST", "/users/daemon/servers/gpu");
   assert.ok([201, 202].includes(res.status));
-  await hub.servers.waitReady("daemon", "gpu", 5000);
+  await hub.servers.waitReady("daemon", "gpu", { timeoutMs: 5000 });
   res = await call("POST", "/shares/daemon/gpu", { user: "bin" });
   assert.equal(res.status, 200);
   await res.body?.cancel();

@@ -14,7 +14,7 @@ import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createUsers } from "../../../hub/db/users.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
-import { startHub } from "../../../hub/cli/serve_runtime.ts";
+import { startHub } from "../../../hub/mod.ts";
 
 Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, keeps it 0600 and reuses it after a restart", async () => {
   const [httpPort, httpsPort, hubPort] = freePorts(3) as [

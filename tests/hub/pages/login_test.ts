@@ -278,6 +278,9 @@ Deno.test("a login without next lands on the user's running server directly, els
   };
   assert.equal(await postLogin("daemon"), "/hub/spawn");
   await hub.servers!.start((await getUser(hub.handle.db, "daemon"))!, "");
-  assert.equal(await hub.servers!.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers!.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(await postLogin("daemon"), "/user/daemon/");
 });

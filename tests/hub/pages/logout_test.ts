@@ -82,7 +82,10 @@ Deno.test("session.shutdown_on_logout stops the user's servers at logout (and on
       ).executeTakeFirstOrThrow(),
       "",
     );
-    assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+    assert.equal(
+      await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+      true,
+    );
     const out = await hub.request("/hub/logout", { headers: { cookie } });
     await out.body?.cancel();
     const row = await hub.handle.db.selectFrom("servers").select("status")

@@ -28,7 +28,10 @@ async function browser(hub: TestHub, name: string) {
 
 async function startAndWait(hub: FakeHub, name: string, server = "") {
   await hub.servers.start((await getUser(hub.handle.db, name))!, server);
-  assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+  assert.equal(
+    await hub.servers.waitReady(name, server, { timeoutMs: 5000 }),
+    true,
+  );
 }
 
 async function redirect(res: Response, status = 302): Promise<string> {
@@ -101,7 +104,10 @@ Deno.test("/hub/spawn keeps a safe next through spawn-pending and drops one that
     "/hub/spawn-pending/daemon?next=%2Fuser%2Fdaemon%2Ftree%2Fa.ipynb",
   );
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(await redirect(await b.get(to)), "/user/daemon/tree/a.ipynb");
   assert.equal(
     await redirect(
@@ -149,7 +155,10 @@ Deno.test("spawn-pending while pending renders the progress page with an EventSo
   }
   await reader.cancel();
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(
     await redirect(await b.get("/hub/spawn-pending/daemon")),
     "/user/daemon/",
@@ -245,7 +254,10 @@ Deno.test("/hub/user/<name>/… while the spawn is pending: 303 to spawn-pending
   );
   await json424(await b.get("/hub/user/daemon/api/status"));
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
 });
 
 Deno.test("/user/<name>/… reaching the hub is sent into the hub prefix; other methods get 405", async () => {
