@@ -23,7 +23,7 @@ import { checkPamService } from "../auth/pam/mod.ts";
 import { loadAuthStateBox } from "../auth/auth_state.ts";
 import { type RunningHub, startHub } from "../mod.ts";
 import { ONEHUB_VERSION } from "../version.ts";
-import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { type Command, COMMON_OPTIONS, parseCommandFlags } from "./_command.ts";
 import { configFrom, openConfiguredDbReport } from "./_context.ts";
 import { pidFilePath, reloadConfig } from "./serve_reload.ts";
 
@@ -200,7 +200,7 @@ async function untilStopped(
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, false);
+  const { values } = parseCommandFlags(args, OPTIONS);
   const config = await configFrom(values.config, flagsToKeys(values));
   const logger = createLogger({ level: config.logLevel });
   await preflight(config, logger);
