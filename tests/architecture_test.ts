@@ -50,6 +50,7 @@ const L0 = new Set(
     "config/schema.ts",
     "config/edit.ts",
     "config/derived.ts",
+    "config/types.ts",
     "csp.ts",
     "errors.ts",
     "observe/log.ts",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { HubConfig } from "./mod.ts";
+import type { HubConfig } from "./types.ts";
 
 /** Whether sign-in with the `auth.oauth` provider is on (`auth.oauth.enabled`, or `auth.type: oauth`). */
 export function oauthOn(config: HubConfig): boolean {

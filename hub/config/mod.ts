@@ -2,8 +2,8 @@
  * The hub's configuration. One schema table, {@linkcode CONFIG_KEYS}, is
  * the single source of every key: its YAML path, kind, validation and error
  * text, default, `ONEHUB_*` env name, docs line, whether a reload applies
- * it, and the field of {@linkcode HubConfig} it resolves to. `HubConfig`'s
- * type, {@linkcode resolveConfig}, {@linkcode toRawConfig}, the env names and
+ * it, and the field of {@linkcode HubConfig} it resolves to. `HubConfig`
+ * (written out in types.ts, checked against the table), {@linkcode resolveConfig}, {@linkcode toRawConfig}, the env names and
  * `onehub config keys` are all derived from the table.
  *
  * {@linkcode resolveConfig} merges defaults < file < env < flags, validates
@@ -34,12 +34,8 @@ import { SERVICES_KEYS } from "./keys/services.ts";
 import { SPAWNER_KEYS } from "./keys/spawner.ts";
 import { USERS_KEYS } from "./keys/users.ts";
 import type { RawConfig } from "./edit.ts";
-import {
-  type ConfigLayers,
-  type ConfigOf,
-  ConfigSchema,
-  type KeySpec,
-} from "./schema.ts";
+import { type ConfigLayers, ConfigSchema, type KeySpec } from "./schema.ts";
+import type { HubConfig } from "./types.ts";
 
 export {
   getAt,
@@ -63,6 +59,13 @@ export { lingerLimits, oauthOn } from "./derived.ts";
 export { isGitBranchName, isGitUrl } from "./keys/course_files.ts";
 export { parseCpu, parseMemory } from "./keys/limits.ts";
 export { ENV_KEEP_DEFAULT } from "./keys/spawner.ts";
+/**
+ * The fully resolved configuration, written out in types.ts (one field per
+ * key of {@linkcode CONFIG_KEYS}, nothing optional);
+ * tests/hub/config/types_test.ts keeps it equal to the type the table
+ * derives.
+ */
+export type { HubConfig } from "./types.ts";
 
 /**
  * Every configuration key. Dotted paths are the YAML nesting. The order is
@@ -85,12 +88,6 @@ export const CONFIG_KEYS = [
   ...ACCESS_KEYS,
   ...SERVICES_KEYS,
 ] as const satisfies readonly KeySpec[];
-
-/**
- * The fully resolved configuration, derived from {@linkcode CONFIG_KEYS}:
- * one field per key (its `field` path), nothing optional.
- */
-export type HubConfig = ConfigOf<(typeof CONFIG_KEYS)[number]>;
 
 const SCHEMA = new ConfigSchema({
   keys: CONFIG_KEYS,
@@ -142,7 +139,7 @@ export function unknownKeyMessage(key: string, source: string): string {
  * @throws {ConfigError} on any unknown key, invalid value or failed check.
  */
 export function resolveConfig(layers: ConfigLayers = {}): HubConfig {
-  return SCHEMA.resolve(layers) as HubConfig;
+  return SCHEMA.resolve(layers) as unknown as HubConfig;
 }
 
 /**
