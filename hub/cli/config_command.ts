@@ -213,11 +213,10 @@ export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
   }
   const spec = checkEdit(edit);
   if (edit.verb === "set") {
-    const value = validateValue(
-      spec,
-      parseValueText(spec, edit.value, SOURCE),
-      SOURCE,
-    );
+    const value = validateValue(spec, {
+      value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+      source: SOURCE,
+    });
     const was = current === undefined
       ? `${show(spec.default)}, the default`
       : show(current);
@@ -229,14 +228,17 @@ export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
       };
     }
     return {
-      raw: setAt(raw, edit.key, value),
+      raw: setAt(raw, { key: edit.key, value }),
       changed: true,
       message: `Set "${edit.key}" to ${show(value)} (was ${was})`,
     };
   }
   const list = current === undefined
     ? spec.default as string[]
-    : validateValue(spec, current, "the config file") as string[];
+    : validateValue(spec, {
+      value: current,
+      source: "the config file",
+    }) as string[];
   const item = edit.value;
   if (edit.verb === "add-item") {
     if (list.includes(item)) {
@@ -248,7 +250,7 @@ export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
     }
     const next = [...list, item];
     return {
-      raw: setAt(raw, edit.key, next),
+      raw: setAt(raw, { key: edit.key, value: next }),
       changed: true,
       message: `Added "${item}" to "${edit.key}" (now ${show(next)})`,
     };
@@ -263,7 +265,7 @@ export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
   }
   const next = list.filter((v) => v !== item);
   return {
-    raw: setAt(raw, edit.key, next),
+    raw: setAt(raw, { key: edit.key, value: next }),
     changed: true,
     message: `Removed "${item}" from "${edit.key}" (now ${show(next)})`,
   };
@@ -274,7 +276,10 @@ function checkEdit(edit: Exclude<ConfigEdit, { verb: "unset" }>): KeySpec {
   const spec = keySpec(edit.key);
   if (!spec) throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
   if (edit.verb === "set") {
-    validateValue(spec, parseValueText(spec, edit.value, SOURCE), SOURCE);
+    validateValue(spec, {
+      value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+      source: SOURCE,
+    });
     return spec;
   }
   if (spec.kind !== "list") {
@@ -451,7 +456,7 @@ async function runEditVerb(
   ) {
     throw new UsageError(unknownKeyMessage(key, SOURCE));
   }
-  const result = await withConfigLock(path, async () => {
+  const result = await withConfigLock({ path }, async () => {
     const edited = applyConfigEdit(await readConfigFile(path), edit);
     if (edited.changed) await writeConfigFile(path, edited.raw);
     return edited;

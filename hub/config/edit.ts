@@ -25,8 +25,16 @@ export function getAt(obj: RawConfig, key: string): unknown {
   return cur;
 }
 
-/** Returns a copy of `obj` with `value` set at the dotted path. */
-export function setAt(obj: RawConfig, key: string, value: unknown): RawConfig {
+/** A value and the dotted path it goes to. */
+export interface PathValue {
+  /** The dotted path, e.g. `auth.pam.service`. */
+  key: string;
+  /** The value to set there. */
+  value: unknown;
+}
+
+/** Returns a copy of `obj` with `value` set at the dotted path `key`. */
+export function setAt(obj: RawConfig, { key, value }: PathValue): RawConfig {
   const parts = pathParts(key);
   const copy: RawConfig = structuredClone(obj);
   let cur: Record<string, unknown> = copy;

@@ -41,6 +41,7 @@ export {
   getAt,
   isPlainObject,
   leafKeys,
+  type PathValue,
   type RawConfig,
   setAt,
   unsetAt,
@@ -53,6 +54,8 @@ export {
   type KeySpec,
   kindText,
   parseValueText,
+  type SourcedText,
+  type SourcedValue,
   validateValue,
 } from "./schema.ts";
 export { lingerLimits, oauthOn } from "./derived.ts";

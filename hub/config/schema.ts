@@ -94,8 +94,19 @@ export function kindText(k: KeySpec): string {
     : k.kind;
 }
 
+/** What was wrong with a key's value, for {@linkcode invalid}. */
+export interface InvalidValue {
+  /** The value as given. */
+  value: unknown;
+  /** The accepted form, e.g. `an origin such as "https://hub.example.org"`. */
+  expected: string;
+}
+
 /** `Invalid value for "key": value; expected …`, the one shape of value errors. */
-export function invalid(key: string, value: unknown, expected: string): string {
+export function invalid(
+  key: string,
+  { value, expected }: InvalidValue,
+): string {
   return `Invalid value for "${key}": ${
     quote(value, 80)
   }; expected ${expected}`;
@@ -157,6 +168,36 @@ function describe(spec: KeySpec): string {
   }
 }
 
+/** A value for a key and where it came from (for the error message). */
+export interface SourcedValue {
+  /** The value as read (YAML, JSON, or parsed from text). */
+  value: unknown;
+  /** `config`, `the config file`, `environment variable ONEHUB_…`… @default "config" */
+  source?: string;
+}
+
+/** A command-line or environment string for a key and where it came from. */
+export interface SourcedText {
+  /** The text as typed. */
+  text: string;
+  /** `command-line flags`, `environment variable ONEHUB_…`… */
+  source: string;
+}
+
+/** A URL path in canonical form (leading and trailing "/"), or null when it is no path a browser keeps. */
+function canonicalUrlPath(value: unknown): string | null {
+  if (typeof value !== "string" || !/^\/?[A-Za-z0-9._~\-\/]*$/.test(value)) {
+    return null;
+  }
+  // Browsers collapse "." and ".." segments, so such a prefix would never match.
+  if (
+    value.includes("//") ||
+    value.split("/").some((s) => s === "." || s === "..")
+  ) return null;
+  const path = value.startsWith("/") ? value : "/" + value;
+  return path.endsWith("/") ? path : path + "/";
+}
+
 /**
  * Checks one value against its key and returns it in canonical form.
  *
@@ -164,8 +205,7 @@ function describe(spec: KeySpec): string {
  */
 export function validateValue(
   spec: KeySpec,
-  value: unknown,
-  source = "config",
+  { value, source = "config" }: SourcedValue,
 ): unknown {
   const fail = (): never => {
     throw new ConfigError(
@@ -197,19 +237,8 @@ export function validateValue(
       return structuredClone(value);
     case "mapping":
       return isPlainObject(value) ? structuredClone(value) : fail();
-    case "url_path": {
-      if (
-        typeof value !== "string" || !/^\/?[A-Za-z0-9._~\-\/]*$/.test(value)
-      ) return fail();
-      // Browsers collapse "." and ".." segments, so such a prefix would never match.
-      if (
-        value.includes("//") ||
-        value.split("/").some((s) => s === "." || s === "..")
-      ) return fail();
-      let path = value.startsWith("/") ? value : "/" + value;
-      if (!path.endsWith("/")) path += "/";
-      return path;
-    }
+    case "url_path":
+      return canonicalUrlPath(value) ?? fail();
   }
 }
 
@@ -220,18 +249,16 @@ export function validateValue(
  */
 export function parseValueText(
   spec: KeySpec,
-  text: string,
-  source: string,
+  { text, source }: SourcedText,
 ): unknown {
+  const unparsed = () => validateValue(spec, { value: text, source });
   switch (spec.kind) {
     case "int":
-      return /^-?\d+$/.test(text.trim())
-        ? Number(text.trim())
-        : validateValue(spec, text, source);
+      return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : unparsed();
     case "bool":
       if (/^(true|yes|1)$/i.test(text)) return true;
       if (/^(false|no|0)$/i.test(text)) return false;
-      return validateValue(spec, text, source);
+      return unparsed();
     case "list":
       return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
     case "records":
@@ -239,7 +266,7 @@ export function parseValueText(
       try {
         return JSON.parse(text);
       } catch {
-        return validateValue(spec, text, source);
+        return unparsed();
       }
     default:
       return text;
@@ -289,6 +316,27 @@ function configValues(values: Map<string, unknown>): ConfigValues {
     bool: (key) => read(key, (v) => typeof v === "boolean"),
     list: (key) => read(key, Array.isArray),
   };
+}
+
+/** One key's merged raw value: its default < the validated file < env < flags. */
+function layeredValue(
+  spec: KeySpec,
+  { file, layers }: { file: RawConfig; layers: ConfigLayers },
+): unknown {
+  let value: unknown = getAt(file, spec.key) ?? spec.default;
+  const envText = layers.env?.[envName(spec.key)];
+  if (envText !== undefined) {
+    const source = `environment variable ${envName(spec.key)}`;
+    const parsed = parseValueText(spec, { text: envText, source });
+    value = validateValue(spec, { value: parsed, source });
+  }
+  if (layers.flags && spec.key in layers.flags) {
+    value = validateValue(spec, {
+      value: layers.flags[spec.key],
+      source: "command-line flags",
+    });
+  }
+  return value;
 }
 
 /** What a {@linkcode ConfigSchema} is made of. */
@@ -345,7 +393,10 @@ export class ConfigSchema {
       if (spec.kind !== "mapping") continue;
       const value = getAt(raw, spec.key);
       if (value === undefined || value === null) continue;
-      out = setAt(out, spec.key, validateValue(spec, value, source));
+      out = setAt(out, {
+        key: spec.key,
+        value: validateValue(spec, { value, source }),
+      });
       raw = unsetAt(raw, spec.key);
     }
     for (const key of leafKeys(raw)) {
@@ -353,12 +404,17 @@ export class ConfigSchema {
       const spec = this.keySpec(key);
       if (spec) {
         if (value === null) continue; // `key: ~` means "use the default"
-        out = setAt(out, key, validateValue(spec, value, source));
+        out = setAt(out, {
+          key,
+          value: validateValue(spec, { value, source }),
+        });
         continue;
       }
       // `base_url: {a: 1}`: a known key holding a mapping.
       const parent = this.keys.find((k) => key.startsWith(k.key + "."));
-      if (parent) validateValue(parent, getAt(raw, parent.key), source);
+      if (parent) {
+        validateValue(parent, { value: getAt(raw, parent.key), source });
+      }
       // `http: 80` or `http: {}`: a section holding a scalar (or nothing).
       const child = this.keys.find((k) => k.key.startsWith(key + "."));
       if (child) {
@@ -410,24 +466,7 @@ export class ConfigSchema {
     }
     const values = new Map<string, unknown>();
     for (const spec of this.keys) {
-      let value: unknown = getAt(file, spec.key) ?? spec.default;
-      const envText = layers.env?.[envName(spec.key)];
-      if (envText !== undefined) {
-        const source = `environment variable ${envName(spec.key)}`;
-        value = validateValue(
-          spec,
-          parseValueText(spec, envText, source),
-          source,
-        );
-      }
-      if (layers.flags && spec.key in layers.flags) {
-        value = validateValue(
-          spec,
-          layers.flags[spec.key],
-          "command-line flags",
-        );
-      }
-      values.set(spec.key, value);
+      values.set(spec.key, layeredValue(spec, { file, layers }));
     }
     return values;
   }
@@ -453,7 +492,7 @@ export class ConfigSchema {
       const value = spec.resolve
         ? spec.resolve(raw as never, values)
         : structuredClone(raw);
-      config = setAt(config, spec.field, value);
+      config = setAt(config, { key: spec.field, value });
     }
     return config;
   }
@@ -467,11 +506,10 @@ export class ConfigSchema {
     let raw: RawConfig = {};
     for (const spec of this.keys) {
       const value = getAt(config, spec.field);
-      raw = setAt(
-        raw,
-        spec.key,
-        spec.toRaw ? spec.toRaw(value as never) : structuredClone(value),
-      );
+      raw = setAt(raw, {
+        key: spec.key,
+        value: spec.toRaw ? spec.toRaw(value as never) : structuredClone(value),
+      });
     }
     return raw;
   }

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { invalid, type KeySpec } from "../schema.ts";
 
 /** The `api.*`, `session.max_age` and `tokens.*` keys, in table order. */
 export const API_KEYS = [
@@ -20,11 +19,12 @@ export const API_KEYS = [
     doc: "Default page size",
     check: (v, values) =>
       v > values.int("api.page_max_limit")
-        ? invalid(
-          "api.page_default_limit",
-          v,
-          `at most api.page_max_limit (${values.int("api.page_max_limit")})`,
-        )
+        ? invalid("api.page_default_limit", {
+          value: v,
+          expected: `at most api.page_max_limit (${
+            values.int("api.page_max_limit")
+          })`,
+        })
         : null,
   },
   {

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { ConfigValues, KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { type ConfigValues, invalid, type KeySpec } from "../schema.ts";
 
 function normalizeDataDir(dir: string): string {
   return dir.replace(/\/+$/, "") || "/";
@@ -29,11 +28,10 @@ function checkPublicUrl(value: string): string | null {
   } catch { /* reported below */ }
   const ok = url && /^https?:$/.test(url.protocol) && url.pathname === "/" &&
     !url.username && !url.password && !/[?#]/.test(value);
-  return ok ? null : invalid(
-    "public_url",
+  return ok ? null : invalid("public_url", {
     value,
-    'an origin such as "https://hub.example.org"',
-  );
+    expected: 'an origin such as "https://hub.example.org"',
+  });
 }
 
 /** An origin whose host can have subdomains, agreeing with public_url. */
@@ -49,11 +47,11 @@ function checkSubdomainHost(
   if (shape) return shape;
   const host = new URL(value).hostname;
   if (/^[0-9.]+$/.test(host) || host.startsWith("[")) {
-    return invalid(
-      "subdomain_host",
+    return invalid("subdomain_host", {
       value,
-      "a host name, not an IP address: users get <name>.<host> (wildcard DNS)",
-    );
+      expected:
+        "a host name, not an IP address: users get <name>.<host> (wildcard DNS)",
+    });
   }
   const publicUrl = values.string("public_url");
   if (publicUrl && new URL(publicUrl).origin !== new URL(value).origin) {

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { ConfigValues, KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { type ConfigValues, invalid, type KeySpec } from "../schema.ts";
 
 function checkIssuer(value: string, values: ConfigValues): string | null {
   const on = values.bool("auth.oauth.enabled") ||
@@ -35,11 +34,11 @@ function checkIssuer(value: string, values: ConfigValues): string | null {
     !url ||
     !(url.protocol === "https:" || (url.protocol === "http:" && loopback))
   ) {
-    return invalid(
-      "auth.oauth.issuer",
+    return invalid("auth.oauth.issuer", {
       value,
-      'an https URL such as "https://login.example.org/realms/school" (http only on loopback)',
-    );
+      expected:
+        'an https URL such as "https://login.example.org/realms/school" (http only on loopback)',
+    });
   }
   return null;
 }

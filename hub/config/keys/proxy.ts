@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { invalid, type KeySpec } from "../schema.ts";
 
 function checkProxyApiUrl(value: string): string | null {
   let url: URL | null = null;
@@ -14,11 +13,10 @@ function checkProxyApiUrl(value: string): string | null {
   } catch { /* reported below */ }
   const ok = url && url.protocol === "http:" &&
     (url.pathname === "/" || url.pathname === "");
-  return ok ? null : invalid(
-    "proxy.api_url",
+  return ok ? null : invalid("proxy.api_url", {
     value,
-    'an http origin such as "http://127.0.0.1:8001"',
-  );
+    expected: 'an http origin such as "http://127.0.0.1:8001"',
+  });
 }
 
 /** The `hub.*` and `proxy.*` keys, in table order. */

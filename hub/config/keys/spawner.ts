@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { invalid, type KeySpec } from "../schema.ts";
 import { ScopeError, validateScopes } from "../../rbac/scopes.ts";
 
 /** JupyterHub's LocalProcessSpawner.env_keep default. */
@@ -25,11 +24,11 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkEnvNames(key: string, names: readonly string[]): string | null {
   const bad = names.find((n) => !ENV_NAME.test(n));
-  return bad === undefined ? null : invalid(
-    key,
-    bad,
-    "environment variable names (letters, digits and _, not starting with a digit)",
-  );
+  return bad === undefined ? null : invalid(key, {
+    value: bad,
+    expected:
+      "environment variable names (letters, digits and _, not starting with a digit)",
+  });
 }
 
 function checkEnvironment(
@@ -41,11 +40,10 @@ function checkEnvironment(
   const bad = Object.entries(value).find(([, v]) =>
     !["string", "number", "boolean"].includes(typeof v)
   );
-  return bad === undefined ? null : invalid(
-    `${key}.${bad[0]}`,
-    bad[1],
-    'text, e.g. "1" (a server\'s environment holds strings)',
-  );
+  return bad === undefined ? null : invalid(`${key}.${bad[0]}`, {
+    value: bad[1],
+    expected: 'text, e.g. "1" (a server\'s environment holds strings)',
+  });
 }
 
 function envStrings(

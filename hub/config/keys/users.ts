@@ -3,8 +3,7 @@
  *
  * @module
  */
-import type { KeySpec } from "../schema.ts";
-import { invalid } from "../schema.ts";
+import { invalid, type KeySpec } from "../schema.ts";
 
 function checkPattern(value: string): string | null {
   if (value === "") return null;
@@ -12,11 +11,10 @@ function checkPattern(value: string): string | null {
     new RegExp(value);
     return null;
   } catch (error) {
-    return invalid(
-      "users.username_pattern",
+    return invalid("users.username_pattern", {
       value,
-      `a regular expression: ${(error as Error).message}`,
-    );
+      expected: `a regular expression: ${(error as Error).message}`,
+    });
   }
 }
 

@@ -183,12 +183,15 @@ Deno.test("withConfigLock() lets concurrent read-edit-write cycles both land", a
   const path = `${dir.path}/config.yaml`;
   const users = ["a", "b", "c", "d", "e", "f"];
   await Promise.all(users.map((user) =>
-    withConfigLock(path, async () => {
+    withConfigLock({ path }, async () => {
       const raw = await readConfigFile(path);
       const admins = (raw.users as { admin?: string[] } | undefined)?.admin ??
         [];
       await new Promise((resolve) => setTimeout(resolve, 5)); // widen the race window
-      await writeConfigFile(path, setAt(raw, "users.admin", [...admins, user]));
+      await writeConfigFile(
+        path,
+        setAt(raw, { key: "users.admin", value: [...admins, user] }),
+      );
     })
   ));
   const raw = await readConfigFile(path);
@@ -200,10 +203,10 @@ Deno.test("withConfigLock() releases the lock when the edit throws", async () =>
   await using dir = await tempDir();
   const path = `${dir.path}/config.yaml`;
   await assert.rejects(
-    withConfigLock(path, () => Promise.reject(new Error("boom"))),
+    withConfigLock({ path }, () => Promise.reject(new Error("boom"))),
     /boom/,
   );
-  assert.equal(await withConfigLock(path, () => Promise.resolve(7)), 7);
+  assert.equal(await withConfigLock({ path }, () => Promise.resolve(7)), 7);
 });
 
 Deno.test("withConfigLock() times out with the fix when the lock stays held", async () => {
@@ -211,10 +214,10 @@ Deno.test("withConfigLock() times out with the fix when the lock stays held", as
   const path = `${dir.path}/config.yaml`;
   await Deno.writeTextFile(`${path}.lock`, "1\n");
   await assertConfigError(
-    withConfigLock(path, () => Promise.resolve(), {
-      timeoutMs: 30,
-      staleMs: 60_000,
-    }),
+    withConfigLock(
+      { path, timeoutMs: 30, staleMs: 60_000 },
+      () => Promise.resolve(),
+    ),
     `${path}.lock`,
     "delete",
   );
@@ -227,10 +230,10 @@ Deno.test("withConfigLock() removes a stale lock", async () => {
   const old = new Date(Date.now() - 60_000);
   await Deno.utime(`${path}.lock`, old, old);
   assert.equal(
-    await withConfigLock(path, () => Promise.resolve("ok"), {
-      timeoutMs: 30,
-      staleMs: 1000,
-    }),
+    await withConfigLock(
+      { path, timeoutMs: 30, staleMs: 1000 },
+      () => Promise.resolve("ok"),
+    ),
     "ok",
   );
 });

@@ -303,33 +303,34 @@ Deno.test("parseValueText() follows tljh-config rules per kind", () => {
   ];
   for (const [key, text, expected] of cases) {
     assert.deepEqual(
-      parseValueText(spec(key), text, "test"),
+      parseValueText(spec(key), { text, source: "test" }),
       expected,
       `${key}=${text}`,
     );
   }
   assertConfigError(
-    () => parseValueText(spec("http.port"), "1.5", "test"),
+    () => parseValueText(spec("http.port"), { text: "1.5", source: "test" }),
     '"http.port"',
     '"1.5"',
     "integer",
   );
   assertConfigError(
-    () => parseValueText(spec("users.allow_all"), "on", "test"),
+    () =>
+      parseValueText(spec("users.allow_all"), { text: "on", source: "test" }),
     "true or false",
   );
 });
 
 Deno.test("validateValue() returns canonical copies", () => {
   const list = ["a"];
-  const out = validateValue(spec("users.admin"), list);
+  const out = validateValue(spec("users.admin"), { value: list });
   assert.deepEqual(out, list);
   assert.notEqual(out, list);
 });
 
 Deno.test("setAt() and unsetAt() edit copies and prune empty sections", () => {
   const raw = { http: { port: 1 } };
-  const set = setAt(raw, "auth.pam.service", "x");
+  const set = setAt(raw, { key: "auth.pam.service", value: "x" });
   assert.deepEqual(set, { http: { port: 1 }, auth: { pam: { service: "x" } } });
   assert.deepEqual(raw, { http: { port: 1 } });
   assert.deepEqual(unsetAt(set, "auth.pam.service"), { http: { port: 1 } });
@@ -365,7 +366,7 @@ Deno.test("toRawConfig() covers exactly the schema keys", () => {
 
 Deno.test("CONFIG_KEYS defaults are valid and env names are unique", () => {
   for (const k of CONFIG_KEYS) {
-    assert.deepEqual(validateValue(k, k.default), k.default, k.key);
+    assert.deepEqual(validateValue(k, { value: k.default }), k.default, k.key);
   }
   const names = CONFIG_KEYS.map((k) => envName(k.key));
   assert.equal(new Set(names).size, names.length);
