@@ -37,15 +37,8 @@ import type { RawConfig } from "./edit.ts";
 import { type ConfigLayers, ConfigSchema, type KeySpec } from "./schema.ts";
 import type { HubConfig } from "./types.ts";
 
-export {
-  getAt,
-  isPlainObject,
-  leafKeys,
-  type PathValue,
-  type RawConfig,
-  setAt,
-  unsetAt,
-} from "./edit.ts";
+// Dotted-path editing: RawConfig, getAt, setAt, unsetAt, leafKeys, isPlainObject…
+export * from "./edit.ts";
 export {
   type ConfigLayers,
   type ConfigValues,

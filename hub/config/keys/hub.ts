@@ -11,6 +11,14 @@ function normalizeDataDir(dir: string): string {
   return dir.replace(/\/+$/, "") || "/";
 }
 
+/** The resolve of a file key: its value, else `name` in `data_dir`. */
+function inDataDir(
+  name: string,
+): (value: string, values: ConfigValues) => string {
+  return (v, values) =>
+    v || `${normalizeDataDir(values.string("data_dir"))}/${name}`;
+}
+
 /** `""` or the origin of a URL the checks accepted. */
 function originOf(value: string): string {
   try {
@@ -171,8 +179,7 @@ export const HUB_KEYS = [
     default: "",
     reload: "restart",
     doc: "SQLite file; default {data_dir}/onehub.sqlite",
-    resolve: (v, values) =>
-      v || `${normalizeDataDir(values.string("data_dir"))}/onehub.sqlite`,
+    resolve: inDataDir("onehub.sqlite"),
   },
   {
     key: "cookie_secret_file",
@@ -182,8 +189,7 @@ export const HUB_KEYS = [
     reload: "restart",
     doc:
       "Cookie secret; default {data_dir}/cookie_secret (made 0600 when missing)",
-    resolve: (v, values) =>
-      v || `${normalizeDataDir(values.string("data_dir"))}/cookie_secret`,
+    resolve: inDataDir("cookie_secret"),
   },
   {
     key: "auth.crypt_key_file",
@@ -193,8 +199,7 @@ export const HUB_KEYS = [
     reload: "restart",
     doc:
       "Key that seals users' auth state (provider tokens); default {data_dir}/auth_state_key (made 0600 when missing); JUPYTERHUB_CRYPT_KEY in the environment takes its place",
-    resolve: (v, values) =>
-      v || `${normalizeDataDir(values.string("data_dir"))}/auth_state_key`,
+    resolve: inDataDir("auth_state_key"),
   },
   {
     key: "log.level",

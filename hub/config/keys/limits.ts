@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { KeySpec } from "../schema.ts";
-import { ConfigError, quote } from "../../errors.ts";
+import { invalid, type KeySpec } from "../schema.ts";
+import { ConfigError } from "../../errors.ts";
 import {
   coreCount,
   type Limits,
@@ -15,6 +15,29 @@ import {
   sizeInBytes,
 } from "../../servers/profiles.ts";
 
+/** How to read one limit's text, for {@linkcode parseLimit}. */
+interface LimitText {
+  /** The key, for the error. */
+  key: string;
+  /** The text's number, or null when it has none. */
+  parse: (text: string) => number | null;
+  /** The accepted form, for the error. */
+  expected: string;
+}
+
+/** A limit's number through `parse`; "" → null. @throws {ConfigError} naming the key and the accepted form. */
+function parseLimit(
+  text: string,
+  { key, parse, expected }: LimitText,
+): number | null {
+  if (text.trim() === "") return null;
+  const value = parse(text);
+  if (value === null) {
+    throw new ConfigError(invalid(key, { value: text, expected }));
+  }
+  return value;
+}
+
 /**
  * Parses a memory size: bytes, or a number with K, M, G or T (powers of
  * 1024, as JupyterHub's `mem_limit`). "" → null.
@@ -22,30 +45,20 @@ import {
  * @throws {ConfigError} naming the key and the accepted form.
  */
 export function parseMemory(text: string): number | null {
-  if (text.trim() === "") return null;
-  const bytes = sizeInBytes(text);
-  if (bytes === null) {
-    throw new ConfigError(
-      `Invalid value for "limits.memory": ${
-        quote(text, 80)
-      }; expected bytes or a size such as "512M" or "2G"`,
-    );
-  }
-  return bytes;
+  return parseLimit(text, {
+    key: "limits.memory",
+    parse: sizeInBytes,
+    expected: 'bytes or a size such as "512M" or "2G"',
+  });
 }
 
 /** Parses a CPU limit in cores ("1.5"); "" → null. @throws {ConfigError} */
 export function parseCpu(text: string): number | null {
-  if (text.trim() === "") return null;
-  const value = coreCount(text);
-  if (value === null) {
-    throw new ConfigError(
-      `Invalid value for "limits.cpu": ${
-        quote(text, 80)
-      }; expected a number of cores such as "1" or "1.5"`,
-    );
-  }
-  return value;
+  return parseLimit(text, {
+    key: "limits.cpu",
+    parse: coreCount,
+    expected: 'a number of cores such as "1" or "1.5"',
+  });
 }
 
 /** The file form of a limit set. */
