@@ -197,7 +197,10 @@ export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
   if (edit.verb === "set") return setKey(raw, edit, { spec, current });
   const list = current === undefined
     ? spec.default as string[]
-    : validateValue(spec, current, "the config file") as string[];
+    : validateValue(spec, {
+      value: current,
+      source: "the config file",
+    }) as string[];
   return edit.verb === "add-item"
     ? addItem(raw, edit, list)
     : removeItem(raw, edit, list);
@@ -228,11 +231,10 @@ function setKey(
   edit: { key: string; value: string },
   { spec, current }: { spec: KeySpec; current: unknown },
 ): EditResult {
-  const value = validateValue(
-    spec,
-    parseValueText(spec, edit.value, SOURCE),
-    SOURCE,
-  );
+  const value = validateValue(spec, {
+    value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+    source: SOURCE,
+  });
   const was = current === undefined
     ? `${show(spec.default)}, the default`
     : show(current);
@@ -244,7 +246,7 @@ function setKey(
     };
   }
   return {
-    raw: setAt(raw, edit.key, value),
+    raw: setAt(raw, { key: edit.key, value }),
     changed: true,
     message: `Set "${edit.key}" to ${show(value)} (was ${was})`,
   };
@@ -265,7 +267,7 @@ function addItem(
   }
   const next = [...list, item];
   return {
-    raw: setAt(raw, key, next),
+    raw: setAt(raw, { key, value: next }),
     changed: true,
     message: `Added "${item}" to "${key}" (now ${show(next)})`,
   };
@@ -287,7 +289,7 @@ function removeItem(
   }
   const next = list.filter((v) => v !== item);
   return {
-    raw: setAt(raw, key, next),
+    raw: setAt(raw, { key, value: next }),
     changed: true,
     message: `Removed "${item}" from "${key}" (now ${show(next)})`,
   };
@@ -298,7 +300,10 @@ function checkEdit(edit: Exclude<ConfigEdit, { verb: "unset" }>): KeySpec {
   const spec = keySpec(edit.key);
   if (!spec) throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
   if (edit.verb === "set") {
-    validateValue(spec, parseValueText(spec, edit.value, SOURCE), SOURCE);
+    validateValue(spec, {
+      value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+      source: SOURCE,
+    });
     return spec;
   }
   if (spec.kind !== "list") {
@@ -475,7 +480,7 @@ async function runEditVerb(
   ) {
     throw new UsageError(unknownKeyMessage(key, SOURCE));
   }
-  const result = await withConfigLock(path, async () => {
+  const result = await withConfigLock({ path }, async () => {
     const edited = applyConfigEdit(await readConfigFile(path), edit);
     if (edited.changed) await writeConfigFile(path, edited.raw);
     return edited;

@@ -126,7 +126,9 @@ async function applyFreshConfig(
   const applied = changed.filter((key) => !needsRestart(key));
   const restartNeeded = changed.filter(needsRestart);
   let merged: RawConfig = before;
-  for (const key of applied) merged = setAt(merged, key, getAt(after, key));
+  for (const key of applied) {
+    merged = setAt(merged, { key, value: getAt(after, key) });
+  }
   const next = resolveConfig({
     file: merged,
     fileName: "the reloaded config",
