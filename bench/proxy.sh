@@ -30,22 +30,13 @@
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH="${SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared}/bench"
-[ -f "$SHARED_BENCH/proxy-bench.sh" ] || SHARED_BENCH=/work/shared/bench
-RUNS="${RUNS:-3}"
+bench_paths proxy-bench.sh raw-proxy onehub-proxy-bench
 PORT_BASE="${PORT_BASE:-19400}"
 BACKEND_PORT=$((PORT_BASE + 1))
 ONEHUB_PORT=$((PORT_BASE + 10)); ONEHUB_API_PORT=$((PORT_BASE + 11))
 CHP_PORT=$((PORT_BASE + 12)); CHP_API_PORT=$((PORT_BASE + 13))
-DENO="${DENO:-deno}"
 export DURATION="${DURATION:-10}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-50}" SEQ_SECONDS="${SEQ_SECONDS:-5}"
 export WS_SOCKETS="${WS_SOCKETS:-50}" WS_SECONDS="${WS_SECONDS:-10}"
-STAMP=$(date +%Y%m%d-%H%M%S)
-RAW="$REPO/.bench/raw-proxy/$STAMP"
-RESULTS="$REPO/.bench/results"
-WORK=$(mktemp -d /tmp/onehub-proxy-bench.XXXXXX)
-B="$WORK/bench"
 BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
 
 
@@ -57,11 +48,7 @@ forget_pid() { # drop a stopped pid from STARTED
   STARTED=("${keep[@]}")
 }
 cleanup() {
-  local i
-  [ -z "$CHILD" ] || kill_tree "$CHILD"
-  CHILD=""
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-  STARTED=()
+  stop_started
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -94,30 +81,19 @@ measure() { # name pid port rd: proxy-bench.sh through 127.0.0.1:port/bench
 }
 
 # ---- prerequisites ---------------------------------------------------------
-for c in wrk jq curl node npm ss "$DENO"; do command -v "$c" >/dev/null || die "$c missing (apt-get install -y wrk jq)"; done
-for p in $BACKEND_PORT $ONEHUB_PORT $ONEHUB_API_PORT $CHP_PORT $CHP_API_PORT; do
-  if ss -ltnH "sport = :$p" | grep -q .; then die "port $p is in use (set PORT_BASE)"; fi
-done
-log "harness: $SHARED_BENCH -> $B"
-cp -r "$SHARED_BENCH" "$B"
-chmod -R u+w "$B"
-rm -rf "$B/results/raw"
-run_step 300 env -C "$B" npm install --no-audit --no-fund --loglevel=error >/dev/null || die "npm install failed in $B"
+need_commands " (apt-get install -y wrk jq)" wrk jq curl node npm ss "$DENO"
+need_free_ports $BACKEND_PORT $ONEHUB_PORT $ONEHUB_API_PORT $CHP_PORT $CHP_API_PORT
+copy_harness
 CHP_CMD="$B/node_modules/.bin/configurable-http-proxy"
 [ -x "$CHP_CMD" ] || die "configurable-http-proxy missing from $B/node_modules"
 export BENCH_DIR="$B"
 
-cd "$REPO"   # deno.json (import map) is found from the working directory
-timeout 60 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
+onehub_command 60
 
 mkdir -p "$RAW/onehub" "$RAW/chp" "$RESULTS"
-jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \
+write_versions '{onehub:$onehub, configurable_http_proxy:$chp, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' \
   --arg chp "$(timeout 30 "$CHP_CMD" --version 2>/dev/null | head -1)" \
-  --arg deno "$("$DENO" --version | head -1)" --arg node "$(node --version)" \
-  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" \
-  --arg kernel "$(uname -r)" --arg cpus "$(nproc)" \
-  '{onehub:$onehub, configurable_http_proxy:$chp, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' > "$RAW/versions.json"
+  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 cp "$RAW/versions.json" "$RAW/onehub/versions.json"; cp "$RAW/versions.json" "$RAW/chp/versions.json"
 log "results -> $RAW"
 
@@ -132,8 +108,7 @@ for run in $(seq 1 "$RUNS"); do
   log "===== round $run/$RUNS ====="
 
   # ---- a. onehub proxy ------------------------------------------------------
-  RD="$RAW/onehub/run$run"; mkdir -p "$RD"
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/onehub/run$run"
   TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # a simple command with & is exec'd by the forked subshell: $! is deno itself
   CONFIGPROXY_AUTH_TOKEN=$TOKEN "${ONEHUB[@]}" proxy --ip 127.0.0.1 --port "$ONEHUB_PORT" \
@@ -146,12 +121,10 @@ for run in $(seq 1 "$RUNS"); do
   add_route "$ONEHUB_API_PORT" "$TOKEN"
   measure onehub "$PID" "$ONEHUB_PORT" "$RD"
   stop_pid "$PID" 15; forget_pid "$PID"
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 
   # ---- b. configurable-http-proxy ------------------------------------------
-  RD="$RAW/chp/run$run"; mkdir -p "$RD"
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/chp/run$run"
   TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # .bin/configurable-http-proxy is a `#!/usr/bin/env node` script: env execs node in place
   CONFIGPROXY_AUTH_TOKEN=$TOKEN "$CHP_CMD" --ip 127.0.0.1 --port "$CHP_PORT" \
@@ -163,8 +136,7 @@ for run in $(seq 1 "$RUNS"); do
   add_route "$CHP_API_PORT" "$TOKEN"
   measure chp "$PID" "$CHP_PORT" "$RD"
   stop_pid "$PID" 15; forget_pid "$PID"
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 done
 stop_pid "$BACKEND_PID" 15; forget_pid "$BACKEND_PID"
 gzip -f "$RAW"/*.log 2>/dev/null || true
@@ -174,21 +146,10 @@ node "$B/summarize.mjs" "$RAW/onehub" "$RESULTS/proxy-onehub-$STAMP" "onehub pro
 node "$B/summarize.mjs" "$RAW/chp" "$RESULTS/proxy-chp-$STAMP" "configurable-http-proxy vs direct, same run (shared harness)" || log "summarize.mjs failed (chp)"
 
 # issue-3 table: onehub vs CHP vs direct, medians of rounds
-OUT_MD="$RESULTS/proxy-$STAMP.md" RAW="$RAW" CMD="RUNS=$RUNS bash bench/proxy.sh" \
-  node --input-type=module - <<'EOF'
-import fs from "node:fs";
-import path from "node:path";
-const raw = process.env.RAW;
-const runsOf = (who) => fs.readdirSync(path.join(raw, who)).filter((d) => /^run\d+$/.test(d)).sort((a, b) => a.slice(3) - b.slice(3));
-const load = (who, d, f) => { try { return JSON.parse(fs.readFileSync(path.join(raw, who, d, f), "utf8")); } catch { return null; } };
-const g = (o, p) => p.split(".").reduce((a, k) => (a == null ? undefined : a[k]), o);
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const median = (vs) => {
-  const s = vs.filter((v) => num(v) != null).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+with_summary_js <<'EOF' | OUT_MD="$RESULTS/proxy-$STAMP.md" RAW="$RAW" CMD="RUNS=$RUNS bash bench/proxy.sh" \
+  node --input-type=module -
+const runsOf = (who) => runsIn(path.join(raw, who));
+const load = readJson; // (who, run, file)
 const div = (a, b) => (num(a) != null && num(b) ? a / b : null);
 const runs = runsOf("onehub");
 const R = runs.map((d) => ({ d, o: load("onehub", d, "proxy.json"), c: load("chp", d, "proxy.json"),
@@ -263,7 +224,6 @@ L.push("| other (per round values: onehub / CHP / direct) | onehub | CHP | direc
 for (const r of rows) L.push(`| ${r.name} (${r.unit}) | ${f(r.o)} (${per(r.ov)}) | ${f(r.c)} (${per(r.cv)}) | ${f(r.d)} (${per(r.dv)}) |`);
 L.push("", "Load average at the start of each round (onehub pass) → end (CHP pass):", "");
 for (const r of R) L.push(`- ${r.d}: ${r.o0?.loadavg ?? "?"} → ${r.c1?.loadavg ?? "?"}; busiest at start: ${r.o0?.top_cpu ?? "?"}`);
-fs.writeFileSync(process.env.OUT_MD, L.join("\n") + "\n");
-process.stdout.write(L.join("\n") + "\n");
+writeTable(L);
 EOF
 log "done: $RESULTS/proxy-$STAMP.md, $RESULTS/proxy-{onehub,chp}-$STAMP.md (raw: $RAW)"
