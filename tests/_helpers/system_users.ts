@@ -12,6 +12,15 @@ import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam/mod.ts";
 /** True when the tests run as root. */
 export const IS_ROOT = Deno.uid() === 0;
 
+/**
+ * Deno.test options for a test that runs real servers and processes as
+ * Linux users (their handles outlive a step): no op or resource sanitizer.
+ */
+export const REAL_PROCESSES = {
+  sanitizeOps: false,
+  sanitizeResources: false,
+} as const;
+
 /** The real single-user server (`apt-get install -y jupyterhub`). */
 export const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
+  REAL_PROCESSES,
   skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
@@ -19,8 +20,7 @@ const ignore = skipWithoutSingleuser("oidc_spawn_test");
 Deno.test({
   name: "an OpenID Connect user signs in and their own Jupyter server answers",
   ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...REAL_PROCESSES,
   fn: async () => {
     await using student = await createSystemUser({ prefix: "ohoi" });
     try {

@@ -8,10 +8,15 @@ import assert from "node:assert/strict";
 import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   createSystemUser,
+  REAL_PROCESSES,
   run,
   skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
-import { runMain, startServe } from "../_helpers/serve_process.ts";
+import {
+  runMain,
+  startServe,
+  writeHubConfig,
+} from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 const ignore = skipWithoutSingleuser("spawn_kill_test");
@@ -26,27 +31,21 @@ async function userProcesses(name: string): Promise<number> {
 Deno.test({
   name: "a hub killed with SIGKILL mid-spawn restarts into a consistent state",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "onehub-kill-" });
     await using user = await createSystemUser({ prefix: "ohkill" });
-    const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}`,
-        "auth:",
-        "  type: dummy",
-        "spawner:",
-        "  http_timeout: 300",
-        "  cmd:",
-        "    - /bin/sh",
-        "    - -c",
-        "    - sleep 2; exec jupyterhub-singleuser",
-        "",
-      ].join("\n"),
-    );
+    const config = await writeHubConfig(dir, [
+      "auth:",
+      "  type: dummy",
+      "spawner:",
+      "  http_timeout: 300",
+      "  cmd:",
+      "    - /bin/sh",
+      "    - -c",
+      "    - sleep 2; exec jupyterhub-singleuser",
+      "",
+    ]);
     try {
       assert.equal(
         (await runMain(["user", "add", user.name, "--config", config])).code,

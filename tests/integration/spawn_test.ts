@@ -10,10 +10,11 @@ import assert from "node:assert/strict";
 import {
   createSystemUser,
   ensurePamService,
+  REAL_PROCESSES,
   run,
   skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
-import { startServe } from "../_helpers/serve_process.ts";
+import { startServe, writeHubConfig } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
@@ -27,18 +28,15 @@ Deno.test({
   name:
     "a Linux user goes from the login form to Python output in their own Jupyter server",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async (t) => {
     await ensurePamService();
     const dir = await Deno.makeTempDir({ prefix: "onehub-spawn-" });
     await using alice = await createSystemUser({ prefix: "ohsu" });
     await using bob = await createSystemUser({ prefix: "ohsu" });
-    const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\nsharing:\n  enabled: true\n`,
-    );
+    const config = await writeHubConfig(dir, [
+      "users:\n  allow_all: true\nspawner:\n  http_timeout: 60\n  poll_interval: 1\nsharing:\n  enabled: true\n",
+    ]);
     // A fixed hub port: the running server keeps calling the API URL it was started with.
     const [hubPort] = freePorts(1);
     const hubArgs = [

@@ -11,11 +11,12 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
+  REAL_PROCESSES,
   SINGLEUSER,
   skipWithoutSingleuser,
   type SystemUser,
 } from "../_helpers/system_users.ts";
-import { runMain, startServe } from "../_helpers/serve_process.ts";
+import { runOnehub, startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { runInKernel } from "../_helpers/jupyter.ts";
 import {
@@ -56,13 +57,6 @@ async function writeSetup(dir: string): Promise<string> {
     ].join("\n"),
   );
   return config;
-}
-
-/** Runs `onehub …` to completion; its trimmed output. */
-async function cli(args: string[]): Promise<string> {
-  const out = await runMain(args);
-  assert.equal(out.code, 0, out.stderr);
-  return out.stdout.trim();
 }
 
 /** Logs `user` in through the form (dummy authenticator); the client and where the form sends it. */
@@ -182,16 +176,15 @@ Deno.test({
   name:
     "a login reaches the user's server after a slow start (via spawn-pending) and when the server was started first (directly)",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "onehub-timing-" });
     await using slow = await createSystemUser({ prefix: "ohst" });
     await using first = await createSystemUser({ prefix: "ohst" });
     const config = await writeSetup(dir);
     const c = ["--config", config];
-    await cli(["user", "add", first.name, ...c]);
-    const token = await cli(["token", first.name, ...c]);
+    await runOnehub(["user", "add", first.name, ...c]);
+    const token = await runOnehub(["token", first.name, ...c]);
     const hub = await startServe([...c, "--auth", "dummy"]);
     try {
       await t.step(

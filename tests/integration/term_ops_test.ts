@@ -9,46 +9,39 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
+  REAL_PROCESSES,
   skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
-import { runMain, startServe } from "../_helpers/serve_process.ts";
+import {
+  runOnehub,
+  startServe,
+  writeHubConfig,
+} from "../_helpers/serve_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { waitForReady } from "../_helpers/open_server.ts";
 
 const ignore = skipWithoutSingleuser("term_ops_test");
 
-async function cli(args: string[]): Promise<string> {
-  const out = await runMain(args);
-  assert.equal(out.code, 0, out.stderr);
-  return out.stdout.trim();
-}
-
 Deno.test({
   name:
     "the idle culler stops a real server once idle (not while in use); events, metrics and the shutdown API follow",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "onehub-term-" });
     await using alice = await createSystemUser({ prefix: "ohcu" });
-    const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}`,
-        "users: { allow_all: true }",
-        "spawner: { http_timeout: 60, poll_interval: 1 }",
-        "services:",
-        "  cull: { timeout: 4, every: 1 }",
-        "",
-      ].join("\n"),
-    );
+    const config = await writeHubConfig(dir, [
+      "users: { allow_all: true }",
+      "spawner: { http_timeout: 60, poll_interval: 1 }",
+      "services:",
+      "  cull: { timeout: 4, every: 1 }",
+      "",
+    ]);
     const c = ["--config", config];
-    await cli(["user", "add", "teacher", "--admin", ...c]);
-    await cli(["user", "add", alice.name, ...c]);
-    const admin = await cli(["token", "teacher", ...c]);
-    const own = await cli(["token", alice.name, ...c]);
+    await runOnehub(["user", "add", "teacher", "--admin", ...c]);
+    await runOnehub(["user", "add", alice.name, ...c]);
+    const admin = await runOnehub(["token", "teacher", ...c]);
+    const own = await runOnehub(["token", alice.name, ...c]);
     const hub = await startServe([...c, "--auth", "dummy"]);
     const api = (path: string, init: RequestInit = {}, token = admin) =>
       fetch(`${hub.url}hub/api${path}`, {
@@ -98,7 +91,7 @@ Deno.test({
         },
       );
       await t.step("onehub events shows the cull with its reason", async () => {
-        const text = await cli([
+        const text = await runOnehub([
           "events",
           "--kind",
           "cull.",
@@ -112,7 +105,7 @@ Deno.test({
             `cull\\.server user=${alice.name} actor=cull-idle reason="idle \\d+ s \\(services\\.cull\\.timeout 4 s\\)"`,
           ),
         );
-        const all = await cli(["events", "--user", alice.name, ...c]);
+        const all = await runOnehub(["events", "--user", alice.name, ...c]);
         assert.match(
           all,
           /server\.spawn[\s\S]*server\.ready[\s\S]*cull\.server/,
