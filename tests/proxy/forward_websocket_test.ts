@@ -28,6 +28,13 @@ function closed(ws: WebSocket): Promise<CloseEvent> {
   });
 }
 
+/** Closes `ws` and waits for its close event. */
+async function closeAndWait(ws: WebSocket): Promise<void> {
+  const done = closed(ws);
+  ws.close();
+  await done;
+}
+
 /** A failed handshake: resolves with the close event after the error. */
 function refused(url: string): Promise<{ error: boolean; wasClean: boolean }> {
   const ws = new WebSocket(url);
@@ -75,9 +82,7 @@ Deno.test("relayWebSocket() echoes through the proxy with the subprotocol the up
     ["/user/alice/ws", ["v1.kernel", "v2.kernel"], "v2.kernel"],
   );
   assert.equal(p.proxy.activity.get("/user/alice"), 2_000);
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes Host, Origin and cookies and sets X-Forwarded-* for ws", async () => {
@@ -120,9 +125,7 @@ Deno.test("relayWebSocket() carries binary messages, including one of 8 MiB", as
     echoed.every((b, i) => b === big[i]),
     "the 8 MiB message came back unchanged",
   );
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes the client's close code and reason to the upstream", async () => {
@@ -187,9 +190,7 @@ Deno.test("relayWebSocket() keeps a session open past the proxy's head and keep-
   const reply = nextMessage(ws);
   ws.send("still here");
   assert.equal(await reply, "still here");
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() touches the route's activity on frames", async () => {
@@ -202,9 +203,7 @@ Deno.test("relayWebSocket() touches the route's activity on frames", async () =>
   ws.send("tick");
   await reply;
   assert.equal(p.proxy.activity.get("/user/alice"), 5_000);
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes the upstream's refusal (403) to the client", async () => {
