@@ -169,35 +169,38 @@ const row = (name, unit, o, c, d, extra = {}) => {
   const ov = R.map((r) => num(o(r))), cv = R.map((r) => num(c(r))), dv = R.map((r) => (d ? num(d(r)) : null));
   rows.push({ name, unit, o: median(ov), c: median(cv), d: median(dv), ov, cv, dv, ...extra });
 };
-row("GET /small (1 KiB) req/s, wrk c=50", "req/s", (r) => g(r.o, "http.small.proxy.req_per_s"), (r) => g(r.c, "http.small.proxy.req_per_s"), (r) => g(r.o, "http.small.direct.req_per_s"));
+// a row of one metric: onehub's and CHP's `${base}.proxy.${leaf}`, the onehub pass's `${base}.direct.${leaf}`
+const metric = (name, unit, base, leaf) =>
+  row(name, unit, (r) => g(r.o, `${base}.proxy.${leaf}`), (r) => g(r.c, `${base}.proxy.${leaf}`), (r) => g(r.o, `${base}.direct.${leaf}`));
+// the medians of one per-round figure for onehub (o<what>) and CHP (c<what>), kept on a row
+const perSide = (target, what, path) => {
+  target[`o${what}`] = median(R.map((r) => g(r.o, path)));
+  target[`c${what}`] = median(R.map((r) => g(r.c, path)));
+};
+metric("GET /small (1 KiB) req/s, wrk c=50", "req/s", "http.small", "req_per_s");
 const small = rows.at(-1);
 small.vsChp = median(R.map((r) => div(g(r.o, "http.small.proxy.req_per_s"), g(r.c, "http.small.proxy.req_per_s"))));
-small.oRatio = median(R.map((r) => g(r.o, "http.small.rps_ratio_proxy_over_direct")));
-small.cRatio = median(R.map((r) => g(r.c, "http.small.rps_ratio_proxy_over_direct")));
-row("GET /small sequential p50 (1 connection)", "µs", (r) => g(r.o, "http.small_sequential.proxy.latency_us.p50"), (r) => g(r.c, "http.small_sequential.proxy.latency_us.p50"), (r) => g(r.o, "http.small_sequential.direct.latency_us.p50"));
+perSide(small, "Ratio", "http.small.rps_ratio_proxy_over_direct");
+metric("GET /small sequential p50 (1 connection)", "µs", "http.small_sequential", "latency_us.p50");
 const seq = rows.at(-1);
-seq.oAdded = median(R.map((r) => g(r.o, "http.small_sequential.added_p50_us")));
-seq.cAdded = median(R.map((r) => g(r.c, "http.small_sequential.added_p50_us")));
-row("GET /large (1 MiB) req/s, wrk c=50", "req/s", (r) => g(r.o, "http.large.proxy.req_per_s"), (r) => g(r.c, "http.large.proxy.req_per_s"), (r) => g(r.o, "http.large.direct.req_per_s"));
+perSide(seq, "Added", "http.small_sequential.added_p50_us");
+metric("GET /large (1 MiB) req/s, wrk c=50", "req/s", "http.large", "req_per_s");
 const large = rows.at(-1);
-large.oRatio = median(R.map((r) => g(r.o, "http.large.rps_ratio_proxy_over_direct")));
-large.cRatio = median(R.map((r) => g(r.c, "http.large.rps_ratio_proxy_over_direct")));
-row("WS echo, 50 sockets x 10 s, msg/s", "msg/s", (r) => g(r.o, "ws.conc.proxy.msgs_per_s"), (r) => g(r.c, "ws.conc.proxy.msgs_per_s"), (r) => g(r.o, "ws.conc.direct.msgs_per_s"));
+perSide(large, "Ratio", "http.large.rps_ratio_proxy_over_direct");
+metric("WS echo, 50 sockets x 10 s, msg/s", "msg/s", "ws.conc", "msgs_per_s");
 const ws = rows.at(-1);
-ws.oRatio = median(R.map((r) => g(r.o, "ws.conc.msgs_ratio_proxy_over_direct")));
-ws.cRatio = median(R.map((r) => g(r.c, "ws.conc.msgs_ratio_proxy_over_direct")));
+perSide(ws, "Ratio", "ws.conc.msgs_ratio_proxy_over_direct");
 row("peak RSS under load", "MiB", (r) => kib(g(r.o, "proxy_rss_kib.peak_under_load")), (r) => kib(g(r.c, "proxy_rss_kib.peak_under_load")), null);
 const peak = rows.at(-1);
 row("idle RSS (fresh, 1 route)", "MiB", (r) => kib(g(r.o, "proxy_rss_kib.idle")), (r) => kib(g(r.c, "proxy_rss_kib.idle")), null);
-row("slow stream (10 x 1 KiB, 20 ms apart) TTFB p50", "ms", (r) => g(r.o, "stream.slow.proxy.ttfb_ms.p50"), (r) => g(r.c, "stream.slow.proxy.ttfb_ms.p50"), (r) => g(r.o, "stream.slow.direct.ttfb_ms.p50"));
-row("slow stream total p50 (ideal ≈ 200)", "ms", (r) => g(r.o, "stream.slow.proxy.total_ms.p50"), (r) => g(r.c, "stream.slow.proxy.total_ms.p50"), (r) => g(r.o, "stream.slow.direct.total_ms.p50"));
-row("bulk stream (64 MiB chunked) rate p50", "MiB/s", (r) => g(r.o, "stream.bulk.proxy.mib_per_s.p50"), (r) => g(r.c, "stream.bulk.proxy.mib_per_s.p50"), (r) => g(r.o, "stream.bulk.direct.mib_per_s.p50"));
+metric("slow stream (10 x 1 KiB, 20 ms apart) TTFB p50", "ms", "stream.slow", "ttfb_ms.p50");
+metric("slow stream total p50 (ideal ≈ 200)", "ms", "stream.slow", "total_ms.p50");
+metric("bulk stream (64 MiB chunked) rate p50", "MiB/s", "stream.bulk", "mib_per_s.p50");
 const bulk = rows.at(-1);
-bulk.oRatio = median(R.map((r) => g(r.o, "stream.bulk.rate_ratio_proxy_over_direct")));
-bulk.cRatio = median(R.map((r) => g(r.c, "stream.bulk.rate_ratio_proxy_over_direct")));
-row("WS echo 1 socket RTT p50", "µs", (r) => g(r.o, "ws.seq.proxy.rtt_us.p50"), (r) => g(r.c, "ws.seq.proxy.rtt_us.p50"), (r) => g(r.o, "ws.seq.direct.rtt_us.p50"));
-row("GET /small wrk p50", "ms", (r) => g(r.o, "http.small.proxy.p50_ms"), (r) => g(r.c, "http.small.proxy.p50_ms"), (r) => g(r.o, "http.small.direct.p50_ms"));
-row("GET /small wrk p99 (CO-corrected)", "ms", (r) => g(r.o, "http.small.proxy.p99_ms"), (r) => g(r.c, "http.small.proxy.p99_ms"), (r) => g(r.o, "http.small.direct.p99_ms"));
+perSide(bulk, "Ratio", "stream.bulk.rate_ratio_proxy_over_direct");
+metric("WS echo 1 socket RTT p50", "µs", "ws.seq", "rtt_us.p50");
+metric("GET /small wrk p50", "ms", "http.small", "p50_ms");
+metric("GET /small wrk p99 (CO-corrected)", "ms", "http.small", "p99_ms");
 const errs = (e) => (e ? e.connect + e.read + e.write + e.status + e.timeout : null);
 const errs2 = (p) => { const a = errs(g(p, "http.small.proxy.errors")), b = errs(g(p, "http.large.proxy.errors")); return num(a) != null && num(b) != null ? a + b : null; };
 row("wrk errors via proxy (/small + /large)", "count", (r) => errs2(r.o), (r) => errs2(r.c), null);
