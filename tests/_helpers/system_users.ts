@@ -47,6 +47,23 @@ export function skipWithoutSingleuser(test: string): boolean {
   return skip;
 }
 
+/**
+ * Registers `fn` as the test of `test.file` that runs the real single-user
+ * server as throwaway Linux users: skipped, saying why, without root or
+ * {@linkcode SINGLEUSER}; no op or resource sanitizer ({@linkcode REAL_PROCESSES}).
+ */
+export function singleuserTest(
+  test: { file: string; name: string },
+  fn: (t: Deno.TestContext) => Promise<void>,
+): void {
+  Deno.test({
+    name: test.name,
+    ignore: skipWithoutSingleuser(test.file),
+    ...REAL_PROCESSES,
+    fn,
+  });
+}
+
 /** Writes the `onehub` PAM service file, as the installer does, when it is missing. */
 export async function ensurePamService(): Promise<void> {
   try {

@@ -11,9 +11,8 @@
 import assert from "node:assert/strict";
 import {
   createSystemUser,
-  REAL_PROCESSES,
   SINGLEUSER,
-  skipWithoutSingleuser,
+  singleuserTest,
   type SystemUser,
 } from "../_helpers/system_users.ts";
 import { runOnehub, startServe } from "../_helpers/serve_process.ts";
@@ -25,8 +24,6 @@ import {
   spawnDataOf,
   waitForReady,
 } from "../_helpers/open_server.ts";
-
-const ignore = skipWithoutSingleuser("spawn_timing_test");
 
 /** Longer than /hub/spawn's wait (SPAWN_PAGE_WAIT_MS, 1 s), so the login surely sees the pending page. */
 const SLOW_START_SECONDS = 4;
@@ -172,35 +169,33 @@ async function startedFirst(
   await assertServerWorks(client, user.name);
 }
 
-Deno.test({
+singleuserTest({
+  file: "spawn_timing_test",
   name:
     "a login reaches the user's server after a slow start (via spawn-pending) and when the server was started first (directly)",
-  ignore,
-  ...REAL_PROCESSES,
-  fn: async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "onehub-timing-" });
-    await using slow = await createSystemUser({ prefix: "ohst" });
-    await using first = await createSystemUser({ prefix: "ohst" });
-    const config = await writeSetup(dir);
-    const c = ["--config", config];
-    await runOnehub(["user", "add", first.name, ...c]);
-    const token = await runOnehub(["token", first.name, ...c]);
-    const hub = await startServe([...c, "--auth", "dummy"]);
-    try {
-      await t.step(
-        "a slow start: the login lands on spawn-pending, then in the server",
-        () => slowStart(hub.url, slow),
-      );
-      await t.step(
-        "a server started first: the login lands on it directly",
-        () => startedFirst(hub.url, first, token),
-      );
-    } finally {
-      await hub.stop();
-      for (const u of [slow.name, first.name]) {
-        await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();
-      }
-      await Deno.remove(dir, { recursive: true });
+}, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-timing-" });
+  await using slow = await createSystemUser({ prefix: "ohst" });
+  await using first = await createSystemUser({ prefix: "ohst" });
+  const config = await writeSetup(dir);
+  const c = ["--config", config];
+  await runOnehub(["user", "add", first.name, ...c]);
+  const token = await runOnehub(["token", first.name, ...c]);
+  const hub = await startServe([...c, "--auth", "dummy"]);
+  try {
+    await t.step(
+      "a slow start: the login lands on spawn-pending, then in the server",
+      () => slowStart(hub.url, slow),
+    );
+    await t.step(
+      "a server started first: the login lands on it directly",
+      () => startedFirst(hub.url, first, token),
+    );
+  } finally {
+    await hub.stop();
+    for (const u of [slow.name, first.name]) {
+      await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();
     }
-  },
+    await Deno.remove(dir, { recursive: true });
+  }
 });
