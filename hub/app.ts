@@ -312,6 +312,21 @@ function mountApi(
   }
 }
 
+/** The admin page and its JSON. */
+function adminPages(options: HubAppDeps) {
+  const { servers, culler } = options;
+  return createAdminPages({
+    db: options.db,
+    config: options.config,
+    announcement: options.announcement,
+    events: options.events,
+    courseFiles: options.courseFiles,
+    ...(servers ? { servers } : {}),
+    ...(culler ? { culler } : {}),
+    services: () => options.services.status(),
+  });
+}
+
 /** Step 4: the pages: login, home, token, admin, static files and (with a spawner) spawning. */
 function mountPages(
   app: Hono<HubEnv>,
@@ -358,19 +373,7 @@ function mountPages(
     }),
   );
   app.route(hubPrefix, createTokenPages({ config }));
-  app.route(
-    hubPrefix,
-    createAdminPages({
-      db,
-      config,
-      announcement: options.announcement,
-      events: options.events,
-      courseFiles: options.courseFiles,
-      ...(servers ? { servers } : {}),
-      ...(options.culler ? { culler: options.culler } : {}),
-      services: () => options.services.status(),
-    }),
-  );
+  app.route(hubPrefix, adminPages(options));
   if (servers) {
     app.route(hubPrefix, createSpawnPages({ db, config, servers, logger }));
     mountUnroutedServers(app, paths, config);

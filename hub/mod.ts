@@ -457,12 +457,7 @@ export async function buildParts(options: HubOptions) {
     oauthSignIn,
   });
   const services = new ServiceManager({
-    db,
-    config,
-    logger,
-    events,
-    metrics,
-    routes,
+    ...{ db, config, logger, events, metrics, routes },
     hubApiUrl: () => hubApi.url,
   });
   const challenges = acmeChallenges(config);
@@ -506,77 +501,95 @@ export async function buildParts(options: HubOptions) {
   };
 }
 
+/** What a started hub holds open, closed in order: public side first, then the proxy's connections, then the hub (its requests can finish). */
+class OpenListeners {
+  hub: Awaited<ReturnType<typeof listenHub>> | null = null;
+  public: PublicListeners | null = null;
+  activityTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #proxy: Proxy | null;
+
+  constructor(proxy: Proxy | null) {
+    this.#proxy = proxy;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.activityTimer);
+    await this.public?.close();
+    this.public = null;
+    this.#proxy?.close();
+    await this.hub?.close();
+    this.hub = null;
+  }
+}
+
+/** `start()`: the app listens, the routes and servers come back, the services and public listeners start, then the timers. */
+async function startParts(
+  options: HubOptions,
+  parts: HubParts,
+  open: OpenListeners,
+): Promise<HubUrls> {
+  const { config, logger, db } = options;
+  const { control, routes, servers, events, metrics, proxy } = parts;
+  const startupTimer = metrics.startup.time();
+  warnUnenforcedLimits(config, logger);
+  events.startPruning();
+  open.hub = await listenHub(parts.app, config, logger);
+  const hubUrl = open.hub.url;
+  parts.hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
+  try {
+    await restoreState(control, routes, servers, hubUrl, logger, metrics);
+    servers.startPolling();
+    await startServices(parts.services, db, config, logger);
+    if (proxy) open.public = await openPublic(proxy, options, parts.challenges);
+  } catch (error) {
+    await open.close();
+    await events.close();
+    throw error;
+  }
+  const every = config.proxy.activityIntervalSeconds;
+  open.activityTimer = pullActivityEvery(every, db, routes, logger, metrics);
+  parts.culler.start();
+  startupTimer();
+  const origin = open.public?.origin ?? (config.publicUrl || hubUrl);
+  return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
+}
+
+/** `stop()`: timers, culler and services, the servers (when `spawner.stop_on_shutdown` or the shutdown asked), the last activity, the listeners. */
+async function stopParts(
+  options: HubOptions,
+  parts: HubParts,
+  open: OpenListeners,
+): Promise<void> {
+  const { config, logger, db } = options;
+  clearInterval(open.activityTimer);
+  await parts.culler.stop();
+  await parts.services.stop();
+  const stopServers = parts.shutdown.stopServers ??
+    config.spawner.stopOnShutdown;
+  await parts.servers.shutdown(stopServers).catch((error) =>
+    logger.warn("could not stop servers", { error: (error as Error).message })
+  );
+  await pullActivity(db, parts.routes).catch(() => 0);
+  await open.close();
+  await parts.events.close();
+}
+
 /** Builds a hub from its config; nothing listens until `start()`. */
 export async function createHub(options: HubOptions): Promise<Hub> {
-  const { config, logger, db } = options;
   const parts = await buildParts(options);
-  const { proxy, control, routes, servers, challenges, app, hubApi } = parts;
-  const { events, metrics, shutdown, culler, services: serviceManager } = parts;
-  let hubListener: Awaited<ReturnType<typeof listenHub>> | null = null;
-  let publicListeners: PublicListeners | null = null;
-  let activityTimer: ReturnType<typeof setInterval> | undefined;
-  // Public side first, then the proxy's connections, then the hub (its requests can finish).
-  const closeAll = async () => {
-    clearInterval(activityTimer);
-    await publicListeners?.close();
-    publicListeners = null;
-    proxy?.close();
-    await hubListener?.close();
-    hubListener = null;
-  };
-
-  async function start(): Promise<HubUrls> {
-    const startupTimer = metrics.startup.time();
-    warnUnenforcedLimits(config, logger);
-    events.startPruning();
-    hubListener = await listenHub(app, config, logger);
-    const hubUrl = hubListener.url;
-    hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
-    try {
-      await restoreState(control, routes, servers, hubUrl, logger, metrics);
-      servers.startPolling();
-      await startServices(serviceManager, db, config, logger);
-      if (proxy) {
-        publicListeners = await openPublic(proxy, options, challenges);
-      }
-    } catch (error) {
-      await closeAll();
-      await events.close();
-      throw error;
-    }
-    const every = config.proxy.activityIntervalSeconds;
-    activityTimer = pullActivityEvery(every, db, routes, logger, metrics);
-    culler.start();
-    startupTimer();
-    const origin = publicListeners?.origin ?? (config.publicUrl || hubUrl);
-    return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
-  }
-
-  async function stop(): Promise<void> {
-    clearInterval(activityTimer);
-    await culler.stop();
-    await serviceManager.stop();
-    const stopServers = shutdown.stopServers ?? config.spawner.stopOnShutdown;
-    await servers.shutdown(stopServers).catch((error) =>
-      logger.warn("could not stop servers", { error: (error as Error).message })
-    );
-    await pullActivity(db, routes).catch(() => 0);
-    await closeAll();
-    await events.close();
-  }
-
+  const open = new OpenListeners(parts.proxy);
   return {
-    ...app,
-    proxy,
-    routes,
-    servers,
-    events,
-    metrics,
-    culler,
-    services: serviceManager,
-    shutdownRequested: shutdown.requested.promise,
-    start,
-    stop,
+    ...parts.app,
+    proxy: parts.proxy,
+    routes: parts.routes,
+    servers: parts.servers,
+    events: parts.events,
+    metrics: parts.metrics,
+    culler: parts.culler,
+    services: parts.services,
+    shutdownRequested: parts.shutdown.requested.promise,
+    start: () => startParts(options, parts, open),
+    stop: () => stopParts(options, parts, open),
   };
 }
 
