@@ -1,8 +1,8 @@
 /**
  * Small helpers shared by the API tests (on top of tests/_helpers/test_hub.ts):
  * - `body(res)`: reads a JSON response (asserting its content type).
- * - `assertError(res, status, pattern)`: reads the error body and checks it is
- *   JupyterHub's `{"status": N, "message": "…"}` with a useful message.
+ * - `assertError(res, status, pattern)`: JupyterHub's error body with a useful
+ *   message (from tests/_helpers/api_cases.ts, which has the error tables).
  * - `countRows(hub, table)`: row count, to prove a refused request wrote nothing.
  * - `addServer(hub, user, options)`: a server row in a given state (no spawner).
  * - `serverToken(hub, user, scopes)`: the own API token of the user's default
@@ -31,31 +31,8 @@ export async function obj(res: Response): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
-/**
- * Asserts a JupyterHub error response: the status, a JSON body with exactly
- * `status` and `message`, and a message matching `pattern`.
- */
-export async function assertError(
-  res: Response,
-  status: number,
-  pattern?: RegExp,
-): Promise<string> {
-  const text = await res.text();
-  assert.equal(
-    res.status,
-    status,
-    `expected ${status}, got ${res.status}: ${text}`,
-  );
-  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(parsed).sort(), ["message", "status"]);
-  assert.equal(parsed.status, status);
-  assert.equal(typeof parsed.message, "string");
-  const message = parsed.message as string;
-  assert.ok(message.length > 0, "error message is empty");
-  if (pattern) assert.match(message, pattern);
-  return message;
-}
+/** JupyterHub's error body check, kept here for the tests that import it from this file. */
+export { assertError } from "../../_helpers/api_cases.ts";
 
 /** Number of rows in a table. */
 export async function countRows(
