@@ -1,6 +1,7 @@
 /**
  * Setup steps the hub's API tests repeat, on a `TestHub`:
- * - `adminToken(hub)`: the admin user "admin" and their all-powerful token.
+ * - `adminToken(hub, { name, scopes })`: an admin user ("admin") and a token
+ *   of theirs (all their scopes unless told).
  * - `userToken(hub, name, scopes?)`: a new user and a token of theirs (the
  *   user's own scopes when `scopes` is absent).
  * - `makeGroup(hub, name, { token, users })`: a group made through the API.
@@ -14,13 +15,17 @@ import assert from "node:assert/strict";
 import type { TestHub } from "./test_hub.ts";
 import type { Database } from "../../hub/db/schema.ts";
 
-/** Adds the admin user `name` ("admin") and returns a token with all their scopes. */
+/**
+ * Adds an admin user (`name`, default "admin") and returns a token of theirs
+ * with `scopes` (default: all their scopes).
+ */
 export async function adminToken(
   hub: TestHub,
-  name = "admin",
+  options: { name?: string; scopes?: string[] } = {},
 ): Promise<string> {
+  const name = options.name ?? "admin";
   await hub.addUser(name, { admin: true });
-  return await hub.tokenFor(name);
+  return await hub.tokenFor(name, options.scopes);
 }
 
 /** Adds the user `name` and returns a token of theirs with `scopes` (default: all theirs). */

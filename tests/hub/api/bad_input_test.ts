@@ -9,6 +9,7 @@ import {
   type ErrorCase,
   errorSteps,
 } from "../../_helpers/api_cases.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 /** What a refused request must leave untouched (activity times excluded). */
 async function snapshot(hub: TestHub): Promise<string> {
@@ -38,13 +39,14 @@ async function arrange(file: Record<string, unknown> = {}) {
   await hub.addUser("admin", { admin: true });
   await hub.addUser("alice");
   const token = await hub.tokenFor("admin");
-  const made = await hub.request("/hub/api/groups/g", {
-    method: "POST",
-    token,
-    json: { users: ["alice"] },
-  });
-  await made.body?.cancel();
-  assert.equal(made.status, 201);
+  await assertStatus(
+    await hub.request("/hub/api/groups/g", {
+      method: "POST",
+      token,
+      json: { users: ["alice"] },
+    }),
+    201,
+  );
   return { hub, token, before: await snapshot(hub) };
 }
 
@@ -249,9 +251,7 @@ Deno.test("POST /hub/api/users accepts a body just under api.max_body_size", asy
   const base = JSON.stringify({ usernames: ["bob"] });
   const text = base.slice(0, -1) + " ".repeat(1024 - base.length) + "}";
   assert.equal(text.length, 1024);
-  const res = await raw(hub, token, "/hub/api/users", text);
-  await res.body?.cancel();
-  assert.equal(res.status, 201);
+  await assertStatus(await raw(hub, token, "/hub/api/users", text), 201);
 });
 
 Deno.test("a body that is not UTF-8 is refused with 400", async (t) => {

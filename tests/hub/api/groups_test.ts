@@ -22,6 +22,7 @@ import {
   obj,
   PAGINATED,
 } from "./_fixtures.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 // ---- list ----
 
@@ -230,13 +231,14 @@ Deno.test("POST /hub/api/groups/:name/users with groups!group=g reaches g only",
   await makeGroup(hub, "g", { token: admin });
   await makeGroup(hub, "h", { token: admin });
   const token = await hub.tokenFor("admin", ["groups!group=g"]);
-  const ok = await hub.request("/hub/api/groups/g/users", {
-    method: "POST",
-    token,
-    json: { users: ["alice"] },
-  });
-  await ok.body?.cancel();
-  assert.equal(ok.status, 200);
+  await assertStatus(
+    await hub.request("/hub/api/groups/g/users", {
+      method: "POST",
+      token,
+      json: { users: ["alice"] },
+    }),
+    200,
+  );
   await assertError(
     await hub.request("/hub/api/groups/h/users", {
       method: "POST",
@@ -453,12 +455,13 @@ Deno.test("a request on a group answers 404, not 500, when the group is deleted 
         headers: { "content-type": "application/json" },
         body: gated.body,
       });
-      const del = await hub.request("/hub/api/groups/g", {
-        method: "DELETE",
-        token,
-      });
-      await del.body?.cancel();
-      assert.equal(del.status, 204);
+      await assertStatus(
+        await hub.request("/hub/api/groups/g", {
+          method: "DELETE",
+          token,
+        }),
+        204,
+      );
       gated.open();
       await assertError(await pending, 404, /^No such group: "g"$/);
       assert.equal(

@@ -4,13 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
+import { assertSendsToLogin } from "../../_helpers/responses.ts";
 
 Deno.test("GET /hub/token sends anonymous visitors to the login page", async () => {
   await using hub = await createTestHub();
-  const res = await hub.request("/hub/token");
-  await res.body?.cancel();
-  assert.equal(res.status, 302);
-  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Ftoken");
+  await assertSendsToLogin(hub, "/hub/token");
 });
 
 Deno.test("GET /hub/token has a labelled form with note, expiry and scopes", async () => {
