@@ -8,6 +8,8 @@
  * - `caseName(row)`: the row as a sentence, "POST /hub/api/users answers 403
  *   without admin:users", so a table still reads as a specification.
  * - `assertErrorCase(hub, row)`: sends one row and checks its answer.
+ * - `assertAnswer(hub, { send, token, json, status })`: sends a request and
+ *   checks only its status (a success, mostly), discarding the body.
  * - `errorSteps(t, hub, rows, { after })`: each row as its own `t.step`,
  *   then `after(row)` (e.g. "the database is unchanged").
  *
@@ -93,6 +95,16 @@ export async function assertErrorCase(
   row: ErrorCase,
 ): Promise<string> {
   return await assertError(await sendCase(hub, row), row.status, row.message);
+}
+
+/** Sends the row's request and asserts its status only, discarding the body. */
+export async function assertAnswer(
+  hub: TestHub,
+  row: ErrorCase,
+): Promise<void> {
+  const res = await sendCase(hub, row);
+  await res.body?.cancel();
+  assert.equal(res.status, row.status, `${row.send}: ${res.status}`);
 }
 
 /**

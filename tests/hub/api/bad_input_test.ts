@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import {
+  assertAnswer,
   assertError,
   type ErrorCase,
   errorSteps,
@@ -39,14 +40,12 @@ async function arrange(file: Record<string, unknown> = {}) {
   await hub.addUser("admin", { admin: true });
   await hub.addUser("alice");
   const token = await hub.tokenFor("admin");
-  await assertStatus(
-    await hub.request("/hub/api/groups/g", {
-      method: "POST",
-      token,
-      json: { users: ["alice"] },
-    }),
-    201,
-  );
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/g",
+    token,
+    json: { users: ["alice"] },
+    status: 201,
+  });
   return { hub, token, before: await snapshot(hub) };
 }
 

@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { eventsSince } from "../../../hub/db/events.ts";
 import { createTestHub } from "../../_helpers/test_hub.ts";
-import { assertErrorCase, errorSteps } from "../../_helpers/api_cases.ts";
+import {
+  assertAnswer,
+  assertErrorCase,
+  errorSteps,
+} from "../../_helpers/api_cases.ts";
 import {
   adminToken,
   groupMembers as members,
@@ -22,7 +26,6 @@ import {
   obj,
   PAGINATED,
 } from "./_fixtures.ts";
-import { assertStatus } from "../../_helpers/responses.ts";
 
 // ---- list ----
 
@@ -231,14 +234,12 @@ Deno.test("POST /hub/api/groups/:name/users with groups!group=g reaches g only",
   await makeGroup(hub, "g", { token: admin });
   await makeGroup(hub, "h", { token: admin });
   const token = await hub.tokenFor("admin", ["groups!group=g"]);
-  await assertStatus(
-    await hub.request("/hub/api/groups/g/users", {
-      method: "POST",
-      token,
-      json: { users: ["alice"] },
-    }),
-    200,
-  );
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/g/users",
+    token,
+    json: { users: ["alice"] },
+    status: 200,
+  });
   await assertError(
     await hub.request("/hub/api/groups/h/users", {
       method: "POST",
@@ -455,13 +456,11 @@ Deno.test("a request on a group answers 404, not 500, when the group is deleted 
         headers: { "content-type": "application/json" },
         body: gated.body,
       });
-      await assertStatus(
-        await hub.request("/hub/api/groups/g", {
-          method: "DELETE",
-          token,
-        }),
-        204,
-      );
+      await assertAnswer(hub, {
+        send: "DELETE /hub/api/groups/g",
+        token,
+        status: 204,
+      });
       gated.open();
       await assertError(await pending, 404, /^No such group: "g"$/);
       assert.equal(
@@ -534,13 +533,12 @@ Deno.test("POST /hub/api/groups/{name} takes JupyterHub's group model (a name ke
   await using hub = await createTestHub();
   const token = await adminToken(hub);
   await hub.addUser("alice");
-  const res = await hub.request("/hub/api/groups/class", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/class",
     token,
     json: { name: "class", users: ["Alice"] },
+    status: 201,
   });
-  assert.equal(res.status, 201);
-  await res.body?.cancel();
   assert.deepEqual(await members(hub, "class"), ["alice"]);
   await assertError(
     await hub.request("/hub/api/groups/other", {
@@ -551,12 +549,11 @@ Deno.test("POST /hub/api/groups/{name} takes JupyterHub's group model (a name ke
     400,
     /"name" must be a string/,
   );
-  const added = await hub.request("/hub/api/groups/class/users", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/groups/class/users",
     token,
     json: { users: ["ALICE"] },
+    status: 200,
   });
-  assert.equal(added.status, 200);
-  await added.body?.cancel();
   assert.deepEqual(await members(hub, "class"), []);
 });

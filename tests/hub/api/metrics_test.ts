@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import parse from "parse-prometheus-text-format";
 import { createTestHub } from "../../_helpers/test_hub.ts";
 import { fakeHub } from "../../_helpers/test_hub.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 type Family = {
   name: string;
@@ -40,10 +41,8 @@ Deno.test("GET /hub/metrics needs read:metrics, as authenticate_prometheus", asy
   await using hub = await createTestHub();
   await hub.addUser("alice");
   await hub.addUser("teacher", { admin: true });
-  let res = await hub.request("/hub/metrics");
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
-  res = await hub.request("/hub/metrics", {
+  await assertStatus(await hub.request("/hub/metrics"), 403);
+  let res = await hub.request("/hub/metrics", {
     token: await hub.tokenFor("alice"),
   });
   assert.equal(res.status, 403);

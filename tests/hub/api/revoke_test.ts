@@ -11,6 +11,8 @@ import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { addServer } from "./_fixtures.ts";
 import { hashSecret, tokenPrefix } from "../../../hub/secrets.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
   await using hub = await createTestHub({}, { spawner: "fake" });
@@ -96,11 +98,12 @@ Deno.test("a token noted like a server's counts as its user's activity; the serv
       created: hub.now.toISOString(),
       serverId,
     });
-    const res = await hub.request("/hub/api/user", {
-      token: `${prefix}-secret`,
-    });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    await assertStatus(
+      await hub.request("/hub/api/user", {
+        token: `${prefix}-secret`,
+      }),
+      200,
+    );
     const user = (await getUser(hub.handle.db, "alice"))!;
     if (serverId === null) {
       assert.notEqual(user.last_activity, null, "a user's token counts");
@@ -115,16 +118,14 @@ Deno.test("a user may revoke their own; another user may not", async () => {
   await hub.addUser("alice");
   await hub.addUser("bob");
   const bob = await hub.tokenFor("bob");
-  let res = await hub.request("/hub/api/users/alice/tokens", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/alice/tokens",
     token: bob,
+    status: 404,
   });
-  assert.equal(res.status, 404);
-  await res.body?.cancel();
-  res = await hub.request("/hub/api/users/bob/sessions", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/bob/sessions",
     token: bob,
+    status: 200,
   });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
 });

@@ -5,17 +5,17 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { assertError, countRows, obj } from "./_fixtures.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
 
 async function setup() {
   const hub = await createTestHub();
   await hub.addUser("admin", { admin: true });
   const token = await hub.tokenFor("admin");
-  const made = await hub.request("/hub/api/groups/students", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/students",
     token,
+    status: 201,
   });
-  assert.equal(made.status, 201);
-  await made.body?.cancel();
   return { hub, token };
 }
 

@@ -12,7 +12,7 @@ import {
   serverToken as ownServerToken,
   userRow,
 } from "./_fixtures.ts";
-import { errorSteps } from "../../_helpers/api_cases.ts";
+import { assertAnswer, errorSteps } from "../../_helpers/api_cases.ts";
 import { adminToken, tableRows, userToken } from "../../_helpers/api_setup.ts";
 import { createUsersApi } from "../../../hub/api/users.ts";
 import { HubError } from "../../../hub/errors.ts";
@@ -363,14 +363,12 @@ Deno.test("GET /hub/api/users with list:users!group=g lists only members of g", 
   await using hub = await createTestHub();
   const admin = await adminToken(hub);
   for (const n of ["alice", "bob", "carol"]) await hub.addUser(n);
-  await assertStatus(
-    await hub.request("/hub/api/groups/g", {
-      method: "POST",
-      token: admin,
-      json: { users: ["alice", "carol"] },
-    }),
-    201,
-  );
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/g",
+    token: admin,
+    json: { users: ["alice", "carol"] },
+    status: 201,
+  });
   const token = await hub.tokenFor("admin", [
     "list:users!group=g",
     "read:users!group=g",
@@ -1237,13 +1235,11 @@ Deno.test("PATCH /hub/api/users/:name answers 404, not 500, when the user is del
     headers: { "content-type": "application/json" },
     body: gated.body,
   });
-  await assertStatus(
-    await hub.request("/hub/api/users/alice", {
-      method: "DELETE",
-      token,
-    }),
-    204,
-  );
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/alice",
+    token,
+    status: 204,
+  });
   gated.open();
   await assertError(await patch, 404, /^No such user: "alice"$/);
   assert.equal(await userRow(hub, "alice"), undefined);

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
 
 /** A hub where `sys` holds every scope below, filtered to the group `students`. */
 async function filteredHub(scopes: string[]): Promise<FakeHub> {
@@ -78,9 +80,7 @@ Deno.test("a filtered scope grants nothing on a route that names no resource; li
     assert.deepEqual(names, ["students"]);
   });
   await t.step("GET /services answers (an empty list here)", async () => {
-    const res = await hub.request("/hub/api/services", { token });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    await assertStatus(await hub.request("/hub/api/services", { token }), 200);
   });
 });
 
@@ -93,11 +93,10 @@ Deno.test("the same routes with the scopes unfiltered are allowed (an admin)", a
     assert.equal(res.status, 200, path);
     await res.body?.cancel();
   }
-  const res = await hub.request("/hub/api/users", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/users",
     token,
     json: { usernames: ["newcomer"] },
+    status: 201,
   });
-  assert.equal(res.status, 201);
-  await res.body?.cancel();
 });

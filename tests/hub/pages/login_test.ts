@@ -215,16 +215,18 @@ Deno.test("POST /hub/login rejects invalid and oversized usernames with 400", as
 Deno.test("GET /hub/logout ends the session so the cookie stops working", async () => {
   await using hub = await createTestHub();
   const { cookie } = await hub.login("alice");
-  const before = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(before.status, 200);
-  await before.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    200,
+  );
   await assertRedirect(
     await hub.request("/hub/logout", { headers: { cookie } }),
     "/hub/login",
   );
-  const after = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(after.status, 403);
-  await after.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    403,
+  );
   assert.equal(await sessionCount(hub), 0);
 });
 
@@ -232,9 +234,10 @@ Deno.test("a login session expires after session.max_age", async () => {
   await using hub = await createTestHub({ session: { max_age: 60 } });
   const { cookie } = await hub.login("alice");
   hub.now.setTime(hub.now.getTime() + 61_000);
-  const res = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    403,
+  );
 });
 
 Deno.test("GET /hub/home sends anonymous visitors to the login page", async () => {

@@ -18,6 +18,7 @@ import {
 } from "../../../_helpers/oidc_hub.ts";
 import { getUser } from "../../../../hub/db/users.ts";
 import { waitFor } from "../../../_helpers/wait_for.ts";
+import { assertStatus } from "../../../_helpers/responses.ts";
 
 const TEST = { sanitizeOps: false, sanitizeResources: false };
 /** Land on the home page, not /hub/spawn (which would start the server itself). */
@@ -242,9 +243,7 @@ Deno.test({
       await res.text(),
       /The sign-in provider&#39;s answer did not check out: .*signature/i,
     );
-    const me = await browser.request("hub/api/user");
-    assert.equal(me.status, 403);
-    await me.body?.cancel();
+    await assertStatus(await browser.request("hub/api/user"), 403);
     assert.equal(await getUser(h.db, "ada"), undefined);
     await waitFor(
       async () =>
