@@ -75,6 +75,36 @@ export async function addServer(
   return row.id;
 }
 
+/**
+ * Stores a new token of `user` with `scopes` and the given note and link
+ * (`serverId` or `oauthClient`), created now and never expiring; returns
+ * the secret.
+ */
+async function storeToken(
+  hub: TestHub,
+  user: string,
+  fields: {
+    scopes: string[];
+    note: string;
+    serverId?: number;
+    oauthClient?: string;
+  },
+): Promise<string> {
+  const owner = await hub.handle.db.selectFrom("users").select("id")
+    .where("name", "=", user).executeTakeFirstOrThrow();
+  const token = newSecret();
+  await insertToken(hub.handle.db, {
+    userId: owner.id,
+    serviceId: null,
+    prefix: tokenPrefix(token),
+    hash: await hashSecret(token),
+    created: hub.now.toISOString(),
+    expiresAt: null,
+    ...fields,
+  });
+  return token;
+}
+
 /** The own API token of `user`'s default server, with `scopes`, linked by `server_id`. */
 export async function serverToken(
   hub: TestHub,
@@ -87,19 +117,8 @@ export async function serverToken(
     .where("user_id", "=", owner.id).where("name", "=", "")
     .executeTakeFirst();
   const serverId = found?.id ?? await addServer(hub, user);
-  const token = newSecret();
-  await insertToken(hub.handle.db, {
-    userId: owner.id,
-    serviceId: null,
-    prefix: tokenPrefix(token),
-    hash: await hashSecret(token),
-    scopes,
-    note: `Server at /user/${user}/`,
-    created: hub.now.toISOString(),
-    expiresAt: null,
-    serverId,
-  });
-  return token;
+  const note = `Server at /user/${user}/`;
+  return await storeToken(hub, user, { scopes, note, serverId });
 }
 
 /**
@@ -113,21 +132,7 @@ export async function oauthTokenFor(
   client: string,
   scopes: string[],
 ): Promise<string> {
-  const owner = await hub.handle.db.selectFrom("users").select("id")
-    .where("name", "=", user).executeTakeFirstOrThrow();
-  const token = newSecret();
-  await insertToken(hub.handle.db, {
-    userId: owner.id,
-    serviceId: null,
-    prefix: tokenPrefix(token),
-    hash: await hashSecret(token),
-    scopes,
-    note: "",
-    created: hub.now.toISOString(),
-    expiresAt: null,
-    oauthClient: client,
-  });
-  return token;
+  return await storeToken(hub, user, { scopes, note: "", oauthClient: client });
 }
 
 /** A user's stored row. */

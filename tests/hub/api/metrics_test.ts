@@ -9,6 +9,7 @@ import parse from "parse-prometheus-text-format";
 import { createTestHub } from "../../_helpers/test_hub.ts";
 import { fakeHub } from "../../_helpers/test_hub.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
+import { runWithInput } from "../../_helpers/run_with_input.ts";
 
 type Family = {
   name: string;
@@ -131,20 +132,14 @@ Deno.test("/hub/metrics: JupyterHub's names, parsed, and values that follow user
 async function pythonSamples(
   text: string,
 ): Promise<{ name: string; labels: Record<string, string>; value: number }[]> {
-  const child = new Deno.Command("/usr/bin/python3", {
+  const out = await runWithInput("/usr/bin/python3", {
     args: [
       "-c",
       "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families as p\n" +
       "print(json.dumps([dict(name=s.name, labels=s.labels, value=s.value) for f in p(sys.stdin.read()) for s in f.samples]))",
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
+    input: text,
+  });
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }

@@ -4,18 +4,10 @@ import {
   ecdsaSignatureToDer,
   toPem,
 } from "../../../../hub/https/acme/csr.ts";
+import { runWithInput } from "../../../_helpers/run_with_input.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await child.output();
+  const out = await runWithInput("openssl", { args, input });
   const d = new TextDecoder();
   assert.equal(out.code, 0, d.decode(out.stderr));
   return d.decode(out.stdout) + d.decode(out.stderr);
