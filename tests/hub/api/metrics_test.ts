@@ -10,6 +10,7 @@ import { createTestHub } from "../../_helpers/test_hub.ts";
 import { fakeHub } from "../../_helpers/test_hub.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { runWithInput } from "../../_helpers/run_with_input.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 type Family = {
   name: string;
@@ -71,8 +72,7 @@ Deno.test("GET /hub/metrics is open with metrics.authenticate false", async () =
 
 Deno.test("/hub/metrics: JupyterHub's names, parsed, and values that follow users and a spawn", async () => {
   await using hub = await fakeHub();
-  await hub.addUser("teacher", { admin: true });
-  const token = await hub.tokenFor("teacher");
+  const token = await adminToken(hub, { name: "teacher" });
   const scrape = async () => {
     const res = await hub.request("/hub/metrics", { token });
     assert.equal(res.status, 200);

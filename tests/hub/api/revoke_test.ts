@@ -13,12 +13,12 @@ import { addServer } from "./_fixtures.ts";
 import { hashSecret, tokenPrefix } from "../../../hub/secrets.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken, userToken } from "../../_helpers/api_setup.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
   await using hub = await createTestHub({}, { spawner: "fake" });
   await hub.addUser("daemon");
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   const session = await hub.login("daemon");
   const script = await hub.tokenFor("daemon");
   const daemon = (await getUser(hub.handle.db, "daemon"))!;
@@ -116,8 +116,7 @@ Deno.test("a token noted like a server's counts as its user's activity; the serv
 Deno.test("a user may revoke their own; another user may not", async () => {
   await using hub = await createTestHub();
   await hub.addUser("alice");
-  await hub.addUser("bob");
-  const bob = await hub.tokenFor("bob");
+  const bob = await userToken(hub, "bob");
   await assertAnswer(hub, {
     send: "DELETE /hub/api/users/alice/tokens",
     token: bob,

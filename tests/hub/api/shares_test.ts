@@ -15,6 +15,7 @@ import { insertToken } from "../../../hub/db/tokens.ts";
 import { oauthTokenFor } from "./_fixtures.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 async function sharingHub(enabled = true): Promise<FakeHub> {
   const hub = await fakeHub({
@@ -410,8 +411,7 @@ async function waitGone(hub: FakeHub): Promise<void> {
 
 Deno.test("a renamed owner keeps their shares; a new user of the old name inherits nothing", async () => {
   await using hub = await sharingHub();
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   await (await hub.request("/hub/api/shares/daemon/", {
     method: "POST",
     token: await hub.tokenFor("daemon"),
@@ -439,8 +439,7 @@ Deno.test("a renamed owner keeps their shares; a new user of the old name inheri
 
 Deno.test("deleting a user, or revoking their tokens, fences them off the servers shared with them", async () => {
   await using hub = await sharingHub();
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   await (await hub.request("/hub/api/shares/daemon/", {
     method: "POST",
     token: await hub.tokenFor("daemon"),

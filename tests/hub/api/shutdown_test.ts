@@ -9,6 +9,7 @@ import type { ShutdownRequest } from "../../../hub/api/shutdown.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags", async () => {
   const asked: ShutdownRequest[] = [];
@@ -16,8 +17,7 @@ Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags"
     requestShutdown: (r) => asked.push(r),
   });
   await hub.addUser("alice");
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   await assertStatus(
     await hub.request("/hub/api/shutdown", {
       method: "POST",

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { assertError, countRows, obj } from "./_fixtures.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 async function setup() {
   const hub = await createTestHub();
-  await hub.addUser("admin", { admin: true });
-  const token = await hub.tokenFor("admin");
+  const token = await adminToken(hub);
   await assertAnswer(hub, {
     send: "POST /hub/api/groups/students",
     token,

@@ -775,8 +775,7 @@ Deno.test("PATCH /hub/api/users/:name grants and revokes admin", async () => {
 Deno.test("DELETE /hub/api/users/:name deletes the user and their tokens and answers 204", async () => {
   await using hub = await createTestHub();
   const token = await adminToken(hub);
-  await hub.addUser("alice");
-  const aliceToken = await hub.tokenFor("alice");
+  const aliceToken = await userToken(hub, "alice");
   const res = await hub.request("/hub/api/users/alice", {
     method: "DELETE",
     token,

@@ -5,6 +5,7 @@ import { readBounded } from "../../../hub/middleware/body_limit.ts";
 import { upload, UPLOAD_CLIENTS } from "../../_helpers/upload_clients.ts";
 import { printErr } from "../../../hub/cli/_print.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 /** A streamed body (no Content-Length) of `total` bytes; `pulled()` says how much was read. */
 function countingBody(total: number, chunk = 4096) {
@@ -28,8 +29,7 @@ Deno.test("every route that reads a body answers 413 to a streamed body over its
     api: { max_body_size: 2048 },
     http: { max_form_size: 1024 },
   }, { spawner: "fake" });
-  await hub.addUser("daemon", { admin: true });
-  const token = await hub.tokenFor("daemon");
+  const token = await adminToken(hub, { name: "daemon" });
   const { cookie } = await hub.login("daemon");
   const rows: Array<[string, string, string, number, boolean]> = [
     // label, path, content type, limit, API (JSON error)

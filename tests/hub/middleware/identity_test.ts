@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { tokenFromHeader } from "../../../hub/middleware/identity.ts";
 import { assertError, countRows } from "../api/_fixtures.ts";
+import { userToken } from "../../_helpers/api_setup.ts";
 
 const MISSING_XSRF = /^'_xsrf' argument missing from (GET|POST|DELETE|PATCH)/;
 const WRONG_XSRF = /^XSRF cookie does not match POST argument/;
@@ -258,8 +259,7 @@ Deno.test("identityMiddleware() refuses the XSRF token of another session", asyn
 
 Deno.test("identityMiddleware() exempts token-authenticated requests from the cookie rules", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   await t.step("fetch()-style GET", async () => {
     const res = await hub.request("/hub/api/user", {
       token,

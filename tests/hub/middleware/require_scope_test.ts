@@ -11,6 +11,7 @@ import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 /** A hub where `sys` holds every scope below, filtered to the group `students`. */
 async function filteredHub(scopes: string[]): Promise<FakeHub> {
@@ -86,8 +87,7 @@ Deno.test("a filtered scope grants nothing on a route that names no resource; li
 
 Deno.test("the same routes with the scopes unfiltered are allowed (an admin)", async () => {
   await using hub = await fakeHub({});
-  await hub.addUser("sys", { admin: true });
-  const token = await hub.tokenFor("sys");
+  const token = await adminToken(hub, { name: "sys" });
   for (const path of ["/hub/api/proxy", "/hub/api/info"]) {
     const res = await hub.request(path, { token });
     assert.equal(res.status, 200, path);
