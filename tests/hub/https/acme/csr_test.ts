@@ -5,6 +5,7 @@ import {
   toPem,
 } from "../../../../hub/https/acme/csr.ts";
 import { runWithInput } from "../../../_helpers/run_with_input.ts";
+import { p256Keys } from "../../../_helpers/p256_keys.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
   const out = await runWithInput("openssl", { args, input });
@@ -14,11 +15,7 @@ async function openssl(args: string[], input: string): Promise<string> {
 }
 
 Deno.test("createCsr() writes a CSR openssl verifies, with the names as CN and subjectAltName", async () => {
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
+  const keys = await p256Keys();
   const der = await createCsr(["hub.example.org", "www.example.org"], keys);
   const text = await openssl(
     ["req", "-verify", "-noout", "-text"],
