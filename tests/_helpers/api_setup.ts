@@ -6,6 +6,8 @@
  *   user's own scopes when `scopes` is absent).
  * - `makeGroup(hub, name, { token, users })`: a group made through the API.
  * - `groupMembers(hub, group)`: the stored member names, sorted.
+ * - `recordedEvents(hub, { kind, user })`: the events logged so far (the
+ *   log flushed first), oldest first, at most 10.
  * - `tableRows(hub, { table: [columns] })`: the stored rows as one string, to
  *   prove a refused request changed nothing.
  *
@@ -13,7 +15,8 @@
  */
 import assert from "node:assert/strict";
 import type { TestHub } from "./test_hub.ts";
-import type { Database } from "../../hub/db/schema.ts";
+import type { Database, EventRow } from "../../hub/db/schema.ts";
+import { eventsSince } from "../../hub/db/events.ts";
 
 /**
  * Adds an admin user (`name`, default "admin") and returns a token of theirs
@@ -80,4 +83,20 @@ export async function tableRows(
     tables[table] = rows.map((row) => names.map((name) => row[name]));
   }
   return JSON.stringify(tables);
+}
+
+/**
+ * The last 10 events matching `filter` (a kind, or a kind prefix ending in
+ * ".", and/or a user), oldest first, after flushing the hub's event log.
+ */
+export async function recordedEvents(
+  hub: TestHub,
+  filter: { kind?: string; user?: string },
+): Promise<EventRow[]> {
+  await hub.events.flush();
+  return await eventsSince(hub.handle.db, {
+    since: "2000-01-01",
+    limit: 10,
+    ...filter,
+  });
 }

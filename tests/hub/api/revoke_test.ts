@@ -6,14 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
-import { eventsSince } from "../../../hub/db/events.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { addServer } from "./_fixtures.ts";
 import { hashSecret, tokenPrefix } from "../../../hub/secrets.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
-import { adminToken, userToken } from "../../_helpers/api_setup.ts";
+import {
+  adminToken,
+  recordedEvents,
+  userToken,
+} from "../../_helpers/api_setup.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
   await using hub = await createTestHub({}, { spawner: "fake" });
@@ -61,12 +64,7 @@ Deno.test("an admin revokes a user's sessions and tokens; only the server's own 
   assert.equal(left.length, 1);
   assert.equal(left[0]!.note, "Server at /user/daemon/");
   assert.notEqual(left[0]!.server_id, null, "the running server's own token");
-  await hub.events.flush();
-  const events = await eventsSince(hub.handle.db, {
-    since: "2000-01-01",
-    limit: 10,
-    user: "daemon",
-  });
+  const events = await recordedEvents(hub, { user: "daemon" });
   assert.deepEqual(
     events.filter((e) =>
       e.kind.startsWith("sessions.") ||
