@@ -5,6 +5,8 @@
  * - `userToken(hub, name, scopes?)`: a new user and a token of theirs (the
  *   user's own scopes when `scopes` is absent).
  * - `makeGroup(hub, name, { token, users })`: a group made through the API.
+ * - `startServer(hub, "daemon/gpu", { token })`: a server started through
+ *   the API (any success status).
  * - `groupMembers(hub, group)`: the stored member names, sorted.
  * - `recordedEvents(hub, { kind, user })`: the events logged so far (the
  *   log flushed first), oldest first, at most 10.
@@ -54,6 +56,21 @@ export async function makeGroup(
   });
   await res.body?.cancel();
   assert.equal(res.status, 201, `creating group ${name}`);
+}
+
+/** Starts `owner/name` through the API (POST …/servers/name) and expects a success (2xx). */
+export async function startServer(
+  hub: TestHub,
+  server: string,
+  options: { token: string },
+): Promise<void> {
+  const [owner, name] = server.split("/", 2) as [string, string];
+  const res = await hub.request(`/hub/api/users/${owner}/servers/${name}`, {
+    method: "POST",
+    token: options.token,
+  });
+  assert.ok(res.status < 300, String(res.status));
+  await res.body?.cancel();
 }
 
 /** The names of `group`'s members as stored, sorted. */

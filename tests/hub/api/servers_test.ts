@@ -86,12 +86,11 @@ async function serverRow(hub: TestHub, user: string, name = "") {
   ).executeTakeFirst();
 }
 
-async function serverTokens(hub: TestHub, note: string) {
-  return (await hub.handle.db.selectFrom("api_tokens").select("id").where(
-    "note",
-    "=",
-    note,
-  ).execute()).length;
+/** How many API tokens carry `note` (a server's own token is noted "Server at <url>"). */
+async function serverTokens(hub: TestHub, note: string): Promise<number> {
+  const rows = await hub.handle.db.selectFrom("api_tokens").select("id")
+    .where("note", "=", note).execute();
+  return rows.length;
 }
 
 async function oauthClient(hub: TestHub, id: string) {

@@ -15,7 +15,7 @@ import { insertToken } from "../../../hub/db/tokens.ts";
 import { oauthTokenFor } from "./_fixtures.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
-import { adminToken } from "../../_helpers/api_setup.ts";
+import { adminToken, startServer } from "../../_helpers/api_setup.ts";
 
 async function sharingHub(enabled = true): Promise<FakeHub> {
   const hub = await fakeHub({
@@ -162,11 +162,11 @@ Deno.test("shares with a group reach its members; a recipient can leave a share;
     json: { user: "bin" },
   })).body?.cancel();
   const bin = await hub.tokenFor("bin");
-  res = await hub.request("/hub/api/users/bin/shared/daemon/", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/bin/shared/daemon/",
     token: bin,
+    status: 204,
   });
-  assert.equal(res.status, 204);
   const listed = await (await hub.request("/hub/api/shares/daemon", {
     token: owner,
   })).json();
@@ -563,12 +563,7 @@ Deno.test("share codes list: /share-codes/{owner} every server's, /share-codes/{
   });
   await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
   const owner = await hub.tokenFor("daemon");
-  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
-    method: "POST",
-    token: owner,
-  });
-  assert.ok(made.status < 300, String(made.status));
-  await made.body?.cancel();
+  await startServer(hub, "daemon/gpu", { token: owner });
   for (const path of ["daemon/", "daemon/", "daemon/gpu"]) {
     const res = await hub.request(`/hub/api/share-codes/${path}`, {
       method: "POST",

@@ -14,7 +14,11 @@ import {
 import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
-import { adminToken, userToken } from "../../_helpers/api_setup.ts";
+import {
+  adminToken,
+  startServer,
+  userToken,
+} from "../../_helpers/api_setup.ts";
 
 function createToken(
   hub: TestHub,
@@ -586,12 +590,7 @@ Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 404 to a user 
 Deno.test("a token's oauth_client is its client's description, whoever's server it is (JupyterHub's token_model), and 'JupyterHub' for API tokens", async () => {
   await using hub = await fakeHub({ spawner: { "named_servers": true } });
   const daemon = await hub.tokenFor("daemon");
-  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
-    method: "POST",
-    token: daemon,
-  });
-  assert.ok(made.status < 300, String(made.status));
-  await made.body?.cancel();
+  await startServer(hub, "daemon/gpu", { token: daemon });
   await oauthTokenFor(hub, "bin", "jupyterhub-user-daemon-gpu", [
     "access:servers!server=daemon/gpu",
   ]);

@@ -63,10 +63,8 @@ Deno.test("GET /hub/admin shows the class controls with the XSRF token to an adm
 
 Deno.test("GET /hub/admin accepts a token with admin-ui only", async () => {
   await using hub = await adminHub();
-  const token = await adminToken(hub, {
-    name: "teacher",
-    scopes: ["admin-ui"],
-  });
+  const adminUiOnly = { name: "teacher", scopes: ["admin-ui"] };
+  const token = await adminToken(hub, adminUiOnly);
   await assertStatus(await hub.request("/hub/admin", { token }), 200);
 });
 
