@@ -158,8 +158,7 @@ Deno.test("GET /hub/api/groups/:name returns the model or 404", async () => {
 Deno.test("GET /hub/api/groups/:name trims the model to read:groups:name and refuses other groups", async () => {
   await using hub = await createTestHub();
   const admin = await adminToken(hub);
-  await makeGroup(hub, "g", { token: admin });
-  await makeGroup(hub, "h", { token: admin });
+  for (const group of ["g", "h"]) await makeGroup(hub, group, { token: admin });
   const token = await hub.tokenFor("admin", ["read:groups:name!group=g"]);
   assert.deepEqual(
     await body(await hub.request("/hub/api/groups/g", { token })),

@@ -48,12 +48,12 @@ Deno.test("POST /hub/api/users puts the new users in the named groups and honour
 Deno.test("POST /hub/api/users/:name honours groups, roles and auth_state", async () => {
   const { hub, token } = await setup();
   await using _ = hub;
-  const res = await hub.request("/hub/api/users/ada", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/users/ada",
     token,
     json: { groups: ["students"], roles: ["admin"], auth_state: { k: 1 } },
+    status: 201,
   });
-  assert.equal(res.status, 201);
   const ada = await model(hub, token, "ada");
   assert.deepEqual(ada.groups, ["students"]);
   assert.equal(ada.admin, true);

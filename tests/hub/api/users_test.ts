@@ -877,14 +877,14 @@ Deno.test("POST /hub/api/users/:name/activity converts offsets to UTC and reads 
   await using hub = await createTestHub();
   await hub.addUser("alice");
   const token = await serverToken(hub, "alice");
-  const rows: Array<[string, string]> = [
-    ["2026-11-25T06:00:00", "2026-11-25T06:00:00.000Z"],
-    ["2026-11-25T08:00:00+01:00", "2026-11-25T07:00:00.000Z"],
-    ["2026-11-25T07:30:00.123456-01:00", "2026-11-25T08:30:00.123Z"],
-    ["2026-11-25T09:00:00+0000", "2026-11-25T09:00:00.000Z"],
-    ["2026-11-25T09:30Z", "2026-11-25T09:30:00.000Z"],
-  ];
-  for (const [input, stored] of rows) {
+  const storedAs: Record<string, string> = {
+    "2026-11-25T06:00:00": "2026-11-25T06:00:00.000Z",
+    "2026-11-25T08:00:00+01:00": "2026-11-25T07:00:00.000Z",
+    "2026-11-25T07:30:00.123456-01:00": "2026-11-25T08:30:00.123Z",
+    "2026-11-25T09:00:00+0000": "2026-11-25T09:00:00.000Z",
+    "2026-11-25T09:30Z": "2026-11-25T09:30:00.000Z",
+  };
+  for (const [input, stored] of Object.entries(storedAs)) {
     await t.step(input, async () => {
       await assertStatus(
         await postActivity(hub, token, { "last_activity": input }),
