@@ -12,6 +12,7 @@ import { silentLogger } from "../../../hub/observe/log.ts";
 import { assertStatus } from "../../_helpers/responses.ts";
 import { assertAnswer } from "../../_helpers/api_cases.ts";
 import { adminToken } from "../../_helpers/api_setup.ts";
+import { errorSteps } from "../../_helpers/api_cases.ts";
 
 /** A hub where `sys` holds every scope below, filtered to the group `students`. */
 async function filteredHub(scopes: string[]): Promise<FakeHub> {
@@ -38,30 +39,26 @@ const FILTERED = [
 Deno.test("a filtered scope grants nothing on a route that names no resource; lists still narrow themselves", async (t) => {
   await using hub = await filteredHub(FILTERED);
   const token = await hub.tokenFor("sys");
-  const refused: Array<[string, string, unknown?]> = [
-    ["POST", "/hub/api/users", { usernames: ["newcomer"] }],
-    ["POST", "/hub/api/groups", { groups: ["newgroup"] }],
-    ["GET", "/hub/api/proxy"],
-    ["POST", "/hub/api/proxy"],
-    ["PATCH", "/hub/api/proxy"],
-    ["POST", "/hub/api/shutdown"],
-    ["GET", "/hub/api/info"],
+  const refused: Array<{ send: string; json?: unknown }> = [
+    { send: "POST /hub/api/users", json: { usernames: ["newcomer"] } },
+    { send: "POST /hub/api/groups", json: { groups: ["newgroup"] } },
+    ...["GET", "POST", "PATCH"].map((method) => ({
+      send: `${method} /hub/api/proxy`,
+    })),
+    { send: "POST /hub/api/shutdown" },
+    { send: "GET /hub/api/info" },
   ];
-  for (const [method, path, json] of refused) {
-    await t.step(`${method} ${path}: 403, nothing done`, async () => {
-      const res = await hub.request(path, {
-        method,
-        token,
-        ...(json !== undefined ? { json } : {}),
-      });
-      assert.equal(res.status, 403);
-      assert.match(
-        (await res.json()).message,
-        /without a filter/,
-        "the message says why",
-      );
-    });
-  }
+  await errorSteps(
+    t,
+    hub,
+    refused.map((row) => ({
+      ...row,
+      token,
+      status: 403,
+      message: /without a filter/,
+      why: "to a filtered scope, doing nothing",
+    })),
+  );
   const users = await hub.handle.db.selectFrom("users").select("name")
     .execute();
   assert.ok(!users.some((u) => u.name === "newcomer"));
