@@ -133,8 +133,7 @@ looseTest(
     const { browser, res } = await signIn(h.url, gh.origin, state);
     await res.body?.cancel();
     const me = await (await browser.request("hub/api/user")).json();
-    assert.equal(me.name, "octocat");
-    assert.equal(me.admin, true);
+    assert.deepEqual([me.name, me.admin], ["octocat", true]);
     assert.deepEqual(state.seen, [
       "POST /login/oauth/access_token",
       "GET /user",
