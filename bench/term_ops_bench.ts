@@ -67,9 +67,12 @@ async function runAll(activeAt: Date): Promise<void> {
       at: activeAt.toISOString(),
     });
     await setServerStatus(db, u.id, "", "running");
-    await routes.add(`/user/${u.name}`, "http://127.0.0.1:9", {
-      user: u.name,
-      "server_name": "",
+    await routes.add(`/user/${u.name}`, {
+      target: "http://127.0.0.1:9",
+      data: {
+        user: u.name,
+        "server_name": "",
+      },
     });
   }
 }

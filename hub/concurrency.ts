@@ -1,7 +1,7 @@
 /**
- * `forEachLimited(items, limit, work)`: runs `work` over `items`, at most
- * `limit` at a time (the culler's stops, the course files' merges);
- * `sleep(ms)`; `withTimeout(promise, ms, onTimeout)`.
+ * `forEachLimited(items, work, { limit })`: runs `work` over `items`, at
+ * most `limit` at a time (the culler's stops, the course files' merges);
+ * `sleep(ms)`; `withTimeout(promise, { ms, onTimeout })`.
  *
  * @module
  */
@@ -9,9 +9,10 @@
 /** Runs `work` over `items`, at most `limit` at a time; resolves when all are done. */
 export async function forEachLimited<T>(
   items: readonly T[],
-  limit: number,
   work: (item: T) => Promise<void>,
+  options: { limit: number },
 ): Promise<void> {
+  const { limit } = options;
   let next = 0;
   const lanes = Array.from(
     { length: Math.min(limit, items.length) },
@@ -30,9 +31,9 @@ export function sleep(ms: number): Promise<void> {
 /** `promise`, or the error `onTimeout` makes after `ms` milliseconds (the timer is always cleared). */
 export async function withTimeout<T>(
   promise: Promise<T>,
-  ms: number,
-  onTimeout: () => Error,
+  options: { ms: number; onTimeout: () => Error },
 ): Promise<T> {
+  const { ms, onTimeout } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(onTimeout()), ms);

@@ -44,7 +44,7 @@ export async function fenceUserOut(
 ): Promise<void> {
   if (!deps.routes) return;
   const key = (owner: string, server: string) =>
-    serverLocation(deps.config, owner, server).routeKey;
+    serverLocation(deps.config, { user: owner, server }).routeKey;
   const prefixes = new Set([key(user.name, "")]);
   for (
     const s of (await serversByUser(deps.db, [user.id])).get(user.id) ?? []

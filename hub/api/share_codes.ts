@@ -42,7 +42,10 @@ function codeModel(
   owner: string,
   deps: ApiDeps,
 ): Record<string, unknown> {
-  const { url } = serverLocation(deps.config, owner, row.server_name);
+  const { url } = serverLocation(deps.config, {
+    user: owner,
+    server: row.server_name,
+  });
   return {
     id: `sc_${row.id}`,
     server: { name: row.server_name, url, user: { name: owner } },

@@ -69,7 +69,10 @@ function toShareModel(
   status: string,
   config: { baseUrl: string; publicUrl: string; subdomainHost: string },
 ): Record<string, unknown> {
-  const { url, origin } = serverLocation(config, s.ownerName, s.serverName);
+  const { url, origin } = serverLocation(config, {
+    user: s.ownerName,
+    server: s.serverName,
+  });
   const publicUrl = config.publicUrl;
   return {
     server: {
@@ -299,7 +302,10 @@ async function revoke(
   await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
-  const { routeKey } = serverLocation(deps.config, owner.name, server);
+  const { routeKey } = serverLocation(deps.config, {
+    user: owner.name,
+    server,
+  });
   await fenceServer(deps, routeKey, taken);
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }

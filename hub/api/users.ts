@@ -110,7 +110,7 @@ export function toServerModel(
     ? "stop"
     : null;
   // A full URL with subdomain_host, as JupyterHub's `url`.
-  const { url, origin } = serverLocation(options, user, row.name);
+  const { url, origin } = serverLocation(options, { user, server: row.name });
   const progress = `${options.baseUrl}hub/api/users/${escapeName(user)}/${
     row.name ? `servers/${escapeName(row.name)}` : "server"
   }/progress`;
@@ -165,7 +165,7 @@ export function toUserModel(
     ],
     groups: [...groups],
     server: defaultServer?.status === "running"
-      ? serverLocation(options, row.name, "").url
+      ? serverLocation(options, { user: row.name, server: "" }).url
       : null,
     pending: defaultServer?.status === "spawning"
       ? "spawn"

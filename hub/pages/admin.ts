@@ -128,7 +128,11 @@ function mountCourseUpdate(
         done: 0,
       };
       updates.running = progress;
-      updateAll(courseFiles, accounts, identity.name, () => progress.done++)
+      updateAll(courseFiles, {
+        users: accounts,
+        actor: identity.name,
+        onDone: () => progress.done++,
+      })
         .then((result) => void (updates.last = { ...result, skipped }))
         .catch((error) =>
           void (updates.last = {

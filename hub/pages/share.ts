@@ -43,7 +43,10 @@ async function lookup(deps: SharePagesDeps, code: string) {
       "This share code is not valid or has expired: ask for a new link",
     );
   }
-  const { url } = serverLocation(deps.config, owner.name, row.server_name);
+  const { url } = serverLocation(deps.config, {
+    user: owner.name,
+    server: row.server_name,
+  });
   return { row, owner, url };
 }
 

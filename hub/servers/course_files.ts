@@ -225,9 +225,9 @@ export class CourseFiles {
   /** Merges the course files into one user's home, as that user; logs and records it. */
   async mergeFor(
     user: SystemUser,
-    actor: string,
-    force = false,
+    options: { actor: string; force?: boolean },
   ): Promise<MergeSummary> {
+    const { actor, force = false } = options;
     const { config, events } = this.#deps;
     const src = await this.source(force);
     const dst = `${user.home}/${config.courseFiles.target}`;
@@ -268,16 +268,21 @@ const UPDATE_CONCURRENCY = 4;
  */
 export async function updateAll(
   courseFiles: CourseFiles,
-  users: readonly SystemUser[],
-  actor: string,
-  onDone: (user: string) => void = () => {},
+  options: {
+    users: readonly SystemUser[];
+    actor: string;
+    onDone?: (user: string) => void;
+  },
 ): Promise<UpdateAll> {
+  const { users, actor, onDone = () => {} } = options;
   await courseFiles.source(true);
   const failed: string[] = [];
-  await forEachLimited(users, UPDATE_CONCURRENCY, async (user) => {
-    await courseFiles.mergeFor(user, actor).catch(() => failed.push(user.name));
+  await forEachLimited(users, async (user) => {
+    await courseFiles.mergeFor(user, { actor }).catch(() =>
+      failed.push(user.name)
+    );
     onDone(user.name);
-  });
+  }, { limit: UPDATE_CONCURRENCY });
   return {
     at: new Date().toISOString(),
     users: users.length,

@@ -63,7 +63,7 @@ export async function issueServerCredentials(
 ): Promise<string> {
   const { db, config } = deps;
   const { user, server } = target;
-  const where = serverLocation(config, user.name, server);
+  const where = serverLocation(config, { user: user.name, server });
   const note = `Server at ${where.prefix}`;
   const serverId = (await getServer(db, user.id, server))!.id;
   await deleteServerTokens(db, serverId);

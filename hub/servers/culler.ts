@@ -70,9 +70,9 @@ export interface CullPass {
 /** Why a server should be culled, or null to keep it. */
 export function cullReason(
   s: CullCandidate,
-  cull: HubConfig["cull"],
-  now: number,
+  rules: { cull: HubConfig["cull"]; now: number },
 ): { kind: "idle" | "max_age"; text: string } | null {
+  const { cull, now } = rules;
   if (s.admin && !cull.adminUsers) return null;
   const since = s.lastActivity ?? s.started;
   if (since !== null) {
@@ -123,11 +123,11 @@ export class IdleCuller {
     const now = this.#now();
     const candidates = await runningForCull(db);
     const doomed = candidates.flatMap((s) => {
-      const why = cullReason(s, cull, now.getTime());
+      const why = cullReason(s, { cull, now: now.getTime() });
       return why ? [{ s, why }] : [];
     });
     const stopped: string[] = [];
-    await forEachLimited(doomed, cull.concurrency, async ({ s, why }) => {
+    await forEachLimited(doomed, async ({ s, why }) => {
       await this.#cullServer(s, why).then(
         () => stopped.push(`${s.userName}/${s.server}`),
         (error) =>
@@ -137,7 +137,7 @@ export class IdleCuller {
             error: (error as Error).message,
           }),
       );
-    });
+    }, { limit: cull.concurrency });
     const deletedUsers = cull.users ? await this.#cullUsers(now) : [];
     const pass: CullPass = {
       at: now.toISOString(),

@@ -79,7 +79,7 @@ export class ServerManager {
 
   /** Where a server lives: prefix, route key, browser URL (urls.ts). */
   where(user: string, server: string): ServerLocation {
-    return serverLocation(this.#deps.config, user, server);
+    return serverLocation(this.#deps.config, { user, server });
   }
 
   /** Key of a server: "alice/" or "alice/gpu". */

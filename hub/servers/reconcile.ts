@@ -53,7 +53,10 @@ async function answers(
       .running;
   const target = targetOf(state);
   if (!alive || !target) return { alive, target: null };
-  const { prefix } = serverLocation(deps.config, row.user_name, row.name);
+  const { prefix } = serverLocation(deps.config, {
+    user: row.user_name,
+    server: row.name,
+  });
   const ok = await (deps.isReady ?? httpAnswers)(target + prefix + "api");
   return { alive, target: ok ? target : null };
 }
@@ -64,11 +67,20 @@ async function adopt(
   row: ServerWithUser,
   target: string,
 ): Promise<void> {
-  const { routeKey } = serverLocation(deps.config, row.user_name, row.name);
-  await deps.routes.removeOthers(row.user_name, row.name, routeKey);
-  await deps.routes.add(routeKey, target, {
+  const { routeKey } = serverLocation(deps.config, {
     user: row.user_name,
-    "server_name": row.name,
+    server: row.name,
+  });
+  await deps.routes.removeOthers(
+    { user: row.user_name, server: row.name },
+    routeKey,
+  );
+  await deps.routes.add(routeKey, {
+    target,
+    data: {
+      user: row.user_name,
+      "server_name": row.name,
+    },
   });
   await setServerStatus(deps.db, row.user_id, row.name, "running");
 }

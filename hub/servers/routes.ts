@@ -188,9 +188,9 @@ export class RouteService {
   /** Adds (or replaces) a route and remembers it. */
   async add(
     prefix: string,
-    target: string,
-    data: Record<string, unknown> = {},
+    route: { target: string; data?: Record<string, unknown> },
   ): Promise<void> {
+    const { target, data = {} } = route;
     const key = normalizePrefix(prefix);
     const stored = { ...data, jupyterhub: true };
     await upsertRoute(this.#db, {
@@ -207,10 +207,10 @@ export class RouteService {
    * by a hub that ran with another `subdomain_host`).
    */
   async removeOthers(
-    user: string,
-    server: string,
+    of: { user: string; server: string },
     keep: string,
   ): Promise<void> {
+    const { user, server } = of;
     const other = (r: { prefix: string }) => r.prefix !== normalizePrefix(keep);
     for (const r of (await routeRows(this.#db)).filter(other)) {
       const data = JSON.parse(r.data) as Record<string, unknown>;

@@ -65,9 +65,9 @@ export function clientIdFor(user: string, server: string): string {
 /** `/user/alice/` or `/user/alice/gpu/` under `baseUrl` (names path-escaped). */
 export function serverPrefix(
   baseUrl: string,
-  user: string,
-  server: string,
+  of: { user: string; server: string },
 ): string {
+  const { user, server } = of;
   return `${baseUrl}user/${escapeName(user)}/${
     server ? `${escapeName(server)}/` : ""
   }`;
@@ -179,7 +179,10 @@ export const DEFAULT_LANG = "C.UTF-8";
 export function singleUserEnv(
   input: SingleUserEnvInput,
 ): Record<string, string> {
-  const prefix = serverPrefix(input.baseUrl, input.user, input.serverName);
+  const prefix = serverPrefix(input.baseUrl, {
+    user: input.user,
+    server: input.serverName,
+  });
   const accessScopes = pythonJsonList([
     `access:servers!server=${input.user}/${input.serverName}`,
     `access:servers!user=${input.user}`,

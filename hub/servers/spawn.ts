@@ -150,7 +150,7 @@ async function markSpawning(ctx: SpawnContext, job: SpawnJob): Promise<void> {
   await recordSpawning(db, {
     userId: user.id,
     name: server,
-    url: serverPrefix(config.baseUrl, user.name, server),
+    url: serverPrefix(config.baseUrl, { user: user.name, server }),
     userOptions: userOptions ??
       (previous ? JSON.parse(previous.user_options) : {}),
     hubInstance: instanceId,
@@ -168,7 +168,7 @@ async function mergeCourseFiles(
   if (!courseFiles.enabled) return;
   const p = job.pending;
   p.emit({ progress: 25, message: "Updating course files..." });
-  await courseFiles.mergeFor(unix, p.actor).catch((error) =>
+  await courseFiles.mergeFor(unix, { actor: p.actor }).catch((error) =>
     events.record("course_files.failed", {
       user: job.user.name,
       actor: p.actor,
@@ -195,7 +195,7 @@ async function launch(
     hubApiUrl: ctx.deps.hubApiUrl(),
     baseUrl: config.baseUrl,
     publicUrl: config.publicUrl,
-    serverOrigin: serverLocation(config, user.name, server).origin,
+    serverOrigin: serverLocation(config, { user: user.name, server }).origin,
     ip,
     port,
     ...(choice.defaultUrl ? { defaultUrl: choice.defaultUrl } : {}),
@@ -218,12 +218,15 @@ async function launch(
     limits: choice.limits,
   });
   const seconds = config.spawner.startTimeoutSeconds;
-  const result = await withTimeout(starting, seconds * 1000, () => {
-    // A start that returns after the hub gave up leaves no server behind.
-    starting.then((late) => spawner.stop(late.state)).catch(() => {});
-    return new SpawnError(
-      `the spawner did not start the server within ${seconds} seconds (spawner.start_timeout)`,
-    );
+  const result = await withTimeout(starting, {
+    ms: seconds * 1000,
+    onTimeout: () => {
+      // A start that returns after the hub gave up leaves no server behind.
+      starting.then((late) => spawner.stop(late.state)).catch(() => {});
+      return new SpawnError(
+        `the spawner did not start the server within ${seconds} seconds (spawner.start_timeout)`,
+      );
+    },
   });
   return { started: result, logFile };
 }
@@ -272,11 +275,14 @@ async function markReady(
 ): Promise<void> {
   const { routes, metrics, events, db, config } = ctx.deps;
   const { user, server, pending } = job;
-  const { routeKey } = serverLocation(config, user.name, server);
+  const { routeKey } = serverLocation(config, { user: user.name, server });
   const added = metrics.proxyAdd.time();
-  await routes.add(routeKey, ready.url, {
-    user: user.name,
-    "server_name": server,
+  await routes.add(routeKey, {
+    target: ready.url,
+    data: {
+      user: user.name,
+      "server_name": server,
+    },
   });
   added({ status: "success" });
   await setServerStatus(db, user.id, server, "running");
@@ -347,7 +353,7 @@ async function startAndAnswer(
   if (p.cancelled) throw new Error("cancelled");
   await saveServerState(db, user.id, server, state);
   p.emit({ progress: 75, message: "Waiting for the server to answer..." });
-  const prefix = serverPrefix(config.baseUrl, user.name, server);
+  const prefix = serverPrefix(config.baseUrl, { user: user.name, server });
   await waitHttp(ctx, job, {
     url: started.url + prefix + "api",
     state,
@@ -373,7 +379,10 @@ export async function runSpawn(
     await markSpawning(ctx, job);
     const ready = await startAndAnswer(ctx, job, (saved) => state = saved);
     await markReady(ctx, job, ready);
-    const { url } = serverLocation(ctx.deps.config, user.name, server);
+    const { url } = serverLocation(ctx.deps.config, {
+      user: user.name,
+      server,
+    });
     p.emit({
       progress: 100,
       ready: true,

@@ -117,10 +117,10 @@ function routeKeyOf(host: string, path: string): string {
  */
 export function serverLocation(
   settings: UrlSettings,
-  user: string,
-  server: string,
+  of: { user: string; server: string },
 ): ServerLocation {
-  const prefix = serverPrefix(settings.baseUrl, user, server);
+  const { user, server } = of;
+  const prefix = serverPrefix(settings.baseUrl, { user, server });
   const origin = userOrigin(settings, user);
   return {
     prefix,

@@ -107,7 +107,7 @@ async function applyRoutes(deps: RegistryDeps, specs: readonly ServiceSpec[]) {
     if (!wanted.has(prefix)) await routes.remove(prefix);
   }
   for (const [prefix, s] of wanted) {
-    await routes.add(prefix, s.url, { service: s.name });
+    await routes.add(prefix, { target: s.url, data: { service: s.name } });
   }
 }
 

@@ -45,9 +45,12 @@ Deno.test("startHub() serves the hub through the proxy and routes /user/<name>/ 
     assert.equal(api.status, 200);
     assert.equal(api.headers.get("x-jupyterhub-version"), "5.3.0");
     await api.body?.cancel();
-    await routes.add("/user/alice", up.origin, {
-      user: "alice",
-      "server_name": "",
+    await routes.add("/user/alice", {
+      target: up.origin,
+      data: {
+        user: "alice",
+        "server_name": "",
+      },
     });
     const res = await fetch(`${publicUrl}user/alice/lab?x=1`);
     assert.equal(res.status, 200);
@@ -72,9 +75,12 @@ Deno.test("startHub() restores the routes it added after a restart", async () =>
     await using up = await startEchoUpstream();
     {
       await using hub = await hubWith(dir);
-      await hub.running.routes.add("/user/alice", up.origin, {
-        user: "alice",
-        "server_name": "",
+      await hub.running.routes.add("/user/alice", {
+        target: up.origin,
+        data: {
+          user: "alice",
+          "server_name": "",
+        },
       });
     }
     await using again = await hubWith(dir);
@@ -93,8 +99,11 @@ Deno.test("startHub() answers 503 with the hub's error page when a routed server
     const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (closed.addr as Deno.NetAddr).port;
     closed.close();
-    await hub.running.routes.add("/user/alice", `http://127.0.0.1:${port}`, {
-      user: "alice",
+    await hub.running.routes.add("/user/alice", {
+      target: `http://127.0.0.1:${port}`,
+      data: {
+        user: "alice",
+      },
     });
     const res = await fetch(`${hub.running.publicUrl}user/alice/tree`);
     assert.equal(res.status, 503);

@@ -5,9 +5,12 @@ import { assertStatus } from "../../_helpers/responses.ts";
 Deno.test("GET /hub/api/proxy lists routes by routespec with their data and last_activity", async () => {
   await using hub = await createTestHub({}, { withProxy: true });
   await hub.addUser("admin", { admin: true });
-  await hub.routes!.add("/user/alice", "http://127.0.0.1:9", {
-    user: "alice",
-    "server_name": "",
+  await hub.routes!.add("/user/alice", {
+    target: "http://127.0.0.1:9",
+    data: {
+      user: "alice",
+      "server_name": "",
+    },
   });
   const res = await hub.request("/hub/api/proxy", {
     token: await hub.tokenFor("admin"),
@@ -30,8 +33,11 @@ Deno.test("POST and PATCH /hub/api/proxy re-sync the proxy with the stored route
     await t.step(method, async () => {
       await using hub = await createTestHub({}, { withProxy: true });
       await hub.addUser("admin", { admin: true });
-      await hub.routes!.add("/user/alice", "http://127.0.0.1:9", {
-        user: "alice",
+      await hub.routes!.add("/user/alice", {
+        target: "http://127.0.0.1:9",
+        data: {
+          user: "alice",
+        },
       });
       hub.proxy!.removeRoute("/user/alice"); // the proxy lost it (e.g. it restarted)
       hub.proxy!.addRoute("/user/stale", "http://127.0.0.1:8", {
@@ -77,7 +83,10 @@ Deno.test("GET /hub/api/proxy lists only the routes the hub added, as JupyterHub
   await hub.addUser("admin", { admin: true });
   hub.proxy!.addRoute("/", "http://127.0.0.1:8081", { hub: true });
   hub.proxy!.addRoute("/extra", "http://127.0.0.1:7", {}); // not the hub's
-  await hub.routes!.add("/user/alice", "http://127.0.0.1:9", { user: "alice" });
+  await hub.routes!.add("/user/alice", {
+    target: "http://127.0.0.1:9",
+    data: { user: "alice" },
+  });
   const body = await (await hub.request("/hub/api/proxy", {
     token: await hub.tokenFor("admin"),
   })).json();

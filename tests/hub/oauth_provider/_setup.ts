@@ -104,7 +104,7 @@ export async function createOAuthHub(
     app,
     request,
     async register(user, server = "", secret = "server-secret-token", scopes) {
-      const prefix = serverPrefix(config.baseUrl, user, server);
+      const prefix = serverPrefix(config.baseUrl, { user, server });
       const redirectUri = `${prefix}oauth_callback`;
       // A server's client belongs to its row, as after a spawn.
       // (A user not added yet is made now, as a login would.)

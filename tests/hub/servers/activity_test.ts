@@ -32,13 +32,19 @@ Deno.test("pullActivity() moves user and server last_activity forward from the p
   const proxy = createProxy({ now: () => clock });
   stack.defer(() => proxy.close());
   const routes = new RouteService(db, inProcessControl(proxy));
-  await routes.add("/user/alice", "http://127.0.0.1:9", {
-    user: "alice",
-    "server_name": "",
+  await routes.add("/user/alice", {
+    target: "http://127.0.0.1:9",
+    data: {
+      user: "alice",
+      "server_name": "",
+    },
   });
-  await routes.add("/user/ghost", "http://127.0.0.1:9", {
-    user: "ghost",
-    "server_name": "",
+  await routes.add("/user/ghost", {
+    target: "http://127.0.0.1:9",
+    data: {
+      user: "ghost",
+      "server_name": "",
+    },
   });
   clock = Date.parse("2026-07-01T00:00:00.000Z");
   proxy.activity.touch("/user/alice");

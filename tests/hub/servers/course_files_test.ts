@@ -89,7 +89,7 @@ Deno.test({
         },
       });
       const cf = new CourseFiles({ config, logger: silentLogger, events });
-      let summary = await cf.mergeFor(unix, "test", true);
+      let summary = await cf.mergeFor(unix, { actor: "test", force: true });
       assert.deepEqual(summary, {
         added: 2,
         updated: 0,
@@ -118,7 +118,7 @@ Deno.test({
       await git(repo, "add", ".");
       await git(repo, "commit", "--quiet", "-m", "week 2");
 
-      summary = await cf.mergeFor(unix, "test", true);
+      summary = await cf.mergeFor(unix, { actor: "test", force: true });
       assert.deepEqual(summary, {
         added: 2, // week2/lists.ipynb, the deleted intro.ipynb
         updated: 0,
@@ -139,7 +139,7 @@ Deno.test({
       // A file the student did not touch follows the course.
       await Deno.writeTextFile(`${repo}/week2/lists.ipynb`, '{"v": 2}\n');
       await git(repo, "commit", "--quiet", "-am", "fix");
-      summary = await cf.mergeFor(unix, "test", true);
+      summary = await cf.mergeFor(unix, { actor: "test", force: true });
       assert.equal(summary.updated, 1);
       assert.equal(
         await Deno.readTextFile(`${home}/week2/lists.ipynb`),
@@ -304,7 +304,7 @@ Deno.test({
         },
       });
       const cf = new CourseFiles({ config, logger: silentLogger, events });
-      let summary = await cf.mergeFor(unix, "test");
+      let summary = await cf.mergeFor(unix, { actor: "test" });
       assert.equal(summary.skipped, 1, "big.bin is over the limit");
       assert.equal(summary.added, 2);
       // The student turns README.md into a 50 GB sparse file.
@@ -315,7 +315,7 @@ Deno.test({
         "50G",
         `${unix.home}/course/README.md`,
       );
-      summary = await cf.mergeFor(unix, "test");
+      summary = await cf.mergeFor(unix, { actor: "test" });
       assert.deepEqual(summary, {
         added: 0,
         updated: 0,

@@ -27,24 +27,30 @@ Deno.test("cullReason: idle past the timeout, past max_age, admins per admin_use
     started: "2026-12-01T10:00:00Z",
     lastActivity: "2026-12-01T11:50:30Z",
   };
-  assert.equal(cullReason(server, CULL, now), null, "idle 570 s");
+  assert.equal(cullReason(server, { cull: CULL, now }), null, "idle 570 s");
   assert.match(
-    cullReason({ ...server, lastActivity: "2026-12-01T11:49:00Z" }, CULL, now)!
+    cullReason({ ...server, lastActivity: "2026-12-01T11:49:00Z" }, {
+      cull: CULL,
+      now,
+    })!
       .text,
     /^idle 660 s \(services\.cull\.timeout 600 s\)$/,
   );
   assert.equal(
-    cullReason({ ...server, lastActivity: null }, CULL, now)?.kind,
+    cullReason({ ...server, lastActivity: null }, { cull: CULL, now })?.kind,
     "idle",
     "no activity at all: idle since it started",
   );
   assert.equal(
-    cullReason(server, { ...CULL, maxAgeSeconds: 3600 }, now)?.kind,
+    cullReason(server, { cull: { ...CULL, maxAgeSeconds: 3600 }, now })?.kind,
     "max_age",
   );
   const admin = { ...server, admin: true, lastActivity: null };
-  assert.equal(cullReason(admin, CULL, now)?.kind, "idle");
-  assert.equal(cullReason(admin, { ...CULL, adminUsers: false }, now), null);
+  assert.equal(cullReason(admin, { cull: CULL, now })?.kind, "idle");
+  assert.equal(
+    cullReason(admin, { cull: { ...CULL, adminUsers: false }, now }),
+    null,
+  );
 });
 
 /** A culler for `hub` whose clock is the hub's plus `later` seconds. */

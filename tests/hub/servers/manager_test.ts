@@ -246,9 +246,12 @@ Deno.test("reconcile cleans up a half-done spawn (row 'spawning', empty state) a
     description: "Server at /user/daemon/",
     now: hub.now,
   });
-  await hub.routes!.add("/user/daemon/", "http://127.0.0.1:9", {
-    user: "daemon",
-    "server_name": "",
+  await hub.routes!.add("/user/daemon/", {
+    target: "http://127.0.0.1:9",
+    data: {
+      user: "daemon",
+      "server_name": "",
+    },
   });
   const stray = await hub.fake.start({
     id: "daemon",

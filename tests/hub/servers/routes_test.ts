@@ -34,9 +34,12 @@ async function routeStack() {
 Deno.test("RouteService.add() stores the route and puts it in the proxy; remove() undoes both", async () => {
   await using stack = await routeStack();
   const { handle, proxy, routes } = stack;
-  await routes.add("/user/alice/", "http://127.0.0.1:9", {
-    user: "alice",
-    "server_name": "",
+  await routes.add("/user/alice/", {
+    target: "http://127.0.0.1:9",
+    data: {
+      user: "alice",
+      "server_name": "",
+    },
   });
   assert.equal(proxy.routes.get("/user/alice")?.target, "http://127.0.0.1:9");
   assert.deepEqual(proxy.routes.get("/user/alice")?.data, {
@@ -65,10 +68,7 @@ Deno.test("RouteService.sync() restores stored routes into a fresh proxy and dro
   stack.defer(() => first.close());
   await new RouteService(handle.db, inProcessControl(first)).add(
     "/user/alice",
-    "http://127.0.0.1:9",
-    {
-      user: "alice",
-    },
+    { target: "http://127.0.0.1:9", data: { user: "alice" } },
   );
   // "Restart": a new proxy with an old leftover hub route, a foreign route and the hub's own.
   const second = createProxy();
@@ -90,14 +90,29 @@ Deno.test("RouteService.removeOthers() drops a server's routes under other keys 
   await using stack = await routeStack();
   const { handle, proxy, routes } = stack;
   const alice = { user: "alice", "server_name": "" };
-  await routes.add("/user/alice", "http://127.0.0.1:9", alice);
-  await routes.add("/user/alice/gpu", "http://127.0.0.1:8", {
-    user: "alice",
-    "server_name": "gpu",
+  await routes.add("/user/alice", {
+    target: "http://127.0.0.1:9",
+    data: alice,
   });
-  await routes.add("/user/bob", "http://127.0.0.1:7", { user: "bob" });
-  await routes.add("/alice.hub.test/user/alice", "http://127.0.0.1:9", alice);
-  await routes.removeOthers("alice", "", "/alice.hub.test/user/alice/");
+  await routes.add("/user/alice/gpu", {
+    target: "http://127.0.0.1:8",
+    data: {
+      user: "alice",
+      "server_name": "gpu",
+    },
+  });
+  await routes.add("/user/bob", {
+    target: "http://127.0.0.1:7",
+    data: { user: "bob" },
+  });
+  await routes.add("/alice.hub.test/user/alice", {
+    target: "http://127.0.0.1:9",
+    data: alice,
+  });
+  await routes.removeOthers(
+    { user: "alice", server: "" },
+    "/alice.hub.test/user/alice/",
+  );
   const left = (await handle.db.selectFrom("routes").select("prefix").execute())
     .map((r) => r.prefix).sort();
   assert.deepEqual(left, [

@@ -41,13 +41,13 @@ Deno.test("userLabel() keeps valid DNS labels, IDNA-encodes unicode and hashes t
 });
 
 Deno.test("serverLocation(): one origin without subdomain_host, the user's own host with it", () => {
-  assert.deepEqual(serverLocation(FLAT, "alice", ""), {
+  assert.deepEqual(serverLocation(FLAT, { user: "alice", server: "" }), {
     prefix: "/user/alice/",
     origin: "",
     url: "/user/alice/",
     routeKey: "/user/alice",
   });
-  assert.deepEqual(serverLocation(SUB, "alice", "gpu"), {
+  assert.deepEqual(serverLocation(SUB, { user: "alice", server: "gpu" }), {
     prefix: "/user/alice/gpu/",
     origin: "https://alice.hub.example.org",
     url: "https://alice.hub.example.org/user/alice/gpu/",
@@ -55,7 +55,7 @@ Deno.test("serverLocation(): one origin without subdomain_host, the user's own h
   });
   const jh = { baseUrl: "/jh/", subdomainHost: "http://hub.localhost:8000" };
   assert.equal(
-    serverLocation(jh, "a@b", "").url,
+    serverLocation(jh, { user: "a@b", server: "" }).url,
     `http://${userLabel("a@b")}.hub.localhost:8000/jh/user/a@b/`,
   );
   assert.equal(userOrigin(FLAT, "alice"), "");
