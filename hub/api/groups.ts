@@ -17,8 +17,8 @@ import {
   membersByGroup,
   removeMembers,
   setProperties,
-  userIdsByName,
 } from "../db/groups.ts";
+import { userIdsByName } from "../db/users.ts";
 import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";

@@ -20,7 +20,6 @@ import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import {
   addShare,
-  deleteClientTokensOf,
   type Grantee,
   removeShares,
   sharesOfGroup,
@@ -30,8 +29,8 @@ import {
   shareWith,
 } from "../db/shares.ts";
 import { getServer, serversByUser } from "../db/servers.ts";
-import { getGroup, membersByGroup, userIdsByName } from "../db/groups.ts";
-import { getUser } from "../db/users.ts";
+import { getGroup, membersByGroup } from "../db/groups.ts";
+import { getUser, userIdsByName } from "../db/users.ts";
 import { clientIdFor } from "../db/oauth.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
@@ -42,7 +41,7 @@ import {
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../rbac/scopes.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
-import { tokenHashesOf } from "../db/tokens.ts";
+import { deleteClientTokens, tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";
 import type { UserRow } from "../db/schema.ts";
 import {
@@ -296,7 +295,7 @@ async function revoke(
     sessions: await sessionIdsOf(deps.db, cut),
     tokenHashes: await tokenHashesOf(deps.db, cut),
   };
-  await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
+  await deleteClientTokens(deps.db, clientIdFor(owner.name, server), ids);
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
   const { routeKey } = serverLocation(deps.config, owner.name, server);

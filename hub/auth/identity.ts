@@ -15,13 +15,12 @@
  */
 import type { Db } from "../db/mod.ts";
 import { changeStamp } from "../db/changes.ts";
+import { touchUserActivity, userWithGroups } from "../db/users.ts";
+import { groupsOfNamedUsers } from "../db/groups.ts";
 import {
-  groupsOfNamedUsers,
-  touchUserActivity,
-  userWithGroups,
-} from "../db/users.ts";
-import {
+  serviceTokensByPrefix,
   type TokenWithOwner,
+  type TokenWithService,
   touchToken,
   userTokensByPrefix,
 } from "../db/tokens.ts";
@@ -40,10 +39,6 @@ import {
   type RoleDefinition,
 } from "../rbac/roles.ts";
 import { parseRoleColumn, roleDefinitions } from "../db/roles.ts";
-import {
-  serviceTokensByPrefix,
-  type TokenWithService,
-} from "../db/services.ts";
 import { hashSecretCached, sameHash, tokenPrefix } from "../secrets.ts";
 
 /** The authenticated caller of a request. */

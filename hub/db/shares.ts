@@ -14,7 +14,8 @@
  * @module
  */
 import { sql } from "kysely";
-import { type Db, idsIn } from "./mod.ts";
+import type { Db } from "./mod.ts";
+import { groupIdsOfUser } from "./groups.ts";
 import type { ShareCodeRow } from "./schema.ts";
 
 /** Every scope shared with the user `u` (directly or through a group), as a JSON array column. */
@@ -134,15 +135,7 @@ export function sharesOfUser(
       viaGroups
         ? eb.or([
           eb("sh.user_id", "=", userId),
-          eb(
-            "sh.group_id",
-            "in",
-            eb.selectFrom("user_group_map").select("group_id").where(
-              "user_id",
-              "=",
-              userId,
-            ),
-          ),
+          eb("sh.group_id", "in", groupIdsOfUser(db, userId)),
         ])
         : eb("sh.user_id", "=", userId)
     ),
@@ -220,20 +213,6 @@ export async function removeShares(
     }
     return changed;
   });
-}
-
-/**
- * Deletes the OAuth tokens users got for a server's client: revoking a
- * share ends the access at the recipient's next request.
- */
-export async function deleteClientTokensOf(
-  db: Db,
-  clientId: string,
-  userIds: readonly number[],
-): Promise<void> {
-  if (!userIds.length) return;
-  await db.deleteFrom("api_tokens").where("oauth_client", "=", clientId)
-    .where("user_id", "in", idsIn(userIds)).execute();
 }
 
 /** Stores a share code (hash only). */

@@ -304,12 +304,10 @@ async function consentPage(
 ): Promise<Response | null> {
   const { c, identity, deps } = flow;
   if (request.owner === identity.name || client.no_confirm === 1) return null;
-  const authorized = await scopesAuthorizedFor(
-    deps.db,
-    identity.userId!,
-    client.identifier,
-    deps.now(),
-  );
+  const authorized = await scopesAuthorizedFor(deps.db, identity.userId!, {
+    client: client.identifier,
+    now: deps.now(),
+  });
   if (authorized.size && granted.every((s) => authorized.has(s))) return null;
   const url = new URL(c.req.url);
   c.header("Content-Security-Policy", CONSENT_CSP);
