@@ -216,7 +216,7 @@ export function pamHelperArgv(options: PamHelperArgvOptions = {}): string[] {
   if (options.standalone ?? Deno.build.standalone) {
     return [execPath, "pam-helper"];
   }
-  const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
+  const main = fileURLToPath(new URL("../../../main.ts", import.meta.url));
   // No V8 code cache: Deno maps its cache file, ≈2 MiB more per helper.
   return [
     execPath,

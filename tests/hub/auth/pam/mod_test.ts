@@ -20,10 +20,10 @@ import {
 import { runPamHelper } from "../../../../hub/auth/pam/helper.ts";
 
 const FAKE = fileURLToPath(
-  new URL("../../_helpers/fake_pam_helper.ts", import.meta.url),
+  new URL("../../../_helpers/fake_pam_helper.ts", import.meta.url),
 );
 const STUB = fileURLToPath(
-  new URL("../../_helpers/pam_main_stub.ts", import.meta.url),
+  new URL("../../../_helpers/pam_main_stub.ts", import.meta.url),
 );
 
 function fakeArgv(...args: string[]): string[] {
@@ -37,7 +37,7 @@ function answering(output: unknown, exitCode: number): string[] {
 const OPTIONS = { service: "onehub", timeoutMs: 20_000 };
 
 Deno.test("pamHelperArgv() runs main.ts next to hub/ with only FFI and read permissions under deno run", () => {
-  const main = fileURLToPath(new URL("../../../main.ts", import.meta.url));
+  const main = fileURLToPath(new URL("../../../../main.ts", import.meta.url));
   assert.deepEqual(pamHelperArgv({ standalone: false }), [
     Deno.execPath(),
     "run",
