@@ -348,42 +348,13 @@ export async function pamAuthenticate(
   if (pamCredentialsProblem(username, password)) {
     return PAM_DENIED;
   }
-  const request: PamHelperRequest = {
-    service: options.service,
+  const request = pamHelperRequest(options.service, {
     username,
     password,
-  };
-  const rhost = options.remoteHost;
-  if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
-
-  const [command, ...args] = options.helperArgv ?? pamHelperArgv();
-  if (command === undefined) {
-    return {
-      ok: false,
-      reason: "unavailable",
-      message: "Configure the PAM helper command: the argv is empty",
-    };
-  }
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(command, {
-      args,
-      clearEnv: true,
-      env: helperEnv(),
-      cwd: "/",
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      reason: "unavailable",
-      message: `Start the PAM helper "${command}": ${detail}`,
-    };
-  }
-
+    remoteHost: options.remoteHost,
+  });
+  const child = startHelper(options.helperArgv ?? pamHelperArgv());
+  if (!(child instanceof Deno.ChildProcess)) return child;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -411,6 +382,66 @@ export async function pamAuthenticate(
     );
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A login to check: the credentials and, when known, the client's address. */
+export interface PamLogin {
+  username: string;
+  password: string;
+  /** Set as `PAM_RHOST` when it is a usable host name or address. */
+  remoteHost?: string | undefined;
+}
+
+/** The request line a helper gets for a login under a PAM service. */
+export function pamHelperRequest(
+  service: string,
+  login: PamLogin,
+): PamHelperRequest {
+  const { username, password, remoteHost: rhost } = login;
+  const request: PamHelperRequest = { service, username, password };
+  if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
+  return request;
+}
+
+/**
+ * Starts a PAM helper with every stream piped, in `/`, with PATH as its
+ * only environment ({@linkcode helperEnv}). Throws when it cannot start.
+ */
+export function spawnPamHelper(
+  command: string,
+  args: readonly string[],
+): Deno.ChildProcess {
+  return new Deno.Command(command, {
+    args: [...args],
+    clearEnv: true,
+    env: helperEnv(),
+    cwd: "/",
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A one-shot helper started from `argv`, or why it could not start. */
+function startHelper(argv: readonly string[]): Deno.ChildProcess | PamResult {
+  const [command, ...args] = argv;
+  if (command === undefined) {
+    return {
+      ok: false,
+      reason: "unavailable",
+      message: "Configure the PAM helper command: the argv is empty",
+    };
+  }
+  try {
+    return spawnPamHelper(command, args);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      reason: "unavailable",
+      message: `Start the PAM helper "${command}": ${detail}`,
+    };
   }
 }
 

@@ -20,14 +20,14 @@
  * @module
  */
 import {
-  helperEnv,
   interpretPamHelperOutput,
   PAM_DENIED,
   pamCredentialsProblem,
   pamHelperArgv,
   type PamHelperRequest,
+  pamHelperRequest,
   type PamResult,
-  pamRhostProblem,
+  spawnPamHelper,
 } from "./mod.ts";
 import { truncate } from "../../observe/log.ts";
 
@@ -79,15 +79,7 @@ class Helper {
 
   constructor(argv: string[]) {
     const [command, ...args] = argv;
-    this.child = new Deno.Command(command!, {
-      args: [...args, "--serve"],
-      clearEnv: true,
-      env: helperEnv(),
-      cwd: "/",
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.child = spawnPamHelper(command!, [...args, "--serve"]);
     this.#writer = this.child.stdin.getWriter();
     this.#reader = this.child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
@@ -216,14 +208,12 @@ export class PamPool {
     if (pamCredentialsProblem(username, password)) {
       return Promise.resolve(PAM_DENIED);
     }
-    const request: PamHelperRequest = {
-      service: this.#options.service,
+    const request = pamHelperRequest(this.#options.service, {
       username,
       password,
-    };
-    const rhost = attempt.remoteHost;
-    if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
-    const key = rhost ?? "";
+      remoteHost: attempt.remoteHost,
+    });
+    const key = attempt.remoteHost ?? "";
     const { promise, resolve } = Promise.withResolvers<PamPoolResult>();
     const waiting: Waiting = {
       request,
