@@ -234,13 +234,11 @@ async function shareRoute(
     ? asked
     : [`access:servers!server=${owner.name}/${server}`];
   const { to } = await granteeOf(c, deps.db, body);
-  await addShare(
-    deps.db,
-    { id: owner.id, server },
+  await addShare(deps.db, { id: owner.id, server }, {
     to,
     scopes,
-    deps.now().toISOString(),
-  );
+    now: deps.now().toISOString(),
+  });
   deps.events.record("share.created", {
     user: owner.name,
     actor: c.get("identity")!.name,
@@ -272,12 +270,10 @@ async function revoke(
 ): Promise<void> {
   const before = await sharesOfOwner(deps.db, owner.id, server);
   const ids = who?.ids ?? await recipientIds(deps.db, before);
-  const changed = await removeShares(
-    deps.db,
-    { id: owner.id, server },
-    who?.to,
+  const changed = await removeShares(deps.db, { id: owner.id, server }, {
+    to: who?.to,
     scopes,
-  );
+  });
   // Nothing taken (scopes the share did not hold, or none): nobody loses access.
   if (!changed) return;
   // Those who no longer reach the server through any share are kept out;
@@ -450,7 +446,7 @@ async function namedShare(c: Context<HubEnv>, db: Db) {
   const ownerName = routeParam(c, "owner");
   const server = c.req.param("server") ?? "";
   const owner = await getUser(db, ownerName);
-  const share = owner && await shareWith(db, owner.id, server, who.to);
+  const share = owner && await shareWith(db, { id: owner.id, server }, who.to);
   if (!owner || !share) {
     throw new HubError(
       404,

@@ -179,19 +179,26 @@ export async function secureDatabaseFiles(path: string): Promise<void> {
   }
 }
 
+/** How {@linkcode backupDatabase} reaches the open database, and when it runs. */
+export interface BackupOptions {
+  /** Executes one SQL statement on the open database. */
+  run: (sql: string) => Promise<void>;
+  /** The time in the backup's name. @default {new Date()} */
+  now?: Date | undefined;
+}
+
 /**
  * Writes a consistent copy next to the database (`VACUUM INTO`, WAL pages
  * included), mode 0600, and deletes all but the newest
  * {@linkcode BACKUPS_KEPT}.
  *
- * @param run Executes one SQL statement on the open database.
  * @returns The backup's path.
  */
 export async function backupDatabase(
   path: string,
-  run: (sql: string) => Promise<void>,
-  now: Date = new Date(),
+  options: BackupOptions,
 ): Promise<string> {
+  const { run, now = new Date() } = options;
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const backup = `${path}.${stamp}.bak`;
   await run(`VACUUM INTO '${backup.replaceAll("'", "''")}'`);
