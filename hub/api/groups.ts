@@ -64,15 +64,14 @@ export function toGroupModel(
   };
   if (!parsed) return full;
   const keys = new Set<string>();
-  const res = { group: row.name };
-  const none = () => [];
-  if (hasScope(parsed, "read:groups", res, none)) {
+  const on = { resource: { group: row.name }, groupsOf: () => [] };
+  if (hasScope(parsed, "read:groups", on)) {
     ["kind", "name", "properties", "users"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:groups:name", res, none)) {
+  if (hasScope(parsed, "read:groups:name", on)) {
     ["kind", "name"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:roles:groups", res, none)) {
+  if (hasScope(parsed, "read:roles:groups", on)) {
     ["kind", "name", "roles"].forEach((k) => keys.add(k));
   }
   const out: Record<string, unknown> = {};

@@ -144,7 +144,10 @@ async function granteeOf(
     const user = name ? await getUser(db, name) : undefined;
     if (
       !user ||
-      !hasScope(identity.parsed, "read:users:name", { user: name }, () => [])
+      !hasScope(identity.parsed, "read:users:name", {
+        resource: { user: name },
+        groupsOf: () => [],
+      })
     ) {
       throw new HubError(400, `No such user: ${short(body.user)}`);
     }
@@ -154,7 +157,10 @@ async function granteeOf(
   const group = name ? await getGroup(db, name) : undefined;
   if (
     !group ||
-    !hasScope(identity.parsed, "read:groups:name", { group: name }, () => [])
+    !hasScope(identity.parsed, "read:groups:name", {
+      resource: { group: name },
+      groupsOf: () => [],
+    })
   ) {
     throw new HubError(400, `No such group: ${short(body.group)}`);
   }
@@ -214,8 +220,8 @@ export async function holdsOn(
 ): Promise<(scope: string) => boolean> {
   const identity = c.get("identity")!;
   const groupsOf = await groupLookupFor(db, identity, { user: owner });
-  const resource = { server: `${owner}/${server}` };
-  return (scope) => hasScope(identity.parsed, scope, resource, groupsOf);
+  const on = { resource: { server: `${owner}/${server}` }, groupsOf };
+  return (scope) => hasScope(identity.parsed, scope, on);
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */

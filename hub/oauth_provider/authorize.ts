@@ -250,11 +250,13 @@ async function grant(
       : named.get(name) ?? [];
   const access = request.service !== undefined
     ? hasScope(identity.parsed, "access:services", {
-      service: request.service,
-    }, groupsOf)
+      resource: { service: request.service },
+      groupsOf,
+    })
     : hasScope(identity.parsed, "access:servers", {
-      server: request.server,
-    }, groupsOf);
+      resource: { server: request.server },
+      groupsOf,
+    });
   if (!access) {
     deps.logger.warn("oauth: no access to server", {
       user: identity.name,

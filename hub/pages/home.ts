@@ -50,9 +50,9 @@ export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
         namedServerLimit: config.spawner.namedServerLimit,
         banner: deps.announcement?.text() ?? "",
         canShare: hasScope(identity.parsed, "shares", {
-          user: identity.name,
-          server: `${identity.name}/`,
-        }, () => identity.groups),
+          resource: { user: identity.name, server: `${identity.name}/` },
+          groupsOf: () => identity.groups,
+        }),
         services: [...(deps.services?.models().values() ?? [])]
           .filter((s) => s.display && s.prefix)
           .map((s) => ({ name: s.name, url: s.prefix })),

@@ -496,6 +496,14 @@ export type Resource = {
 /** Names of the groups a user belongs to (empty for unknown users). */
 export type GroupLookup = (userName: string) => readonly string[];
 
+/** What a scope is checked on: the resource, and how to find users' groups. */
+export interface ScopeTarget {
+  /** Without one, any form of the scope is enough (the handler post-filters). */
+  resource?: Resource | undefined;
+  /** For group filters (`!group=…`) on a user or server resource. */
+  groupsOf: GroupLookup;
+}
+
 /**
  * Whether `parsed` grants `scope` (a base scope, no filter) on `resource`
  * (JupyterHub's RBAC docs). Without a resource, any form of the scope is enough: the
@@ -504,15 +512,16 @@ export type GroupLookup = (userName: string) => readonly string[];
  * @example
  * ```ts
  * const parsed = parseScopes(["servers!user=alice"]);
- * hasScope(parsed, "servers", { server: "alice/gpu" }, () => []); // true
+ * const on = { resource: { server: "alice/gpu" }, groupsOf: () => [] };
+ * hasScope(parsed, "servers", on); // true
  * ```
  */
 export function hasScope(
   parsed: ParsedScopes,
   scope: string,
-  resource: Resource | undefined,
-  groupsOf: GroupLookup,
+  on: ScopeTarget,
 ): boolean {
+  const { resource, groupsOf } = on;
   const held = parsed.get(scope);
   if (held === undefined) return false;
   if (held === "all") return true;
@@ -542,11 +551,10 @@ export function hasScope(
 export function checkScopes(
   parsed: ParsedScopes,
   required: readonly string[],
-  resource: Resource | undefined,
-  groupsOf: GroupLookup,
+  on: ScopeTarget,
 ): "granted" | "missing" | "filtered" {
   for (const scope of required) {
-    if (hasScope(parsed, scope, resource, groupsOf)) return "granted";
+    if (hasScope(parsed, scope, on)) return "granted";
   }
   return required.some((s) => parsed.has(s)) ? "filtered" : "missing";
 }
@@ -560,11 +568,11 @@ export function checkScopes(
  */
 export function intersectScopes(
   tokenExpanded: Set<string>,
-  ownerExpanded: Set<string>,
-  groupsOf: GroupLookup,
+  withOwner: { owner: Set<string>; groupsOf: GroupLookup },
 ): Set<string> {
+  const { groupsOf } = withOwner;
   const a = parseScopes(tokenExpanded);
-  const b = parseScopes(ownerExpanded);
+  const b = parseScopes(withOwner.owner);
   const common: ParsedScopes = new Map();
   for (const [base, fa] of a) {
     const fb = b.get(base);
