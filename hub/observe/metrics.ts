@@ -68,11 +68,18 @@ export class Histogram {
     string,
     { labels: Labels; counts: number[]; sum: number; count: number }
   >();
+  /** The help line of the Prometheus text. */
+  readonly help: string;
+  /** Upper bounds of the buckets, in seconds, ascending. */
+  readonly buckets: readonly number[];
+
   constructor(
     readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
+    options: { help: string; buckets: readonly number[] },
+  ) {
+    this.help = options.help;
+    this.buckets = options.buckets;
+  }
 
   /** Records one observation of `seconds`. */
   observe(seconds: number, labels: Labels = {}): void {
@@ -171,54 +178,62 @@ export interface HubGauges {
 export class HubMetrics {
   readonly requestDuration = new Histogram(
     "jupyterhub_request_duration_seconds",
-    "Request duration for all HTTP requests",
-    REQUEST_BUCKETS,
+    {
+      help: "Request duration for all HTTP requests",
+      buckets: REQUEST_BUCKETS,
+    },
   );
   readonly spawnDuration = new Histogram(
     "jupyterhub_server_spawn_duration_seconds",
-    "Time taken for server spawning operation",
-    SPAWN_BUCKETS,
+    {
+      help: "Time taken for server spawning operation",
+      buckets: SPAWN_BUCKETS,
+    },
   );
-  readonly stopDuration = new Histogram(
-    "jupyterhub_server_stop_seconds",
-    "Time taken for server stopping operation",
-    STOP_BUCKETS,
-  );
+  readonly stopDuration = new Histogram("jupyterhub_server_stop_seconds", {
+    help: "Time taken for server stopping operation",
+    buckets: STOP_BUCKETS,
+  });
   readonly pollDuration = new Histogram(
     "jupyterhub_server_poll_duration_seconds",
-    "Time taken to poll if server is running",
-    REQUEST_BUCKETS,
+    {
+      help: "Time taken to poll if server is running",
+      buckets: REQUEST_BUCKETS,
+    },
   );
-  readonly proxyAdd = new Histogram(
-    "jupyterhub_proxy_add_duration_seconds",
-    "Time taken for adding a user to the proxy",
-    REQUEST_BUCKETS,
-  );
+  readonly proxyAdd = new Histogram("jupyterhub_proxy_add_duration_seconds", {
+    help: "Time taken for adding a user to the proxy",
+    buckets: REQUEST_BUCKETS,
+  });
   readonly proxyDelete = new Histogram(
     "jupyterhub_proxy_delete_duration_seconds",
-    "Time taken for deleting a user from the proxy",
-    REQUEST_BUCKETS,
+    {
+      help: "Time taken for deleting a user from the proxy",
+      buckets: REQUEST_BUCKETS,
+    },
   );
-  readonly proxyPoll = new Histogram(
-    "jupyterhub_proxy_poll_duration_seconds",
-    "Time taken to poll the proxy's activity and routes",
-    REQUEST_BUCKETS,
-  );
+  readonly proxyPoll = new Histogram("jupyterhub_proxy_poll_duration_seconds", {
+    help: "Time taken to poll the proxy's activity and routes",
+    buckets: REQUEST_BUCKETS,
+  });
   readonly checkRoutes = new Histogram(
     "jupyterhub_check_routes_duration_seconds",
-    "Time taken to validate all routes in proxy",
-    REQUEST_BUCKETS,
+    {
+      help: "Time taken to validate all routes in proxy",
+      buckets: REQUEST_BUCKETS,
+    },
   );
   readonly initSpawners = new Histogram(
     "jupyterhub_init_spawners_duration_seconds",
-    "Time taken for spawners to initialize",
-    SPAWN_BUCKETS,
+    {
+      help: "Time taken for spawners to initialize",
+      buckets: SPAWN_BUCKETS,
+    },
   );
-  readonly startup = new Histogram(
-    "jupyterhub_hub_startup_duration_seconds",
-    "Time taken for Hub to start",
-    SPAWN_BUCKETS,
-  );
+  readonly startup = new Histogram("jupyterhub_hub_startup_duration_seconds", {
+    help: "Time taken for Hub to start",
+    buckets: SPAWN_BUCKETS,
+  });
   readonly culled = new Counter(
     "onehub_culled_servers",
     "Servers stopped by the idle culler, by reason",
