@@ -86,14 +86,7 @@ function pamAuthenticator(
   return {
     kind: "pam",
     async authenticate(attempt: LoginAttempt): Promise<LoginResult> {
-      const result = await pool.authenticate(
-        attempt.username,
-        attempt.password,
-        {
-          ...(attempt.remoteHost ? { remoteHost: attempt.remoteHost } : {}),
-          penalty: attempt.penalty ?? 0,
-        },
-      );
+      const result = await pool.authenticate(attempt);
       if (result.ok) return { ok: true, name: attempt.username };
       return pamFailure(result, options.logger);
     },

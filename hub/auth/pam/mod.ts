@@ -233,15 +233,14 @@ export function pamHelperArgv(options: PamHelperArgvOptions = {}): string[] {
  * Turns the helper's answer into a {@linkcode PamResult}. Pure.
  *
  * @param output The parsed JSON line, or undefined when there was none.
- * @param exitCode The helper's exit status.
- * @param stderr The helper's stderr, quoted (shortened) when it failed
- * without an answer.
+ * @param exit The helper's exit status, and its stderr, quoted (shortened)
+ * when it failed without an answer.
  */
 export function interpretPamHelperOutput(
   output: unknown,
-  exitCode: number,
-  stderr = "",
+  exit: { exitCode: number; stderr?: string },
 ): PamResult {
+  const { exitCode, stderr = "" } = exit;
   const answer = asHelperOutput(output);
   if (!answer) {
     const detail = stderr.trim() ? `: ${truncate(stderr.trim(), 300)}` : "";
@@ -323,9 +322,9 @@ export function helperEnv(): Record<string, string> {
  * Empty passwords and unusable usernames are denied without starting the
  * helper (the answer does not depend on the account, so it reveals nothing).
  *
- * @param username The login name, already normalised.
- * @param password The password as typed.
- * @param options Service, timeout, helper argv and the client's address.
+ * @param login The login name (already normalised), the password as typed
+ * and the client's address.
+ * @param options Service, timeout and helper argv.
  * @returns `{ ok: true }`, or why not: `"denied"` (generic message),
  * `"account"` (PAM's message: expired, password change required),
  * `"unavailable"` (PAM or the helper cannot work; the message says why) or
@@ -333,26 +332,20 @@ export function helperEnv(): Record<string, string> {
  *
  * @example
  * ```ts
- * const result = await pamAuthenticate("ada", "her password", {
- *   service: "onehub",
- *   timeoutMs: 10_000,
- *   remoteHost: "192.0.2.7",
- * });
+ * const result = await pamAuthenticate(
+ *   { username: "ada", password: "her password", remoteHost: "192.0.2.7" },
+ *   { service: "onehub", timeoutMs: 10_000 },
+ * );
  * ```
  */
 export async function pamAuthenticate(
-  username: string,
-  password: string,
-  options: PamOptions & { remoteHost?: string },
+  login: PamLogin,
+  options: PamOptions,
 ): Promise<PamResult> {
-  if (pamCredentialsProblem(username, password)) {
+  if (pamCredentialsProblem(login.username, login.password)) {
     return PAM_DENIED;
   }
-  const request = pamHelperRequest(options.service, {
-    username,
-    password,
-    remoteHost: options.remoteHost,
-  });
+  const request = pamHelperRequest(options.service, login);
   const child = startHelper(options.helperArgv ?? pamHelperArgv());
   if (!(child instanceof Deno.ChildProcess)) return child;
   let timedOut = false;
@@ -375,11 +368,10 @@ export async function pamAuthenticate(
       };
     }
     const decoder = new TextDecoder();
-    return interpretPamHelperOutput(
-      lastJsonLine(decoder.decode(stdout)),
-      code,
-      decoder.decode(stderr),
-    );
+    return interpretPamHelperOutput(lastJsonLine(decoder.decode(stdout)), {
+      exitCode: code,
+      stderr: decoder.decode(stderr),
+    });
   } finally {
     clearTimeout(timer);
   }
