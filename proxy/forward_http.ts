@@ -19,7 +19,6 @@
 import {
   type BufferedConn,
   type Conn,
-  copyBody,
   type Framing,
   ProtocolError,
   writeAll,
@@ -136,7 +135,7 @@ async function writeHeadThenBody(
     await writeAll(to, first);
     return n < framing.length
       ? {
-        copy: copyBody(from, to, {
+        copy: from.copyBody(to, {
           kind: "length",
           length: framing.length - n,
         }),
@@ -144,7 +143,7 @@ async function writeHeadThenBody(
       : null;
   }
   await writeAll(to, head);
-  return framing.kind === "none" ? null : { copy: copyBody(from, to, framing) };
+  return framing.kind === "none" ? null : { copy: from.copyBody(to, framing) };
 }
 
 /** The request body's copy to the target, which runs while the response is awaited. */
@@ -166,7 +165,8 @@ async function sendRequest(
   framing: Framing,
   ctx: RelayContext,
 ): Promise<BodyCopy> {
-  const headers = forwardedHeaders(stripHopByHop(ex.head.headers), ex.info, {
+  const headers = forwardedHeaders(stripHopByHop(ex.head.headers), {
+    client: ex.info,
     websocket: false,
     proof: proofFor(ex, ctx),
   });
@@ -398,7 +398,7 @@ function sendFailed(
     ex,
     framing,
     false,
-    new UpstreamError("refused", (error as Error).message),
+    new UpstreamError((error as Error).message, { kind: "refused" }),
     ctx,
   );
 }

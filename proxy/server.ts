@@ -435,8 +435,8 @@ async function serveRequest(
   }
   if (isWebSocketUpgrade(head)) {
     // Remembered while open, so a fence raised meanwhile can close it.
-    const seenBy = await credentials();
-    const untrack = state.fences.track(route.prefix, conn, seenBy);
+    const open = { conn, credentials: await credentials() };
+    const untrack = state.fences.track(route.prefix, open);
     try {
       await relayWebSocket({ client, head, route, info }, state.ctx);
     } finally {
@@ -647,7 +647,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     routes,
     activity,
     addRoute(prefix, target, data = {}) {
-      const route = routes.set(prefix, target, data);
+      const route = routes.set(prefix, { target, data });
       activity.touch(route.prefix);
       return route;
     },
