@@ -65,13 +65,13 @@ export function toGroupModel(
   if (!parsed) return full;
   const keys = new Set<string>();
   const on = { resource: { group: row.name }, groupsOf: () => [] };
-  if (hasScope(parsed, "read:groups", on)) {
+  if (hasScope(parsed, { ...on, scope: "read:groups" })) {
     ["kind", "name", "properties", "users"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:groups:name", on)) {
+  if (hasScope(parsed, { ...on, scope: "read:groups:name" })) {
     ["kind", "name"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:roles:groups", on)) {
+  if (hasScope(parsed, { ...on, scope: "read:roles:groups" })) {
     ["kind", "name", "roles"].forEach((k) => keys.add(k));
   }
   const out: Record<string, unknown> = {};

@@ -27,7 +27,7 @@ function visibleModel(
   model: ServiceModel,
 ): Record<string, unknown> | null {
   const on = { resource: { service: model.name }, groupsOf: () => [] };
-  const can = (scope: string) => hasScope(identity.parsed, scope, on);
+  const can = (scope: string) => hasScope(identity.parsed, { ...on, scope });
   if (can("read:services")) return { ...model };
   const keys = new Set<string>();
   if (can("read:roles:services")) ROLE_KEYS.forEach((k) => keys.add(k));

@@ -144,7 +144,8 @@ async function granteeOf(
     const user = name ? await getUser(db, name) : undefined;
     if (
       !user ||
-      !hasScope(identity.parsed, "read:users:name", {
+      !hasScope(identity.parsed, {
+        scope: "read:users:name",
         resource: { user: name },
         groupsOf: () => [],
       })
@@ -157,7 +158,8 @@ async function granteeOf(
   const group = name ? await getGroup(db, name) : undefined;
   if (
     !group ||
-    !hasScope(identity.parsed, "read:groups:name", {
+    !hasScope(identity.parsed, {
+      scope: "read:groups:name",
       resource: { group: name },
       groupsOf: () => [],
     })
@@ -221,7 +223,7 @@ export async function holdsOn(
   const identity = c.get("identity")!;
   const groupsOf = await groupLookupFor(db, identity, { user: owner });
   const on = { resource: { server: `${owner}/${server}` }, groupsOf };
-  return (scope) => hasScope(identity.parsed, scope, on);
+  return (scope) => hasScope(identity.parsed, { ...on, scope });
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */

@@ -249,11 +249,13 @@ async function grant(
       ? ownerGroups
       : named.get(name) ?? [];
   const access = request.service !== undefined
-    ? hasScope(identity.parsed, "access:services", {
+    ? hasScope(identity.parsed, {
+      scope: "access:services",
       resource: { service: request.service },
       groupsOf,
     })
-    : hasScope(identity.parsed, "access:servers", {
+    : hasScope(identity.parsed, {
+      scope: "access:servers",
       resource: { server: request.server },
       groupsOf,
     });

@@ -49,7 +49,8 @@ export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
         namedServers: config.spawner.namedServers,
         namedServerLimit: config.spawner.namedServerLimit,
         banner: deps.announcement?.text() ?? "",
-        canShare: hasScope(identity.parsed, "shares", {
+        canShare: hasScope(identity.parsed, {
+          scope: "shares",
           resource: { user: identity.name, server: `${identity.name}/` },
           groupsOf: () => identity.groups,
         }),

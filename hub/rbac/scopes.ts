@@ -504,6 +504,12 @@ export interface ScopeTarget {
   groupsOf: GroupLookup;
 }
 
+/** One scope asked on a target ({@linkcode hasScope}). */
+export interface ScopeQuestion extends ScopeTarget {
+  /** A base scope, without a filter. */
+  scope: string;
+}
+
 /**
  * Whether `parsed` grants `scope` (a base scope, no filter) on `resource`
  * (JupyterHub's RBAC docs). Without a resource, any form of the scope is enough: the
@@ -512,16 +518,15 @@ export interface ScopeTarget {
  * @example
  * ```ts
  * const parsed = parseScopes(["servers!user=alice"]);
- * const on = { resource: { server: "alice/gpu" }, groupsOf: () => [] };
- * hasScope(parsed, "servers", on); // true
+ * const resource = { server: "alice/gpu" };
+ * hasScope(parsed, { scope: "servers", resource, groupsOf: () => [] }); // true
  * ```
  */
 export function hasScope(
   parsed: ParsedScopes,
-  scope: string,
-  on: ScopeTarget,
+  question: ScopeQuestion,
 ): boolean {
-  const { resource, groupsOf } = on;
+  const { scope, resource, groupsOf } = question;
   const held = parsed.get(scope);
   if (held === undefined) return false;
   if (held === "all") return true;
@@ -550,11 +555,11 @@ export function hasScope(
  */
 export function checkScopes(
   parsed: ParsedScopes,
-  required: readonly string[],
-  on: ScopeTarget,
+  need: ScopeTarget & { required: readonly string[] },
 ): "granted" | "missing" | "filtered" {
+  const { required, resource, groupsOf } = need;
   for (const scope of required) {
-    if (hasScope(parsed, scope, on)) return "granted";
+    if (hasScope(parsed, { scope, resource, groupsOf })) return "granted";
   }
   return required.some((s) => parsed.has(s)) ? "filtered" : "missing";
 }

@@ -517,7 +517,8 @@ Deno.test("hasScope()", async (t) => {
   for (const row of rows) {
     await t.step(`hasScope() ${row.name}`, () => {
       const parsed = parseScopes(row.held);
-      const got = hasScope(parsed, row.scope, {
+      const got = hasScope(parsed, {
+        scope: row.scope,
         resource: row.resource,
         groupsOf,
       });
@@ -530,7 +531,8 @@ Deno.test("hasScope()", async (t) => {
     };
     const parsed = parseScopes(["servers!user=bob"]);
     assert.equal(
-      hasScope(parsed, "servers", {
+      hasScope(parsed, {
+        scope: "servers",
         resource: { user: "alice" },
         groupsOf: noLookup,
       }),
@@ -593,7 +595,8 @@ Deno.test("checkScopes()", async (t) => {
   for (const row of rows) {
     await t.step(`checkScopes() ${row.name}`, () => {
       const parsed = parseScopes(row.held);
-      const got = checkScopes(parsed, row.required, {
+      const got = checkScopes(parsed, {
+        required: row.required,
         resource: row.resource,
         groupsOf,
       });
