@@ -10,6 +10,11 @@ import { type Database, type Db, idsIn } from "./mod.ts";
 import { assignedRoleRows } from "./roles.ts";
 import type { GroupRow } from "./schema.ts";
 
+/** The names of the groups of the user `u`, as a JSON array column. */
+export const GROUP_NAMES_COLUMN = sql<string>`(SELECT json_group_array(g.name)
+  FROM user_group_map m JOIN groups g ON g.id = m.group_id
+  WHERE m.user_id = u.id)`;
+
 /** Finds a group by name. */
 export function getGroup(db: Db, name: string): Promise<GroupRow | undefined> {
   return db.selectFrom("groups").selectAll().where("name", "=", name)

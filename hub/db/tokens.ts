@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { sql } from "kysely";
 import { type Db, idsIn } from "./mod.ts";
 import {
   ROLES_COLUMN,
@@ -13,6 +12,7 @@ import {
   USER_ROLES_COLUMN,
 } from "./roles.ts";
 import { USER_SHARES_COLUMN } from "./shares.ts";
+import { GROUP_NAMES_COLUMN } from "./groups.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
 /** Fields of a new token row. */
@@ -78,10 +78,7 @@ export function userTokensByPrefix(
   )
     .selectAll("t")
     .select(["u.name as owner_name", "u.admin as owner_admin"])
-    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
-      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
-      "owner_groups",
-    ))
+    .select(GROUP_NAMES_COLUMN.as("owner_groups"))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("owner_roles"))
     .select(USER_SHARES_COLUMN.as("owner_shares"))

@@ -8,7 +8,7 @@
  */
 import { sql } from "kysely";
 import type { Db } from "./mod.ts";
-import { inGroupNamed } from "./groups.ts";
+import { GROUP_NAMES_COLUMN, inGroupNamed } from "./groups.ts";
 import { hasLiveServer } from "./servers.ts";
 import {
   parseRoleColumn,
@@ -192,10 +192,7 @@ export async function userWithGroups(
   | undefined
 > {
   const row = await db.selectFrom("users as u").selectAll("u")
-    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
-      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
-      "group_names",
-    ))
+    .select(GROUP_NAMES_COLUMN.as("group_names"))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("assigned"))
     .select(USER_SHARES_COLUMN.as("shared"))

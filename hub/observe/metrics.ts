@@ -174,66 +174,67 @@ export interface HubGauges {
   services?: Record<string, number>;
 }
 
+/** One of the hub's histograms: its Prometheus name, help line and buckets. */
+function histogram(
+  name: string,
+  help: string,
+  buckets: readonly number[],
+): Histogram {
+  return new Histogram(name, { help, buckets });
+}
+
 /** The hub's metrics (one instance per hub). */
 export class HubMetrics {
-  readonly requestDuration = new Histogram(
+  readonly requestDuration = histogram(
     "jupyterhub_request_duration_seconds",
-    {
-      help: "Request duration for all HTTP requests",
-      buckets: REQUEST_BUCKETS,
-    },
+    "Request duration for all HTTP requests",
+    REQUEST_BUCKETS,
   );
-  readonly spawnDuration = new Histogram(
+  readonly spawnDuration = histogram(
     "jupyterhub_server_spawn_duration_seconds",
-    {
-      help: "Time taken for server spawning operation",
-      buckets: SPAWN_BUCKETS,
-    },
+    "Time taken for server spawning operation",
+    SPAWN_BUCKETS,
   );
-  readonly stopDuration = new Histogram("jupyterhub_server_stop_seconds", {
-    help: "Time taken for server stopping operation",
-    buckets: STOP_BUCKETS,
-  });
-  readonly pollDuration = new Histogram(
+  readonly stopDuration = histogram(
+    "jupyterhub_server_stop_seconds",
+    "Time taken for server stopping operation",
+    STOP_BUCKETS,
+  );
+  readonly pollDuration = histogram(
     "jupyterhub_server_poll_duration_seconds",
-    {
-      help: "Time taken to poll if server is running",
-      buckets: REQUEST_BUCKETS,
-    },
+    "Time taken to poll if server is running",
+    REQUEST_BUCKETS,
   );
-  readonly proxyAdd = new Histogram("jupyterhub_proxy_add_duration_seconds", {
-    help: "Time taken for adding a user to the proxy",
-    buckets: REQUEST_BUCKETS,
-  });
-  readonly proxyDelete = new Histogram(
+  readonly proxyAdd = histogram(
+    "jupyterhub_proxy_add_duration_seconds",
+    "Time taken for adding a user to the proxy",
+    REQUEST_BUCKETS,
+  );
+  readonly proxyDelete = histogram(
     "jupyterhub_proxy_delete_duration_seconds",
-    {
-      help: "Time taken for deleting a user from the proxy",
-      buckets: REQUEST_BUCKETS,
-    },
+    "Time taken for deleting a user from the proxy",
+    REQUEST_BUCKETS,
   );
-  readonly proxyPoll = new Histogram("jupyterhub_proxy_poll_duration_seconds", {
-    help: "Time taken to poll the proxy's activity and routes",
-    buckets: REQUEST_BUCKETS,
-  });
-  readonly checkRoutes = new Histogram(
+  readonly proxyPoll = histogram(
+    "jupyterhub_proxy_poll_duration_seconds",
+    "Time taken to poll the proxy's activity and routes",
+    REQUEST_BUCKETS,
+  );
+  readonly checkRoutes = histogram(
     "jupyterhub_check_routes_duration_seconds",
-    {
-      help: "Time taken to validate all routes in proxy",
-      buckets: REQUEST_BUCKETS,
-    },
+    "Time taken to validate all routes in proxy",
+    REQUEST_BUCKETS,
   );
-  readonly initSpawners = new Histogram(
+  readonly initSpawners = histogram(
     "jupyterhub_init_spawners_duration_seconds",
-    {
-      help: "Time taken for spawners to initialize",
-      buckets: SPAWN_BUCKETS,
-    },
+    "Time taken for spawners to initialize",
+    SPAWN_BUCKETS,
   );
-  readonly startup = new Histogram("jupyterhub_hub_startup_duration_seconds", {
-    help: "Time taken for Hub to start",
-    buckets: SPAWN_BUCKETS,
-  });
+  readonly startup = histogram(
+    "jupyterhub_hub_startup_duration_seconds",
+    "Time taken for Hub to start",
+    SPAWN_BUCKETS,
+  );
   readonly culled = new Counter(
     "onehub_culled_servers",
     "Servers stopped by the idle culler, by reason",
