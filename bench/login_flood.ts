@@ -20,6 +20,7 @@
  * @module
  */
 import { postLogin } from "../tests/_helpers/login_form.ts";
+import { run } from "../tests/_helpers/system_users.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
@@ -43,24 +44,6 @@ const MAX_ATTEMPTS = Number(values["max-attempts"]);
 
 const out = (line: string) =>
   Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
-
-async function run(argv: string[], stdin?: string): Promise<void> {
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new Error(`${argv.join(" ")}: ${new TextDecoder().decode(stderr)}`);
-  }
-}
 
 function rssKiB(pid: number): number {
   try {

@@ -30,22 +30,13 @@
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH="${SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared}/bench"
-[ -f "$SHARED_BENCH/proxy-bench.sh" ] || SHARED_BENCH=/work/shared/bench
-RUNS="${RUNS:-3}"
+bench_paths proxy-bench.sh raw-proxy onehub-proxy-bench
 PORT_BASE="${PORT_BASE:-19400}"
 BACKEND_PORT=$((PORT_BASE + 1))
 ONEHUB_PORT=$((PORT_BASE + 10)); ONEHUB_API_PORT=$((PORT_BASE + 11))
 CHP_PORT=$((PORT_BASE + 12)); CHP_API_PORT=$((PORT_BASE + 13))
-DENO="${DENO:-deno}"
 export DURATION="${DURATION:-10}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-50}" SEQ_SECONDS="${SEQ_SECONDS:-5}"
 export WS_SOCKETS="${WS_SOCKETS:-50}" WS_SECONDS="${WS_SECONDS:-10}"
-STAMP=$(date +%Y%m%d-%H%M%S)
-RAW="$REPO/.bench/raw-proxy/$STAMP"
-RESULTS="$REPO/.bench/results"
-WORK=$(mktemp -d /tmp/onehub-proxy-bench.XXXXXX)
-B="$WORK/bench"
 BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
 
 
@@ -57,11 +48,7 @@ forget_pid() { # drop a stopped pid from STARTED
   STARTED=("${keep[@]}")
 }
 cleanup() {
-  local i
-  [ -z "$CHILD" ] || kill_tree "$CHILD"
-  CHILD=""
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-  STARTED=()
+  stop_started
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -94,30 +81,19 @@ measure() { # name pid port rd: proxy-bench.sh through 127.0.0.1:port/bench
 }
 
 # ---- prerequisites ---------------------------------------------------------
-for c in wrk jq curl node npm ss "$DENO"; do command -v "$c" >/dev/null || die "$c missing (apt-get install -y wrk jq)"; done
-for p in $BACKEND_PORT $ONEHUB_PORT $ONEHUB_API_PORT $CHP_PORT $CHP_API_PORT; do
-  if ss -ltnH "sport = :$p" | grep -q .; then die "port $p is in use (set PORT_BASE)"; fi
-done
-log "harness: $SHARED_BENCH -> $B"
-cp -r "$SHARED_BENCH" "$B"
-chmod -R u+w "$B"
-rm -rf "$B/results/raw"
-run_step 300 env -C "$B" npm install --no-audit --no-fund --loglevel=error >/dev/null || die "npm install failed in $B"
+need_commands " (apt-get install -y wrk jq)" wrk jq curl node npm ss "$DENO"
+need_free_ports $BACKEND_PORT $ONEHUB_PORT $ONEHUB_API_PORT $CHP_PORT $CHP_API_PORT
+copy_harness
 CHP_CMD="$B/node_modules/.bin/configurable-http-proxy"
 [ -x "$CHP_CMD" ] || die "configurable-http-proxy missing from $B/node_modules"
 export BENCH_DIR="$B"
 
-cd "$REPO"   # deno.json (import map) is found from the working directory
-timeout 60 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
+onehub_command 60
 
 mkdir -p "$RAW/onehub" "$RAW/chp" "$RESULTS"
-jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \
+write_versions '{onehub:$onehub, configurable_http_proxy:$chp, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' \
   --arg chp "$(timeout 30 "$CHP_CMD" --version 2>/dev/null | head -1)" \
-  --arg deno "$("$DENO" --version | head -1)" --arg node "$(node --version)" \
-  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" \
-  --arg kernel "$(uname -r)" --arg cpus "$(nproc)" \
-  '{onehub:$onehub, configurable_http_proxy:$chp, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' > "$RAW/versions.json"
+  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 cp "$RAW/versions.json" "$RAW/onehub/versions.json"; cp "$RAW/versions.json" "$RAW/chp/versions.json"
 log "results -> $RAW"
 
@@ -132,8 +108,7 @@ for run in $(seq 1 "$RUNS"); do
   log "===== round $run/$RUNS ====="
 
   # ---- a. onehub proxy ------------------------------------------------------
-  RD="$RAW/onehub/run$run"; mkdir -p "$RD"
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/onehub/run$run"
   TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # a simple command with & is exec'd by the forked subshell: $! is deno itself
   CONFIGPROXY_AUTH_TOKEN=$TOKEN "${ONEHUB[@]}" proxy --ip 127.0.0.1 --port "$ONEHUB_PORT" \
@@ -146,12 +121,10 @@ for run in $(seq 1 "$RUNS"); do
   add_route "$ONEHUB_API_PORT" "$TOKEN"
   measure onehub "$PID" "$ONEHUB_PORT" "$RD"
   stop_pid "$PID" 15; forget_pid "$PID"
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 
   # ---- b. configurable-http-proxy ------------------------------------------
-  RD="$RAW/chp/run$run"; mkdir -p "$RD"
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/chp/run$run"
   TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # .bin/configurable-http-proxy is a `#!/usr/bin/env node` script: env execs node in place
   CONFIGPROXY_AUTH_TOKEN=$TOKEN "$CHP_CMD" --ip 127.0.0.1 --port "$CHP_PORT" \
@@ -163,8 +136,7 @@ for run in $(seq 1 "$RUNS"); do
   add_route "$CHP_API_PORT" "$TOKEN"
   measure chp "$PID" "$CHP_PORT" "$RD"
   stop_pid "$PID" 15; forget_pid "$PID"
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 done
 stop_pid "$BACKEND_PID" 15; forget_pid "$BACKEND_PID"
 gzip -f "$RAW"/*.log 2>/dev/null || true
@@ -174,21 +146,10 @@ node "$B/summarize.mjs" "$RAW/onehub" "$RESULTS/proxy-onehub-$STAMP" "onehub pro
 node "$B/summarize.mjs" "$RAW/chp" "$RESULTS/proxy-chp-$STAMP" "configurable-http-proxy vs direct, same run (shared harness)" || log "summarize.mjs failed (chp)"
 
 # issue-3 table: onehub vs CHP vs direct, medians of rounds
-OUT_MD="$RESULTS/proxy-$STAMP.md" RAW="$RAW" CMD="RUNS=$RUNS bash bench/proxy.sh" \
-  node --input-type=module - <<'EOF'
-import fs from "node:fs";
-import path from "node:path";
-const raw = process.env.RAW;
-const runsOf = (who) => fs.readdirSync(path.join(raw, who)).filter((d) => /^run\d+$/.test(d)).sort((a, b) => a.slice(3) - b.slice(3));
-const load = (who, d, f) => { try { return JSON.parse(fs.readFileSync(path.join(raw, who, d, f), "utf8")); } catch { return null; } };
-const g = (o, p) => p.split(".").reduce((a, k) => (a == null ? undefined : a[k]), o);
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const median = (vs) => {
-  const s = vs.filter((v) => num(v) != null).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+with_summary_js <<'EOF' | OUT_MD="$RESULTS/proxy-$STAMP.md" RAW="$RAW" CMD="RUNS=$RUNS bash bench/proxy.sh" \
+  node --input-type=module -
+const runsOf = (who) => runsIn(path.join(raw, who));
+const load = readJson; // (who, run, file)
 const div = (a, b) => (num(a) != null && num(b) ? a / b : null);
 const runs = runsOf("onehub");
 const R = runs.map((d) => ({ d, o: load("onehub", d, "proxy.json"), c: load("chp", d, "proxy.json"),
@@ -208,35 +169,38 @@ const row = (name, unit, o, c, d, extra = {}) => {
   const ov = R.map((r) => num(o(r))), cv = R.map((r) => num(c(r))), dv = R.map((r) => (d ? num(d(r)) : null));
   rows.push({ name, unit, o: median(ov), c: median(cv), d: median(dv), ov, cv, dv, ...extra });
 };
-row("GET /small (1 KiB) req/s, wrk c=50", "req/s", (r) => g(r.o, "http.small.proxy.req_per_s"), (r) => g(r.c, "http.small.proxy.req_per_s"), (r) => g(r.o, "http.small.direct.req_per_s"));
+// a row of one metric: onehub's and CHP's `${base}.proxy.${leaf}`, the onehub pass's `${base}.direct.${leaf}`
+const metric = (name, unit, base, leaf) =>
+  row(name, unit, (r) => g(r.o, `${base}.proxy.${leaf}`), (r) => g(r.c, `${base}.proxy.${leaf}`), (r) => g(r.o, `${base}.direct.${leaf}`));
+// the medians of one per-round figure for onehub (o<what>) and CHP (c<what>), kept on a row
+const perSide = (target, what, path) => {
+  target[`o${what}`] = median(R.map((r) => g(r.o, path)));
+  target[`c${what}`] = median(R.map((r) => g(r.c, path)));
+};
+metric("GET /small (1 KiB) req/s, wrk c=50", "req/s", "http.small", "req_per_s");
 const small = rows.at(-1);
 small.vsChp = median(R.map((r) => div(g(r.o, "http.small.proxy.req_per_s"), g(r.c, "http.small.proxy.req_per_s"))));
-small.oRatio = median(R.map((r) => g(r.o, "http.small.rps_ratio_proxy_over_direct")));
-small.cRatio = median(R.map((r) => g(r.c, "http.small.rps_ratio_proxy_over_direct")));
-row("GET /small sequential p50 (1 connection)", "µs", (r) => g(r.o, "http.small_sequential.proxy.latency_us.p50"), (r) => g(r.c, "http.small_sequential.proxy.latency_us.p50"), (r) => g(r.o, "http.small_sequential.direct.latency_us.p50"));
+perSide(small, "Ratio", "http.small.rps_ratio_proxy_over_direct");
+metric("GET /small sequential p50 (1 connection)", "µs", "http.small_sequential", "latency_us.p50");
 const seq = rows.at(-1);
-seq.oAdded = median(R.map((r) => g(r.o, "http.small_sequential.added_p50_us")));
-seq.cAdded = median(R.map((r) => g(r.c, "http.small_sequential.added_p50_us")));
-row("GET /large (1 MiB) req/s, wrk c=50", "req/s", (r) => g(r.o, "http.large.proxy.req_per_s"), (r) => g(r.c, "http.large.proxy.req_per_s"), (r) => g(r.o, "http.large.direct.req_per_s"));
+perSide(seq, "Added", "http.small_sequential.added_p50_us");
+metric("GET /large (1 MiB) req/s, wrk c=50", "req/s", "http.large", "req_per_s");
 const large = rows.at(-1);
-large.oRatio = median(R.map((r) => g(r.o, "http.large.rps_ratio_proxy_over_direct")));
-large.cRatio = median(R.map((r) => g(r.c, "http.large.rps_ratio_proxy_over_direct")));
-row("WS echo, 50 sockets x 10 s, msg/s", "msg/s", (r) => g(r.o, "ws.conc.proxy.msgs_per_s"), (r) => g(r.c, "ws.conc.proxy.msgs_per_s"), (r) => g(r.o, "ws.conc.direct.msgs_per_s"));
+perSide(large, "Ratio", "http.large.rps_ratio_proxy_over_direct");
+metric("WS echo, 50 sockets x 10 s, msg/s", "msg/s", "ws.conc", "msgs_per_s");
 const ws = rows.at(-1);
-ws.oRatio = median(R.map((r) => g(r.o, "ws.conc.msgs_ratio_proxy_over_direct")));
-ws.cRatio = median(R.map((r) => g(r.c, "ws.conc.msgs_ratio_proxy_over_direct")));
+perSide(ws, "Ratio", "ws.conc.msgs_ratio_proxy_over_direct");
 row("peak RSS under load", "MiB", (r) => kib(g(r.o, "proxy_rss_kib.peak_under_load")), (r) => kib(g(r.c, "proxy_rss_kib.peak_under_load")), null);
 const peak = rows.at(-1);
 row("idle RSS (fresh, 1 route)", "MiB", (r) => kib(g(r.o, "proxy_rss_kib.idle")), (r) => kib(g(r.c, "proxy_rss_kib.idle")), null);
-row("slow stream (10 x 1 KiB, 20 ms apart) TTFB p50", "ms", (r) => g(r.o, "stream.slow.proxy.ttfb_ms.p50"), (r) => g(r.c, "stream.slow.proxy.ttfb_ms.p50"), (r) => g(r.o, "stream.slow.direct.ttfb_ms.p50"));
-row("slow stream total p50 (ideal ≈ 200)", "ms", (r) => g(r.o, "stream.slow.proxy.total_ms.p50"), (r) => g(r.c, "stream.slow.proxy.total_ms.p50"), (r) => g(r.o, "stream.slow.direct.total_ms.p50"));
-row("bulk stream (64 MiB chunked) rate p50", "MiB/s", (r) => g(r.o, "stream.bulk.proxy.mib_per_s.p50"), (r) => g(r.c, "stream.bulk.proxy.mib_per_s.p50"), (r) => g(r.o, "stream.bulk.direct.mib_per_s.p50"));
+metric("slow stream (10 x 1 KiB, 20 ms apart) TTFB p50", "ms", "stream.slow", "ttfb_ms.p50");
+metric("slow stream total p50 (ideal ≈ 200)", "ms", "stream.slow", "total_ms.p50");
+metric("bulk stream (64 MiB chunked) rate p50", "MiB/s", "stream.bulk", "mib_per_s.p50");
 const bulk = rows.at(-1);
-bulk.oRatio = median(R.map((r) => g(r.o, "stream.bulk.rate_ratio_proxy_over_direct")));
-bulk.cRatio = median(R.map((r) => g(r.c, "stream.bulk.rate_ratio_proxy_over_direct")));
-row("WS echo 1 socket RTT p50", "µs", (r) => g(r.o, "ws.seq.proxy.rtt_us.p50"), (r) => g(r.c, "ws.seq.proxy.rtt_us.p50"), (r) => g(r.o, "ws.seq.direct.rtt_us.p50"));
-row("GET /small wrk p50", "ms", (r) => g(r.o, "http.small.proxy.p50_ms"), (r) => g(r.c, "http.small.proxy.p50_ms"), (r) => g(r.o, "http.small.direct.p50_ms"));
-row("GET /small wrk p99 (CO-corrected)", "ms", (r) => g(r.o, "http.small.proxy.p99_ms"), (r) => g(r.c, "http.small.proxy.p99_ms"), (r) => g(r.o, "http.small.direct.p99_ms"));
+perSide(bulk, "Ratio", "stream.bulk.rate_ratio_proxy_over_direct");
+metric("WS echo 1 socket RTT p50", "µs", "ws.seq", "rtt_us.p50");
+metric("GET /small wrk p50", "ms", "http.small", "p50_ms");
+metric("GET /small wrk p99 (CO-corrected)", "ms", "http.small", "p99_ms");
 const errs = (e) => (e ? e.connect + e.read + e.write + e.status + e.timeout : null);
 const errs2 = (p) => { const a = errs(g(p, "http.small.proxy.errors")), b = errs(g(p, "http.large.proxy.errors")); return num(a) != null && num(b) != null ? a + b : null; };
 row("wrk errors via proxy (/small + /large)", "count", (r) => errs2(r.o), (r) => errs2(r.c), null);
@@ -263,7 +227,6 @@ L.push("| other (per round values: onehub / CHP / direct) | onehub | CHP | direc
 for (const r of rows) L.push(`| ${r.name} (${r.unit}) | ${f(r.o)} (${per(r.ov)}) | ${f(r.c)} (${per(r.cv)}) | ${f(r.d)} (${per(r.dv)}) |`);
 L.push("", "Load average at the start of each round (onehub pass) → end (CHP pass):", "");
 for (const r of R) L.push(`- ${r.d}: ${r.o0?.loadavg ?? "?"} → ${r.c1?.loadavg ?? "?"}; busiest at start: ${r.o0?.top_cpu ?? "?"}`);
-fs.writeFileSync(process.env.OUT_MD, L.join("\n") + "\n");
-process.stdout.write(L.join("\n") + "\n");
+writeTable(L);
 EOF
 log "done: $RESULTS/proxy-$STAMP.md, $RESULTS/proxy-{onehub,chp}-$STAMP.md (raw: $RAW)"

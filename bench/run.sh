@@ -26,10 +26,7 @@
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH="${SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared}/bench"
-[ -f "$SHARED_BENCH/hub-api-bench.sh" ] || SHARED_BENCH=/work/shared/bench
-RUNS="${RUNS:-3}"
+bench_paths hub-api-bench.sh raw onehub-bench
 COLD_ITER="${COLD_ITER:-3}"
 N_USERS="${N_USERS:-100}"
 PORT_BASE="${PORT_BASE:-18900}"
@@ -37,13 +34,7 @@ API_PORT=$((PORT_BASE + 20))       # public port (the built-in proxy, when serve
 COLD_PORT=$((PORT_BASE + 21))
 API_HUB_PORT=$((PORT_BASE + 22))   # the hub's own port (--hub-port), when serve has one
 COLD_HUB_PORT=$((PORT_BASE + 23))
-DENO="${DENO:-deno}"
 export DURATION="${DURATION:-10}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-50}" SEQ_SECONDS="${SEQ_SECONDS:-5}"
-STAMP=$(date +%Y%m%d-%H%M%S)
-RAW="$REPO/.bench/raw/$STAMP"
-RESULTS="$REPO/.bench/results"
-WORK=$(mktemp -d /tmp/onehub-bench.XXXXXX)
-B="$WORK/bench"
 
 
 # ---- process bookkeeping: only PIDs we started are ever signalled ----------
@@ -62,11 +53,7 @@ leftover_hubs() {
   done
 }
 cleanup() {
-  local i
-  [ -z "$CHILD" ] || kill_tree "$CHILD"
-  CHILD=""
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-  STARTED=()
+  stop_started
   leftover_hubs
   rm -rf "$WORK"
 }
@@ -75,21 +62,13 @@ trap 'exit 130' INT TERM
 
 
 # ---- prerequisites ---------------------------------------------------------
-for c in wrk jq curl node npm ss "$DENO"; do command -v "$c" >/dev/null || die "$c missing (apt-get install -y wrk jq)"; done
-for p in $API_PORT $COLD_PORT $API_HUB_PORT $COLD_HUB_PORT; do
-  if ss -ltnH "sport = :$p" | grep -q .; then die "port $p is in use (set PORT_BASE)"; fi
-done
-log "harness: $SHARED_BENCH -> $B"
-cp -r "$SHARED_BENCH" "$B"
-chmod -R u+w "$B"
-rm -rf "$B/results/raw"
-run_step 300 env -C "$B" npm install --no-audit --no-fund --loglevel=error >/dev/null || die "npm install failed in $B"
+need_commands " (apt-get install -y wrk jq)" wrk jq curl node npm ss "$DENO"
+need_free_ports $API_PORT $COLD_PORT $API_HUB_PORT $COLD_HUB_PORT
+copy_harness
 export BENCH_DIR="$B"
 
-cd "$REPO"   # deno.json (import map) is found from the working directory
 # warm Deno's module and code cache so cold start measures the hub, not downloads
-timeout 60 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
+onehub_command 60
 # serve with a built-in proxy has a second, loopback hub port: pin it (default
 # 8081 could be taken) and poll it too, as the anchor polls the hub behind CHP
 COLD_HUB_ARGS=""; API_HUB_ARGS=(); COLD_HEALTH="http://127.0.0.1:$COLD_PORT/hub/health"
@@ -99,17 +78,13 @@ if timeout 60 "${ONEHUB[@]}" serve --help 2>/dev/null | grep -q -- '--hub-port';
 fi
 
 mkdir -p "$RAW" "$RESULTS"
-jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \
-  --arg deno "$("$DENO" --version | head -1)" --arg node "$(node --version)" \
-  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" \
-  --arg kernel "$(uname -r)" --arg cpus "$(nproc)" \
-  '{onehub:$onehub, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' > "$RAW/versions.json"
+write_versions '{onehub:$onehub, deno:$deno, node:$node, wrk:$wrk, kernel:$kernel, cpus:$cpus}' \
+  --arg wrk "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 log "results -> $RAW"
 
 for run in $(seq 1 "$RUNS"); do
-  RD="$RAW/run$run"; mkdir -p "$RD"
   log "===== run $run/$RUNS ====="
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/run$run"
 
   # ---- 1. cold start: fresh data dir every launch ----------------------------
   COLD_DIR="$WORK/cold-data"
@@ -139,8 +114,7 @@ for run in $(seq 1 "$RUNS"); do
     OUT="$RD/hub-api.json" run_step 600 bash "$B/hub-api-bench.sh" || log "hub-api-bench failed"
   t0=$(date +%s%3N); stop_pid "$HUB_PID" 30; STARTED=()
   jq -n --argjson ms $(( $(date +%s%3N) - t0 )) '{hub_stop_ms:$ms}' > "$RD/hub-stop.json"
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 done
 
 # ---- summaries ---------------------------------------------------------------
@@ -149,24 +123,10 @@ node "$B/summarize.mjs" "$RAW" "$RESULTS/onehub-$STAMP" "onehub hub benchmark (s
 
 # issue-2 table: onehub median of runs vs the JupyterHub 3.0 anchor
 ANCHOR_JSON=$(ls "$SHARED_BENCH"/results/anchor-*.json 2>/dev/null | sort | tail -1 || true)
-OUT_MD="$RESULTS/hub-$STAMP.md" RAW="$RAW" ANCHOR_JSON="$ANCHOR_JSON" CMD="RUNS=$RUNS deno task bench" \
-  node --input-type=module - <<'EOF'
-import fs from "node:fs";
-import path from "node:path";
-const raw = process.env.RAW;
-const runs = fs.readdirSync(raw).filter((d) => /^run\d+$/.test(d)).sort((a, b) => a.slice(3) - b.slice(3));
-const load = (d, f) => { try { return JSON.parse(fs.readFileSync(path.join(raw, d, f), "utf8")); } catch { return null; } };
-const g = (o, p) => p.split(".").reduce((a, k) => (a == null ? undefined : a[k]), o);
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const median = (vs) => {
-  const s = vs.filter((v) => num(v) != null).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-let anchor = null;
-try { anchor = JSON.parse(fs.readFileSync(process.env.ANCHOR_JSON, "utf8")); } catch { /* none */ }
-const anc = (label) => { const m = anchor?.metrics?.find((x) => x.metric.startsWith(label)); return m ? m.median : null; };
+with_summary_js <<'EOF' | OUT_MD="$RESULTS/hub-$STAMP.md" RAW="$RAW" ANCHOR_JSON="$ANCHOR_JSON" CMD="RUNS=$RUNS deno task bench" \
+  node --input-type=module -
+const runs = runsIn(raw);
+const load = readJson; // (run, file)
 const errs = (e) => (e ? e.connect + e.read + e.write + e.status + e.timeout : null);
 const R = runs.map((d) => ({ d, cold: load(d, "coldstart.json"), api: load(d, "hub-api.json"), m0: load(d, "machine-start.json"), m1: load(d, "machine-end.json") }));
 const rows = [
@@ -218,7 +178,6 @@ L.push("", "| other | median | runs |", "| --- | ---: | --- |");
 for (const [name, fn] of extra) { const vals = R.map(fn); L.push(`| ${name} | ${f(median(vals))} | ${vals.map(f).join(" / ")} |`); }
 L.push("", "Load average at start → end of each run:", "");
 for (const r of R) L.push(`- ${r.d}: ${r.m0?.loadavg ?? "?"} → ${r.m1?.loadavg ?? "?"}; busiest at start: ${r.m0?.top_cpu ?? "?"}`);
-fs.writeFileSync(process.env.OUT_MD, L.join("\n") + "\n");
-process.stdout.write(L.join("\n") + "\n");
+writeTable(L);
 EOF
 log "done: $RESULTS/hub-$STAMP.md, $RESULTS/onehub-$STAMP.md (raw: $RAW)"

@@ -50,10 +50,7 @@
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH="${SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared}/bench"
-[ -f "$SHARED_BENCH/spawn-bench.mjs" ] || SHARED_BENCH=/work/shared/bench
-RUNS="${RUNS:-3}"
+bench_paths spawn-bench.mjs raw-spawn onehub-spawn-bench
 DIRECT_BEFORE="${DIRECT_BEFORE:-3}"
 DIRECT_AFTER="${DIRECT_AFTER:-3}"
 DIRECT_WARMUP="${DIRECT_WARMUP:-1}"
@@ -61,13 +58,7 @@ SINGLE_REPEAT="${SINGLE_REPEAT:-3}"
 CONCURRENT_REPEAT="${CONCURRENT_REPEAT:-1}"
 LOGIN_COUNT="${LOGIN_COUNT:-5}"
 SINGLE_USER_CMD="${SINGLE_USER_CMD:-/usr/bin/jupyterhub-singleuser}"
-DENO="${DENO:-deno}"
 USERS=(bench01 bench02 bench03 bench04 bench05 bench06 bench07 bench08 bench09 bench10)
-STAMP=$(date +%Y%m%d-%H%M%S)
-RAW="$REPO/.bench/raw-spawn/$STAMP"
-RESULTS="$REPO/.bench/results"
-WORK=$(mktemp -d /tmp/onehub-spawn-bench.XXXXXX)
-B="$WORK/bench"
 
 
 # ---- process bookkeeping: only PIDs we started are ever signalled ----------
@@ -90,11 +81,8 @@ user_leftovers() { # stop whatever the bench users still run (servers outlive th
   done
 }
 cleanup() {
-  local i u
-  [ -z "$CHILD" ] || kill_tree "$CHILD"
-  CHILD=""
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
-  STARTED=()
+  local u
+  stop_started
   user_leftovers
   for u in "${CREATED_USERS[@]}"; do
     log "userdel -r $u (created by this script)"
@@ -109,9 +97,7 @@ trap 'exit 130' INT TERM
 
 # ---- prerequisites ---------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "run as root (useradd, setpriv)"
-for c in jq curl node npm setpriv useradd userdel pgrep pkill "$DENO"; do
-  command -v "$c" >/dev/null || die "$c missing"
-done
+need_commands "" jq curl node npm setpriv useradd userdel pgrep pkill "$DENO"
 [ -x "$SINGLE_USER_CMD" ] || die "$SINGLE_USER_CMD missing (apt-get install -y jupyterhub)"
 
 # ---- Linux users -------------------------------------------------------------
@@ -127,11 +113,7 @@ done
 user_leftovers # a server left over from an earlier run would hold the user's state
 
 # ---- harness copy --------------------------------------------------------------
-log "harness: $SHARED_BENCH -> $B"
-cp -r "$SHARED_BENCH" "$B"
-chmod -R u+w "$B"
-rm -rf "$B/results/raw"
-run_step 300 env -C "$B" npm install --no-audit --no-fund --loglevel=error >/dev/null || die "npm install failed in $B"
+copy_harness
 
 # ---- direct launch of the single-user server (no hub in between) --------------
 cat > "$WORK/direct-listen.mjs" <<'EOF'
@@ -227,22 +209,16 @@ direct_batch() { # phase count hub_api_url out
     run_step 600 node "$WORK/direct-listen.mjs" || log "direct launches ($1) failed"
 }
 
-cd "$REPO" # deno.json (import map) is found from the working directory
-timeout 120 "$DENO" run -A main.ts version >/dev/null || die "deno run -A main.ts version failed"
-ONEHUB=("$DENO" run -A "${ONEHUB_V8[@]}" "$REPO/main.ts")
+onehub_command 120
 
 mkdir -p "$RAW" "$RESULTS"
-jq -n --arg onehub "$(timeout 60 "${ONEHUB[@]}" version 2>/dev/null | head -1)" \
-  --arg deno "$("$DENO" --version | head -1)" --arg node "$(node --version)" \
-  --arg singleuser "$(/usr/bin/python3 -c 'import jupyterhub, jupyter_server; print("jupyterhub", jupyterhub.__version__, "jupyter_server", jupyter_server.__version__)' 2>/dev/null || echo '?')" \
-  --arg kernel "$(uname -r)" --arg cpus "$(nproc)" \
-  '{onehub:$onehub, deno:$deno, node:$node, singleuser:$singleuser, kernel:$kernel, cpus:$cpus}' > "$RAW/versions.json"
+write_versions '{onehub:$onehub, deno:$deno, node:$node, singleuser:$singleuser, kernel:$kernel, cpus:$cpus}' \
+  --arg singleuser "$(/usr/bin/python3 -c 'import jupyterhub, jupyter_server; print("jupyterhub", jupyterhub.__version__, "jupyter_server", jupyter_server.__version__)' 2>/dev/null || echo '?')"
 log "results -> $RAW"
 
 for run in $(seq 1 "$RUNS"); do
-  RD="$RAW/run$run"; mkdir -p "$RD"
   log "===== run $run/$RUNS ====="
-  snapshot_machine > "$RD/machine-start.json"
+  round_start "$RAW/run$run"
   HUB_DIR="$WORK/hub-data-$run"; mkdir -p "$HUB_DIR"
   CFG="$WORK/hub-$run.yaml"
   printf 'data_dir: %s\nauth: {type: dummy}\nusers: {allow_all: true}\nspawner: {http_timeout: 120}\n' "$HUB_DIR" > "$CFG"
@@ -299,38 +275,24 @@ for run in $(seq 1 "$RUNS"); do
   t0=$(date +%s%3N); stop_pid "$HUB_PID" 30; STARTED=()
   jq -n --argjson ms $(( $(date +%s%3N) - t0 )) '{hub_stop_ms:$ms}' > "$RD/hub-stop.json"
   user_leftovers
-  snapshot_machine > "$RD/machine-end.json"
-  gzip -f "$RD"/*.log 2>/dev/null || true
+  round_end
 done
 
 # ---- issue-4 table --------------------------------------------------------------
 ANCHOR_JSON=$(ls "$SHARED_BENCH"/results/anchor-*.json 2>/dev/null | sort | tail -1 || true)
-OUT_MD="$RESULTS/spawn-$STAMP.md" RAW="$RAW" ANCHOR_JSON="$ANCHOR_JSON" CMD="RUNS=$RUNS bash bench/spawn.sh" \
-  node --input-type=module - <<'EOF'
-import fs from "node:fs";
-import path from "node:path";
+with_summary_js <<'EOF' | OUT_MD="$RESULTS/spawn-$STAMP.md" RAW="$RAW" ANCHOR_JSON="$ANCHOR_JSON" CMD="RUNS=$RUNS bash bench/spawn.sh" \
+  node --input-type=module -
 import zlib from "node:zlib";
-const raw = process.env.RAW;
-const runs = fs.readdirSync(raw).filter((d) => /^run\d+$/.test(d)).sort((a, b) => a.slice(3) - b.slice(3));
-const load = (d, f) => { try { return JSON.parse(fs.readFileSync(path.join(raw, d, f), "utf8")); } catch { return null; } };
+const runs = runsIn(raw);
+const load = readJson; // (run, file)
 const hubLog = (d) => {
   for (const f of ["hub.log.gz", "hub.log"]) {
     try { const b = fs.readFileSync(path.join(raw, d, f)); return (f.endsWith(".gz") ? zlib.gunzipSync(b) : b).toString(); } catch { /* next */ }
   }
   return "";
 };
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const median = (vs) => {
-  const s = vs.filter((v) => num(v) != null).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const max = (vs) => { const s = vs.filter((v) => num(v) != null); return s.length ? Math.max(...s) : null; };
 const f = (v) => (typeof v === "string" ? v : num(v) == null ? "n/a" : Number.isInteger(v) ? v.toLocaleString("en-US") : Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
-let anchor = null;
-try { anchor = JSON.parse(fs.readFileSync(process.env.ANCHOR_JSON, "utf8")); } catch { /* none */ }
-const anc = (label) => { const m = anchor?.metrics?.find((x) => x.metric.startsWith(label)); return m ? m.median : null; };
 
 const R = runs.map((d) => {
   const spawn = load(d, "spawn.json"), direct = load(d, "direct.json"), login = load(d, "login.json");
@@ -415,7 +377,6 @@ for (const r of R) L.push(`- ${r.d}: ${r.login_failed ?? "n/a"} failed`);
 for (const c of R[0]?.login_chain ?? []) L.push(`    - ${c}`);
 L.push("", "Load average at start → end of each run:", "");
 for (const r of R) L.push(`- ${r.d}: ${r.m0?.loadavg ?? "?"} → ${r.m1?.loadavg ?? "?"}; busiest at start: ${r.m0?.top_cpu ?? "?"}`);
-fs.writeFileSync(process.env.OUT_MD, L.join("\n") + "\n");
-process.stdout.write(L.join("\n") + "\n");
+writeTable(L);
 EOF
 log "done: $RESULTS/spawn-$STAMP.md (raw: $RAW)"

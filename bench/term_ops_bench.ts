@@ -17,13 +17,8 @@ import { migrateToLatest, openDatabase } from "../hub/db/mod.ts";
 import { createUsers } from "../hub/db/users.ts";
 import { recordSpawning, setServerStatus } from "../hub/db/servers.ts";
 import { silentLogger } from "../hub/observe/log.ts";
-import { createProxy } from "../proxy/mod.ts";
-import { inProcessControl, RouteService } from "../hub/servers/routes.ts";
-import { ServerManager } from "../hub/servers/manager.ts";
 import { IdleCuller } from "../hub/servers/culler.ts";
-import { EventLog } from "../hub/observe/events.ts";
-import { HubMetrics } from "../hub/observe/metrics.ts";
-import { createHubApp } from "../hub/app.ts";
+import { buildParts } from "../hub/mod.ts";
 import { createAuthenticator } from "../hub/auth/mod.ts";
 import { issueToken } from "../hub/api/mod.ts";
 import type { Spawner } from "../spawners/mod.ts";
@@ -50,20 +45,15 @@ const stub: Spawner = {
   stopStray: () => Promise.resolve(0),
   memory: () => Promise.resolve(null),
 };
-const proxy = createProxy();
-const routes = new RouteService(db, inProcessControl(proxy));
-const events = new EventLog({ db, logger: silentLogger });
-const metrics = new HubMetrics();
-const servers = new ServerManager({
-  db,
+const parts = await buildParts({
   config,
-  routes,
-  spawner: stub,
+  db,
+  authenticator: createAuthenticator(config),
   logger: silentLogger,
-  hubApiUrl: () => "http://127.0.0.1:1/hub/api",
-  events,
-  metrics,
+  cookieSecret: new Uint8Array(32).fill(1),
+  spawner: stub,
 });
+const { proxy, routes, servers, events, metrics } = parts;
 
 /** Every student's default server running, last active `activeAt`. */
 async function runAll(activeAt: Date): Promise<void> {
@@ -123,15 +113,7 @@ const { token } = await issueToken(db, { ...teacher, admin: 1 }, {
   expiresInSeconds: null,
   now,
 });
-const hub = await createHubApp({
-  config,
-  db,
-  authenticator: createAuthenticator(config),
-  logger: silentLogger,
-  cookieSecret: new Uint8Array(32).fill(1),
-  events,
-  metrics,
-});
+const hub = parts.app;
 await runAll(now);
 
 Deno.bench("GET /hub/metrics: 100 users, 100 running servers", async () => {
@@ -145,7 +127,7 @@ Deno.bench("GET /hub/metrics: 100 users, 100 running servers", async () => {
 });
 
 globalThis.addEventListener("unload", () => {
-  proxy.close();
+  proxy?.close();
   handle.close().catch(() => {});
   Deno.removeSync(dir, { recursive: true });
 });

@@ -1,7 +1,7 @@
 /**
- * The hub's web app: `createHubApp(options)` wires config, database,
- * authenticator, routes and servers into one hono app (hub/mod.ts builds
- * the parts and runs it).
+ * The hub's web app: `createHubApp(deps)` mounts the middleware, the API
+ * and the pages on one hono app over parts it is given; it builds none
+ * (hub/mod.ts's `buildParts()` does, and runs it).
  *
  * A request's path through the hub:
  * 1. (Later: the proxy matches `/user/<name>/…` routes; everything else
@@ -23,11 +23,11 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, LOGO_SVG } from "../templates/mod.ts";
-import { type HubConfig, oauthOn } from "./config/mod.ts";
+import type { HubConfig } from "./config/mod.ts";
 import type { Db } from "./db/mod.ts";
 import type { Authenticator } from "./auth/mod.ts";
 import { importXsrfKey } from "./auth/xsrf.ts";
-import { LoginThrottle } from "./auth/login_throttle.ts";
+import type { LoginThrottle } from "./auth/login_throttle.ts";
 import { type AcmeChallenges, CHALLENGE_PREFIX } from "./https/acme/mod.ts";
 import { HubError, reasonPhrase } from "./errors.ts";
 import { isUserHost } from "./servers/urls.ts";
@@ -46,11 +46,8 @@ import { clientMiddleware } from "./middleware/client.ts";
 import { createApi } from "./api/mod.ts";
 import { createLoginPages } from "./pages/login.ts";
 import { createOAuthLoginPages } from "./pages/oauth_login.ts";
-import {
-  type AuthStateBox,
-  authStateBoxFromSecret,
-} from "./auth/auth_state.ts";
-import { OAuthSignIn } from "./auth/oauth/signin.ts";
+import type { AuthStateBox } from "./auth/auth_state.ts";
+import type { OAuthSignIn } from "./auth/oauth/signin.ts";
 import { createHomePages } from "./pages/home.ts";
 import { createTokenPages } from "./pages/token.ts";
 import { createAdminPages } from "./pages/admin.ts";
@@ -63,17 +60,21 @@ import type { ServerManager } from "./servers/manager.ts";
 import { createSpawnPages } from "./pages/spawn.ts";
 import { createOAuthProvider } from "./oauth_provider/mod.ts";
 import { routePath } from "hono/route";
-import { EventLog } from "./observe/events.ts";
-import { HubMetrics } from "./observe/metrics.ts";
-import { Announcement } from "./announcement.ts";
+import type { EventLog } from "./observe/events.ts";
+import type { HubMetrics } from "./observe/metrics.ts";
+import type { Announcement } from "./announcement.ts";
 import { metricsRoute } from "./api/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import type { IdleCuller } from "./servers/culler.ts";
 import type { ServiceManager } from "./services/mod.ts";
 import type { CourseFiles } from "./servers/course_files.ts";
 
-/** What {@linkcode createHubApp} needs. */
-export interface HubAppOptions {
+/**
+ * Every part the app uses. hub/mod.ts's `buildParts()` builds them all (it
+ * is the one place that does); nothing here has a default. A `null` part
+ * is one this hub runs without.
+ */
+export interface HubAppDeps {
   config: HubConfig;
   db: Db;
   authenticator: Authenticator;
@@ -83,58 +84,36 @@ export interface HubAppOptions {
   /**
    * What onehub's proxy sends as `X-Onehub-Proxy`: only requests showing it
    * (or, with `proxy.mode: external`, from a `proxy.trusted_proxies` peer)
-   * have their `X-Forwarded-*` believed (middleware/client.ts).
-   * @default {null: none believed but trusted external peers}
+   * have their `X-Forwarded-*` believed (middleware/client.ts). Null: none
+   * believed but trusted external peers.
    */
-  forwardedProof?: string | null;
-  /** @default {() => new Date()} */
-  now?: () => Date;
-  /** The proxy's routes (absent: the hub runs without a proxy, e.g. in tests). */
-  routes?: RouteService;
-  /** Starts and stops servers (absent: no spawning, e.g. in API tests). */
-  servers?: ServerManager;
-  /** Failed-login throttle. @default {from config.auth.throttle} */
-  throttle?: LoginThrottle;
-  /** Let's Encrypt http-01 answers to serve (when ACME is on). */
-  acmeChallenges?: AcmeChallenges;
-  /** The event log. @default {a log of `db` with config.events' retention} */
-  events?: EventLog;
-  /** The hub's metrics. @default {a fresh set} */
-  metrics?: HubMetrics;
-  /** The idle culler, whose last pass the admin page shows. */
-  culler?: IdleCuller;
-  /** The configured services (absent: none). */
-  services?: ServiceManager;
-  /** Course files (the admin page's "Update course files"). */
-  courseFiles?: CourseFiles;
-  /** What `POST /hub/api/shutdown` calls (absent: that answers 503). */
-  requestShutdown?: (request: ShutdownRequest) => void;
-  /** Seals users' auth state. @default {a box keyed from cookieSecret} */
-  authState?: AuthStateBox;
-  /** Sign-in with the `auth.oauth` provider. @default {made here when auth.oauth is on} */
-  oauthSignIn?: OAuthSignIn;
-}
-
-/** The options with every default filled in. */
-type ResolvedOptions = HubAppOptions & {
-  authState: AuthStateBox;
+  forwardedProof: string | null;
+  /** The hub's clock. */
+  now: () => Date;
+  /** The proxy's routes (null: a hub without a proxy, the API alone in tests). */
+  routes: RouteService | null;
+  /** Starts and stops servers (null: a hub without a spawner). */
+  servers: ServerManager | null;
+  /** Failed-login throttle (`auth.throttle`). */
+  throttle: LoginThrottle;
+  /** Let's Encrypt http-01 answers to serve (null: ACME off). */
+  acmeChallenges: AcmeChallenges | null;
   events: EventLog;
   metrics: HubMetrics;
+  /** The idle culler, whose last pass the admin page shows (null: no spawner). */
+  culler: IdleCuller | null;
+  /** The configured services (`services.list`). */
+  services: ServiceManager;
+  /** Course files (the admin page's "Update course files"). */
+  courseFiles: CourseFiles;
+  /** What `POST /hub/api/shutdown` calls (null: no runner can stop this hub; that answers 503). */
+  requestShutdown: ((request: ShutdownRequest) => void) | null;
+  /** Seals users' auth state. */
+  authState: AuthStateBox;
+  /** Sign-in with the `auth.oauth` provider (null: auth.oauth off). */
+  oauthSignIn: OAuthSignIn | null;
+  /** The banner every page shows. */
   announcement: Announcement;
-};
-
-/** A new event log for the hub's database, kept as `events.*` says (read at each prune). */
-export function eventLogFor(
-  db: Db,
-  config: HubConfig,
-  logger: Logger,
-): EventLog {
-  return new EventLog({
-    db,
-    logger,
-    retentionDays: () => config.events.retentionDays,
-    maxRows: () => config.events.maxRows,
-  });
 }
 
 /** The built app. */
@@ -178,7 +157,7 @@ const KNOWN_METHODS = new Set([
 function useResponseRules(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: ResolvedOptions,
+  options: HubAppDeps,
 ): void {
   const { isApi } = paths;
   const { config, logger, metrics } = options;
@@ -216,15 +195,14 @@ function useResponseRules(
 /** Step 2: what every request passes before a route: URL decoding, the body limit, the identity. */
 function useRequestRules(
   app: Hono<HubEnv>,
-  options: HubAppOptions,
+  options: HubAppDeps,
   xsrfKey: CryptoKey,
-  now: () => Date,
 ): void {
-  const { config, db } = options;
+  const { config, db, now } = options;
   app.use(
     "*",
     clientMiddleware({
-      proof: options.forwardedProof ?? null,
+      proof: options.forwardedProof,
       trustedProxies: () => config.proxy.trustedProxies,
       believePeers: config.proxy.mode === "external",
     }),
@@ -279,17 +257,16 @@ function hubHostOnly(config: HubConfig): MiddlewareHandler<HubEnv> {
 function mountApi(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: ResolvedOptions,
-  now: () => Date,
+  options: HubAppDeps,
 ): void {
-  const { config, db, logger, events, metrics } = options;
+  const { config, db, logger, events, metrics, now } = options;
   const { services } = options;
   const metricsDeps = {
     db,
     config,
     metrics,
     now,
-    ...(services ? { services: () => services.up() } : {}),
+    services: () => services.up(),
   };
   for (const path of [`${paths.hub}/metrics`, `${paths.api}/metrics`]) {
     app.get(path, (c) => metricsRoute(c, metricsDeps));
@@ -306,7 +283,7 @@ function mountApi(
     ...(options.requestShutdown
       ? { requestShutdown: options.requestShutdown }
       : {}),
-    ...(services ? { services } : {}),
+    services,
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.servers ? { servers: options.servers } : {}),
   });
@@ -318,9 +295,7 @@ function mountApi(
       config,
       logger,
       now,
-      ...(services
-        ? { serviceOfClient: (id: string) => services.serviceOfClient(id) }
-        : {}),
+      serviceOfClient: (id: string) => services.serviceOfClient(id),
     }),
   );
   app.route(paths.api, api);
@@ -337,14 +312,28 @@ function mountApi(
   }
 }
 
+/** The admin page and its JSON. */
+function adminPages(options: HubAppDeps) {
+  const { servers, culler } = options;
+  return createAdminPages({
+    db: options.db,
+    config: options.config,
+    announcement: options.announcement,
+    events: options.events,
+    courseFiles: options.courseFiles,
+    ...(servers ? { servers } : {}),
+    ...(culler ? { culler } : {}),
+    services: () => options.services.status(),
+  });
+}
+
 /** Step 4: the pages: login, home, token, admin, static files and (with a spawner) spawning. */
 function mountPages(
   app: Hono<HubEnv>,
   paths: Paths,
-  options: ResolvedOptions,
-  now: () => Date,
+  options: HubAppDeps,
 ): void {
-  const { config, db, logger, servers } = options;
+  const { config, db, logger, servers, now } = options;
   const hubPrefix = paths.hub;
   app.get(`${hubPrefix}/logo`, (c) =>
     c.body(LOGO_SVG, 200, {
@@ -358,21 +347,17 @@ function mountPages(
     logger,
     events: options.events,
     now,
-    throttle: options.throttle ?? throttleFromConfig(config, logger),
+    throttle: options.throttle,
     defaultNext: servers ? `${hubPrefix}/spawn` : `${hubPrefix}/home`,
     announcement: options.announcement,
     ...(servers ? { servers } : {}),
   };
   app.route(hubPrefix, createLoginPages(loginDeps));
-  if (oauthOn(config)) {
-    const signIn = options.oauthSignIn ?? new OAuthSignIn({
-      db,
-      config,
-      events: options.events,
-      authState: options.authState,
-      now,
-    });
-    app.route(hubPrefix, createOAuthLoginPages(loginDeps, signIn));
+  if (options.oauthSignIn) {
+    app.route(
+      hubPrefix,
+      createOAuthLoginPages(loginDeps, options.oauthSignIn),
+    );
   }
   app.route(hubPrefix, createStaticPages());
   app.route(
@@ -384,25 +369,11 @@ function mountPages(
     createHomePages({
       config,
       announcement: options.announcement,
-      ...(options.services ? { services: options.services } : {}),
+      services: options.services,
     }),
   );
   app.route(hubPrefix, createTokenPages({ config }));
-  app.route(
-    hubPrefix,
-    createAdminPages({
-      db,
-      config,
-      announcement: options.announcement,
-      events: options.events,
-      ...(options.courseFiles ? { courseFiles: options.courseFiles } : {}),
-      ...(servers ? { servers } : {}),
-      ...(options.culler ? { culler: options.culler } : {}),
-      ...(options.services
-        ? { services: () => options.services!.status() }
-        : {}),
-    }),
-  );
+  app.route(hubPrefix, adminPages(options));
   if (servers) {
     app.route(hubPrefix, createSpawnPages({ db, config, servers, logger }));
     mountUnroutedServers(app, paths, config);
@@ -450,51 +421,21 @@ function mountRootRedirects(
 }
 
 /** Builds the hub app: the steps above, in order. */
-export async function createHubApp(
-  hubOptions: HubAppOptions,
-): Promise<HubApp> {
-  const { db, config, logger } = hubOptions;
-  const options: ResolvedOptions = {
-    ...hubOptions,
-    authState: hubOptions.authState ??
-      authStateBoxFromSecret(hubOptions.cookieSecret),
-    events: hubOptions.events ?? eventLogFor(db, config, logger),
-    metrics: hubOptions.metrics ?? new HubMetrics(),
-    announcement: new Announcement(config, db),
-  };
-  await options.announcement.load();
-  const now = options.now ?? (() => new Date());
-  const xsrfKey = await importXsrfKey(options.cookieSecret);
-  const paths = pathsOf(options.config);
+export async function createHubApp(deps: HubAppDeps): Promise<HubApp> {
+  await deps.announcement.load();
+  const xsrfKey = await importXsrfKey(deps.cookieSecret);
+  const paths = pathsOf(deps.config);
   const app = new Hono<HubEnv>({ strict: false });
-  useResponseRules(app, paths, options);
-  useRequestRules(app, options, xsrfKey, now);
-  mountApi(app, paths, options, now);
-  mountPages(app, paths, options, now);
-  mountRootRedirects(app, paths, options.config);
+  useResponseRules(app, paths, deps);
+  useRequestRules(app, deps, xsrfKey);
+  mountApi(app, paths, deps);
+  mountPages(app, paths, deps);
+  mountRootRedirects(app, paths, deps.config);
   return {
     app,
     fetch: (request, info) =>
       app.fetch(request, info ? { remoteAddr: info.remoteAddr } : {}),
   };
-}
-
-/** The failed-login throttle `auth.throttle.*` describes. */
-export function throttleFromConfig(
-  config: HubConfig,
-  logger: Logger,
-): LoginThrottle {
-  const t = config.auth.throttle;
-  return new LoginThrottle({
-    enabled: t.enabled,
-    addressFailures: t.addressFailures,
-    userFailures: t.userFailures,
-    userHardLimit: t.userHardLimit,
-    baseDelayMs: t.baseDelaySeconds * 1000,
-    maxDelayMs: t.maxDelaySeconds * 1000,
-    windowMs: t.windowSeconds * 1000,
-    logger,
-  });
 }
 
 /** Whether a URL path percent-decodes to valid UTF-8. */

@@ -2,8 +2,9 @@
  * The composition root: `createHub(options)` builds every part of a hub
  * from its config (the proxy or the control of an external one, the route
  * table, the spawner and server manager, the web app) and returns them with
- * `start()` and `stop()`. `onehub serve` (hub/cli/serve_runtime.ts) and the
- * tests run it; nothing else assembles a hub.
+ * `start()` and `stop()`; `startHub(options)` builds and starts one (what
+ * `onehub serve` runs). `buildParts(options)` is the one place that
+ * constructs parts: `createHub` and the tests' hubs both come from it.
  *
  * `start()`, in order: the app listens on `hub.ip:hub.port` (what
  * single-user servers call), the proxy gets the hub as its `/` route, the
@@ -36,12 +37,14 @@ import {
 import { pullActivity } from "./servers/activity.ts";
 import {
   createHubApp,
-  eventLogFor,
   type HubApp,
+  type HubAppDeps,
   refuseOversizedBody,
   renderProxyError,
 } from "./app.ts";
-import type { EventLog } from "./observe/events.ts";
+import { EventLog } from "./observe/events.ts";
+import { LoginThrottle } from "./auth/login_throttle.ts";
+import { Announcement } from "./announcement.ts";
 import { HubMetrics } from "./observe/metrics.ts";
 import type { ShutdownRequest } from "./api/shutdown.ts";
 import { IdleCuller } from "./servers/culler.ts";
@@ -80,6 +83,8 @@ export interface HubOptions {
   acmeRenewCheckMs?: number;
   /** Seals users' auth state (`onehub serve` loads its key). @default {keyed from cookieSecret} */
   authState?: AuthStateBox;
+  /** The hub's clock: every timestamp it writes (tests fix it). @default {the system clock} */
+  now?: () => Date;
 }
 
 /** Where a started hub answers. */
@@ -119,7 +124,7 @@ async function userHostNames(db: Db, config: HubConfig): Promise<string[]> {
 function openPublic(
   proxy: Proxy,
   options: HubOptions,
-  challenges: AcmeChallenges | undefined,
+  challenges: AcmeChallenges | null,
 ): Promise<PublicListeners> {
   const { config, logger, db } = options;
   const renew = options.acmeRenewCheckMs;
@@ -313,13 +318,16 @@ async function startServices(
 }
 
 /** The auth state box and, when `auth.oauth` is on, the provider sign-in. */
-function signInParts(options: HubOptions, events: EventLog) {
+function signInParts(
+  options: HubOptions,
+  parts: { events: EventLog; now: () => Date },
+) {
   const { config, db } = options;
   const authState = options.authState ??
     authStateBoxFromSecret(options.cookieSecret);
   const oauthSignIn = oauthOn(config)
-    ? new OAuthSignIn({ db, config, events, authState, now: () => new Date() })
-    : undefined;
+    ? new OAuthSignIn({ db, config, authState, ...parts })
+    : null;
   return { authState, oauthSignIn };
 }
 
@@ -327,32 +335,84 @@ function signInParts(options: HubOptions, events: EventLog) {
 async function proxyParts(options: HubOptions) {
   const proof = await forwardedProof(options);
   const proxy = builtinProxy(options.config, options.logger, proof ?? "");
-  return { proof, proxy, control: proxyControl(options, proxy) };
+  const control = proxyControl(options, proxy);
+  return {
+    proof,
+    proxy,
+    control,
+    routes: new RouteService(options.db, control),
+  };
 }
 
-/** The parts of a hub, wired to each other. */
-async function buildParts(options: HubOptions) {
+/** A new event log for the hub's database, kept as `events.*` says (read at each prune). */
+export function eventLogFor(
+  db: Db,
+  config: HubConfig,
+  logger: Logger,
+): EventLog {
+  return new EventLog({
+    db,
+    logger,
+    retentionDays: () => config.events.retentionDays,
+    maxRows: () => config.events.maxRows,
+  });
+}
+
+/** The failed-login throttle `auth.throttle.*` describes. */
+export function throttleFromConfig(
+  config: HubConfig,
+  logger: Logger,
+): LoginThrottle {
+  const t = config.auth.throttle;
+  return new LoginThrottle({
+    enabled: t.enabled,
+    addressFailures: t.addressFailures,
+    userFailures: t.userFailures,
+    userHardLimit: t.userHardLimit,
+    baseDelayMs: t.baseDelaySeconds * 1000,
+    maxDelayMs: t.maxDelaySeconds * 1000,
+    windowMs: t.windowSeconds * 1000,
+    logger,
+  });
+}
+
+/** What every part shares: the clock, the event log, the metrics, the hub API's URL (known once it listens). */
+function sharedParts(options: HubOptions) {
   const { config, logger, db } = options;
-  const { proof, proxy, control } = await proxyParts(options);
-  const routes = new RouteService(db, control);
-  // Known once the hub listens; servers started before that never exist.
-  const hubApi = { url: "" };
-  const events = eventLogFor(db, config, logger);
-  const metrics = new HubMetrics();
-  const { shutdown, requestShutdown } = shutdownSwitch(config, events);
+  return {
+    now: options.now ?? (() => new Date()),
+    events: eventLogFor(db, config, logger),
+    metrics: new HubMetrics(),
+    // Known once the hub listens; servers started before that never exist.
+    hubApi: { url: "" },
+  };
+}
+
+type SharedParts = ReturnType<typeof sharedParts>;
+
+/** The server side: the manager, the idle culler, the course files. */
+function serverParts(
+  options: HubOptions,
+  shared: SharedParts & {
+    routes: RouteService;
+    oauthSignIn: OAuthSignIn | null;
+  },
+) {
+  const { config, logger, db } = options;
+  const { events, metrics, now, hubApi, routes, oauthSignIn } = shared;
   const courseFiles = new CourseFiles({ config, logger, events });
-  const { authState, oauthSignIn } = signInParts(options, events);
   const servers = new ServerManager({
     db,
     config,
     routes,
-    ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     spawner: options.spawner ?? createSpawner(config.spawner.type),
     logger,
     events,
     metrics,
+    now,
     courseFiles,
     hubApiUrl: () => hubApi.url,
+    ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     ...(options.isReady ? { isReady: options.isReady } : {}),
   });
@@ -363,29 +423,56 @@ async function buildParts(options: HubOptions) {
     events,
     metrics,
     logger,
+    now,
     refreshActivity: () => pullActivity(db, routes),
   });
-  const services = new ServiceManager({
-    db,
-    config,
-    logger,
-    events,
-    metrics,
+  return { courseFiles, servers, culler };
+}
+
+/** Let's Encrypt's http-01 answers, when ACME is on. */
+function acmeChallenges(config: HubConfig): AcmeChallenges | null {
+  const on = config.https.enabled && config.https.letsencrypt.domains.length;
+  return on ? new AcmeChallenges() : null;
+}
+
+/** Every part of a hub, wired to each other, not yet listening. */
+export type HubParts = Awaited<ReturnType<typeof buildParts>>;
+
+/**
+ * The composition root: the only code that constructs the hub's parts
+ * (proxy, routes, event log, metrics, sign-in, server manager, culler,
+ * services, the app). `createHub` runs what it returns; tests call it with
+ * a fake spawner and a fixed clock, so they run the real wiring.
+ */
+export async function buildParts(options: HubOptions) {
+  const { config, logger, db } = options;
+  const shared = sharedParts(options);
+  const { events, metrics, now, hubApi } = shared;
+  const { proof, proxy, control, routes } = await proxyParts(options);
+  const { shutdown, requestShutdown } = shutdownSwitch(config, events);
+  const { authState, oauthSignIn } = signInParts(options, { events, now });
+  const { courseFiles, servers, culler } = serverParts(options, {
+    ...shared,
     routes,
+    oauthSignIn,
+  });
+  const services = new ServiceManager({
+    ...{ db, config, logger, events, metrics, routes },
     hubApiUrl: () => hubApi.url,
   });
-  const acmeOn = config.https.enabled &&
-    config.https.letsencrypt.domains.length > 0;
-  const challenges = acmeOn ? new AcmeChallenges() : undefined;
-  const app = await createHubApp({
+  const challenges = acmeChallenges(config);
+  const appDeps: HubAppDeps = {
     config,
     db,
-    forwardedProof: proof,
     authenticator: options.authenticator,
     logger,
     cookieSecret: options.cookieSecret,
+    forwardedProof: proof,
+    now,
     routes,
     servers,
+    throttle: throttleFromConfig(config, logger),
+    acmeChallenges: challenges,
     events,
     metrics,
     culler,
@@ -393,9 +480,10 @@ async function buildParts(options: HubOptions) {
     courseFiles,
     requestShutdown,
     authState,
-    ...(oauthSignIn ? { oauthSignIn } : {}),
-    ...(challenges ? { acmeChallenges: challenges } : {}),
-  });
+    oauthSignIn,
+    announcement: new Announcement(config, db),
+  };
+  const app = await createHubApp(appDeps);
   return {
     proxy,
     control,
@@ -403,6 +491,7 @@ async function buildParts(options: HubOptions) {
     servers,
     challenges,
     app,
+    appDeps,
     hubApi,
     events,
     metrics,
@@ -412,76 +501,119 @@ async function buildParts(options: HubOptions) {
   };
 }
 
+/** What a started hub holds open, closed in order: public side first, then the proxy's connections, then the hub (its requests can finish). */
+class OpenListeners {
+  hub: Awaited<ReturnType<typeof listenHub>> | null = null;
+  public: PublicListeners | null = null;
+  activityTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #proxy: Proxy | null;
+
+  constructor(proxy: Proxy | null) {
+    this.#proxy = proxy;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.activityTimer);
+    await this.public?.close();
+    this.public = null;
+    this.#proxy?.close();
+    await this.hub?.close();
+    this.hub = null;
+  }
+}
+
+/** `start()`: the app listens, the routes and servers come back, the services and public listeners start, then the timers. */
+async function startParts(
+  options: HubOptions,
+  parts: HubParts,
+  open: OpenListeners,
+): Promise<HubUrls> {
+  const { config, logger, db } = options;
+  const { control, routes, servers, events, metrics, proxy } = parts;
+  const startupTimer = metrics.startup.time();
+  warnUnenforcedLimits(config, logger);
+  events.startPruning();
+  open.hub = await listenHub(parts.app, config, logger);
+  const hubUrl = open.hub.url;
+  parts.hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
+  try {
+    await restoreState(control, routes, servers, hubUrl, logger, metrics);
+    servers.startPolling();
+    await startServices(parts.services, db, config, logger);
+    if (proxy) open.public = await openPublic(proxy, options, parts.challenges);
+  } catch (error) {
+    await open.close();
+    await events.close();
+    throw error;
+  }
+  const every = config.proxy.activityIntervalSeconds;
+  open.activityTimer = pullActivityEvery(every, db, routes, logger, metrics);
+  parts.culler.start();
+  startupTimer();
+  const origin = open.public?.origin ?? (config.publicUrl || hubUrl);
+  return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
+}
+
+/** `stop()`: timers, culler and services, the servers (when `spawner.stop_on_shutdown` or the shutdown asked), the last activity, the listeners. */
+async function stopParts(
+  options: HubOptions,
+  parts: HubParts,
+  open: OpenListeners,
+): Promise<void> {
+  const { config, logger, db } = options;
+  clearInterval(open.activityTimer);
+  await parts.culler.stop();
+  await parts.services.stop();
+  const stopServers = parts.shutdown.stopServers ??
+    config.spawner.stopOnShutdown;
+  await parts.servers.shutdown(stopServers).catch((error) =>
+    logger.warn("could not stop servers", { error: (error as Error).message })
+  );
+  await pullActivity(db, parts.routes).catch(() => 0);
+  await open.close();
+  await parts.events.close();
+}
+
 /** Builds a hub from its config; nothing listens until `start()`. */
 export async function createHub(options: HubOptions): Promise<Hub> {
-  const { config, logger, db } = options;
   const parts = await buildParts(options);
-  const { proxy, control, routes, servers, challenges, app, hubApi } = parts;
-  const { events, metrics, shutdown, culler, services: serviceManager } = parts;
-  let hubListener: Awaited<ReturnType<typeof listenHub>> | null = null;
-  let publicListeners: PublicListeners | null = null;
-  let activityTimer: ReturnType<typeof setInterval> | undefined;
-  // Public side first, then the proxy's connections, then the hub (its requests can finish).
-  const closeAll = async () => {
-    clearInterval(activityTimer);
-    await publicListeners?.close();
-    publicListeners = null;
-    proxy?.close();
-    await hubListener?.close();
-    hubListener = null;
-  };
-
-  async function start(): Promise<HubUrls> {
-    const startupTimer = metrics.startup.time();
-    warnUnenforcedLimits(config, logger);
-    events.startPruning();
-    hubListener = await listenHub(app, config, logger);
-    const hubUrl = hubListener.url;
-    hubApi.url = `${hubUrl}${config.baseUrl}hub/api`;
-    try {
-      await restoreState(control, routes, servers, hubUrl, logger, metrics);
-      servers.startPolling();
-      await startServices(serviceManager, db, config, logger);
-      if (proxy) {
-        publicListeners = await openPublic(proxy, options, challenges);
-      }
-    } catch (error) {
-      await closeAll();
-      await events.close();
-      throw error;
-    }
-    const every = config.proxy.activityIntervalSeconds;
-    activityTimer = pullActivityEvery(every, db, routes, logger, metrics);
-    culler.start();
-    startupTimer();
-    const origin = publicListeners?.origin ?? (config.publicUrl || hubUrl);
-    return { publicUrl: `${origin}${config.baseUrl}`, hubUrl };
-  }
-
-  async function stop(): Promise<void> {
-    clearInterval(activityTimer);
-    await culler.stop();
-    await serviceManager.stop();
-    const stopServers = shutdown.stopServers ?? config.spawner.stopOnShutdown;
-    await servers.shutdown(stopServers).catch((error) =>
-      logger.warn("could not stop servers", { error: (error as Error).message })
-    );
-    await pullActivity(db, routes).catch(() => 0);
-    await closeAll();
-    await events.close();
-  }
-
+  const open = new OpenListeners(parts.proxy);
   return {
-    ...app,
-    proxy,
-    routes,
-    servers,
-    events,
-    metrics,
-    culler,
-    services: serviceManager,
-    shutdownRequested: shutdown.requested.promise,
-    start,
-    stop,
+    ...parts.app,
+    proxy: parts.proxy,
+    routes: parts.routes,
+    servers: parts.servers,
+    events: parts.events,
+    metrics: parts.metrics,
+    culler: parts.culler,
+    services: parts.services,
+    shutdownRequested: parts.shutdown.requested.promise,
+    start: () => startParts(options, parts, open),
+    stop: () => stopParts(options, parts, open),
+  };
+}
+
+/** A running hub, as `onehub serve` keeps it. */
+export interface RunningHub extends HubUrls {
+  /** The built-in proxy, or null in external mode. */
+  proxy: Proxy | null;
+  routes: RouteService;
+  servers: ServerManager;
+  /** Resolves when the API asked the hub to shut down. */
+  shutdownRequested: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the hub (and its proxy); resolves once both listen. */
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const hub = await createHub(options);
+  const urls = await hub.start();
+  return {
+    ...urls,
+    proxy: hub.proxy,
+    routes: hub.routes,
+    servers: hub.servers,
+    shutdownRequested: hub.shutdownRequested,
+    stop: hub.stop,
   };
 }

@@ -47,6 +47,10 @@ const L0 = new Set(
   [
     "config/mod.ts",
     "config/file.ts",
+    "config/schema.ts",
+    "config/edit.ts",
+    "config/derived.ts",
+    "config/types.ts",
     "csp.ts",
     "errors.ts",
     "observe/log.ts",
@@ -74,7 +78,7 @@ export function hubLayer(path: string): number {
   if (path === "hub/mod.ts" || path === "hub/app.ts") return 4;
   if (/^hub\/(middleware|api|pages|oauth_provider)\//.test(path)) return 3;
   if (path.startsWith("hub/db/")) return 1;
-  if (L0.has(path)) return 0;
+  if (L0.has(path) || path.startsWith("hub/config/keys/")) return 0; // the key table's sections
   return 2; // auth/ and the services at the top of hub/ (routes.ts, servers.ts, …)
 }
 

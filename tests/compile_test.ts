@@ -40,7 +40,7 @@ Deno.test("the program reads no file beside its own source at run time (compile-
   const pam = await Deno.readTextFile(join(REPO_ROOT, "hub/auth/pam/mod.ts"));
   assert.match(
     pam,
-    /if \(options\.standalone \?\? Deno\.build\.standalone\) \{\n\s+return \[execPath, "pam-helper"\];\n\s+\}\n\s+const main = fileURLToPath\(new URL\("\.\.\/\.\.\/main\.ts", import\.meta\.url\)\);/,
+    /if \(options\.standalone \?\? Deno\.build\.standalone\) \{\n\s+return \[execPath, "pam-helper"\];\n\s+\}\n\s+const main = fileURLToPath\(new URL\("\.\.\/\.\.\/\.\.\/main\.ts", import\.meta\.url\)\);/,
     "pam.ts locates main.ts only when not compiled",
   );
 });

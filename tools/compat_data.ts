@@ -167,56 +167,18 @@ export const ENVIRONMENT: Readonly<Record<string, Evidence>> = {
   SHELL: { tests: [T.env] },
 };
 
-/** JupyterHub 5's scopes (scopes.scope_definitions, in its order). */
-export const SCOPES: readonly string[] = [
-  "(no_scope)",
-  "self",
-  "inherit",
-  "admin-ui",
-  "admin:users",
-  "admin:auth_state",
-  "users",
-  "delete:users",
-  "list:users",
-  "read:users",
-  "read:users:name",
-  "read:users:groups",
-  "read:users:activity",
-  "read:roles",
-  "read:roles:users",
-  "read:roles:services",
-  "read:roles:groups",
-  "users:activity",
-  "admin:servers",
-  "admin:server_state",
-  "servers",
-  "read:servers",
-  "delete:servers",
-  "tokens",
-  "read:tokens",
-  "admin:groups",
-  "groups",
-  "list:groups",
-  "read:groups",
-  "read:groups:name",
-  "delete:groups",
-  "admin:services",
-  "list:services",
-  "read:services",
-  "read:services:name",
-  "read:hub",
-  "access:servers",
-  "access:services",
-  "users:shares",
-  "read:users:shares",
-  "groups:shares",
-  "read:groups:shares",
-  "read:shares",
-  "shares",
-  "proxy",
-  "shutdown",
-  "read:metrics",
-];
+/** JupyterHub 5's scopes (scopes.scope_definitions, in its order; one word each). */
+export const SCOPES: readonly string[] = `
+  (no_scope) self inherit admin-ui admin:users admin:auth_state users
+  delete:users list:users read:users read:users:name read:users:groups
+  read:users:activity read:roles read:roles:users read:roles:services
+  read:roles:groups users:activity admin:servers admin:server_state servers
+  read:servers delete:servers tokens read:tokens admin:groups groups
+  list:groups read:groups read:groups:name delete:groups admin:services
+  list:services read:services read:services:name read:hub access:servers
+  access:services users:shares read:users:shares groups:shares
+  read:groups:shares read:shares shares proxy shutdown read:metrics
+`.trim().split(/\s+/);
 
 /** Evidence for every scope (the scope table and its tests). */
 export const SCOPE_EVIDENCE: Evidence = { tests: [T.scopes] };

@@ -68,11 +68,14 @@ async function startRoute(
   await checkNamedServerLimit(deps, user, server);
   const servers = manager(deps);
   if (servers.isPending(user.name, server)) return c.body(null, 202);
-  await servers.start(user, server, options, c.get("identity")?.name);
+  await servers.start(user, server, {
+    options,
+    actor: c.get("identity")?.name,
+  });
   const ready = await servers.waitReady(
     user.name,
     server,
-    deps.config.spawner.slowSpawnTimeoutSeconds * 1000,
+    { timeoutMs: deps.config.spawner.slowSpawnTimeoutSeconds * 1000 },
   );
   c.header("Content-Type", "text/plain");
   return c.body(null, ready ? 201 : 202);

@@ -34,22 +34,50 @@ export const COMMON_OPTIONS = {
 
 /**
  * Parses `args` strictly; turns node's parse errors into a {@linkcode UsageError}
- * that names the bad flag.
+ * that names the bad flag. Words that are not flags come back as
+ * `positionals`, for the command to check.
+ *
+ * @example A command with a verb
+ * ```ts
+ * import { COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+ *
+ * const { values, positionals } = parseCommandArgs(
+ *   ["add", "alice", "--config", "/tmp/c.yaml"],
+ *   COMMON_OPTIONS,
+ * );
+ * console.log(positionals, values.config); // ["add", "alice"] "/tmp/c.yaml"
+ * ```
  */
 export function parseCommandArgs<
   T extends NonNullable<ParseArgsConfig["options"]>,
->(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
+>(args: string[], options: T) {
+  return parseStrict(args, { options, allowPositionals: true });
+}
+
+/**
+ * {@linkcode parseCommandArgs} for a command that takes flags only: a word
+ * that is not a flag is a {@linkcode UsageError} too.
+ *
+ * @example
+ * ```ts
+ * import { COMMON_OPTIONS, parseCommandFlags } from "./_command.ts";
+ *
+ * const { values } = parseCommandFlags(["-h"], COMMON_OPTIONS);
+ * console.log(values.help); // true
+ * ```
+ */
+export function parseCommandFlags<
+  T extends NonNullable<ParseArgsConfig["options"]>,
+>(args: string[], options: T) {
+  return parseStrict(args, { options, allowPositionals: false });
+}
+
+function parseStrict<
+  T extends NonNullable<ParseArgsConfig["options"]>,
+  P extends boolean,
+>(args: string[], config: { options: T; allowPositionals: P }) {
   try {
-    return parseArgs({
-      args,
-      options,
-      strict: true,
-      allowPositionals,
-    });
+    return parseArgs({ args, strict: true, ...config });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new UsageError(message.replace(/\. To specify .*$/s, ""));

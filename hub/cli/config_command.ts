@@ -192,80 +192,106 @@ export interface EditResult {
  */
 export function applyConfigEdit(raw: RawConfig, edit: ConfigEdit): EditResult {
   const current = getAt(raw, edit.key);
-  if (edit.verb === "unset") {
-    if (current === undefined) {
-      if (!keySpec(edit.key)) {
-        throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
-      }
-      return {
-        raw,
-        changed: false,
-        message: `"${edit.key}" is not set in the file; nothing to unset`,
-      };
-    }
-    const spec = keySpec(edit.key);
-    const after = spec ? `; now the default, ${show(spec.default)}` : "";
-    return {
-      raw: unsetAt(raw, edit.key),
-      changed: true,
-      message: `Unset "${edit.key}" (was ${show(current)}${after})`,
-    };
-  }
+  if (edit.verb === "unset") return unsetKey(raw, edit.key, current);
   const spec = checkEdit(edit);
-  if (edit.verb === "set") {
-    const value = validateValue(
-      spec,
-      parseValueText(spec, edit.value, SOURCE),
-      SOURCE,
-    );
-    const was = current === undefined
-      ? `${show(spec.default)}, the default`
-      : show(current);
-    if (isDeepStrictEqual(current, value)) {
-      return {
-        raw,
-        changed: false,
-        message: `"${edit.key}" is already ${show(value)}; nothing changed`,
-      };
-    }
-    return {
-      raw: setAt(raw, edit.key, value),
-      changed: true,
-      message: `Set "${edit.key}" to ${show(value)} (was ${was})`,
-    };
-  }
+  if (edit.verb === "set") return setKey(raw, edit, { spec, current });
   const list = current === undefined
     ? spec.default as string[]
-    : validateValue(spec, current, "the config file") as string[];
-  const item = edit.value;
-  if (edit.verb === "add-item") {
-    if (list.includes(item)) {
-      return {
-        raw,
-        changed: false,
-        message: `"${item}" is already in "${edit.key}"; nothing changed`,
-      };
-    }
-    const next = [...list, item];
+    : validateValue(spec, {
+      value: current,
+      source: "the config file",
+    }) as string[];
+  return edit.verb === "add-item"
+    ? addItem(raw, edit, list)
+    : removeItem(raw, edit, list);
+}
+
+/** `unset`: the key leaves the file; an unknown key that is not there is a usage error. */
+function unsetKey(raw: RawConfig, key: string, current: unknown): EditResult {
+  if (current === undefined) {
+    if (!keySpec(key)) throw new UsageError(unknownKeyMessage(key, SOURCE));
     return {
-      raw: setAt(raw, edit.key, next),
-      changed: true,
-      message: `Added "${item}" to "${edit.key}" (now ${show(next)})`,
+      raw,
+      changed: false,
+      message: `"${key}" is not set in the file; nothing to unset`,
     };
   }
+  const spec = keySpec(key);
+  const after = spec ? `; now the default, ${show(spec.default)}` : "";
+  return {
+    raw: unsetAt(raw, key),
+    changed: true,
+    message: `Unset "${key}" (was ${show(current)}${after})`,
+  };
+}
+
+/** `set`: the value parsed and validated; the same value changes nothing. */
+function setKey(
+  raw: RawConfig,
+  edit: { key: string; value: string },
+  { spec, current }: { spec: KeySpec; current: unknown },
+): EditResult {
+  const value = validateValue(spec, {
+    value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+    source: SOURCE,
+  });
+  const was = current === undefined
+    ? `${show(spec.default)}, the default`
+    : show(current);
+  if (isDeepStrictEqual(current, value)) {
+    return {
+      raw,
+      changed: false,
+      message: `"${edit.key}" is already ${show(value)}; nothing changed`,
+    };
+  }
+  return {
+    raw: setAt(raw, { key: edit.key, value }),
+    changed: true,
+    message: `Set "${edit.key}" to ${show(value)} (was ${was})`,
+  };
+}
+
+/** `add-item`: the value appended to `list`; one already there changes nothing. */
+function addItem(
+  raw: RawConfig,
+  { key, value: item }: { key: string; value: string },
+  list: string[],
+): EditResult {
+  if (list.includes(item)) {
+    return {
+      raw,
+      changed: false,
+      message: `"${item}" is already in "${key}"; nothing changed`,
+    };
+  }
+  const next = [...list, item];
+  return {
+    raw: setAt(raw, { key, value: next }),
+    changed: true,
+    message: `Added "${item}" to "${key}" (now ${show(next)})`,
+  };
+}
+
+/** `remove-item`: the value taken out of `list`; one not there is an error. */
+function removeItem(
+  raw: RawConfig,
+  { key, value: item }: { key: string; value: string },
+  list: string[],
+): EditResult {
   if (!list.includes(item)) {
     throw new ConfigError(
-      `Cannot remove "${item}" from "${edit.key}": it is not in the list (${
+      `Cannot remove "${item}" from "${key}": it is not in the list (${
         show(list)
       }); ` +
-        `check the spelling with "onehub config get ${edit.key}"`,
+        `check the spelling with "onehub config get ${key}"`,
     );
   }
   const next = list.filter((v) => v !== item);
   return {
-    raw: setAt(raw, edit.key, next),
+    raw: setAt(raw, { key, value: next }),
     changed: true,
-    message: `Removed "${item}" from "${edit.key}" (now ${show(next)})`,
+    message: `Removed "${item}" from "${key}" (now ${show(next)})`,
   };
 }
 
@@ -274,7 +300,10 @@ function checkEdit(edit: Exclude<ConfigEdit, { verb: "unset" }>): KeySpec {
   const spec = keySpec(edit.key);
   if (!spec) throw new UsageError(unknownKeyMessage(edit.key, SOURCE));
   if (edit.verb === "set") {
-    validateValue(spec, parseValueText(spec, edit.value, SOURCE), SOURCE);
+    validateValue(spec, {
+      value: parseValueText(spec, { text: edit.value, source: SOURCE }),
+      source: SOURCE,
+    });
     return spec;
   }
   if (spec.kind !== "list") {
@@ -451,7 +480,7 @@ async function runEditVerb(
   ) {
     throw new UsageError(unknownKeyMessage(key, SOURCE));
   }
-  const result = await withConfigLock(path, async () => {
+  const result = await withConfigLock({ path }, async () => {
     const edited = applyConfigEdit(await readConfigFile(path), edit);
     if (edited.changed) await writeConfigFile(path, edited.raw);
     return edited;

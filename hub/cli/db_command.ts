@@ -7,7 +7,12 @@
  */
 import { dirname } from "node:path";
 import type { HubConfig } from "../config/mod.ts";
-import { openDatabase, pendingMigrations } from "../db/mod.ts";
+import {
+  type Db,
+  type MigrationReport,
+  openDatabase,
+  pendingMigrations,
+} from "../db/mod.ts";
 import { clearAuthStates } from "../db/users.ts";
 import { backupsOf, damagedMessage, databaseProblem } from "../db/integrity.ts";
 import { ConfigError, UsageError } from "../errors.ts";
@@ -74,62 +79,76 @@ async function restore(config: HubConfig, backup: string): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS);
+/** How many words each verb takes, itself included. */
+const ARITY: Record<string, number> = {
+  upgrade: 1,
+  status: 1,
+  check: 1,
+  restore: 2,
+  "forget-auth-state": 1,
+};
+
+/** The verb, its arguments counted. */
+function verbOf(positionals: string[]): string {
   const verb = positionals[0] ?? "";
-  const arity: Record<string, number> = {
-    upgrade: 1,
-    status: 1,
-    check: 1,
-    restore: 2,
-    "forget-auth-state": 1,
-  };
-  if (arity[verb] !== positionals.length) {
+  if (ARITY[verb] !== positionals.length) {
     throw new UsageError(
       `Expected "db upgrade", "db status", "db check", "db restore BACKUP" or "db forget-auth-state", got "db ${
         positionals.join(" ")
       }"`,
     );
   }
+  return verb;
+}
+
+/** `db status`: the pending migrations, the database left as it is. */
+async function status(config: HubConfig): Promise<number> {
+  const problem = await databaseProblem(config.dbPath, {
+    marker: config.cookieSecretFile,
+  });
+  if (problem) {
+    throw new ConfigError(await damagedMessage(config.dbPath, problem));
+  }
+  await Deno.mkdir(dirname(config.dbPath), { recursive: true, mode: 0o700 });
+  const handle = openDatabase(config.dbPath);
+  try {
+    const pending = await pendingMigrations(handle);
+    printOut(pending.length ? `pending: ${pending.join(", ")}` : "up to date");
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `db upgrade`: what opening the database migrated, and its backup. */
+function upgraded(config: HubConfig, report: MigrationReport): number {
+  if (report.applied.length === 0) printOut(`${config.dbPath} is up to date`);
+  else {
+    printOut(`applied: ${report.applied.join(", ")}`);
+    if (report.backup) printOut(`backup: ${report.backup}`);
+  }
+  return 0;
+}
+
+/** `db forget-auth-state`: every user's stored auth state dropped. */
+async function forgetAuthState(db: Db): Promise<number> {
+  const n = await clearAuthStates(db);
+  printOut(`dropped the auth state of ${n} user${n === 1 ? "" : "s"}`);
+  return 0;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS);
+  const verb = verbOf(positionals);
   const config = await configFrom(values.config);
   if (verb === "check") return await check(config);
   if (verb === "restore") return await restore(config, positionals[1]!);
-  if (verb === "status") {
-    const problem = await databaseProblem(config.dbPath, {
-      marker: config.cookieSecretFile,
-    });
-    if (problem) {
-      throw new ConfigError(await damagedMessage(config.dbPath, problem));
-    }
-    await Deno.mkdir(dirname(config.dbPath), { recursive: true, mode: 0o700 });
-    const handle = openDatabase(config.dbPath);
-    try {
-      const pending = await pendingMigrations(handle);
-      printOut(
-        pending.length ? `pending: ${pending.join(", ")}` : "up to date",
-      );
-      return 0;
-    } finally {
-      await handle.close();
-    }
-  }
-  const { handle, migrations: report } = await openConfiguredDbReport(config);
-  if (verb === "forget-auth-state") {
-    try {
-      const n = await clearAuthStates(handle.db);
-      printOut(`dropped the auth state of ${n} user${n === 1 ? "" : "s"}`);
-      return 0;
-    } finally {
-      await handle.close();
-    }
-  }
+  if (verb === "status") return await status(config);
+  const { handle, migrations } = await openConfiguredDbReport(config);
   try {
-    if (report.applied.length === 0) printOut(`${config.dbPath} is up to date`);
-    else {
-      printOut(`applied: ${report.applied.join(", ")}`);
-      if (report.backup) printOut(`backup: ${report.backup}`);
-    }
-    return 0;
+    return verb === "forget-auth-state"
+      ? await forgetAuthState(handle.db)
+      : upgraded(config, migrations);
   } finally {
     await handle.close();
   }

@@ -9,7 +9,7 @@ import { eventsSince } from "../db/events.ts";
 import type { EventRow } from "../db/schema.ts";
 import { UsageError } from "../errors.ts";
 import { formatValue } from "../observe/log.ts";
-import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { type Command, COMMON_OPTIONS, parseCommandFlags } from "./_command.ts";
 import { withConfiguredDb } from "./_context.ts";
 import { printOut } from "./_print.ts";
 
@@ -97,7 +97,7 @@ function limitOf(text: string | undefined): number {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, false);
+  const { values } = parseCommandFlags(args, OPTIONS);
   const since = parseSince(values.since ?? "24h", new Date());
   const limit = limitOf(values.limit);
   return await withConfiguredDb(values.config, async (db) => {

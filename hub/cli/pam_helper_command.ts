@@ -10,7 +10,7 @@ import {
   PAM_HELPER_MAX_INPUT,
   runPamHelper,
 } from "../auth/pam/helper.ts";
-import { type Command, parseCommandArgs } from "./_command.ts";
+import { type Command, parseCommandFlags } from "./_command.ts";
 import { printOut } from "./_print.ts";
 
 const HELP = `Usage: onehub pam-helper [--serve]
@@ -94,14 +94,10 @@ export const pamHelperCommand: Command = {
   help: HELP,
   hidden: true,
   async run(args: string[]): Promise<number> {
-    const { values } = parseCommandArgs(
-      args,
-      {
-        help: { type: "boolean", short: "h" },
-        serve: { type: "boolean" },
-      },
-      false,
-    );
+    const { values } = parseCommandFlags(args, {
+      help: { type: "boolean", short: "h" },
+      serve: { type: "boolean" },
+    });
     if (values.help) {
       printOut(HELP);
       return 0;

@@ -18,12 +18,12 @@ import {
 import { ensureInstance } from "../db/hub_state.ts";
 import { syncConfigUsers } from "../config/users.ts";
 import { syncConfigAccess } from "../config/access.ts";
-import { createAuthenticator } from "../auth/mod.ts";
+import { type Authenticator, createAuthenticator } from "../auth/mod.ts";
 import { checkPamService } from "../auth/pam/mod.ts";
 import { loadAuthStateBox } from "../auth/auth_state.ts";
-import { type RunningHub, startHub } from "./serve_runtime.ts";
+import { type RunningHub, startHub } from "../mod.ts";
 import { ONEHUB_VERSION } from "../version.ts";
-import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
+import { type Command, COMMON_OPTIONS, parseCommandFlags } from "./_command.ts";
 import { configFrom, openConfiguredDbReport } from "./_context.ts";
 import { pidFilePath, reloadConfig } from "./serve_reload.ts";
 
@@ -199,26 +199,30 @@ async function untilStopped(
   await reloading;
 }
 
-async function serve(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, false);
-  const config = await configFrom(values.config, flagsToKeys(values));
-  const logger = createLogger({ level: config.logLevel });
-  await preflight(config, logger);
-  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  await Deno.chmod(config.dataDir, 0o700);
-  // The database is checked before the cookie secret is made: a secret
-  // without a database means the database was lost, not a first start.
-  const { handle, migrations } = await openConfiguredDbReport(config);
-  let running: RunningHub;
-  const authenticator = createAuthenticator(config, { logger });
+/** The hub started over an opened database; on a failure the database and the authenticator are closed. */
+async function startOver(
+  config: HubConfig,
+  opened: {
+    handle: DatabaseHandle;
+    migrations: MigrationReport;
+    authenticator: Authenticator;
+    logger: Logger;
+  },
+): Promise<RunningHub> {
+  const { handle, authenticator, logger } = opened;
   try {
     const cookieSecret = await ensureCookieSecret(config.cookieSecretFile);
-    const instanceId = await prepareState(config, handle, migrations, logger);
+    const instanceId = await prepareState(
+      config,
+      handle,
+      opened.migrations,
+      logger,
+    );
     const authState = await loadAuthStateBox(handle.db, {
       keyFile: config.auth.cryptKeyFile,
       envKey: Deno.env.get("JUPYTERHUB_CRYPT_KEY"),
     });
-    running = await startHub({
+    return await startHub({
       config,
       db: handle.db,
       authenticator,
@@ -237,6 +241,25 @@ async function serve(args: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseCommandFlags(args, OPTIONS);
+  const config = await configFrom(values.config, flagsToKeys(values));
+  const logger = createLogger({ level: config.logLevel });
+  await preflight(config, logger);
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(config.dataDir, 0o700);
+  // The database is checked before the cookie secret is made: a secret
+  // without a database means the database was lost, not a first start.
+  const { handle, migrations } = await openConfiguredDbReport(config);
+  const authenticator = createAuthenticator(config, { logger });
+  const running = await startOver(config, {
+    handle,
+    migrations,
+    authenticator,
+    logger,
+  });
   logger.info(`onehub ${ONEHUB_VERSION} listening`, {
     url: running.publicUrl,
     hub: running.hubUrl,

@@ -86,36 +86,10 @@ export interface ReloadOptions {
 export async function reloadConfig(
   options: ReloadOptions,
 ): Promise<ReloadResult> {
-  const { live, logger } = options;
   const at = (options.now?.() ?? new Date()).toISOString();
   let result: ReloadResult;
   try {
-    const fresh = await loadConfig({
-      ...(options.path ? { path: options.path } : {}),
-      flags: options.flags,
-      ...(options.env ? { env: options.env } : {}),
-    });
-    const before = toRawConfig(live);
-    const after = toRawConfig(fresh);
-    const changed = CONFIG_KEYS.map((k) => k.key).filter((key) =>
-      !isDeepStrictEqual(getAt(before, key), getAt(after, key))
-    );
-    const applied = changed.filter((key) => !needsRestart(key));
-    const restartNeeded = changed.filter(needsRestart);
-    let merged: RawConfig = before;
-    for (const key of applied) merged = setAt(merged, key, getAt(after, key));
-    const next = resolveConfig({
-      file: merged,
-      fileName: "the reloaded config",
-    });
-    // Users first: an invalid name throws before anything is written.
-    await syncConfigUsers(options.db, next, { logger });
-    await syncConfigAccess(options.db, next, { logger });
-    assignInPlace(
-      live as unknown as Record<string, unknown>,
-      next as unknown as Record<string, unknown>,
-    );
-    result = { at, applied, restartNeeded, error: null };
+    result = { at, ...await applyFreshConfig(options), error: null };
   } catch (error) {
     result = {
       at,
@@ -124,6 +98,53 @@ export async function reloadConfig(
       error: error instanceof Error ? error.message : String(error),
     };
   }
+  logReload(options.logger, result);
+  await writeReloadResult(options, result);
+  return result;
+}
+
+/**
+ * The file read again; the changed live keys merged into the running
+ * config, users and access synced, then `live` changed in place.
+ *
+ * @throws when the file is unusable; nothing is changed then.
+ */
+async function applyFreshConfig(
+  options: ReloadOptions,
+): Promise<Pick<ReloadResult, "applied" | "restartNeeded">> {
+  const { live } = options;
+  const fresh = await loadConfig({
+    ...(options.path ? { path: options.path } : {}),
+    flags: options.flags,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const before = toRawConfig(live);
+  const after = toRawConfig(fresh);
+  const changed = CONFIG_KEYS.map((k) => k.key).filter((key) =>
+    !isDeepStrictEqual(getAt(before, key), getAt(after, key))
+  );
+  const applied = changed.filter((key) => !needsRestart(key));
+  const restartNeeded = changed.filter(needsRestart);
+  let merged: RawConfig = before;
+  for (const key of applied) {
+    merged = setAt(merged, { key, value: getAt(after, key) });
+  }
+  const next = resolveConfig({
+    file: merged,
+    fileName: "the reloaded config",
+  });
+  // Users first: an invalid name throws before anything is written.
+  await syncConfigUsers(options.db, next, { logger: options.logger });
+  await syncConfigAccess(options.db, next, { logger: options.logger });
+  assignInPlace(
+    live as unknown as Record<string, unknown>,
+    next as unknown as Record<string, unknown>,
+  );
+  return { applied, restartNeeded };
+}
+
+/** One log line: what was applied and what needs a restart, or why nothing was. */
+function logReload(logger: Logger, result: ReloadResult): void {
   if (result.error) {
     logger.error("config reload failed: nothing changed", {
       error: result.error,
@@ -134,6 +155,13 @@ export async function reloadConfig(
       "restart_needed": result.restartNeeded.join(",") || "none",
     });
   }
+}
+
+/** `reload.json` for `onehub config reload`; a failure to write it is only logged. */
+async function writeReloadResult(
+  { live, logger }: ReloadOptions,
+  result: ReloadResult,
+): Promise<void> {
   await Deno.writeTextFile(
     reloadResultPath(live),
     JSON.stringify(result) + "\n",
@@ -143,5 +171,4 @@ export async function reloadConfig(
       error: (error as Error).message,
     })
   );
-  return result;
 }

@@ -193,6 +193,8 @@ export async function loadConfig(
 
 /** Options for {@linkcode withConfigLock}. */
 export interface ConfigLockOptions {
+  /** The config file; the lock is `<path>.lock` beside it. */
+  path: string;
   /** Give up waiting after this long. @default 15000 */
   timeoutMs?: number;
   /** A lock file older than this was left by a crashed run and is removed. @default 10000 */
@@ -207,37 +209,54 @@ export interface ConfigLockOptions {
  * @throws {ConfigError} when the lock stays taken for `timeoutMs`.
  */
 export async function withConfigLock<T>(
-  path: string,
+  lock: ConfigLockOptions,
   fn: () => Promise<T>,
-  options: ConfigLockOptions = {},
 ): Promise<T> {
-  const { timeoutMs = 15_000, staleMs = 10_000 } = options;
+  const lockPath = await takeConfigLock(lock);
+  try {
+    return await fn();
+  } finally {
+    await Deno.remove(lockPath).catch(() => {});
+  }
+}
+
+/** Creates `lockPath` holding this pid; false when it exists already. */
+async function createLockFile(lockPath: string): Promise<boolean> {
+  try {
+    const file = await Deno.open(lockPath, {
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+    try {
+      await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+    } finally {
+      file.close();
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    throw fileError(error, lockPath, "create");
+  }
+}
+
+/** Milliseconds since the lock file was last written (0 when it is gone). */
+function lockAgeMs(lockPath: string): Promise<number> {
+  return Deno.stat(lockPath).then(
+    (s) => Date.now() - (s.mtime?.getTime() ?? Date.now()),
+    () => 0,
+  );
+}
+
+/** Waits for `<path>.lock`, removing a stale one, and returns its path once held. */
+async function takeConfigLock(
+  { path, timeoutMs = 15_000, staleMs = 10_000 }: ConfigLockOptions,
+): Promise<string> {
   const lockPath = `${path}.lock`;
   await makeDir(dirname(path), 0o755);
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const file = await Deno.open(lockPath, {
-        write: true,
-        createNew: true,
-        mode: 0o600,
-      });
-      try {
-        await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
-      } finally {
-        file.close();
-      }
-      break;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) {
-        throw fileError(error, lockPath, "create");
-      }
-    }
-    const age = await Deno.stat(lockPath).then(
-      (s) => Date.now() - (s.mtime?.getTime() ?? Date.now()),
-      () => 0,
-    );
-    if (age > staleMs) {
+  while (!await createLockFile(lockPath)) {
+    if (await lockAgeMs(lockPath) > staleMs) {
       await Deno.remove(lockPath).catch(() => {});
       continue;
     }
@@ -249,11 +268,7 @@ export async function withConfigLock<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
-  try {
-    return await fn();
-  } finally {
-    await Deno.remove(lockPath).catch(() => {});
-  }
+  return lockPath;
 }
 
 /** What a 32-byte secret file is for, in the errors about it. */

@@ -127,10 +127,13 @@ async function startThenPending(
 ): Promise<Response> {
   const { servers } = site.deps;
   if (!servers.isPending(user.name, server)) {
-    await servers.start(user, server, options, c.get("identity")?.name);
-    await servers.waitReady(user.name, server, SPAWN_PAGE_WAIT_MS).catch(() =>
-      false
-    );
+    await servers.start(user, server, {
+      options,
+      actor: c.get("identity")?.name,
+    });
+    await servers.waitReady(user.name, server, {
+      timeoutMs: SPAWN_PAGE_WAIT_MS,
+    }).catch(() => false);
   }
   const next = site.nextOf(c);
   const query = next ? `?next=${encodeURIComponent(next)}` : "";

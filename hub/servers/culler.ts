@@ -41,8 +41,20 @@ export interface CullerDeps {
   logger: Logger;
   /** Brings activity up to date before a pass (the proxy's). */
   refreshActivity?: () => Promise<unknown>;
-  /** @default {() => new Date()} */
-  now?: () => Date;
+  /** The hub's clock: what "idle for N seconds" is measured against. */
+  now: () => Date;
+  /**
+   * Calls `fn` once after `ms` and returns a cancel: the pass timer (tests
+   * pass one they fire by hand). @default {an unref'd setTimeout}
+   */
+  after?: (ms: number, fn: () => void) => () => void;
+}
+
+/** An unref'd one-shot timer (it never keeps the process alive) and its cancel. */
+function systemAfter(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(fn, ms);
+  Deno.unrefTimer(timer);
+  return () => clearTimeout(timer);
 }
 
 /** What one pass did. */
@@ -87,7 +99,7 @@ export function cullReason(
 /** The idle culler. */
 export class IdleCuller {
   readonly #deps: CullerDeps;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancel: () => void = () => {};
   #running: Promise<unknown> = Promise.resolve();
   #stopped = false;
   /** The last pass, for the admin page. */
@@ -98,7 +110,7 @@ export class IdleCuller {
   }
 
   #now(): Date {
-    return this.#deps.now?.() ?? new Date();
+    return this.#deps.now();
   }
 
   /** One pass: stops idle servers, then (when configured) deletes idle users. */
@@ -177,18 +189,18 @@ export class IdleCuller {
 
   /** Runs a pass every `services.cull.every` seconds while `services.cull.enabled` (both read each time). */
   start(): void {
+    const after = this.#deps.after ?? systemAfter;
     const schedule = () => {
       if (this.#stopped) return;
       const seconds = this.#deps.config.cull.everySeconds;
-      this.#timer = setTimeout(() => {
+      this.#cancel = after(seconds * 1000, () => {
         if (!this.#deps.config.cull.enabled) return schedule();
         this.#running = this.pass().catch((error) =>
           this.#deps.logger.warn("cull pass failed", {
             error: (error as Error).message,
           })
         ).finally(schedule);
-      }, seconds * 1000);
-      Deno.unrefTimer(this.#timer);
+      });
     };
     schedule();
   }
@@ -196,7 +208,7 @@ export class IdleCuller {
   /** Stops the timer; waits for a pass in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancel();
     await this.#running;
   }
 }

@@ -141,7 +141,8 @@ function strings(value: unknown, where: string): string[] {
   throw new ConfigError(`Invalid ${where}: expected a list of strings`);
 }
 
-function parseProfile(raw: unknown, index: number): Profile {
+/** A profile's slug and its only keys, or a ConfigError naming the profile by number. */
+function profileSlug(raw: unknown, index: number): string {
   if (!isMapping(raw)) {
     throw new ConfigError(
       `Invalid profile #${
@@ -157,22 +158,22 @@ function parseProfile(raw: unknown, index: number): Profile {
       }; expected lowercase letters, digits, "-" or "_" (at most 63)`,
     );
   }
-  const where = `profile "${slug}" in "profiles"`;
   const unknown = Object.keys(raw).find((k) => !PROFILE_KEYS.includes(k));
   if (unknown) {
     throw new ConfigError(
-      `Invalid ${where}: unknown key "${unknown}"; the keys are ${
+      `Invalid profile "${slug}" in "profiles": unknown key "${unknown}"; the keys are ${
         PROFILE_KEYS.join(", ")
       }`,
     );
   }
-  const text = (key: string) => {
-    const v = raw[key] ?? "";
-    if (typeof v !== "string") {
-      throw new ConfigError(`Invalid ${where}: "${key}" must be a string`);
-    }
-    return v;
-  };
+  return slug;
+}
+
+/** A profile's `environment`: NAME → "text". */
+function profileEnvironment(
+  raw: Record<string, unknown>,
+  where: string,
+): Record<string, string> {
   const env = raw.environment ?? {};
   if (
     !isMapping(env) ||
@@ -184,6 +185,21 @@ function parseProfile(raw: unknown, index: number): Profile {
       `Invalid ${where}: "environment" must map NAME to "text"`,
     );
   }
+  return env as Record<string, string>;
+}
+
+function parseProfile(raw: unknown, index: number): Profile {
+  const slug = profileSlug(raw, index);
+  const fields = raw as Record<string, unknown>;
+  const where = `profile "${slug}" in "profiles"`;
+  const text = (key: string) => {
+    const v = fields[key] ?? "";
+    if (typeof v !== "string") {
+      throw new ConfigError(`Invalid ${where}: "${key}" must be a string`);
+    }
+    return v;
+  };
+  const environment = profileEnvironment(fields, where);
   const defaultUrl = text("default_url");
   if (defaultUrl && !defaultUrl.startsWith("/")) {
     throw new ConfigError(
@@ -192,18 +208,18 @@ function parseProfile(raw: unknown, index: number): Profile {
       }; expected a path such as "/lab"`,
     );
   }
-  if (raw.default !== undefined && typeof raw.default !== "boolean") {
+  if (fields.default !== undefined && typeof fields.default !== "boolean") {
     throw new ConfigError(`Invalid ${where}: "default" must be true or false`);
   }
   return {
     slug,
     displayName: text("display_name") || slug,
     description: text("description"),
-    default: raw.default === true,
-    limits: parseLimits(raw.limits, `limits of ${where}`),
+    default: fields.default === true,
+    limits: parseLimits(fields.limits, `limits of ${where}`),
     defaultUrl,
-    environment: env as Record<string, string>,
-    groups: strings(raw.groups, `"groups" of ${where}`),
+    environment,
+    groups: strings(fields.groups, `"groups" of ${where}`),
   };
 }
 

@@ -83,17 +83,18 @@ export class ProxyControlError extends Error {
   }
 }
 
-/** Controls a separate proxy through configurable-http-proxy's REST API. */
-export function remoteControl(options: RemoteControlOptions): ProxyControl {
+/** One call of CHP's REST API: `method` on `/api/routes{path}`, JSON in. */
+type RouteCall = (
+  method: string,
+  request: { path: string; body?: unknown },
+) => Promise<Response>;
+
+/** The REST API caller of {@linkcode remoteControl}; a failure to connect names the proxy API's URL. */
+function routeCaller(options: RemoteControlOptions): RouteCall {
   const base = options.apiUrl.replace(/\/+$/, "");
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<Response> => {
-    let res: Response;
+  return async (method, { path, body }) => {
     try {
-      res = await fetch(`${base}/api/routes${path}`, {
+      return await fetch(`${base}/api/routes${path}`, {
         method,
         headers: {
           authorization: `token ${options.token}`,
@@ -105,18 +106,40 @@ export function remoteControl(options: RemoteControlOptions): ProxyControl {
     } catch (error) {
       throw new ProxyControlError(
         `Cannot reach the proxy API at ${base}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
-    return res;
   };
+}
+
+/** CHP's `GET /api/routes` body as the hub's route map. */
+function routeMap(
+  body: Record<string, Record<string, unknown>>,
+): Map<string, RouteInfo> {
+  const out = new Map<string, RouteInfo>();
+  for (const [prefix, entry] of Object.entries(body)) {
+    const { target, last_activity: last, ...data } = entry;
+    const parsed = typeof last === "string" ? Date.parse(last) : NaN;
+    out.set(normalizePrefix(prefix), {
+      target: String(target),
+      data,
+      lastActivity: Number.isNaN(parsed) ? null : parsed,
+    });
+  }
+  return out;
+}
+
+/** Controls a separate proxy through configurable-http-proxy's REST API. */
+export function remoteControl(options: RemoteControlOptions): ProxyControl {
+  const call = routeCaller(options);
   const path = (prefix: string) =>
     normalizePrefix(prefix).split("/").map(encodeURIComponent).join("/");
   return {
     async add(prefix, target, data) {
-      const res = await call("POST", path(prefix), { ...data, target });
+      const res = await call("POST", {
+        path: path(prefix),
+        body: { ...data, target },
+      });
       await res.body?.cancel();
       if (res.status !== 201) {
         throw new ProxyControlError(
@@ -125,7 +148,7 @@ export function remoteControl(options: RemoteControlOptions): ProxyControl {
       }
     },
     async remove(prefix) {
-      const res = await call("DELETE", path(prefix));
+      const res = await call("DELETE", { path: path(prefix) });
       await res.body?.cancel();
       if (res.status !== 204 && res.status !== 404) {
         throw new ProxyControlError(
@@ -134,25 +157,14 @@ export function remoteControl(options: RemoteControlOptions): ProxyControl {
       }
     },
     async list() {
-      const res = await call("GET", "");
+      const res = await call("GET", { path: "" });
       if (res.status !== 200) {
         await res.body?.cancel();
         throw new ProxyControlError(
           `The proxy API answered ${res.status} to GET /api/routes: check its token`,
         );
       }
-      const body = await res.json() as Record<string, Record<string, unknown>>;
-      const out = new Map<string, RouteInfo>();
-      for (const [prefix, entry] of Object.entries(body)) {
-        const { target, last_activity: last, ...data } = entry;
-        const parsed = typeof last === "string" ? Date.parse(last) : NaN;
-        out.set(normalizePrefix(prefix), {
-          target: String(target),
-          data,
-          lastActivity: Number.isNaN(parsed) ? null : parsed,
-        });
-      }
-      return out;
+      return routeMap(await res.json());
     },
   };
 }

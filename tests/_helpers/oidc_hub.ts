@@ -6,9 +6,7 @@
  * @module
  */
 import { resolveConfig } from "../../hub/config/mod.ts";
-import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
-import { createAuthenticator } from "../../hub/auth/mod.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
+import { hubParts } from "./hub_parts.ts";
 import { createHub, type Hub } from "../../hub/mod.ts";
 import { freePorts } from "./free_ports.ts";
 import {
@@ -72,15 +70,10 @@ export async function startOidcHub(
       ...file,
     },
   });
-  const handle = openDatabase(config.dbPath);
+  const { handle, options: parts } = await hubParts(config, 5);
   const authState = new AuthStateBox([new Uint8Array(32).fill(6)]);
-  await migrateToLatest(handle);
   const hub = await createHub({
-    config,
-    db: handle.db,
-    authenticator: createAuthenticator(config),
-    logger: silentLogger,
-    cookieSecret: new Uint8Array(32).fill(5),
+    ...parts,
     authState,
     ...(options.spawner ? { spawner: options.spawner } : {}),
     ...(options.spawner instanceof FakeSpawner

@@ -4,11 +4,17 @@
  *   regular-expression match of `ready` in its output.
  * - `startServe(args)`: `serve` on 127.0.0.1 with ports 0; `hub.url` is the
  *   public URL from its "listening url=" line.
- * - `runMain(args, env)`: runs a command to completion.
+ * - `runMain(args, env)`: runs a command to completion; `runOnehub(args)`
+ *   the same for a command that must succeed (its trimmed output).
+ * - `startPamServe(dataDir, config)`: `serve` with PAM login on `dataDir`
+ *   and a config file written there.
+ * - `writeHubConfig(dir, lines)`: writes `<dir>/config.yaml` with `data_dir`
+ *   set to `dir`.
  * `await using` stops a process with SIGTERM (use `stop()` for its status).
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { repoPath } from "./paths.ts";
 
 /** A running `main.ts` process. */
@@ -154,4 +160,43 @@ export async function runMain(
     stdout: decoder.decode(out.stdout),
     stderr: decoder.decode(out.stderr),
   };
+}
+
+/** Runs `onehub …` (`main.ts`) to completion, asserts it exits 0 (else throws with its stderr); its trimmed output. */
+export async function runOnehub(args: string[]): Promise<string> {
+  const out = await runMain(args);
+  assert.equal(out.code, 0, out.stderr);
+  return out.stdout.trim();
+}
+
+/**
+ * Writes `config` to `<dataDir>/config.yaml` and starts `serve --auth pam
+ * --data-dir <dataDir> --config <that file>`.
+ */
+export async function startPamServe(
+  dataDir: string,
+  config: string,
+): Promise<ServeProcess> {
+  await Deno.writeTextFile(`${dataDir}/config.yaml`, config);
+  return await startServe([
+    "--auth",
+    "pam",
+    "--data-dir",
+    dataDir,
+    "--config",
+    `${dataDir}/config.yaml`,
+  ]);
+}
+
+/**
+ * Writes `<dir>/config.yaml`: `data_dir: <dir>`, then `lines`, joined with
+ * newlines (end `lines` with "" for a final newline); returns its path.
+ */
+export async function writeHubConfig(
+  dir: string,
+  lines: string[],
+): Promise<string> {
+  const config = `${dir}/config.yaml`;
+  await Deno.writeTextFile(config, [`data_dir: ${dir}`, ...lines].join("\n"));
+  return config;
 }

@@ -12,6 +12,15 @@ import { PAM_SERVICE_FILE_TEXT } from "../../hub/auth/pam/mod.ts";
 /** True when the tests run as root. */
 export const IS_ROOT = Deno.uid() === 0;
 
+/**
+ * Deno.test options for a test that runs real servers and processes as
+ * Linux users (their handles outlive a step): no op or resource sanitizer.
+ */
+export const REAL_PROCESSES = {
+  sanitizeOps: false,
+  sanitizeResources: false,
+} as const;
+
 /** The real single-user server (`apt-get install -y jupyterhub`). */
 export const SINGLEUSER = "/usr/bin/jupyterhub-singleuser";
 
@@ -36,6 +45,23 @@ export function skipWithoutSingleuser(test: string): boolean {
     );
   }
   return skip;
+}
+
+/**
+ * Registers `fn` as the test of `test.file` that runs the real single-user
+ * server as throwaway Linux users: skipped, saying why, without root or
+ * {@linkcode SINGLEUSER}; no op or resource sanitizer ({@linkcode REAL_PROCESSES}).
+ */
+export function singleuserTest(
+  test: { file: string; name: string },
+  fn: (t: Deno.TestContext) => Promise<void>,
+): void {
+  Deno.test({
+    name: test.name,
+    ignore: skipWithoutSingleuser(test.file),
+    ...REAL_PROCESSES,
+    fn,
+  });
 }
 
 /** Writes the `onehub` PAM service file, as the installer does, when it is missing. */

@@ -1,8 +1,8 @@
 /**
  * Test fixtures for the hub:
  * - `createTestHub(overrides)`: an in-memory SQLite hub with the dummy
- *   authenticator, a fixed clock and a silent logger; `using` it closes the
- *   database.
+ *   authenticator, a fixed clock and a silent logger, built by hub/mod.ts's
+ *   `buildParts()` (the real wiring); `using` it closes the database.
  * - `hub.addUser(name, {admin})`, `hub.tokenFor(name, scopes?)`: arrange
  *   users and tokens without going through the API.
  * - `hub.request(path, init)`: sends a request through `app.request()` (no
@@ -31,17 +31,17 @@ import {
 import { createUsers, getUser } from "../../hub/db/users.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { createHubApp, type HubApp } from "../../hub/app.ts";
+import { buildParts } from "../../hub/mod.ts";
 import { issueToken } from "../../hub/api/mod.ts";
 import { silentLogger } from "../../hub/observe/log.ts";
-import { inProcessControl, RouteService } from "../../hub/servers/routes.ts";
-import { createProxy, type Proxy } from "../../proxy/mod.ts";
+import type { Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
-import { ServerManager } from "../../hub/servers/manager.ts";
+import type { ServerManager } from "../../hub/servers/manager.ts";
+import type { RouteService } from "../../hub/servers/routes.ts";
 import type { Spawner } from "../../spawners/mod.ts";
 import { FakeSpawner } from "./fake_spawner.ts";
-import { EventLog } from "../../hub/observe/events.ts";
-import { HubMetrics } from "../../hub/observe/metrics.ts";
-import { CourseFiles } from "../../hub/servers/course_files.ts";
+import type { EventLog } from "../../hub/observe/events.ts";
+import type { HubMetrics } from "../../hub/observe/metrics.ts";
 import type { ShutdownRequest } from "../../hub/api/shutdown.ts";
 
 /** A hub under test. */
@@ -105,43 +105,30 @@ export async function createTestHub(
   await migrateToLatest(handle);
   const now = new Date("2026-11-25T12:00:00.000Z");
   const secret = new Uint8Array(32).fill(7);
-  const proxy = options.withProxy || spawner ? createProxy() : null;
-  const routes = proxy
-    ? new RouteService(handle.db, inProcessControl(proxy))
-    : null;
-  const events = new EventLog({ db: handle.db, logger: silentLogger });
-  const metrics = new HubMetrics();
-  const courseFiles = new CourseFiles({ config, logger: silentLogger, events });
-  const servers = spawner && routes
-    ? new ServerManager({
-      events,
-      metrics,
-      courseFiles,
-      db: handle.db,
-      config,
-      routes,
-      spawner,
-      logger: silentLogger,
-      hubApiUrl: () => "http://127.0.0.1:1/hub/api",
-      now: () => now,
-      ...(fake ? { isReady: fake.isReady } : {}),
-    })
-    : null;
-  const hub = await createHubApp({
+  const parts = await buildParts({
     config,
     db: handle.db,
     authenticator: createAuthenticator(config),
     logger: silentLogger,
     cookieSecret: secret,
     now: () => now,
-    events,
-    metrics,
-    courseFiles,
-    ...(options.requestShutdown
-      ? { requestShutdown: options.requestShutdown }
-      : {}),
-    ...(routes ? { routes } : {}),
-    ...(servers ? { servers } : {}),
+    ...(spawner ? { spawner } : {}),
+    ...(fake ? { isReady: fake.isReady } : {}),
+  });
+  parts.hubApi.url = "http://127.0.0.1:1/hub/api";
+  const { events, metrics } = parts;
+  const withProxy = Boolean(options.withProxy || spawner);
+  const proxy = withProxy ? parts.proxy : null;
+  const routes = withProxy ? parts.routes : null;
+  const servers = spawner ? parts.servers : null;
+  // The parts as buildParts() wired them, less what this hub runs without:
+  // no proxy, no spawner (and so no culler), no runner to shut it down.
+  const hub = await createHubApp({
+    ...parts.appDeps,
+    routes,
+    servers,
+    culler: servers ? parts.culler : null,
+    requestShutdown: options.requestShutdown ?? null,
   });
   const base = "http://127.0.0.1:8000";
   const request: TestHub["request"] = (path, init = {}) => {
@@ -226,7 +213,7 @@ export async function createTestHub(
       fake?.killAll();
       await servers?.shutdown(false);
       await events.close();
-      proxy?.close();
+      parts.proxy?.close();
       await handle.close();
       if (dataDir) await Deno.remove(dataDir, { recursive: true });
     },

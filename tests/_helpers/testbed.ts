@@ -6,9 +6,13 @@
  * boots Debian 13. `serveCheckout()` serves install.sh and a tarball of
  * this checkout on loopback (the container shares it), and
  * `trustHostCAs(name)` gives the container this host's extra CAs.
+ * `container(name)` bundles what a test does with one container: boot it
+ * (up, then the CAs), run commands and shell lines inside, assert their
+ * output, print its journal on a failure, tear it down.
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { IS_ROOT } from "./system_users.ts";
 import { repoPath } from "./paths.ts";
 import { printErr } from "../../hub/cli/_print.ts";
@@ -89,6 +93,15 @@ export async function journalTail(
     "--no-pager",
   );
   return r.out;
+}
+
+/** Prints the last `lines` journal lines of `units` in container `name` to stderr, saying which `test` failed. */
+export async function printJournalTail(
+  name: string,
+  options: { test: string; units: readonly string[]; lines: number },
+): Promise<void> {
+  const tail = await journalTail(name, options.units, options.lines);
+  printErr(`${options.test}: the last log lines in the container:\n${tail}`);
 }
 
 /**
@@ -172,4 +185,42 @@ export async function skipWithoutTestbed(test: string): Promise<boolean> {
   const skip = !IS_ROOT || !present;
   if (skip) printErr(`${test}: skipped: needs root and ${TESTBED}`);
   return skip;
+}
+
+/** One container of the testbed, as a test drives it. */
+export interface Container {
+  name: string;
+  /** Boots it (`tbUp`, which must succeed) and gives it this host's extra CAs. */
+  boot(options?: { suite?: "bookworm" | "trixie" }): Promise<void>;
+  /** Runs `argv` inside (`testbed.sh in`); its result whatever the exit. */
+  run(...argv: string[]): Promise<TestbedResult>;
+  /** Tears it down (`testbed.sh down`). */
+  down(): Promise<TestbedResult>;
+  /** Runs a shell line inside; throws with its output on a non-zero exit. */
+  inside(line: string): Promise<string>;
+  /** Asserts the trimmed output of a shell line inside. */
+  expectInside(line: string, expected: string): Promise<void>;
+  /** Prints its journal's last lines of `units` to stderr for a failed `test`. */
+  printJournalTail(
+    options: { test: string; units: readonly string[]; lines: number },
+  ): Promise<void>;
+}
+
+/** The container `name` of the testbed (nothing is started until `boot`). */
+export function container(name: string): Container {
+  return {
+    name,
+    async boot(options = {}) {
+      const up = await tbUp(name, options);
+      assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
+      await trustHostCAs(name);
+    },
+    run: (...argv) => tb("in", name, ...argv),
+    down: () => tb("down", name),
+    inside: (line) => insideOf(name, line),
+    async expectInside(line, expected) {
+      assert.equal((await insideOf(name, line)).trim(), expected);
+    },
+    printJournalTail: (options) => printJournalTail(name, options),
+  };
 }

@@ -15,67 +15,36 @@ export interface TestCertificate {
   keyPath: string;
 }
 
+/**
+ * An argv from a template: the literal text split on white space, each
+ * interpolated value one argument as it is (so paths with spaces stay whole).
+ */
+function argv(strings: TemplateStringsArray, ...values: string[]): string[] {
+  return strings.flatMap((text, i) => [
+    ...text.split(/\s+/).filter((word) => word !== ""),
+    ...(i < values.length ? [values[i]!] : []),
+  ]);
+}
+
 /** Makes a CA and a leaf certificate in `dir`. */
 export async function makeTestCertificate(
   dir: string,
 ): Promise<TestCertificate> {
-  const days = ["-days", "1"];
-  await run([
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    ...days,
-    "-subj",
-    "/CN=onehub test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    `${dir}/ca.pem`,
-  ]);
-  await run([
-    "openssl",
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/leaf.csr`,
-  ]);
+  const caKey = `${dir}/ca.key`, caCert = `${dir}/ca.pem`;
+  const keyPath = `${dir}/key.pem`, csr = `${dir}/leaf.csr`;
+  const ext = `${dir}/leaf.ext`, certPath = `${dir}/cert.pem`;
+  await run(argv`openssl req -x509 -newkey rsa:2048 -nodes -days 1
+    -subj ${"/CN=onehub test CA"}
+    -addext basicConstraints=critical,CA:TRUE
+    -addext keyUsage=critical,keyCertSign,cRLSign
+    -keyout ${caKey} -out ${caCert}`);
+  await run(argv`openssl req -newkey rsa:2048 -nodes -subj /CN=localhost
+    -keyout ${keyPath} -out ${csr}`);
   await Deno.writeTextFile(
-    `${dir}/leaf.ext`,
+    ext,
     "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
   );
-  await run([
-    "openssl",
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/leaf.csr`,
-    "-CA",
-    `${dir}/ca.pem`,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    ...days,
-    "-extfile",
-    `${dir}/leaf.ext`,
-    "-out",
-    `${dir}/cert.pem`,
-  ]);
-  return {
-    caPem: await Deno.readTextFile(`${dir}/ca.pem`),
-    certPath: `${dir}/cert.pem`,
-    keyPath: `${dir}/key.pem`,
-  };
+  await run(argv`openssl x509 -req -in ${csr} -CA ${caCert} -CAkey ${caKey}
+    -CAcreateserial -days 1 -extfile ${ext} -out ${certPath}`);
+  return { caPem: await Deno.readTextFile(caCert), certPath, keyPath };
 }

@@ -9,16 +9,11 @@
  * @module
  */
 
-/** A client by name. */
-export type UploadClient = "node" | "deno" | "curl" | "python";
-
 /** Every client, in the order reports list them. */
-export const UPLOAD_CLIENTS: readonly UploadClient[] = [
-  "node",
-  "deno",
-  "curl",
-  "python",
-];
+export const UPLOAD_CLIENTS = ["node", "deno", "curl", "python"] as const;
+
+/** A client by name. */
+export type UploadClient = typeof UPLOAD_CLIENTS[number];
 
 /** What a client read: the answer, or the error that ended it. */
 export type UploadResult =

@@ -9,26 +9,17 @@ import assert from "node:assert/strict";
 import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import {
   BROWSER_TEST,
-  chromiumMissing,
   screenshot,
+  skipWithoutJupyter,
   startBrowser,
 } from "./_browser.ts";
 import {
   createSystemUser,
   ensurePamService,
-  HAS_SINGLEUSER,
-  IS_ROOT,
-  SINGLEUSER,
 } from "../_helpers/system_users.ts";
-import { startServe } from "../_helpers/serve_process.ts";
+import { startServe, writeHubConfig } from "../_helpers/serve_process.ts";
 
-const ignore = chromiumMissing !== null || !IS_ROOT || !HAS_SINGLEUSER;
-if (ignore && chromiumMissing === null) {
-  // deno-lint-ignore no-console
-  console.warn(
-    `jupyter_test: skipped: needs root and ${SINGLEUSER} (apt-get install -y jupyterhub)`,
-  );
-}
+const ignore = skipWithoutJupyter("jupyter_test");
 
 Deno.test({
   name:
@@ -39,11 +30,9 @@ Deno.test({
     await ensurePamService();
     const dir = await Deno.makeTempDir({ prefix: "onehub-jupyter-" });
     await using student = await createSystemUser({ prefix: "ohju" });
-    const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `data_dir: ${dir}\nusers:\n  allow_all: true\nspawner:\n  http_timeout: 300\n  poll_interval: 1\n`,
-    );
+    const config = await writeHubConfig(dir, [
+      "users:\n  allow_all: true\nspawner:\n  http_timeout: 300\n  poll_interval: 1\n",
+    ]);
     const hub = await startServe(["--config", config, "--auth", "pam"]);
     const browser = await startBrowser().catch(async (error) => {
       await hub.stop();

@@ -6,48 +6,40 @@
  */
 import assert from "node:assert/strict";
 import {
-  BROWSER_TEST,
-  login,
+  assertNoAlert,
+  browserAs,
+  browserTest,
   screenshot,
-  startBrowser,
-  startClassHub,
 } from "./_browser.ts";
 
-Deno.test({
+browserTest({
   name:
     "home page: a student shares their server with the teacher and stops sharing",
-  ...BROWSER_TEST,
-  fn: async () => {
-    await using hub = await startClassHub("sharing: { enabled: true }\n");
-    await using studentBrowser = await startBrowser();
-    await using teacherBrowser = await startBrowser();
-    const teacher = teacherBrowser.page;
-    await login(teacher, hub.url, "teacher");
-    const scopes = async () =>
-      ((await (await teacher.request.get(`${hub.url}hub/api/user`)).json()) as {
-        scopes: string[];
-      }).scopes;
-    assert.ok(!(await scopes()).includes("access:servers!server=student/"));
+  config: "sharing: { enabled: true }\n",
+  as: "teacher",
+}, async ({ hub, page: teacher }) => {
+  const scopes = async () =>
+    ((await (await teacher.request.get(`${hub.url}hub/api/user`)).json()) as {
+      scopes: string[];
+    }).scopes;
+  assert.ok(!(await scopes()).includes("access:servers!server=student/"));
 
-    const page = studentBrowser.page;
-    const pageErrors: string[] = [];
-    page.on("pageerror", (e) => pageErrors.push(String(e)));
-    await login(page, hub.url, "student");
-    await page.getByLabel("User or group").fill("teacher");
-    await page.getByRole("button", { name: "Share", exact: true }).click();
-    await page.locator('li[data-share="teacher"]').waitFor();
-    assert.equal(await page.locator("#share-empty").isHidden(), true);
-    await screenshot(page, "home-shared");
-    // The teacher (admin, but with this share's scope too) now holds it.
-    assert.ok((await scopes()).includes("access:servers!server=student/"));
+  await using student = await browserAs(hub, "student");
+  const { page, pageErrors } = student;
+  await page.getByLabel("User or group").fill("teacher");
+  await page.getByRole("button", { name: "Share", exact: true }).click();
+  await page.locator('li[data-share="teacher"]').waitFor();
+  assert.equal(await page.locator("#share-empty").isHidden(), true);
+  await screenshot(page, "home-shared");
+  // The teacher (admin, but with this share's scope too) now holds it.
+  assert.ok((await scopes()).includes("access:servers!server=student/"));
 
-    await page.getByRole("button", { name: "Stop sharing with teacher" })
-      .click();
-    await page.locator('li[data-share="teacher"]').waitFor({
-      state: "detached",
-    });
-    assert.ok(!(await scopes()).includes("access:servers!server=student/"));
-    assert.equal(await page.locator("#alert").isHidden(), true);
-    assert.deepEqual(pageErrors, []);
-  },
+  await page.getByRole("button", { name: "Stop sharing with teacher" })
+    .click();
+  await page.locator('li[data-share="teacher"]').waitFor({
+    state: "detached",
+  });
+  assert.ok(!(await scopes()).includes("access:servers!server=student/"));
+  await assertNoAlert(page);
+  assert.deepEqual(pageErrors, []);
 });

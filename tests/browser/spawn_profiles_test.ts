@@ -5,13 +5,7 @@
  * no Linux account here, so the spawn itself fails after that).
  */
 import assert from "node:assert/strict";
-import {
-  BROWSER_TEST,
-  login,
-  screenshot,
-  startBrowser,
-  startClassHub,
-} from "./_browser.ts";
+import { browserTest, screenshot } from "./_browser.ts";
 
 const CONFIG = [
   "groups:",
@@ -22,27 +16,24 @@ const CONFIG = [
   "",
 ].join("\n");
 
-Deno.test({
+browserTest({
   name:
     "the spawn page's profile form: the default is checked, the choice is used",
-  ...BROWSER_TEST,
-  fn: async () => {
-    await using hub = await startClassHub(CONFIG);
-    await using browser = await startBrowser();
-    const { page } = browser;
-    await login(page, hub.url, "ada", { next: "spawn" });
-    const form = page.locator("#spawn-form");
-    await form.waitFor();
-    assert.equal(await page.getByLabel(/Small/).isChecked(), true);
-    assert.equal(await page.getByLabel(/Large/).isChecked(), false);
-    await screenshot(page, "spawn-profiles");
-    await page.getByLabel(/Large/).check();
-    await page.click("#spawn-submit");
-    await page.waitForURL(/\/hub\/(spawn-pending|user)\//);
-    const res = await page.request.get(
-      `${hub.url}hub/api/users/ada?include_stopped_servers=1`,
-    );
-    const user = await res.json();
-    assert.equal(user.servers[""]?.user_options?.profile ?? null, "large");
-  },
+  config: CONFIG,
+  as: "ada",
+  next: "spawn",
+}, async ({ hub, page }) => {
+  const form = page.locator("#spawn-form");
+  await form.waitFor();
+  assert.equal(await page.getByLabel(/Small/).isChecked(), true);
+  assert.equal(await page.getByLabel(/Large/).isChecked(), false);
+  await screenshot(page, "spawn-profiles");
+  await page.getByLabel(/Large/).check();
+  await page.click("#spawn-submit");
+  await page.waitForURL(/\/hub\/(spawn-pending|user)\//);
+  const res = await page.request.get(
+    `${hub.url}hub/api/users/ada?include_stopped_servers=1`,
+  );
+  const user = await res.json();
+  assert.equal(user.servers[""]?.user_options?.profile ?? null, "large");
 });

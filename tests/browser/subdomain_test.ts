@@ -11,20 +11,18 @@ import { SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import { freePorts } from "../_helpers/free_ports.ts";
 import {
   BROWSER_TEST,
-  chromiumMissing,
   screenshot,
+  skipWithoutJupyter,
   startBrowser,
 } from "./_browser.ts";
 import {
   createSystemUser,
   ensurePamService,
-  skipWithoutSingleuser,
 } from "../_helpers/system_users.ts";
-import { startServe } from "../_helpers/serve_process.ts";
+import { startServe, writeHubConfig } from "../_helpers/serve_process.ts";
 import type { Page } from "playwright-core";
 
-const ignore = chromiumMissing !== null ||
-  skipWithoutSingleuser("subdomain_test");
+const ignore = skipWithoutJupyter("subdomain_test");
 
 /** Logs in through the hub's form and waits to land on `landed`. */
 async function pamLogin(
@@ -87,20 +85,15 @@ Deno.test({
     const [port] = freePorts(1);
     const hub = `http://hub.localhost:${port}/`;
     const home = `http://${student.name}.hub.localhost:${port}`;
-    const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}`,
-        `subdomain_host: http://hub.localhost:${port}`,
-        "users:",
-        "  allow_all: true",
-        `  admin: [${teacher.name}]`,
-        "spawner:",
-        "  http_timeout: 300",
-        "  poll_interval: 1",
-      ].join("\n"),
-    );
+    const config = await writeHubConfig(dir, [
+      `subdomain_host: http://hub.localhost:${port}`,
+      "users:",
+      "  allow_all: true",
+      `  admin: [${teacher.name}]`,
+      "spawner:",
+      "  http_timeout: 300",
+      "  poll_interval: 1",
+    ]);
     const serve = await startServe([
       "--config",
       config,

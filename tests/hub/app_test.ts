@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../_helpers/test_hub.ts";
-import { createHubApp, refuseOversizedBody } from "../../hub/app.ts";
+import { refuseOversizedBody } from "../../hub/app.ts";
+import { buildParts } from "../../hub/mod.ts";
 import { resolveConfig } from "../../hub/config/mod.ts";
 import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
 import { createAuthenticator } from "../../hub/auth/mod.ts";
 import type { Logger } from "../../hub/observe/log.ts";
+import { assertRedirect, assertStatus } from "../_helpers/responses.ts";
 
 /** A logger that keeps what it is given. */
 function recordingLogger() {
@@ -72,13 +74,19 @@ Deno.test("createHubApp() turns an unexpected error into a bare 500 and logs the
   try {
     await migrateToLatest(handle);
     const { logger, lines } = recordingLogger();
-    const hub = await createHubApp({
+    const { app: hub, events, proxy } = await buildParts({
       config,
       db: handle.db,
       authenticator: createAuthenticator(config),
       logger,
       cookieSecret: new Uint8Array(32).fill(1),
     });
+    await using _closed = {
+      [Symbol.asyncDispose]: async () => {
+        proxy?.close();
+        await events.close();
+      },
+    };
     // A broken database: the token lookup itself fails.
     await handle.db.schema.dropTable("api_tokens").execute();
     const boom = await hub.fetch(
@@ -107,10 +115,7 @@ Deno.test("createHubApp() redirects the hub roots to the home page", async (t) =
   ];
   for (const [path, location] of rows) {
     await t.step(path, async () => {
-      const res = await hub.request(path);
-      await res.body?.cancel();
-      assert.equal(res.status, 302);
-      assert.equal(res.headers.get("location"), location);
+      await assertRedirect(await hub.request(path), location);
     });
   }
 });
@@ -128,20 +133,13 @@ Deno.test("createHubApp() mounts everything under base_url", async (t) => {
     assert.equal((await res.json()).status, 404);
   });
   await t.step("health", async () => {
-    const res = await hub.request("/jh/hub/health");
-    await res.body?.cancel();
-    assert.equal(res.status, 200);
+    await assertStatus(await hub.request("/jh/hub/health"), 200);
   });
   await t.step("the old prefix is not served", async () => {
-    const res = await hub.request("/hub/api");
-    await res.body?.cancel();
-    assert.equal(res.status, 404);
+    await assertStatus(await hub.request("/hub/api"), 404);
   });
   await t.step("base_url without its slash redirects", async () => {
-    const res = await hub.request("/jh");
-    await res.body?.cancel();
-    assert.equal(res.status, 302);
-    assert.equal(res.headers.get("location"), "/jh/hub/");
+    await assertRedirect(await hub.request("/jh"), "/jh/hub/");
   });
 });
 

@@ -17,22 +17,21 @@ import { CookieClient } from "../_helpers/cookie_client.ts";
 import { openKernelSocket, runInKernel } from "../_helpers/jupyter.ts";
 import { openServer } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
+import { REAL_PROCESSES } from "../_helpers/system_users.ts";
 import {
-  insideOf,
-  journalTail,
+  container,
   serveCheckout,
   skipWithoutTestbed,
-  tb,
-  tbUp,
-  trustHostCAs,
 } from "../_helpers/testbed.ts";
 
 const ignore = await skipWithoutTestbed("install_test");
 
 const NAME = "onehub-install";
 
+/** The test's container. */
+const box = container(NAME);
 /** Runs a shell line inside the container; fails the test on a non-zero exit. */
-const inside = (line: string) => insideOf(NAME, line);
+const inside = box.inside;
 
 /** Waits (polling) until `check` holds, for at most `seconds`. */
 async function waitUntil(
@@ -51,10 +50,9 @@ Deno.test({
   name:
     "install.sh on a booted systemd: curl | bash to a running hub, login, restart, reload, re-run, uninstall",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async (t) => {
-    await tb("down", NAME);
+    await box.down();
     let failed = false;
     const step = async (name: string, fn: () => Promise<void>) => {
       if (!await t.step(name, fn)) failed = true;
@@ -71,31 +69,20 @@ Deno.test({
     const install =
       `curl -fsSL ${files.installer} | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source ${files.tarball}`;
     try {
-      const up = await tbUp(NAME);
-      assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
-      await trustHostCAs(NAME);
+      await box.boot();
       const started = performance.now();
       let installedAt = 0;
 
       await step(
         "curl | bash installs and starts an enabled service",
         async () => {
-          const r = await tb("in", NAME, "bash", "-c", install);
+          const r = await box.run("bash", "-c", install);
           assert.equal(r.code, 0, `install.sh failed:\n${r.out}\n${r.err}`);
           installedAt = performance.now();
           assert.match(r.err, /onehub is running: http:\/\//);
-          assert.equal(
-            (await inside("systemctl is-active onehub")).trim(),
-            "active",
-          );
-          assert.equal(
-            (await inside("systemctl is-enabled onehub")).trim(),
-            "enabled",
-          );
-          assert.equal(
-            (await inside("stat -c %a /var/lib/onehub")).trim(),
-            "700",
-          );
+          await box.expectInside("systemctl is-active onehub", "active");
+          await box.expectInside("systemctl is-enabled onehub", "enabled");
+          await box.expectInside("stat -c %a /var/lib/onehub", "700");
           assert.match(
             await inside("cat /etc/onehub/config.yaml"),
             /admin:\n\s+- teacher/,
@@ -110,6 +97,12 @@ Deno.test({
         `useradd -m student && echo 'student:${password}' | chpasswd && onehub user add student && onehub config set profiles '[{"slug": "small", "display_name": "Small", "limits": {"memory": "256M"}}]' && systemctl reload onehub`,
       );
       const browser = new CookieClient(base);
+      /** Asserts student's server answers its status API through the hub (200). */
+      const assertServerAnswers = async (why?: string) => {
+        const res = await browser.follow("user/student/api/status");
+        await res.body?.cancel();
+        assert.equal(res.status, 200, why);
+      };
       await step(
         "a PAM user of the machine logs in from the host and reaches a running server",
         async () => {
@@ -166,9 +159,7 @@ Deno.test({
           // child of the server, so the server lives on with a fresh kernel;
           // on cgroup v2 OOMPolicy=stop ends the unit and the hub reports the
           // server stopped.
-          const status = await browser.follow("user/student/api/status");
-          await status.body?.cancel();
-          assert.equal(status.status, 200);
+          await assertServerAnswers();
         },
       );
 
@@ -181,9 +172,7 @@ Deno.test({
             await res.body?.cancel();
             return res.ok;
           });
-          const res = await browser.follow("user/student/api/status");
-          await res.body?.cancel();
-          assert.equal(res.status, 200);
+          await assertServerAnswers();
         },
       );
 
@@ -202,20 +191,15 @@ Deno.test({
             "onehub config add-item users.admin student && systemctl reload onehub",
           );
           await waitUntil("student is admin", () => adminOf("student"), 20);
-          assert.equal(
-            (await inside("systemctl is-active onehub")).trim(),
-            "active",
-          );
-          const res = await browser.follow("user/student/api/status");
-          await res.body?.cancel();
-          assert.equal(res.status, 200, "the server survived the reload");
+          await box.expectInside("systemctl is-active onehub", "active");
+          await assertServerAnswers("the server survived the reload");
         },
       );
 
       await step(
         "re-running the installer upgrades in place and keeps users, tokens and config",
         async () => {
-          const r = await tb("in", NAME, "bash", "-c", install);
+          const r = await box.run("bash", "-c", install);
           assert.equal(r.code, 0, `re-run failed:\n${r.err}`);
           assert.match(
             r.err,
@@ -227,35 +211,22 @@ Deno.test({
             return res.ok;
           });
           assert.equal(await adminOf("student"), true);
-          const res = await browser.follow("user/student/api/status");
-          await res.body?.cancel();
-          assert.equal(res.status, 200, "the server survived the upgrade");
+          await assertServerAnswers("the server survived the upgrade");
         },
       );
 
       await step(
         "re-running with --proxy-unit moves the proxy into its own service: restarting the hub keeps an open kernel WebSocket",
         async () => {
-          const r = await tb(
-            "in",
-            NAME,
+          const r = await box.run(
             "bash",
             "-c",
             `${install} --proxy-unit --proxy-api-port ${proxyApiPort}`,
           );
           assert.equal(r.code, 0, `re-run with --proxy-unit failed:\n${r.err}`);
-          assert.equal(
-            (await inside("systemctl is-active onehub-proxy")).trim(),
-            "active",
-          );
-          assert.equal(
-            (await inside("onehub config get proxy.mode")).trim(),
-            "external",
-          );
-          assert.equal(
-            (await inside("stat -c %a /etc/onehub/proxy.env")).trim(),
-            "600",
-          );
+          await box.expectInside("systemctl is-active onehub-proxy", "active");
+          await box.expectInside("onehub config get proxy.mode", "external");
+          await box.expectInside("stat -c %a /etc/onehub/proxy.env", "600");
           await waitUntil(
             "the server answers through the new proxy",
             async () => {
@@ -282,7 +253,7 @@ Deno.test({
           } finally {
             await socket.close();
           }
-          const again = await tb("in", NAME, "bash", "-c", install);
+          const again = await box.run("bash", "-c", install);
           assert.equal(again.code, 0, again.err);
           assert.match(again.err, /keeping onehub-proxy running/);
         },
@@ -291,31 +262,21 @@ Deno.test({
       await step(
         "--uninstall removes the service and the program, keeps the data",
         async () => {
-          const r = await tb(
-            "in",
-            NAME,
+          const r = await box.run(
             "bash",
             "-c",
             "bash /dev/stdin --uninstall < <(curl -fsSL http://127.0.0.1:" +
               filePort + "/install.sh)",
           );
           assert.equal(r.code, 0, `uninstall failed:\n${r.err}`);
-          const enabled = await tb(
-            "in",
-            NAME,
-            "systemctl",
-            "is-enabled",
-            "onehub",
-          );
+          const enabled = await box.run("systemctl", "is-enabled", "onehub");
           assert.notEqual(enabled.code, 0);
           assert.equal(
-            (await tb("in", NAME, "test", "-e", "/usr/local/bin/onehub")).code,
+            (await box.run("test", "-e", "/usr/local/bin/onehub")).code,
             1,
           );
           assert.equal(
-            (await tb(
-              "in",
-              NAME,
+            (await box.run(
               "test",
               "-e",
               "/etc/systemd/system/onehub-proxy.service",
@@ -324,17 +285,11 @@ Deno.test({
             "the proxy unit is gone too",
           );
           assert.equal(
-            (await tb(
-              "in",
-              NAME,
-              "test",
-              "-f",
-              "/var/lib/onehub/onehub.sqlite",
-            )).code,
+            (await box.run("test", "-f", "/var/lib/onehub/onehub.sqlite")).code,
             0,
           );
           assert.equal(
-            (await tb("in", NAME, "test", "-f", "/etc/onehub/config.yaml"))
+            (await box.run("test", "-f", "/etc/onehub/config.yaml"))
               .code,
             0,
           );
@@ -351,16 +306,14 @@ Deno.test({
       throw error;
     } finally {
       if (failed) {
-        printErr(
-          `install_test: the last log lines in the container:\n${await journalTail(
-            NAME,
-            ["onehub", "onehub-student"],
-            60,
-          )}`,
-        );
+        await box.printJournalTail({
+          test: "install_test",
+          units: ["onehub", "onehub-student"],
+          lines: 60,
+        });
       }
       await files[Symbol.asyncDispose]();
-      await tb("down", NAME);
+      await box.down();
     }
   },
 });

@@ -11,7 +11,7 @@ import {
   run,
   skipUnlessRoot,
 } from "../_helpers/system_users.ts";
-import { startServe } from "../_helpers/serve_process.ts";
+import { startPamServe } from "../_helpers/serve_process.ts";
 
 const ignore = skipUnlessRoot(
   "login_pam_test",
@@ -42,18 +42,10 @@ Deno.test({
     await run(["chage", "-E", "0", expired.name]);
     try {
       // Nobody is allowed by default (JupyterHub 5): allow everyone PAM accepts.
-      await Deno.writeTextFile(
-        `${dataDir}/config.yaml`,
+      await using hub = await startPamServe(
+        dataDir,
         "users:\n  allow_all: true\n",
       );
-      await using hub = await startServe([
-        "--auth",
-        "pam",
-        "--data-dir",
-        dataDir,
-        "--config",
-        `${dataDir}/config.yaml`,
-      ]);
       assert.match(hub.log(), /auth=pam/);
       await t.step(
         "right password: 302 and a working session cookie",

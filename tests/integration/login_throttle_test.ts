@@ -11,7 +11,7 @@ import {
   ensurePamService,
   skipUnlessRoot,
 } from "../_helpers/system_users.ts";
-import { startServe } from "../_helpers/serve_process.ts";
+import { startPamServe } from "../_helpers/serve_process.ts";
 
 const ignore = skipUnlessRoot(
   "login_throttle_test",
@@ -48,27 +48,12 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "onehub-throttle-" });
     await using user = await createSystemUser();
     try {
-      await Deno.writeTextFile(
-        `${dataDir}/config.yaml`,
-        [
-          "users:",
-          "  allow_all: true",
-          "proxy:",
-          "  trusted_proxies: [127.0.0.1]",
-          "auth:",
-          "  pam: {concurrency: 2, queue_size: 4}",
-          "  throttle: {address_failures: 3, user_failures: 100, base_delay: 30}",
-          "",
-        ].join("\n"),
-      );
-      await using hub = await startServe([
-        "--auth",
-        "pam",
-        "--data-dir",
+      await using hub = await startPamServe(
         dataDir,
-        "--config",
-        `${dataDir}/config.yaml`,
-      ]);
+        "users:\n  allow_all: true\nproxy:\n  trusted_proxies: [127.0.0.1]\nauth:\n" +
+          "  pam: {concurrency: 2, queue_size: 4}\n" +
+          "  throttle: {address_failures: 3, user_failures: 100, base_delay: 30}\n",
+      );
       const attacker = "198.51.100.7";
       await t.step(
         "three wrong passwords reach PAM (403, with PAM's delay)",

@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import {
   createSystemUser,
   SINGLEUSER,
-  skipWithoutSingleuser,
+  singleuserTest,
   type SystemUser,
 } from "../_helpers/system_users.ts";
-import { runMain, startServe } from "../_helpers/serve_process.ts";
+import { runOnehub, startServe } from "../_helpers/serve_process.ts";
 import { CookieClient } from "../_helpers/cookie_client.ts";
 import { runInKernel } from "../_helpers/jupyter.ts";
 import {
@@ -24,8 +24,6 @@ import {
   spawnDataOf,
   waitForReady,
 } from "../_helpers/open_server.ts";
-
-const ignore = skipWithoutSingleuser("spawn_timing_test");
 
 /** Longer than /hub/spawn's wait (SPAWN_PAGE_WAIT_MS, 1 s), so the login surely sees the pending page. */
 const SLOW_START_SECONDS = 4;
@@ -56,13 +54,6 @@ async function writeSetup(dir: string): Promise<string> {
     ].join("\n"),
   );
   return config;
-}
-
-/** Runs `onehub …` to completion; its trimmed output. */
-async function cli(args: string[]): Promise<string> {
-  const out = await runMain(args);
-  assert.equal(out.code, 0, out.stderr);
-  return out.stdout.trim();
 }
 
 /** Logs `user` in through the form (dummy authenticator); the client and where the form sends it. */
@@ -178,36 +169,33 @@ async function startedFirst(
   await assertServerWorks(client, user.name);
 }
 
-Deno.test({
+singleuserTest({
+  file: "spawn_timing_test",
   name:
     "a login reaches the user's server after a slow start (via spawn-pending) and when the server was started first (directly)",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "onehub-timing-" });
-    await using slow = await createSystemUser({ prefix: "ohst" });
-    await using first = await createSystemUser({ prefix: "ohst" });
-    const config = await writeSetup(dir);
-    const c = ["--config", config];
-    await cli(["user", "add", first.name, ...c]);
-    const token = await cli(["token", first.name, ...c]);
-    const hub = await startServe([...c, "--auth", "dummy"]);
-    try {
-      await t.step(
-        "a slow start: the login lands on spawn-pending, then in the server",
-        () => slowStart(hub.url, slow),
-      );
-      await t.step(
-        "a server started first: the login lands on it directly",
-        () => startedFirst(hub.url, first, token),
-      );
-    } finally {
-      await hub.stop();
-      for (const u of [slow.name, first.name]) {
-        await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();
-      }
-      await Deno.remove(dir, { recursive: true });
+}, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-timing-" });
+  await using slow = await createSystemUser({ prefix: "ohst" });
+  await using first = await createSystemUser({ prefix: "ohst" });
+  const config = await writeSetup(dir);
+  const c = ["--config", config];
+  await runOnehub(["user", "add", first.name, ...c]);
+  const token = await runOnehub(["token", first.name, ...c]);
+  const hub = await startServe([...c, "--auth", "dummy"]);
+  try {
+    await t.step(
+      "a slow start: the login lands on spawn-pending, then in the server",
+      () => slowStart(hub.url, slow),
+    );
+    await t.step(
+      "a server started first: the login lands on it directly",
+      () => startedFirst(hub.url, first, token),
+    );
+  } finally {
+    await hub.stop();
+    for (const u of [slow.name, first.name]) {
+      await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();
     }
-  },
+    await Deno.remove(dir, { recursive: true });
+  }
 });

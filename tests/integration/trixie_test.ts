@@ -20,14 +20,11 @@ import { CookieClient } from "../_helpers/cookie_client.ts";
 import { runInKernel } from "../_helpers/jupyter.ts";
 import { openServer, SPAWN_WAIT_MS } from "../_helpers/open_server.ts";
 import { printErr } from "../../hub/cli/_print.ts";
+import { REAL_PROCESSES } from "../_helpers/system_users.ts";
 import {
-  insideOf,
-  journalTail,
+  container,
   serveCheckout,
   skipWithoutTestbed,
-  tb,
-  tbUp,
-  trustHostCAs,
 } from "../_helpers/testbed.ts";
 import {
   chromiumMissing,
@@ -41,8 +38,10 @@ const ignore = await skipWithoutTestbed("trixie_test") ||
 const NAME = "onehub-trixie";
 const PASSWORD = "Onehub-test-13";
 
+/** The test's container. */
+const box = container(NAME);
 /** Runs a shell line inside the container; fails the test on a non-zero exit. */
-const inside = (line: string) => insideOf(NAME, line);
+const inside = box.inside;
 
 /** Logs in through the form; the page then goes wherever the hub sends it. */
 async function formLogin(page: Page, base: string, next = ""): Promise<void> {
@@ -128,10 +127,9 @@ Deno.test({
   name:
     "Debian 13: install.sh gives JupyterHub 5.2 and JupyterLab 4 from apt; login, /lab, a cell prints 42, terminal, activity, hub menu, stop, restart, both spawners",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...REAL_PROCESSES,
   fn: async (t) => {
-    await tb("down", NAME);
+    await box.down();
     let failed = false;
     let browser: Awaited<ReturnType<typeof startBrowser>> | undefined;
     let shots = 0;
@@ -149,16 +147,14 @@ Deno.test({
     const install =
       `curl -fsSL ${files.installer} | bash -s -- --admin teacher --port ${port} --hub-port ${hubPort} --from-source ${files.tarball}`;
     try {
-      const up = await tbUp(NAME, { suite: "trixie" });
-      assert.equal(up.code, 0, `testbed up failed: ${up.err}`);
+      await box.boot({ suite: "trixie" });
       assert.match(await inside("cat /etc/os-release"), /VERSION_ID="13"/);
-      await trustHostCAs(NAME);
       const started = performance.now();
 
       await step(
         "install.sh takes jupyterhub 5 and jupyterlab 4 from apt, without recommends, and servers open /lab",
         async () => {
-          const r = await tb("in", NAME, "bash", "-c", install);
+          const r = await box.run("bash", "-c", install);
           assert.equal(r.code, 0, `install.sh failed:\n${r.out}\n${r.err}`);
           assert.match(r.err, /installing jupyterhub jupyterlab/);
           const versions = await inside(
@@ -166,9 +162,7 @@ Deno.test({
           );
           assert.match(versions, /^jupyterhub 5\./m);
           assert.match(versions, /^jupyterlab 4\./m);
-          const chromium = await tb(
-            "in",
-            NAME,
+          const chromium = await box.run(
             "dpkg-query",
             "-W",
             "-f=${Status}",
@@ -179,8 +173,8 @@ Deno.test({
             /install ok installed/,
             "no recommends: no Chromium",
           );
-          assert.equal(
-            (await inside("onehub config get spawner.default_url")).trim(),
+          await box.expectInside(
+            "onehub config get spawner.default_url",
             "/lab",
           );
           printErr(
@@ -388,16 +382,14 @@ Deno.test({
         if (browser) {
           await screenshot(browser.page, "trixie-failure").catch(() => {});
         }
-        printErr(
-          `trixie_test: the last log lines in the container:\n${await journalTail(
-            NAME,
-            ["onehub", "onehub-student"],
-            80,
-          )}`,
-        );
+        await box.printJournalTail({
+          test: "trixie_test",
+          units: ["onehub", "onehub-student"],
+          lines: 80,
+        });
       }
       await browser?.[Symbol.asyncDispose]();
-      await tb("down", NAME);
+      await box.down();
     }
   },
 });

@@ -2,7 +2,9 @@
  * Starts a proxy for a test: `await using p = startProxy(options)` builds
  * it with {@linkcode createProxy}, listens on 127.0.0.1 port 0 and, on
  * dispose, closes every listener and connection and waits until the
- * listener has finished.
+ * listener has finished. `await using p = await proxyToEcho(options)` adds
+ * a fresh echo upstream behind it (`p.up`), routed at `/`; `echoed(client,
+ * request)` sends one raw request and reads back what the echo saw.
  *
  * @module
  */
@@ -18,6 +20,10 @@ import {
   type RawResponse,
   startRawServer,
 } from "./_raw_http.ts";
+import {
+  type EchoUpstream,
+  startEchoUpstream,
+} from "../_helpers/echo_upstream.ts";
 
 /** A listening proxy. */
 export interface RunningProxy extends AsyncDisposable {
@@ -44,6 +50,33 @@ export function startProxy(options: ProxyOptions = {}): RunningProxy {
   };
 }
 
+/** A running proxy with an echo upstream behind it. */
+export interface ProxyToEcho extends RunningProxy {
+  /** The echo upstream the route leads to. */
+  up: EchoUpstream;
+}
+
+/**
+ * Starts an echo upstream and a proxy whose route `route` (default `/`)
+ * leads to it; on dispose stops the proxy, then the upstream.
+ */
+export async function proxyToEcho(
+  options: ProxyOptions = {},
+  route = "/",
+): Promise<ProxyToEcho> {
+  const up = await startEchoUpstream();
+  const p = startProxy(options);
+  p.proxy.addRoute(route, up.origin);
+  return {
+    ...p,
+    up,
+    async [Symbol.asyncDispose]() {
+      await p[Symbol.asyncDispose]();
+      await up[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** A clock a test moves by hand. */
 export function manualClock(
   start = 1_000_000,
@@ -66,6 +99,13 @@ export function echoHeader(
   name: string,
 ): string | null {
   return record.headers.find(([n]) => n === name)?.[1] ?? null;
+}
+
+/** Writes one raw request and returns what the echo upstream saw (the response's JSON body). */
+// deno-lint-ignore no-explicit-any
+export async function echoed(client: RawClient, request: string): Promise<any> {
+  await client.write(request);
+  return json((await client.readResponse()).body);
 }
 
 /**

@@ -10,7 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
-import { startProxyProcess } from "../_helpers/proxy_process.ts";
+import {
+  type ProxyProcess,
+  startProxyProcess,
+} from "../_helpers/proxy_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { get, RawClient } from "./_raw_http.ts";
 
@@ -44,13 +47,50 @@ async function sampleMax(
 const stallFor = (ms: number) =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An echo upstream behind a proxy process, a raw client on the proxy; all closed on dispose. */
+async function clientThroughProxyProcess() {
+  const stack = new AsyncDisposableStack();
+  try {
+    const up = stack.use(await startEchoUpstream());
+    const proxy = stack.use(await startProxyProcess({ "/": up.origin }));
+    const client = stack.use(await RawClient.connect(proxy.port));
+    const close = () => stack.disposeAsync();
+    return { up, proxy, client, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await stack.disposeAsync();
+    throw error;
+  }
+}
+
+/** The proxy's peak RSS while the client reads nothing for STALL_MS. */
+function rssWhileStalled(proxy: ProxyProcess): Promise<number> {
+  return sampleMax(() => proxy.rss(), stallFor(STALL_MS));
+}
+
+/** The client reads all that was offered; what it got and the proxy's peak RSS meanwhile. */
+async function readOffered(
+  client: RawClient,
+  proxy: ProxyProcess,
+): Promise<{ received: number; rss: number }> {
+  const reading = client.discard(OFFERED_MIB * MiB);
+  const rss = await sampleMax(() => proxy.rss(), reading);
+  return { received: await reading, rss };
+}
+
+/** Asserts the proxy's peak RSS stayed under RSS_LIMIT while it was `doing` something. */
+function assertRssUnder(rss: number, doing: string): void {
+  assert.ok(
+    rss < RSS_LIMIT,
+    `proxy RSS reached ${(rss / MiB).toFixed(1)} MiB while ${doing}`,
+  );
+}
+
 Deno.test({
   name: "proxy holds a WebSocket flood back while the client does not read",
   ignore: !onLinux,
   async fn() {
-    await using up = await startEchoUpstream();
-    await using proxy = await startProxyProcess({ "/": up.origin });
-    await using client = await RawClient.connect(proxy.port);
+    await using setup = await clientThroughProxyProcess();
+    const { up, proxy, client } = setup;
     await client.write(
       `GET /ws-flood?count=${OFFERED_MIB}&size=${MiB} HTTP/1.1\r\nHost: hub.test\r\nUpgrade: websocket\r\n` +
         "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
@@ -61,7 +101,7 @@ Deno.test({
     });
 
     // Stall: read nothing.
-    const stalledRss = await sampleMax(() => proxy.rss(), stallFor(STALL_MS));
+    const stalledRss = await rssWhileStalled(proxy);
     const sentWhileStalled = up.floodSent();
     assert.ok(
       sentWhileStalled < STALLED_LIMIT,
@@ -69,24 +109,16 @@ Deno.test({
         (sentWhileStalled / MiB).toFixed(1)
       } MiB although the client read nothing`,
     );
-    assert.ok(
-      stalledRss < RSS_LIMIT,
-      `proxy RSS reached ${(stalledRss / MiB).toFixed(1)} MiB while stalled`,
-    );
+    assertRssUnder(stalledRss, "stalled");
 
     // Resume: everything offered arrives, memory stays flat.
     // (Frames add a few bytes per message; the session itself stays open until the client closes.)
-    const reading = client.discard(OFFERED_MIB * MiB);
-    const readingRss = await sampleMax(() => proxy.rss(), reading);
-    const received = await reading;
+    const { received, rss: readingRss } = await readOffered(client, proxy);
     assert.ok(received >= OFFERED_MIB * MiB, `received ${received} bytes`);
     await waitFor(() => up.floodSent() === OFFERED_MIB * MiB, {
       description: "the whole flood to be sent",
     });
-    assert.ok(
-      readingRss < RSS_LIMIT,
-      `proxy RSS reached ${(readingRss / MiB).toFixed(1)} MiB while relaying`,
-    );
+    assertRssUnder(readingRss, "relaying");
   },
 });
 
@@ -94,9 +126,8 @@ Deno.test({
   name: "proxy holds a large HTTP download back while the client does not read",
   ignore: !onLinux,
   async fn() {
-    await using up = await startEchoUpstream();
-    await using proxy = await startProxyProcess({ "/": up.origin });
-    await using client = await RawClient.connect(proxy.port);
+    await using setup = await clientThroughProxyProcess();
+    const { up, proxy, client } = setup;
     await client.write(get(`/big?mb=${OFFERED_MIB}&length=1`));
     const head = await client.readHead();
     assert.equal(head?.status, 200);
@@ -104,7 +135,7 @@ Deno.test({
       description: "the download to start",
     });
 
-    const stalledRss = await sampleMax(() => proxy.rss(), stallFor(STALL_MS));
+    const stalledRss = await rssWhileStalled(proxy);
     const pulledWhileStalled = up.streams[0]!.bytes;
     assert.ok(
       pulledWhileStalled < STALLED_LIMIT,
@@ -112,18 +143,11 @@ Deno.test({
         (pulledWhileStalled / MiB).toFixed(1)
       } MiB although the client read nothing`,
     );
-    assert.ok(
-      stalledRss < RSS_LIMIT,
-      `proxy RSS reached ${(stalledRss / MiB).toFixed(1)} MiB while stalled`,
-    );
+    assertRssUnder(stalledRss, "stalled");
 
-    const reading = client.discard(OFFERED_MIB * MiB);
-    const readingRss = await sampleMax(() => proxy.rss(), reading);
-    assert.ok((await reading) >= OFFERED_MIB * MiB);
+    const { received, rss: readingRss } = await readOffered(client, proxy);
+    assert.ok(received >= OFFERED_MIB * MiB);
     assert.equal(up.streams[0]!.bytes, OFFERED_MIB * MiB);
-    assert.ok(
-      readingRss < RSS_LIMIT,
-      `proxy RSS reached ${(readingRss / MiB).toFixed(1)} MiB while relaying`,
-    );
+    assertRssUnder(readingRss, "relaying");
   },
 });

@@ -4,11 +4,10 @@
  * closed at once; others are untouched.
  */
 import assert from "node:assert/strict";
-import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { credentialsOf, Fences } from "../../proxy/fence.ts";
 import { parseRequestHead } from "../../proxy/headers.ts";
-import { manualClock, startProxy } from "./_setup.ts";
+import { manualClock, proxyToEcho } from "./_setup.ts";
 
 async function sha256Hex(text: string): Promise<string> {
   const d = await crypto.subtle.digest(
@@ -90,9 +89,8 @@ function openWith(url: string, session: string): Promise<WebSocket> {
 }
 
 Deno.test("proxy.fence() closes the fenced session's open WebSocket at once, refuses its new requests, and leaves the owner's", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/user/alice", up.origin);
+  await using p = await proxyToEcho({}, "/user/alice");
+  const { up } = p;
   const url = `ws://127.0.0.1:${p.port}/user/alice/ws`;
   const recipient = await openWith(url, "bob-session");
   const owner = await openWith(url, "alice-session");

@@ -13,15 +13,21 @@ import {
   RawClient,
   startRawServer,
 } from "./_raw_http.ts";
-import { echoHeader, json, rawGetThroughProxy, startProxy } from "./_setup.ts";
+import type { ProxyOptions } from "../../proxy/server.ts";
+import {
+  echoed,
+  echoHeader,
+  json,
+  proxyToEcho,
+  rawGetThroughProxy,
+  startProxy,
+} from "./_setup.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 Deno.test("proxy relays the full path and query and preserves Host", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/user/alice", up.origin);
+  await using p = await proxyToEcho({}, "/user/alice");
   await using client = await RawClient.connect(p.port);
   await client.write(get("/user/alice/lab?x=1&y=%20", "hub.example.org:8000"));
   const res = await client.readResponse();
@@ -38,61 +44,79 @@ Deno.test("proxy shows its proof to the hub's route only, never a client's copy,
   p.proxy.addRoute("/user/alice", up.origin, { user: "alice" });
   await using client = await RawClient.connect(p.port);
   const forged = "X-Onehub-Proxy: guessed\r\n";
-  await client.write(get("/hub/login", "hub.test", forged));
-  const hub = json((await client.readResponse()).body);
+  const hub = await echoed(client, get("/hub/login", "hub.test", forged));
   assert.equal(echoHeader(hub, "x-onehub-proxy"), "proof-of-this-hub");
-  await client.write(get("/user/alice/api", "hub.test", forged));
-  const server = json((await client.readResponse()).body);
+  const server = await echoed(
+    client,
+    get("/user/alice/api", "hub.test", forged),
+  );
   assert.equal(echoHeader(server, "x-onehub-proxy"), null);
 });
 
-Deno.test("proxy sets X-Forwarded-For/Proto/Port/Host and drops forged ones from an untrusted peer", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
-  await using client = await RawClient.connect(p.port);
-  await client.write(get(
-    "/hub/",
-    "hub.test",
-    "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Host: evil.test\r\n",
-  ));
-  const seen = json((await client.readResponse()).body);
-  assert.equal(echoHeader(seen, "x-forwarded-for"), "127.0.0.1");
-  assert.equal(echoHeader(seen, "x-forwarded-proto"), "http");
-  assert.equal(echoHeader(seen, "x-forwarded-port"), String(p.port));
-  assert.equal(echoHeader(seen, "x-forwarded-host"), "hub.test");
-});
+/** A request through the proxy with forged or forwarded X-Forwarded-* fields, and what the target must see. */
+interface ForwardedRow {
+  name: string;
+  options: ProxyOptions;
+  host: string;
+  fields: string;
+  /** Expected fields at the target; `PORT` stands for the proxy's port. */
+  seen: Record<string, string>;
+}
 
-Deno.test("proxy appends to X-Forwarded-* from a trusted downstream proxy", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy({ trustedProxies: ["127.0.0.1"] });
-  p.proxy.addRoute("/", up.origin);
-  await using client = await RawClient.connect(p.port);
-  await client.write(get(
-    "/hub/",
-    "internal:8000",
+const FORWARDED_ROWS: ForwardedRow[] = [{
+  name:
+    "proxy sets X-Forwarded-For/Proto/Port/Host and drops forged ones from an untrusted peer",
+  options: {},
+  host: "hub.test",
+  fields:
+    "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Host: evil.test\r\n",
+  seen: {
+    "x-forwarded-for": "127.0.0.1",
+    "x-forwarded-proto": "http",
+    "x-forwarded-port": "PORT",
+    "x-forwarded-host": "hub.test",
+  },
+}, {
+  name: "proxy appends to X-Forwarded-* from a trusted downstream proxy",
+  options: { trustedProxies: ["127.0.0.1"] },
+  host: "internal:8000",
+  fields:
     "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: hub.example.org\r\n",
-  ));
-  const seen = json((await client.readResponse()).body);
-  assert.equal(echoHeader(seen, "x-forwarded-for"), "203.0.113.9,127.0.0.1");
-  assert.equal(echoHeader(seen, "x-forwarded-proto"), "https,http");
-  assert.equal(echoHeader(seen, "x-forwarded-port"), `443,${p.port}`);
-  assert.equal(echoHeader(seen, "x-forwarded-host"), "hub.example.org");
-  assert.equal(echoHeader(seen, "host"), "internal:8000");
-});
+  seen: {
+    "x-forwarded-for": "203.0.113.9,127.0.0.1",
+    "x-forwarded-proto": "https,http",
+    "x-forwarded-port": "443,PORT",
+    "x-forwarded-host": "hub.example.org",
+    host: "internal:8000",
+  },
+}];
+
+for (const row of FORWARDED_ROWS) {
+  Deno.test(row.name, async () => {
+    await using p = await proxyToEcho(row.options);
+    await using client = await RawClient.connect(p.port);
+    const seen = await echoed(client, get("/hub/", row.host, row.fields));
+    for (const [field, value] of Object.entries(row.seen)) {
+      assert.equal(
+        echoHeader(seen, field),
+        value.replace("PORT", String(p.port)),
+      );
+    }
+  });
+}
 
 Deno.test("proxy strips hop-by-hop request fields and those named in Connection", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
-  await client.write(get(
-    "/",
-    "hub.test",
-    "Connection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n" +
-      "TE: trailers\r\nUpgrade: h2c\r\nX-Kept: yes\r\n",
-  ));
-  const seen = json((await client.readResponse()).body);
+  const seen = await echoed(
+    client,
+    get(
+      "/",
+      "hub.test",
+      "Connection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n" +
+        "TE: trailers\r\nUpgrade: h2c\r\nX-Kept: yes\r\n",
+    ),
+  );
   const names = seen.headers.map(([n]: [string, string]) => n);
   for (
     const gone of [
@@ -125,9 +149,7 @@ Deno.test("proxy strips hop-by-hop response fields and keeps the rest as sent", 
 });
 
 Deno.test("proxy keeps two Set-Cookie fields apart", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(get("/cookies"));
   const res = await client.readResponse();
@@ -138,9 +160,8 @@ Deno.test("proxy keeps two Set-Cookie fields apart", async () => {
 });
 
 Deno.test("proxy passes a gzip body and its Content-Encoding through byte for byte", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   await using client = await RawClient.connect(p.port);
   await client.write(get("/gzip", "hub.test", "Accept-Encoding: gzip\r\n"));
   const res = await client.readResponse();
@@ -149,9 +170,7 @@ Deno.test("proxy passes a gzip body and its Content-Encoding through byte for by
 });
 
 Deno.test("proxy streams a 5 MiB request body to the target", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const body = crypto.getRandomValues(new Uint8Array(64 * 1024));
   const big = new Uint8Array(5 * 1024 * 1024);
   for (let i = 0; i < big.length; i += body.length) big.set(body, i);
@@ -167,9 +186,7 @@ Deno.test("proxy streams a 5 MiB request body to the target", async () => {
 });
 
 Deno.test("proxy relays a chunked upload with its framing", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const parts = ["first;", "second;", "x".repeat(50_000)];
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
@@ -190,9 +207,8 @@ Deno.test("proxy relays a chunked upload with its framing", async () => {
 });
 
 Deno.test("proxy delivers the first event of an event stream before the stream ends", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const res = await fetch(`${p.origin}/sse?ms=150&count=4`);
   assert.equal(res.headers.get("content-type"), "text/event-stream");
   const reader = res.body!.getReader();
@@ -223,27 +239,22 @@ async function readBig(res: Response): Promise<number> {
 }
 
 Deno.test("proxy streams a chunked download larger than any buffer to the end", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const res = await fetch(`${p.origin}/big?mb=64`);
   assert.equal(res.headers.get("content-length"), null);
   assert.equal(await readBig(res), 64 * 1024 * 1024);
 });
 
 Deno.test("proxy streams a Content-Length download larger than any buffer to the end", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const res = await fetch(`${p.origin}/big?mb=64&length=1`);
   assert.equal(res.headers.get("content-length"), String(64 * 1024 * 1024));
   assert.equal(await readBig(res), 64 * 1024 * 1024);
 });
 
 Deno.test("proxy answers many sequential requests on one keep-alive connection", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   await using client = await RawClient.connect(p.port);
   for (let i = 0; i < 60; i++) {
     const body = "b".repeat(i * 97);
@@ -263,9 +274,7 @@ Deno.test("proxy answers many sequential requests on one keep-alive connection",
 });
 
 Deno.test("proxy answers pipelined requests in order", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(
     get("/one") +
@@ -289,9 +298,7 @@ Deno.test("proxy answers pipelined requests in order", async () => {
 });
 
 Deno.test("proxy sends no body for HEAD, 204 and 304 and keeps the connection usable", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(
     "HEAD /big?mb=1&length=1 HTTP/1.1\r\nHost: hub.test\r\n\r\n",
@@ -309,9 +316,8 @@ Deno.test("proxy sends no body for HEAD, 204 and 304 and keeps the connection us
 });
 
 Deno.test("proxy cancels the target's stream when the client goes away mid-download", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const client = await RawClient.connect(p.port);
   await client.write(get("/big?mb=1000"));
   assert.equal((await client.readHead())?.status, 200);
@@ -403,9 +409,8 @@ Deno.test("proxy refuses a malformed chunked body instead of guessing where it e
     ["data followed by a fake last chunk", "3\r\nabcXX0\r\n\r\n"],
     ["data not followed by CRLF", "3\r\nabc\n0\r\n\r\n"],
   ];
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   for (const [name, body] of rows) {
     await t.step(name, async () => {
       await using client = await RawClient.connect(p.port);
@@ -423,9 +428,7 @@ Deno.test("proxy refuses a malformed chunked body instead of guessing where it e
 });
 
 Deno.test("proxy relays Expect: 100-continue before the body is sent", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(
     "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
@@ -438,9 +441,7 @@ Deno.test("proxy relays Expect: 100-continue before the body is sent", async () 
 });
 
 Deno.test("proxy closes after answering an HTTP/1.0 request without keep-alive", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write("GET /old HTTP/1.0\r\n\r\n");
   const res = await client.readResponse();
@@ -469,9 +470,7 @@ Deno.test("proxy retries a GET on a fresh connection when a pooled one was close
 });
 
 Deno.test("proxy keeps concurrent requests and their pooled connections apart", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const results = await Promise.all(
     Array.from({ length: 100 }, async (_, i) => {
       const res = await fetch(`${p.origin}/c/${i}`, {
@@ -501,9 +500,7 @@ Deno.test("proxy relays a close-delimited response and closes the client connect
 });
 
 Deno.test("proxy gives an HTTP/1.0 client a streamed body without chunked framing", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write("GET /big?mb=2 HTTP/1.0\r\nHost: hub.test\r\n\r\n");
   const res = await client.readResponse();

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { closedPort, header, RawClient } from "./_raw_http.ts";
-import { manualClock, startProxy } from "./_setup.ts";
+import { manualClock, proxyToEcho, startProxy } from "./_setup.ts";
 
 /** Opens a WebSocket and waits until it is open (or rejects on error). */
 function open(url: string, protocols?: string[]): Promise<WebSocket> {
@@ -27,6 +26,13 @@ function closed(ws: WebSocket): Promise<CloseEvent> {
     }
     ws.addEventListener("close", (event) => resolve(event), { once: true });
   });
+}
+
+/** Closes `ws` and waits for its close event. */
+async function closeAndWait(ws: WebSocket): Promise<void> {
+  const done = closed(ws);
+  ws.close();
+  await done;
 }
 
 /** A failed handshake: resolves with the close event after the error. */
@@ -55,10 +61,9 @@ function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
 }
 
 Deno.test("relayWebSocket() echoes through the proxy with the subprotocol the upstream chose", async () => {
-  await using up = await startEchoUpstream();
   const clock = manualClock(1_000);
-  await using p = startProxy({ now: clock.now });
-  p.proxy.addRoute("/user/alice/", up.origin);
+  await using p = await proxyToEcho({ now: clock.now }, "/user/alice/");
+  const { up } = p;
   clock.set(2_000);
   const ws = await open(`ws://127.0.0.1:${p.port}/user/alice/ws?token=x`, [
     "v1.kernel",
@@ -77,15 +82,12 @@ Deno.test("relayWebSocket() echoes through the proxy with the subprotocol the up
     ["/user/alice/ws", ["v1.kernel", "v2.kernel"], "v2.kernel"],
   );
   assert.equal(p.proxy.activity.get("/user/alice"), 2_000);
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes Host, Origin and cookies and sets X-Forwarded-* for ws", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   await using client = await RawClient.connect(p.port);
   await client.write(
     `GET /ws HTTP/1.1\r\nHost: hub.test:8000\r\nOrigin: http://hub.test:8000\r\nCookie: session=abc\r\n` +
@@ -105,9 +107,7 @@ Deno.test("relayWebSocket() passes Host, Origin and cookies and sets X-Forwarded
 });
 
 Deno.test("relayWebSocket() carries binary messages, including one of 8 MiB", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const ws = await open(`ws://127.0.0.1:${p.port}/ws`);
   const small = new Uint8Array([0, 1, 2, 255]);
   let reply = nextMessage(ws);
@@ -125,15 +125,12 @@ Deno.test("relayWebSocket() carries binary messages, including one of 8 MiB", as
     echoed.every((b, i) => b === big[i]),
     "the 8 MiB message came back unchanged",
   );
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes the client's close code and reason to the upstream", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const ws = await open(`ws://127.0.0.1:${p.port}/ws`);
   const done = closed(ws);
   ws.close(4001, "client bye");
@@ -153,9 +150,7 @@ Deno.test("relayWebSocket() passes the client's close code and reason to the ups
 });
 
 Deno.test("relayWebSocket() passes the upstream's close code and reason to the client", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   const ws = await open(`ws://127.0.0.1:${p.port}/ws`);
   const done = closed(ws);
   ws.send("close:4002:server bye");
@@ -164,9 +159,7 @@ Deno.test("relayWebSocket() passes the upstream's close code and reason to the c
 });
 
 Deno.test("relayWebSocket() relays a ping and the upstream's pong", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(`GET /ws HTTP/1.1\r\nHost: hub.test\r\n${HANDSHAKE}\r\n`);
   assert.equal((await client.readHead())?.status, 101);
@@ -186,9 +179,10 @@ Deno.test("relayWebSocket() relays a ping and the upstream's pong", async () => 
 });
 
 Deno.test("relayWebSocket() keeps a session open past the proxy's head and keep-alive timeouts", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy({ headTimeoutMs: 30, keepAliveTimeoutMs: 30 });
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho({
+    headTimeoutMs: 30,
+    keepAliveTimeoutMs: 30,
+  });
   const ws = await open(`ws://127.0.0.1:${p.port}/ws`);
   // Idle for several times both timeouts: a timer left running from the handshake would have closed it.
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -196,16 +190,12 @@ Deno.test("relayWebSocket() keeps a session open past the proxy's head and keep-
   const reply = nextMessage(ws);
   ws.send("still here");
   assert.equal(await reply, "still here");
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() touches the route's activity on frames", async () => {
-  await using up = await startEchoUpstream();
   const clock = manualClock(1_000);
-  await using p = startProxy({ now: clock.now });
-  p.proxy.addRoute("/user/alice", up.origin);
+  await using p = await proxyToEcho({ now: clock.now }, "/user/alice");
   const ws = await open(`ws://127.0.0.1:${p.port}/user/alice/ws`);
   clock.set(5_000);
   assert.notEqual(p.proxy.activity.get("/user/alice"), 5_000);
@@ -213,15 +203,11 @@ Deno.test("relayWebSocket() touches the route's activity on frames", async () =>
   ws.send("tick");
   await reply;
   assert.equal(p.proxy.activity.get("/user/alice"), 5_000);
-  const done = closed(ws);
-  ws.close();
-  await done;
+  await closeAndWait(ws);
 });
 
 Deno.test("relayWebSocket() passes the upstream's refusal (403) to the client", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   await using client = await RawClient.connect(p.port);
   await client.write(
     `GET /status/403 HTTP/1.1\r\nHost: hub.test\r\n${HANDSHAKE}\r\n`,
@@ -260,9 +246,8 @@ Deno.test("relayWebSocket() is not reached without a route: 404", async () => {
 });
 
 Deno.test("relayWebSocket() closes the upstream side when the client drops the TCP connection", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const client = await RawClient.connect(p.port);
   await client.write(`GET /ws HTTP/1.1\r\nHost: hub.test\r\n${HANDSHAKE}\r\n`);
   assert.equal((await client.readHead())?.status, 101);
@@ -273,9 +258,8 @@ Deno.test("relayWebSocket() closes the upstream side when the client drops the T
 });
 
 Deno.test("proxy.close() ends open WebSocket sessions", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const ws = await open(`ws://127.0.0.1:${p.port}/ws`);
   const done = closed(ws);
   p.proxy.close();

@@ -6,15 +6,19 @@
 import assert from "node:assert/strict";
 import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
 import { closedPort, get, header, RawClient } from "./_raw_http.ts";
-import { echoHeader, json, manualClock, startProxy } from "./_setup.ts";
+import {
+  echoed,
+  echoHeader,
+  manualClock,
+  proxyToEcho,
+  startProxy,
+} from "./_setup.ts";
 import { createProxy } from "../../proxy/server.ts";
 
 const decoder = new TextDecoder();
 
 Deno.test("proxy.serveConnection() reports the listener's scheme in X-Forwarded-Proto", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = (async () => {
     const conn = await listener.accept();
@@ -23,8 +27,10 @@ Deno.test("proxy.serveConnection() reports the listener's scheme in X-Forwarded-
   await using client = await RawClient.connect(
     (listener.addr as Deno.NetAddr).port,
   );
-  await client.write(get("/", "hub.test", "Connection: close\r\n"));
-  const seen = json((await client.readResponse()).body);
+  const seen = await echoed(
+    client,
+    get("/", "hub.test", "Connection: close\r\n"),
+  );
   await served;
   assert.equal(echoHeader(seen, "x-forwarded-proto"), "https");
   assert.equal(echoHeader(seen, "x-forwarded-port"), "443");
@@ -134,9 +140,8 @@ Deno.test("proxy answers an oversized head with 431", async () => {
 });
 
 Deno.test("proxy refuses smuggling shapes with 400 before anything reaches the target", async (t) => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho();
+  const { up } = p;
   const rows: Array<[string, string, number]> = [
     [
       "TE and CL",
@@ -185,9 +190,7 @@ Deno.test("proxy closes a connection that does not finish its head in time", asy
 });
 
 Deno.test("proxy closes an idle keep-alive connection after keepAliveTimeoutMs", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy({ keepAliveTimeoutMs: 50 });
-  p.proxy.addRoute("/", up.origin);
+  await using p = await proxyToEcho({ keepAliveTimeoutMs: 50 });
   await using client = await RawClient.connect(p.port);
   await client.write(get("/"));
   assert.equal((await client.readResponse()).status, 200);
@@ -195,10 +198,8 @@ Deno.test("proxy closes an idle keep-alive connection after keepAliveTimeoutMs",
 });
 
 Deno.test("proxy touches activity on 2xx responses but not on 404 or 302 from the target", async () => {
-  await using up = await startEchoUpstream();
   const clock = manualClock(1_000);
-  await using p = startProxy({ now: clock.now });
-  p.proxy.addRoute("/user/alice", up.origin);
+  await using p = await proxyToEcho({ now: clock.now }, "/user/alice");
   assert.equal(
     p.proxy.activity.get("/user/alice"),
     1_000,
@@ -255,9 +256,7 @@ Deno.test("proxy answers 400 to a path with malformed percent-encoding", async (
 });
 
 Deno.test("proxy routes on the decoded path", async () => {
-  await using up = await startEchoUpstream();
-  await using p = startProxy();
-  p.proxy.addRoute("/user/a b", up.origin);
+  await using p = await proxyToEcho({}, "/user/a b");
   const res = await fetch(`${p.origin}/user/a%20b/lab`);
   assert.equal(
     (await res.json()).url,

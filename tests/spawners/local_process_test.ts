@@ -11,6 +11,7 @@ import {
   createSpawner,
   freePort,
   lookupUser,
+  type Spawner,
   SpawnError,
   type SpawnerState,
   type SpawnRequest,
@@ -22,7 +23,16 @@ import {
   skipUnlessRoot,
 } from "../_helpers/system_users.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { askServer, parentPid, processAlive, SERVER_CODE } from "./_server.ts";
+import {
+  askServer,
+  parentPid,
+  processAlive,
+  SERVER_CODE,
+  type ServerInfo,
+} from "./_server.ts";
+
+/** What poll() reports for a server that is not running. */
+const NOT_RUNNING = { running: false, exitCode: null };
 
 const ignore = skipUnlessRoot(
   "tests/spawners/local_process_test.ts",
@@ -87,6 +97,38 @@ function serverRequest(
   };
 }
 
+/** The test server, started as a fresh account's user. */
+interface RunningServer {
+  spawner: Spawner;
+  state: SpawnerState;
+  /** What the server reported about itself. */
+  info: ServerInfo;
+}
+
+/** Runs `body` with the test server started (with `extraEnv`) as a fresh account's user. */
+async function withRunningServer(
+  body: (server: RunningServer) => Promise<void>,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
+  await withAccount(async ({ user }, started) => {
+    const spawner = createSpawner("local");
+    const { url, state } = await startServer(
+      serverRequest(user, await freePort(), extraEnv),
+      started,
+    );
+    const info = await askServer(url);
+    await body({ spawner, state, info });
+  });
+}
+
+/** Declares a test that needs root (skipped with the printed reason otherwise). */
+function rootTest(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+): void {
+  Deno.test({ name, ignore, fn });
+}
+
 /** Starts the test server and remembers its state for cleanup. */
 async function startServer(
   request: SpawnRequest,
@@ -97,11 +139,9 @@ async function startServer(
   return result;
 }
 
-Deno.test({
-  name:
-    "start() runs the server as the user with their groups, in cwd, with exactly the given environment",
-  ignore,
-  async fn() {
+rootTest(
+  "start() runs the server as the user with their groups, in cwd, with exactly the given environment",
+  async () => {
     const previous = Deno.env.get("JUPYTERHUB_CRYPT_KEY");
     Deno.env.set("JUPYTERHUB_CRYPT_KEY", "a-hub-secret-that-must-not-leak");
     try {
@@ -133,13 +173,11 @@ Deno.test({
       else Deno.env.set("JUPYTERHUB_CRYPT_KEY", previous);
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "start() appends stdout and stderr to a log file owned by the user with mode 0600",
-  ignore,
-  async fn() {
+rootTest(
+  "start() appends stdout and stderr to a log file owned by the user with mode 0600",
+  async () => {
     await withAccount(async ({ user }, started) => {
       const request = serverRequest(user, await freePort());
       await Deno.writeTextFile(request.logFile!, "an earlier run\n");
@@ -158,20 +196,12 @@ Deno.test({
       assert.equal(info.mode! & 0o777, 0o600);
     });
   },
-});
+);
 
-Deno.test({
-  name:
-    "poll() reports running, and stop() returns once the whole process group is gone",
-  ignore,
-  async fn() {
-    await withAccount(async ({ user }, started) => {
-      const spawner = createSpawner("local");
-      const { url, state } = await startServer(
-        serverRequest(user, await freePort()),
-        started,
-      );
-      const info = await askServer(url);
+rootTest(
+  "poll() reports running, and stop() returns once the whole process group is gone",
+  async () => {
+    await withRunningServer(async ({ spawner, state, info }) => {
       assert.deepEqual(await spawner.poll(state), { running: true });
 
       await spawner.stop(state);
@@ -182,20 +212,15 @@ Deno.test({
         false,
         "its child still alive",
       );
-      assert.deepEqual(await spawner.poll(state), {
-        running: false,
-        exitCode: null,
-      });
+      assert.deepEqual(await spawner.poll(state), NOT_RUNNING);
       await spawner.stop(state); // a second stop is harmless
     });
   },
-});
+);
 
-Deno.test({
-  name:
-    "a new spawner polls and stops, from state alone, a server that an exited hub process started",
-  ignore,
-  async fn() {
+rootTest(
+  "a new spawner polls and stops, from state alone, a server that an exited hub process started",
+  async () => {
     await withAccount(async ({ user }, started) => {
       const script = `${
         dirname(fromFileUrl(import.meta.url))
@@ -218,28 +243,17 @@ Deno.test({
       await spawner.stop(state);
       assert.equal(await processAlive(info.pid), false);
       assert.equal(await processAlive(info.child), false);
-      assert.deepEqual(await spawner.poll(state), {
-        running: false,
-        exitCode: null,
-      });
+      assert.deepEqual(await spawner.poll(state), NOT_RUNNING);
       await spawner.stop(state);
     });
   },
-});
+);
 
-Deno.test({
-  name:
-    "stop() sends SIGKILL to the group after timeoutMs when SIGTERM is ignored",
-  ignore,
-  async fn() {
-    await withAccount(async ({ user }, started) => {
-      const spawner = createSpawner("local");
-      const { url, state } = await startServer(
-        serverRequest(user, await freePort(), { IGNORE_TERM: "1" }),
-        started,
-      );
-      const info = await askServer(url); // SIGTERM is ignored from here on
-
+rootTest(
+  "stop() sends SIGKILL to the group after timeoutMs when SIGTERM is ignored",
+  async () => {
+    // Once the server has answered, SIGTERM is ignored.
+    await withRunningServer(async ({ spawner, state, info }) => {
       const t0 = performance.now();
       await spawner.stop(state, { timeoutMs: 300 });
       const elapsed = performance.now() - t0;
@@ -251,41 +265,28 @@ Deno.test({
       assert.ok(elapsed < 3000, `took ${elapsed} ms`);
       assert.equal(await processAlive(info.pid), false);
       assert.equal(await processAlive(info.child), false);
-    });
+    }, { IGNORE_TERM: "1" });
   },
-});
+);
 
-Deno.test({
-  name:
-    "poll() and stop() leave alone a process whose start time differs from the state (PID reuse)",
-  ignore,
-  async fn() {
-    await withAccount(async ({ user }, started) => {
-      const spawner = createSpawner("local");
-      const { url, state } = await startServer(
-        serverRequest(user, await freePort()),
-        started,
-      );
-      const info = await askServer(url);
+rootTest(
+  "poll() and stop() leave alone a process whose start time differs from the state (PID reuse)",
+  async () => {
+    await withRunningServer(async ({ spawner, state, info }) => {
       const reused = { ...state, starttime: (state.starttime as number) + 1 };
 
-      assert.deepEqual(await spawner.poll(reused), {
-        running: false,
-        exitCode: null,
-      });
+      assert.deepEqual(await spawner.poll(reused), NOT_RUNNING);
       await spawner.stop(reused, { timeoutMs: 100 });
 
       assert.equal(await processAlive(info.pid), true);
       assert.deepEqual(await spawner.poll(state), { running: true });
     });
   },
-});
+);
 
-Deno.test({
-  name:
-    "start() writes the log as the user, 0600, whether the hub's directory is closed (0700) or traversable (0711)",
-  ignore,
-  async fn(t) {
+rootTest(
+  "start() writes the log as the user, 0600, whether the hub's directory is closed (0700) or traversable (0711)",
+  async (t) => {
     // Root opens the file before dropping privileges, so even a directory
     // the user cannot traverse works.
     for (const mode of [0o700, 0o711]) {
@@ -314,7 +315,7 @@ Deno.test({
       });
     }
   },
-});
+);
 
 /** A made-up account for tests that fail before anything runs. */
 const NOBODY: SystemUser = {
@@ -383,11 +384,9 @@ Deno.test("poll() and stop() reject a state this driver did not write", async ()
   }
 });
 
-Deno.test({
-  name:
-    "start() hands the server only stdin, stdout and stderr, even with the hub holding a socket and a file open",
-  ignore,
-  async fn() {
+rootTest(
+  "start() hands the server only stdin, stdout and stderr, even with the hub holding a socket and a file open",
+  async () => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const dir = await Deno.makeTempDir();
     const file = await Deno.open(`${dir}/held`, { create: true, write: true });
@@ -444,4 +443,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

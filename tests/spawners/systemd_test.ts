@@ -23,6 +23,9 @@ import {
   type FakeSystemd,
 } from "../_helpers/fake_systemd.ts";
 
+/** What poll() reports for a server that is not running. */
+const NOT_RUNNING = { running: false, exitCode: null };
+
 const ALICE: SystemUser = {
   name: "jupyter-alice",
   uid: 64998,
@@ -53,18 +56,14 @@ function spawnerFor(fake: FakeSystemd) {
   });
 }
 
-const SHOW = [
-  "systemctl",
-  "show",
-  "-p",
-  "ActiveState",
-  "-p",
-  "SubState",
-  "-p",
-  "ExecMainStatus",
-  "-p",
-  "LoadState",
-];
+/** The `systemctl show` call poll() makes (before the unit's name). */
+const SHOWN = ["ActiveState", "SubState", "ExecMainStatus", "LoadState"];
+/** The state of alice's unit as start() would have stored it. */
+function aliceState(): { unit: string; ip: string; port: number } {
+  return { unit: "onehub-jupyter-alice.service", ip: "127.0.0.1", port: 1 };
+}
+
+const SHOW = ["systemctl", "show", ...SHOWN.flatMap((p) => ["-p", p])];
 
 Deno.test("start() runs systemd-run with the user, directory, limits and command", async () => {
   await using fake = await createFakeSystemd();
@@ -332,11 +331,7 @@ Deno.test("poll() reads the unit with systemctl show", async () => {
 Deno.test("poll() reports the exit status of a failed unit and null for a collected one", async () => {
   await using fake = await createFakeSystemd();
   const spawner = spawnerFor(fake);
-  const state = {
-    unit: "onehub-jupyter-alice.service",
-    ip: "127.0.0.1",
-    port: 1,
-  };
+  const state = aliceState();
 
   await fake.setUnit({
     LoadState: "loaded",
@@ -351,10 +346,7 @@ Deno.test("poll() reports the exit status of a failed unit and null for a collec
     SubState: "dead",
     ExecMainStatus: "0",
   });
-  assert.deepEqual(await spawner.poll(state), {
-    running: false,
-    exitCode: null,
-  });
+  assert.deepEqual(await spawner.poll(state), NOT_RUNNING);
 });
 
 Deno.test("pollResultOf() counts starting and stopping units as running", () => {
@@ -401,10 +393,7 @@ Deno.test("stop() stops the unit, waits until it is gone and removes the environ
     Deno.stat(`${fake.envFileDir}/onehub-jupyter-alice.env`),
     Deno.errors.NotFound,
   );
-  assert.deepEqual(await spawner.poll(state), {
-    running: false,
-    exitCode: null,
-  });
+  assert.deepEqual(await spawner.poll(state), NOT_RUNNING);
 });
 
 Deno.test("stop() sends SIGKILL after timeoutMs when the unit does not stop", async () => {
@@ -424,20 +413,13 @@ Deno.test("stop() sends SIGKILL after timeoutMs when the unit does not stop", as
     "--signal=SIGKILL",
     "onehub-jupyter-alice.service",
   ]);
-  assert.deepEqual(await spawner.poll(state), {
-    running: false,
-    exitCode: null,
-  });
+  assert.deepEqual(await spawner.poll(state), NOT_RUNNING);
 });
 
 Deno.test("stop() of a unit that is already gone only looks, and can be repeated", async () => {
   await using fake = await createFakeSystemd();
   const spawner = spawnerFor(fake);
-  const state = {
-    unit: "onehub-jupyter-alice.service",
-    ip: "127.0.0.1",
-    port: 1,
-  };
+  const state = aliceState();
 
   await spawner.stop(state);
   await spawner.stop(state);

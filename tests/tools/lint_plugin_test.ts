@@ -50,7 +50,7 @@ Deno.test("max-function-lines names a function longer than 80 lines and passes o
   assert.deepEqual(messages, ["tooLong is 81 lines (at most 80)"]);
 });
 
-Deno.test("max-positional-params names an exported function with three, lets db/c lead and private ones be", async () => {
+Deno.test("max-positional-params names an exported function with three, lets db/c lead, an options object trail, and private ones be", async () => {
   const report = JSON.parse(
     await lint(
       [
@@ -59,6 +59,11 @@ Deno.test("max-positional-params names an exported function with three, lets db/
         "export function query(db: object, a: number, b: number): void {}",
         "export const handler = (c: object, a: number, b: number): void => {};",
         "function inner(a: number, b: number, c: number): void {}",
+        "export function named(a: number, b: number, options = {}): void {}",
+        "export function typed(a: number, b: number, o: { x?: 1 }): void {}",
+        "interface PutOptions { x?: 1 }",
+        "export function put(a: number, b: number, o?: PutOptions): void {}",
+        "export function four(a: number, b: number, c: number, options = {}): void {}",
         "export class Box {",
         "  put(a: number, b: number, c: number): void {}",
         "  #hidden(a: number, b: number, c: number): void {}",
@@ -72,6 +77,7 @@ Deno.test("max-positional-params names an exported function with three, lets db/
     .map((d: { message: string }) => d.message);
   assert.deepEqual(messages, [
     "three takes 3 positional parameters (at most 2)",
+    "four takes 3 positional parameters (at most 2)",
     "put takes 3 positional parameters (at most 2)",
   ]);
 });

@@ -8,9 +8,12 @@
  *
  * `onehub/max-positional-params`: an exported function or method takes at
  * most {@linkcode MAX_POSITIONAL_PARAMS} positional parameters, the rest in
- * an options object (Deno std's style guide), so a call reads without its
- * signature beside it. A leading `db` (the database handle) or `c` (hono's
- * context) does not count: nearly every function of its module takes it.
+ * an options object (Deno's style guide: "max 2 args, put the rest into an
+ * options object"), so a call reads without its signature beside it. A last
+ * parameter that is that options object does not count (named `options` or
+ * `…Options`, or typed `{ … }` or `…Options`), nor does a leading `db` (the
+ * database handle) or `c` (hono's context), which nearly every function of
+ * its module takes.
  *
  * @module
  */
@@ -89,6 +92,23 @@ function paramName(param: Deno.lint.Parameter | undefined): string {
   return "";
 }
 
+/** Whether a parameter is an options object: named or typed so, or typed `{ … }`. */
+function isOptionsObject(param: Deno.lint.Parameter | undefined): boolean {
+  if (!param) return false;
+  const target = param.type === "AssignmentPattern" ? param.left : param;
+  if (target.type !== "Identifier" && target.type !== "ObjectPattern") {
+    return false;
+  }
+  if (target.type === "Identifier" && /(^o|O)ptions$/.test(target.name)) {
+    return true;
+  }
+  const annotation = target.typeAnnotation?.typeAnnotation;
+  if (annotation?.type === "TSTypeLiteral") return true;
+  return annotation?.type === "TSTypeReference" &&
+    annotation.typeName.type === "Identifier" &&
+    /Options$/.test(annotation.typeName.name);
+}
+
 /** Whether a function is part of its module's exports (itself, its variable, or a public method of an exported class). */
 function isExported(node: FunctionNode): boolean {
   const parent = node.parent;
@@ -142,9 +162,9 @@ const plugin: Deno.lint.Plugin = {
         function check(node: FunctionNode) {
           if (!isExported(node)) return;
           const params = node.params;
-          const counted = CONTEXT_PARAMS.has(paramName(params[0]))
-            ? params.length - 1
-            : params.length;
+          const counted = params.length -
+            (CONTEXT_PARAMS.has(paramName(params[0])) ? 1 : 0) -
+            (params.length > 1 && isOptionsObject(params.at(-1)) ? 1 : 0);
           if (counted <= MAX_POSITIONAL_PARAMS) return;
           context.report({
             node,

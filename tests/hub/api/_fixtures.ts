@@ -1,8 +1,8 @@
 /**
  * Small helpers shared by the API tests (on top of tests/_helpers/test_hub.ts):
  * - `body(res)`: reads a JSON response (asserting its content type).
- * - `assertError(res, status, pattern)`: reads the error body and checks it is
- *   JupyterHub's `{"status": N, "message": "…"}` with a useful message.
+ * - `assertError(res, status, pattern)`: JupyterHub's error body with a useful
+ *   message (from tests/_helpers/api_cases.ts, which has the error tables).
  * - `countRows(hub, table)`: row count, to prove a refused request wrote nothing.
  * - `addServer(hub, user, options)`: a server row in a given state (no spawner).
  * - `serverToken(hub, user, scopes)`: the own API token of the user's default
@@ -31,31 +31,8 @@ export async function obj(res: Response): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
-/**
- * Asserts a JupyterHub error response: the status, a JSON body with exactly
- * `status` and `message`, and a message matching `pattern`.
- */
-export async function assertError(
-  res: Response,
-  status: number,
-  pattern?: RegExp,
-): Promise<string> {
-  const text = await res.text();
-  assert.equal(
-    res.status,
-    status,
-    `expected ${status}, got ${res.status}: ${text}`,
-  );
-  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(parsed).sort(), ["message", "status"]);
-  assert.equal(parsed.status, status);
-  assert.equal(typeof parsed.message, "string");
-  const message = parsed.message as string;
-  assert.ok(message.length > 0, "error message is empty");
-  if (pattern) assert.match(message, pattern);
-  return message;
-}
+/** JupyterHub's error body check, kept here for the tests that import it from this file. */
+export { assertError } from "../../_helpers/api_cases.ts";
 
 /** Number of rows in a table. */
 export async function countRows(
@@ -98,6 +75,36 @@ export async function addServer(
   return row.id;
 }
 
+/**
+ * Stores a new token of `user` with `scopes` and the given note and link
+ * (`serverId` or `oauthClient`), created now and never expiring; returns
+ * the secret.
+ */
+async function storeToken(
+  hub: TestHub,
+  user: string,
+  fields: {
+    scopes: string[];
+    note: string;
+    serverId?: number;
+    oauthClient?: string;
+  },
+): Promise<string> {
+  const owner = await hub.handle.db.selectFrom("users").select("id")
+    .where("name", "=", user).executeTakeFirstOrThrow();
+  const token = newSecret();
+  await insertToken(hub.handle.db, {
+    userId: owner.id,
+    serviceId: null,
+    prefix: tokenPrefix(token),
+    hash: await hashSecret(token),
+    created: hub.now.toISOString(),
+    expiresAt: null,
+    ...fields,
+  });
+  return token;
+}
+
 /** The own API token of `user`'s default server, with `scopes`, linked by `server_id`. */
 export async function serverToken(
   hub: TestHub,
@@ -110,19 +117,8 @@ export async function serverToken(
     .where("user_id", "=", owner.id).where("name", "=", "")
     .executeTakeFirst();
   const serverId = found?.id ?? await addServer(hub, user);
-  const token = newSecret();
-  await insertToken(hub.handle.db, {
-    userId: owner.id,
-    serviceId: null,
-    prefix: tokenPrefix(token),
-    hash: await hashSecret(token),
-    scopes,
-    note: `Server at /user/${user}/`,
-    created: hub.now.toISOString(),
-    expiresAt: null,
-    serverId,
-  });
-  return token;
+  const note = `Server at /user/${user}/`;
+  return await storeToken(hub, user, { scopes, note, serverId });
 }
 
 /**
@@ -136,21 +132,7 @@ export async function oauthTokenFor(
   client: string,
   scopes: string[],
 ): Promise<string> {
-  const owner = await hub.handle.db.selectFrom("users").select("id")
-    .where("name", "=", user).executeTakeFirstOrThrow();
-  const token = newSecret();
-  await insertToken(hub.handle.db, {
-    userId: owner.id,
-    serviceId: null,
-    prefix: tokenPrefix(token),
-    hash: await hashSecret(token),
-    scopes,
-    note: "",
-    created: hub.now.toISOString(),
-    expiresAt: null,
-    oauthClient: client,
-  });
-  return token;
+  return await storeToken(hub, user, { scopes, note: "", oauthClient: client });
 }
 
 /** A user's stored row. */

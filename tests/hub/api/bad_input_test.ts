@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
-import { assertError } from "./_fixtures.ts";
+import {
+  assertAnswer,
+  assertError,
+  type ErrorCase,
+  errorSteps,
+} from "../../_helpers/api_cases.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 /** What a refused request must leave untouched (activity times excluded). */
 async function snapshot(hub: TestHub): Promise<string> {
@@ -34,13 +40,12 @@ async function arrange(file: Record<string, unknown> = {}) {
   await hub.addUser("admin", { admin: true });
   await hub.addUser("alice");
   const token = await hub.tokenFor("admin");
-  const made = await hub.request("/hub/api/groups/g", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/g",
     token,
     json: { users: ["alice"] },
+    status: 201,
   });
-  await made.body?.cancel();
-  assert.equal(made.status, 201);
   return { hub, token, before: await snapshot(hub) };
 }
 
@@ -64,196 +69,136 @@ function raw(
   });
 }
 
+/** Runs `rows` as steps on an arranged hub, each leaving the database unchanged. */
+async function refusedSteps(
+  t: Deno.TestContext,
+  rows: (token: string) => ErrorCase[],
+): Promise<void> {
+  const { hub, token, before } = await arrange();
+  await using _ = hub;
+  await errorSteps(t, hub, rows(token), {
+    after: () => assertUnchanged(hub, before),
+  });
+}
+
+const NOT_AN_OBJECT = /^The body must be a JSON object$/;
+
 // ---- JSON syntax and type ----
 
-Deno.test("POST /hub/api/users answers 400 for invalid JSON", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await raw(hub, token, "/hub/api/users", '{"usernames": ["x"'),
-    400,
-    /^Invalid JSON in body of request$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/groups answers 400 for JSON that is not an object", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  for (const text of ['["x"]', '"groups"', "42", "true"]) {
-    await t.step(text, async () => {
-      await assertError(
-        await raw(hub, token, "/hub/api/groups", text),
-        400,
-        /^The body must be a JSON object$/,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
-});
-
-Deno.test("POST /hub/api/users answers 400 for a JSON array body", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await raw(hub, token, "/hub/api/users", '["bob"]'),
-    400,
-    /^The body must be a JSON object$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("PATCH /hub/api/users/:name answers 400 for a string body", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await raw(hub, token, "/hub/api/users/alice", '"admin"', "PATCH"),
-    400,
-    /^The body must be a JSON object$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/users/:name/tokens answers 400 for a number body", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await raw(hub, token, "/hub/api/users/alice/tokens", "3600"),
-    400,
-    /^The body must be a JSON object$/,
-  );
-  await assertUnchanged(hub, before);
+Deno.test("a body that is not a JSON object is refused with 400", async (t) => {
+  await refusedSteps(t, (token) => [
+    {
+      send: "POST /hub/api/users",
+      token,
+      raw: '{"usernames": ["x"',
+      status: 400,
+      message: /^Invalid JSON in body of request$/,
+      why: "for invalid JSON",
+    },
+    ...['["x"]', '"groups"', "42", "true"].map((raw) => ({
+      send: "POST /hub/api/groups",
+      token,
+      raw,
+      status: 400,
+      message: NOT_AN_OBJECT,
+      why: `for the JSON ${raw}`,
+    })),
+    {
+      send: "POST /hub/api/users",
+      token,
+      raw: '["bob"]',
+      status: 400,
+      message: NOT_AN_OBJECT,
+      why: "for a JSON array body",
+    },
+    {
+      send: "PATCH /hub/api/users/alice",
+      token,
+      raw: '"admin"',
+      status: 400,
+      message: NOT_AN_OBJECT,
+      why: "for a string body",
+    },
+    {
+      send: "POST /hub/api/users/alice/tokens",
+      token,
+      raw: "3600",
+      status: 400,
+      message: NOT_AN_OBJECT,
+      why: "for a number body",
+    },
+  ]);
 });
 
 // ---- field types and missing fields ----
 
-Deno.test("POST /hub/api/users answers 400 when usernames is not a list of strings", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  for (const usernames of ["bob", [1], [null], { bob: true }, [["bob"]]]) {
-    await t.step(JSON.stringify(usernames), async () => {
-      await assertError(
-        await hub.request("/hub/api/users", {
-          method: "POST",
-          token,
-          json: { usernames },
-        }),
-        400,
-        /^"usernames" must be a list of strings$/,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
-});
-
-Deno.test("POST /hub/api/users answers 400 when admin is not a boolean", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  for (const admin of ["true", 1, null, []]) {
-    await t.step(JSON.stringify(admin), async () => {
-      await assertError(
-        await hub.request("/hub/api/users", {
-          method: "POST",
-          token,
-          json: { usernames: ["bob"], admin },
-        }),
-        400,
-        /^"admin" must be true or false, got /,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
-});
-
-Deno.test("POST /hub/api/users answers 400 when usernames is missing", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await hub.request("/hub/api/users", {
-      method: "POST",
+Deno.test("a field of the wrong type, or a missing one, is refused with 400", async (t) => {
+  await refusedSteps(t, (token) => [
+    ...["bob", [1], [null], { bob: true }, [["bob"]]].map((usernames) => ({
+      send: "POST /hub/api/users",
+      token,
+      json: { usernames },
+      status: 400,
+      message: /^"usernames" must be a list of strings$/,
+      why: `when usernames is ${JSON.stringify(usernames)}`,
+    })),
+    ...["true", 1, null, []].map((admin) => ({
+      send: "POST /hub/api/users",
+      token,
+      json: { usernames: ["bob"], admin },
+      status: 400,
+      message: /^"admin" must be true or false, got /,
+      why: `when admin is ${JSON.stringify(admin)}`,
+    })),
+    {
+      send: "POST /hub/api/users",
       token,
       json: { admin: false },
-    }),
-    400,
-    /^Send \{"usernames": \["name", \.\.\.\]\} to create users$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/groups answers 400 when groups is missing", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await hub.request("/hub/api/groups", {
-      method: "POST",
+      status: 400,
+      message: /^Send \{"usernames": \["name", \.\.\.\]\} to create users$/,
+      why: "when usernames is missing",
+    },
+    {
+      send: "POST /hub/api/groups",
       token,
       json: { users: ["alice"] },
-    }),
-    400,
-    /^Send \{"groups": \["name", \.\.\.\]\} to create groups$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/groups/:name/users answers 400 when users is missing", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await hub.request("/hub/api/groups/g/users", {
-      method: "POST",
+      status: 400,
+      message: /^Send \{"groups": \["name", \.\.\.\]\} to create groups$/,
+      why: "when groups is missing",
+    },
+    {
+      send: "POST /hub/api/groups/g/users",
       token,
       json: {},
-    }),
-    400,
-    /^Send \{"users": \["name", \.\.\.\]\}$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/groups/:name answers 400 when properties is not an object", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await hub.request("/hub/api/groups/h", {
-      method: "POST",
+      status: 400,
+      message: /^Send \{"users": \["name", \.\.\.\]\}$/,
+      why: "when users is missing",
+    },
+    {
+      send: "POST /hub/api/groups/h",
       token,
       json: { properties: ["a"] },
-    }),
-    400,
-    /^The "properties" field must be a JSON object$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("PATCH /hub/api/users/:name answers 400 when auth_state is not an object", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await hub.request("/hub/api/users/alice", {
-      method: "PATCH",
+      status: 400,
+      message: /^The "properties" field must be a JSON object$/,
+      why: "when properties is not an object",
+    },
+    {
+      send: "PATCH /hub/api/users/alice",
       token,
       json: { "auth_state": "secret" },
-    }),
-    400,
-    /^"auth_state" must be a JSON object or null$/,
-  );
-  await assertUnchanged(hub, before);
-});
-
-Deno.test("POST /hub/api/users answers 400 for keys that would pollute a prototype", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  await assertError(
-    await raw(
-      hub,
+      status: 400,
+      message: /^"auth_state" must be a JSON object or null$/,
+      why: "when auth_state is not an object",
+    },
+    {
+      send: "POST /hub/api/users",
       token,
-      "/hub/api/users",
-      '{"usernames": ["bob"], "__proto__": {"admin": true}}',
-    ),
-    400,
-    /^Invalid JSON keys: "__proto__"/,
-  );
-  await assertUnchanged(hub, before);
+      raw: '{"usernames": ["bob"], "__proto__": {"admin": true}}',
+      status: 400,
+      message: /^Invalid JSON keys: "__proto__"/,
+      why: "for keys that would pollute a prototype",
+    },
+  ]);
 });
 
 // ---- size and encoding ----
@@ -305,26 +250,22 @@ Deno.test("POST /hub/api/users accepts a body just under api.max_body_size", asy
   const base = JSON.stringify({ usernames: ["bob"] });
   const text = base.slice(0, -1) + " ".repeat(1024 - base.length) + "}";
   assert.equal(text.length, 1024);
-  const res = await raw(hub, token, "/hub/api/users", text);
-  await res.body?.cancel();
-  assert.equal(res.status, 201);
+  await assertStatus(await raw(hub, token, "/hub/api/users", text), 201);
 });
 
-Deno.test("POST /hub/api/users answers 400 for a body that is not UTF-8", async () => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  const bytes = new Uint8Array([
-    ...new TextEncoder().encode('{"usernames": ["b'),
-    0xff,
-    0xfe,
-    ...new TextEncoder().encode('"]}'),
-  ]);
-  await assertError(
-    await raw(hub, token, "/hub/api/users", bytes),
-    400,
-    /^Request body is not valid UTF-8/,
-  );
-  await assertUnchanged(hub, before);
+Deno.test("a body that is not UTF-8 is refused with 400", async (t) => {
+  await refusedSteps(t, (token) => [{
+    send: "POST /hub/api/users",
+    token,
+    raw: new Uint8Array([
+      ...new TextEncoder().encode('{"usernames": ["b'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"]}'),
+    ]),
+    status: 400,
+    message: /^Request body is not valid UTF-8/,
+  }]);
 });
 
 // ---- names in paths and bodies ----
@@ -400,8 +341,6 @@ Deno.test("an encoded slash in a user or group name is refused, not split", asyn
 });
 
 Deno.test("names like '..' and 'a/b' in request bodies are refused", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
   const rows: Array<[string, unknown, RegExp]> = [
     ["/hub/api/users", { usernames: [".."] }, /^Invalid username "\.\."/],
     ["/hub/api/users", { usernames: ["a/b"] }, /^Invalid username "a\/b"/],
@@ -412,28 +351,24 @@ Deno.test("names like '..' and 'a/b' in request bodies are refused", async (t) =
     ["/hub/api/users", { usernames: ["x\ud800"] }, /not valid Unicode/],
     ["/hub/api/groups", { groups: ["\udfff"] }, /not valid Unicode/],
   ];
-  for (const [path, json, message] of rows) {
-    await t.step(`${path} ${JSON.stringify(json)}`, async () => {
-      await assertError(
-        await hub.request(path, { method: "POST", token, json }),
-        400,
-        message,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
-  await t.step("PATCH rename to ..", async () => {
-    await assertError(
-      await hub.request("/hub/api/users/alice", {
-        method: "PATCH",
-        token,
-        json: { name: ".." },
-      }),
-      400,
-      /^Invalid username "\.\."/,
-    );
-    await assertUnchanged(hub, before);
-  });
+  await refusedSteps(t, (token) => [
+    ...rows.map(([path, json, message]) => ({
+      send: `POST ${path}`,
+      token,
+      json,
+      status: 400,
+      message,
+      why: `for ${JSON.stringify(json)}`,
+    })),
+    {
+      send: "PATCH /hub/api/users/alice",
+      token,
+      json: { name: ".." },
+      status: 400,
+      message: /^Invalid username "\.\."/,
+      why: "for a rename to ..",
+    },
+  ]);
 });
 
 Deno.test("a 10 KB username is refused in the path and in usernames with a short message", async (t) => {
@@ -476,80 +411,56 @@ Deno.test("a 10 KB username is refused in the path and in usernames with a short
 });
 
 Deno.test("malformed percent-encoding in a path answers 400, never 5xx or a created name", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
   const paths = [
-    "/hub/api/users/%E0%A4%A",
-    "/hub/api/users/%",
-    "/hub/api/users/%zz",
-    "/hub/api/users/%C0%AF",
+    ...["%E0%A4%A", "%", "%zz", "%C0%AF"].map((name) =>
+      `/hub/api/users/${name}`
+    ),
     "/hub/api/groups/%E0%A4%A",
     "/hub/api/groups/%ff/users",
     "/hub/api/users/%E0%A4%A/tokens",
     "/hub/api/users/alice/tokens/%E0",
   ];
-  for (const path of paths) {
-    for (const method of ["GET", "POST", "DELETE"]) {
-      await t.step(`${method} ${path}`, async () => {
-        await assertError(
-          await hub.request(path, {
-            method,
-            token,
-            ...(method === "GET" ? {} : { json: { users: ["alice"] } }),
-          }),
-          400,
-          /^Malformed percent-encoding in the URL/,
-        );
-        await assertUnchanged(hub, before);
-      });
-    }
-  }
+  await refusedSteps(
+    t,
+    (token) =>
+      paths.flatMap((path) =>
+        ["GET", "POST", "DELETE"].map((method) => ({
+          send: `${method} ${path}`,
+          token,
+          ...(method === "GET" ? {} : { json: { users: ["alice"] } }),
+          status: 400,
+          message: /^Malformed percent-encoding in the URL/,
+        }))
+      ),
+  );
 });
 
 // ---- scopes and expiry ----
 
-Deno.test("POST /hub/api/users/:name/tokens answers 400 naming an unknown scope", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  for (
-    const scope of [
-      "read:everything",
-      "read:users!nonsense=x",
-      "",
-      "read:users!user=",
-    ]
-  ) {
-    await t.step(JSON.stringify(scope), async () => {
-      await assertError(
-        await hub.request("/hub/api/users/alice/tokens", {
-          method: "POST",
-          token,
-          json: { scopes: [scope] },
-        }),
-        400,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
-});
-
-Deno.test("POST /hub/api/users/:name/tokens answers 400 for a bad expires_in", async (t) => {
-  const { hub, token, before } = await arrange();
-  await using _ = hub;
-  for (const value of [-1, "60", 2.5, false, {}, 1e12]) {
-    await t.step(JSON.stringify(value), async () => {
-      await assertError(
-        await hub.request("/hub/api/users/alice/tokens", {
-          method: "POST",
-          token,
-          json: { "expires_in": value },
-        }),
-        400,
-        /^expires_in must be/,
-      );
-      await assertUnchanged(hub, before);
-    });
-  }
+Deno.test("POST /hub/api/users/:name/tokens answers 400 for an unknown scope or a bad expires_in", async (t) => {
+  const scopes = [
+    "read:everything",
+    "read:users!nonsense=x",
+    "",
+    "read:users!user=",
+  ];
+  await refusedSteps(t, (token) => [
+    ...scopes.map((scope) => ({
+      send: "POST /hub/api/users/alice/tokens",
+      token,
+      json: { scopes: [scope] },
+      status: 400,
+      why: `naming the unknown scope ${JSON.stringify(scope)}`,
+    })),
+    ...[-1, "60", 2.5, false, {}, 1e12].map((value) => ({
+      send: "POST /hub/api/users/alice/tokens",
+      token,
+      json: { "expires_in": value },
+      status: 400,
+      message: /^expires_in must be/,
+      why: `for expires_in ${JSON.stringify(value)}`,
+    })),
+  ]);
 });
 
 // ---- fuzz-ish ----

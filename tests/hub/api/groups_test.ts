@@ -1,6 +1,23 @@
+/**
+ * The groups API (hub/api/groups.ts): list, create, read, delete, members
+ * and properties, scope filters, races with deletions, and the events each
+ * change leaves.
+ */
 import assert from "node:assert/strict";
-import { eventsSince } from "../../../hub/db/events.ts";
-import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import { createTestHub } from "../../_helpers/test_hub.ts";
+import {
+  assertAnswer,
+  assertErrorCase,
+  errorSteps,
+} from "../../_helpers/api_cases.ts";
+import {
+  adminToken,
+  groupMembers as members,
+  makeGroup,
+  recordedEvents,
+  tableRows,
+  userToken,
+} from "../../_helpers/api_setup.ts";
 import {
   assertError,
   body,
@@ -10,42 +27,14 @@ import {
   PAGINATED,
 } from "./_fixtures.ts";
 
-async function withAdmin(hub: TestHub): Promise<string> {
-  await hub.addUser("admin", { admin: true });
-  return await hub.tokenFor("admin");
-}
-
-async function makeGroup(
-  hub: TestHub,
-  token: string,
-  name: string,
-  users: string[] = [],
-): Promise<void> {
-  const res = await hub.request(`/hub/api/groups/${name}`, {
-    method: "POST",
-    token,
-    json: { users },
-  });
-  await res.body?.cancel();
-  assert.equal(res.status, 201);
-}
-
-async function members(hub: TestHub, group: string): Promise<string[]> {
-  const rows = await hub.handle.db.selectFrom("user_group_map as m")
-    .innerJoin("groups as g", "g.id", "m.group_id")
-    .innerJoin("users as u", "u.id", "m.user_id")
-    .select("u.name").where("g.name", "=", group).orderBy("u.name").execute();
-  return rows.map((r) => r.name);
-}
-
 // ---- list ----
 
 Deno.test("GET /hub/api/groups returns a bare list of group models", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
-  await makeGroup(hub, token, "students", ["alice"]);
-  await makeGroup(hub, token, "staff");
+  await makeGroup(hub, "students", { token: token, users: ["alice"] });
+  await makeGroup(hub, "staff", { token: token });
   const res = await hub.request("/hub/api/groups", { token });
   assert.equal(res.status, 200);
   assert.deepEqual(await body(res), [
@@ -62,8 +51,8 @@ Deno.test("GET /hub/api/groups returns a bare list of group models", async () =>
 
 Deno.test("GET /hub/api/groups returns the pagination envelope when asked", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  for (const g of ["g1", "g2", "g3"]) await makeGroup(hub, token, g);
+  const token = await adminToken(hub);
+  for (const g of ["g1", "g2", "g3"]) await makeGroup(hub, g, { token: token });
   const page = await obj(
     await hub.request("/hub/api/groups?limit=2&offset=1", {
       token,
@@ -84,40 +73,19 @@ Deno.test("GET /hub/api/groups returns the pagination envelope when asked", asyn
 
 Deno.test("GET /hub/api/groups with list:groups!group=x lists only x, by name", async () => {
   await using hub = await createTestHub();
-  const admin = await withAdmin(hub);
-  await makeGroup(hub, admin, "g1");
-  await makeGroup(hub, admin, "g2");
+  const admin = await adminToken(hub);
+  await makeGroup(hub, "g1", { token: admin });
+  await makeGroup(hub, "g2", { token: admin });
   const token = await hub.tokenFor("admin", ["list:groups!group=g2"]);
   const list = await body(await hub.request("/hub/api/groups", { token }));
   assert.deepEqual(list, [{ kind: "group", name: "g2" }]);
-});
-
-Deno.test("GET /hub/api/groups answers 403 without list:groups", async () => {
-  await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
-  await assertError(
-    await hub.request("/hub/api/groups", { token }),
-    403,
-    /requires any of \[list:groups\]/,
-  );
-});
-
-Deno.test("GET /hub/api/groups answers 400 for a non-integer offset", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await assertError(
-    await hub.request("/hub/api/groups?offset=x", { token }),
-    400,
-    /offset and limit must be integers/,
-  );
 });
 
 // ---- create many ----
 
 Deno.test("POST /hub/api/groups creates several groups with members and answers 201", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
   await hub.addUser("bob");
   const res = await hub.request("/hub/api/groups", {
@@ -132,84 +100,11 @@ Deno.test("POST /hub/api/groups creates several groups with members and answers 
   assert.deepEqual(await members(hub, "b"), ["alice", "bob"]);
 });
 
-Deno.test("POST /hub/api/groups answers 409 and creates nothing when any group exists", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await makeGroup(hub, token, "b");
-  await assertError(
-    await hub.request("/hub/api/groups", {
-      method: "POST",
-      token,
-      json: { groups: ["a", "b"] },
-    }),
-    409,
-    /^Group b already exists$/,
-  );
-  assert.equal(await countRows(hub, "groups"), 1);
-});
-
-Deno.test("POST /hub/api/groups answers 400 and creates nothing for an unknown user", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await hub.addUser("alice");
-  await assertError(
-    await hub.request("/hub/api/groups", {
-      method: "POST",
-      token,
-      json: { groups: ["a"], users: ["alice", "ghost"] },
-    }),
-    400,
-    /^No such user: "ghost"$/,
-  );
-  assert.equal(await countRows(hub, "groups"), 0);
-  assert.equal(await countRows(hub, "user_group_map"), 0);
-});
-
-Deno.test("POST /hub/api/groups answers 400 for a missing, empty or invalid list", async (t) => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  const rows: Array<[string, unknown, RegExp]> = [
-    ["no groups key", { users: [] }, /groups/],
-    ["empty list", { groups: [] }, /groups is empty/],
-    ["not a list", { groups: "a" }, /"groups" must be a list of strings/],
-    ["numbers", { groups: [1] }, /"groups" must be a list of strings/],
-    ["slash", { groups: ["a/b"] }, /^Invalid group name "a\/b"/],
-    ["blank", { groups: [" x"] }, /^Invalid group name/],
-    ["unknown key", { groups: ["a"], admin: true }, /^Invalid JSON keys/],
-  ];
-  for (const [label, json, message] of rows) {
-    await t.step(label, async () => {
-      await assertError(
-        await hub.request("/hub/api/groups", { method: "POST", token, json }),
-        400,
-        message,
-      );
-      assert.equal(await countRows(hub, "groups"), 0);
-    });
-  }
-});
-
-Deno.test("POST /hub/api/groups answers 403 without admin:groups", async () => {
-  await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
-  await assertError(
-    await hub.request("/hub/api/groups", {
-      method: "POST",
-      token,
-      json: { groups: ["mine"] },
-    }),
-    403,
-    /requires any of \[admin:groups\]/,
-  );
-  assert.equal(await countRows(hub, "groups"), 0);
-});
-
 // ---- one group ----
 
 Deno.test("POST /hub/api/groups/:name creates a group, optionally with users and properties", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
   const bare = await hub.request("/hub/api/groups/empty", {
     method: "POST",
@@ -234,36 +129,22 @@ Deno.test("POST /hub/api/groups/:name creates a group, optionally with users and
   assert.deepEqual(model.properties, { course: "101" });
 });
 
-Deno.test("POST /hub/api/groups/:name answers 409 when the group exists", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await makeGroup(hub, token, "g");
-  await assertError(
-    await hub.request("/hub/api/groups/g", { method: "POST", token }),
-    409,
-    /^Group g already exists$/,
-  );
-});
-
 Deno.test("POST /hub/api/groups/:name answers 400 for an unknown user and creates nothing", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await assertError(
-    await hub.request("/hub/api/groups/g", {
-      method: "POST",
-      token,
-      json: { users: ["ghost"] },
-    }),
-    400,
-    /^No such user: "ghost"$/,
-  );
+  await assertErrorCase(hub, {
+    send: "POST /hub/api/groups/g",
+    token: await adminToken(hub),
+    json: { users: ["ghost"] },
+    status: 400,
+    message: /^No such user: "ghost"$/,
+  });
   assert.equal(await countRows(hub, "groups"), 0);
 });
 
 Deno.test("GET /hub/api/groups/:name returns the model or 404", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await makeGroup(hub, token, "g");
+  const token = await adminToken(hub);
+  await makeGroup(hub, "g", { token: token });
   const res = await hub.request("/hub/api/groups/g", { token });
   assert.equal(res.status, 200);
   assert.equal((await obj(res)).name, "g");
@@ -276,9 +157,8 @@ Deno.test("GET /hub/api/groups/:name returns the model or 404", async () => {
 
 Deno.test("GET /hub/api/groups/:name trims the model to read:groups:name and refuses other groups", async () => {
   await using hub = await createTestHub();
-  const admin = await withAdmin(hub);
-  await makeGroup(hub, admin, "g");
-  await makeGroup(hub, admin, "h");
+  const admin = await adminToken(hub);
+  for (const group of ["g", "h"]) await makeGroup(hub, group, { token: admin });
   const token = await hub.tokenFor("admin", ["read:groups:name!group=g"]);
   assert.deepEqual(
     await body(await hub.request("/hub/api/groups/g", { token })),
@@ -293,9 +173,9 @@ Deno.test("GET /hub/api/groups/:name trims the model to read:groups:name and ref
 
 Deno.test("DELETE /hub/api/groups/:name deletes the group and its memberships", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
-  await makeGroup(hub, token, "g", ["alice"]);
+  await makeGroup(hub, "g", { token: token, users: ["alice"] });
   const res = await hub.request("/hub/api/groups/g", {
     method: "DELETE",
     token,
@@ -312,27 +192,14 @@ Deno.test("DELETE /hub/api/groups/:name deletes the group and its memberships", 
   );
 });
 
-Deno.test("DELETE /hub/api/groups/:name answers 403 without delete:groups", async () => {
-  await using hub = await createTestHub();
-  const admin = await withAdmin(hub);
-  await makeGroup(hub, admin, "g");
-  const token = await hub.tokenFor("admin", ["groups"]);
-  await assertError(
-    await hub.request("/hub/api/groups/g", { method: "DELETE", token }),
-    403,
-    /requires any of \[delete:groups\]/,
-  );
-  assert.equal(await countRows(hub, "groups"), 1);
-});
-
 // ---- members ----
 
 Deno.test("POST /hub/api/groups/:name/users adds members and ignores existing ones", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
   await hub.addUser("bob");
-  await makeGroup(hub, token, "g", ["alice"]);
+  await makeGroup(hub, "g", { token: token, users: ["alice"] });
   const res = await hub.request("/hub/api/groups/g/users", {
     method: "POST",
     token,
@@ -345,10 +212,10 @@ Deno.test("POST /hub/api/groups/:name/users adds members and ignores existing on
 
 Deno.test("DELETE /hub/api/groups/:name/users removes members", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
   await hub.addUser("bob");
-  await makeGroup(hub, token, "g", ["alice", "bob"]);
+  await makeGroup(hub, "g", { token: token, users: ["alice", "bob"] });
   const res = await hub.request("/hub/api/groups/g/users", {
     method: "DELETE",
     token,
@@ -359,69 +226,19 @@ Deno.test("DELETE /hub/api/groups/:name/users removes members", async () => {
   assert.deepEqual(await members(hub, "g"), ["bob"]);
 });
 
-Deno.test("POST /hub/api/groups/:name/users answers 400 and adds nobody when a user is unknown", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await hub.addUser("alice");
-  await makeGroup(hub, token, "g");
-  await assertError(
-    await hub.request("/hub/api/groups/g/users", {
-      method: "POST",
-      token,
-      json: { users: ["alice", "ghost"] },
-    }),
-    400,
-    /^No such user: "ghost"$/,
-  );
-  assert.deepEqual(await members(hub, "g"), []);
-});
-
-Deno.test("POST /hub/api/groups/:name/users answers 400 without a users list and 404 for a missing group", async () => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await makeGroup(hub, token, "g");
-  await assertError(
-    await hub.request("/hub/api/groups/g/users", {
-      method: "POST",
-      token,
-      json: {},
-    }),
-    400,
-    /users/,
-  );
-  await assertError(
-    await hub.request("/hub/api/groups/g/users", {
-      method: "POST",
-      token,
-      json: { users: "alice" },
-    }),
-    400,
-    /"users" must be a list of strings/,
-  );
-  await assertError(
-    await hub.request("/hub/api/groups/nope/users", {
-      method: "POST",
-      token,
-      json: { users: [] },
-    }),
-    404,
-  );
-});
-
 Deno.test("POST /hub/api/groups/:name/users with groups!group=g reaches g only", async () => {
   await using hub = await createTestHub();
-  const admin = await withAdmin(hub);
+  const admin = await adminToken(hub);
   await hub.addUser("alice");
-  await makeGroup(hub, admin, "g");
-  await makeGroup(hub, admin, "h");
+  await makeGroup(hub, "g", { token: admin });
+  await makeGroup(hub, "h", { token: admin });
   const token = await hub.tokenFor("admin", ["groups!group=g"]);
-  const ok = await hub.request("/hub/api/groups/g/users", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/g/users",
     token,
     json: { users: ["alice"] },
+    status: 200,
   });
-  await ok.body?.cancel();
-  assert.equal(ok.status, 200);
   await assertError(
     await hub.request("/hub/api/groups/h/users", {
       method: "POST",
@@ -437,7 +254,7 @@ Deno.test("POST /hub/api/groups/:name/users with groups!group=g reaches g only",
 
 Deno.test("PUT /hub/api/groups/:name/properties replaces the properties", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   const made = await hub.request("/hub/api/groups/g", {
     method: "POST",
     token,
@@ -459,49 +276,147 @@ Deno.test("PUT /hub/api/groups/:name/properties replaces the properties", async 
   });
 });
 
-Deno.test("PUT /hub/api/groups/:name/properties answers 400 for a body that is not an object", async (t) => {
-  await using hub = await createTestHub();
-  const token = await withAdmin(hub);
-  await makeGroup(hub, token, "g");
-  for (const json of [[1], "x", 3, null]) {
-    await t.step(JSON.stringify(json), async () => {
-      await assertError(
-        await hub.request("/hub/api/groups/g/properties", {
-          method: "PUT",
-          token,
-          json,
-        }),
-        400,
-        /must be a JSON object/,
-      );
-    });
-  }
-  const stored = await hub.handle.db.selectFrom("groups").select("properties")
-    .executeTakeFirstOrThrow();
-  assert.equal(stored.properties, "{}");
-});
+// ---- refusals ----
 
-Deno.test("PUT /hub/api/groups/:name/properties answers 403 without the groups scope", async () => {
+Deno.test("the groups API refuses bad requests with JupyterHub's error and changes nothing", async (t) => {
   await using hub = await createTestHub();
-  const admin = await withAdmin(hub);
-  await makeGroup(hub, admin, "g");
-  const token = await hub.tokenFor("admin", ["read:groups"]);
-  await assertError(
-    await hub.request("/hub/api/groups/g/properties", {
-      method: "PUT",
-      token,
+  const admin = await adminToken(hub);
+  const alice = await userToken(hub, "alice");
+  await makeGroup(hub, "b", { token: admin });
+  await makeGroup(hub, "g", { token: admin });
+  const groupsOnly = await hub.tokenFor("admin", ["groups"]);
+  const readGroups = await hub.tokenFor("admin", ["read:groups"]);
+  const stored = () =>
+    tableRows(hub, {
+      groups: ["id", "name", "properties"],
+      "user_group_map": ["user_id", "group_id"],
+    });
+  const before = await stored();
+  const badLists: Array<[string, unknown, RegExp]> = [
+    ["no groups key", { users: [] }, /groups/],
+    ["empty list", { groups: [] }, /groups is empty/],
+    ["not a list", { groups: "a" }, /"groups" must be a list of strings/],
+    ["numbers", { groups: [1] }, /"groups" must be a list of strings/],
+    ["slash", { groups: ["a/b"] }, /^Invalid group name "a\/b"/],
+    ["blank", { groups: [" x"] }, /^Invalid group name/],
+    ["unknown key", { groups: ["a"], admin: true }, /^Invalid JSON keys/],
+  ];
+  await errorSteps(t, hub, [
+    {
+      send: "/hub/api/groups",
+      token: alice,
+      status: 403,
+      message: /requires any of \[list:groups\]/,
+      why: "without list:groups",
+    },
+    {
+      send: "/hub/api/groups?offset=x",
+      token: admin,
+      status: 400,
+      message: /offset and limit must be integers/,
+      why: "for a non-integer offset",
+    },
+    {
+      send: "POST /hub/api/groups",
+      token: admin,
+      json: { groups: ["a", "b"] },
+      status: 409,
+      message: /^Group b already exists$/,
+      why: "when any group exists",
+    },
+    {
+      send: "POST /hub/api/groups",
+      token: admin,
+      json: { groups: ["a"], users: ["alice", "ghost"] },
+      status: 400,
+      message: /^No such user: "ghost"$/,
+      why: "for an unknown user",
+    },
+    ...badLists.map(([label, json, message]) => ({
+      send: "POST /hub/api/groups",
+      token: admin,
+      json,
+      status: 400,
+      message,
+      why: `for a missing, empty or invalid list: ${label}`,
+    })),
+    {
+      send: "POST /hub/api/groups",
+      token: alice,
+      json: { groups: ["mine"] },
+      status: 403,
+      message: /requires any of \[admin:groups\]/,
+      why: "without admin:groups",
+    },
+    {
+      send: "POST /hub/api/groups/g",
+      token: admin,
+      status: 409,
+      message: /^Group g already exists$/,
+      why: "when the group exists",
+    },
+    {
+      send: "DELETE /hub/api/groups/g",
+      token: groupsOnly,
+      status: 403,
+      message: /requires any of \[delete:groups\]/,
+      why: "without delete:groups",
+    },
+    {
+      send: "POST /hub/api/groups/g/users",
+      token: admin,
+      json: { users: ["alice", "ghost"] },
+      status: 400,
+      message: /^No such user: "ghost"$/,
+      why: "and adds nobody when a user is unknown",
+    },
+    {
+      send: "POST /hub/api/groups/g/users",
+      token: admin,
+      json: {},
+      status: 400,
+      message: /users/,
+      why: "without a users list",
+    },
+    {
+      send: "POST /hub/api/groups/g/users",
+      token: admin,
+      json: { users: "alice" },
+      status: 400,
+      message: /"users" must be a list of strings/,
+      why: "when users is not a list",
+    },
+    {
+      send: "POST /hub/api/groups/nope/users",
+      token: admin,
+      json: { users: [] },
+      status: 404,
+      why: "for a missing group",
+    },
+    ...[[1], "x", 3, null].map((json) => ({
+      send: "PUT /hub/api/groups/g/properties",
+      token: admin,
+      json,
+      status: 400,
+      message: /must be a JSON object/,
+      why: `for the body ${JSON.stringify(json)}, not an object`,
+    })),
+    {
+      send: "PUT /hub/api/groups/g/properties",
+      token: readGroups,
       json: { x: 1 },
-    }),
-    403,
-    /requires any of \[groups\]/,
-  );
+      status: 403,
+      message: /requires any of \[groups\]/,
+      why: "without the groups scope",
+    },
+  ], { after: async () => assert.equal(await stored(), before) });
 });
 
 // ---- concurrent requests ----
 
 Deno.test("POST /hub/api/groups answers 409, not 500, when two requests create the same group", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   const responses = await Promise.all([
     hub.request("/hub/api/groups", {
       method: "POST",
@@ -529,9 +444,9 @@ Deno.test("a request on a group answers 404, not 500, when the group is deleted 
   for (const [method, path, json, table] of cases) {
     await t.step(`${method} ${path}`, async () => {
       await using hub = await createTestHub();
-      const token = await withAdmin(hub);
+      const token = await adminToken(hub);
       await hub.addUser("alice");
-      await makeGroup(hub, token, "g");
+      await makeGroup(hub, "g", { token: token });
       // The body arrives only after the group is gone.
       const gated = gatedBody(json);
       const pending = hub.request(path, {
@@ -540,12 +455,11 @@ Deno.test("a request on a group answers 404, not 500, when the group is deleted 
         headers: { "content-type": "application/json" },
         body: gated.body,
       });
-      const del = await hub.request("/hub/api/groups/g", {
-        method: "DELETE",
+      await assertAnswer(hub, {
+        send: "DELETE /hub/api/groups/g",
         token,
+        status: 204,
       });
-      await del.body?.cancel();
-      assert.equal(del.status, 204);
       gated.open();
       await assertError(await pending, 404, /^No such group: "g"$/);
       assert.equal(
@@ -558,9 +472,9 @@ Deno.test("a request on a group answers 404, not 500, when the group is deleted 
 
 Deno.test("POST /hub/api/groups/:name/users racing the member's deletion answers 400, not 500", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
-  await makeGroup(hub, token, "g");
+  await makeGroup(hub, "g", { token: token });
   const [add, del] = await Promise.all([
     hub.request("/hub/api/groups/g/users", {
       method: "POST",
@@ -594,12 +508,7 @@ Deno.test("group changes are admin changes: each leaves an event with the actor"
   await send("POST", "/groups/physics/users", { users: ["alice"] });
   await send("DELETE", "/groups/physics/users", { users: ["alice"] });
   await send("DELETE", "/groups/physics");
-  await hub.events.flush();
-  const rows = await eventsSince(hub.handle.db, {
-    since: "2000-01-01",
-    limit: 10,
-    kind: "group.",
-  });
+  const rows = await recordedEvents(hub, { kind: "group." });
   assert.deepEqual(
     rows.map((r) => [r.kind, r.actor, JSON.parse(r.data)]),
     [
@@ -616,15 +525,14 @@ Deno.test("group changes are admin changes: each leaves an event with the actor"
 
 Deno.test("POST /hub/api/groups/{name} takes JupyterHub's group model (a name key) and normalises member names as at login", async () => {
   await using hub = await createTestHub();
-  const token = await withAdmin(hub);
+  const token = await adminToken(hub);
   await hub.addUser("alice");
-  const res = await hub.request("/hub/api/groups/class", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/class",
     token,
     json: { name: "class", users: ["Alice"] },
+    status: 201,
   });
-  assert.equal(res.status, 201);
-  await res.body?.cancel();
   assert.deepEqual(await members(hub, "class"), ["alice"]);
   await assertError(
     await hub.request("/hub/api/groups/other", {
@@ -635,12 +543,11 @@ Deno.test("POST /hub/api/groups/{name} takes JupyterHub's group model (a name ke
     400,
     /"name" must be a string/,
   );
-  const added = await hub.request("/hub/api/groups/class/users", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/groups/class/users",
     token,
     json: { users: ["ALICE"] },
+    status: 200,
   });
-  assert.equal(added.status, 200);
-  await added.body?.cancel();
   assert.deepEqual(await members(hub, "class"), []);
 });

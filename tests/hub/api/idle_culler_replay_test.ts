@@ -9,6 +9,7 @@ import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
 import { applyServices } from "../../../hub/services/registry.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { touchServerActivity } from "../../../hub/db/servers.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
 
 const CULLER_TOKEN = "idle-culler-token-0123456789";
 const PAGINATED = { Accept: "application/jupyterhub-pagination+json" };
@@ -77,7 +78,10 @@ Deno.test("jupyterhub-idle-culler's calls, replayed: version, paginated ready us
   const start = async (name: string, server = "") => {
     const row = (await getUser(hub.handle.db, name))!;
     await hub.servers.start(row, server);
-    assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+    assert.equal(
+      await hub.servers.waitReady(name, server, { timeoutMs: 5000 }),
+      true,
+    );
     return row;
   };
   const daemon = await start("daemon");
@@ -146,12 +150,11 @@ Deno.test("jupyterhub-idle-culler's calls, replayed: version, paginated ready us
 
   // 5. (--cull-users) DELETE /users/{name} for the inactive ones.
   for (const u of inactive) {
-    const res = await hub.request(`/hub/api/users/${u.name}`, {
-      method: "DELETE",
+    await assertAnswer(hub, {
+      send: `DELETE /hub/api/users/${u.name}`,
       token: CULLER_TOKEN,
+      status: 204,
     });
-    assert.equal(res.status, 204);
-    await res.body?.cancel();
   }
 
   const left = await (await hub.request("/hub/api/users?state=ready", {

@@ -7,6 +7,7 @@ import {
   obj,
   serverToken as ownServerToken,
 } from "./_fixtures.ts";
+import { adminToken, userToken } from "../../_helpers/api_setup.ts";
 
 const VERSION = "5.3.0";
 
@@ -45,8 +46,7 @@ Deno.test("GET /hub/api reports a PEP 440 version", async () => {
 
 Deno.test("every hub response carries X-JupyterHub-Version, errors and pages included", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const rows: Array<
     [string, string, RequestInit & { token?: string }, number]
   > = [
@@ -92,8 +92,7 @@ Deno.test("API responses carry the API security headers", async () => {
 
 Deno.test("GET /hub/api/info describes the hub to a caller with read:hub", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("admin", { admin: true });
-  const token = await hub.tokenFor("admin", ["read:hub"]);
+  const token = await adminToken(hub, { scopes: ["read:hub"] });
   const res = await hub.request("/hub/api/info", { token });
   assert.equal(res.status, 200);
   const info = await obj(res);
@@ -110,8 +109,7 @@ Deno.test("GET /hub/api/info describes the hub to a caller with read:hub", async
 
 Deno.test("GET /hub/api/info answers 403 without read:hub", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   await assertError(
     await hub.request("/hub/api/info", { token }),
     403,
@@ -128,8 +126,7 @@ Deno.test("GET /hub/api/info answers 403 without read:hub", async () => {
 
 Deno.test("GET /hub/api/user identifies a token's owner with token_id and session_id", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await hub.request("/hub/api/user", { token });
   assert.equal(res.status, 200);
   const model = await obj(res);
@@ -236,8 +233,7 @@ Deno.test("GET and HEAD /hub/health and /hub/api/health answer 200 with an empty
 
 Deno.test("an unknown path under /hub/api answers a JSON 404", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const rows: Array<[string, string]> = [
     ["GET", "/hub/api/nope"],
     ["GET", "/hub/api/users/alice/nope"],
@@ -256,8 +252,7 @@ Deno.test("an unknown path under /hub/api answers a JSON 404", async (t) => {
 
 Deno.test("a known API path asked with another method is 405 with Allow; OPTIONS is 200 (tornado's and JupyterHub's APIHandler.options)", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const rows: Array<[string, string, string]> = [
     ["POST", "/hub/api/info", "GET"],
     ["PUT", "/hub/api/users/alice", "DELETE, GET, PATCH, POST"],
@@ -286,10 +281,11 @@ Deno.test("POST /hub/api/authorizations/token always answers 404 naming the repl
   );
 });
 
-Deno.test("GET /hub/api/services answers an empty object", async () => {
-  await using hub = await createTestHub();
-  await hub.addUser("admin", { admin: true });
-  const token = await hub.tokenFor("admin");
+Deno.test("GET /hub/api/services answers an empty object without services (the built-in culler off)", async () => {
+  await using hub = await createTestHub({
+    services: { cull: { enabled: false } },
+  });
+  const token = await adminToken(hub);
   const res = await hub.request("/hub/api/services", { token });
   assert.equal(res.status, 200);
   assert.deepEqual(await obj(res), {});
@@ -299,8 +295,7 @@ Deno.test("GET /hub/api/info names the configured spawner and authenticator", as
   for (const spawner of ["local", "systemd"]) {
     await t.step(spawner, async () => {
       await using hub = await createTestHub({ spawner: { type: spawner } });
-      await hub.addUser("admin", { admin: true });
-      const token = await hub.tokenFor("admin", ["read:hub"]);
+      const token = await adminToken(hub, { scopes: ["read:hub"] });
       const info = await obj(await hub.request("/hub/api/info", { token }));
       assert.deepEqual(info.spawner, {
         class: `onehub.spawners.${spawner}`,
@@ -317,8 +312,7 @@ Deno.test("GET /hub/api/info names the configured spawner and authenticator", as
 Deno.test("GET /hub/api/authorizations/token/{token} (deprecated, jhub-client) answers the token owner's model; 404 for an unknown token, 403 without credentials", async () => {
   await using hub = await createTestHub();
   await hub.addUser("alice");
-  await hub.addUser("svc-user");
-  const caller = await hub.tokenFor("svc-user");
+  const caller = await userToken(hub, "svc-user");
   const alice = await hub.tokenFor("alice");
   const res = await hub.request(`/hub/api/authorizations/token/${alice}`, {
     token: caller,

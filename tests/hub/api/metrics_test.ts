@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import parse from "parse-prometheus-text-format";
 import { createTestHub } from "../../_helpers/test_hub.ts";
 import { fakeHub } from "../../_helpers/test_hub.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { runWithInput } from "../../_helpers/run_with_input.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 type Family = {
   name: string;
@@ -40,10 +43,8 @@ Deno.test("GET /hub/metrics needs read:metrics, as authenticate_prometheus", asy
   await using hub = await createTestHub();
   await hub.addUser("alice");
   await hub.addUser("teacher", { admin: true });
-  let res = await hub.request("/hub/metrics");
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
-  res = await hub.request("/hub/metrics", {
+  await assertStatus(await hub.request("/hub/metrics"), 403);
+  let res = await hub.request("/hub/metrics", {
     token: await hub.tokenFor("alice"),
   });
   assert.equal(res.status, 403);
@@ -71,8 +72,7 @@ Deno.test("GET /hub/metrics is open with metrics.authenticate false", async () =
 
 Deno.test("/hub/metrics: JupyterHub's names, parsed, and values that follow users and a spawn", async () => {
   await using hub = await fakeHub();
-  await hub.addUser("teacher", { admin: true });
-  const token = await hub.tokenFor("teacher");
+  const token = await adminToken(hub, { name: "teacher" });
   const scrape = async () => {
     const res = await hub.request("/hub/metrics", { token });
     assert.equal(res.status, 200);
@@ -132,20 +132,14 @@ Deno.test("/hub/metrics: JupyterHub's names, parsed, and values that follow user
 async function pythonSamples(
   text: string,
 ): Promise<{ name: string; labels: Record<string, string>; value: number }[]> {
-  const child = new Deno.Command("/usr/bin/python3", {
+  const out = await runWithInput("/usr/bin/python3", {
     args: [
       "-c",
       "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families as p\n" +
       "print(json.dumps([dict(name=s.name, labels=s.labels, value=s.value) for f in p(sys.stdin.read()) for s in f.samples]))",
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
+    input: text,
+  });
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 Deno.test("GET /hub/api/proxy lists routes by routespec with their data and last_activity", async () => {
   await using hub = await createTestHub({}, { withProxy: true });
@@ -36,13 +37,14 @@ Deno.test("POST and PATCH /hub/api/proxy re-sync the proxy with the stored route
       hub.proxy!.addRoute("/user/stale", "http://127.0.0.1:8", {
         jupyterhub: true,
       });
-      const res = await hub.request("/hub/api/proxy", {
-        method,
-        token: await hub.tokenFor("admin"),
-        ...(method === "PATCH" ? { json: { "api_url": "http://x:1" } } : {}),
-      });
-      assert.equal(res.status, 200);
-      await res.body?.cancel();
+      await assertStatus(
+        await hub.request("/hub/api/proxy", {
+          method,
+          token: await hub.tokenFor("admin"),
+          ...(method === "PATCH" ? { json: { "api_url": "http://x:1" } } : {}),
+        }),
+        200,
+      );
       assert.deepEqual(hub.proxy!.routes.list().map((r) => r.prefix), [
         "/user/alice",
       ]);

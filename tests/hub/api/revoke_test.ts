@@ -6,17 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
-import { eventsSince } from "../../../hub/db/events.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { addServer } from "./_fixtures.ts";
 import { hashSecret, tokenPrefix } from "../../../hub/secrets.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
+import {
+  adminToken,
+  recordedEvents,
+  userToken,
+} from "../../_helpers/api_setup.ts";
 
 Deno.test("an admin revokes a user's sessions and tokens; only the server's own token, linked by relation, survives", async () => {
   await using hub = await createTestHub({}, { spawner: "fake" });
   await hub.addUser("daemon");
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   const session = await hub.login("daemon");
   const script = await hub.tokenFor("daemon");
   const daemon = (await getUser(hub.handle.db, "daemon"))!;
@@ -59,12 +64,7 @@ Deno.test("an admin revokes a user's sessions and tokens; only the server's own 
   assert.equal(left.length, 1);
   assert.equal(left[0]!.note, "Server at /user/daemon/");
   assert.notEqual(left[0]!.server_id, null, "the running server's own token");
-  await hub.events.flush();
-  const events = await eventsSince(hub.handle.db, {
-    since: "2000-01-01",
-    limit: 10,
-    user: "daemon",
-  });
+  const events = await recordedEvents(hub, { user: "daemon" });
   assert.deepEqual(
     events.filter((e) =>
       e.kind.startsWith("sessions.") ||
@@ -96,11 +96,12 @@ Deno.test("a token noted like a server's counts as its user's activity; the serv
       created: hub.now.toISOString(),
       serverId,
     });
-    const res = await hub.request("/hub/api/user", {
-      token: `${prefix}-secret`,
-    });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    await assertStatus(
+      await hub.request("/hub/api/user", {
+        token: `${prefix}-secret`,
+      }),
+      200,
+    );
     const user = (await getUser(hub.handle.db, "alice"))!;
     if (serverId === null) {
       assert.notEqual(user.last_activity, null, "a user's token counts");
@@ -113,18 +114,15 @@ Deno.test("a token noted like a server's counts as its user's activity; the serv
 Deno.test("a user may revoke their own; another user may not", async () => {
   await using hub = await createTestHub();
   await hub.addUser("alice");
-  await hub.addUser("bob");
-  const bob = await hub.tokenFor("bob");
-  let res = await hub.request("/hub/api/users/alice/tokens", {
-    method: "DELETE",
+  const bob = await userToken(hub, "bob");
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/alice/tokens",
     token: bob,
+    status: 404,
   });
-  assert.equal(res.status, 404);
-  await res.body?.cancel();
-  res = await hub.request("/hub/api/users/bob/sessions", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/bob/sessions",
     token: bob,
+    status: 200,
   });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
 });

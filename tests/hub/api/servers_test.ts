@@ -9,6 +9,7 @@ import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
 import type { ProgressEvent } from "../../../hub/servers/manager.ts";
 import { assertError, obj } from "./_fixtures.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 const API = "/hub/api";
 
@@ -85,12 +86,11 @@ async function serverRow(hub: TestHub, user: string, name = "") {
   ).executeTakeFirst();
 }
 
-async function serverTokens(hub: TestHub, note: string) {
-  return (await hub.handle.db.selectFrom("api_tokens").select("id").where(
-    "note",
-    "=",
-    note,
-  ).execute()).length;
+/** How many API tokens carry `note` (a server's own token is noted "Server at <url>"). */
+async function serverTokens(hub: TestHub, note: string): Promise<number> {
+  const rows = await hub.handle.db.selectFrom("api_tokens").select("id")
+    .where("note", "=", note).execute();
+  return rows.length;
 }
 
 async function oauthClient(hub: TestHub, id: string) {
@@ -210,9 +210,7 @@ Deno.test("a second POST while the spawn is pending answers 202 and starts nothi
   const token = await hub.tokenFor("daemon");
   const first = post(hub, "/users/daemon/server", token);
   await hub.fake.started("daemon");
-  const second = await post(hub, "/users/daemon/server", token);
-  assert.equal(second.status, 202);
-  await second.body?.cancel();
+  await assertStatus(await post(hub, "/users/daemon/server", token), 202);
   hub.fake.release("daemon");
   assert.equal((await first).status, 201);
   assert.equal(hub.fake.startsOf("daemon"), 1);

@@ -13,6 +13,9 @@ import { silentLogger } from "../../../hub/observe/log.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { insertToken } from "../../../hub/db/tokens.ts";
 import { oauthTokenFor } from "./_fixtures.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken, startServer } from "../../_helpers/api_setup.ts";
 
 async function sharingHub(enabled = true): Promise<FakeHub> {
   const hub = await fakeHub({
@@ -21,7 +24,7 @@ async function sharingHub(enabled = true): Promise<FakeHub> {
   });
   await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
   await hub.servers.start((await getUser(hub.handle.db, "daemon"))!, "");
-  await hub.servers.waitReady("daemon", "", 5000);
+  await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 });
   return hub;
 }
 
@@ -159,11 +162,11 @@ Deno.test("shares with a group reach its members; a recipient can leave a share;
     json: { user: "bin" },
   })).body?.cancel();
   const bin = await hub.tokenFor("bin");
-  res = await hub.request("/hub/api/users/bin/shared/daemon/", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/bin/shared/daemon/",
     token: bin,
+    status: 204,
   });
-  assert.equal(res.status, 204);
   const listed = await (await hub.request("/hub/api/shares/daemon", {
     token: owner,
   })).json();
@@ -184,34 +187,36 @@ Deno.test("shares refuse scopes for other servers, unknown targets, servers one 
     (await res.json()).message,
     /A shared scope is for this server only: send "access:servers" or "access:servers!server=daemon\/", not "access:servers!server=bin\/"/,
   );
-  res = await post("/shares/daemon/", owner, { user: "nobody-here" });
-  assert.equal(res.status, 400);
-  await res.body?.cancel();
-  res = await post("/shares/daemon/", owner, { user: "bin", group: "staff" });
-  assert.equal(res.status, 400);
-  await res.body?.cancel();
+  await assertStatus(
+    await post("/shares/daemon/", owner, { user: "nobody-here" }),
+    400,
+  );
+  await assertStatus(
+    await post("/shares/daemon/", owner, { user: "bin", group: "staff" }),
+    400,
+  );
   res = await post("/shares/daemon/", await hub.tokenFor("bin"), {
     user: "bin",
   });
   assert.ok(res.status === 403 || res.status === 404, `${res.status}`);
   await res.body?.cancel();
-  res = await post("/shares/daemon", owner, { user: "bin" });
-  assert.equal(res.status, 405);
-  await res.body?.cancel();
-  res = await post("/shares/daemon/gpu", owner, { user: "bin" });
-  assert.equal(res.status, 404);
-  await res.body?.cancel();
+  await assertStatus(await post("/shares/daemon", owner, { user: "bin" }), 405);
+  await assertStatus(
+    await post("/shares/daemon/gpu", owner, { user: "bin" }),
+    404,
+  );
 });
 
 Deno.test("sharing is off unless sharing.enabled (as JupyterHub: self has no shares scope)", async () => {
   await using hub = await sharingHub(false);
-  const res = await hub.request("/hub/api/shares/daemon/", {
-    method: "POST",
-    token: await hub.tokenFor("daemon"),
-    json: { user: "bin" },
-  });
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/shares/daemon/", {
+      method: "POST",
+      token: await hub.tokenFor("daemon"),
+      json: { user: "bin" },
+    }),
+    403,
+  );
 });
 
 Deno.test("share codes: made by the owner, accepted on /hub/accept-share by a logged-in user, listed without the code, deleted", async () => {
@@ -298,18 +303,17 @@ Deno.test("share codes refuse a bad lifetime and 'no server', and expire", async
     (await res.json()).message,
     /expires_in must be whole seconds from 60/,
   );
-  res = await post("/share-codes/daemon", {});
-  assert.equal(res.status, 405);
-  await res.body?.cancel();
+  await assertStatus(await post("/share-codes/daemon", {}), 405);
   res = await post("/share-codes/daemon/", { "expires_in": 60 });
   const made = await res.json();
   hub.now.setTime(hub.now.getTime() + 61_000);
   const bin = await hub.login("bin");
-  const page = await hub.request(made.accept_url, {
-    headers: { cookie: bin.cookie },
-  });
-  assert.equal(page.status, 404);
-  await page.body?.cancel();
+  await assertStatus(
+    await hub.request(made.accept_url, {
+      headers: { cookie: bin.cookie },
+    }),
+    404,
+  );
 });
 
 /** The scopes bin's token carries now. */
@@ -370,13 +374,12 @@ Deno.test("a deleted named server takes its shares along: made again under the n
     });
   let res = await call("POST", "/users/daemon/servers/gpu");
   assert.ok([201, 202].includes(res.status));
-  await hub.servers.waitReady("daemon", "gpu", 5000);
-  res = await call("POST", "/shares/daemon/gpu", { user: "bin" });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
-  res = await call("POST", "/share-codes/daemon/gpu", {});
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
+  await hub.servers.waitReady("daemon", "gpu", { timeoutMs: 5000 });
+  await assertStatus(
+    await call("POST", "/shares/daemon/gpu", { user: "bin" }),
+    200,
+  );
+  await assertStatus(await call("POST", "/share-codes/daemon/gpu", {}), 200);
   assert.ok(
     (await binScopes(hub)).includes("access:servers!server=daemon/gpu"),
   );
@@ -408,27 +411,24 @@ async function waitGone(hub: FakeHub): Promise<void> {
 
 Deno.test("a renamed owner keeps their shares; a new user of the old name inherits nothing", async () => {
   await using hub = await sharingHub();
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   await (await hub.request("/hub/api/shares/daemon/", {
     method: "POST",
     token: await hub.tokenFor("daemon"),
     json: { user: "bin" },
   })).body?.cancel();
   assert.ok((await binScopes(hub)).includes("access:servers!server=daemon/"));
-  let res = await hub.request("/hub/api/users/daemon", {
-    method: "PATCH",
+  await assertAnswer(hub, {
+    send: "PATCH /hub/api/users/daemon",
     token: admin,
     json: { name: "renamed" },
+    status: 200,
   });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
-  res = await hub.request("/hub/api/users/daemon", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/users/daemon",
     token: admin,
+    status: 201,
   });
-  assert.equal(res.status, 201);
-  await res.body?.cancel();
   const scopes = await binScopes(hub);
   assert.ok(scopes.includes("access:servers!server=renamed/"), String(scopes));
   assert.ok(
@@ -439,8 +439,7 @@ Deno.test("a renamed owner keeps their shares; a new user of the old name inheri
 
 Deno.test("deleting a user, or revoking their tokens, fences them off the servers shared with them", async () => {
   await using hub = await sharingHub();
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
   await (await hub.request("/hub/api/shares/daemon/", {
     method: "POST",
     token: await hub.tokenFor("daemon"),
@@ -452,15 +451,14 @@ Deno.test("deleting a user, or revoking their tokens, fences them off the server
   const through = (headers: Record<string, string>) =>
     proxy.get(headers).then(async (r) => (await r.body?.cancel(), r.status));
   assert.notEqual(await through({ cookie: bin.cookie }), 403);
-  let res = await hub.request("/hub/api/users/bin/tokens", {
-    method: "DELETE",
+  await assertAnswer(hub, {
+    send: "DELETE /hub/api/users/bin/tokens",
     token: admin,
+    status: 200,
   });
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
   assert.equal(await through({ authorization: `token ${binToken}` }), 403);
   assert.notEqual(await through({ cookie: bin.cookie }), 403, "not yet");
-  res = await hub.request("/hub/api/users/bin", {
+  const res = await hub.request("/hub/api/users/bin", {
     method: "DELETE",
     token: admin,
   });
@@ -515,13 +513,14 @@ Deno.test("one share of a user or a group: GET and DELETE /users|groups/{name}/s
   await using hub = await sharingHub();
   const owner = await hub.tokenFor("daemon");
   for (const json of [{ user: "bin" }, { group: "staff" }]) {
-    const made = await hub.request("/hub/api/shares/daemon/", {
-      method: "POST",
-      token: owner,
-      json,
-    });
-    assert.equal(made.status, 200);
-    await made.body?.cancel();
+    await assertStatus(
+      await hub.request("/hub/api/shares/daemon/", {
+        method: "POST",
+        token: owner,
+        json,
+      }),
+      200,
+    );
   }
   const admin = await (async () => {
     await hub.addUser("teacher", { admin: true });
@@ -553,12 +552,8 @@ Deno.test("one share of a user or a group: GET and DELETE /users|groups/{name}/s
   await res.body?.cancel();
   res = await get("/groups/staff/shared/daemon/", "DELETE");
   assert.equal(res.status, 204);
-  res = await get("/groups/staff/shared/daemon/");
-  assert.equal(res.status, 404);
-  await res.body?.cancel();
-  res = await get("/groups/nobody-group/shared");
-  assert.equal(res.status, 404);
-  await res.body?.cancel();
+  await assertStatus(await get("/groups/staff/shared/daemon/"), 404);
+  await assertStatus(await get("/groups/nobody-group/shared"), 404);
 });
 
 Deno.test("share codes list: /share-codes/{owner} every server's, /share-codes/{owner}/ the default server's, with offset and limit", async () => {
@@ -568,12 +563,7 @@ Deno.test("share codes list: /share-codes/{owner} every server's, /share-codes/{
   });
   await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
   const owner = await hub.tokenFor("daemon");
-  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
-    method: "POST",
-    token: owner,
-  });
-  assert.ok(made.status < 300, String(made.status));
-  await made.body?.cancel();
+  await startServer(hub, "daemon/gpu", { token: owner });
   for (const path of ["daemon/", "daemon/", "daemon/gpu"]) {
     const res = await hub.request(`/hub/api/share-codes/${path}`, {
       method: "POST",

@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
 import type { ShutdownRequest } from "../../../hub/api/shutdown.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags", async () => {
   const asked: ShutdownRequest[] = [];
@@ -14,15 +17,15 @@ Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags"
     requestShutdown: (r) => asked.push(r),
   });
   await hub.addUser("alice");
-  await hub.addUser("teacher", { admin: true });
-  const admin = await hub.tokenFor("teacher");
+  const admin = await adminToken(hub, { name: "teacher" });
+  await assertStatus(
+    await hub.request("/hub/api/shutdown", {
+      method: "POST",
+      token: await hub.tokenFor("alice"),
+    }),
+    403,
+  );
   let res = await hub.request("/hub/api/shutdown", {
-    method: "POST",
-    token: await hub.tokenFor("alice"),
-  });
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
-  res = await hub.request("/hub/api/shutdown", {
     method: "POST",
     token: admin,
     json: { servers: "yes" },
@@ -32,13 +35,12 @@ Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags"
     (await res.json()).message,
     /servers must be true or false, got "yes"/,
   );
-  res = await hub.request("/hub/api/shutdown", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/shutdown",
     token: admin,
     json: { server: true },
+    status: 400,
   });
-  assert.equal(res.status, 400);
-  await res.body?.cancel();
   assert.equal(asked.length, 0, "refused requests stop nothing");
   res = await hub.request("/hub/api/shutdown", {
     method: "POST",
@@ -53,12 +55,13 @@ Deno.test("POST /hub/api/shutdown needs the shutdown scope and checks its flags"
 Deno.test("POST /hub/api/shutdown answers 503 where no runner can stop the hub", async () => {
   await using hub = await createTestHub();
   await hub.addUser("teacher", { admin: true });
-  const res = await hub.request("/hub/api/shutdown", {
-    method: "POST",
-    token: await hub.tokenFor("teacher"),
-  });
-  assert.equal(res.status, 503);
-  await res.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/shutdown", {
+      method: "POST",
+      token: await hub.tokenFor("teacher"),
+    }),
+    503,
+  );
   await hub.events.flush();
   assert.equal(
     (await eventsSince(hub.handle.db, { since: "2000-01-01", limit: 5 }))

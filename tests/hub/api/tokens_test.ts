@@ -13,6 +13,12 @@ import {
 } from "./_fixtures.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import {
+  adminToken,
+  startServer,
+  userToken,
+} from "../../_helpers/api_setup.ts";
 
 function createToken(
   hub: TestHub,
@@ -38,8 +44,7 @@ async function whoStatus(hub: TestHub, token: string): Promise<number> {
 
 Deno.test("POST /hub/api/users/:name/tokens without scopes gives a token with all the owner's scopes", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await createToken(hub, token, {});
   assert.equal(res.status, 201);
   const model = await obj(res);
@@ -92,8 +97,7 @@ Deno.test("POST /hub/api/users/:name/tokens without scopes uses a redefined toke
     ],
   });
   await syncConfigAccess(hub.handle.db, hub.config, { logger: silentLogger });
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice", ["tokens!user"]);
+  const token = await userToken(hub, "alice", ["tokens!user"]);
   const made = await obj(await createToken(hub, token, {}));
   // The role's scope and the identify scopes every token has, nothing more.
   assert.deepEqual(made.scopes, [
@@ -107,15 +111,15 @@ Deno.test("POST /hub/api/users/:name/tokens without scopes uses a redefined toke
     (byRole.scopes as string[]).includes("read:users:activity!user=alice"),
     String(byRole.scopes),
   );
-  const unknown = await createToken(hub, token, { roles: ["nope-role"] });
-  assert.equal(unknown.status, 400);
-  await unknown.body?.cancel();
+  await assertStatus(
+    await createToken(hub, token, { roles: ["nope-role"] }),
+    400,
+  );
 });
 
 Deno.test("POST /hub/api/users/:name/tokens with scopes stores exactly those, expanded", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await createToken(hub, token, {
     scopes: ["read:users!user", "access:servers!server=alice/"],
     note: "for my script",
@@ -147,8 +151,7 @@ Deno.test("POST /hub/api/users/:name/tokens by an admin for someone else notes w
 
 Deno.test("POST /hub/api/users/:name/tokens with expires_in sets expires_at", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await createToken(hub, token, { "expires_in": 3600 });
   assert.equal(res.status, 201);
   assert.equal((await obj(res)).expires_at, "2026-11-25T13:00:00.000Z");
@@ -158,8 +161,7 @@ Deno.test("POST /hub/api/users/:name/tokens with expires_in sets expires_at", as
 
 Deno.test("POST /hub/api/users/:name/tokens answers 400 for a bad expires_in and creates nothing", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   for (const value of [-60, "3600", 1.5, true, [60], 1e300]) {
     await t.step(JSON.stringify(value), async () => {
       await assertError(
@@ -174,8 +176,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 for a bad expires_in and
 
 Deno.test("POST /hub/api/users/:name/tokens caps and defaults expires_in to tokens.max_expires_in", async () => {
   await using hub = await createTestHub({ tokens: { max_expires_in: 600 } });
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await createToken(hub, token, {});
   assert.equal((await obj(res)).expires_at, "2026-11-25T12:10:00.000Z");
   await assertError(
@@ -187,8 +188,7 @@ Deno.test("POST /hub/api/users/:name/tokens caps and defaults expires_in to toke
 
 Deno.test("POST /hub/api/users/:name/tokens answers 400 for an unknown scope", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const message = await assertError(
     await createToken(hub, token, { scopes: ["read:everything"] }),
     400,
@@ -199,8 +199,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 for an unknown scope", a
 
 Deno.test("POST /hub/api/users/:name/tokens answers 400 for scopes the owner does not hold", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   await assertError(
     await createToken(hub, token, { scopes: ["admin:users"] }),
     400,
@@ -216,8 +215,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 400 for scopes the owner doe
 
 Deno.test("POST /hub/api/users/:name/tokens resolves roles and refuses unknown ones", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const res = await createToken(hub, token, { roles: ["server"] });
   assert.equal(res.status, 201);
   const scopes = (await obj(res)).scopes as string[];
@@ -232,8 +230,7 @@ Deno.test("POST /hub/api/users/:name/tokens resolves roles and refuses unknown o
 
 Deno.test("POST /hub/api/users/:name/tokens answers 400 for wrong field types", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const rows: Array<[string, unknown, RegExp]> = [
     ["scopes string", { scopes: "read:users" }, /"scopes" must be a list/],
     ["scopes numbers", { scopes: [1] }, /"scopes" must be a list/],
@@ -270,8 +267,7 @@ Deno.test("POST /hub/api/users/:name/tokens refuses a token for another user, or
 
 Deno.test("POST /hub/api/users/:name/tokens with expires_in 0 makes a token that does not expire (JupyterHub's REST spec), or the cap", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await obj(await createToken(hub, token, { "expires_in": 0 }));
   assert.equal(made.expires_at, null);
   await using capped = await createTestHub({ tokens: { max_expires_in: 600 } });
@@ -337,8 +333,7 @@ Deno.test("POST /hub/api/users/:name/tokens answers 403 for body auth of a user 
 
 Deno.test("GET /hub/api/users/:name/tokens lists token models without secrets", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await createToken(hub, token, { note: "second" });
   await made.body?.cancel();
   const res = await hub.request("/hub/api/users/alice/tokens", { token });
@@ -357,8 +352,7 @@ Deno.test("GET /hub/api/users/:name/tokens lists token models without secrets", 
 
 Deno.test("GET /hub/api/users/:name/tokens deletes expired tokens", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await createToken(hub, token, { "expires_in": 60 });
   await made.body?.cancel();
   assert.equal(await countRows(hub, "api_tokens"), 2);
@@ -373,8 +367,7 @@ Deno.test("GET /hub/api/users/:name/tokens deletes expired tokens", async () => 
 
 Deno.test("GET /hub/api/users/:name/tokens/:id returns one model without the secret", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await obj(await createToken(hub, token, { note: "n" }));
   const res = await hub.request(`/hub/api/users/alice/tokens/${made.id}`, {
     token,
@@ -413,8 +406,7 @@ Deno.test("GET /hub/api/users/:name/tokens/:id answers 404 for another user's to
 
 Deno.test("DELETE /hub/api/users/:name/tokens/:id revokes the token, which then no longer authenticates", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await obj(await createToken(hub, token, {}));
   assert.equal(await whoStatus(hub, made.token as string), 200);
   const res = await hub.request(`/hub/api/users/alice/tokens/${made.id}`, {
@@ -436,8 +428,7 @@ Deno.test("DELETE /hub/api/users/:name/tokens/:id revokes the token, which then 
 
 Deno.test("DELETE /hub/api/users/:name/tokens/:id answers 403 without the tokens scope", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const weak = await hub.tokenFor("alice", ["read:tokens!user"]);
+  const weak = await userToken(hub, "alice", ["read:tokens!user"]);
   const list = await obj(
     await hub.request("/hub/api/users/alice/tokens", { token: weak }),
   );
@@ -457,8 +448,7 @@ Deno.test("DELETE /hub/api/users/:name/tokens/:id answers 403 without the tokens
 
 Deno.test("an API token is accepted as 'token' or 'Bearer' in any case, and nowhere else", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const rows: Array<[string, Record<string, string>, string, number]> = [
     ["token", { authorization: `token ${token}` }, "", 200],
     ["Bearer", { authorization: `Bearer ${token}` }, "", 200],
@@ -492,8 +482,7 @@ Deno.test("an API token is accepted as 'token' or 'Bearer' in any case, and nowh
 
 Deno.test("an expired token is refused with 403 as if absent", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   const made = await obj(await createToken(hub, token, { "expires_in": 60 }));
   const short = made.token as string;
   hub.now.setTime(hub.now.getTime() + 59_000);
@@ -509,8 +498,7 @@ Deno.test("an expired token is refused with 403 as if absent", async () => {
 
 Deno.test("a token row past its expires_at is refused with 403", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   await hub.handle.db.updateTable("api_tokens").set({
     "expires_at": "2026-11-25T11:59:59.999Z",
   }).execute();
@@ -519,11 +507,11 @@ Deno.test("a token row past its expires_at is refused with 403", async () => {
 
 Deno.test("a token's effective scopes shrink when its owner loses admin", async () => {
   await using hub = await createTestHub();
-  await hub.addUser("boss", { admin: true });
-  const token = await hub.tokenFor("boss", ["admin:users"]);
-  const before = await hub.request("/hub/api/users", { token });
-  await before.body?.cancel();
-  assert.equal(before.status, 200);
+  const token = await adminToken(hub, {
+    name: "boss",
+    scopes: ["admin:users"],
+  });
+  await assertStatus(await hub.request("/hub/api/users", { token }), 200);
   await hub.handle.db.updateTable("users").set({ admin: 0 }).execute();
   await assertError(
     await hub.request("/hub/api/users", { token }),
@@ -602,12 +590,7 @@ Deno.test("GET and DELETE /hub/api/users/:other/tokens/:id answer 404 to a user 
 Deno.test("a token's oauth_client is its client's description, whoever's server it is (JupyterHub's token_model), and 'JupyterHub' for API tokens", async () => {
   await using hub = await fakeHub({ spawner: { "named_servers": true } });
   const daemon = await hub.tokenFor("daemon");
-  const made = await hub.request("/hub/api/users/daemon/servers/gpu", {
-    method: "POST",
-    token: daemon,
-  });
-  assert.ok(made.status < 300, String(made.status));
-  await made.body?.cancel();
+  await startServer(hub, "daemon/gpu", { token: daemon });
   await oauthTokenFor(hub, "bin", "jupyterhub-user-daemon-gpu", [
     "access:servers!server=daemon/gpu",
   ]);

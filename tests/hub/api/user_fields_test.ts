@@ -5,17 +5,17 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { assertError, countRows, obj } from "./_fixtures.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
 
 async function setup() {
   const hub = await createTestHub();
-  await hub.addUser("admin", { admin: true });
-  const token = await hub.tokenFor("admin");
-  const made = await hub.request("/hub/api/groups/students", {
-    method: "POST",
+  const token = await adminToken(hub);
+  await assertAnswer(hub, {
+    send: "POST /hub/api/groups/students",
     token,
+    status: 201,
   });
-  assert.equal(made.status, 201);
-  await made.body?.cancel();
   return { hub, token };
 }
 
@@ -48,12 +48,12 @@ Deno.test("POST /hub/api/users puts the new users in the named groups and honour
 Deno.test("POST /hub/api/users/:name honours groups, roles and auth_state", async () => {
   const { hub, token } = await setup();
   await using _ = hub;
-  const res = await hub.request("/hub/api/users/ada", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/users/ada",
     token,
     json: { groups: ["students"], roles: ["admin"], auth_state: { k: 1 } },
+    status: 201,
   });
-  assert.equal(res.status, 201);
   const ada = await model(hub, token, "ada");
   assert.deepEqual(ada.groups, ["students"]);
   assert.equal(ada.admin, true);

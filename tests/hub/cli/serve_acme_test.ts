@@ -14,7 +14,7 @@ import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
 import { createUsers } from "../../../hub/db/users.ts";
 import { createAuthenticator } from "../../../hub/auth/mod.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
-import { startHub } from "../../../hub/cli/serve_runtime.ts";
+import { startHub } from "../../../hub/mod.ts";
 
 Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, keeps it 0600 and reuses it after a restart", async () => {
   const [httpPort, httpsPort, hubPort] = freePorts(3) as [
@@ -119,37 +119,14 @@ Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, k
 });
 
 Deno.test("startHub() renews a certificate that is about to expire and serves the new one without a restart", async () => {
-  const [httpPort, httpsPort] = freePorts(2) as [number, number];
-  // The first certificate lasts 10 days, within the 30-day renewal window;
-  // its renewal lasts 90, so renewals then stop.
-  await using acme = await startTestAcmeServer({
-    validationPort: httpPort,
+  await using hub = await startAcmeHub({
+    domains: ["localhost"],
+    renewCheckMs: 300,
+    // The first certificate lasts 10 days, within the 30-day renewal window;
+    // its renewal lasts 90, so renewals then stop.
     days: (n) => n === 1 ? 10 : 90,
   });
-  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-renew-" });
-  const config = resolveConfig({
-    file: {
-      data_dir: dir,
-      auth: { type: "dummy" },
-      http: { ip: "127.0.0.1", port: httpPort },
-      hub: { port: 0 },
-      https: {
-        enabled: true,
-        port: httpsPort,
-        letsencrypt: { domains: ["localhost"], directory: acme.directoryUrl },
-      },
-    },
-  });
-  const handle = openDatabase(config.dbPath);
-  await migrateToLatest(handle);
-  const running = await startHub({
-    config,
-    db: handle.db,
-    authenticator: createAuthenticator(config),
-    logger: silentLogger,
-    cookieSecret: new Uint8Array(32).fill(1),
-    acmeRenewCheckMs: 300,
-  });
+  const { acme, dir, httpsPort } = hub;
   /** The serial number of the certificate the HTTPS port presents now (retried across a re-listen). */
   const served = async (): Promise<string> => {
     for (let i = 0; i < 40; i++) {
@@ -205,72 +182,107 @@ Deno.test("startHub() renews a certificate that is about to expire and serves th
     assert.equal(res.status, 200, "HTTPS still answers after the swap");
   } finally {
     client.close();
-    await running.stop();
-    await handle.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("startHub() with subdomain_host gets one certificate for the hub and every user's host, and a new one when a user is added", async () => {
+  await using hub = await startAcmeHub({
+    domains: ["hub.localhost"],
+    renewCheckMs: 200,
+    file: { "subdomain_host": "https://hub.localhost" },
+    users: ["alice"],
+  });
+  const { acme, dir } = hub;
+  const names = async () =>
+    new X509Certificate(await Deno.readTextFile(`${dir}/certs/cert.pem`))
+      .subjectAltName?.split(", ").map((n) => n.replace(/^DNS:/, ""))
+      .sort();
+  assert.deepEqual(await names(), ["alice.hub.localhost", "hub.localhost"]);
+  await createUsers(hub.db, ["bob"], {
+    admin: false,
+    now: new Date().toISOString(),
+  });
+  let seen = await names();
+  for (let i = 0; i < 100 && seen?.length !== 3; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = await names();
+  }
+  assert.deepEqual(seen, [
+    "alice.hub.localhost",
+    "bob.hub.localhost",
+    "hub.localhost",
+  ]);
+  const orders = acme.validations.length;
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(
+    acme.validations.length,
+    orders,
+    "no order without a new name",
+  );
+});
+
+/** What {@linkcode startAcmeHub} starts; `users` are made before the hub starts. */
+interface AcmeHubOptions {
+  domains: string[];
+  renewCheckMs: number;
+  days?: (n: number) => number;
+  file?: Record<string, unknown>;
+  users?: string[];
+}
+
+/**
+ * A test ACME server and startHub() with dummy auth and Let's Encrypt
+ * from it, on free ports, its data in a new temporary folder. Disposing
+ * it stops the hub, closes the database, removes the folder and stops
+ * the ACME server.
+ */
+async function startAcmeHub(options: AcmeHubOptions) {
   const [httpPort, httpsPort] = freePorts(2) as [number, number];
-  await using acme = await startTestAcmeServer({ validationPort: httpPort });
-  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-sub-" });
+  const acme = await startTestAcmeServer({
+    validationPort: httpPort,
+    ...(options.days ? { days: options.days } : {}),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "onehub-acme-" });
   const config = resolveConfig({
     file: {
       data_dir: dir,
-      "subdomain_host": "https://hub.localhost",
       auth: { type: "dummy" },
       http: { ip: "127.0.0.1", port: httpPort },
       hub: { port: 0 },
       https: {
         enabled: true,
         port: httpsPort,
-        letsencrypt: {
-          domains: ["hub.localhost"],
-          directory: acme.directoryUrl,
-        },
+        letsencrypt: { domains: options.domains, directory: acme.directoryUrl },
       },
+      ...options.file,
     },
   });
   const handle = openDatabase(config.dbPath);
   await migrateToLatest(handle);
-  const now = new Date().toISOString();
-  await createUsers(handle.db, ["alice"], { admin: false, now });
+  if (options.users) {
+    await createUsers(handle.db, options.users, {
+      admin: false,
+      now: new Date().toISOString(),
+    });
+  }
   const running = await startHub({
     config,
     db: handle.db,
     authenticator: createAuthenticator(config),
     logger: silentLogger,
     cookieSecret: new Uint8Array(32).fill(1),
-    acmeRenewCheckMs: 200,
+    acmeRenewCheckMs: options.renewCheckMs,
   });
-  const names = async () =>
-    new X509Certificate(await Deno.readTextFile(`${dir}/certs/cert.pem`))
-      .subjectAltName?.split(", ").map((n) => n.replace(/^DNS:/, ""))
-      .sort();
-  try {
-    assert.deepEqual(await names(), ["alice.hub.localhost", "hub.localhost"]);
-    await createUsers(handle.db, ["bob"], { admin: false, now });
-    let seen = await names();
-    for (let i = 0; i < 100 && seen?.length !== 3; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      seen = await names();
-    }
-    assert.deepEqual(seen, [
-      "alice.hub.localhost",
-      "bob.hub.localhost",
-      "hub.localhost",
-    ]);
-    const orders = acme.validations.length;
-    await new Promise((r) => setTimeout(r, 600));
-    assert.equal(
-      acme.validations.length,
-      orders,
-      "no order without a new name",
-    );
-  } finally {
-    await running.stop();
-    await handle.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  return {
+    acme,
+    dir,
+    httpsPort,
+    db: handle.db,
+    async [Symbol.asyncDispose]() {
+      await running.stop();
+      await handle.close();
+      await Deno.remove(dir, { recursive: true });
+      await acme[Symbol.asyncDispose]();
+    },
+  };
+}

@@ -39,7 +39,10 @@ async function classHub(roles: unknown[] = [TA_ROLE]): Promise<FakeHub> {
 
 async function start(hub: FakeHub, name: string): Promise<void> {
   await hub.servers.start((await getUser(hub.handle.db, name))!, "");
-  assert.equal(await hub.servers.waitReady(name, "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady(name, "", { timeoutMs: 5000 }),
+    true,
+  );
 }
 
 Deno.test("the teaching-assistant role stops a student's server and is refused on another user's", async () => {

@@ -25,6 +25,20 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   };
 }
 
+/** A temp dir (removed on dispose) whose config.yaml holds `text`. */
+async function tempConfig(
+  text: string,
+): Promise<{ dir: string; path: string } & AsyncDisposable> {
+  const dir = await tempDir();
+  const path = `${dir.path}/config.yaml`;
+  await Deno.writeTextFile(path, text);
+  return {
+    dir: dir.path,
+    path,
+    [Symbol.asyncDispose]: dir[Symbol.asyncDispose],
+  };
+}
+
 async function assertConfigError(
   promise: Promise<unknown>,
   ...parts: string[]
@@ -87,10 +101,9 @@ Deno.test("writeConfigFile() creates the parent dir and a 0600 file", async () =
 });
 
 Deno.test("writeConfigFile() leaves the old file intact when validation fails", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/config.yaml`;
   const before = "# my comment\nhttp:\n  port: 9000\n";
-  await Deno.writeTextFile(path, before);
+  await using cfg = await tempConfig(before);
+  const path = cfg.path;
   await assertConfigError(
     writeConfigFile(path, { http: { port: "x" } }),
     '"http.port"',
@@ -105,18 +118,16 @@ Deno.test("writeConfigFile() leaves the old file intact when validation fails", 
     "api.page_max_limit",
   );
   assert.equal(await Deno.readTextFile(path), before);
-  assert.deepEqual([...Deno.readDirSync(dir.path)].map((e) => e.name), [
+  assert.deepEqual([...Deno.readDirSync(cfg.dir)].map((e) => e.name), [
     "config.yaml",
   ]);
 });
 
 Deno.test("writeConfigFile() keeps the admin's comments", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/config.yaml`;
-  await Deno.writeTextFile(
-    path,
+  await using cfg = await tempConfig(
     "# top comment\nhttp:\n  # the port\n  port: 9000\n  ip: 0.0.0.0\n",
   );
+  const path = cfg.path;
   await writeConfigFile(path, {
     http: { port: 9001 },
     users: { admin: ["alice"] },
@@ -148,12 +159,10 @@ Deno.test("formatConfigYaml() prunes emptied sections and falls back to a plain 
 });
 
 Deno.test("loadConfig() merges the file with env and flags", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/config.yaml`;
-  await Deno.writeTextFile(
-    path,
+  await using cfg = await tempConfig(
     "http:\n  port: 9000\n  ip: 0.0.0.0\nbase_url: hub\n",
   );
+  const path = cfg.path;
   const config = await loadConfig({
     path,
     env: { ONEHUB_HTTP_PORT: "9001" },
@@ -167,9 +176,8 @@ Deno.test("loadConfig() merges the file with env and flags", async () => {
 });
 
 Deno.test("loadConfig() reports an invalid file by name", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/config.yaml`;
-  await Deno.writeTextFile(path, "auth:\n  type: ldap\n");
+  await using cfg = await tempConfig("auth:\n  type: ldap\n");
+  const path = cfg.path;
   await assertConfigError(
     loadConfig({ path, env: {} }),
     path,
@@ -183,12 +191,15 @@ Deno.test("withConfigLock() lets concurrent read-edit-write cycles both land", a
   const path = `${dir.path}/config.yaml`;
   const users = ["a", "b", "c", "d", "e", "f"];
   await Promise.all(users.map((user) =>
-    withConfigLock(path, async () => {
+    withConfigLock({ path }, async () => {
       const raw = await readConfigFile(path);
       const admins = (raw.users as { admin?: string[] } | undefined)?.admin ??
         [];
       await new Promise((resolve) => setTimeout(resolve, 5)); // widen the race window
-      await writeConfigFile(path, setAt(raw, "users.admin", [...admins, user]));
+      await writeConfigFile(
+        path,
+        setAt(raw, { key: "users.admin", value: [...admins, user] }),
+      );
     })
   ));
   const raw = await readConfigFile(path);
@@ -200,10 +211,10 @@ Deno.test("withConfigLock() releases the lock when the edit throws", async () =>
   await using dir = await tempDir();
   const path = `${dir.path}/config.yaml`;
   await assert.rejects(
-    withConfigLock(path, () => Promise.reject(new Error("boom"))),
+    withConfigLock({ path }, () => Promise.reject(new Error("boom"))),
     /boom/,
   );
-  assert.equal(await withConfigLock(path, () => Promise.resolve(7)), 7);
+  assert.equal(await withConfigLock({ path }, () => Promise.resolve(7)), 7);
 });
 
 Deno.test("withConfigLock() times out with the fix when the lock stays held", async () => {
@@ -211,10 +222,10 @@ Deno.test("withConfigLock() times out with the fix when the lock stays held", as
   const path = `${dir.path}/config.yaml`;
   await Deno.writeTextFile(`${path}.lock`, "1\n");
   await assertConfigError(
-    withConfigLock(path, () => Promise.resolve(), {
-      timeoutMs: 30,
-      staleMs: 60_000,
-    }),
+    withConfigLock(
+      { path, timeoutMs: 30, staleMs: 60_000 },
+      () => Promise.resolve(),
+    ),
     `${path}.lock`,
     "delete",
   );
@@ -227,10 +238,10 @@ Deno.test("withConfigLock() removes a stale lock", async () => {
   const old = new Date(Date.now() - 60_000);
   await Deno.utime(`${path}.lock`, old, old);
   assert.equal(
-    await withConfigLock(path, () => Promise.resolve("ok"), {
-      timeoutMs: 30,
-      staleMs: 1000,
-    }),
+    await withConfigLock(
+      { path, timeoutMs: 30, staleMs: 1000 },
+      () => Promise.resolve("ok"),
+    ),
     "ok",
   );
 });

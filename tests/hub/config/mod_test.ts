@@ -2,21 +2,19 @@ import assert from "node:assert/strict";
 import { errorWith } from "../../_helpers/assert_error.ts";
 import {
   CONFIG_KEYS,
+  type ConfigLayers,
   envName,
-  getAt,
   type HubConfig,
   type KeySpec,
   keySpec,
-  leafKeys,
   parseValueText,
   resolveConfig,
-  setAt,
   suggestKey,
   toRawConfig,
-  unsetAt,
   validateRaw,
   validateValue,
 } from "../../../hub/config/mod.ts";
+import { getAt, leafKeys } from "../../../hub/config/edit.ts";
 import { ConfigError } from "../../../hub/errors.ts";
 
 function spec(key: string): KeySpec {
@@ -28,6 +26,19 @@ function spec(key: string): KeySpec {
 /** Asserts that `fn` throws a ConfigError whose message contains every part. */
 function assertConfigError(fn: () => unknown, ...parts: string[]): void {
   assert.throws(fn, errorWith(ConfigError, ...parts));
+}
+
+/** For each [input, expected] row, `layersOf(input)` resolves to `expected` as `read` reads it. */
+function assertResolvesEach(
+  rows: [string, string][],
+  { layersOf, read }: {
+    layersOf: (input: string) => ConfigLayers;
+    read: (config: HubConfig) => string;
+  },
+): void {
+  for (const [input, expected] of rows) {
+    assert.equal(read(resolveConfig(layersOf(input))), expected, input);
+  }
 }
 
 Deno.test("resolveConfig() returns every default when given nothing", () => {
@@ -193,18 +204,15 @@ Deno.test("resolveConfig() normalises base_url", () => {
     ["/jupyter", "/jupyter/"],
     ["/a/b/", "/a/b/"],
   ];
-  for (const [input, expected] of cases) {
-    assert.equal(
-      resolveConfig({ file: { base_url: input } }).baseUrl,
-      expected,
-      input,
-    );
-    assert.equal(
-      resolveConfig({ flags: { base_url: input } }).baseUrl,
-      expected,
-      input,
-    );
-  }
+  const read = (config: HubConfig) => config.baseUrl;
+  assertResolvesEach(cases, {
+    layersOf: (v) => ({ file: { base_url: v } }),
+    read,
+  });
+  assertResolvesEach(cases, {
+    layersOf: (v) => ({ flags: { base_url: v } }),
+    read,
+  });
   for (const bad of ["/a//b/", "/../", "/a/./b", "/a?b", "http://x/"]) {
     assertConfigError(
       () => resolveConfig({ file: { base_url: bad } }),
@@ -221,13 +229,10 @@ Deno.test("resolveConfig() accepts a public_url origin and rejects anything else
     ["https://hub.example.org/", "https://hub.example.org"],
     ["http://HUB.example.org:8443", "http://hub.example.org:8443"],
   ];
-  for (const [input, expected] of good) {
-    assert.equal(
-      resolveConfig({ file: { public_url: input } }).publicUrl,
-      expected,
-      input,
-    );
-  }
+  assertResolvesEach(good, {
+    layersOf: (v) => ({ file: { public_url: v } }),
+    read: (config) => config.publicUrl,
+  });
   const bad = [
     "hub.example.org",
     "ftp://hub.example.org",
@@ -303,39 +308,29 @@ Deno.test("parseValueText() follows tljh-config rules per kind", () => {
   ];
   for (const [key, text, expected] of cases) {
     assert.deepEqual(
-      parseValueText(spec(key), text, "test"),
+      parseValueText(spec(key), { text, source: "test" }),
       expected,
       `${key}=${text}`,
     );
   }
   assertConfigError(
-    () => parseValueText(spec("http.port"), "1.5", "test"),
+    () => parseValueText(spec("http.port"), { text: "1.5", source: "test" }),
     '"http.port"',
     '"1.5"',
     "integer",
   );
   assertConfigError(
-    () => parseValueText(spec("users.allow_all"), "on", "test"),
+    () =>
+      parseValueText(spec("users.allow_all"), { text: "on", source: "test" }),
     "true or false",
   );
 });
 
 Deno.test("validateValue() returns canonical copies", () => {
   const list = ["a"];
-  const out = validateValue(spec("users.admin"), list);
+  const out = validateValue(spec("users.admin"), { value: list });
   assert.deepEqual(out, list);
   assert.notEqual(out, list);
-});
-
-Deno.test("setAt() and unsetAt() edit copies and prune empty sections", () => {
-  const raw = { http: { port: 1 } };
-  const set = setAt(raw, "auth.pam.service", "x");
-  assert.deepEqual(set, { http: { port: 1 }, auth: { pam: { service: "x" } } });
-  assert.deepEqual(raw, { http: { port: 1 } });
-  assert.deepEqual(unsetAt(set, "auth.pam.service"), { http: { port: 1 } });
-  assert.deepEqual(unsetAt(set, "no.such.key"), set);
-  assert.equal(getAt(set, "auth.pam.service"), "x");
-  assert.equal(getAt(set, "http.port.deeper"), undefined);
 });
 
 Deno.test("validateRaw() drops nulls and canonicalises", () => {
@@ -365,7 +360,7 @@ Deno.test("toRawConfig() covers exactly the schema keys", () => {
 
 Deno.test("CONFIG_KEYS defaults are valid and env names are unique", () => {
   for (const k of CONFIG_KEYS) {
-    assert.deepEqual(validateValue(k, k.default), k.default, k.key);
+    assert.deepEqual(validateValue(k, { value: k.default }), k.default, k.key);
   }
   const names = CONFIG_KEYS.map((k) => envName(k.key));
   assert.equal(new Set(names).size, names.length);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { tokenFromHeader } from "../../../hub/middleware/identity.ts";
 import { assertError, countRows } from "../api/_fixtures.ts";
+import { userToken } from "../../_helpers/api_setup.ts";
 
 const MISSING_XSRF = /^'_xsrf' argument missing from (GET|POST|DELETE|PATCH)/;
 const WRONG_XSRF = /^XSRF cookie does not match POST argument/;
@@ -9,8 +10,8 @@ const ANONYMOUS = /^Missing or invalid credentials\.$/;
 
 interface Row {
   label: string;
-  method: string;
-  path: string;
+  /** The request line; GET /hub/api/user when absent. */
+  send?: string;
   headers?: Record<string, string>;
   /** Append `?_xsrf=<token>` (or a wrong one). */
   query?: "good" | "wrong";
@@ -26,53 +27,39 @@ interface Row {
 const COOKIE_RULES: Row[] = [
   {
     label: "GET without Sec-Fetch-Mode needs no token",
-    method: "GET",
-    path: "/hub/api/user",
     status: 200,
   },
   {
     label: "GET navigation needs no token",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "navigate" },
     status: 200,
   },
   {
     label: "fetch() GET without a token is refused",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     status: 403,
     message: MISSING_XSRF,
   },
   {
     label: "fetch() GET with ?_xsrf= passes",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     query: "good",
     status: 200,
   },
   {
     label: "fetch() GET with X-XSRFToken passes",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     header: "x-xsrftoken",
     status: 200,
   },
   {
     label: "fetch() GET with X-CSRFToken passes",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     header: "x-csrftoken",
     status: 200,
   },
   {
     label: "fetch() GET with a wrong token is refused",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     query: "wrong",
     status: 403,
@@ -80,53 +67,43 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "same-origin no-cors GET needs no token",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "no-cors", "sec-fetch-site": "same-origin" },
     status: 200,
   },
   {
     label: "cross-site no-cors GET is refused",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "no-cors", "sec-fetch-site": "cross-site" },
     status: 403,
     message: MISSING_XSRF,
   },
   {
     label: "WebSocket handshake needs no token",
-    method: "GET",
-    path: "/hub/api/user",
     headers: { "sec-fetch-mode": "websocket" },
     status: 200,
   },
   {
     label: "HEAD needs no token",
-    method: "HEAD",
-    path: "/hub/api/user",
+    send: "HEAD /hub/api/user",
     headers: { "sec-fetch-mode": "cors" },
     status: 200,
   },
   {
     label: "JSON POST without a token is refused",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     json: {},
     status: 403,
     message: MISSING_XSRF,
   },
   {
     label: "JSON POST with X-XSRFToken passes",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     header: "x-xsrftoken",
     json: {},
     status: 201,
   },
   {
     label: "JSON POST with a charset and ?_xsrf= passes",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     headers: { "content-type": "application/json; charset=utf-8" },
     query: "good",
     json: {},
@@ -134,15 +111,13 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "POST with no Content-Type and a token passes",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     query: "good",
     status: 201,
   },
   {
     label: "JSON POST with a wrong token is refused",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     header: "x-xsrftoken",
     query: "wrong",
     json: {},
@@ -151,8 +126,7 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "form-encoded POST is anonymous even with a good token",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     query: "good",
     body: "note=x",
@@ -161,8 +135,7 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "text/plain POST is anonymous",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     headers: { "content-type": "text/plain" },
     header: "x-xsrftoken",
     body: "{}",
@@ -171,8 +144,7 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "multipart POST is anonymous",
-    method: "POST",
-    path: "/hub/api/users/alice/tokens",
+    send: "POST /hub/api/users/alice/tokens",
     headers: { "content-type": "multipart/form-data; boundary=x" },
     header: "x-xsrftoken",
     body: "--x--",
@@ -181,15 +153,13 @@ const COOKIE_RULES: Row[] = [
   },
   {
     label: "DELETE without a token is refused",
-    method: "DELETE",
-    path: "/hub/api/users/alice/tokens/a1",
+    send: "DELETE /hub/api/users/alice/tokens/a1",
     status: 403,
     message: MISSING_XSRF,
   },
   {
     label: "PATCH with Sec-Fetch-Mode navigate still needs a token",
-    method: "PATCH",
-    path: "/hub/api/users/alice",
+    send: "PATCH /hub/api/users/alice",
     headers: { "sec-fetch-mode": "navigate" },
     json: {},
     status: 403,
@@ -209,8 +179,12 @@ async function send(
   const given = row.query === "wrong" ? "not-the-token" : session.xsrf;
   if (row.header) headers[row.header] = session.xsrf;
   const query = row.query ? `?_xsrf=${encodeURIComponent(given)}` : "";
-  return await hub.request(row.path + query, {
-    method: row.method,
+  const [method, path] = (row.send ?? "GET /hub/api/user").split(" ") as [
+    string,
+    string,
+  ];
+  return await hub.request(path + query, {
+    method,
     headers,
     ...(row.json !== undefined ? { json: row.json } : {}),
     ...(row.body !== undefined ? { body: row.body } : {}),
@@ -258,8 +232,7 @@ Deno.test("identityMiddleware() refuses the XSRF token of another session", asyn
 
 Deno.test("identityMiddleware() exempts token-authenticated requests from the cookie rules", async (t) => {
   await using hub = await createTestHub();
-  await hub.addUser("alice");
-  const token = await hub.tokenFor("alice");
+  const token = await userToken(hub, "alice");
   await t.step("fetch()-style GET", async () => {
     const res = await hub.request("/hub/api/user", {
       token,

@@ -9,6 +9,10 @@ import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
+import { assertAnswer } from "../../_helpers/api_cases.ts";
+import { adminToken } from "../../_helpers/api_setup.ts";
+import { errorSteps } from "../../_helpers/api_cases.ts";
 
 /** A hub where `sys` holds every scope below, filtered to the group `students`. */
 async function filteredHub(scopes: string[]): Promise<FakeHub> {
@@ -35,30 +39,26 @@ const FILTERED = [
 Deno.test("a filtered scope grants nothing on a route that names no resource; lists still narrow themselves", async (t) => {
   await using hub = await filteredHub(FILTERED);
   const token = await hub.tokenFor("sys");
-  const refused: Array<[string, string, unknown?]> = [
-    ["POST", "/hub/api/users", { usernames: ["newcomer"] }],
-    ["POST", "/hub/api/groups", { groups: ["newgroup"] }],
-    ["GET", "/hub/api/proxy"],
-    ["POST", "/hub/api/proxy"],
-    ["PATCH", "/hub/api/proxy"],
-    ["POST", "/hub/api/shutdown"],
-    ["GET", "/hub/api/info"],
+  const refused: Array<{ send: string; json?: unknown }> = [
+    { send: "POST /hub/api/users", json: { usernames: ["newcomer"] } },
+    { send: "POST /hub/api/groups", json: { groups: ["newgroup"] } },
+    ...["GET", "POST", "PATCH"].map((method) => ({
+      send: `${method} /hub/api/proxy`,
+    })),
+    { send: "POST /hub/api/shutdown" },
+    { send: "GET /hub/api/info" },
   ];
-  for (const [method, path, json] of refused) {
-    await t.step(`${method} ${path}: 403, nothing done`, async () => {
-      const res = await hub.request(path, {
-        method,
-        token,
-        ...(json !== undefined ? { json } : {}),
-      });
-      assert.equal(res.status, 403);
-      assert.match(
-        (await res.json()).message,
-        /without a filter/,
-        "the message says why",
-      );
-    });
-  }
+  await errorSteps(
+    t,
+    hub,
+    refused.map((row) => ({
+      ...row,
+      token,
+      status: 403,
+      message: /without a filter/,
+      why: "to a filtered scope, doing nothing",
+    })),
+  );
   const users = await hub.handle.db.selectFrom("users").select("name")
     .execute();
   assert.ok(!users.some((u) => u.name === "newcomer"));
@@ -78,26 +78,22 @@ Deno.test("a filtered scope grants nothing on a route that names no resource; li
     assert.deepEqual(names, ["students"]);
   });
   await t.step("GET /services answers (an empty list here)", async () => {
-    const res = await hub.request("/hub/api/services", { token });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    await assertStatus(await hub.request("/hub/api/services", { token }), 200);
   });
 });
 
 Deno.test("the same routes with the scopes unfiltered are allowed (an admin)", async () => {
   await using hub = await fakeHub({});
-  await hub.addUser("sys", { admin: true });
-  const token = await hub.tokenFor("sys");
+  const token = await adminToken(hub, { name: "sys" });
   for (const path of ["/hub/api/proxy", "/hub/api/info"]) {
     const res = await hub.request(path, { token });
     assert.equal(res.status, 200, path);
     await res.body?.cancel();
   }
-  const res = await hub.request("/hub/api/users", {
-    method: "POST",
+  await assertAnswer(hub, {
+    send: "POST /hub/api/users",
     token,
     json: { usernames: ["newcomer"] },
+    status: 201,
   });
-  assert.equal(res.status, 201);
-  await res.body?.cancel();
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { deleteClient } from "../../../hub/db/oauth.ts";
 import { createOAuthHub, type OAuthHub } from "./_setup.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 /** Logs in through the real form; returns the cookies, XSRF token and session id. */
 async function login(oh: OAuthHub, name: string) {
@@ -144,9 +145,10 @@ Deno.test("a code works once: reuse gives invalid_grant", async () => {
   const params = redirectParams(res, client.redirectUri);
   assert.equal(params.has("state"), false);
   const code = params.get("code")!;
-  const first = await oh.exchange(code, client.clientId, client.secret);
-  assert.equal(first.status, 200);
-  await first.body?.cancel();
+  await assertStatus(
+    await oh.exchange(code, client.clientId, client.secret),
+    200,
+  );
   await oauthError(
     await oh.exchange(code, client.clientId, client.secret),
     400,
@@ -224,9 +226,7 @@ Deno.test("token endpoint: grant type, missing code, query parameters, method", 
     400,
     "invalid_request",
   );
-  const get = await oh.request("/hub/api/oauth2/token");
-  assert.equal(get.status, 405);
-  await get.body?.cancel();
+  await assertStatus(await oh.request("/hub/api/oauth2/token"), 405);
 });
 
 Deno.test("a code issued to one client is refused for another", async () => {
@@ -275,11 +275,12 @@ Deno.test("redirect_uri must match the registered one, at authorize and at token
     "invalid_request",
   );
   // the mismatch did not burn the code
-  const ok = await oh.exchange(code, client.clientId, client.secret, {
-    "redirect_uri": client.redirectUri,
-  });
-  assert.equal(ok.status, 200);
-  await ok.body?.cancel();
+  await assertStatus(
+    await oh.exchange(code, client.clientId, client.secret, {
+      "redirect_uri": client.redirectUri,
+    }),
+    200,
+  );
 });
 
 Deno.test("unknown or missing client_id: 400 page", async () => {
@@ -398,18 +399,20 @@ Deno.test("an admin opening alice's server: consent page, then POST with _xsrf i
   const noXsrf = await post(form);
   assert.equal(noXsrf.status, 403);
   assert.match(await noXsrf.text(), /_xsrf/);
-  const badXsrf = await post(
-    new URLSearchParams([...form, ["_xsrf", "forged"]]),
+  await assertStatus(
+    await post(
+      new URLSearchParams([...form, ["_xsrf", "forged"]]),
+    ),
+    403,
   );
-  assert.equal(badXsrf.status, 403);
-  await badXsrf.body?.cancel();
-  const noCookie = await oh.request(action, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams([...form, ["_xsrf", xsrf]]).toString(),
-  });
-  assert.equal(noCookie.status, 403);
-  await noCookie.body?.cancel();
+  await assertStatus(
+    await oh.request(action, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([...form, ["_xsrf", xsrf]]).toString(),
+    }),
+    403,
+  );
 
   const ok = await post(new URLSearchParams([...form, ["_xsrf", xsrf]]));
   const params = redirectParams(ok, client.redirectUri);
@@ -456,19 +459,16 @@ Deno.test("deleteClient revokes the tokens issued to the client", async () => {
   const { cookie } = await login(oh, "alice");
   const body = await fullFlow(oh, cookie, client);
   const token = body.access_token as string;
-  const before = await oh.request("/hub/api/user", { token });
-  assert.equal(before.status, 200);
-  await before.body?.cancel();
+  await assertStatus(await oh.request("/hub/api/user", { token }), 200);
   assert.equal(await deleteClient(oh.hub.handle.db, client.clientId), true);
-  const after = await oh.request("/hub/api/user", { token });
-  assert.equal(after.status, 403);
-  await after.body?.cancel();
+  await assertStatus(await oh.request("/hub/api/user", { token }), 403);
   // and authorize now fails: the client is gone
-  const res = await authorize(oh, cookie, client.clientId, {
-    "redirect_uri": client.redirectUri,
-  });
-  assert.equal(res.status, 400);
-  await res.body?.cancel();
+  await assertStatus(
+    await authorize(oh, cookie, client.clientId, {
+      "redirect_uri": client.redirectUri,
+    }),
+    400,
+  );
 });
 
 Deno.test("errors after client validation go back to the redirect URI", async () => {

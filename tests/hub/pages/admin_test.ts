@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { createSpawner } from "../../../spawners/mod.ts";
+import { assertSendsToLogin, assertStatus } from "../../_helpers/responses.ts";
+import { adminToken, userToken } from "../../_helpers/api_setup.ts";
 
 function adminHub(): Promise<TestHub> {
   return createTestHub({ users: { admin: ["teacher"] } });
@@ -13,10 +15,7 @@ function adminHub(): Promise<TestHub> {
 
 Deno.test("GET /hub/admin sends anonymous visitors to the login page", async () => {
   await using hub = await adminHub();
-  const res = await hub.request("/hub/admin");
-  await res.body?.cancel();
-  assert.equal(res.status, 302);
-  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Fadmin");
+  await assertSendsToLogin(hub, "/hub/admin");
 });
 
 Deno.test("GET /hub/admin is the 403 error page for a non-admin", async () => {
@@ -64,17 +63,14 @@ Deno.test("GET /hub/admin shows the class controls with the XSRF token to an adm
 
 Deno.test("GET /hub/admin accepts a token with admin-ui only", async () => {
   await using hub = await adminHub();
-  await hub.addUser("teacher", { admin: true });
-  const token = await hub.tokenFor("teacher", ["admin-ui"]);
-  const res = await hub.request("/hub/admin", { token });
-  await res.body?.cancel();
-  assert.equal(res.status, 200);
+  const adminUiOnly = { name: "teacher", scopes: ["admin-ui"] };
+  const token = await adminToken(hub, adminUiOnly);
+  await assertStatus(await hub.request("/hub/admin", { token }), 200);
 });
 
 Deno.test("GET /hub/admin/api/memory is 403 JSON without admin-ui", async () => {
   await using hub = await adminHub();
-  await hub.addUser("student");
-  const token = await hub.tokenFor("student");
+  const token = await userToken(hub, "student");
   const res = await hub.request("/hub/admin/api/memory", { token });
   assert.equal(res.status, 403);
   assert.equal((await res.json()).status, 403);

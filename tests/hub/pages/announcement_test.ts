@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 async function page(hub: TestHub, path: string, cookie = ""): Promise<string> {
   const res = await hub.request(path, cookie ? { headers: { cookie } } : {});
@@ -76,14 +77,13 @@ Deno.test("setting the announcement needs admin-ui, the form's XSRF token and at
   await using hub = await createTestHub();
   await hub.addUser("teacher", { admin: true });
   const student = await hub.login("alice");
-  let res = await post(hub, student, "hacked");
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
+  await assertStatus(await post(hub, student, "hacked"), 403);
   const teacher = await hub.login("teacher");
-  res = await post(hub, { cookie: teacher.cookie, xsrf: "wrong" }, "x");
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
-  res = await post(hub, teacher, "x".repeat(1001));
+  await assertStatus(
+    await post(hub, { cookie: teacher.cookie, xsrf: "wrong" }, "x"),
+    403,
+  );
+  const res = await post(hub, teacher, "x".repeat(1001));
   assert.equal(res.status, 400);
   assert.match(await res.text(), /1001 characters; keep it to 1000/);
   assert.doesNotMatch(await page(hub, "/hub/login"), /id="announcement"/);

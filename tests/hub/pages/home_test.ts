@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
+import { assertSendsToLogin } from "../../_helpers/responses.ts";
 
 async function getAs(hub: TestHub, name: string, path: string) {
   const session = await hub.login(name);
@@ -13,10 +14,7 @@ async function getAs(hub: TestHub, name: string, path: string) {
 
 Deno.test("GET /hub/home sends anonymous visitors to the login page and back", async () => {
   await using hub = await createTestHub();
-  const res = await hub.request("/hub/home");
-  await res.body?.cancel();
-  assert.equal(res.status, 302);
-  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Fhome");
+  await assertSendsToLogin(hub, "/hub/home");
 });
 
 Deno.test("GET /hub/home shows start, stop and open controls with the XSRF token", async () => {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { createTestHub, type TestHub } from "../../_helpers/test_hub.ts";
 import { getUser } from "../../../hub/db/users.ts";
+import {
+  assertRedirect,
+  assertSendsToLogin,
+  assertStatus,
+} from "../../_helpers/responses.ts";
 
 /** GET the form: returns the hidden token and the cookie header for it. */
 async function openForm(hub: TestHub, path = "/hub/login") {
@@ -27,6 +32,17 @@ function post(
     },
     body: new URLSearchParams(form).toString(),
   });
+}
+
+/** Opens the form (for its XSRF token and cookie), then posts `username` and `password` ("x") to `path`. */
+async function submit(
+  hub: TestHub,
+  user: { username: string; password?: string },
+  path = "/hub/login",
+): Promise<Response> {
+  const { xsrf, cookie } = await openForm(hub);
+  const form = { password: "x", ...user, _xsrf: xsrf };
+  return await post(hub, path, form, { cookie });
 }
 
 async function sessionCount(hub: TestHub): Promise<number> {
@@ -57,14 +73,11 @@ Deno.test("GET /hub/login renders a labelled form with an XSRF field and keeps a
 
 Deno.test("POST /hub/login starts a session with safe cookie attributes and redirects to next", async () => {
   await using hub = await createTestHub();
-  const { xsrf, cookie } = await openForm(hub);
-  const res = await post(hub, "/hub/login?next=%2Fhub%2Ftoken", {
-    username: "Alice",
-    password: "x",
-    _xsrf: xsrf,
-  }, {
-    cookie,
-  });
+  const res = await submit(
+    hub,
+    { username: "Alice" },
+    "/hub/login?next=%2Fhub%2Ftoken",
+  );
   await res.body?.cancel();
   assert.equal(res.status, 302);
   assert.equal(res.headers.get("location"), "/hub/token");
@@ -91,12 +104,7 @@ Deno.test("POST /hub/login marks cookies Secure when the public URL is https", a
   await using hub = await createTestHub({
     public_url: "https://hub.example.org",
   });
-  const { xsrf, cookie } = await openForm(hub);
-  const res = await post(hub, "/hub/login", {
-    username: "alice",
-    password: "x",
-    _xsrf: xsrf,
-  }, { cookie });
+  const res = await submit(hub, { username: "alice" });
   await res.body?.cancel();
   assert.match(
     res.headers.getSetCookie().find((c) =>
@@ -108,14 +116,14 @@ Deno.test("POST /hub/login marks cookies Secure when the public URL is https", a
 
 Deno.test("POST /hub/login ignores a next that leaves the hub", async () => {
   await using hub = await createTestHub();
-  const { xsrf, cookie } = await openForm(hub);
-  const res = await post(hub, "/hub/login?next=https%3A%2F%2Fevil.example%2F", {
-    username: "alice",
-    password: "x",
-    _xsrf: xsrf,
-  }, { cookie });
-  await res.body?.cancel();
-  assert.equal(res.headers.get("location"), "/hub/home");
+  await assertRedirect(
+    await submit(
+      hub,
+      { username: "alice" },
+      "/hub/login?next=https%3A%2F%2Fevil.example%2F",
+    ),
+    "/hub/home",
+  );
 });
 
 Deno.test("POST /hub/login refuses a missing or wrong XSRF token with 403 and no session", async (t) => {
@@ -153,24 +161,16 @@ Deno.test("POST /hub/login re-renders the form with the error when the password 
   await using hub = await createTestHub({
     auth: { type: "dummy", dummy: { password: "sesame" } },
   });
-  const { xsrf, cookie } = await openForm(hub);
-  const res = await post(hub, "/hub/login", {
-    username: "alice",
-    password: "wrong",
-    _xsrf: xsrf,
-  }, { cookie });
+  const res = await submit(hub, { username: "alice", password: "wrong" });
   assert.equal(res.status, 403);
   const html = await res.text();
   assert.match(html, /role="alert"[^>]*>Invalid username or password/);
   assert.match(html, /value="alice"/);
   assert.equal(await sessionCount(hub), 0);
-  const ok = await post(hub, "/hub/login", {
-    username: "alice",
-    password: "sesame",
-    _xsrf: xsrf,
-  }, { cookie });
-  await ok.body?.cancel();
-  assert.equal(ok.status, 302);
+  await assertStatus(
+    await submit(hub, { username: "alice", password: "sesame" }),
+    302,
+  );
 });
 
 Deno.test("POST /hub/login applies the allow rules", async (t) => {
@@ -188,12 +188,7 @@ Deno.test("POST /hub/login applies the allow rules", async (t) => {
   ], ["mallory", 403]];
   for (const [name, status] of rows) {
     await t.step(`${name} → ${status}`, async () => {
-      const { xsrf, cookie } = await openForm(hub);
-      const res = await post(hub, "/hub/login", {
-        username: name,
-        password: "x",
-        _xsrf: xsrf,
-      }, { cookie });
+      const res = await submit(hub, { username: name });
       const body = await res.text();
       assert.equal(res.status, status);
       if (status === 403) assert.match(body, /not allowed to use this hub/);
@@ -209,13 +204,8 @@ Deno.test("POST /hub/login applies the allow rules", async (t) => {
 
 Deno.test("POST /hub/login rejects invalid and oversized usernames with 400", async () => {
   await using hub = await createTestHub();
-  const { xsrf, cookie } = await openForm(hub);
   for (const username of ["a/b", "x".repeat(10_000), "a\u0001b"]) {
-    const res = await post(hub, "/hub/login", {
-      username,
-      password: "x",
-      _xsrf: xsrf,
-    }, { cookie });
+    const res = await submit(hub, { username });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /That username is not valid/);
   }
@@ -225,16 +215,18 @@ Deno.test("POST /hub/login rejects invalid and oversized usernames with 400", as
 Deno.test("GET /hub/logout ends the session so the cookie stops working", async () => {
   await using hub = await createTestHub();
   const { cookie } = await hub.login("alice");
-  const before = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(before.status, 200);
-  await before.body?.cancel();
-  const out = await hub.request("/hub/logout", { headers: { cookie } });
-  await out.body?.cancel();
-  assert.equal(out.status, 302);
-  assert.equal(out.headers.get("location"), "/hub/login");
-  const after = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(after.status, 403);
-  await after.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    200,
+  );
+  await assertRedirect(
+    await hub.request("/hub/logout", { headers: { cookie } }),
+    "/hub/login",
+  );
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    403,
+  );
   assert.equal(await sessionCount(hub), 0);
 });
 
@@ -242,17 +234,15 @@ Deno.test("a login session expires after session.max_age", async () => {
   await using hub = await createTestHub({ session: { max_age: 60 } });
   const { cookie } = await hub.login("alice");
   hub.now.setTime(hub.now.getTime() + 61_000);
-  const res = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    403,
+  );
 });
 
 Deno.test("GET /hub/home sends anonymous visitors to the login page", async () => {
   await using hub = await createTestHub();
-  const res = await hub.request("/hub/home");
-  await res.body?.cancel();
-  assert.equal(res.status, 302);
-  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Fhome");
+  await assertSendsToLogin(hub, "/hub/home");
 });
 
 Deno.test("a login without next lands on the user's running server directly, else on /hub/spawn", async () => {
@@ -278,6 +268,9 @@ Deno.test("a login without next lands on the user's running server directly, els
   };
   assert.equal(await postLogin("daemon"), "/hub/spawn");
   await hub.servers!.start((await getUser(hub.handle.db, "daemon"))!, "");
-  assert.equal(await hub.servers!.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers!.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(await postLogin("daemon"), "/user/daemon/");
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestHub, fakeHub } from "../../_helpers/test_hub.ts";
 import { eventsSince } from "../../../hub/db/events.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 async function kinds(
   hub: {
@@ -28,16 +29,17 @@ Deno.test("the home page's 'Log out everywhere' ends every session of the user, 
   })).text();
   assert.match(home, /name="everywhere" value="1"/);
   const xsrf = /name="_xsrf" value="([^"]+)"/.exec(home)![1]!;
-  const res = await hub.request("/hub/logout", {
-    method: "POST",
-    headers: {
-      cookie: laptop.cookie,
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: new URLSearchParams({ _xsrf: xsrf, everywhere: "1" }).toString(),
-  });
-  assert.equal(res.status, 302);
-  await res.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/logout", {
+      method: "POST",
+      headers: {
+        cookie: laptop.cookie,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ _xsrf: xsrf, everywhere: "1" }).toString(),
+    }),
+    302,
+  );
   for (
     const [who, status] of [[phone, 403], [laptop, 403], [other, 200]] as const
   ) {
@@ -56,16 +58,18 @@ Deno.test("the home page's 'Log out everywhere' ends every session of the user, 
 Deno.test("POST /hub/logout without the form's XSRF token ends nothing", async () => {
   await using hub = await createTestHub();
   const { cookie } = await hub.login("alice");
-  const res = await hub.request("/hub/logout", {
-    method: "POST",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: "everywhere=1",
-  });
-  assert.equal(res.status, 403);
-  await res.body?.cancel();
-  const r = await hub.request("/hub/api/user", { headers: { cookie } });
-  assert.equal(r.status, 200);
-  await r.body?.cancel();
+  await assertStatus(
+    await hub.request("/hub/logout", {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "everywhere=1",
+    }),
+    403,
+  );
+  await assertStatus(
+    await hub.request("/hub/api/user", { headers: { cookie } }),
+    200,
+  );
 });
 
 Deno.test("session.shutdown_on_logout stops the user's servers at logout (and only then)", async () => {
@@ -82,7 +86,10 @@ Deno.test("session.shutdown_on_logout stops the user's servers at logout (and on
       ).executeTakeFirstOrThrow(),
       "",
     );
-    assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+    assert.equal(
+      await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+      true,
+    );
     const out = await hub.request("/hub/logout", { headers: { cookie } });
     await out.body?.cancel();
     const row = await hub.handle.db.selectFrom("servers").select("status")

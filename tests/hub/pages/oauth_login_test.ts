@@ -12,9 +12,17 @@ import { freePorts } from "../../_helpers/free_ports.ts";
 import { oidcLogin } from "../../_helpers/oidc_provider.ts";
 import { startOidcHub } from "../../_helpers/oidc_hub.ts";
 import { serveLocal } from "../../_helpers/local_server.ts";
+import { looseTest } from "../../_helpers/loose_test.ts";
 
 function hubWithProvider(oauth: Record<string, unknown> = {}) {
   return startOidcHub(oauth);
+}
+
+/** Starts a sign-in with `client`: the provider URL hub/oauth_login redirects to. */
+async function providerUrl(client: CookieClient): Promise<URL> {
+  const start = await client.request("hub/oauth_login");
+  await start.body?.cancel();
+  return new URL(start.headers.get("location")!);
 }
 
 async function whoAmI(
@@ -28,13 +36,9 @@ async function whoAmI(
   return await res.json();
 }
 
-const TEST = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test({
-  ...TEST,
-  name:
-    "a user signs in through a real OpenID Provider and lands on the hub as themselves",
-  fn: async () => {
+looseTest(
+  "a user signs in through a real OpenID Provider and lands on the hub as themselves",
+  async () => {
     await using h = await hubWithProvider();
     const login = await (await fetch(`${h.url}hub/login`)).text();
     assert.match(
@@ -53,12 +57,11 @@ Deno.test({
     assert.equal(me.name, "ada");
     assert.equal(me.admin, false);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name: "allowed_groups lets only those groups in; admin_groups makes admins",
-  fn: async () => {
+looseTest(
+  "allowed_groups lets only those groups in; admin_groups makes admins",
+  async () => {
     await using h = await hubWithProvider({
       "allowed_groups": ["students", "staff"],
       "admin_groups": ["staff"],
@@ -78,13 +81,11 @@ Deno.test({
     );
     assert.equal(await whoAmI(outsider), 403, "no session");
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "a callback without its login (another browser, an old link), a forged state or a replayed code is a 400, no session",
-  fn: async () => {
+looseTest(
+  "a callback without its login (another browser, an old link), a forged state or a replayed code is a 400, no session",
+  async () => {
     await using h = await hubWithProvider();
     const browser = new CookieClient(h.url);
     let res = await browser.request("hub/oauth_callback?code=x&state=y");
@@ -93,19 +94,15 @@ Deno.test({
     // A real login, then its callback URL replayed.
     const ok = await oidcLogin(browser, "ada");
     await ok.body?.cancel();
-    const callback = browser.hops.find((hop) =>
-      hop.url.includes("/hub/oauth_callback?")
-    )!.url;
+    const callback =
+      browser.hops.find((hop) => hop.url.includes("/hub/oauth_callback?"))!.url;
     const thief = new CookieClient(h.url);
     res = await thief.request(callback);
     assert.equal(res.status, 400, "no state cookie: refused");
     await res.body?.cancel();
     // The same browser, a fresh login, but a tampered state.
     const other = new CookieClient(h.url);
-    const start = await other.request("hub/oauth_login");
-    await start.body?.cancel();
-    const provider = new URL(start.headers.get("location")!);
-    const state = provider.searchParams.get("state")!;
+    const state = (await providerUrl(other)).searchParams.get("state")!;
     res = await other.request(
       `hub/oauth_callback?code=abc&state=${state}x&iss=${
         encodeURIComponent(h.issuer)
@@ -115,19 +112,14 @@ Deno.test({
     assert.match(await res.text(), /came back wrong/);
     assert.equal(await whoAmI(other), 403);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name: "consent denied at the provider is a 403 page that says so",
-  fn: async () => {
+looseTest(
+  "consent denied at the provider is a 403 page that says so",
+  async () => {
     await using h = await hubWithProvider();
     const browser = new CookieClient(h.url);
-    const start = await browser.request("hub/oauth_login");
-    await start.body?.cancel();
-    const state = new URL(start.headers.get("location")!).searchParams.get(
-      "state",
-    )!;
+    const state = (await providerUrl(browser)).searchParams.get("state")!;
     const res = await browser.request(
       `hub/oauth_callback?error=access_denied&state=${state}&iss=${
         encodeURIComponent(h.issuer)
@@ -136,12 +128,11 @@ Deno.test({
     assert.equal(res.status, 403);
     assert.match(await res.text(), /You declined to sign in/);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name: "a provider that is down answers 502 on the sign-in, with the reason",
-  fn: async () => {
+looseTest(
+  "a provider that is down answers 502 on the sign-in, with the reason",
+  async () => {
     const [dead] = freePorts(1);
     await using h = await hubWithProvider({
       issuer: `http://127.0.0.1:${dead}`,
@@ -150,13 +141,11 @@ Deno.test({
     assert.equal(res.status, 502);
     assert.match(await res.text(), /The sign-in provider failed \(discovery\)/);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "the google preset names users by email and keeps out other domains (allowed_domains, hd)",
-  fn: async () => {
+looseTest(
+  "the google preset names users by email and keeps out other domains (allowed_domains, hd)",
+  async () => {
     await using h = await hubWithProvider({
       preset: "google",
       scopes: ["openid", "email", "profile"],
@@ -177,13 +166,11 @@ Deno.test({
     );
     assert.equal(await whoAmI(eve), 403);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "logout ends the hub's session, then goes to auth.oauth.logout_url (the provider's sign-out)",
-  fn: async () => {
+looseTest(
+  "logout ends the hub's session, then goes to auth.oauth.logout_url (the provider's sign-out)",
+  async () => {
     await using h = await hubWithProvider({
       "logout_url": "https://login.example.org/logout",
     });
@@ -198,13 +185,11 @@ Deno.test({
     );
     assert.equal(await whoAmI(ada), 403);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "a provider whose discovery names another issuer is refused (502); a silent one times out (504)",
-  fn: async (t) => {
+looseTest(
+  "a provider whose discovery names another issuer is refused (502); a silent one times out (504)",
+  async (t) => {
     await t.step("wrong issuer", async () => {
       await using fake = await serveLocal(() =>
         Response.json({
@@ -240,4 +225,4 @@ Deno.test({
       }
     });
   },
-});
+);

@@ -14,6 +14,7 @@ import {
 } from "../../_helpers/test_hub.ts";
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
 import { getUser } from "../../../hub/db/users.ts";
+import { assertStatus } from "../../_helpers/responses.ts";
 
 /** A logged-in browser of `name`: GET (or another method) with its cookie. */
 async function browser(hub: TestHub, name: string) {
@@ -28,13 +29,25 @@ async function browser(hub: TestHub, name: string) {
 
 async function startAndWait(hub: FakeHub, name: string, server = "") {
   await hub.servers.start((await getUser(hub.handle.db, name))!, server);
-  assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+  assert.equal(
+    await hub.servers.waitReady(name, server, { timeoutMs: 5000 }),
+    true,
+  );
 }
 
 async function redirect(res: Response, status = 302): Promise<string> {
   const text = await res.text();
   assert.equal(res.status, status, text);
   return res.headers.get("location")!;
+}
+
+/** `b`'s GET of `path` redirects (302) to `location`. */
+async function assertGoes(
+  b: { get: (path: string) => Promise<Response> },
+  path: string,
+  location: string,
+): Promise<void> {
+  assert.equal(await redirect(await b.get(path)), location);
 }
 
 async function json424(res: Response): Promise<string> {
@@ -48,10 +61,7 @@ async function json424(res: Response): Promise<string> {
 /** `name`'s browser after GET /hub/spawn, which sent it to spawn-pending. */
 async function spawnedBy(hub: TestHub, name: string) {
   const b = await browser(hub, name);
-  assert.equal(
-    await redirect(await b.get("/hub/spawn")),
-    `/hub/spawn-pending/${name}`,
-  );
+  await assertGoes(b, "/hub/spawn", `/hub/spawn-pending/${name}`);
   return b;
 }
 
@@ -78,13 +88,11 @@ Deno.test("/hub/spawn starts the server and sends the browser on; spawn-pending 
   assert.deepEqual(hub.proxy!.routes.list().map((r) => r.prefix), [
     "/user/daemon",
   ]);
-  assert.equal(
-    await redirect(await b.get("/hub/spawn-pending/daemon")),
-    "/user/daemon/",
-  );
+  await assertGoes(b, "/hub/spawn-pending/daemon", "/user/daemon/");
   // Already running: /hub/spawn goes straight to next (or the server).
-  assert.equal(
-    await redirect(await b.get("/hub/spawn?next=%2Fuser%2Fdaemon%2Flab")),
+  await assertGoes(
+    b,
+    "/hub/spawn?next=%2Fuser%2Fdaemon%2Flab",
     "/user/daemon/lab",
   );
   assert.equal(hub.fake.startsOf("daemon"), 1);
@@ -101,7 +109,10 @@ Deno.test("/hub/spawn keeps a safe next through spawn-pending and drops one that
     "/hub/spawn-pending/daemon?next=%2Fuser%2Fdaemon%2Ftree%2Fa.ipynb",
   );
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(await redirect(await b.get(to)), "/user/daemon/tree/a.ipynb");
   assert.equal(
     await redirect(
@@ -149,11 +160,11 @@ Deno.test("spawn-pending while pending renders the progress page with an EventSo
   }
   await reader.cancel();
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
   assert.equal(
-    await redirect(await b.get("/hub/spawn-pending/daemon")),
-    "/user/daemon/",
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
   );
+  await assertGoes(b, "/hub/spawn-pending/daemon", "/user/daemon/");
 });
 
 Deno.test("spawn-pending after a failed spawn shows the reason with status 500 and a retry link", async () => {
@@ -176,10 +187,7 @@ Deno.test("spawn-pending after a failed spawn shows the reason with status 500 a
   hub.fake.behaviour = "starts";
   await redirect(await b.get("/hub/spawn/daemon?next=%2Fuser%2Fdaemon%2F"));
   assert.equal(hub.fake.startsOf("daemon"), 2);
-  assert.equal(
-    await redirect(await b.get("/hub/spawn-pending/daemon")),
-    "/user/daemon/",
-  );
+  await assertGoes(b, "/hub/spawn-pending/daemon", "/user/daemon/");
 });
 
 Deno.test("spawn-pending of a stopped server is the 424 'not running' page with a start link, and starts nothing", async () => {
@@ -245,23 +253,18 @@ Deno.test("/hub/user/<name>/… while the spawn is pending: 303 to spawn-pending
   );
   await json424(await b.get("/hub/user/daemon/api/status"));
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
 });
 
 Deno.test("/user/<name>/… reaching the hub is sent into the hub prefix; other methods get 405", async () => {
   await using hub = await fakeHub();
   const b = await browser(hub, "daemon");
-  assert.equal(
-    await redirect(await b.get("/user/daemon/tree/?a=1")),
-    "/hub/user/daemon/tree/?a=1",
-  );
-  assert.equal(
-    await redirect(await b.get("/user/daemon/x")),
-    "/hub/user/daemon/x",
-  );
-  const post = await b.get("/user/daemon/x", { method: "POST" });
-  await post.body?.cancel();
-  assert.equal(post.status, 405);
+  await assertGoes(b, "/user/daemon/tree/?a=1", "/hub/user/daemon/tree/?a=1");
+  await assertGoes(b, "/user/daemon/x", "/hub/user/daemon/x");
+  await assertStatus(await b.get("/user/daemon/x", { method: "POST" }), 405);
 });
 
 Deno.test("the redirect-loop guard: a running server without a route is retried, then 500 after 4 redirects", async () => {
@@ -269,17 +272,16 @@ Deno.test("the redirect-loop guard: a running server without a route is retried,
   const b = await browser(hub, "daemon");
   await startAndWait(hub, "daemon");
   hub.proxy!.removeRoute("/user/daemon"); // the proxy lost it: requests keep reaching the hub
-  assert.equal(
-    await redirect(await b.get("/hub/user/daemon/tree?a=1")),
+  await assertGoes(
+    b,
+    "/hub/user/daemon/tree?a=1",
     "/user/daemon/tree?a=1&redirects=1",
   );
   const res = await b.get("/hub/user/daemon/tree?a=1&redirects=4");
   const page = await res.text();
   assert.equal(res.status, 500);
   assert.match(page, /Redirect loop detected\./);
-  const bogus = await b.get("/hub/user/daemon/tree?redirects=x");
-  await bogus.body?.cancel();
-  assert.equal(bogus.status, 500);
+  await assertStatus(await b.get("/hub/user/daemon/tree?redirects=x"), 500);
   // Other methods are not redirected even when the server runs.
   await json424(await b.get("/hub/user/daemon/api/x", { method: "PUT" }));
 });
@@ -289,8 +291,9 @@ Deno.test("the redirect-loop guard counts up, backing off between hops", async (
   const b = await browser(hub, "daemon");
   await startAndWait(hub, "daemon");
   const t0 = Date.now();
-  assert.equal(
-    await redirect(await b.get("/hub/user/daemon/tree?redirects=1")),
+  await assertGoes(
+    b,
+    "/hub/user/daemon/tree?redirects=1",
     "/user/daemon/tree?redirects=2",
   );
   assert.ok(Date.now() - t0 >= 1900, "waited about 2 s before repeating");
@@ -299,8 +302,9 @@ Deno.test("the redirect-loop guard counts up, backing off between hops", async (
 Deno.test("/hub/user-redirect/… goes to spawn with next on my own server; logged out → login", async () => {
   await using hub = await fakeHub();
   const b = await browser(hub, "daemon");
-  assert.equal(
-    await redirect(await b.get("/hub/user-redirect/tree/x.ipynb")),
+  await assertGoes(
+    b,
+    "/hub/user-redirect/tree/x.ipynb",
     "/hub/spawn/daemon?next=" + encodeURIComponent("/user/daemon/tree/x.ipynb"),
   );
   const out = await hub.request("/hub/user-redirect/tree/x.ipynb");
@@ -322,9 +326,7 @@ Deno.test("another user's server: /hub/user/<other>/ and /hub/spawn/<other> are 
     await res.body?.cancel();
     assert.equal(res.status, 404, path);
   }
-  const missing = await b.get("/hub/user/nosuchuser/tree");
-  await missing.body?.cancel();
-  assert.equal(missing.status, 404);
+  await assertStatus(await b.get("/hub/user/nosuchuser/tree"), 404);
   assert.equal(hub.fake.calls.length, 0);
 });
 
@@ -337,10 +339,7 @@ Deno.test("named servers: /hub/spawn/<me>/<name> starts one (when enabled) and /
     to,
   );
   assert.equal(hub.fake.startsOf("daemon-gpu"), 1);
-  assert.equal(
-    await redirect(await b.get("/hub/spawn-pending/daemon/gpu")),
-    "/user/daemon/gpu/",
-  );
+  await assertGoes(b, "/hub/spawn-pending/daemon/gpu", "/user/daemon/gpu/");
   await hub.servers.stop((await getUser(hub.handle.db, "daemon"))!, "gpu");
   const res = await b.get("/hub/user/daemon/gpu/lab");
   const page = await res.text();

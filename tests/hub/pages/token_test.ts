@@ -4,13 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { createTestHub } from "../../_helpers/test_hub.ts";
+import { assertSendsToLogin, assertStatus } from "../../_helpers/responses.ts";
 
 Deno.test("GET /hub/token sends anonymous visitors to the login page", async () => {
   await using hub = await createTestHub();
-  const res = await hub.request("/hub/token");
-  await res.body?.cancel();
-  assert.equal(res.status, 302);
-  assert.equal(res.headers.get("location"), "/hub/login?next=%2Fhub%2Ftoken");
+  await assertSendsToLogin(hub, "/hub/token");
 });
 
 Deno.test("GET /hub/token has a labelled form with note, expiry and scopes", async () => {
@@ -42,19 +40,16 @@ Deno.test("the token page's API calls: create with cookie + X-XSRFToken, list, r
   });
   assert.equal(made.status, 201);
   const { id, token } = await made.json();
-  const me = await hub.request("/hub/api/user", { token });
-  assert.equal(me.status, 200);
-  await me.body?.cancel();
+  await assertStatus(await hub.request("/hub/api/user", { token }), 200);
   const list = await hub.request("/hub/api/users/alice/tokens", { headers });
   const { api_tokens: tokens } = await list.json();
   assert.ok(tokens.some((t: { note: string }) => t.note === "for ci"));
-  const gone = await hub.request(`/hub/api/users/alice/tokens/${id}`, {
-    method: "DELETE",
-    headers,
-  });
-  assert.equal(gone.status, 204);
-  await gone.body?.cancel();
-  const after = await hub.request("/hub/api/user", { token });
-  assert.equal(after.status, 403);
-  await after.body?.cancel();
+  await assertStatus(
+    await hub.request(`/hub/api/users/alice/tokens/${id}`, {
+      method: "DELETE",
+      headers,
+    }),
+    204,
+  );
+  await assertStatus(await hub.request("/hub/api/user", { token }), 403);
 });

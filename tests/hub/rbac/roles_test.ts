@@ -11,102 +11,51 @@ import {
   scopesForResponse,
   validateScopes,
 } from "../../../hub/rbac/scopes.ts";
+import { words } from "../../_helpers/words.ts";
 
 const ALICE: Owner = { kind: "user", name: "alice" };
 const CULL: Owner = { kind: "service", name: "cull" };
 
 /** `GET /hub/api/user` for an admin on 3.0 (JupyterHub's RBAC docs). */
-const ADMIN_3_0 = [
-  "access:servers",
-  "access:services",
-  "admin-ui",
-  "admin:auth_state",
-  "admin:groups",
-  "admin:server_state",
-  "admin:servers",
-  "admin:users",
-  "delete:groups",
-  "delete:servers",
-  "delete:users",
-  "groups",
-  "list:groups",
-  "list:services",
-  "list:users",
-  "proxy",
-  "read:groups",
-  "read:groups:name",
-  "read:hub",
-  "read:metrics",
-  "read:roles",
-  "read:roles:groups",
-  "read:roles:services",
-  "read:roles:users",
-  "read:servers",
-  "read:services",
-  "read:services:name",
-  "read:tokens",
-  "read:users",
-  "read:users:activity",
-  "read:users:groups",
-  "read:users:name",
-  "servers",
-  "shutdown",
-  "tokens",
-  "users",
-  "users:activity",
-];
+const ADMIN_3_0 = words(`
+  access:servers access:services admin-ui admin:auth_state admin:groups
+  admin:server_state admin:servers admin:users delete:groups delete:servers
+  delete:users groups list:groups list:services list:users proxy read:groups
+  read:groups:name read:hub read:metrics read:roles read:roles:groups
+  read:roles:services read:roles:users read:servers read:services
+  read:services:name read:tokens read:users read:users:activity
+  read:users:groups read:users:name servers shutdown tokens users
+  users:activity
+`);
 
 /** What 5.x adds to the admin list: `admin:services` and the share scopes. */
-const ADMIN_5_X_ADDITIONS = [
-  "admin:services",
-  "shares",
-  "read:shares",
-  "users:shares",
-  "read:users:shares",
-  "groups:shares",
-  "read:groups:shares",
-];
+const ADMIN_5_X_ADDITIONS = words(`
+  admin:services shares read:shares users:shares read:users:shares
+  groups:shares read:groups:shares
+`);
 
-const ALICE_SELF_5X = [
-  "access:servers!user=alice",
-  "delete:servers!user=alice",
-  "read:servers!user=alice",
-  "read:shares!user=alice",
-  "read:tokens!user=alice",
-  "read:users!user=alice",
-  "read:users:activity!user=alice",
-  "read:users:groups!user=alice",
-  "read:users:name!user=alice",
-  "read:users:shares!user=alice",
-  "servers!user=alice",
-  "tokens!user=alice",
-  "users:activity!user=alice",
-  "users:shares!user=alice",
-];
+const ALICE_SELF_5X = words(`
+  access:servers!user=alice delete:servers!user=alice
+  read:servers!user=alice read:shares!user=alice read:tokens!user=alice
+  read:users!user=alice read:users:activity!user=alice
+  read:users:groups!user=alice read:users:name!user=alice
+  read:users:shares!user=alice servers!user=alice tokens!user=alice
+  users:activity!user=alice users:shares!user=alice
+`);
 
 Deno.test("BUILTIN_ROLES", async (t) => {
   const rows: [keyof typeof BUILTIN_ROLES, string[]][] = [
     ["user", ["self"]],
     ["server", ["users:activity!user", "access:servers!server"]],
     ["token", ["inherit"]],
-    ["admin", [
-      "admin-ui",
-      "admin:users",
-      "admin:servers",
-      "admin:services",
-      "tokens",
-      "admin:groups",
-      "list:services",
-      "read:services",
-      "read:hub",
-      "proxy",
-      "shutdown",
-      "access:services",
-      "access:servers",
-      "read:roles",
-      "read:metrics",
-      "shares",
-    ]],
+    [
+      "admin",
+      words(`
+      admin-ui admin:users admin:servers admin:services tokens
+      admin:groups list:services read:services read:hub proxy shutdown
+      access:services access:servers read:roles read:metrics shares
+    `),
+    ],
   ];
   for (const [name, scopes] of rows) {
     await t.step(`BUILTIN_ROLES.${name} holds the 5.x scopes`, () => {

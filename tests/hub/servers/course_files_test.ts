@@ -173,7 +173,10 @@ Deno.test({
         (await getUser(hub.handle.db, student.name))!,
         "",
       );
-      assert.equal(await hub.servers.waitReady(student.name, "", 10_000), true);
+      assert.equal(
+        await hub.servers.waitReady(student.name, "", { timeoutMs: 10_000 }),
+        true,
+      );
       const readme = `${unix.home}/course/README.md`;
       assert.equal(await Deno.readTextFile(readme), "Welcome\n");
       assert.equal((await Deno.stat(readme)).uid, unix.uid);

@@ -63,7 +63,10 @@ function cullerFor(hub: FakeHub, later: number) {
 async function startServer(hub: FakeHub, user: string, server = "") {
   const row = (await getUser(hub.handle.db, user))!;
   await hub.servers.start(row, server);
-  assert.equal(await hub.servers.waitReady(user, server, 5000), true);
+  assert.equal(
+    await hub.servers.waitReady(user, server, { timeoutMs: 5000 }),
+    true,
+  );
   return row;
 }
 
@@ -169,13 +172,29 @@ Deno.test("the culler's timer runs passes while enabled and stops cleanly", asyn
     services: { cull: { timeout: 60, every: 1 } },
   });
   await startServer(hub, "daemon");
-  const culler = cullerFor(hub, 120);
+  // The pass timer, fired by hand: no waiting for real seconds.
+  const timers: Array<{ ms: number; fire: () => void }> = [];
+  const culler = new IdleCuller({
+    db: hub.handle.db,
+    config: hub.config,
+    servers: hub.servers,
+    events: hub.events,
+    metrics: hub.metrics,
+    logger: silentLogger,
+    now: () => new Date(hub.now.getTime() + 120_000),
+    after: (ms, fire) => {
+      timers.push({ ms, fire });
+      return () => {};
+    },
+  });
   hub.config.cull.enabled = false;
   culler.start();
-  await new Promise((r) => setTimeout(r, 1300));
+  assert.deepEqual(timers.map((t) => t.ms), [1000], "services.cull.every");
+  timers.shift()!.fire();
   assert.equal(culler.last, null, "disabled: no pass");
+  assert.equal(timers.length, 1, "and the next tick is scheduled");
   hub.config.cull.enabled = true;
-  // The next tick runs a pass: wait for it (bounded), not for a fixed time.
+  timers.shift()!.fire();
   await waitFor(() => Promise.resolve(culler.last !== null), {
     timeoutMs: 10_000,
     description: "a pass once enabled",

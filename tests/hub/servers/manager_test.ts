@@ -20,6 +20,7 @@ import {
 import { resolveConfig } from "../../../hub/config/mod.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
 import { silentLogger } from "../../../hub/observe/log.ts";
+import { CourseFiles } from "../../../hub/servers/course_files.ts";
 import type { UserRow } from "../../../hub/db/schema.ts";
 import { getUser } from "../../../hub/db/users.ts";
 import { upsertServerClient } from "../../../hub/db/oauth.ts";
@@ -32,7 +33,10 @@ async function user(hub: TestHub, name: string): Promise<UserRow> {
 /** Starts a server and waits until it is ready. */
 async function running(hub: FakeHub, name: string, server = "") {
   await hub.servers.start(await user(hub, name), server);
-  assert.equal(await hub.servers.waitReady(name, server, 5000), true);
+  assert.equal(
+    await hub.servers.waitReady(name, server, { timeoutMs: 5000 }),
+    true,
+  );
 }
 
 /** A new manager over the same database, proxy and processes: the hub restarted. */
@@ -49,6 +53,13 @@ function restarted(
     hubApiUrl: () => "http://127.0.0.1:1/hub/api",
     now: () => hub.now,
     isReady: hub.fake.isReady,
+    events: hub.events,
+    metrics: hub.metrics,
+    courseFiles: new CourseFiles({
+      config: hub.config,
+      logger: silentLogger,
+      events: hub.events,
+    }),
     ...overrides,
   });
 }
@@ -104,11 +115,17 @@ Deno.test("start → waitReady: false while pending, true once ready; a failure 
   assert.deepEqual(await hub.servers.start(daemon, ""), { pending: true });
   assert.equal(hub.servers.isPending("daemon", ""), true);
   assert.equal(hub.servers.pendingCount, 1);
-  assert.equal(await hub.servers.waitReady("daemon", "", 30), false);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 30 }),
+    false,
+  );
   await hub.fake.started("daemon");
   assert.equal((await row(hub, "daemon"))?.status, "spawning");
   hub.fake.release("daemon");
-  assert.equal(await hub.servers.waitReady("daemon", "", 5000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
   assert.equal(hub.servers.isPending("daemon", ""), false);
   assert.equal(hub.servers.pendingCount, 0);
   assert.equal((await row(hub, "daemon"))?.status, "running");
@@ -116,7 +133,7 @@ Deno.test("start → waitReady: false while pending, true once ready; a failure 
 
   await hub.servers.start(await user(hub, "bin"), "");
   await assert.rejects(
-    hub.servers.waitReady("bin", "", 5000),
+    hub.servers.waitReady("bin", "", { timeoutMs: 5000 }),
     (e: Error & { status?: number }) =>
       e.status === 500 && e.message === "Spawn failed: boom",
   );
@@ -129,7 +146,7 @@ Deno.test("start refuses a hub user without a Linux account, and cleans up", asy
   const ghost = await user(hub, "no-such-linux-user-x");
   await hub.servers.start(ghost, "");
   await assert.rejects(
-    hub.servers.waitReady(ghost.name, "", 5000),
+    hub.servers.waitReady(ghost.name, "", { timeoutMs: 5000 }),
     /No Linux account named "no-such-linux-user-x"/,
   );
   assert.equal(hub.fake.calls.length, 0, "the spawner was never called");
@@ -345,7 +362,7 @@ Deno.test("start fails after spawner.start_timeout when the spawner does not ret
   const daemon = await user(hub, "daemon");
   await hub.servers.start(daemon, "");
   await assert.rejects(
-    hub.servers.waitReady("daemon", "", 5000),
+    hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
     /did not start the server within 1 seconds \(spawner\.start_timeout\)/,
   );
   await assertCleanedUp(hub, "daemon");
@@ -366,7 +383,7 @@ Deno.test("a hub user named after a system account never gets a server as it (sp
   const daemon = (await getUser(hub.handle.db, "daemon"))!;
   await hub.servers.start(daemon, "");
   await assert.rejects(
-    () => hub.servers.waitReady("daemon", "", 5000),
+    () => hub.servers.waitReady("daemon", "", { timeoutMs: 5000 }),
     /The Linux account "daemon" \(uid 1\) is a system account: servers never run as accounts below uid 1000 \(spawner\.min_uid\)/,
   );
   assert.equal(hub.fake.lastRequest("daemon"), undefined, "nothing started");
@@ -386,11 +403,14 @@ Deno.test("spawnSettings(): env_keep from the hub's environment, limits, noteboo
   Deno.env.set("ONEHUB_TEST_KEEP", "kept");
   try {
     assert.deepEqual(
-      spawnSettings(config, "alice", {
-        profile: "large",
-        limits: { memoryBytes: 1024, cpu: 2 },
-        defaultUrl: "",
-        environment: { COURSE: "ml" },
+      spawnSettings(config, {
+        user: "alice",
+        choice: {
+          profile: "large",
+          limits: { memoryBytes: 1024, cpu: 2 },
+          defaultUrl: "",
+          environment: { COURSE: "ml" },
+        },
       }),
       {
         kept: { "ONEHUB_TEST_KEEP": "kept" },

@@ -204,7 +204,7 @@ Deno.test("the spawn page offers the profiles a user may pick and starts the cho
   });
   assert.ok(res.status === 302 || res.status === 200, `${res.status}`);
   await res.body?.cancel();
-  await hub.servers.waitReady("bin", "", 5000);
+  await hub.servers.waitReady("bin", "", { timeoutMs: 5000 });
   assert.equal(hub.fake.lastRequest("bin")!.limits?.memoryBytes, 8 * G);
   const daemon = await hub.login("daemon");
   const one = await hub.request("/hub/spawn", {
@@ -213,7 +213,7 @@ Deno.test("the spawn page offers the profiles a user may pick and starts the cho
   // One profile open to daemon: no form, the server starts.
   assert.notEqual(one.status, 200);
   await one.body?.cancel();
-  await hub.servers.waitReady("daemon", "", 5000);
+  await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 });
   assert.equal(hub.fake.lastRequest("daemon")!.limits?.memoryBytes, 2 * G);
 });
 

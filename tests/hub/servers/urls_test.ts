@@ -82,7 +82,10 @@ Deno.test("with subdomain_host a server is routed, told and shown at its own hos
   });
   const daemon = (await getUser(hub.handle.db, "daemon"))!;
   await hub.servers.start(daemon, "");
-  assert.equal(await hub.servers.waitReady("daemon", "", 10_000), true);
+  assert.equal(
+    await hub.servers.waitReady("daemon", "", { timeoutMs: 10_000 }),
+    true,
+  );
   const own = "https://daemon.hub.example.org/user/daemon/";
 
   await t.step("the proxy route names the user's host", async () => {

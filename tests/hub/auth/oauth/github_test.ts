@@ -12,6 +12,7 @@ import { CookieClient } from "../../../_helpers/cookie_client.ts";
 import { FakeSpawner } from "../../../_helpers/fake_spawner.ts";
 import { getUser } from "../../../../hub/db/users.ts";
 import { issueToken } from "../../../../hub/api/mod.ts";
+import { looseTest } from "../../../_helpers/loose_test.ts";
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest(
@@ -107,7 +108,6 @@ async function signIn(
   return { browser, res };
 }
 
-const TEST = { sanitizeOps: false, sanitizeResources: false };
 const GITHUB = (gh: string) => ({
   preset: "github",
   issuer: "",
@@ -119,11 +119,9 @@ const GITHUB = (gh: string) => ({
   "admin_groups": ["school:teachers"],
 });
 
-Deno.test({
-  ...TEST,
-  name:
-    "GitHub: the login's requests have GitHub's shapes; org members get in, a team makes admins",
-  fn: async () => {
+looseTest(
+  "GitHub: the login's requests have GitHub's shapes; org members get in, a team makes admins",
+  async () => {
     const state: GithubState = {
       user: "octocat",
       orgs: ["school"],
@@ -135,8 +133,7 @@ Deno.test({
     const { browser, res } = await signIn(h.url, gh.origin, state);
     await res.body?.cancel();
     const me = await (await browser.request("hub/api/user")).json();
-    assert.equal(me.name, "octocat");
-    assert.equal(me.admin, true);
+    assert.deepEqual([me.name, me.admin], ["octocat", true]);
     assert.deepEqual(state.seen, [
       "POST /login/oauth/access_token",
       "GET /user",
@@ -144,13 +141,11 @@ Deno.test({
       "GET /user/teams",
     ]);
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "GitHub: someone outside the organisation is a 403; GitHub's refusals and failures are 400 and 502",
-  fn: async (t) => {
+looseTest(
+  "GitHub: someone outside the organisation is a 403; GitHub's refusals and failures are 400 and 502",
+  async (t) => {
     for (
       const [label, change, status, message] of [
         [
@@ -192,13 +187,11 @@ Deno.test({
       });
     }
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "GitHub: the token is kept and handed to the server; a spawn checks it again, and a revoked token or a left organisation refuses it",
-  fn: async () => {
+looseTest(
+  "GitHub: the token is kept and handed to the server; a spawn checks it again, and a revoked token or a left organisation refuses it",
+  async () => {
     const state: GithubState = {
       user: "daemon",
       orgs: ["school"],
@@ -254,4 +247,4 @@ Deno.test({
     );
     assert.equal(fake.startsOf("daemon"), 1);
   },
-});
+);

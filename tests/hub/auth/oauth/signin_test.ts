@@ -18,8 +18,9 @@ import {
 } from "../../../_helpers/oidc_hub.ts";
 import { getUser } from "../../../../hub/db/users.ts";
 import { waitFor } from "../../../_helpers/wait_for.ts";
+import { assertStatus } from "../../../_helpers/responses.ts";
+import { looseTest } from "../../../_helpers/loose_test.ts";
 
-const TEST = { sanitizeOps: false, sanitizeResources: false };
 /** Land on the home page, not /hub/spawn (which would start the server itself). */
 const HOME = { next: "/hub/home" };
 
@@ -64,11 +65,9 @@ function hubFor(
   }, { spawner: fake, provider });
 }
 
-Deno.test({
-  ...TEST,
-  name:
-    "a sign-in keeps the provider's tokens sealed; an expired access token is refreshed before a spawn and the fresh one handed to the server",
-  fn: async () => {
+looseTest(
+  "a sign-in keeps the provider's tokens sealed; an expired access token is refreshed before a spawn and the fresh one handed to the server",
+  async () => {
     const fake = new FakeSpawner();
     // 10 s lives: within the 30 s margin, so the token counts as expired at once.
     await using h = await hubFor(
@@ -101,13 +100,11 @@ Deno.test({
     assert.equal((await info.json()).sub, "daemon");
     assert.ok(await hasEvent(h, "daemon", "login.refreshed"));
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "a token still in time is checked at userinfo when the sign-in is older than auth_refresh_age, and kept",
-  fn: async () => {
+looseTest(
+  "a token still in time is checked at userinfo when the sign-in is older than auth_refresh_age, and kept",
+  async () => {
     const fake = new FakeSpawner();
     await using h = await hubFor({
       "token_env": "OAUTH_TOKEN",
@@ -129,13 +126,11 @@ Deno.test({
     );
     assert.ok(await hasEvent(h, "daemon", "login.refreshed"));
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "a sign-in the provider ended (refresh token revoked, token expired) cannot spawn: 403 saying to sign in again; nothing starts",
-  fn: async () => {
+looseTest(
+  "a sign-in the provider ended (refresh token revoked, token expired) cannot spawn: 403 saying to sign in again; nothing starts",
+  async () => {
     const fake = new FakeSpawner();
     await using h = await hubFor({}, fake, { accessTokenTtl: 10 });
     const browser = new CookieClient(h.url);
@@ -156,13 +151,11 @@ Deno.test({
     assert.equal((await spawn(h, "daemon")).status, 201);
     await fake.started("daemon");
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "with refresh_pre_spawn off, or enable_auth_state off, a spawn does not ask the provider",
-  fn: async () => {
+looseTest(
+  "with refresh_pre_spawn off, or enable_auth_state off, a spawn does not ask the provider",
+  async () => {
     const fake = new FakeSpawner();
     await using h = await hubFor({ "refresh_pre_spawn": false }, fake, {
       accessTokenTtl: 10,
@@ -182,13 +175,11 @@ Deno.test({
     assert.equal((await spawn(h2, "daemon")).status, 201);
     await fake2.started("daemon");
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "an authorization code the provider has already used, or that expired, is a 400 page saying to start again; no session",
-  fn: async () => {
+looseTest(
+  "an authorization code the provider has already used, or that expired, is a 400 page saying to start again; no session",
+  async () => {
     await using h = await startOidcHub({}, {}, { provider: { codeTtl: 1 } });
     // Replayed: a used code sent back with a fresh, valid state.
     const browser = new CookieClient(h.url);
@@ -225,13 +216,11 @@ Deno.test({
     await me.body?.cancel();
     assert.equal(await getUser(h.db, "grace"), undefined, "no user made");
   },
-});
+);
 
-Deno.test({
-  ...TEST,
-  name:
-    "an ID token whose signature the provider's published keys do not verify makes no session: 502 naming the check",
-  fn: async () => {
+looseTest(
+  "an ID token whose signature the provider's published keys do not verify makes no session: 502 naming the check",
+  async () => {
     await using h = await startOidcHub({}, {}, {
       provider: { wrongKeys: true },
     });
@@ -242,9 +231,7 @@ Deno.test({
       await res.text(),
       /The sign-in provider&#39;s answer did not check out: .*signature/i,
     );
-    const me = await browser.request("hub/api/user");
-    assert.equal(me.status, 403);
-    await me.body?.cancel();
+    await assertStatus(await browser.request("hub/api/user"), 403);
     assert.equal(await getUser(h.db, "ada"), undefined);
     await waitFor(
       async () =>
@@ -256,4 +243,4 @@ Deno.test({
       { timeoutMs: 2000, intervalMs: 20, description: "login.failed logged" },
     );
   },
-});
+);

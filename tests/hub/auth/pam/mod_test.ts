@@ -38,6 +38,7 @@ const OPTIONS = { service: "onehub", timeoutMs: 20_000 };
 
 Deno.test("pamHelperArgv() runs main.ts next to hub/ with only FFI and read permissions under deno run", () => {
   const main = fileURLToPath(new URL("../../../../main.ts", import.meta.url));
+  assert.ok(Deno.statSync(main).isFile, `${main} is the program`);
   assert.deepEqual(pamHelperArgv({ standalone: false }), [
     Deno.execPath(),
     "run",

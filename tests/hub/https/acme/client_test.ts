@@ -11,6 +11,7 @@ import {
   obtainCertificate,
 } from "../../../../hub/https/acme/client.ts";
 import { startTestAcmeServer } from "../../../_helpers/acme_server.ts";
+import { p256Keys } from "../../../_helpers/p256_keys.ts";
 
 /** An http-01 responder on 127.0.0.1: the tokens published to it. */
 async function challengeResponder() {
@@ -27,12 +28,7 @@ async function challengeResponder() {
   return { tokens, port: server.port, [Symbol.asyncDispose]: server.close };
 }
 
-const newKey = () =>
-  crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  ) as Promise<CryptoKeyPair>;
+const newKey = p256Keys;
 
 Deno.test("obtainCertificate() gets a certificate by http-01 that then serves TLS", async () => {
   await using responder = await challengeResponder();

@@ -4,29 +4,18 @@ import {
   ecdsaSignatureToDer,
   toPem,
 } from "../../../../hub/https/acme/csr.ts";
+import { runWithInput } from "../../../_helpers/run_with_input.ts";
+import { p256Keys } from "../../../_helpers/p256_keys.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await child.output();
+  const out = await runWithInput("openssl", { args, input });
   const d = new TextDecoder();
   assert.equal(out.code, 0, d.decode(out.stderr));
   return d.decode(out.stdout) + d.decode(out.stderr);
 }
 
 Deno.test("createCsr() writes a CSR openssl verifies, with the names as CN and subjectAltName", async () => {
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
+  const keys = await p256Keys();
   const der = await createCsr(["hub.example.org", "www.example.org"], keys);
   const text = await openssl(
     ["req", "-verify", "-noout", "-text"],

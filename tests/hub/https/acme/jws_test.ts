@@ -5,6 +5,7 @@ import {
   publicJwk,
   signJws,
 } from "../../../../hub/https/acme/jws.ts";
+import { p256Keys } from "../../../_helpers/p256_keys.ts";
 
 Deno.test("jwkThumbprint() matches RFC 7638's canonical form for an EC key", async () => {
   // Fixed coordinates: the thumbprint is SHA-256 over the sorted members.
@@ -23,11 +24,7 @@ Deno.test("jwkThumbprint() matches RFC 7638's canonical form for an EC key", asy
 });
 
 Deno.test("signJws() makes a flattened ES256 JWS its public key verifies; null payload is POST-as-GET", async () => {
-  const keys = await crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
+  const keys = await p256Keys();
   const jwk = await publicJwk(keys.publicKey);
   for (const payload of [{ termsOfServiceAgreed: true }, null]) {
     const jws = await signJws(keys.privateKey, {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { resolveConfig } from "../../../hub/config/mod.ts";
-import { migrateToLatest, openDatabase } from "../../../hub/db/mod.ts";
-import { createAuthenticator } from "../../../hub/auth/mod.ts";
-import { silentLogger } from "../../../hub/observe/log.ts";
-import { startHub } from "../../../hub/cli/serve_runtime.ts";
-import { startEchoUpstream } from "../../_helpers/echo_upstream.ts";
-import { makeTestCertificate } from "../../_helpers/tls.ts";
+import { resolveConfig } from "../../hub/config/mod.ts";
+import { migrateToLatest, openDatabase } from "../../hub/db/mod.ts";
+import { createAuthenticator } from "../../hub/auth/mod.ts";
+import { silentLogger } from "../../hub/observe/log.ts";
+import { startHub } from "../../hub/mod.ts";
+import { startEchoUpstream } from "../_helpers/echo_upstream.ts";
+import { makeTestCertificate } from "../_helpers/tls.ts";
 
 async function hubWith(dir: string, file: Record<string, unknown> = {}) {
   const config = resolveConfig({

@@ -1,0 +1,389 @@
+/**
+ * One spawn, step by step (what jupyterhub's `User.spawn` does):
+ *
+ * 1. the server row says `spawning` before anything starts, so a restarted
+ *    hub knows to look;
+ * 2. the Linux account (made when the config says so), then the course
+ *    files merged as the user;
+ * 3. the server's credentials (credentials.ts);
+ * 4. the spawner starts the process, bounded by `spawner.start_timeout`;
+ * 5. its state is saved at once (a SIGKILLed hub can find the process
+ *    again), then it must answer: any status below 500 from `{prefix}api`,
+ *    redirects not followed, within `spawner.http_timeout`;
+ * 6. the proxy route, the row `running`, the event with its timings.
+ *
+ * Every step is reported to the progress stream; a failure undoes all of
+ * it and keeps the reason for the spawn-pending page.
+ *
+ * @module
+ */
+import { httpAnswers } from "../net.ts";
+import { sleep, withTimeout } from "../concurrency.ts";
+import {
+  ensureUser,
+  freePort,
+  lookupUser,
+  SpawnError,
+  type SpawnerState,
+  type StartResult,
+  type SystemUser,
+  systemUsername,
+  tailFile,
+} from "../../spawners/mod.ts";
+import type { HubConfig } from "../config/mod.ts";
+import type { UserRow } from "../db/schema.ts";
+import {
+  getServer,
+  recordSpawning,
+  saveServerState,
+  setServerStatus,
+} from "../db/servers.ts";
+import {
+  serverPrefix,
+  singleUserEnv,
+  type SingleUserEnvInput,
+} from "./single_user_env.ts";
+import { serverLocation } from "./urls.ts";
+import type { SpawnChoice } from "./profiles.ts";
+import type { ServerManagerDeps, ServerOwner } from "./_types.ts";
+import type { PendingSpawn } from "./progress.ts";
+import { fillServerFilter, issueServerCredentials } from "./credentials.ts";
+
+/** A unit/log label for a server: `alice` or `alice-gpu`, reduced to `[a-z0-9._@-]`. */
+export function spawnId(unixName: string, server: string): string {
+  if (!server) return unixName;
+  const safe = server.toLowerCase().replace(/[^a-z0-9._@-]/g, "-");
+  if (safe === server) return `${unixName}-${server}`;
+  // Different names could reduce to the same label: keep them apart with a short checksum.
+  let h = 0;
+  for (const ch of server) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return `${unixName}-${safe}-${h.toString(16).padStart(8, "0").slice(0, 6)}`;
+}
+
+/**
+ * The Linux account a hub user's servers run as (`spawner.user_prefix`),
+ * made when `create` (`spawner.create_system_users`); refused below
+ * `spawner.min_uid`. The one rule for whose account a hub user gets: spawns
+ * and the course files' update both ask it.
+ *
+ * @throws {SpawnError} naming the account and the fix.
+ */
+export async function unixAccountOf(
+  name: string,
+  config: HubConfig,
+  options: { create: boolean },
+): Promise<SystemUser> {
+  const unixName = systemUsername(name, config.spawner.userPrefix);
+  let unix = await lookupUser(unixName);
+  if (!unix && options.create) unix = await ensureUser(unixName);
+  if (!unix) {
+    throw new SpawnError(
+      `No Linux account named "${unixName}" exists for ${name}: create it (useradd -m ${unixName}) or set spawner.create_system_users`,
+    );
+  }
+  // A hub user named after a system account (an OAuth login "daemon", say) must not become it.
+  if (unix.uid < config.spawner.minUid) {
+    throw new SpawnError(
+      `The Linux account "${unixName}" (uid ${unix.uid}) is a system account: servers never run as accounts below uid ${config.spawner.minUid} (spawner.min_uid); give hub users accounts of their own with spawner.user_prefix and spawner.create_system_users`,
+    );
+  }
+  return unix;
+}
+
+/**
+ * The spawner settings of a server's environment, as JupyterHub's
+ * Spawner.get_env uses them: env_keep from the hub's own environment,
+ * the limits (MEM_LIMIT, CPU_LIMIT), notebook_dir, debug,
+ * disable_user_config, then spawner.environment with the chosen
+ * profile's over it.
+ */
+export function spawnSettings(
+  config: HubConfig,
+  of: { user: string; choice: SpawnChoice; server?: string },
+): Partial<SingleUserEnvInput> {
+  const { user, choice, server = "" } = of;
+  const kept: Record<string, string> = {};
+  for (const name of config.spawner.envKeep) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) kept[name] = value;
+  }
+  const { notebookDir, debug, disableUserConfig } = config.spawner;
+  return {
+    kept,
+    clientAllowedScopes: fillServerFilter(
+      config.spawner.oauthClientAllowedScopes,
+      { user, server },
+    ),
+    limits: choice.limits,
+    ...(notebookDir
+      ? { rootDir: notebookDir.replaceAll("{username}", user) }
+      : {}),
+    debug,
+    disableUserConfig,
+    extra: { ...config.spawner.environment, ...choice.environment },
+  };
+}
+
+/** What a spawn uses of the manager. */
+export interface SpawnContext {
+  deps: ServerManagerDeps;
+  /** Removes route and credentials and marks the row stopped (the manager's clean-up). */
+  cleanup(owner: ServerOwner, server: string, why: string): Promise<void>;
+  /** The reason of each server's last failed spawn, by key. */
+  failures: Map<string, string>;
+}
+
+/** One spawn's inputs. */
+export interface SpawnJob {
+  user: UserRow;
+  server: string;
+  /** The options the start was asked with (none: the last ones). */
+  userOptions: Record<string, unknown> | undefined;
+  pending: PendingSpawn;
+}
+
+/** Step 1: the row says "spawning" before anything starts, so a restarted hub knows to look. */
+async function markSpawning(ctx: SpawnContext, job: SpawnJob): Promise<void> {
+  const { db, config, instanceId = "", now } = ctx.deps;
+  const { user, server, userOptions } = job;
+  const previous = await getServer(db, user.id, server);
+  await recordSpawning(db, {
+    userId: user.id,
+    name: server,
+    url: serverPrefix(config.baseUrl, user.name, server),
+    userOptions: userOptions ??
+      (previous ? JSON.parse(previous.user_options) : {}),
+    hubInstance: instanceId,
+    at: now().toISOString(),
+  });
+}
+
+/** Step 2b: the course files, merged as the user; a failure is logged, never fatal. */
+async function mergeCourseFiles(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  unix: SystemUser,
+): Promise<void> {
+  const { courseFiles, events } = ctx.deps;
+  if (!courseFiles.enabled) return;
+  const p = job.pending;
+  p.emit({ progress: 25, message: "Updating course files..." });
+  await courseFiles.mergeFor(unix, p.actor).catch((error) =>
+    events.record("course_files.failed", {
+      user: job.user.name,
+      actor: p.actor,
+      reason: (error as Error).message,
+    })
+  );
+}
+
+/** Step 4: the spawner starts the process (bounded by spawner.start_timeout). */
+async function launch(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  started: { unix: SystemUser; token: string },
+): Promise<{ started: StartResult; logFile: string }> {
+  const { config, spawner } = ctx.deps;
+  const { user, server, pending: { choice } } = job;
+  const { unix, token } = started;
+  const ip = "127.0.0.1";
+  const port = await freePort(ip);
+  const env = singleUserEnv({
+    user: user.name,
+    serverName: server,
+    apiToken: token,
+    hubApiUrl: ctx.deps.hubApiUrl(),
+    baseUrl: config.baseUrl,
+    publicUrl: config.publicUrl,
+    serverOrigin: serverLocation(config, user.name, server).origin,
+    ip,
+    port,
+    ...(choice.defaultUrl ? { defaultUrl: choice.defaultUrl } : {}),
+    unixUser: { name: unix.name, home: unix.home, shell: unix.shell },
+    ...spawnSettings(config, { user: user.name, choice, server }),
+  });
+  const logFile = `${config.dataDir}/logs/${unix.name}${
+    server ? "-" + server : ""
+  }.log`;
+  await Deno.mkdir(`${config.dataDir}/logs`, { recursive: true, mode: 0o700 });
+  const starting = spawner.start({
+    id: spawnId(unix.name, server),
+    user: unix,
+    argv: config.spawner.cmd,
+    env,
+    ip,
+    port,
+    cwd: unix.home,
+    logFile,
+    limits: choice.limits,
+  });
+  const seconds = config.spawner.startTimeoutSeconds;
+  const result = await withTimeout(starting, seconds * 1000, () => {
+    // A start that returns after the hub gave up leaves no server behind.
+    starting.then((late) => spawner.stop(late.state)).catch(() => {});
+    return new SpawnError(
+      `the spawner did not start the server within ${seconds} seconds (spawner.start_timeout)`,
+    );
+  });
+  return { started: result, logFile };
+}
+
+/** Step 5b: polls until the server answers, exits, the spawn is cancelled or http_timeout passes. */
+async function waitHttp(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  server: { url: string; state: SpawnerState; logFile: string },
+): Promise<void> {
+  const { config, spawner } = ctx.deps;
+  const isReady = ctx.deps.isReady ?? httpAnswers;
+  const seconds = config.spawner.httpTimeoutSeconds;
+  const deadline = performance.now() + seconds * 1000;
+  let attempt = 0;
+  while (true) {
+    if (job.pending.cancelled) throw new Error("cancelled");
+    if (await isReady(server.url)) return;
+    const poll = await spawner.poll(server.state).catch(() => ({
+      running: true as const,
+    }));
+    if (!poll.running) {
+      const tail = await tailFile(server.logFile, 2000).catch(() => "");
+      throw new SpawnError(
+        `the server exited before answering${
+          tail ? `; its last output:\n${tail}` : ""
+        }`,
+      );
+    }
+    if (performance.now() > deadline) {
+      throw new SpawnError(
+        `the server never answered at ${server.url} after ${seconds} seconds`,
+      );
+    }
+    // Poll a local server often at first (its start is usually ~1 s; every poll is one loopback GET),
+    // then back off: the hub's own overhead stays within one short interval.
+    await sleep(attempt++ < 100 ? 20 : 200);
+  }
+}
+
+/** Step 6: routed, marked running, logged with its timings (monotonic milliseconds). */
+async function markReady(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  ready: { url: string; startedAt: number; readyAt: number },
+): Promise<void> {
+  const { routes, metrics, events, db, config } = ctx.deps;
+  const { user, server, pending } = job;
+  const { routeKey } = serverLocation(config, user.name, server);
+  const added = metrics.proxyAdd.time();
+  await routes.add(routeKey, ready.url, {
+    user: user.name,
+    "server_name": server,
+  });
+  added({ status: "success" });
+  await setServerStatus(db, user.id, server, "running");
+  const totalMs = performance.now() - pending.requestedAt;
+  metrics.spawnDuration.observe(totalMs / 1000, { status: "success" });
+  events.record("server.ready", {
+    user: user.name,
+    server,
+    url: ready.url,
+    "prepare_ms": Math.round(ready.startedAt - pending.requestedAt),
+    "listen_ms": Math.round(ready.readyAt - ready.startedAt),
+    "total_ms": Math.round(totalMs),
+  });
+}
+
+/** A failed or cancelled spawn: the process stopped, everything cleaned up, the reason kept. */
+async function spawnFailed(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  failure: { state: SpawnerState | null; error: unknown },
+): Promise<void> {
+  const { user, server, pending: p } = job;
+  const { error, state } = failure;
+  const reason = error instanceof SpawnError
+    ? error.reason
+    : error instanceof Error
+    ? error.message
+    : String(error);
+  if (!p.cancelled) {
+    const seconds = (performance.now() - p.requestedAt) / 1000;
+    ctx.deps.metrics.spawnDuration.observe(seconds, { status: "failure" });
+    ctx.deps.events.record("server.spawn_failed", {
+      user: user.name,
+      server,
+      reason,
+    });
+  }
+  if (state) await ctx.deps.spawner.stop(state).catch(() => {});
+  await ctx.cleanup(user, server, p.cancelled ? "cancelled" : "failed");
+  // A spawn stopped on request is no failure to show on the spawn-pending page.
+  if (!p.cancelled) ctx.failures.set(p.key, reason);
+  p.emit({
+    progress: 100,
+    failed: true,
+    message: p.cancelled ? "Spawn cancelled" : `Spawn failed: ${reason}`,
+  });
+}
+
+/** Steps 2 to 5: account, course files, credentials, process, state saved, first answer. */
+async function startAndAnswer(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  saved: (state: SpawnerState) => void,
+): Promise<{ url: string; startedAt: number; readyAt: number }> {
+  const { user, server, pending: p } = job;
+  const { config, db } = ctx.deps;
+  const unix = await unixAccountOf(user.name, config, {
+    create: config.spawner.createSystemUsers,
+  });
+  await mergeCourseFiles(ctx, job, unix);
+  const token = await issueServerCredentials(ctx.deps, { user, server });
+  p.emit({ progress: 50, message: "Spawning server..." });
+  const startedAt = performance.now();
+  const { started, logFile } = await launch(ctx, job, { unix, token });
+  // The limits it got ride along (drivers ignore keys they do not know).
+  const state = { ...started.state, limits: p.choice.limits };
+  saved(state);
+  if (p.cancelled) throw new Error("cancelled");
+  await saveServerState(db, user.id, server, state);
+  p.emit({ progress: 75, message: "Waiting for the server to answer..." });
+  const prefix = serverPrefix(config.baseUrl, user.name, server);
+  await waitHttp(ctx, job, {
+    url: started.url + prefix + "api",
+    state,
+    logFile,
+  });
+  return { url: started.url, startedAt, readyAt: performance.now() };
+}
+
+/** One spawn, as the steps above; progress events tell the browser where it is. */
+export async function runSpawn(
+  ctx: SpawnContext,
+  job: SpawnJob,
+): Promise<void> {
+  const { user, server, pending: p } = job;
+  let state: SpawnerState | null = null;
+  try {
+    ctx.deps.events.record("server.spawn", {
+      user: user.name,
+      server,
+      actor: p.actor,
+    });
+    p.emit({ progress: 0, message: "Server requested" });
+    await markSpawning(ctx, job);
+    const ready = await startAndAnswer(ctx, job, (saved) => state = saved);
+    await markReady(ctx, job, ready);
+    const { url } = serverLocation(ctx.deps.config, user.name, server);
+    p.emit({
+      progress: 100,
+      ready: true,
+      message: `Server ready at ${url}`,
+      "html_message": `Server ready at <a href="${url}">${url}</a>`,
+      url,
+    });
+  } catch (error) {
+    await spawnFailed(ctx, job, { state, error });
+  } finally {
+    p.finish();
+  }
+}
