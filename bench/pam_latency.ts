@@ -30,7 +30,7 @@ try {
   const once: number[] = [];
   for (let i = 0; i < N; i++) {
     const t = performance.now();
-    const r = await pamAuthenticate(user, password, {
+    const r = await pamAuthenticate({ username: user, password }, {
       service: "onehub",
       timeoutMs: 10_000,
     });
@@ -43,11 +43,11 @@ try {
     concurrency: 1,
     queueSize: 4,
   });
-  await pool.authenticate(user, password); // warm it
+  await pool.authenticate({ username: user, password }); // warm it
   const warm: number[] = [];
   for (let i = 0; i < N; i++) {
     const t = performance.now();
-    const r = await pool.authenticate(user, password);
+    const r = await pool.authenticate({ username: user, password });
     if (!r.ok) throw new Error(JSON.stringify(r));
     warm.push(performance.now() - t);
   }

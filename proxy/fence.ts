@@ -73,7 +73,8 @@ export async function credentialsOf(head: RequestHead): Promise<Credentials> {
   return { session, tokenHash: token ? await sha256Hex(token) : null };
 }
 
-interface Open {
+/** An open connection a fence may have to close, and who opened it. */
+export interface OpenConnection {
   conn: Conn;
   credentials: Credentials;
 }
@@ -87,7 +88,7 @@ interface Open {
  */
 export class Fences {
   readonly #fenced = new Map<string, Map<string, number>>();
-  readonly #open = new Map<string, Set<Open>>();
+  readonly #open = new Map<string, Set<OpenConnection>>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -136,9 +137,8 @@ export class Fences {
     return closed;
   }
 
-  /** Remembers an open connection of `prefix` until the returned function is called. */
-  track(prefix: string, conn: Conn, credentials: Credentials): () => void {
-    const open: Open = { conn, credentials };
+  /** Remembers an open connection of `prefix` (and who opened it) until the returned function is called. */
+  track(prefix: string, open: OpenConnection): () => void {
     let set = this.#open.get(prefix);
     if (!set) this.#open.set(prefix, set = new Set());
     set.add(open);

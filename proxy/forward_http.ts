@@ -19,7 +19,6 @@
 import {
   type BufferedConn,
   type Conn,
-  copyBody,
   type Framing,
   ProtocolError,
   writeAll,
@@ -136,7 +135,7 @@ async function writeHeadThenBody(
     await writeAll(to, first);
     return n < framing.length
       ? {
-        copy: copyBody(from, to, {
+        copy: from.copyBody(to, {
           kind: "length",
           length: framing.length - n,
         }),
@@ -144,7 +143,7 @@ async function writeHeadThenBody(
       : null;
   }
   await writeAll(to, head);
-  return framing.kind === "none" ? null : { copy: copyBody(from, to, framing) };
+  return framing.kind === "none" ? null : { copy: from.copyBody(to, framing) };
 }
 
 /** The request body's copy to the target, which runs while the response is awaited. */
@@ -166,7 +165,8 @@ async function sendRequest(
   framing: Framing,
   ctx: RelayContext,
 ): Promise<BodyCopy> {
-  const headers = forwardedHeaders(stripHopByHop(ex.head.headers), ex.info, {
+  const headers = forwardedHeaders(stripHopByHop(ex.head.headers), {
+    client: ex.info,
     websocket: false,
     proof: proofFor(ex, ctx),
   });
@@ -341,15 +341,7 @@ export async function relayHttp(
   try {
     body = await sendRequest(ex, up, framing, ctx);
   } catch (error) {
-    ctx.pool.discard(up);
-    if (up.reused && framing.kind === "none") return relayHttpFresh(ex, ctx);
-    return failEarly(
-      ex,
-      framing,
-      false,
-      new UpstreamError("refused", (error as Error).message),
-      ctx,
-    );
+    return sendFailed(ex, up, framing, error, ctx);
   }
   let response: ResponseHead;
   let resFraming: Framing;
@@ -363,10 +355,7 @@ export async function relayHttp(
   // An answer that comes before the whole request body was read ends the connection (the rest is discarded).
   const keepAlive = clientKeepAlive && resFraming.kind !== "close" &&
     bodySent(body);
-  if (response.status < 300) {
-    ctx.activity.touch(route.prefix);
-    up.reader.onData = () => ctx.activity.touch(route.prefix);
-  }
+  if (response.status < 300) watchActivity(up, route.prefix, ctx);
   // Step 5: the response to the client.
   try {
     const rest = await writeHeadThenBody(
@@ -390,6 +379,34 @@ export async function relayHttp(
   }
   releaseTarget(up, response, resFraming, ctx);
   return keepAlive ? "keep-alive" : "close";
+}
+
+/**
+ * The request could not be sent: a reused (likely stale) connection is
+ * retried on a fresh one when there is no body to resend; otherwise 503.
+ */
+function sendFailed(
+  ex: Exchange,
+  up: Upstream,
+  framing: Framing,
+  error: unknown,
+  ctx: RelayContext,
+): Promise<RelayResult> {
+  ctx.pool.discard(up);
+  if (up.reused && framing.kind === "none") return relayHttpFresh(ex, ctx);
+  return failEarly(
+    ex,
+    framing,
+    false,
+    new UpstreamError((error as Error).message, { kind: "refused" }),
+    ctx,
+  );
+}
+
+/** A successful answer counts as activity on the route, and so does each chunk of its body. */
+function watchActivity(up: Upstream, prefix: string, ctx: RelayContext): void {
+  ctx.activity.touch(prefix);
+  up.reader.onData = () => ctx.activity.touch(prefix);
 }
 
 function relayHttpFresh(ex: Exchange, ctx: RelayContext): Promise<RelayResult> {

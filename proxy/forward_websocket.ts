@@ -13,7 +13,6 @@ import {
   BufferedConn,
   closeQuietly,
   type Conn,
-  copyBody,
   copyUntilClose,
   ProtocolError,
   writeAll,
@@ -36,7 +35,8 @@ async function handshake(
   ctx: RelayContext,
 ): Promise<{ target: BufferedConn; response: ResponseHead } | null> {
   const { client, head } = ex;
-  const headers = forwardedHeaders(stripHopByHop(head.headers), ex.info, {
+  const headers = forwardedHeaders(stripHopByHop(head.headers), {
+    client: ex.info,
     websocket: true,
     proof: proofFor(ex, ctx),
   });
@@ -62,8 +62,8 @@ async function handshake(
     const text = await target.readHead();
     if (text === null) {
       throw new UpstreamError(
-        "refused",
         "The target closed the connection before answering",
+        { kind: "refused" },
       );
     }
     return { target, response: parseResponseHead(text) };
@@ -126,7 +126,7 @@ export async function relayWebSocket(
     );
     if (!upgraded) {
       const framing = responseFraming(head.method, response);
-      if (framing.kind !== "none") await copyBody(target, client.conn, framing);
+      if (framing.kind !== "none") await target.copyBody(client.conn, framing);
       return;
     }
     await splice(ex, target, ctx);

@@ -269,6 +269,8 @@ export const PROOF_HEADER = "X-Onehub-Proxy";
 
 /** Options of {@linkcode forwardedHeaders}. */
 export interface ForwardOptions {
+  /** The real connection the request came on. */
+  client: ClientInfo;
   /** A WebSocket handshake (`ws`/`wss` as the forwarded scheme). */
   websocket: boolean;
   /** The value of {@linkcode PROOF_HEADER} to add, or null for none. */
@@ -284,10 +286,9 @@ export interface ForwardOptions {
  */
 export function forwardedHeaders(
   headers: HeaderList,
-  client: ClientInfo,
   options: ForwardOptions,
 ): HeaderList {
-  const { websocket } = options;
+  const { client, websocket } = options;
   const proof = PROOF_HEADER.toLowerCase();
   const kept = headers.filter(([n]) => {
     const name = n.toLowerCase();

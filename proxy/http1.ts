@@ -82,6 +82,11 @@ export class BufferedConn {
     this.conn = conn;
   }
 
+  /** Copies a body delimited by `framing` from this connection to `to`. */
+  copyBody(to: Writer, framing: Framing): Promise<void> {
+    return copyFramed(this, to, framing);
+  }
+
   /** Grows an empty buffer to {@linkcode BODY_BUFFER} before a long copy. */
   growForBody(): void {
     if (this.buf.length >= BODY_BUFFER || this.start !== this.end) return;
@@ -213,7 +218,7 @@ export type Framing =
   | { kind: "close" };
 
 /** Copies exactly `n` bytes from `from` to `to`. */
-export async function copyLength(
+async function copyLength(
   from: BufferedConn,
   to: Writer,
   n: number,
@@ -331,8 +336,8 @@ export async function copyUntilClose(
   }
 }
 
-/** Copies a body by its framing. */
-export function copyBody(
+/** Copies a body by its framing ({@linkcode BufferedConn.copyBody}). */
+function copyFramed(
   from: BufferedConn,
   to: Writer,
   framing: Framing,

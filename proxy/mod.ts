@@ -10,8 +10,8 @@
  * import { createProxy } from "./mod.ts";
  *
  * const proxy = createProxy();
- * proxy.routes.set("/", "http://127.0.0.1:8081");
- * proxy.routes.set("/user/alice/", "http://127.0.0.1:50001");
+ * proxy.routes.set("/", { target: "http://127.0.0.1:8081" });
+ * proxy.routes.set("/user/alice/", { target: "http://127.0.0.1:50001" });
  * ```
  *
  * @module

@@ -49,12 +49,12 @@ export class RouteTable {
     return this.#size;
   }
 
-  /** Adds or replaces the route at `prefix`. */
+  /** Adds or replaces the route at `prefix`: to `target`, with `data` ({} when not given). */
   set(
     prefix: string,
-    target: string,
-    data: Record<string, unknown> = {},
+    to: { target: string; data?: Record<string, unknown> },
   ): Route {
+    const { target, data = {} } = to;
     const key = normalizePrefix(prefix);
     let node = this.#root;
     for (const seg of segments(key)) {

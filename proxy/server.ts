@@ -23,6 +23,7 @@ import {
   BufferedConn,
   closeQuietly,
   type Conn,
+  type Framing,
   ProtocolError,
   writeAll,
 } from "./http1.ts";
@@ -399,34 +400,27 @@ async function serveRequest(
   state: ProxyState,
 ): Promise<ConnectionNext> {
   const { conn } = client;
-  const sendError = state.sendError;
-  let head: RequestHead;
-  try {
-    head = parseRequestHead(text);
-  } catch (error) {
-    if (!(error instanceof ProtocolError)) return "close";
-    await sendError(conn, error.status, null, false);
+  const head = parsedHead(text);
+  if (head === null) return "close";
+  if (head instanceof ProtocolError) {
+    await state.sendError(conn, head.status, null, false);
     return "linger";
   }
   const path = routingPath(head.target);
   if (path === null) {
-    await sendError(conn, 400, null, false);
+    await state.sendError(conn, 400, null, false);
     return "linger";
   }
-  // Answered here without reading a body: keep the connection only when there is none to skip.
   const framing = requestFraming(head);
   const bodyless = framing.kind === "none";
-  const canContinue = bodyless && wantsKeepAlive(head.version, head.headers);
-  const after = canContinue ? "next" : bodyless ? "close" : "linger";
+  const after = afterAnsweredHere(head, bodyless);
   if (path === "/_chp_healthz") {
-    await writeAll(conn, healthz(head.method, canContinue));
+    await writeAll(conn, healthz(head.method, after === "next"));
     return after;
   }
-  const route = state.routes.match(
-    state.hostRouting ? hostKey(head) + path : path,
-  );
+  const route = routeOf(state, head, path);
   if (!route) {
-    await sendError(conn, 404, head, canContinue);
+    await state.sendError(conn, 404, head, after === "next");
     return after;
   }
   // Read (a token hashed) only on fenced routes and WebSocket handshakes, once.
@@ -436,16 +430,13 @@ async function serveRequest(
     state.fences.active(route.prefix) &&
     state.fences.refuses(route.prefix, await credentials())
   ) {
-    await sendError(conn, 403, head, false);
+    await state.sendError(conn, 403, head, false);
     return bodyless ? "close" : "linger";
   }
   if (isWebSocketUpgrade(head)) {
     // Remembered while open, so a fence raised meanwhile can close it.
-    const untrack = state.fences.track(
-      route.prefix,
-      conn,
-      await credentials(),
-    );
+    const open = { conn, credentials: await credentials() };
+    const untrack = state.fences.track(route.prefix, open);
     try {
       await relayWebSocket({ client, head, route, info }, state.ctx);
     } finally {
@@ -453,11 +444,7 @@ async function serveRequest(
     }
     return "close";
   }
-  const refusal = state.refuse?.({
-    method: head.method,
-    path,
-    contentLength: framing.kind === "length" ? framing.length : null,
-  }, route);
+  const refusal = state.refuse?.(summaryOf(head, path, framing), route);
   if (refusal) {
     await state.sendPage(conn, refusal, head, false);
     return bodyless ? "close" : "linger";
@@ -466,6 +453,45 @@ async function serveRequest(
   return result === "keep-alive" ? "next" : result;
 }
 
+/** The request's head; its ProtocolError (answered with its status); null when it is not HTTP at all (closed). */
+function parsedHead(text: string): RequestHead | ProtocolError | null {
+  try {
+    return parseRequestHead(text);
+  } catch (error) {
+    return error instanceof ProtocolError ? error : null;
+  }
+}
+
+/**
+ * What becomes of the connection after an answer given here without
+ * reading a body: it carries on only when there is no body to skip.
+ */
+function afterAnsweredHere(
+  head: RequestHead,
+  bodyless: boolean,
+): ConnectionNext {
+  if (!bodyless) return "linger";
+  return wantsKeepAlive(head.version, head.headers) ? "next" : "close";
+}
+
+/** What a `refuse` hook is shown of a request. */
+function summaryOf(
+  head: RequestHead,
+  path: string,
+  framing: Framing,
+): RequestSummary {
+  const contentLength = framing.kind === "length" ? framing.length : null;
+  return { method: head.method, path, contentLength };
+}
+
+/** The route a request goes to: by host and path with host routing, else by path. */
+function routeOf(
+  state: ProxyState,
+  head: RequestHead,
+  path: string,
+): Route | undefined {
+  return state.routes.match(state.hostRouting ? hostKey(head) + path : path);
+}
 /** Serves one client connection: request after request until either side closes. */
 async function serveConnection(
   conn: Conn,
@@ -563,9 +589,8 @@ function listenOn(
   };
 }
 
-/** Creates a proxy with an empty route table. */
-export function createProxy(options: ProxyOptions = {}): Proxy {
-  const routes = new RouteTable();
+/** The state every connection of a new proxy shares, from its options and their defaults. */
+function proxyState(options: ProxyOptions): ProxyState {
   const activity = new Activity(options.now ?? Date.now);
   const pool = new UpstreamPool({
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -582,8 +607,8 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     sendPage,
   );
   const linger = options.linger ?? LINGER_DEFAULTS;
-  const state: ProxyState = {
-    routes,
+  return {
+    routes: new RouteTable(),
     ctx: {
       pool,
       activity,
@@ -606,6 +631,13 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     linger,
     logger: options.logger,
   };
+}
+
+/** Creates a proxy with an empty route table. */
+export function createProxy(options: ProxyOptions = {}): Proxy {
+  const state = proxyState(options);
+  const { routes } = state;
+  const { pool, activity } = state.ctx;
   const listeners = new Set<Deno.Listener>();
   const serve = (
     conn: Conn,
@@ -615,7 +647,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     routes,
     activity,
     addRoute(prefix, target, data = {}) {
-      const route = routes.set(prefix, target, data);
+      const route = routes.set(prefix, { target, data });
       activity.touch(route.prefix);
       return route;
     },

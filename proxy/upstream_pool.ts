@@ -19,12 +19,15 @@ export interface Upstream {
 
 /** Why a connection could not be made. */
 export class UpstreamError extends Error {
+  /** Refused (or closed early) by the target, or no connection in time. */
+  readonly kind: "refused" | "timeout";
+
   constructor(
-    readonly kind: "refused" | "timeout",
     message: string,
-    options?: { cause?: unknown },
+    options: { kind: "refused" | "timeout"; cause?: unknown },
   ) {
-    super(message, options);
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.kind = options.kind;
     this.name = "UpstreamError";
   }
 }
@@ -105,17 +108,16 @@ export class UpstreamPool {
     } catch (error) {
       if (signal.aborted) {
         throw new UpstreamError(
-          "timeout",
           `Connecting to ${target} timed out after ${this.connectTimeoutMs} ms`,
           {
+            kind: "timeout",
             cause: error,
           },
         );
       }
       throw new UpstreamError(
-        "refused",
         `Cannot connect to ${target}: ${(error as Error).message}`,
-        { cause: error },
+        { kind: "refused", cause: error },
       );
     }
   }

@@ -106,43 +106,10 @@ async function start(
   request: SpawnRequest,
 ): Promise<StartResult> {
   checkRequest(request);
-  const { id, env, cwd, logFile, ip, port } = request;
-  const cwdInfo = await Deno.stat(cwd).catch(() => null);
-  if (!cwdInfo?.isDirectory) {
-    throw new SpawnError(
-      `Cannot start server "${id}": the working directory "${cwd}" does not exist`,
-    );
-  }
+  const { id, logFile, ip, port } = request;
+  await checkWorkingDirectory(request);
   if (logFile !== undefined) prepareLogFile(logFile, request.user);
-  // exec chain: bash as root (close stray descriptors, open the log) →
-  // env → setpriv → the program; one pid throughout.
-  const command = WRAPPER_SHELL;
-  const args = [
-    "-c",
-    wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
-    logFile ?? "onehub-server",
-    setpriv,
-    ...setprivArgs(request.user),
-    ...request.argv,
-  ];
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(command, {
-      args,
-      detached: true, // setsid(): own session and group, survives the hub
-      clearEnv: true,
-      env,
-      cwd,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  } catch (error) {
-    throw new SpawnError(
-      `Cannot start server "${id}": ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+  const child = spawnDetached(request, wrapperArgs(setpriv, request));
   // Reap it if it exits while this hub runs, but keep no reference and do
   // not let it hold the hub's event loop open.
   child.status.catch(() => {});
@@ -164,6 +131,61 @@ async function start(
       port,
     },
   };
+}
+
+/** @throws {SpawnError} when the server's working directory is missing */
+async function checkWorkingDirectory(request: SpawnRequest): Promise<void> {
+  const cwdInfo = await Deno.stat(request.cwd).catch(() => null);
+  if (!cwdInfo?.isDirectory) {
+    throw new SpawnError(
+      `Cannot start server "${request.id}": the working directory "${request.cwd}" does not exist`,
+    );
+  }
+}
+
+/**
+ * The exec chain's arguments: bash as root (close stray descriptors, open
+ * the log) → env → setpriv → the program; one pid throughout.
+ */
+function wrapperArgs(setpriv: string, request: SpawnRequest): string[] {
+  const { env, logFile } = request;
+  return [
+    "-c",
+    wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
+    logFile ?? "onehub-server",
+    setpriv,
+    ...setprivArgs(request.user),
+    ...request.argv,
+  ];
+}
+
+/**
+ * Starts the wrapper in its own session and process group (it survives
+ * the hub), with exactly the request's environment and no stdio.
+ *
+ * @throws {SpawnError} when it cannot be started
+ */
+function spawnDetached(
+  request: SpawnRequest,
+  args: string[],
+): Deno.ChildProcess {
+  try {
+    return new Deno.Command(WRAPPER_SHELL, {
+      args,
+      detached: true, // setsid(): own session and group, survives the hub
+      clearEnv: true,
+      env: request.env,
+      cwd: request.cwd,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (error) {
+    throw new SpawnError(
+      `Cannot start server "${request.id}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 async function poll(state: SpawnerState): Promise<PollResult> {

@@ -17,8 +17,8 @@ import {
   membersByGroup,
   removeMembers,
   setProperties,
-  userIdsByName,
 } from "../db/groups.ts";
+import { userIdsByName } from "../db/users.ts";
 import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
@@ -64,15 +64,14 @@ export function toGroupModel(
   };
   if (!parsed) return full;
   const keys = new Set<string>();
-  const res = { group: row.name };
-  const none = () => [];
-  if (hasScope(parsed, "read:groups", res, none)) {
+  const on = { resource: { group: row.name }, groupsOf: () => [] };
+  if (hasScope(parsed, { ...on, scope: "read:groups" })) {
     ["kind", "name", "properties", "users"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:groups:name", res, none)) {
+  if (hasScope(parsed, { ...on, scope: "read:groups:name" })) {
     ["kind", "name"].forEach((k) => keys.add(k));
   }
-  if (hasScope(parsed, "read:roles:groups", res, none)) {
+  if (hasScope(parsed, { ...on, scope: "read:roles:groups" })) {
     ["kind", "name", "roles"].forEach((k) => keys.add(k));
   }
   const out: Record<string, unknown> = {};

@@ -26,9 +26,8 @@ function visibleModel(
   identity: Identity,
   model: ServiceModel,
 ): Record<string, unknown> | null {
-  const resource = { service: model.name };
-  const can = (scope: string) =>
-    hasScope(identity.parsed, scope, resource, () => []);
+  const on = { resource: { service: model.name }, groupsOf: () => [] };
+  const can = (scope: string) => hasScope(identity.parsed, { ...on, scope });
   if (can("read:services")) return { ...model };
   const keys = new Set<string>();
   if (can("read:roles:services")) ROLE_KEYS.forEach((k) => keys.add(k));

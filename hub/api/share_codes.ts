@@ -49,7 +49,7 @@ function codeModel(
   return {
     id: `sc_${row.id}`,
     server: { name: row.server_name, url, user: { name: owner } },
-    scopes: scopesOnServer(row.scopes, owner, row.server_name),
+    scopes: scopesOnServer(row.scopes, { owner, server: row.server_name }),
     "created_at": row.created,
     "expires_at": row.expires_at,
     "exchange_count": row.exchange_count,
@@ -99,12 +99,7 @@ async function createRoute(
     shareScopes(body.scopes, { owner: owner.name, server }, holds) ??
       [`access:servers!server=${owner.name}/${server}`];
   const now = deps.now();
-  const live = await shareCodesOf(
-    deps.db,
-    owner.id,
-    undefined,
-    now.toISOString(),
-  );
+  const live = await shareCodesOf(deps.db, { id: owner.id }, now.toISOString());
   if (live.length >= MAX_CODES) {
     throw new HubError(
       400,
@@ -151,8 +146,7 @@ export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
       : undefined;
     const rows = await shareCodesOf(
       deps.db,
-      owner.id,
-      server,
+      { id: owner.id, server },
       deps.now().toISOString(),
     );
     const paging = {

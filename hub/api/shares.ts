@@ -20,7 +20,6 @@ import { type Context, Hono } from "hono";
 import type { Db } from "../db/mod.ts";
 import {
   addShare,
-  deleteClientTokensOf,
   type Grantee,
   removeShares,
   sharesOfGroup,
@@ -30,8 +29,8 @@ import {
   shareWith,
 } from "../db/shares.ts";
 import { getServer, serversByUser } from "../db/servers.ts";
-import { getGroup, membersByGroup, userIdsByName } from "../db/groups.ts";
-import { getUser } from "../db/users.ts";
+import { getGroup, membersByGroup } from "../db/groups.ts";
+import { getUser, userIdsByName } from "../db/users.ts";
 import { clientIdFor } from "../db/oauth.ts";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
@@ -42,7 +41,7 @@ import {
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope, ScopeError, validateScopes } from "../rbac/scopes.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
-import { tokenHashesOf } from "../db/tokens.ts";
+import { deleteClientTokens, tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";
 import type { UserRow } from "../db/schema.ts";
 import {
@@ -148,7 +147,11 @@ async function granteeOf(
     const user = name ? await getUser(db, name) : undefined;
     if (
       !user ||
-      !hasScope(identity.parsed, "read:users:name", { user: name }, () => [])
+      !hasScope(identity.parsed, {
+        scope: "read:users:name",
+        resource: { user: name },
+        groupsOf: () => [],
+      })
     ) {
       throw new HubError(400, `No such user: ${short(body.user)}`);
     }
@@ -158,7 +161,11 @@ async function granteeOf(
   const group = name ? await getGroup(db, name) : undefined;
   if (
     !group ||
-    !hasScope(identity.parsed, "read:groups:name", { group: name }, () => [])
+    !hasScope(identity.parsed, {
+      scope: "read:groups:name",
+      resource: { group: name },
+      groupsOf: () => [],
+    })
   ) {
     throw new HubError(400, `No such group: ${short(body.group)}`);
   }
@@ -218,8 +225,8 @@ export async function holdsOn(
 ): Promise<(scope: string) => boolean> {
   const identity = c.get("identity")!;
   const groupsOf = await groupLookupFor(db, identity, { user: owner });
-  const resource = { server: `${owner}/${server}` };
-  return (scope) => hasScope(identity.parsed, scope, resource, groupsOf);
+  const on = { resource: { server: `${owner}/${server}` }, groupsOf };
+  return (scope) => hasScope(identity.parsed, { ...on, scope });
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */
@@ -238,13 +245,11 @@ async function shareRoute(
     ? asked
     : [`access:servers!server=${owner.name}/${server}`];
   const { to } = await granteeOf(c, deps.db, body);
-  await addShare(
-    deps.db,
-    { id: owner.id, server },
+  await addShare(deps.db, { id: owner.id, server }, {
     to,
     scopes,
-    deps.now().toISOString(),
-  );
+    now: deps.now().toISOString(),
+  });
   deps.events.record("share.created", {
     user: owner.name,
     actor: c.get("identity")!.name,
@@ -276,12 +281,10 @@ async function revoke(
 ): Promise<void> {
   const before = await sharesOfOwner(deps.db, owner.id, server);
   const ids = who?.ids ?? await recipientIds(deps.db, before);
-  const changed = await removeShares(
-    deps.db,
-    { id: owner.id, server },
-    who?.to,
+  const changed = await removeShares(deps.db, { id: owner.id, server }, {
+    to: who?.to,
     scopes,
-  );
+  });
   // Nothing taken (scopes the share did not hold, or none): nobody loses access.
   if (!changed) return;
   // Those who no longer reach the server through any share are kept out;
@@ -299,7 +302,7 @@ async function revoke(
     sessions: await sessionIdsOf(deps.db, cut),
     tokenHashes: await tokenHashesOf(deps.db, cut),
   };
-  await deleteClientTokensOf(deps.db, clientIdFor(owner.name, server), ids);
+  await deleteClientTokens(deps.db, clientIdFor(owner.name, server), ids);
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
   const { routeKey } = serverLocation(deps.config, {
@@ -457,7 +460,7 @@ async function namedShare(c: Context<HubEnv>, db: Db) {
   const ownerName = routeParam(c, "owner");
   const server = c.req.param("server") ?? "";
   const owner = await getUser(db, ownerName);
-  const share = owner && await shareWith(db, owner.id, server, who.to);
+  const share = owner && await shareWith(db, { id: owner.id, server }, who.to);
   if (!owner || !share) {
     throw new HubError(
       404,

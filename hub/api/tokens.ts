@@ -71,9 +71,10 @@ export async function ownerAccess(
 ): Promise<{ groups: string[]; held: Set<string> }> {
   const found = await userWithGroups(db, owner.id);
   if (!found) return { groups: [], held: userScopes(owner) };
+  const { roles, assigned, shared } = found;
   return {
     groups: found.groups,
-    held: userScopes(owner, found.roles, found.assigned, found.shared),
+    held: userScopes(owner, { roles, assigned, shared }),
   };
 }
 
@@ -93,15 +94,12 @@ export function toTokenModel(
   const groupsOf = (name: string) =>
     name === owner.name ? groups : access.named?.get(name) ?? [];
   const clientServer = serverOfClient(row.oauth_client, owner.name);
-  const scopes = effectiveTokenScopes(
-    JSON.parse(row.scopes) as string[],
-    { kind: "user", name: owner.name },
-    access.held,
-    {
-      groupsOf,
-      ...(clientServer !== undefined ? { clientServer } : {}),
-    },
-  );
+  const scopes = effectiveTokenScopes(JSON.parse(row.scopes) as string[], {
+    owner: { kind: "user", name: owner.name },
+    ownerExpanded: access.held,
+    groupsOf,
+    ...(clientServer !== undefined ? { clientServer } : {}),
+  });
   return {
     user: owner.name,
     id: tokenIdToWire(row.id),
@@ -161,10 +159,10 @@ export async function issueToken(
     const named = await groupsOfNamedUsers(db, asked);
     const groupsOf = (name: string) =>
       name === owner.name ? groups : named.get(name) ?? [];
-    const held = intersectScopes(asked, ownerHeld, groupsOf);
+    const held = intersectScopes(asked, { owner: ownerHeld, groupsOf });
     const requester = options.requester;
     const allowed = requester && requester.name !== owner.name
-      ? intersectScopes(held, requester.scopes, groupsOf)
+      ? intersectScopes(held, { owner: requester.scopes, groupsOf })
       : held;
     const missing = [...asked].filter((s) => !allowed.has(s));
     if (missing.length) {

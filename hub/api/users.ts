@@ -196,7 +196,7 @@ export function visibleKeys(
   const lookup = (name: string) => (name === user ? groups : []);
   const keys = new Set<string>();
   for (const [scope, fields] of FIELD_SCOPES) {
-    if (hasScope(parsed, scope, { user }, lookup)) {
+    if (hasScope(parsed, { scope, resource: { user }, groupsOf: lookup })) {
       for (const f of fields) keys.add(f);
     }
   }
@@ -226,6 +226,7 @@ export async function userModels(
   return rows.map((row) => {
     const g = both.get(row.id)?.groups ?? [];
     const lookup = (name: string) => (name === row.name ? g : []);
+    const on = { resource: { user: row.name }, groupsOf: lookup };
     return toUserModel(row, g, servers.get(row.id) ?? [], {
       baseUrl: deps.config.baseUrl,
       publicUrl: deps.config.publicUrl,
@@ -233,9 +234,9 @@ export async function userModels(
       includeStopped: options.includeStopped,
       keys: seesAll ? null : visibleKeys(parsed, row.name, g),
       withState: allState ||
-        hasScope(parsed, "admin:server_state", { user: row.name }, lookup),
+        hasScope(parsed, { ...on, scope: "admin:server_state" }),
       withAuthState: authStateOn && (allAuthState ||
-        hasScope(parsed, "admin:auth_state", { user: row.name }, lookup)),
+        hasScope(parsed, { ...on, scope: "admin:auth_state" })),
       authState: deps.authState,
       assignedRoles: both.get(row.id)?.roles ?? [],
     });

@@ -15,13 +15,12 @@
  */
 import type { Db } from "../db/mod.ts";
 import { changeStamp } from "../db/changes.ts";
+import { touchUserActivity, userWithGroups } from "../db/users.ts";
+import { groupsOfNamedUsers } from "../db/groups.ts";
 import {
-  groupsOfNamedUsers,
-  touchUserActivity,
-  userWithGroups,
-} from "../db/users.ts";
-import {
+  serviceTokensByPrefix,
   type TokenWithOwner,
+  type TokenWithService,
   touchToken,
   userTokensByPrefix,
 } from "../db/tokens.ts";
@@ -40,10 +39,6 @@ import {
   type RoleDefinition,
 } from "../rbac/roles.ts";
 import { parseRoleColumn, roleDefinitions } from "../db/roles.ts";
-import {
-  serviceTokensByPrefix,
-  type TokenWithService,
-} from "../db/services.ts";
 import { hashSecretCached, sameHash, tokenPrefix } from "../secrets.ts";
 
 /** The authenticated caller of a request. */
@@ -81,16 +76,25 @@ function roleDefsId(roles: RoleDefs | undefined): number {
   return id;
 }
 
+/** What a user holds beyond their admin flag (see {@linkcode userScopes}). */
+export interface UserGrants {
+  /** The stored role definitions ({@linkcode rolesOf}). */
+  roles?: RoleDefs | undefined;
+  /** Roles assigned to the user, directly or through a group. @default {[]} */
+  assigned?: readonly string[];
+  /** Scopes shared with the user (filtered to one server each). @default {[]} */
+  shared?: readonly string[];
+}
+
 /**
- * The expanded scopes a user holds through their roles (a fresh, mutable
- * copy); `roles` are the stored role definitions ({@linkcode rolesOf}).
+ * The expanded scopes a user holds through their roles and shares (a
+ * fresh, mutable copy).
  */
 export function userScopes(
   user: Pick<UserRow, "name" | "admin">,
-  roles?: RoleDefs,
-  assigned: readonly string[] = [],
-  shared: readonly string[] = [],
+  held: UserGrants = {},
 ): Set<string> {
+  const { roles, assigned = [], shared = [] } = held;
   // Only roles that exist count: an assignment can outlive its definition for a moment.
   const extra = assigned.filter((r) =>
     (roles !== undefined && Object.hasOwn(roles, r)) ||
@@ -128,13 +132,9 @@ export function userScopes(
  */
 export function effectiveTokenScopes(
   raw: readonly string[],
-  owner: Owner,
-  ownerExpanded: Set<string>,
-  options: {
-    clientServer?: string;
-    groupsOf: (user: string) => readonly string[];
-  },
+  options: TokenOwnerScopes,
 ): Set<string> {
+  const { owner, ownerExpanded } = options;
   if (raw.includes("inherit")) return new Set(ownerExpanded);
   const expanded = expandScopes(raw, {
     owner,
@@ -143,7 +143,20 @@ export function effectiveTokenScopes(
       : {}),
   });
   for (const s of identifyScopes(owner)) expanded.add(s);
-  return intersectScopes(expanded, ownerExpanded, options.groupsOf);
+  return intersectScopes(expanded, {
+    owner: ownerExpanded,
+    groupsOf: options.groupsOf,
+  });
+}
+
+/** A token's owner and what the owner holds, for {@linkcode effectiveTokenScopes}. */
+export interface TokenOwnerScopes {
+  owner: Owner;
+  /** The owner's expanded scopes. */
+  ownerExpanded: Set<string>;
+  /** The server of the OAuth client the token was issued to (`alice/`). */
+  clientServer?: string;
+  groupsOf: (user: string) => readonly string[];
 }
 
 /** `jupyterhub-user-alice-gpu` → `alice/gpu`; `jupyterhub-user-alice` → `alice/`. */
@@ -251,12 +264,11 @@ function serviceTokenEntry(row: TokenWithService, roles: RoleDefs): TokenEntry {
       owner,
     })
   ) held.add(s);
-  const scopes = effectiveTokenScopes(
-    JSON.parse(row.scopes) as string[],
+  const scopes = effectiveTokenScopes(JSON.parse(row.scopes) as string[], {
     owner,
-    held,
-    { groupsOf: () => [] },
-  );
+    ownerExpanded: held,
+    groupsOf: () => [],
+  });
   return {
     identity: {
       kind: "service",
@@ -289,20 +301,16 @@ function tokenEntry(
   };
   const groups = JSON.parse(row.owner_groups) as string[];
   const clientServer = serverOfClient(row.oauth_client, user.name);
-  const scopes = effectiveTokenScopes(
-    JSON.parse(row.scopes) as string[],
+  const scopes = effectiveTokenScopes(JSON.parse(row.scopes) as string[], {
     owner,
-    userScopes(
-      user,
+    ownerExpanded: userScopes(user, {
       roles,
-      JSON.parse(row.owner_roles) as string[],
-      JSON.parse(row.owner_shares) as string[],
-    ),
-    {
-      groupsOf: (name) => name === user.name ? groups : named.get(name) ?? [],
-      ...(clientServer !== undefined ? { clientServer } : {}),
-    },
-  );
+      assigned: JSON.parse(row.owner_roles) as string[],
+      shared: JSON.parse(row.owner_shares) as string[],
+    }),
+    groupsOf: (name) => name === user.name ? groups : named.get(name) ?? [],
+    ...(clientServer !== undefined ? { clientServer } : {}),
+  });
   return {
     identity: identityFor(user, groups, scopes, {
       kind: "token",
@@ -396,7 +404,11 @@ export async function identityFromSession(
         ? identityFor(
           found.user,
           found.groups,
-          userScopes(found.user, roles, found.assigned, found.shared),
+          userScopes(found.user, {
+            roles,
+            assigned: found.assigned,
+            shared: found.shared,
+          }),
           {
             kind: "cookie",
             sessionId: "",

@@ -8,7 +8,7 @@
 import type { HubConfig } from "../config/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
-import { PamPool } from "./pam/pool.ts";
+import { PamPool, type PamPoolResult } from "./pam/pool.ts";
 
 /** What a login form submits. */
 export interface LoginAttempt {
@@ -52,20 +52,30 @@ export function createAuthenticator(
   if (config.auth.type === "dummy") {
     return createDummyAuthenticator(config.auth.dummy);
   }
-  if (config.auth.type === "oauth") {
-    // Passwords are not checked here at all: sign-in goes through the provider.
-    return {
-      kind: "oauth",
-      authenticate: () =>
-        Promise.resolve({
-          ok: false,
-          status: 403,
-          message:
-            "This hub signs in through its provider: use the sign-in button",
-        }),
-      close: () => Promise.resolve(),
-    };
-  }
+  if (config.auth.type === "oauth") return oauthAuthenticator();
+  return pamAuthenticator(config, options);
+}
+
+/** Passwords are not checked here at all: sign-in goes through the provider. */
+function oauthAuthenticator(): Authenticator {
+  return {
+    kind: "oauth",
+    authenticate: () =>
+      Promise.resolve({
+        ok: false,
+        status: 403,
+        message:
+          "This hub signs in through its provider: use the sign-in button",
+      }),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Passwords checked by PAM through a pool of warm helpers. */
+function pamAuthenticator(
+  config: HubConfig,
+  options: CreateAuthenticatorOptions,
+): Authenticator {
   const pool = new PamPool({
     service: config.auth.pam.service,
     timeoutMs: config.auth.pam.timeoutSeconds * 1000,
@@ -76,38 +86,39 @@ export function createAuthenticator(
   return {
     kind: "pam",
     async authenticate(attempt: LoginAttempt): Promise<LoginResult> {
-      const result = await pool.authenticate(
-        attempt.username,
-        attempt.password,
-        {
-          ...(attempt.remoteHost ? { remoteHost: attempt.remoteHost } : {}),
-          penalty: attempt.penalty ?? 0,
-        },
-      );
+      const result = await pool.authenticate(attempt);
       if (result.ok) return { ok: true, name: attempt.username };
-      if (result.reason === "busy") {
-        return {
-          ok: false,
-          status: 429,
-          message:
-            `Too many logins are being checked right now. Please try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
-        };
-      }
-      if (result.reason === "unavailable" || result.reason === "timeout") {
-        // The detail names files and PAM codes: for the admin's log, not the login form.
-        options.logger?.error("PAM check failed", {
-          reason: result.reason,
-          detail: result.message,
-        });
-        return {
-          ok: false,
-          status: 503,
-          message:
-            "Login is unavailable right now because the hub cannot check passwords. Please tell your admin.",
-        };
-      }
-      return { ok: false, status: 403, message: result.message };
+      return pamFailure(result, options.logger);
     },
     close: () => pool.close(),
   };
+}
+
+/** What the login form is told of a failed PAM check (and the admin's log of an outage). */
+function pamFailure(
+  result: Exclude<PamPoolResult, { ok: true }>,
+  logger: Logger | undefined,
+): LoginResult {
+  if (result.reason === "busy") {
+    return {
+      ok: false,
+      status: 429,
+      message:
+        `Too many logins are being checked right now. Please try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+    };
+  }
+  if (result.reason === "unavailable" || result.reason === "timeout") {
+    // The detail names files and PAM codes: for the admin's log, not the login form.
+    logger?.error("PAM check failed", {
+      reason: result.reason,
+      detail: result.message,
+    });
+    return {
+      ok: false,
+      status: 503,
+      message:
+        "Login is unavailable right now because the hub cannot check passwords. Please tell your admin.",
+    };
+  }
+  return { ok: false, status: 403, message: result.message };
 }

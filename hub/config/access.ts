@@ -23,14 +23,9 @@
  */
 import type { HubConfig } from "./mod.ts";
 import type { Db } from "../db/mod.ts";
-import {
-  createGroups,
-  getGroup,
-  setProperties,
-  userIdsByName,
-} from "../db/groups.ts";
+import { createGroups, getGroup, setProperties } from "../db/groups.ts";
 import { addMembers } from "../db/groups.ts";
-import { createUsers, getUser } from "../db/users.ts";
+import { createUsers, getUser, userIdsByName } from "../db/users.ts";
 import {
   type Assignee,
   deleteAssignmentsExcept,

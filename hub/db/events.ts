@@ -6,16 +6,8 @@
 import type { Db } from "./mod.ts";
 import type { EventRow } from "./schema.ts";
 
-/** A new event row. */
-export interface NewEvent {
-  time: string;
-  kind: string;
-  user: string | null;
-  actor: string | null;
-  reason: string;
-  /** JSON text. */
-  data: string;
-}
+/** A new event row: every column but the id (schema.ts EventsTable). */
+export type NewEvent = Omit<EventRow, "id">;
 
 /** Rows per INSERT: SQLite caps the variables of one statement. */
 const CHUNK = 500;

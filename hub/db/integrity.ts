@@ -59,6 +59,12 @@ export async function databaseProblem(
   }
   if (!info.isFile) return "it is not a regular file";
   if (info.size === 0) return "it is empty (0 bytes)";
+  return headerProblem(await readHead(path), info.size) ??
+    quickCheckProblem(path);
+}
+
+/** The file's first 100 bytes (fewer when it is shorter). */
+async function readHead(path: string): Promise<Uint8Array> {
   const head = new Uint8Array(100);
   const file = await Deno.open(path, { read: true });
   let read = 0;
@@ -71,7 +77,15 @@ export async function databaseProblem(
   } finally {
     file.close();
   }
-  if (read < 100 || new TextDecoder().decode(head.subarray(0, 16)) !== MAGIC) {
+  return head.subarray(0, read);
+}
+
+/** What SQLite's 100-byte header says is wrong with a file of `size` bytes. */
+function headerProblem(head: Uint8Array, size: number): string | null {
+  if (
+    head.length < 100 ||
+    new TextDecoder().decode(head.subarray(0, 16)) !== MAGIC
+  ) {
     return "it is not a SQLite database (wrong file header)";
   }
   const raw = (head[16]! << 8) | head[17]!;
@@ -79,15 +93,20 @@ export async function databaseProblem(
   if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
     return `its header is damaged (page size ${raw})`;
   }
-  if (info.size % pageSize !== 0) {
-    return `it is truncated (${info.size} bytes is not a whole number of ${pageSize}-byte pages)`;
+  if (size % pageSize !== 0) {
+    return `it is truncated (${size} bytes is not a whole number of ${pageSize}-byte pages)`;
   }
-  const pages = new DataView(head.buffer).getUint32(28);
-  if (pages > 0 && info.size < pages * pageSize) {
-    return `it is truncated (${info.size} bytes, the header says ${
+  const pages = new DataView(head.buffer, head.byteOffset).getUint32(28);
+  if (pages > 0 && size < pages * pageSize) {
+    return `it is truncated (${size} bytes, the header says ${
       pages * pageSize
     })`;
   }
+  return null;
+}
+
+/** What SQLite's own quick check finds, reading the file read-only. */
+function quickCheckProblem(path: string): string | null {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { readOnly: true });
@@ -160,19 +179,26 @@ export async function secureDatabaseFiles(path: string): Promise<void> {
   }
 }
 
+/** How {@linkcode backupDatabase} reaches the open database, and when it runs. */
+export interface BackupOptions {
+  /** Executes one SQL statement on the open database. */
+  run: (sql: string) => Promise<void>;
+  /** The time in the backup's name. @default {new Date()} */
+  now?: Date | undefined;
+}
+
 /**
  * Writes a consistent copy next to the database (`VACUUM INTO`, WAL pages
  * included), mode 0600, and deletes all but the newest
  * {@linkcode BACKUPS_KEPT}.
  *
- * @param run Executes one SQL statement on the open database.
  * @returns The backup's path.
  */
 export async function backupDatabase(
   path: string,
-  run: (sql: string) => Promise<void>,
-  now: Date = new Date(),
+  options: BackupOptions,
 ): Promise<string> {
+  const { run, now = new Date() } = options;
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const backup = `${path}.${stamp}.bak`;
   await run(`VACUUM INTO '${backup.replaceAll("'", "''")}'`);

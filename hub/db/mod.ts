@@ -145,11 +145,7 @@ export async function migrateToLatest(
   const hasData = pending.length < Object.keys(MIGRATIONS).length;
   if (handle.path !== ":memory:" && hasData) {
     // VACUUM INTO writes a consistent copy even with WAL pages not yet checkpointed.
-    backup = await backupDatabase(
-      handle.path,
-      (statement) => sqlExec(handle, statement),
-      options.now?.() ?? new Date(),
-    );
+    backup = await backupOf(handle, options.now?.() ?? new Date());
   }
   const { error, results } = await m.migrateToLatest();
   if (error) {
@@ -188,10 +184,15 @@ export async function backupIfOlderThan(
     ? Date.now() - ((await Deno.stat(newest)).mtime?.getTime() ?? 0)
     : Infinity;
   if (age < minAgeMs) return null;
-  return await backupDatabase(
-    handle.path,
-    (statement) => sqlExec(handle, statement),
-  );
+  return await backupOf(handle);
+}
+
+/** A backup of the open database (integrity.ts's backupDatabase). */
+function backupOf(handle: DatabaseHandle, now?: Date): Promise<string> {
+  return backupDatabase(handle.path, {
+    run: (statement) => sqlExec(handle, statement),
+    now,
+  });
 }
 
 async function sqlExec(

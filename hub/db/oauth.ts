@@ -10,9 +10,12 @@ import type { Db } from "./mod.ts";
 import type { OAuthClientRow, OAuthCodeRow } from "./schema.ts";
 import { clientIdFor } from "../servers/single_user_env.ts";
 import { hashSecret } from "../secrets.ts";
+import { deleteClientTokens } from "./tokens.ts";
 
 export { clientIdFor } from "../servers/single_user_env.ts";
 export type { OAuthClientRow, OAuthCodeRow } from "./schema.ts";
+/** The consent check's query: it reads `api_tokens`, so it lives in tokens.ts. */
+export { scopesAuthorizedFor } from "./tokens.ts";
 
 /** What {@linkcode upsertServerClient} records for a user's server. */
 export interface ServerClientInput {
@@ -75,8 +78,7 @@ export function deleteClient(db: Db, identifier: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await trx.deleteFrom("oauth_codes").where("client_id", "=", identifier)
       .execute();
-    await trx.deleteFrom("api_tokens").where("oauth_client", "=", identifier)
-      .execute();
+    await deleteClientTokens(trx, identifier);
     const result = await trx.deleteFrom("oauth_clients")
       .where("identifier", "=", identifier).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
@@ -132,28 +134,6 @@ export async function takeCode(
     .where("code_hash", "=", codeHash).returningAll().executeTakeFirst();
   if (!row || row.expires_at <= now.toISOString()) return undefined;
   return row;
-}
-
-/** The raw scopes of a user's unexpired tokens for a client (for the consent check). */
-export async function scopesAuthorizedFor(
-  db: Db,
-  userId: number,
-  identifier: string,
-  now: Date,
-): Promise<Set<string>> {
-  const rows = await db.selectFrom("api_tokens").select("scopes")
-    .where("user_id", "=", userId).where("oauth_client", "=", identifier)
-    .where((eb) =>
-      eb.or([
-        eb("expires_at", "is", null),
-        eb("expires_at", ">", now.toISOString()),
-      ])
-    ).execute();
-  const out = new Set<string>();
-  for (const row of rows) {
-    for (const s of JSON.parse(row.scopes) as string[]) out.add(s);
-  }
-  return out;
 }
 
 /** What {@linkcode upsertServiceClient} records for a service. */

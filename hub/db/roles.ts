@@ -7,7 +7,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Db } from "./mod.ts";
+import { type Db, idsIn } from "./mod.ts";
 
 /** Stored role definitions, by name. */
 export type StoredRoles = Record<
@@ -157,4 +157,18 @@ export async function deleteAssignmentsExcept(
 ): Promise<void> {
   await db.deleteFrom("role_assignments")
     .where("role_name", "not in", [...defined]).execute();
+}
+
+/**
+ * The roles assigned directly to these users as rows `{ id, kind: "r",
+ * name }`, a query groups.ts unions with the users' groups (one statement).
+ */
+export function assignedRoleRows(db: Db, userIds: readonly number[]) {
+  return db.selectFrom("role_assignments as ra")
+    .select([
+      sql<number>`ra.user_id`.as("id"),
+      sql<string>`'r'`.as("kind"),
+      "ra.role_name as name",
+    ])
+    .where("ra.user_id", "in", idsIn(userIds));
 }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Db, idsIn } from "./mod.ts";
+import type { ExpressionBuilder } from "kysely";
+import { type Database, type Db, idsIn } from "./mod.ts";
 import type { ServerRow } from "./schema.ts";
 import { deleteSharesOfServer } from "./shares.ts";
 
@@ -209,23 +210,14 @@ export async function runningForCull(db: Db): Promise<CullCandidate[]> {
   }));
 }
 
-/** Users with no server that is not stopped, with their activity (for culling users). */
-export async function usersWithoutServers(db: Db): Promise<
-  { id: number; name: string; admin: boolean; lastActivity: string }[]
-> {
-  const rows = await db.selectFrom("users")
-    .select(["id", "name", "admin", "created", "last_activity"])
-    .where((eb) =>
-      eb.not(eb.exists(
-        eb.selectFrom("servers").select("servers.id")
-          .whereRef("servers.user_id", "=", "users.id")
-          .where("servers.status", "!=", "stopped"),
-      ))
-    ).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    admin: r.admin === 1,
-    lastActivity: r.last_activity ?? r.created,
-  }));
+/**
+ * Whether the user of a query on `users` has a server that is not stopped:
+ * an EXISTS users.ts filters by (active users, users to cull).
+ */
+export function hasLiveServer(eb: ExpressionBuilder<Database, "users">) {
+  return eb.exists(
+    eb.selectFrom("servers").select("servers.id")
+      .whereRef("servers.user_id", "=", "users.id")
+      .where("servers.status", "!=", "stopped"),
+  );
 }

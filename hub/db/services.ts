@@ -1,14 +1,13 @@
 /**
- * Queries on services (`services`), their tokens (`api_tokens.service_id`)
- * and role definitions (`roles`). Written by hub/services/registry.ts when
- * the config's services are applied; read by the identity model and the
- * services API.
+ * Queries on services (`services`). Written by hub/services/registry.ts
+ * when the config's services are applied; read by the services API. Their
+ * tokens are `api_tokens` rows (tokens.ts).
  *
  * @module
  */
 import type { Db } from "./mod.ts";
-import { ROLES_COLUMN, SERVICE_ROLES_COLUMN } from "./roles.ts";
-import type { ApiTokenRow, ServiceRow } from "./schema.ts";
+import { deleteServiceTokens, insertToken } from "./tokens.ts";
+import type { ServiceRow } from "./schema.ts";
 
 /** What a service row holds. */
 export interface ServiceFields {
@@ -54,66 +53,26 @@ export function listServices(db: Db): Promise<ServiceRow[]> {
   return db.selectFrom("services").selectAll().orderBy("name").execute();
 }
 
-/** Replaces a service's API token (only the hash is stored). */
+/**
+ * Replaces a service's API token (only the hash is stored), in one
+ * transaction.
+ */
 export async function replaceServiceToken(
   db: Db,
   serviceId: number,
   token: { prefix: string; hash: string; now: string },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom("api_tokens").where("service_id", "=", serviceId)
-      .execute();
-    await trx.insertInto("api_tokens").values({
-      "user_id": null,
-      "service_id": serviceId,
+    await deleteServiceTokens(trx, serviceId);
+    await insertToken(trx, {
+      userId: null,
+      serviceId,
       prefix: token.prefix,
       hash: token.hash,
-      scopes: JSON.stringify(["inherit"]),
+      scopes: ["inherit"],
       note: "Service API token",
       created: token.now,
-      "last_activity": null,
-      "expires_at": null,
-      "session_id": null,
-      "oauth_client": null,
-    }).execute();
+      expiresAt: null,
+    });
   });
-}
-
-/** Removes a service's API token (an external service configured without one). */
-export async function deleteServiceTokens(
-  db: Db,
-  serviceId: number,
-): Promise<void> {
-  await db.deleteFrom("api_tokens").where("service_id", "=", serviceId)
-    .execute();
-}
-
-/** A service token with its service. */
-export type TokenWithService = ApiTokenRow & {
-  service_name: string;
-  service_admin: number;
-  /** JSON array. */
-  service_scopes: string;
-  /** JSON array of the roles assigned to the service. */
-  service_roles: string;
-  /** Every stored role definition (roles.ts ROLES_COLUMN). */
-  role_defs: string;
-};
-
-/** Candidate service tokens for a prefix, each with its service: one query. */
-export function serviceTokensByPrefix(
-  db: Db,
-  prefix: string,
-): Promise<TokenWithService[]> {
-  return db.selectFrom("api_tokens as t")
-    .innerJoin("services as s", "s.id", "t.service_id")
-    .selectAll("t")
-    .select([
-      "s.name as service_name",
-      "s.admin as service_admin",
-      "s.scopes as service_scopes",
-    ])
-    .select(SERVICE_ROLES_COLUMN.as("service_roles"))
-    .select(ROLES_COLUMN.as("role_defs"))
-    .where("t.prefix", "=", prefix).execute();
 }

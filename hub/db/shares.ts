@@ -14,7 +14,8 @@
  * @module
  */
 import { sql } from "kysely";
-import { type Db, idsIn } from "./mod.ts";
+import type { Db } from "./mod.ts";
+import { groupIdsOfUser } from "./groups.ts";
 import type { ShareCodeRow } from "./schema.ts";
 
 /** Every scope shared with the user `u` (directly or through a group), as a JSON array column. */
@@ -30,15 +31,27 @@ export function baseScope(scope: string): string {
   return scope.split("!", 1)[0]!;
 }
 
+/** The server a scope filter names: its owner's name and the server's. */
+export interface NamedServer {
+  owner: string;
+  /** `""` for the default server. */
+  server: string;
+}
+
 /** Stored base scopes as the filtered scopes they grant on `owner`'s `server`. */
-export function scopesOnServer(
-  stored: string,
-  owner: string,
-  server: string,
-): string[] {
+export function scopesOnServer(stored: string, on: NamedServer): string[] {
+  const { owner, server } = on;
   return (JSON.parse(stored) as string[]).map((base) =>
     `${base}!server=${owner}/${server}`
   );
+}
+
+/** One server of an owner, by the owner's id. */
+export interface OwnedServer {
+  /** The owner's `users.id`. */
+  id: number;
+  /** `""` for the default server. */
+  server: string;
 }
 
 function storable(scopes: readonly string[]): string[] {
@@ -84,7 +97,10 @@ async function views(q: ShareSelect): Promise<ShareView[]> {
     serverName: r.server_name,
     userName: r.user_name ?? null,
     groupName: r.group_name ?? null,
-    scopes: scopesOnServer(r.scopes, r.owner_name, r.server_name),
+    scopes: scopesOnServer(r.scopes, {
+      owner: r.owner_name,
+      server: r.server_name,
+    }),
     created: r.created,
     ownerId: r.owner_id,
   }));
@@ -104,12 +120,11 @@ export function sharesOfOwner(
 /** The one share of an owner's server with a user or a group, if any. */
 export async function shareWith(
   db: Db,
-  ownerId: number,
-  server: string,
+  owner: OwnedServer,
   to: Grantee,
 ): Promise<ShareView | undefined> {
-  const q = shareQuery(db).where("sh.owner_id", "=", ownerId)
-    .where("sh.server_name", "=", server);
+  const q = shareQuery(db).where("sh.owner_id", "=", owner.id)
+    .where("sh.server_name", "=", owner.server);
   const [share] = await views(
     "user" in to
       ? q.where("sh.user_id", "=", to.user)
@@ -134,15 +149,7 @@ export function sharesOfUser(
       viaGroups
         ? eb.or([
           eb("sh.user_id", "=", userId),
-          eb(
-            "sh.group_id",
-            "in",
-            eb.selectFrom("user_group_map").select("group_id").where(
-              "user_id",
-              "=",
-              userId,
-            ),
-          ),
+          eb("sh.group_id", "in", groupIdsOfUser(db, userId)),
         ])
         : eb("sh.user_id", "=", userId)
     ),
@@ -152,14 +159,21 @@ export function sharesOfUser(
 /** Who a share is with. */
 export type Grantee = { user: number } | { group: number };
 
-/** Adds scopes to the share of a server with a grantee (made when missing); returns the share's scopes. */
+/** What {@linkcode addShare} grants. */
+export interface NewGrant {
+  to: Grantee;
+  scopes: readonly string[];
+  /** ISO time, the share's `created` when it is made. */
+  now: string;
+}
+
+/** Adds scopes to the share of a server with a grantee (made when missing). */
 export async function addShare(
   db: Db,
-  owner: { id: number; server: string },
-  to: Grantee,
-  scopes: readonly string[],
-  now: string,
+  owner: OwnedServer,
+  grant: NewGrant,
 ): Promise<void> {
+  const { to, scopes, now } = grant;
   await db.transaction().execute(async (trx) => {
     let q = trx.selectFrom("shares").select(["id", "scopes"])
       .where("owner_id", "=", owner.id).where("server_name", "=", owner.server);
@@ -191,10 +205,13 @@ export async function addShare(
  */
 export async function removeShares(
   db: Db,
-  owner: { id: number; server: string },
-  to?: Grantee,
-  scopes?: readonly string[],
+  owner: OwnedServer,
+  which: {
+    to?: Grantee | undefined;
+    scopes?: readonly string[] | undefined;
+  } = {},
 ): Promise<number> {
+  const { to, scopes } = which;
   return await db.transaction().execute(async (trx) => {
     let q = trx.selectFrom("shares").select(["id", "scopes"])
       .where("owner_id", "=", owner.id).where("server_name", "=", owner.server);
@@ -220,20 +237,6 @@ export async function removeShares(
     }
     return changed;
   });
-}
-
-/**
- * Deletes the OAuth tokens users got for a server's client: revoking a
- * share ends the access at the recipient's next request.
- */
-export async function deleteClientTokensOf(
-  db: Db,
-  clientId: string,
-  userIds: readonly number[],
-): Promise<void> {
-  if (!userIds.length) return;
-  await db.deleteFrom("api_tokens").where("oauth_client", "=", clientId)
-    .where("user_id", "in", idsIn(userIds)).execute();
 }
 
 /** Stores a share code (hash only). */
@@ -285,20 +288,21 @@ export async function markExchanged(
 /** Share codes of an owner's servers (one server when given), live ones only. */
 export async function shareCodesOf(
   db: Db,
-  ownerId: number,
-  server: string | undefined,
+  owner: { id: number; server?: string | undefined },
   now: string,
 ): Promise<ShareCodeRow[]> {
   let q = db.selectFrom("share_codes").selectAll()
-    .where("owner_id", "=", ownerId).where("expires_at", ">", now);
-  if (server !== undefined) q = q.where("server_name", "=", server);
+    .where("owner_id", "=", owner.id).where("expires_at", ">", now);
+  if (owner.server !== undefined) {
+    q = q.where("server_name", "=", owner.server);
+  }
   return await q.orderBy("id").execute();
 }
 
 /** Deletes share codes of a server: all, or one by id or hash. */
 export async function deleteShareCodes(
   db: Db,
-  owner: { id: number; server: string },
+  owner: OwnedServer,
   which: { id?: number; hash?: string } = {},
 ): Promise<number> {
   let q = db.deleteFrom("share_codes").where("owner_id", "=", owner.id)
@@ -315,7 +319,7 @@ export async function deleteShareCodes(
  */
 export async function deleteSharesOfServer(
   db: Db,
-  owner: { id: number; server: string },
+  owner: OwnedServer,
 ): Promise<void> {
   await db.deleteFrom("shares").where("owner_id", "=", owner.id)
     .where("server_name", "=", owner.server).execute();

@@ -1,12 +1,18 @@
 /**
- * Queries on API tokens. Only hashes are stored.
+ * Queries on API tokens (`api_tokens`): the only module that names the
+ * table (tests/hub/db/ownership_test.ts). Users', services' and OAuth
+ * clients' tokens all live here; only hashes are stored.
  *
  * @module
  */
-import { sql } from "kysely";
 import { type Db, idsIn } from "./mod.ts";
-import { ROLES_COLUMN, USER_ROLES_COLUMN } from "./roles.ts";
+import {
+  ROLES_COLUMN,
+  SERVICE_ROLES_COLUMN,
+  USER_ROLES_COLUMN,
+} from "./roles.ts";
 import { USER_SHARES_COLUMN } from "./shares.ts";
+import { GROUP_NAMES_COLUMN } from "./groups.ts";
 import type { ApiTokenRow } from "./schema.ts";
 
 /** Fields of a new token row. */
@@ -72,10 +78,7 @@ export function userTokensByPrefix(
   )
     .selectAll("t")
     .select(["u.name as owner_name", "u.admin as owner_admin"])
-    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
-      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
-      "owner_groups",
-    ))
+    .select(GROUP_NAMES_COLUMN.as("owner_groups"))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("owner_roles"))
     .select(USER_SHARES_COLUMN.as("owner_shares"))
@@ -184,4 +187,88 @@ export async function tokenHashesOf(
     .where("user_id", "in", idsIn(userIds)).where("server_id", "is", null)
     .execute();
   return rows.map((r) => r.hash);
+}
+
+/**
+ * Deletes the tokens issued to an OAuth client: every one, or with
+ * `userIds` only those users' (none when the list is empty). Revoking a
+ * share ends the access at the recipient's next request.
+ */
+export async function deleteClientTokens(
+  db: Db,
+  clientId: string,
+  userIds?: readonly number[],
+): Promise<void> {
+  if (userIds && !userIds.length) return;
+  let q = db.deleteFrom("api_tokens").where("oauth_client", "=", clientId);
+  if (userIds) q = q.where("user_id", "in", idsIn(userIds));
+  await q.execute();
+}
+
+/** What {@linkcode scopesAuthorizedFor} looks for. */
+export interface AuthorizedForOptions {
+  /** The OAuth client's identifier. */
+  client: string;
+  /** Tokens expired at this time do not count. */
+  now: Date;
+}
+
+/** The raw scopes of a user's unexpired tokens for a client (for the consent check). */
+export async function scopesAuthorizedFor(
+  db: Db,
+  userId: number,
+  options: AuthorizedForOptions,
+): Promise<Set<string>> {
+  const rows = await db.selectFrom("api_tokens").select("scopes")
+    .where("user_id", "=", userId).where("oauth_client", "=", options.client)
+    .where((eb) =>
+      eb.or([
+        eb("expires_at", "is", null),
+        eb("expires_at", ">", options.now.toISOString()),
+      ])
+    ).execute();
+  const out = new Set<string>();
+  for (const row of rows) {
+    for (const s of JSON.parse(row.scopes) as string[]) out.add(s);
+  }
+  return out;
+}
+
+/** Removes a service's API tokens (replaced, or an external service configured without one). */
+export async function deleteServiceTokens(
+  db: Db,
+  serviceId: number,
+): Promise<void> {
+  await db.deleteFrom("api_tokens").where("service_id", "=", serviceId)
+    .execute();
+}
+
+/** A service token with its service. */
+export type TokenWithService = ApiTokenRow & {
+  service_name: string;
+  service_admin: number;
+  /** JSON array. */
+  service_scopes: string;
+  /** JSON array of the roles assigned to the service. */
+  service_roles: string;
+  /** Every stored role definition (roles.ts ROLES_COLUMN). */
+  role_defs: string;
+};
+
+/** Candidate service tokens for a prefix, each with its service: one query. */
+export function serviceTokensByPrefix(
+  db: Db,
+  prefix: string,
+): Promise<TokenWithService[]> {
+  return db.selectFrom("api_tokens as t")
+    .innerJoin("services as s", "s.id", "t.service_id")
+    .selectAll("t")
+    .select([
+      "s.name as service_name",
+      "s.admin as service_admin",
+      "s.scopes as service_scopes",
+    ])
+    .select(SERVICE_ROLES_COLUMN.as("service_roles"))
+    .select(ROLES_COLUMN.as("role_defs"))
+    .where("t.prefix", "=", prefix).execute();
 }

@@ -1,11 +1,15 @@
 /**
- * Queries on users, their groups and their servers. Each function takes the
- * db handle first.
+ * Queries on users (`users`): the only module that names the table
+ * (tests/hub/db/ownership_test.ts). Each function takes the db handle
+ * first. What reads memberships lives in groups.ts, re-exported here for
+ * the callers that import it from this module.
  *
  * @module
  */
 import { sql } from "kysely";
-import { type Db, idsIn } from "./mod.ts";
+import type { Db } from "./mod.ts";
+import { GROUP_NAMES_COLUMN, inGroupNamed } from "./groups.ts";
+import { hasLiveServer } from "./servers.ts";
 import {
   parseRoleColumn,
   ROLES_COLUMN,
@@ -60,11 +64,9 @@ export async function listUsers(
     );
   }
   if (options.state) {
-    const active = sql<
-      boolean
-    >`EXISTS (SELECT 1 FROM servers s WHERE s.user_id = users.id AND s.status != 'stopped')`;
-    q = q.where(
-      options.state === "active" ? active : sql<boolean>`NOT ${active}`,
+    const state = options.state;
+    q = q.where((eb) =>
+      state === "active" ? hasLiveServer(eb) : eb.not(hasLiveServer(eb))
     );
   }
   const only = options.only;
@@ -74,17 +76,7 @@ export async function listUsers(
     q = q.where((eb) =>
       eb.or([
         ...(names.length ? [eb("users.name", "in", names)] : []),
-        ...(groups.length
-          ? [eb.exists(
-            eb.selectFrom("user_group_map as m").innerJoin(
-              "groups as g",
-              "g.id",
-              "m.group_id",
-            )
-              .select(sql`1`.as("one")).whereRef("m.user_id", "=", "users.id")
-              .where("g.name", "in", groups),
-          )]
-          : []),
+        ...(groups.length ? [inGroupNamed(eb, groups)] : []),
         ...(names.length || groups.length ? [] : [sql<boolean>`0`]),
       ])
     );
@@ -185,64 +177,6 @@ export async function touchUserActivity(
     .execute();
 }
 
-/** Group names of each given user id, sorted. */
-export async function groupNamesByUser(
-  db: Db,
-  userIds: readonly number[],
-): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>(userIds.map((id) => [id, []]));
-  if (userIds.length === 0) return out;
-  const rows = await db.selectFrom("user_group_map as m").innerJoin(
-    "groups as g",
-    "g.id",
-    "m.group_id",
-  )
-    .select(["m.user_id", "g.name"]).where("m.user_id", "in", idsIn(userIds))
-    .orderBy("g.name").execute();
-  for (const r of rows) out.get(r.user_id)?.push(r.name);
-  return out;
-}
-
-/** Names of groups the named user belongs to. */
-export async function groupsOfUserName(
-  db: Db,
-  name: string,
-): Promise<string[]> {
-  const rows = await db.selectFrom("user_group_map as m")
-    .innerJoin("groups as g", "g.id", "m.group_id")
-    .innerJoin("users as u", "u.id", "m.user_id")
-    .select("g.name").where("u.name", "=", name).execute();
-  return rows.map((r) => r.name);
-}
-
-/**
- * The groups of every user these scopes name in a filter (`!user=bob`,
- * `!server=bob/…`), by user name, in one query: what intersecting them
- * with a group-filtered scope (`servers!group=class`) needs to know.
- */
-export async function groupsOfNamedUsers(
-  db: Db,
-  scopes: Iterable<string>,
-): Promise<Map<string, string[]>> {
-  const names = new Set<string>();
-  for (const scope of scopes) {
-    const filter = scope.slice(scope.indexOf("!") + 1);
-    if (scope.includes("!user=")) names.add(filter.slice("user=".length));
-    if (scope.includes("!server=")) {
-      names.add(filter.slice("server=".length).split("/", 1)[0]!);
-    }
-  }
-  const out = new Map<string, string[]>([...names].map((n) => [n, []]));
-  if (!names.size) return out;
-  const rows = await db.selectFrom("user_group_map as m")
-    .innerJoin("groups as g", "g.id", "m.group_id")
-    .innerJoin("users as u", "u.id", "m.user_id")
-    .select(["u.name as user", "g.name as group"])
-    .where("u.name", "in", [...names]).execute();
-  for (const r of rows) out.get(r.user)?.push(r.group);
-  return out;
-}
-
 /** A user by id with the names of their groups, in one query. */
 export async function userWithGroups(
   db: Db,
@@ -258,10 +192,7 @@ export async function userWithGroups(
   | undefined
 > {
   const row = await db.selectFrom("users as u").selectAll("u")
-    .select(sql<string>`(SELECT json_group_array(g.name) FROM user_group_map m
-      JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id)`.as(
-      "group_names",
-    ))
+    .select(GROUP_NAMES_COLUMN.as("group_names"))
     .select(ROLES_COLUMN.as("role_defs"))
     .select(USER_ROLES_COLUMN.as("assigned"))
     .select(USER_SHARES_COLUMN.as("shared"))
@@ -279,6 +210,12 @@ export async function userWithGroups(
 }
 
 export type { GroupRow, UserRow };
+export {
+  groupNamesByUser,
+  groupsAndRolesByUser,
+  groupsOfNamedUsers,
+  groupsOfUserName,
+} from "./groups.ts";
 
 /** The number of users, and of users active since each of `since` (ISO times). */
 export async function countUsers(
@@ -306,38 +243,34 @@ export async function listUserNames(db: Db): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-/**
- * Each user's group names and directly assigned role names, both sorted,
- * in one statement (a user model needs both).
- */
-export async function groupsAndRolesByUser(
+/** Ids of the named users; the names not found are returned separately. */
+export async function userIdsByName(
   db: Db,
-  userIds: readonly number[],
-): Promise<Map<number, { groups: string[]; roles: string[] }>> {
-  const out = new Map<number, { groups: string[]; roles: string[] }>(
-    userIds.map((id) => [id, { groups: [], roles: [] }]),
-  );
-  if (userIds.length === 0) return out;
-  const ids = [...userIds];
-  const rows = await db.selectFrom("user_group_map as m")
-    .innerJoin("groups as g", "g.id", "m.group_id")
-    .select(["m.user_id as id", sql<string>`'g'`.as("kind"), "g.name as name"])
-    .where("m.user_id", "in", idsIn(ids))
-    .unionAll(
-      db.selectFrom("role_assignments as ra")
-        .select([
-          sql<number>`ra.user_id`.as("id"),
-          sql<string>`'r'`.as("kind"),
-          "ra.role_name as name",
-        ])
-        .where("ra.user_id", "in", idsIn(ids)),
-    )
-    .orderBy("name").execute();
-  for (const r of rows) {
-    const entry = out.get(r.id);
-    if (!entry) continue;
-    const list = r.kind === "g" ? entry.groups : entry.roles;
-    if (list.at(-1) !== r.name) list.push(r.name);
+  names: readonly string[],
+): Promise<{ ids: Map<string, number>; missing: string[] }> {
+  const ids = new Map<string, number>();
+  if (names.length) {
+    const rows = await db.selectFrom("users").select(["id", "name"]).where(
+      "name",
+      "in",
+      [...names],
+    ).execute();
+    for (const r of rows) ids.set(r.name, r.id);
   }
-  return out;
+  return { ids, missing: names.filter((n) => !ids.has(n)) };
+}
+
+/** Users with no server that is not stopped, with their activity (for culling users). */
+export async function usersWithoutServers(db: Db): Promise<
+  { id: number; name: string; admin: boolean; lastActivity: string }[]
+> {
+  const rows = await db.selectFrom("users")
+    .select(["id", "name", "admin", "created", "last_activity"])
+    .where((eb) => eb.not(hasLiveServer(eb))).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    admin: r.admin === 1,
+    lastActivity: r.last_activity ?? r.created,
+  }));
 }

@@ -114,15 +114,23 @@ export interface ListenPublicOptions {
 /** Let's Encrypt's limit of names on one certificate. */
 export const MAX_CERT_NAMES = 100;
 
+/** What {@linkcode certificateNames} adds to the configured names. */
+export interface CertificateNamesOptions {
+  /** More names (the users' hosts), in any order. */
+  more: readonly string[];
+  /** Told when there are more than {@linkcode MAX_CERT_NAMES}. */
+  logger: Logger;
+}
+
 /** The configured names, then the others, without repeats, at most {@linkcode MAX_CERT_NAMES}. */
 export function certificateNames(
   configured: readonly string[],
-  more: readonly string[],
-  logger: Logger,
+  options: CertificateNamesOptions,
 ): string[] {
-  const names = [...new Set([...configured, ...[...more].sort()])];
+  const more = [...options.more].sort();
+  const names = [...new Set([...configured, ...more])];
   if (names.length > MAX_CERT_NAMES) {
-    logger.error(
+    options.logger.error(
       "too many names for one Let's Encrypt certificate: the last ones get none; use a wildcard certificate (https.tls) for this many users",
       { names: names.length, limit: MAX_CERT_NAMES },
     );
@@ -148,46 +156,39 @@ export async function listenPublic(
   return await listenHttps(options);
 }
 
+/** The TLS listener of the moment (renewal replaces it) and the renewal timer. */
+interface HttpsState {
+  tls?: ProxyListener;
+  renewTimer?: ReturnType<typeof setInterval>;
+}
+
+type Certificate = Awaited<ReturnType<typeof ensureCertificate>>;
+
 async function listenHttps(
   options: ListenPublicOptions,
 ): Promise<PublicListeners> {
-  const { config, proxy, logger, challenges } = options;
-  let tls: ProxyListener | undefined;
+  const { config, proxy, challenges } = options;
+  const state: HttpsState = {};
   // With Let's Encrypt the plain port answers http-01 challenges (and
   // redirects the rest), so it listens before the certificate is asked for.
   const redirect = config.https.redirectHttp || challenges
     ? serveRedirect(
       config.http.ip,
       config.http.port,
-      () => tls?.port ?? config.https.port,
+      () => state.tls?.port ?? config.https.port,
       challenges,
     )
     : null;
-  const acme = async () =>
-    ensureCertificate({
-      domains: certificateNames(
-        config.https.letsencrypt.domains,
-        await options.moreDomains?.() ?? [],
-        logger,
-      ),
-      email: config.https.letsencrypt.email,
-      directoryUrl: config.https.letsencrypt.directory,
-      dir: `${config.dataDir}/certs`,
-      challenges: challenges!,
-      logger,
-    });
-  let renewTimer: ReturnType<typeof setInterval> | undefined;
+  const acme = letsEncryptCheck(options);
   const close = async () => {
-    clearInterval(renewTimer);
-    tls?.close();
+    clearInterval(state.renewTimer);
+    state.tls?.close();
     if (redirect) await redirect.shutdown();
   };
+  let tls: ProxyListener;
   try {
-    const pem = challenges ? await acme() : {
-      cert: await readPem(config.https.cert, "https.tls.cert"),
-      key: await readPem(config.https.key, "https.tls.key"),
-    };
-    tls = proxy.listen({
+    const pem = challenges ? await acme() : await filesCertificate(config);
+    tls = state.tls = proxy.listen({
       hostname: config.http.ip,
       port: config.https.port,
       ...pem,
@@ -196,28 +197,67 @@ async function listenHttps(
     await close();
     throw error;
   }
-  if (challenges) {
-    // Twice a day: renew when fewer than 30 days are left, then listen
-    // again with the new certificate (open connections stay).
-    // One check at a time: an order slower than the interval must not
-    // start a second, identical one.
-    let checking = false;
-    renewTimer = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      acme().then(async (fresh) => {
-        if (!fresh.renewed) return;
-        const port = tls!.port;
-        tls!.close();
-        tls = await listenTls(proxy, config.http.ip, port, fresh);
-        logger.info("HTTPS now uses the renewed certificate");
-      }).catch((error) =>
-        logger.error("certificate renewal failed; will retry", {
-          error: (error as Error).message,
-        })
-      ).finally(() => checking = false);
-    }, options.acmeRenewCheckMs ?? (options.moreDomains ? 1 : 12) * 3600_000);
-    Deno.unrefTimer(renewTimer);
-  }
+  if (challenges) state.renewTimer = renewEvery(options, { acme, state });
   return { origin: urlOf("https", tls.hostname, tls.port), close };
+}
+
+/** The certificate and key from the files `https.tls` names. */
+async function filesCertificate(
+  config: HubConfig,
+): Promise<{ cert: string; key: string }> {
+  return {
+    cert: await readPem(config.https.cert, "https.tls.cert"),
+    key: await readPem(config.https.key, "https.tls.key"),
+  };
+}
+
+/** One Let's Encrypt check: a certificate for today's names, renewed when due. */
+function letsEncryptCheck(
+  options: ListenPublicOptions,
+): () => Promise<Certificate> {
+  const { config, logger, challenges } = options;
+  return async () =>
+    ensureCertificate({
+      domains: certificateNames(config.https.letsencrypt.domains, {
+        more: await options.moreDomains?.() ?? [],
+        logger,
+      }),
+      email: config.https.letsencrypt.email,
+      directoryUrl: config.https.letsencrypt.directory,
+      dir: `${config.dataDir}/certs`,
+      challenges: challenges!,
+      logger,
+    });
+}
+
+/**
+ * Twice a day (hourly with more domains): renew when fewer than 30 days
+ * are left, then listen again with the new certificate (open connections
+ * stay). One check at a time: an order slower than the interval must not
+ * start a second, identical one.
+ */
+function renewEvery(
+  options: ListenPublicOptions,
+  run: { acme: () => Promise<Certificate>; state: HttpsState },
+): ReturnType<typeof setInterval> {
+  const { config, proxy, logger } = options;
+  const { acme, state } = run;
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    acme().then(async (fresh) => {
+      if (!fresh.renewed) return;
+      const port = state.tls!.port;
+      state.tls!.close();
+      state.tls = await listenTls(proxy, config.http.ip, port, fresh);
+      logger.info("HTTPS now uses the renewed certificate");
+    }).catch((error) =>
+      logger.error("certificate renewal failed; will retry", {
+        error: (error as Error).message,
+      })
+    ).finally(() => checking = false);
+  }, options.acmeRenewCheckMs ?? (options.moreDomains ? 1 : 12) * 3600_000);
+  Deno.unrefTimer(timer);
+  return timer;
 }

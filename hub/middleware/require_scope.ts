@@ -75,12 +75,11 @@ export async function assertScopes(
 ): Promise<Identity> {
   if (!identity) throw new HubError(403, MISSING_CREDENTIALS);
   const groupsOf = await groupLookupFor(db, identity, resource);
-  const verdict = checkScopes(
-    identity.parsed,
-    [...required],
+  const verdict = checkScopes(identity.parsed, {
+    required: [...required],
     resource,
     groupsOf,
-  );
+  });
   if (verdict === "missing") {
     throw new HubError(
       403,

@@ -249,12 +249,16 @@ async function grant(
       ? ownerGroups
       : named.get(name) ?? [];
   const access = request.service !== undefined
-    ? hasScope(identity.parsed, "access:services", {
-      service: request.service,
-    }, groupsOf)
-    : hasScope(identity.parsed, "access:servers", {
-      server: request.server,
-    }, groupsOf);
+    ? hasScope(identity.parsed, {
+      scope: "access:services",
+      resource: { service: request.service },
+      groupsOf,
+    })
+    : hasScope(identity.parsed, {
+      scope: "access:servers",
+      resource: { server: request.server },
+      groupsOf,
+    });
   if (!access) {
     deps.logger.warn("oauth: no access to server", {
       user: identity.name,
@@ -304,12 +308,10 @@ async function consentPage(
 ): Promise<Response | null> {
   const { c, identity, deps } = flow;
   if (request.owner === identity.name || client.no_confirm === 1) return null;
-  const authorized = await scopesAuthorizedFor(
-    deps.db,
-    identity.userId!,
-    client.identifier,
-    deps.now(),
-  );
+  const authorized = await scopesAuthorizedFor(deps.db, identity.userId!, {
+    client: client.identifier,
+    now: deps.now(),
+  });
   if (authorized.size && granted.every((s) => authorized.has(s))) return null;
   const url = new URL(c.req.url);
   c.header("Content-Security-Policy", CONSENT_CSP);

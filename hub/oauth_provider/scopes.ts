@@ -147,7 +147,7 @@ export function resolveRequestedScopes(
     const wanted = expand([scope]);
     for (const s of expandedAllowed) wanted.delete(s);
     const covered = wanted.size
-      ? intersectScopes(wanted, expandedHave, ctx.groupsOf)
+      ? intersectScopes(wanted, { owner: expandedHave, groupsOf: ctx.groupsOf })
       : new Set<string>();
     if (sameSet(covered, wanted)) {
       allowed.add(scope);

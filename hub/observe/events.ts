@@ -66,6 +66,15 @@ export interface EventLogOptions {
   now?: () => Date;
 }
 
+/** How often {@linkcode EventLog.recordAtMostEvery} records, and what. */
+export interface RecordEvery {
+  /** What is counted as one: e.g. the client's address. */
+  key: string;
+  /** At most one event per key in this many milliseconds. */
+  windowMs: number;
+  fields?: EventFields;
+}
+
 /** Records events to the log and the database. */
 export class EventLog {
   #options: EventLogOptions;
@@ -74,7 +83,7 @@ export class EventLog {
   #flushing: Promise<void> = Promise.resolve();
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #dropped = 0;
-  /** Per key of {@linkcode recordAtMostEvery}: when it last recorded, and how many it held back since. */
+  /** Per key of {@linkcode EventLog.recordAtMostEvery}: when it last recorded, and how many it held back since. */
   #recent = new Map<string, { at: number; held: number }>();
 
   constructor(options: EventLogOptions) {
@@ -118,12 +127,8 @@ export class EventLog {
    * log); the next one recorded says how many were held back
    * (`repeats`). At most 10 000 keys are remembered.
    */
-  recordAtMostEvery(
-    windowMs: number,
-    key: string,
-    kind: string,
-    fields: EventFields = {},
-  ): void {
+  recordAtMostEvery(kind: string, every: RecordEvery): void {
+    const { windowMs, key, fields = {} } = every;
     const now = (this.#options.now ?? (() => new Date()))().getTime();
     const seen = this.#recent.get(key);
     if (seen && now - seen.at < windowMs) {

@@ -68,11 +68,18 @@ export class Histogram {
     string,
     { labels: Labels; counts: number[]; sum: number; count: number }
   >();
+  /** The help line of the Prometheus text. */
+  readonly help: string;
+  /** Upper bounds of the buckets, in seconds, ascending. */
+  readonly buckets: readonly number[];
+
   constructor(
     readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
+    options: { help: string; buckets: readonly number[] },
+  ) {
+    this.help = options.help;
+    this.buckets = options.buckets;
+  }
 
   /** Records one observation of `seconds`. */
   observe(seconds: number, labels: Labels = {}): void {
@@ -167,54 +174,63 @@ export interface HubGauges {
   services?: Record<string, number>;
 }
 
+/** One of the hub's histograms: its Prometheus name, help line and buckets. */
+function histogram(
+  name: string,
+  help: string,
+  buckets: readonly number[],
+): Histogram {
+  return new Histogram(name, { help, buckets });
+}
+
 /** The hub's metrics (one instance per hub). */
 export class HubMetrics {
-  readonly requestDuration = new Histogram(
+  readonly requestDuration = histogram(
     "jupyterhub_request_duration_seconds",
     "Request duration for all HTTP requests",
     REQUEST_BUCKETS,
   );
-  readonly spawnDuration = new Histogram(
+  readonly spawnDuration = histogram(
     "jupyterhub_server_spawn_duration_seconds",
     "Time taken for server spawning operation",
     SPAWN_BUCKETS,
   );
-  readonly stopDuration = new Histogram(
+  readonly stopDuration = histogram(
     "jupyterhub_server_stop_seconds",
     "Time taken for server stopping operation",
     STOP_BUCKETS,
   );
-  readonly pollDuration = new Histogram(
+  readonly pollDuration = histogram(
     "jupyterhub_server_poll_duration_seconds",
     "Time taken to poll if server is running",
     REQUEST_BUCKETS,
   );
-  readonly proxyAdd = new Histogram(
+  readonly proxyAdd = histogram(
     "jupyterhub_proxy_add_duration_seconds",
     "Time taken for adding a user to the proxy",
     REQUEST_BUCKETS,
   );
-  readonly proxyDelete = new Histogram(
+  readonly proxyDelete = histogram(
     "jupyterhub_proxy_delete_duration_seconds",
     "Time taken for deleting a user from the proxy",
     REQUEST_BUCKETS,
   );
-  readonly proxyPoll = new Histogram(
+  readonly proxyPoll = histogram(
     "jupyterhub_proxy_poll_duration_seconds",
     "Time taken to poll the proxy's activity and routes",
     REQUEST_BUCKETS,
   );
-  readonly checkRoutes = new Histogram(
+  readonly checkRoutes = histogram(
     "jupyterhub_check_routes_duration_seconds",
     "Time taken to validate all routes in proxy",
     REQUEST_BUCKETS,
   );
-  readonly initSpawners = new Histogram(
+  readonly initSpawners = histogram(
     "jupyterhub_init_spawners_duration_seconds",
     "Time taken for spawners to initialize",
     SPAWN_BUCKETS,
   );
-  readonly startup = new Histogram(
+  readonly startup = histogram(
     "jupyterhub_hub_startup_duration_seconds",
     "Time taken for Hub to start",
     SPAWN_BUCKETS,

@@ -49,10 +49,11 @@ export function createHomePages(deps: HomePagesDeps): Hono<HubEnv> {
         namedServers: config.spawner.namedServers,
         namedServerLimit: config.spawner.namedServerLimit,
         banner: deps.announcement?.text() ?? "",
-        canShare: hasScope(identity.parsed, "shares", {
-          user: identity.name,
-          server: `${identity.name}/`,
-        }, () => identity.groups),
+        canShare: hasScope(identity.parsed, {
+          scope: "shares",
+          resource: { user: identity.name, server: `${identity.name}/` },
+          groupsOf: () => identity.groups,
+        }),
         services: [...(deps.services?.models().values() ?? [])]
           .filter((s) => s.display && s.prefix)
           .map((s) => ({ name: s.name, url: s.prefix })),

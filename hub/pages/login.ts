@@ -150,16 +150,15 @@ async function checkPassword(
   const verdict = deps.throttle.check(who, name);
   if (!verdict.ok) {
     // Once a minute per address: a flood is one line a minute, with a count.
-    deps.events.recordAtMostEvery(
-      60_000,
-      `throttled ${who}`,
-      "login.throttled",
-      {
+    deps.events.recordAtMostEvery("login.throttled", {
+      key: `throttled ${who}`,
+      windowMs: 60_000,
+      fields: {
         user: truncate(name, 64),
         address: who,
         reason: `too many failures by ${verdict.by}`,
       },
-    );
+    });
     const by = verdict.by === "address"
       ? "from your address"
       : "for this username";
@@ -181,10 +180,14 @@ async function checkPassword(
     return { name: normalizeUsername(result.name) };
   }
   if (result.status === 429) {
-    deps.events.recordAtMostEvery(60_000, "busy", "login.throttled", {
-      user: truncate(name, 64),
-      address: who,
-      reason: "authenticator busy",
+    deps.events.recordAtMostEvery("login.throttled", {
+      key: "busy",
+      windowMs: 60_000,
+      fields: {
+        user: truncate(name, 64),
+        address: who,
+        reason: "authenticator busy",
+      },
     });
     return {
       status: 429,

@@ -75,13 +75,11 @@ export function createSharePages(deps: SharePagesDeps): Hono<HubEnv> {
     }
     const { row, owner, url } = await lookup(deps, formOf(c).get("code") ?? "");
     const now = deps.now().toISOString();
-    await addShare(
-      deps.db,
-      { id: row.owner_id, server: row.server_name },
-      { user: identity.userId },
-      JSON.parse(row.scopes) as string[],
+    await addShare(deps.db, { id: row.owner_id, server: row.server_name }, {
+      to: { user: identity.userId },
+      scopes: JSON.parse(row.scopes) as string[],
       now,
-    );
+    });
     await markExchanged(deps.db, row.id, now);
     deps.events.record("share.accepted", {
       user: owner.name,

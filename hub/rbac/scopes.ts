@@ -496,6 +496,20 @@ export type Resource = {
 /** Names of the groups a user belongs to (empty for unknown users). */
 export type GroupLookup = (userName: string) => readonly string[];
 
+/** What a scope is checked on: the resource, and how to find users' groups. */
+export interface ScopeTarget {
+  /** Without one, any form of the scope is enough (the handler post-filters). */
+  resource?: Resource | undefined;
+  /** For group filters (`!group=…`) on a user or server resource. */
+  groupsOf: GroupLookup;
+}
+
+/** One scope asked on a target ({@linkcode hasScope}). */
+export interface ScopeQuestion extends ScopeTarget {
+  /** A base scope, without a filter. */
+  scope: string;
+}
+
 /**
  * Whether `parsed` grants `scope` (a base scope, no filter) on `resource`
  * (JupyterHub's RBAC docs). Without a resource, any form of the scope is enough: the
@@ -504,15 +518,15 @@ export type GroupLookup = (userName: string) => readonly string[];
  * @example
  * ```ts
  * const parsed = parseScopes(["servers!user=alice"]);
- * hasScope(parsed, "servers", { server: "alice/gpu" }, () => []); // true
+ * const resource = { server: "alice/gpu" };
+ * hasScope(parsed, { scope: "servers", resource, groupsOf: () => [] }); // true
  * ```
  */
 export function hasScope(
   parsed: ParsedScopes,
-  scope: string,
-  resource: Resource | undefined,
-  groupsOf: GroupLookup,
+  question: ScopeQuestion,
 ): boolean {
+  const { scope, resource, groupsOf } = question;
   const held = parsed.get(scope);
   if (held === undefined) return false;
   if (held === "all") return true;
@@ -541,12 +555,11 @@ export function hasScope(
  */
 export function checkScopes(
   parsed: ParsedScopes,
-  required: readonly string[],
-  resource: Resource | undefined,
-  groupsOf: GroupLookup,
+  need: ScopeTarget & { required: readonly string[] },
 ): "granted" | "missing" | "filtered" {
+  const { required, resource, groupsOf } = need;
   for (const scope of required) {
-    if (hasScope(parsed, scope, resource, groupsOf)) return "granted";
+    if (hasScope(parsed, { scope, resource, groupsOf })) return "granted";
   }
   return required.some((s) => parsed.has(s)) ? "filtered" : "missing";
 }
@@ -560,11 +573,11 @@ export function checkScopes(
  */
 export function intersectScopes(
   tokenExpanded: Set<string>,
-  ownerExpanded: Set<string>,
-  groupsOf: GroupLookup,
+  withOwner: { owner: Set<string>; groupsOf: GroupLookup },
 ): Set<string> {
+  const { groupsOf } = withOwner;
   const a = parseScopes(tokenExpanded);
-  const b = parseScopes(ownerExpanded);
+  const b = parseScopes(withOwner.owner);
   const common: ParsedScopes = new Map();
   for (const [base, fa] of a) {
     const fb = b.get(base);

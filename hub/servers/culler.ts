@@ -20,9 +20,8 @@ import {
   type CullCandidate,
   deleteServer,
   runningForCull,
-  usersWithoutServers,
 } from "../db/servers.ts";
-import { deleteUser } from "../db/users.ts";
+import { deleteUser, usersWithoutServers } from "../db/users.ts";
 import type { EventLog } from "../observe/events.ts";
 import type { Logger } from "../observe/log.ts";
 import type { HubMetrics } from "../observe/metrics.ts";

@@ -15,10 +15,10 @@ import { hubRouteKey } from "../servers/urls.ts";
 import type { Db } from "../db/mod.ts";
 import {
   deleteServicesExcept,
-  deleteServiceTokens,
   replaceServiceToken,
   upsertService,
 } from "../db/services.ts";
+import { deleteServiceTokens } from "../db/tokens.ts";
 import {
   deleteClient,
   SERVICE_CLIENT_DESCRIPTION,

@@ -131,6 +131,31 @@ function checkUrl(url: string, where: string): void {
   }
 }
 
+/** An entry's `environment`: every entry `NAME: "text"`. */
+function checkEnvironment(
+  environment: Record<string, unknown>,
+  where: string,
+): Record<string, string> {
+  for (const [k, v] of Object.entries(environment)) {
+    if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      fail(where, `"environment" entry ${quote(k)} must be NAME: "text"`);
+    }
+  }
+  return environment as Record<string, string>;
+}
+
+/** An entry's scope lists: scopes JupyterHub knows. */
+function checkScopes(read: ReturnType<typeof reader>, where: string): void {
+  for (const key of ["scopes", "oauth_client_allowed_scopes"]) {
+    try {
+      validateScopes(read.strings(key));
+    } catch (error) {
+      if (!(error instanceof ScopeError)) throw error;
+      fail(where, `"${key}": ${error.message}`);
+    }
+  }
+}
+
 /** Checks one entry; `index` names it in errors until its name is known. */
 function parseOne(raw: unknown, index: number): ServiceSpec {
   let name = "";
@@ -163,20 +188,8 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
       `"api_token" is too short; use at least 16 random characters (e.g. openssl rand -hex 32)`,
     );
   }
-  const environment = read.map("environment");
-  for (const [k, v] of Object.entries(environment)) {
-    if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      fail(where(), `"environment" entry ${quote(k)} must be NAME: "text"`);
-    }
-  }
-  for (const key of ["scopes", "oauth_client_allowed_scopes"]) {
-    try {
-      validateScopes(read.strings(key));
-    } catch (error) {
-      if (!(error instanceof ScopeError)) throw error;
-      fail(where(), `"${key}": ${error.message}`);
-    }
-  }
+  const environment = checkEnvironment(read.map("environment"), where());
+  checkScopes(read, where());
   const user = read.string("user");
   if (user !== "" && !/^[a-z_][a-z0-9_.-]{0,31}\$?$/.test(user)) {
     fail(where(), `"user" is ${quote(user)}; expected a Linux user name`);
@@ -193,7 +206,7 @@ function parseOne(raw: unknown, index: number): ServiceSpec {
     oauthClientAllowedScopes: read.strings("oauth_client_allowed_scopes"),
     oauthClientId: read.string("oauth_client_id") || `service-${name}`,
     oauthRedirectUri: read.string("oauth_redirect_uri"),
-    environment: environment as Record<string, string>,
+    environment,
     user,
     cwd: read.string("cwd"),
     display: read.bool("display", true),

@@ -94,13 +94,22 @@ interface Run {
   exited: Promise<void>;
 }
 
+/** Where a service runs and how it reaches the hub, for {@linkcode serviceEnv}. */
+export interface ServiceEnvOptions {
+  /** The service's API token. */
+  token: string;
+  baseUrl: string;
+  hubApiUrl: string;
+  /** The service user's home directory. */
+  home: string;
+}
+
 /** JupyterHub's environment for a service. */
 export function serviceEnv(
   spec: ServiceSpec,
-  token: string,
-  deps: { baseUrl: string; hubApiUrl: string },
-  home: string,
+  deps: ServiceEnvOptions,
 ): Record<string, string> {
+  const { token, home } = deps;
   const prefix = servicePrefix(deps.baseUrl, spec.name);
   return {
     PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
@@ -209,10 +218,12 @@ export class Supervisor {
     const log = this.#deps.logger;
     try {
       const { argv, home } = await this.#command(spec);
-      const env = serviceEnv(spec, run.token, {
+      const env = serviceEnv(spec, {
+        token: run.token,
         baseUrl: this.#deps.baseUrl,
         hubApiUrl: this.#deps.hubApiUrl(),
-      }, home);
+        home,
+      });
       const child = new Deno.Command(argv[0]!, {
         args: argv.slice(1),
         clearEnv: true,

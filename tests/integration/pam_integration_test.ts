@@ -85,10 +85,10 @@ Deno.test({
       await run(["usermod", "-L", locked]);
 
       await t.step("accepts the right password", async () => {
-        const result = await pamAuthenticate(good, password, {
-          ...OPTIONS,
-          remoteHost: "192.0.2.7",
-        });
+        const result = await pamAuthenticate(
+          { username: good, password, remoteHost: "192.0.2.7" },
+          OPTIONS,
+        );
         assert.deepEqual(result, { ok: true });
       });
 
@@ -96,7 +96,10 @@ Deno.test({
         "denies a wrong password with the generic message and PAM's delay",
         async () => {
           const started = performance.now();
-          const result = await pamAuthenticate(good, "wrong", OPTIONS);
+          const result = await pamAuthenticate({
+            username: good,
+            password: "wrong",
+          }, OPTIONS);
           const elapsed = performance.now() - started;
           assert.deepEqual(result, PAM_DENIED);
           assert.ok(elapsed > 1_000, `failure delay missing: ${elapsed} ms`);
@@ -105,8 +108,7 @@ Deno.test({
 
       await t.step("denies an unknown user with the same message", async () => {
         const result = await pamAuthenticate(
-          `${randomName()}x`,
-          password,
+          { username: `${randomName()}x`, password },
           OPTIONS,
         );
         assert.deepEqual(result, PAM_DENIED);
@@ -116,7 +118,7 @@ Deno.test({
         "refuses an expired account with PAM's expiry message",
         async () => {
           const result = failure(
-            await pamAuthenticate(expired, password, OPTIONS),
+            await pamAuthenticate({ username: expired, password }, OPTIONS),
           );
           assert.equal(result.reason, "account");
           assert.match(result.message, /expired/i);
@@ -124,7 +126,10 @@ Deno.test({
       );
 
       await t.step("denies a locked account", async () => {
-        const result = await pamAuthenticate(locked, password, OPTIONS);
+        const result = await pamAuthenticate(
+          { username: locked, password },
+          OPTIONS,
+        );
         assert.deepEqual(result, PAM_DENIED);
       });
 
@@ -133,7 +138,10 @@ Deno.test({
         async () => {
           const service = `onehub-missing-${crypto.randomUUID().slice(0, 8)}`;
           const result = failure(
-            await pamAuthenticate(good, password, { ...OPTIONS, service }),
+            await pamAuthenticate({ username: good, password }, {
+              ...OPTIONS,
+              service,
+            }),
           );
           assert.equal(result.reason, "unavailable");
           assert.ok(
@@ -155,7 +163,10 @@ Deno.test({
             last = now;
           }, 10);
           try {
-            const result = await pamAuthenticate(good, "wrong", OPTIONS);
+            const result = await pamAuthenticate({
+              username: good,
+              password: "wrong",
+            }, OPTIONS);
             assert.equal(!result.ok && result.reason, "denied");
           } finally {
             clearInterval(interval);
@@ -168,7 +179,7 @@ Deno.test({
         name: "works through the default argv (main.ts pam-helper)",
         ignore: !existsSync(MAIN),
         async fn() {
-          const result = await pamAuthenticate(good, password, {
+          const result = await pamAuthenticate({ username: good, password }, {
             service: SERVICE,
             timeoutMs: 30_000,
           });

@@ -461,7 +461,7 @@ Deno.test("forwardedHeaders() sets X-Forwarded-* from the connection", async (t)
   for (const [name, headers, client, websocket, expected] of rows) {
     await t.step(name, () => {
       assert.deepEqual(
-        forwardedHeaders(headers, client, { websocket, proof: null }),
+        forwardedHeaders(headers, { client, websocket, proof: null }),
         expected,
       );
     });
@@ -471,8 +471,7 @@ Deno.test("forwardedHeaders() sets X-Forwarded-* from the connection", async (t)
 Deno.test("forwardedHeaders() joins repeated incoming X-Forwarded-For from a trusted peer", () => {
   const out = forwardedHeaders(
     [["X-Forwarded-For", "1.1.1.1"], ["x-forwarded-for", "2.2.2.2"]],
-    trusted,
-    { websocket: false, proof: null },
+    { client: trusted, websocket: false, proof: null },
   );
   assert.deepEqual(out.filter(([n]) => n.toLowerCase() === "x-forwarded-for"), [
     ["X-Forwarded-For", "1.1.1.1, 2.2.2.2,127.0.0.1"],
@@ -486,7 +485,11 @@ Deno.test("forwardedHeaders() drops a client's X-Onehub-Proxy, trusted peer or n
   ]];
   for (const client of [trusted, untrusted]) {
     for (const proof of [null, "s3cret"]) {
-      const out = forwardedHeaders(forged, client, { websocket: false, proof });
+      const out = forwardedHeaders(forged, {
+        client,
+        websocket: false,
+        proof,
+      });
       assert.deepEqual(
         out.filter(([n]) => n.toLowerCase() === "x-onehub-proxy"),
         proof === null ? [] : [["X-Onehub-Proxy", "s3cret"]],

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   BufferedConn,
   type Conn,
-  copyBody,
   MAX_HEAD_BYTES,
   ProtocolError,
   UnexpectedEof,
@@ -98,7 +97,7 @@ Deno.test("BufferedConn.readHead() reports a head cut short by the peer", async 
 Deno.test("copyBody() copies exactly Content-Length bytes and leaves the rest buffered", async () => {
   const source = new BufferedConn(scriptedConn(["hel", "lo world"]).conn);
   const sink = scriptedConn([]);
-  await copyBody(source, sink.conn, { kind: "length", length: 5 });
+  await source.copyBody(sink.conn, { kind: "length", length: 5 });
   assert.equal(sink.written(), "hello");
   assert.equal(
     decoder.decode(source.buf.subarray(source.start, source.end)),
@@ -121,7 +120,7 @@ Deno.test("copyBody() relays a well-formed chunked body unchanged", async (t) =>
     await t.step(name, async () => {
       const source = new BufferedConn(scriptedConn([...reads, "NEXT"]).conn);
       const sink = scriptedConn([]);
-      await copyBody(source, sink.conn, { kind: "chunked" });
+      await source.copyBody(sink.conn, { kind: "chunked" });
       assert.equal(sink.written(), reads.join(""));
       assert.equal(
         decoder.decode(source.buf.subarray(source.start, source.end)),
@@ -149,7 +148,7 @@ Deno.test("copyBody() refuses a chunked body a lenient parser would end early", 
     await t.step(name, async () => {
       const source = new BufferedConn(scriptedConn([body]).conn);
       await assert.rejects(
-        () => copyBody(source, scriptedConn([]).conn, { kind: "chunked" }),
+        () => source.copyBody(scriptedConn([]).conn, { kind: "chunked" }),
         (e) => e instanceof ProtocolError && e.status === 400,
       );
     });
@@ -159,7 +158,7 @@ Deno.test("copyBody() refuses a chunked body a lenient parser would end early", 
 Deno.test("copyBody() reports a chunked body cut short", async () => {
   const source = new BufferedConn(scriptedConn(["5\r\nhel"]).conn);
   await assert.rejects(
-    () => copyBody(source, scriptedConn([]).conn, { kind: "chunked" }),
+    () => source.copyBody(scriptedConn([]).conn, { kind: "chunked" }),
     UnexpectedEof,
   );
 });
@@ -167,6 +166,6 @@ Deno.test("copyBody() reports a chunked body cut short", async () => {
 Deno.test("copyBody() copies a close-delimited body until the peer closes", async () => {
   const source = new BufferedConn(scriptedConn(["a", "bc", "def"]).conn);
   const sink = scriptedConn([]);
-  await copyBody(source, sink.conn, { kind: "close" });
+  await source.copyBody(sink.conn, { kind: "close" });
   assert.equal(sink.written(), "abcdef");
 });

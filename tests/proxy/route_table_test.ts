@@ -21,7 +21,9 @@ Deno.test("normalizePrefix() adds a leading slash and drops trailing ones", asyn
 
 function table(...prefixes: string[]): RouteTable {
   const routes = new RouteTable();
-  for (const p of prefixes) routes.set(p, `http://127.0.0.1:1/${p}`);
+  for (const p of prefixes) {
+    routes.set(p, { target: `http://127.0.0.1:1/${p}` });
+  }
   return routes;
 }
 
@@ -77,10 +79,13 @@ Deno.test("RouteTable.match() finds nothing without a / route", async (t) => {
 
 Deno.test("RouteTable.set() normalises the key and replaces an existing route", () => {
   const routes = new RouteTable();
-  routes.set("user/alice/", "http://127.0.0.1:1", { user: "alice" });
-  const replaced = routes.set("/user/alice", "http://127.0.0.1:2", {
-    user: "alice",
-    "server_name": "",
+  routes.set("user/alice/", {
+    target: "http://127.0.0.1:1",
+    data: { user: "alice" },
+  });
+  const replaced = routes.set("/user/alice", {
+    target: "http://127.0.0.1:2",
+    data: { user: "alice", "server_name": "" },
   });
   assert.equal(routes.size, 1);
   assert.deepEqual(replaced, {
@@ -119,7 +124,7 @@ Deno.test("RouteTable.delete() removes one route and keeps its parent and childr
 Deno.test("RouteTable.delete() leaves nothing behind after add/delete churn of deep keys", () => {
   const routes = table("/");
   for (let i = 0; i < 100; i++) {
-    routes.set(`/user/u${i}/named/server`, "http://127.0.0.1:1");
+    routes.set(`/user/u${i}/named/server`, { target: "http://127.0.0.1:1" });
     routes.delete(`/user/u${i}/named/server`);
   }
   assert.equal(routes.size, 1);

@@ -233,15 +233,14 @@ export function pamHelperArgv(options: PamHelperArgvOptions = {}): string[] {
  * Turns the helper's answer into a {@linkcode PamResult}. Pure.
  *
  * @param output The parsed JSON line, or undefined when there was none.
- * @param exitCode The helper's exit status.
- * @param stderr The helper's stderr, quoted (shortened) when it failed
- * without an answer.
+ * @param exit The helper's exit status, and its stderr, quoted (shortened)
+ * when it failed without an answer.
  */
 export function interpretPamHelperOutput(
   output: unknown,
-  exitCode: number,
-  stderr = "",
+  exit: { exitCode: number; stderr?: string },
 ): PamResult {
+  const { exitCode, stderr = "" } = exit;
   const answer = asHelperOutput(output);
   if (!answer) {
     const detail = stderr.trim() ? `: ${truncate(stderr.trim(), 300)}` : "";
@@ -323,9 +322,9 @@ export function helperEnv(): Record<string, string> {
  * Empty passwords and unusable usernames are denied without starting the
  * helper (the answer does not depend on the account, so it reveals nothing).
  *
- * @param username The login name, already normalised.
- * @param password The password as typed.
- * @param options Service, timeout, helper argv and the client's address.
+ * @param login The login name (already normalised), the password as typed
+ * and the client's address.
+ * @param options Service, timeout and helper argv.
  * @returns `{ ok: true }`, or why not: `"denied"` (generic message),
  * `"account"` (PAM's message: expired, password change required),
  * `"unavailable"` (PAM or the helper cannot work; the message says why) or
@@ -333,57 +332,22 @@ export function helperEnv(): Record<string, string> {
  *
  * @example
  * ```ts
- * const result = await pamAuthenticate("ada", "her password", {
- *   service: "onehub",
- *   timeoutMs: 10_000,
- *   remoteHost: "192.0.2.7",
- * });
+ * const result = await pamAuthenticate(
+ *   { username: "ada", password: "her password", remoteHost: "192.0.2.7" },
+ *   { service: "onehub", timeoutMs: 10_000 },
+ * );
  * ```
  */
 export async function pamAuthenticate(
-  username: string,
-  password: string,
-  options: PamOptions & { remoteHost?: string },
+  login: PamLogin,
+  options: PamOptions,
 ): Promise<PamResult> {
-  if (pamCredentialsProblem(username, password)) {
+  if (pamCredentialsProblem(login.username, login.password)) {
     return PAM_DENIED;
   }
-  const request: PamHelperRequest = {
-    service: options.service,
-    username,
-    password,
-  };
-  const rhost = options.remoteHost;
-  if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
-
-  const [command, ...args] = options.helperArgv ?? pamHelperArgv();
-  if (command === undefined) {
-    return {
-      ok: false,
-      reason: "unavailable",
-      message: "Configure the PAM helper command: the argv is empty",
-    };
-  }
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(command, {
-      args,
-      clearEnv: true,
-      env: helperEnv(),
-      cwd: "/",
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      reason: "unavailable",
-      message: `Start the PAM helper "${command}": ${detail}`,
-    };
-  }
-
+  const request = pamHelperRequest(options.service, login);
+  const child = startHelper(options.helperArgv ?? pamHelperArgv());
+  if (!(child instanceof Deno.ChildProcess)) return child;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -404,13 +368,72 @@ export async function pamAuthenticate(
       };
     }
     const decoder = new TextDecoder();
-    return interpretPamHelperOutput(
-      lastJsonLine(decoder.decode(stdout)),
-      code,
-      decoder.decode(stderr),
-    );
+    return interpretPamHelperOutput(lastJsonLine(decoder.decode(stdout)), {
+      exitCode: code,
+      stderr: decoder.decode(stderr),
+    });
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A login to check: the credentials and, when known, the client's address. */
+export interface PamLogin {
+  username: string;
+  password: string;
+  /** Set as `PAM_RHOST` when it is a usable host name or address. */
+  remoteHost?: string | undefined;
+}
+
+/** The request line a helper gets for a login under a PAM service. */
+export function pamHelperRequest(
+  service: string,
+  login: PamLogin,
+): PamHelperRequest {
+  const { username, password, remoteHost: rhost } = login;
+  const request: PamHelperRequest = { service, username, password };
+  if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
+  return request;
+}
+
+/**
+ * Starts a PAM helper with every stream piped, in `/`, with PATH as its
+ * only environment ({@linkcode helperEnv}). Throws when it cannot start.
+ */
+export function spawnPamHelper(
+  command: string,
+  args: readonly string[],
+): Deno.ChildProcess {
+  return new Deno.Command(command, {
+    args: [...args],
+    clearEnv: true,
+    env: helperEnv(),
+    cwd: "/",
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A one-shot helper started from `argv`, or why it could not start. */
+function startHelper(argv: readonly string[]): Deno.ChildProcess | PamResult {
+  const [command, ...args] = argv;
+  if (command === undefined) {
+    return {
+      ok: false,
+      reason: "unavailable",
+      message: "Configure the PAM helper command: the argv is empty",
+    };
+  }
+  try {
+    return spawnPamHelper(command, args);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      reason: "unavailable",
+      message: `Start the PAM helper "${command}": ${detail}`,
+    };
   }
 }
 

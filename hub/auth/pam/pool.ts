@@ -20,14 +20,15 @@
  * @module
  */
 import {
-  helperEnv,
   interpretPamHelperOutput,
   PAM_DENIED,
   pamCredentialsProblem,
   pamHelperArgv,
   type PamHelperRequest,
+  pamHelperRequest,
+  type PamLogin,
   type PamResult,
-  pamRhostProblem,
+  spawnPamHelper,
 } from "./mod.ts";
 import { truncate } from "../../observe/log.ts";
 
@@ -47,10 +48,11 @@ export interface PamPoolOptions {
   helperArgv?: string[];
 }
 
-/** One attempt's details beside the credentials. */
-export interface PamAttempt {
-  /** The client's address: PAM_RHOST, and the fairness key. */
-  remoteHost?: string;
+/**
+ * One attempt: the credentials, the client's address (PAM_RHOST, and the
+ * fairness key) and its recent failures.
+ */
+export interface PamAttempt extends PamLogin {
   /** The client's recent failures (fewer go first). @default {0} */
   penalty?: number;
 }
@@ -79,15 +81,7 @@ class Helper {
 
   constructor(argv: string[]) {
     const [command, ...args] = argv;
-    this.child = new Deno.Command(command!, {
-      args: [...args, "--serve"],
-      clearEnv: true,
-      env: helperEnv(),
-      cwd: "/",
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.child = spawnPamHelper(command!, [...args, "--serve"]);
     this.#writer = this.child.stdin.getWriter();
     this.#reader = this.child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
@@ -128,7 +122,10 @@ class Helper {
         } catch {
           output = undefined;
         }
-        return interpretPamHelperOutput(output, 0, this.#stderr);
+        return interpretPamHelperOutput(output, {
+          exitCode: 0,
+          stderr: this.#stderr,
+        });
       }
       const { done, value } = await this.#reader.read().catch(() => ({
         done: true,
@@ -143,7 +140,10 @@ class Helper {
   async #died(): Promise<PamResult> {
     this.kill();
     const status = await this.child.status;
-    return interpretPamHelperOutput(undefined, status.code, this.#stderr);
+    return interpretPamHelperOutput(undefined, {
+      exitCode: status.code,
+      stderr: this.#stderr,
+    });
   }
 
   kill(): void {
@@ -171,7 +171,7 @@ class Helper {
  * @example
  * ```ts
  * const pool = new PamPool({ service: "onehub", timeoutMs: 10_000, concurrency: 4, queueSize: 32 });
- * const result = await pool.authenticate("ada", "her password", { remoteHost: "192.0.2.7" });
+ * const result = await pool.authenticate({ username: "ada", password: "her password", remoteHost: "192.0.2.7" });
  * const status = !result.ok && result.reason === "busy" ? 429 : 200; // the login page's answer
  * ```
  */
@@ -208,22 +208,12 @@ export class PamPool {
    * Checks a username and password. Resolves `"busy"` at once when the
    * queue is full (or later, when a fairer attempt takes its place).
    */
-  authenticate(
-    username: string,
-    password: string,
-    attempt: PamAttempt = {},
-  ): Promise<PamPoolResult> {
-    if (pamCredentialsProblem(username, password)) {
+  authenticate(attempt: PamAttempt): Promise<PamPoolResult> {
+    if (pamCredentialsProblem(attempt.username, attempt.password)) {
       return Promise.resolve(PAM_DENIED);
     }
-    const request: PamHelperRequest = {
-      service: this.#options.service,
-      username,
-      password,
-    };
-    const rhost = attempt.remoteHost;
-    if (rhost && !pamRhostProblem(rhost)) request.rhost = rhost;
-    const key = rhost ?? "";
+    const request = pamHelperRequest(this.#options.service, attempt);
+    const key = attempt.remoteHost ?? "";
     const { promise, resolve } = Promise.withResolvers<PamPoolResult>();
     const waiting: Waiting = {
       request,

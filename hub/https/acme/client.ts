@@ -139,11 +139,13 @@ class Session {
     accept?: string,
   ): Promise<Response> {
     for (let attempt = 0;; attempt++) {
-      const jws = await signJws(this.#options.accountKey.privateKey, {
+      const header = {
         nonce: await this.#freshNonce(),
         url,
         ...(this.#kid ? { kid: this.#kid } : { jwk: this.#jwk! }),
-      }, payload);
+      };
+      const key = this.#options.accountKey.privateKey;
+      const jws = await signJws(key, { header, payload });
       const res = await this.#fetch(url, {
         method: "POST",
         headers: {

@@ -71,9 +71,9 @@ export interface FlattenedJws {
  */
 export async function signJws(
   privateKey: CryptoKey,
-  header: JwsHeader,
-  payload: unknown,
+  message: { header: JwsHeader; payload: unknown },
 ): Promise<FlattenedJws> {
+  const { header, payload } = message;
   const protectedHeader = b64url(JSON.stringify({ alg: "ES256", ...header }));
   const body = payload === null ? "" : b64url(JSON.stringify(payload));
   const signature = await crypto.subtle.sign(

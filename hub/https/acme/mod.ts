@@ -41,13 +41,18 @@ export class AcmeChallenges {
   }
 }
 
+/** What {@linkcode needsRenewal} checks a certificate against. */
+export interface RenewalCheck {
+  /** Every name the certificate must cover. */
+  domains: readonly string[];
+  now: Date;
+  /** Renew when it expires within this many days. @default {RENEW_BEFORE_DAYS} */
+  days?: number;
+}
+
 /** Whether `pem` needs replacing: it misses a domain or expires within `days`. */
-export function needsRenewal(
-  pem: string,
-  domains: readonly string[],
-  now: Date,
-  days = RENEW_BEFORE_DAYS,
-): boolean {
+export function needsRenewal(pem: string, check: RenewalCheck): boolean {
+  const { domains, now, days = RENEW_BEFORE_DAYS } = check;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -157,7 +162,7 @@ export async function ensureCertificate(
     readIfExists(certPath),
     readIfExists(keyPath),
   ]);
-  if (cert && key && !needsRenewal(cert, options.domains, now)) {
+  if (cert && key && !needsRenewal(cert, { domains: options.domains, now })) {
     return { cert, key, renewed: false };
   }
   options.logger.info("getting a certificate from the ACME server", {

@@ -94,17 +94,24 @@ Deno.test("serve gets a Let's Encrypt-style certificate by http-01, serves it, k
       assert.equal(res.status, 200);
     }
     const pem = await Deno.readTextFile(`${dir}/certs/cert.pem`);
-    assert.equal(needsRenewal(pem, ["localhost"], new Date()), false);
+    const now = new Date();
+    assert.equal(needsRenewal(pem, { domains: ["localhost"], now }), false);
     assert.equal(
-      needsRenewal(pem, ["localhost"], new Date(Date.now() + 61 * 86_400_000)),
+      needsRenewal(pem, {
+        domains: ["localhost"],
+        now: new Date(Date.now() + 61 * 86_400_000),
+      }),
       true,
       "30 days before expiry (90-day certificate)",
     );
     assert.equal(
-      needsRenewal(pem, ["localhost", "other.example"], new Date()),
+      needsRenewal(pem, { domains: ["localhost", "other.example"], now }),
       true,
     );
-    assert.equal(needsRenewal("garbage", ["localhost"], new Date()), true);
+    assert.equal(
+      needsRenewal("garbage", { domains: ["localhost"], now }),
+      true,
+    );
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });

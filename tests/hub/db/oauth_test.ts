@@ -252,11 +252,9 @@ Deno.test("scopesAuthorizedFor unions the raw scopes of a user's live tokens for
   await add(["a"], null);
   await add(["b"], "2026-12-01T00:00:00.000Z");
   await add(["c"], "2026-11-01T00:00:00.000Z");
-  const got = await scopesAuthorizedFor(
-    t.db,
-    t.alice.id,
-    "jupyterhub-user-alice",
-    NOW,
-  );
+  const got = await scopesAuthorizedFor(t.db, t.alice.id, {
+    client: "jupyterhub-user-alice",
+    now: NOW,
+  });
   assert.deepEqual([...got].sort(), ["a", "b"]);
 });

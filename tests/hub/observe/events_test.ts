@@ -128,16 +128,22 @@ Deno.test("recordAtMostEvery keeps one event per key and window, then says how m
   let now = new Date("2026-01-01T00:00:00Z");
   await using t = await setup(() => now);
   for (let i = 0; i < 50; i++) {
-    t.events.recordAtMostEvery(60_000, "10.0.0.1", "login.throttled", {
-      address: "10.0.0.1",
+    t.events.recordAtMostEvery("login.throttled", {
+      key: "10.0.0.1",
+      windowMs: 60_000,
+      fields: { address: "10.0.0.1" },
     });
   }
-  t.events.recordAtMostEvery(60_000, "10.0.0.2", "login.throttled", {
-    address: "10.0.0.2",
+  t.events.recordAtMostEvery("login.throttled", {
+    key: "10.0.0.2",
+    windowMs: 60_000,
+    fields: { address: "10.0.0.2" },
   });
   now = new Date("2026-01-01T00:01:01Z");
-  t.events.recordAtMostEvery(60_000, "10.0.0.1", "login.throttled", {
-    address: "10.0.0.1",
+  t.events.recordAtMostEvery("login.throttled", {
+    key: "10.0.0.1",
+    windowMs: 60_000,
+    fields: { address: "10.0.0.1" },
   });
   await t.events.flush();
   const rows = await eventsSince(t.db, { since: "2000-01-01", limit: 100 });

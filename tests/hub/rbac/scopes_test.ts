@@ -481,7 +481,11 @@ Deno.test("hasScope()", async (t) => {
   for (const row of rows) {
     await t.step(`hasScope() ${row.name}`, () => {
       const parsed = parseScopes(row.held);
-      const got = hasScope(parsed, row.scope, row.resource, groupsOf);
+      const got = hasScope(parsed, {
+        scope: row.scope,
+        resource: row.resource,
+        groupsOf,
+      });
       assert.equal(got, row.expected);
     });
   }
@@ -491,7 +495,11 @@ Deno.test("hasScope()", async (t) => {
     };
     const parsed = parseScopes(["servers!user=bob"]);
     assert.equal(
-      hasScope(parsed, "servers", { user: "alice" }, noLookup),
+      hasScope(parsed, {
+        scope: "servers",
+        resource: { user: "alice" },
+        groupsOf: noLookup,
+      }),
       false,
     );
   });
@@ -551,7 +559,11 @@ Deno.test("checkScopes()", async (t) => {
   for (const row of rows) {
     await t.step(`checkScopes() ${row.name}`, () => {
       const parsed = parseScopes(row.held);
-      const got = checkScopes(parsed, row.required, row.resource, groupsOf);
+      const got = checkScopes(parsed, {
+        required: row.required,
+        resource: row.resource,
+        groupsOf,
+      });
       assert.equal(got, row.expected);
     });
   }
@@ -636,7 +648,10 @@ Deno.test("intersectScopes()", async (t) => {
   for (const row of rows) {
     await t.step(`intersectScopes() ${row.name}`, () => {
       const token = new Set(row.token);
-      const got = intersectScopes(token, new Set(row.owner), groupsOf);
+      const got = intersectScopes(token, {
+        owner: new Set(row.owner),
+        groupsOf,
+      });
       assert.deepEqual(sorted(got), sorted(row.expected));
     });
   }
@@ -655,7 +670,7 @@ Deno.test("intersectScopes()", async (t) => {
       );
       const owner = expandScopes(["self"], { owner: ALICE });
       assert.deepEqual(
-        scopesForResponse(intersectScopes(token, owner, groupsOf)),
+        scopesForResponse(intersectScopes(token, { owner, groupsOf })),
         [
           "access:servers!server=alice/",
           "read:users:activity!user=alice",

@@ -36,10 +36,12 @@ Deno.test("serviceEnv gives JupyterHub's service variables", () => {
     command: ["x"],
     environment: { "EXTRA": "1" },
   }]);
-  const env = serviceEnv(spec!, "tok", {
+  const env = serviceEnv(spec!, {
+    token: "tok",
     baseUrl: "/jh/",
     hubApiUrl: "http://127.0.0.1:8081/jh/hub/api",
-  }, "/root");
+    home: "/root",
+  });
   const expected: Record<string, string> = {
     JUPYTERHUB_SERVICE_NAME: "ann",
     JUPYTERHUB_SERVICE_URL: "http://127.0.0.1:10101",

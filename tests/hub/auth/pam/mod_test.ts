@@ -146,11 +146,17 @@ Deno.test("interpretPamHelperOutput() maps each helper answer to a result", asyn
   ];
   for (const [name, output, exitCode, expected] of rows) {
     await t.step(name, () => {
-      assert.deepEqual(interpretPamHelperOutput(output, exitCode), expected);
+      assert.deepEqual(
+        interpretPamHelperOutput(output, { exitCode }),
+        expected,
+      );
     });
   }
   await t.step("no answer, quoting stderr", () => {
-    const result = interpretPamHelperOutput(undefined, 70, "boom\n");
+    const result = interpretPamHelperOutput(undefined, {
+      exitCode: 70,
+      stderr: "boom\n",
+    });
     assert.deepEqual(result, {
       ok: false,
       reason: "unavailable",
@@ -158,18 +164,20 @@ Deno.test("interpretPamHelperOutput() maps each helper answer to a result", asyn
     });
   });
   await t.step("ok with a failing exit status", () => {
-    const result = interpretPamHelperOutput({ ok: true }, 1);
+    const result = interpretPamHelperOutput({ ok: true }, { exitCode: 1 });
     assert.equal(result.ok, false);
     assert.equal(!result.ok && result.reason, "unavailable");
   });
   await t.step("malformed answer", () => {
-    const result = interpretPamHelperOutput({ ok: false, stage: "x" }, 1);
+    const result = interpretPamHelperOutput({ ok: false, stage: "x" }, {
+      exitCode: 1,
+    });
     assert.equal(!result.ok && result.reason, "unavailable");
   });
 });
 
 Deno.test("pamAuthenticate() resolves ok when the helper answers ok", async () => {
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: answering({ ok: true }, 0),
   });
@@ -177,7 +185,10 @@ Deno.test("pamAuthenticate() resolves ok when the helper answers ok", async () =
 });
 
 Deno.test("pamAuthenticate() hides an unknown user behind the generic denial", async () => {
-  const result = await pamAuthenticate("nobody-here", "pw", {
+  const result = await pamAuthenticate({
+    username: "nobody-here",
+    password: "pw",
+  }, {
     ...OPTIONS,
     helperArgv: answering(
       { ok: false, stage: "auth", code: 10, message: "User not known" },
@@ -193,7 +204,7 @@ Deno.test("pamAuthenticate() hides an unknown user behind the generic denial", a
 
 Deno.test("pamAuthenticate() passes PAM's account message on", async () => {
   const message = "Your account has expired; please contact your admin.";
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: answering({ ok: false, stage: "account", code: 7, message }, 1),
   });
@@ -203,7 +214,7 @@ Deno.test("pamAuthenticate() passes PAM's account message on", async () => {
 Deno.test("pamAuthenticate() reports a helper setup failure as unavailable", async () => {
   const message =
     'Create the PAM service file "/etc/pam.d/x": it does not exist';
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: answering({ ok: false, stage: "setup", code: -1, message }, 1),
   });
@@ -211,7 +222,7 @@ Deno.test("pamAuthenticate() reports a helper setup failure as unavailable", asy
 });
 
 Deno.test("pamAuthenticate() reads the answer from the last line of stdout", async () => {
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: fakeArgv("noise"),
   });
@@ -219,7 +230,7 @@ Deno.test("pamAuthenticate() reads the answer from the last line of stdout", asy
 });
 
 Deno.test("pamAuthenticate() reports a crashed helper as unavailable with its stderr", async () => {
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: fakeArgv("crash"),
   });
@@ -229,7 +240,7 @@ Deno.test("pamAuthenticate() reports a crashed helper as unavailable with its st
 });
 
 Deno.test("pamAuthenticate() reports a helper that cannot start as unavailable", async () => {
-  const result = await pamAuthenticate("ada", "pw", {
+  const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
     ...OPTIONS,
     helperArgv: ["/nonexistent/onehub", "pam-helper"],
   });
@@ -241,9 +252,13 @@ Deno.test("pamAuthenticate() sends the request on stdin with PATH as the only en
   const dir = await Deno.makeTempDir({ prefix: "onehub-pam-test-" });
   try {
     const record = `${dir}/record.json`;
-    const result = await pamAuthenticate("ada", "s3cret pw", {
-      ...OPTIONS,
+    const login = {
+      username: "ada",
+      password: "s3cret pw",
       remoteHost: "192.0.2.7",
+    };
+    const result = await pamAuthenticate(login, {
+      ...OPTIONS,
       helperArgv: fakeArgv("record", record),
     });
     assert.deepEqual(result, { ok: true });
@@ -266,7 +281,7 @@ Deno.test("pamAuthenticate() sends the request on stdin with PATH as the only en
 });
 
 Deno.test("pamAuthenticate() denies an empty password without starting the helper", async () => {
-  const result = await pamAuthenticate("ada", "", {
+  const result = await pamAuthenticate({ username: "ada", password: "" }, {
     ...OPTIONS,
     helperArgv: ["/nonexistent/onehub", "pam-helper"],
   });
@@ -278,7 +293,7 @@ Deno.test("pamAuthenticate() kills the helper and answers timeout after timeoutM
   try {
     const pidFile = `${dir}/pid`;
     const started = performance.now();
-    const result = await pamAuthenticate("ada", "pw", {
+    const result = await pamAuthenticate({ username: "ada", password: "pw" }, {
       service: "onehub",
       timeoutMs: 1_500,
       helperArgv: fakeArgv("hang", pidFile),

@@ -28,10 +28,9 @@ Deno.test("signJws() makes a flattened ES256 JWS its public key verifies; null p
   const jwk = await publicJwk(keys.publicKey);
   for (const payload of [{ termsOfServiceAgreed: true }, null]) {
     const jws = await signJws(keys.privateKey, {
-      nonce: "n1",
-      url: "https://acme.test/new-acct",
-      jwk,
-    }, payload);
+      header: { nonce: "n1", url: "https://acme.test/new-acct", jwk },
+      payload,
+    });
     const header = JSON.parse(
       new TextDecoder().decode(
         Uint8Array.fromBase64(jws.protected, { alphabet: "base64url" }),
