@@ -66,7 +66,7 @@ async function runAll(activeAt: Date): Promise<void> {
       hubInstance: "",
       at: activeAt.toISOString(),
     });
-    await setServerStatus(db, u.id, "", "running");
+    await setServerStatus(db, { userId: u.id, name: "" }, "running");
     await routes.add(`/user/${u.name}`, {
       target: "http://127.0.0.1:9",
       data: {

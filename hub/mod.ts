@@ -208,7 +208,7 @@ async function listenHub(hub: HubApp, config: HubConfig, logger: Logger) {
   }, hub.fetch);
   const addr = await listening.promise;
   return {
-    url: urlOf("http", addr.hostname, addr.port),
+    url: urlOf("http", addr),
     close: async () => {
       controller.abort();
       await server.finished;

@@ -250,7 +250,7 @@ async function identityFromBodyAuth(
   const rules = effectiveAllowRules(deps.config.auth.type, deps.config.users);
   if (
     !login.ok || loginName !== name || !exists ||
-    !isAllowed(loginName, rules, true)
+    !isAllowed(loginName, { rules, existsInDb: true })
   ) {
     throw new HubError(403, "Missing or invalid credentials.");
   }

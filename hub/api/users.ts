@@ -737,7 +737,7 @@ async function activityRoute(
   await db.transaction().execute(async (trx) => {
     if (userActivity) await touchUserActivity(trx, user.id, userActivity);
     for (const [name, at] of serverUpdates) {
-      await touchServerActivity(trx, user.id, name, at);
+      await touchServerActivity(trx, { userId: user.id, name }, at);
       await touchUserActivity(trx, user.id, at);
     }
   });

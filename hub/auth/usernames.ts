@@ -99,9 +99,9 @@ export interface AllowRules {
  */
 export function isAllowed(
   name: string,
-  rules: AllowRules,
-  existsInDb: boolean,
+  options: { rules: AllowRules; existsInDb: boolean },
 ): boolean {
+  const { rules, existsInDb } = options;
   if (rules.blocked.includes(name)) return false;
   if (rules.allowAll) return true;
   if (rules.allowed.includes(name) || rules.admin.includes(name)) return true;

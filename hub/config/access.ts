@@ -79,7 +79,7 @@ async function check(db: Db, config: HubConfig): Promise<void> {
       }
       // As JupyterHub: a missing user is made if the allow rules let them in.
       const exists = groupUsers.has(name) || !!(await getUser(db, name));
-      if (!isAllowed(name, rules, exists)) {
+      if (!isAllowed(name, { rules, existsInDb: exists })) {
         throw new ConfigError(
           `${where} names the user "${u}", who is not allowed on this hub: add them to users.allowed or a group in "groups", or create them (onehub user add ${u})`,
         );

@@ -91,13 +91,19 @@ export async function recordSpawning(db: Db, s: SpawningServer): Promise<void> {
     .execute();
 }
 
+/** Which server row: its user's id and the server's name ("" for the default one). */
+export interface ServerKey {
+  userId: number;
+  name: string;
+}
+
 /** Saves the spawner's state of a server. */
 export async function saveServerState(
   db: Db,
-  userId: number,
-  name: string,
+  server: ServerKey,
   state: unknown,
 ): Promise<void> {
+  const { userId, name } = server;
   await db.updateTable("servers").set({ state: JSON.stringify(state) })
     .where("user_id", "=", userId).where("name", "=", name).execute();
 }
@@ -105,10 +111,10 @@ export async function saveServerState(
 /** Sets a server's status. */
 export async function setServerStatus(
   db: Db,
-  userId: number,
-  name: string,
+  server: ServerKey,
   status: ServerStatus,
 ): Promise<void> {
+  const { userId, name } = server;
   await db.updateTable("servers").set({ status })
     .where("user_id", "=", userId).where("name", "=", name).execute();
 }
@@ -146,10 +152,10 @@ export async function deleteServer(
 /** Sets a server's last_activity when `at` is newer than the stored value. */
 export async function touchServerActivity(
   db: Db,
-  userId: number,
-  name: string,
+  server: ServerKey,
   at: string,
 ): Promise<void> {
+  const { userId, name } = server;
   await db.updateTable("servers").set({ "last_activity": at })
     .where("user_id", "=", userId).where("name", "=", name)
     .where((eb) =>

@@ -24,7 +24,10 @@ export interface PublicListeners {
 }
 
 /** `scheme://host:port`, with brackets around an IPv6 host. */
-export function urlOf(scheme: string, hostname: string, port: number): string {
+export function urlOf(
+  scheme: string,
+  { hostname, port }: { hostname: string; port: number },
+): string {
   return `${scheme}://${
     hostname.includes(":") ? `[${hostname}]` : hostname
   }:${port}`;
@@ -149,7 +152,7 @@ export async function listenPublic(
       port: config.http.port,
     });
     return {
-      origin: urlOf("http", plain.hostname, plain.port),
+      origin: urlOf("http", plain),
       close: () => Promise.resolve(plain.close()),
     };
   }
@@ -198,7 +201,7 @@ async function listenHttps(
     throw error;
   }
   if (challenges) state.renewTimer = renewEvery(options, { acme, state });
-  return { origin: urlOf("https", tls.hostname, tls.port), close };
+  return { origin: urlOf("https", tls), close };
 }
 
 /** The certificate and key from the files `https.tls` names. */

@@ -212,7 +212,7 @@ async function admit(
   const { config } = deps;
   const existing = await getUser(deps.db, loginName);
   const rules = effectiveAllowRules(config.auth.type, config.users);
-  if (!isAllowed(loginName, rules, existing !== undefined)) {
+  if (!isAllowed(loginName, { rules, existsInDb: existing !== undefined })) {
     deps.events.record("login.refused", {
       user: loginName,
       reason: "not allowed by users.allowed / users.blocked",

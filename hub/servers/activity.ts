@@ -28,7 +28,7 @@ export async function pullActivity(
     if (!row) continue;
     await db.transaction().execute(async (trx) => {
       await touchUserActivity(trx, row.id, at);
-      await touchServerActivity(trx, row.id, server, at);
+      await touchServerActivity(trx, { userId: row.id, name: server }, at);
     });
     counted++;
   }

@@ -277,7 +277,7 @@ export class ServerManager {
     const row = await getServer(db, user.id, server);
     if (!row || row.status === "stopped") return;
     const stopTimer = metrics.stopDuration.time();
-    await setServerStatus(db, user.id, server, "stopping");
+    await setServerStatus(db, { userId: user.id, name: server }, "stopping");
     const { routeKey } = this.where(user.name, server);
     const removed = metrics.proxyDelete.time();
     await this.#deps.routes.remove(routeKey).then(

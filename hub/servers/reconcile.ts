@@ -82,7 +82,11 @@ async function adopt(
       "server_name": row.name,
     },
   });
-  await setServerStatus(deps.db, row.user_id, row.name, "running");
+  await setServerStatus(
+    deps.db,
+    { userId: row.user_id, name: row.name },
+    "running",
+  );
 }
 
 /**

@@ -285,7 +285,7 @@ async function markReady(
     },
   });
   added({ status: "success" });
-  await setServerStatus(db, user.id, server, "running");
+  await setServerStatus(db, { userId: user.id, name: server }, "running");
   const totalMs = performance.now() - pending.requestedAt;
   metrics.spawnDuration.observe(totalMs / 1000, { status: "success" });
   events.record("server.ready", {
@@ -351,7 +351,7 @@ async function startAndAnswer(
   const state = { ...started.state, limits: p.choice.limits };
   saved(state);
   if (p.cancelled) throw new Error("cancelled");
-  await saveServerState(db, user.id, server, state);
+  await saveServerState(db, { userId: user.id, name: server }, state);
   p.emit({ progress: 75, message: "Waiting for the server to answer..." });
   const prefix = serverPrefix(config.baseUrl, { user: user.name, server });
   await waitHttp(ctx, job, {

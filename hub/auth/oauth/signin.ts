@@ -163,11 +163,10 @@ export class OAuthSignIn {
       ? false
       : oauth.allowedGroups.length
       ? inGroup(oauth.allowedGroups) || config.users.admin.includes(name)
-      : isAllowed(
-        name,
-        effectiveAllowRules(config.auth.type, config.users),
-        existing !== undefined,
-      );
+      : isAllowed(name, {
+        rules: effectiveAllowRules(config.auth.type, config.users),
+        existsInDb: existing !== undefined,
+      });
     if (!allowed) {
       throw new OidcError(
         403,

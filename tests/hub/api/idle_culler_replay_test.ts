@@ -91,8 +91,7 @@ Deno.test("jupyterhub-idle-culler's calls, replayed: version, paginated ready us
   // daemon is busy; the others have been idle since they started.
   await touchServerActivity(
     hub.handle.db,
-    daemon.id,
-    "",
+    { userId: daemon.id, name: "" },
     new Date(hub.now.getTime() + 3600_000).toISOString(),
   );
 

@@ -78,7 +78,10 @@ Deno.test("isAllowed() follows JupyterHub 5's allow rules", async (t) => {
       label,
       () =>
         assert.equal(
-          isAllowed("alice", { ...base, ...rules }, exists),
+          isAllowed("alice", {
+            rules: { ...base, ...rules },
+            existsInDb: exists,
+          }),
           expected,
         ),
     );

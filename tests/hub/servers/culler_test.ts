@@ -85,8 +85,7 @@ Deno.test("a pass stops idle servers only, logs cull.server and counts it", asyn
   // daemon was active 100 s ago (from the hub's point of view 700 s after the spawn).
   await touchServerActivity(
     hub.handle.db,
-    daemon.id,
-    "",
+    { userId: daemon.id, name: "" },
     new Date(hub.now.getTime() + 600_000).toISOString(),
   );
   const pass = await cullerFor(hub, 700).pass();
@@ -145,7 +144,11 @@ Deno.test("max_age stops a busy server; admins are spared with admin_users false
   const daemon = await startServer(hub, "daemon");
   await startServer(hub, "sys");
   const busy = new Date(hub.now.getTime() + 350_000).toISOString();
-  await touchServerActivity(hub.handle.db, daemon.id, "", busy);
+  await touchServerActivity(
+    hub.handle.db,
+    { userId: daemon.id, name: "" },
+    busy,
+  );
   const pass = await cullerFor(hub, 360).pass();
   assert.deepEqual(pass.stopped, ["daemon/"]);
   await hub.events.flush();
