@@ -5,8 +5,10 @@
  * - spawners/ imports nothing from hub/, proxy/, templates/;
  * - templates/ imports nothing from hub/, proxy/, spawners/;
  * - hub/ reaches proxy/, spawners/, templates/ only through their mod.ts;
- * - inside hub/, a layer never imports a higher layer, and the L3 siblings
- *   (api/, pages/, oauth_provider/) never import each other;
+ * - inside hub/, every file has a layer (HUB_LAYERS: by folder, on purpose,
+ *   never by default), a layer never imports a higher layer, and the L3
+ *   siblings (api/, pages/, oauth_provider/) never import each other;
+ * - no module imports itself through others (type imports included);
  * - nothing but main.ts and hub/cli/ itself imports hub/cli/;
  * - only hub/db/servers.ts (and the migrations) query the `servers` table,
  *   and no code outside hub/db/ writes SQL (kysely) at all;
@@ -34,6 +36,10 @@ async function importsOf(file: string): Promise<string[]> {
   const text = await Deno.readTextFile(file);
   const out: string[] = [];
   for (const m of text.matchAll(IMPORT)) {
+    const lineStart = text.lastIndexOf("\n", m.index) + 1;
+    const line = text.slice(lineStart, m.index).trim();
+    // An import inside a doc comment (an @example) is not an import.
+    if (line.startsWith("*") || line.startsWith("//")) continue;
     const spec = m[1] ?? m[2]!;
     if (spec.startsWith(".")) {
       out.push(relative(ROOT, resolve(dirname(file), spec)));
@@ -42,44 +48,70 @@ async function importsOf(file: string): Promise<string[]> {
   return out;
 }
 
-/** The pure modules of hub/ (layer 0). */
-const L0 = new Set(
-  [
-    "config/mod.ts",
-    "config/file.ts",
-    "config/schema.ts",
-    "config/edit.ts",
-    "config/derived.ts",
-    "config/types.ts",
-    "csp.ts",
-    "errors.ts",
-    "observe/log.ts",
-    "rbac/scopes.ts",
-    "rbac/roles.ts",
-    "secrets.ts",
-    "next_url.ts",
-    "servers/single_user_env.ts",
-    "version.ts",
-    "net.ts",
-    "servers/urls.ts",
-    "concurrency.ts",
-    // Pure: checks `services.list` for config.ts.
-    "services/spec.ts",
-    // Pure: checks `roles` and `groups` for config.ts.
-    "rbac/access_spec.ts",
-    // Pure: profiles and group limits, and a spawn's resolution.
-    "servers/profiles.ts",
-  ].map((f) => `hub/${f}`),
-);
+/**
+ * The layer of every part of hub/, by folder or file (the longest prefix
+ * that matches wins). Every hub/ file must match one: a new folder gets its
+ * layer here, on purpose, not by default.
+ * - L0 leaf modules: import no other layer (config schema, rbac, errors, …);
+ * - L1 the database (`db/`);
+ * - L2 services over the database (auth, servers, services, https, the
+ *   config→database syncs, the event log);
+ * - L3 the web layer (middleware, API, pages, the OAuth provider);
+ * - L4 the app and the composition root (`app.ts`, `mod.ts`);
+ * - L5 the command line (`cli/`).
+ */
+export const HUB_LAYERS: ReadonlyArray<
+  readonly [prefix: string, layer: number]
+> = [
+  ["hub/concurrency.ts", 0],
+  ["hub/csp.ts", 0],
+  ["hub/errors.ts", 0],
+  ["hub/net.ts", 0],
+  ["hub/next_url.ts", 0],
+  ["hub/secrets.ts", 0],
+  ["hub/version.ts", 0],
+  // The key table, its schema engine and the file: pure but for reading
+  // and writing the config file itself.
+  ["hub/config/", 0],
+  // The config's two syncs into the database.
+  ["hub/config/users.ts", 2],
+  ["hub/config/access.ts", 2],
+  ["hub/rbac/", 0],
+  ["hub/observe/log.ts", 0],
+  ["hub/observe/metrics.ts", 0],
+  ["hub/observe/events.ts", 2],
+  // Pure: where a server lives, its environment, profiles and limits.
+  ["hub/servers/urls.ts", 0],
+  ["hub/servers/single_user_env.ts", 0],
+  ["hub/servers/profiles.ts", 0],
+  ["hub/servers/", 2],
+  // Pure: checks `services.list` for the config.
+  ["hub/services/spec.ts", 0],
+  ["hub/services/", 2],
+  ["hub/db/", 1],
+  ["hub/announcement.ts", 2],
+  ["hub/auth/", 2],
+  ["hub/https/", 2],
+  ["hub/middleware/", 3],
+  ["hub/api/", 3],
+  ["hub/pages/", 3],
+  ["hub/oauth_provider/", 3],
+  ["hub/app.ts", 4],
+  ["hub/mod.ts", 4],
+  ["hub/cli/", 5],
+];
 
-/** Layer of a hub/ file (L0 pure … L5 cli). */
-export function hubLayer(path: string): number {
-  if (path.startsWith("hub/cli/")) return 5;
-  if (path === "hub/mod.ts" || path === "hub/app.ts") return 4;
-  if (/^hub\/(middleware|api|pages|oauth_provider)\//.test(path)) return 3;
-  if (path.startsWith("hub/db/")) return 1;
-  if (L0.has(path) || path.startsWith("hub/config/keys/")) return 0; // the key table's sections
-  return 2; // auth/ and the services at the top of hub/ (routes.ts, servers.ts, …)
+/** Layer of a hub/ file (L0 leaf … L5 cli), or null when HUB_LAYERS names none. */
+export function hubLayer(path: string): number | null {
+  let best: readonly [string, number] | null = null;
+  for (const entry of HUB_LAYERS) {
+    const [prefix] = entry;
+    const matches = prefix.endsWith("/")
+      ? path.startsWith(prefix)
+      : path === prefix;
+    if (matches && (!best || prefix.length > best[0].length)) best = entry;
+  }
+  return best ? best[1] : null;
 }
 
 function l3Group(path: string): string | null {
@@ -110,9 +142,9 @@ export function violation(from: string, to: string): string | null {
     return `hub/ imports ${b}/ only through ${b}/mod.ts`;
   }
   if (a === "hub" && b === "hub") {
-    if (hubLayer(to) > hubLayer(from)) {
-      return `layer L${hubLayer(from)} must not import layer L${hubLayer(to)}`;
-    }
+    const [la, lb] = [hubLayer(from), hubLayer(to)];
+    if (la === null || lb === null) return "a hub/ file without a layer";
+    if (lb > la) return `layer L${la} must not import layer L${lb}`;
     const [ga, gb] = [l3Group(from), l3Group(to)];
     if (ga && gb && ga !== gb) {
       return `hub/${ga}/ must not import its sibling hub/${gb}/`;
@@ -164,6 +196,81 @@ Deno.test("every import in the repository follows the one-way dependency rule", 
     if (why) problems.push(`main.ts -> ${to}: ${why}`);
   }
   assert.deepEqual(problems, []);
+});
+
+/** The import graph of the product code: file → the files it imports. */
+async function importGraph(): Promise<Map<string, string[]>> {
+  const graph = new Map<string, string[]>();
+  for (const dir of ["hub", "proxy", "spawners", "templates"]) {
+    for await (const file of walk(join(ROOT, dir))) {
+      graph.set(relative(ROOT, file), await importsOf(file));
+    }
+  }
+  graph.set("main.ts", await importsOf(join(ROOT, "main.ts")));
+  return graph;
+}
+
+/** The groups of files that import each other in a circle (Tarjan's strongly connected components of two or more). */
+export function importCycles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1) cycles.push(group.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+Deno.test("importCycles() finds a circle, also one through a third file, and passes a chain", () => {
+  const graph = (edges: Record<string, string[]>) =>
+    new Map(Object.entries(edges));
+  assert.deepEqual(importCycles(graph({ a: ["b"], b: ["a"] })), [["a", "b"]]);
+  assert.deepEqual(
+    importCycles(graph({ a: ["b"], b: ["c"], c: ["a"], d: ["a"] })),
+    [["a", "b", "c"]],
+  );
+  assert.deepEqual(importCycles(graph({ a: ["b"], b: ["c"], c: [] })), []);
+});
+
+Deno.test("no product module imports itself through others (type imports too: shared types go in a _types.ts)", async () => {
+  assert.deepEqual(importCycles(await importGraph()), []);
+});
+
+Deno.test("every hub/ file has a layer in HUB_LAYERS", async () => {
+  const missing: string[] = [];
+  for await (const file of walk(join(ROOT, "hub"))) {
+    const path = relative(ROOT, file);
+    if (hubLayer(path) === null) missing.push(path);
+  }
+  assert.deepEqual(
+    missing,
+    [],
+    "give the folder or file its layer in HUB_LAYERS",
+  );
 });
 
 /** A kysely query naming the `servers` table (`selectFrom("servers")`, `updateTable("servers as s")`…). */

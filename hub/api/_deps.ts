@@ -11,7 +11,6 @@ import type { Logger } from "../observe/log.ts";
 import type { RouteService } from "../servers/routes.ts";
 import type { ServerManager } from "../servers/manager.ts";
 import type { EventLog } from "../observe/events.ts";
-import type { ShutdownRequest } from "./shutdown.ts";
 import type { ServiceManager } from "../services/mod.ts";
 
 /** Dependencies of the REST API. */
@@ -40,3 +39,11 @@ export interface ApiDeps {
 }
 
 export { escapeName } from "../servers/single_user_env.ts";
+
+/** What a shutdown request asks for. */
+export interface ShutdownRequest {
+  /** Stop users' servers (undefined: as configured). */
+  servers?: boolean;
+  proxy?: boolean;
+  actor: string;
+}

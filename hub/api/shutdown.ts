@@ -12,16 +12,10 @@
 import type { Context } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import type { ApiDeps } from "./_deps.ts";
+import type { ApiDeps, ShutdownRequest } from "./_deps.ts";
 import { expectObject, onlyKeys, readJson } from "./_body.ts";
 
-/** What a shutdown request asks for. */
-export interface ShutdownRequest {
-  /** Stop users' servers (undefined: as configured). */
-  servers?: boolean;
-  proxy?: boolean;
-  actor: string;
-}
+export type { ShutdownRequest };
 
 function flag(body: Record<string, unknown>, key: string): boolean | undefined {
   const value = body[key];

@@ -6,7 +6,7 @@
  * @module
  */
 import { constantTimeEqual } from "../secrets.ts";
-import type { Authenticator, LoginAttempt, LoginResult } from "./mod.ts";
+import type { Authenticator, LoginAttempt, LoginResult } from "./_types.ts";
 
 /** Creates the dummy authenticator. An empty password accepts any. */
 export function createDummyAuthenticator(

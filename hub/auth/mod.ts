@@ -8,33 +8,13 @@
 import type { HubConfig } from "../config/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import { createDummyAuthenticator } from "./dummy.ts";
+import type { Authenticator, LoginAttempt, LoginResult } from "./_types.ts";
+
+export type { Authenticator, LoginAttempt, LoginResult };
 import { PamPool, type PamPoolResult } from "./pam/pool.ts";
-
-/** What a login form submits. */
-export interface LoginAttempt {
-  username: string;
-  password: string;
-  /** The client's address, for PAM_RHOST and logs. */
-  remoteHost?: string;
-  /** The client's recent failed logins: busy PAM helpers serve it last. */
-  penalty?: number;
-}
-
-/** The outcome of one attempt. `message` is safe to show to the user. */
-export type LoginResult =
-  | { ok: true; name: string }
-  | { ok: false; status: number; message: string };
 
 /** How long a client told "busy" (429) should wait, in seconds. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
-
-/** Checks credentials. Allow lists are applied by the caller. */
-export interface Authenticator {
-  kind: "pam" | "dummy" | "oauth";
-  authenticate(attempt: LoginAttempt): Promise<LoginResult>;
-  /** Ends what it keeps running (PAM helpers). */
-  close(): Promise<void>;
-}
 
 /** Options for {@linkcode createAuthenticator}. */
 export interface CreateAuthenticatorOptions {

@@ -16,7 +16,7 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from "kysely";
-import type { Db } from "./mod.ts";
+import type { Db } from "./schema.ts";
 
 /** The tables an identity is read from. */
 const IDENTITY_TABLES = new Set([

@@ -12,15 +12,12 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { Kysely, type RawBuilder, sql, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
-import type { Database } from "./schema.ts";
+import type { Database, Db } from "./schema.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
 import { backupDatabase, backupsOf } from "./integrity.ts";
 import { IdentityChanges, registerChangeStamp } from "./changes.ts";
 
-export type { Database } from "./schema.ts";
-
-/** The kysely handle used everywhere in the hub. */
-export type Db = Kysely<Database>;
+export type { Database, Db } from "./schema.ts";
 
 function toSqlValue(value: unknown): SQLInputValue {
   // node:sqlite stores a Date as NULL and throws on booleans: convert both.

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type {
+  Generated,
+  Insertable,
+  Kysely,
+  Selectable,
+  Updateable,
+} from "kysely";
 
 /** `hub_state`: small key → value facts about this hub (hub/db/hub_state.ts). */
 export interface HubStateTable {
@@ -242,3 +248,6 @@ export type RouteRow = Selectable<RoutesTable>;
 export type EventRow = Selectable<EventsTable>;
 export type ShareRow = Selectable<SharesTable>;
 export type ShareCodeRow = Selectable<ShareCodesTable>;
+
+/** The kysely handle used everywhere in the hub (hub/db/mod.ts re-exports it). */
+export type Db = Kysely<Database>;

@@ -19,17 +19,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { PROOF_HEADER } from "../../proxy/mod.ts";
 import { constantTimeEqual } from "../secrets.ts";
-import type { HubEnv } from "./identity.ts";
+import type { ClientView, HubEnv } from "./identity.ts";
 
-/** The client of a request, as far as the hub can know it. */
-export interface ClientView {
-  /** The client's address (the socket's, unless a believed proxy said). */
-  address: string | undefined;
-  /** Whether the client's request reached the proxy over HTTPS. */
-  https: boolean;
-  /** Whether the request came through a believed proxy. */
-  proxied: boolean;
-}
+export type { ClientView };
 
 /** Options of {@linkcode clientMiddleware}. */
 export interface ClientOptions {

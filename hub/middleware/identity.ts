@@ -10,7 +10,6 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import type { ClientView } from "./client.ts";
 import type { Db } from "../db/mod.ts";
 import {
   type Identity,
@@ -20,6 +19,16 @@ import {
 import { LOGIN_COOKIE, readSession } from "../auth/sessions.ts";
 import { isXsrfExempt, sameToken, xsrfForSession } from "../auth/xsrf.ts";
 import { HubError } from "../errors.ts";
+
+/** The client of a request, as far as the hub can know it. */
+export interface ClientView {
+  /** The client's address (the socket's, unless a believed proxy said). */
+  address: string | undefined;
+  /** Whether the client's request reached the proxy over HTTPS. */
+  https: boolean;
+  /** Whether the request came through a believed proxy. */
+  proxied: boolean;
+}
 
 /** Variables every hub route can read. */
 export interface HubVariables {

@@ -43,7 +43,7 @@ import {
   serverAccessScope,
   userRawScopes,
 } from "./scopes.ts";
-import type { OAuthProviderDeps } from "./mod.ts";
+import type { OAuthProviderDeps } from "./_types.ts";
 import { CONSENT_CSP } from "../csp.ts";
 
 /** Query parameters oauthlib refuses to see twice. */

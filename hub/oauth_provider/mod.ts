@@ -15,10 +15,8 @@
  * @module
  */
 import { Hono } from "hono";
-import type { HubConfig } from "../config/mod.ts";
-import type { Db } from "../db/mod.ts";
-import type { Logger } from "../observe/log.ts";
 import type { HubEnv } from "../middleware/identity.ts";
+import type { OAuthProviderDeps } from "./_types.ts";
 import { authorizeHandlers } from "./authorize.ts";
 import { tokenHandler } from "./token.ts";
 
@@ -31,16 +29,7 @@ export {
   serverAccessScope,
 } from "./scopes.ts";
 export { oauthTokenNote, parseBasicAuth } from "./token.ts";
-
-/** What {@linkcode createOAuthProvider} needs. */
-export interface OAuthProviderDeps {
-  db: Db;
-  config: HubConfig;
-  logger: Logger;
-  now: () => Date;
-  /** The service an OAuth client id belongs to (services' clients), if any. */
-  serviceOfClient?: (clientId: string) => string | undefined;
-}
+export type { OAuthProviderDeps };
 
 /**
  * Builds the provider sub-app (paths relative to `{base_url}hub/api/oauth2`).

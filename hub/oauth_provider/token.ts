@@ -16,7 +16,7 @@ import { truncate } from "../observe/log.ts";
 import { hashSecret, newSecret, sameHash, tokenPrefix } from "../secrets.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { FormError, readForm } from "./_http.ts";
-import type { OAuthProviderDeps } from "./mod.ts";
+import type { OAuthProviderDeps } from "./_types.ts";
 
 /** Parameters that may appear once only. */
 const SINGLE_PARAMS = [

@@ -111,8 +111,8 @@ function routeKeyOf(host: string, path: string): string {
  * @example
  * ```ts
  * const s = { baseUrl: "/", subdomainHost: "https://hub.example.org" };
- * serverLocation(s, "alice", "").url; // "https://alice.hub.example.org/user/alice/"
- * serverLocation(s, "alice", "").routeKey; // "/alice.hub.example.org/user/alice"
+ * serverLocation(s, { user: "alice", server: "" }).url; // "https://alice.hub.example.org/user/alice/"
+ * serverLocation(s, { user: "alice", server: "" }).routeKey; // "/alice.hub.example.org/user/alice"
  * ```
  */
 export function serverLocation(
