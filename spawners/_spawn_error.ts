@@ -12,7 +12,8 @@
  * @example
  * ```ts
  * const argv = ["/usr/bin/jupyterhub-singleuser"];
- * throw new SpawnError(`Cannot start "${argv[0]}": not found`);
+ * const error = new SpawnError(`Cannot start "${argv[0]}": not found`);
+ * error.reason; // the same text, shown on the spawn-pending page
  * ```
  */
 export class SpawnError extends Error {

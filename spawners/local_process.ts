@@ -265,11 +265,14 @@ async function stopStray(
  * @example
  * ```ts
  * import type { SpawnRequest } from "./mod.ts";
- * const request = {} as SpawnRequest; // user, argv, env, ip, port, cwd
- * const spawner = createLocalProcessSpawner();
- * const { url, state } = await spawner.start(request);
- * // …after a hub restart, from the saved state alone:
- * await createLocalProcessSpawner().stop(state, { timeoutMs: 5000 });
+ * // Defined, not run here: it starts a process as a Linux user.
+ * async function startThenStop(request: SpawnRequest) {
+ *   const spawner = createLocalProcessSpawner();
+ *   const { url, state } = await spawner.start(request);
+ *   // …after a hub restart, from the saved state alone:
+ *   await createLocalProcessSpawner().stop(state, { timeoutMs: 5000 });
+ *   return url;
+ * }
  * ```
  */
 export function createLocalProcessSpawner(

@@ -16,16 +16,20 @@
  *
  * @example
  * ```ts
- * const spawner = createSpawner("local");
- * const user = await ensureUser(systemUsername("alice", "jupyter-"));
- * const port = await freePort();
- * const { url, state } = await spawner.start({
- *   id: user.name, user, argv: ["/usr/bin/jupyterhub-singleuser"],
- *   env: { HOME: user.home }, ip: "127.0.0.1", port, cwd: user.home,
- *   logFile: "/var/lib/onehub/logs/alice.log",
- * });
- * await spawner.poll(state); // { running: true }
- * await spawner.stop(state);
+ * // Defined, not run here: it makes a Linux account and starts its server.
+ * async function serveAlice() {
+ *   const spawner = createSpawner("local");
+ *   const user = await ensureUser(systemUsername("alice", "jupyter-"));
+ *   const port = await freePort();
+ *   const { url, state } = await spawner.start({
+ *     id: user.name, user, argv: ["/usr/bin/jupyterhub-singleuser"],
+ *     env: { HOME: user.home }, ip: "127.0.0.1", port, cwd: user.home,
+ *     logFile: "/var/lib/onehub/logs/alice.log",
+ *   });
+ *   await spawner.poll(state); // { running: true }
+ *   await spawner.stop(state);
+ *   return url;
+ * }
  * ```
  *
  * @module

@@ -246,9 +246,12 @@ export function pollResultOf(props: Record<string, string>): PollResult {
  * @example
  * ```ts
  * import type { SpawnRequest } from "./mod.ts";
- * const request = {} as SpawnRequest; // user, argv, env, ip, port, cwd, limits
- * const spawner = createSystemdSpawner();
- * const { url, state } = await spawner.start(request); // state: { unit, ip, port }
+ * // Defined, not run here: it starts a transient unit.
+ * async function start(request: SpawnRequest) {
+ *   const spawner = createSystemdSpawner();
+ *   const { url, state } = await spawner.start(request); // state: { unit, ip, port }
+ *   return { url, state };
+ * }
  * ```
  */
 export function createSystemdSpawner(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test (`deno task test`). The tests that boot a testbed (a fresh
+# Runs every test (`deno task test`), then the product code's @examples
+# (`deno test --doc`). The tests that boot a testbed (a fresh
 # Debian container with systemd: tests/**/*_test.ts calling
 # skipWithoutTestbed) spend minutes waiting on debootstrap, apt and systemd,
 # so each runs in the background, in its own `deno test`, while the rest of
@@ -23,7 +24,11 @@ done
 ignore=$(IFS=,; echo "${booted[*]}")
 deno test -A --trace-leaks ${ignore:+"--ignore=$ignore"} tests/ 2>&1 | tee test-output/suite.log
 rc=${PIPESTATUS[0]}
-logs=(test-output/suite.log)
+# Every @example in the product code runs too (what needs a real user or
+# process is defined there, not called).
+deno test -A --trace-leaks --doc hub/ proxy/ spawners/ templates/ 2>&1 | tee test-output/doc.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+logs=(test-output/suite.log test-output/doc.log)
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || rc=1
   log="test-output/$(basename "${booted[$i]}" .ts).log"

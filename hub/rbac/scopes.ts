@@ -240,7 +240,11 @@ const BARE_FILTERS = new Set(["user", "server", "service"]);
  * @example
  * ```ts
  * validateScopes(["read:users!group=students", "servers!user"]); // ok
- * validateScopes(["all"]); // throws "Draft scope 'all' is now called 'inherit'"
+ * try {
+ *   validateScopes(["all"]);
+ * } catch (error) {
+ *   (error as Error).message; // "Draft scope 'all' is now called 'inherit'"
+ * }
  * ```
  */
 export function validateScopes(
