@@ -159,10 +159,7 @@ async function listGroupsRoute(
 ): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
-  const paging = parsePaging(c, {
-    defaultLimit: config.api.pageDefaultLimit,
-    maxLimit: config.api.pageMaxLimit,
-  });
+  const paging = parsePaging(c, config.api);
   const held = identity.parsed.get("list:groups");
   const only = held === undefined || held === "all" ? null : held.group;
   const { rows, total } = await listGroups(db, {
@@ -181,7 +178,7 @@ async function listGroupsRoute(
       roles.get(r.id) ?? [],
     )
   );
-  return c.json(paginate(c, paging, items, total));
+  return c.json(paginate(c, { paging, items, total }));
 }
 
 /** `POST /groups`: creates several groups, optionally with members. */

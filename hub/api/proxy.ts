@@ -41,10 +41,7 @@ export function createProxyApi(
   };
 
   app.get("/proxy", needs("proxy"), async (c) => {
-    const paging = parsePaging(c, {
-      defaultLimit: deps.config.api.pageDefaultLimit,
-      maxLimit: deps.config.api.pageMaxLimit,
-    });
+    const paging = parsePaging(c, deps.config.api);
     // JupyterHub's get_all_routes: only the routes it added, without the marker.
     const table = [...(await service().list())].filter(([, info]) =>
       info.data.jupyterhub === true || info.data.hub === true
@@ -70,7 +67,7 @@ export function createProxyApi(
         },
       };
     }
-    return c.json(paginate(c, paging, items, table.length));
+    return c.json(paginate(c, { paging, items, total: table.length }));
   });
 
   const resync = async (c: Context<HubEnv>) => {

@@ -52,7 +52,7 @@ import {
   short,
   stringList,
 } from "./_body.ts";
-import { paginate, parsePaging } from "./_pagination.ts";
+import { envelopePage } from "./_pagination.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 
@@ -93,29 +93,26 @@ async function shareList(
   deps: ApiDeps,
   shares: ShareView[],
 ): Promise<Response> {
-  const paging = {
-    ...parsePaging(c, {
-      defaultLimit: deps.config.api.pageDefaultLimit,
-      maxLimit: deps.config.api.pageMaxLimit,
-    }),
-    envelope: true,
-  };
-  const page = shares.slice(paging.offset, paging.offset + paging.limit);
-  const owners = [...new Set(page.map((s) => s.ownerId))];
-  const servers = await serversByUser(deps.db, owners);
-  const items = page.map((s) => {
-    const row = servers.get(s.ownerId)?.find((r) => r.name === s.serverName);
-    return toShareModel(
-      s,
-      row?.status ?? "stopped",
-      deps.config,
-    );
-  });
-  return c.json(paginate(c, paging, items, shares.length) as object);
+  return c.json(
+    await envelopePage(c, {
+      limits: deps.config.api,
+      rows: shares,
+      toModels: async (page) => {
+        const owners = [...new Set(page.map((s) => s.ownerId))];
+        const servers = await serversByUser(deps.db, owners);
+        return page.map((s) => {
+          const row = servers.get(s.ownerId)?.find((r) =>
+            r.name === s.serverName
+          );
+          return toShareModel(s, row?.status ?? "stopped", deps.config);
+        });
+      },
+    }) as object,
+  );
 }
 
-/** The owner and server of a share route; 404 for a named server that does not exist. */
-async function shareTarget(
+/** The owner and server of a share (or share-code) route; 404 for a named server that does not exist. */
+export async function shareTarget(
   c: Context<HubEnv>,
   db: Db,
 ): Promise<{ owner: UserRow; server: string }> {
@@ -164,6 +161,13 @@ async function granteeOf(
   return { to: { group: group.id }, ids: [...ids.values()] };
 }
 
+/** The server a shared scope is for, and what the sharer holds on it ({@linkcode holdsOn}). */
+export interface ShareScopeTarget {
+  owner: string;
+  server: string;
+  holds: (scope: string) => boolean;
+}
+
 /**
  * The scopes of a body, each for this very server: an unfiltered scope
  * gets the server's filter (JupyterHub adds `!server=owner/name`), one
@@ -174,10 +178,10 @@ async function granteeOf(
  */
 export function shareScopes(
   value: unknown,
-  target: { owner: string; server: string },
-  holds: (scope: string) => boolean,
+  target: ShareScopeTarget,
 ): string[] | undefined {
   if (value === undefined) return undefined;
+  const { holds } = target;
   const filter = `!server=${target.owner}/${target.server}`;
   const scopes = stringList(value, "scopes").map((scope) => {
     const bang = scope.indexOf("!");
@@ -210,9 +214,9 @@ export function shareScopes(
 export async function holdsOn(
   c: Context<HubEnv>,
   db: Db,
-  owner: string,
-  server: string,
+  target: { owner: string; server: string },
 ): Promise<(scope: string) => boolean> {
+  const { owner, server } = target;
   const identity = c.get("identity")!;
   const groupsOf = await groupLookupFor(db, identity, { user: owner });
   const resource = { server: `${owner}/${server}` };
@@ -228,9 +232,9 @@ async function shareRoute(
   const body = expectObject(await readJson(c));
   onlyKeys(body, ["user", "group", "scopes"]);
   const target = { owner: owner.name, server };
-  const holds = await holdsOn(c, deps.db, owner.name, server);
+  const holds = await holdsOn(c, deps.db, target);
   // No scopes, or `[]` (the body of JupyterHub's docs): access to the server.
-  const asked = shareScopes(body.scopes, target, holds);
+  const asked = shareScopes(body.scopes, { ...target, holds });
   const scopes = asked?.length
     ? asked
     : [`access:servers!server=${owner.name}/${server}`];
@@ -330,11 +334,11 @@ async function patchRoute(
   const body = expectObject(await readJson(c));
   onlyKeys(body, ["user", "group", "scopes"]);
   // Taking scopes away needs no holding of them.
-  const scopes = shareScopes(
-    body.scopes,
-    { owner: owner.name, server },
-    () => true,
-  );
+  const scopes = shareScopes(body.scopes, {
+    owner: owner.name,
+    server,
+    holds: () => true,
+  });
   const who = await granteeOf(c, deps.db, body);
   await revoke(deps, owner, server, who, scopes, c.get("identity")!.name);
   const left = (await sharesOfOwner(deps.db, owner.id, server)).find((s) =>

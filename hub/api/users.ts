@@ -369,10 +369,7 @@ async function listUsersRoute(
 ): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
-  const paging = parsePaging(c, {
-    defaultLimit: config.api.pageDefaultLimit,
-    maxLimit: config.api.pageMaxLimit,
-  });
+  const paging = parsePaging(c, config.api);
   const state = c.req.query("state");
   if (
     state !== undefined && state !== "" &&
@@ -418,7 +415,7 @@ async function listUsersRoute(
     );
     models = models.filter((m) => ready.has(m.name as string));
   }
-  return c.json(paginate(c, paging, models, total));
+  return c.json(paginate(c, { paging, items: models, total }));
 }
 
 /** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
