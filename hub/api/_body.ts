@@ -70,16 +70,17 @@ export function onlyKeys(
   }
 }
 
-/** A list of strings or a 400 naming the field. */
+/** A list of strings or a 400 naming the field (`field`, or `{ field, max }` for another bound than 1000). */
 export function stringList(
   value: unknown,
-  field: string,
-  options: { max?: number } = {},
+  named: string | { field: string; max?: number },
 ): string[] {
+  const { field, max = 1000 } = typeof named === "string"
+    ? { field: named }
+    : named;
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     throw new HubError(400, `"${field}" must be a list of strings`);
   }
-  const max = options.max ?? 1000;
   if (value.length > max) {
     throw new HubError(
       400,

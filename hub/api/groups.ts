@@ -51,10 +51,15 @@ function validGroupName(name: string): string {
 /** A group row as JupyterHub's group model, trimmed by the caller's scopes. */
 export function toGroupModel(
   row: GroupRow,
-  members: readonly string[],
-  parsed: ParsedScopes | null,
-  roles: readonly string[] = [],
+  options: {
+    members: readonly string[];
+    /** The caller's scopes; null shows every field. */
+    parsed: ParsedScopes | null;
+    /** @default {[]} */
+    roles?: readonly string[];
+  },
 ): Record<string, unknown> {
+  const { members, parsed, roles = [] } = options;
   const full: Record<string, unknown> = {
     kind: "group",
     name: row.name,
@@ -131,12 +136,11 @@ async function explainConflict(
 
 /** A group's model with its members, as far as `parsed` lets the caller see. */
 async function groupModel(db: Db, row: GroupRow, parsed: ParsedScopes | null) {
-  return toGroupModel(
-    row,
-    (await membersByGroup(db, [row.id])).get(row.id) ?? [],
+  return toGroupModel(row, {
+    members: (await membersByGroup(db, [row.id])).get(row.id) ?? [],
     parsed,
-    (await rolesOfGroups(db, [row.id])).get(row.id) ?? [],
-  );
+    roles: (await rolesOfGroups(db, [row.id])).get(row.id) ?? [],
+  });
 }
 
 /** The group the route's `:group_name` names, or a 404. */
@@ -171,12 +175,11 @@ async function listGroupsRoute(
   const members = await membersByGroup(db, ids);
   const roles = await rolesOfGroups(db, ids);
   const items = rows.map((r) =>
-    toGroupModel(
-      r,
-      members.get(r.id) ?? [],
-      identity.parsed,
-      roles.get(r.id) ?? [],
-    )
+    toGroupModel(r, {
+      members: members.get(r.id) ?? [],
+      parsed: identity.parsed,
+      roles: roles.get(r.id) ?? [],
+    })
   );
   return c.json(paginate(c, { paging, items, total }));
 }

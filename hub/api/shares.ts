@@ -304,7 +304,7 @@ async function revoke(
   // Their open connections end now, and the server's 5-minute cache of who
   // they are cannot let them back in (proxy/fence.ts).
   const { routeKey } = serverLocation(deps.config, owner.name, server);
-  await fenceServer(deps, routeKey, taken);
+  await fenceServer(deps, { prefix: routeKey, taken });
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }
 

@@ -286,11 +286,11 @@ async function requestedScopes(
 ): Promise<string[] | undefined> {
   let scopes: string[] | undefined;
   if (body.scopes !== undefined) {
-    scopes = stringList(body.scopes, "scopes", { max: 100 });
+    scopes = stringList(body.scopes, { field: "scopes", max: 100 });
   }
   if (body.roles === undefined) return scopes;
   scopes = [...(scopes ?? [])];
-  for (const role of stringList(body.roles, "roles", { max: 20 })) {
+  for (const role of stringList(body.roles, { field: "roles", max: 20 })) {
     const def = await definedRole(db, role).catch(() => undefined);
     if (!def) {
       throw new HubError(
@@ -359,8 +359,9 @@ async function tokenRequester(
   const { name, body } = request;
   const identity = c.get("identity") ??
     await identityFromBodyAuth(deps, body.auth, name);
-  const caller = await assertScopes(deps.db, identity, ["tokens"], {
-    user: name,
+  const caller = await assertScopes(deps.db, identity, {
+    required: ["tokens"],
+    resource: { user: name },
   })
     .catch((error) => {
       throw error instanceof HubError && error.status === 404
@@ -443,7 +444,7 @@ async function revokeAllRoute(
   const result = what === "tokens"
     ? { sessions: 0, tokens: await deleteUserTokens(deps.db, user.id) }
     : await endAllSessions(deps.db, user.id);
-  await fenceUserOut(deps, user, taken);
+  await fenceUserOut(deps, { user, taken });
   deps.events.record(what === "tokens" ? "token.revoked" : "sessions.revoked", {
     user: user.name,
     actor: c.get("identity")?.name ?? null,
@@ -460,7 +461,10 @@ async function revokeOneRoute(
 ): Promise<Response> {
   const { user, row } = await routeToken(c, deps.db);
   await revokeToken(deps.db, row);
-  await fenceUserOut(deps, user, { sessions: [], tokenHashes: [row.hash] });
+  await fenceUserOut(deps, {
+    user,
+    taken: { sessions: [], tokenHashes: [row.hash] },
+  });
   deps.events.record("token.revoked", {
     user: user.name,
     actor: c.get("identity")?.name ?? null,

@@ -696,9 +696,12 @@ async function deleteUserRoute(
   }
   // Their open connections to servers shared with them end too (read
   // before the deletion takes sessions, tokens and shares with it).
-  await fenceUserOut(deps, user, {
-    sessions: await sessionIdsOf(db, [user.id]),
-    tokenHashes: await tokenHashesOf(db, [user.id]),
+  await fenceUserOut(deps, {
+    user,
+    taken: {
+      sessions: await sessionIdsOf(db, [user.id]),
+      tokenHashes: await tokenHashesOf(db, [user.id]),
+    },
   });
   await deleteUser(db, user.id);
   deps.events.record("user.deleted", { user: user.name, actor: identity.name });

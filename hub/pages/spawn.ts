@@ -110,9 +110,12 @@ function spawnSite(deps: SpawnPagesDeps): SpawnSite {
 /** The route's user and server, when the caller may start it (`servers` scope). */
 async function startableTarget(c: Context<HubEnv>, site: SpawnSite) {
   const found = await site.target(c);
-  await assertScopes(site.deps.db, c.get("identity"), ["servers"], {
-    user: found.user.name,
-    server: `${found.user.name}/${found.server}`,
+  await assertScopes(site.deps.db, c.get("identity"), {
+    required: ["servers"],
+    resource: {
+      user: found.user.name,
+      server: `${found.user.name}/${found.server}`,
+    },
   });
   return found;
 }
@@ -345,9 +348,9 @@ async function userUrlRoute(
   if (!user) {
     throw new HubError(404, "No access to resources or resources not found");
   }
-  await assertScopes(db, c.get("identity"), ["access:servers"], {
-    user: user.name,
-    server: `${user.name}/${server}`,
+  await assertScopes(db, c.get("identity"), {
+    required: ["access:servers"],
+    resource: { user: user.name, server: `${user.name}/${server}` },
   });
   const suffix = site.suffix(user.name, server);
   const spawnUrl = `${site.hub}spawn/${suffix}?next=${
