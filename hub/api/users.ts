@@ -215,8 +215,8 @@ export function visibleKeys(
 /** Builds models for many rows with one query for groups and one for servers. */
 export async function userModels(
   deps: ApiDeps,
-  rows: readonly UserRow[],
   options: {
+    rows: readonly UserRow[];
     /** Who asks: their scopes decide which fields each model shows. */
     identity: Identity;
     includeStopped: boolean;
@@ -224,6 +224,7 @@ export async function userModels(
     withAuthState?: boolean;
   },
 ): Promise<Record<string, unknown>[]> {
+  const { rows } = options;
   const ids = rows.map((r) => r.id);
   const both = await groupsAndRolesByUser(deps.db, ids);
   const servers = await serversByUser(deps.db, ids);
@@ -402,8 +403,9 @@ async function listUsersRoute(
     ...(state === "inactive" ? { state: "inactive" as const } : {}),
     only: listRestriction(identity),
   });
-  let models = await userModels(deps, rows, {
-    identity: identity,
+  let models = await userModels(deps, {
+    rows,
+    identity,
     includeStopped: flag(c, "include_stopped_servers"),
     withAuthState: false,
   });
@@ -416,6 +418,23 @@ async function listUsersRoute(
     models = models.filter((m) => ready.has(m.name as string));
   }
   return c.json(paginate(c, { paging, items: models, total }));
+}
+
+/** The `usernames` of a `POST /users` body, as sent (checked by {@linkcode validName} later). */
+function usernamesField(body: Record<string, unknown>): string[] {
+  if (body.usernames === undefined) {
+    throw new HubError(
+      400,
+      'Send {"usernames": ["name", ...]} to create users',
+    );
+  }
+  if (body.name !== undefined) {
+    throw new HubError(
+      400,
+      '"name" is not used when creating several users: list the names in "usernames"',
+    );
+  }
+  return stringList(body.usernames, "usernames");
 }
 
 /** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
@@ -434,19 +453,7 @@ async function createUsersRoute(
     "roles",
     "auth_state",
   ]);
-  if (body.usernames === undefined) {
-    throw new HubError(
-      400,
-      'Send {"usernames": ["name", ...]} to create users',
-    );
-  }
-  if (body.name !== undefined) {
-    throw new HubError(
-      400,
-      '"name" is not used when creating several users: list the names in "usernames"',
-    );
-  }
-  const raw = stringList(body.usernames, "usernames");
+  const raw = usernamesField(body);
   const admin = adminField(body, identity) ?? false;
   const groups = await groupsField(db, body.groups);
   const roles = await rolesField(db, body.roles, identity);
@@ -473,8 +480,9 @@ async function createUsersRoute(
     });
   }
   return c.json(
-    await userModels(deps, created, {
-      identity: identity,
+    await userModels(deps, {
+      rows: created,
+      identity,
       includeStopped: false,
     }),
     201,
@@ -488,7 +496,8 @@ async function getUserRoute(
 ): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
-  const [model] = await userModels(deps, [user], {
+  const [model] = await userModels(deps, {
+    rows: [user],
     identity: c.get("identity")!,
     includeStopped: flag(c, "include_stopped_servers"),
   });
@@ -540,8 +549,9 @@ async function createUserRoute(
     actor: identity.name,
     admin,
   });
-  const [model] = await userModels(deps, created, {
-    identity: identity,
+  const [model] = await userModels(deps, {
+    rows: created,
+    identity,
     includeStopped: false,
   });
   return c.json(model, 201);
@@ -656,8 +666,9 @@ async function patchUserRoute(
   recordUserChange(deps, identity.name, user, changes);
   // Re-read: a concurrent DELETE may have removed the user meanwhile.
   const updated = await requireUser(db, changes.name ?? user.name);
-  const [model] = await userModels(deps, [updated], {
-    identity: identity,
+  const [model] = await userModels(deps, {
+    rows: [updated],
+    identity,
     includeStopped: false,
   });
   return c.json(model);
