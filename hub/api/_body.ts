@@ -70,6 +70,25 @@ export function onlyKeys(
   }
 }
 
+/** What {@linkcode readObject} accepts. */
+export interface ObjectShape {
+  /** The keys the body may have; any other is a 400 naming it. */
+  allowed: readonly string[];
+  /** An empty body reads as `{}` (else it is a 400). @default {false} */
+  optional?: boolean;
+}
+
+/** Reads the body as a JSON object with only `shape.allowed` keys; 400 otherwise. */
+export async function readObject(
+  c: Context,
+  shape: ObjectShape,
+): Promise<Record<string, unknown>> {
+  const value = await readJson(c);
+  const body = expectObject(shape.optional ? value ?? {} : value);
+  onlyKeys(body, shape.allowed);
+  return body;
+}
+
 /** A list of strings or a 400 naming the field (`field`, or `{ field, max }` for another bound than 1000). */
 export function stringList(
   value: unknown,

@@ -25,8 +25,8 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import {
   expectObject,
-  onlyKeys,
   readJson,
+  readObject,
   short,
   stringList,
 } from "./_body.ts";
@@ -190,8 +190,7 @@ async function createGroupsRoute(
   deps: ApiDeps,
 ): Promise<Response> {
   const { db } = deps;
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["groups", "users"]);
+  const body = await readObject(c, { allowed: ["groups", "users"] });
   if (body.groups === undefined) {
     throw new HubError(400, 'Send {"groups": ["name", ...]} to create groups');
   }
@@ -240,9 +239,11 @@ async function createGroupRoute(
 ): Promise<Response> {
   const { db } = deps;
   const name = validGroupName(routeParam(c, "group_name"));
-  const body = expectObject(await readJson(c) ?? {});
   // "name" is allowed as in JupyterHub's group model; the path names the group.
-  onlyKeys(body, ["name", "users", "properties", "roles"]);
+  const body = await readObject(c, {
+    allowed: ["name", "users", "properties", "roles"],
+    optional: true,
+  });
   if (body.name !== undefined && typeof body.name !== "string") {
     throw new HubError(400, `"name" must be a string, got ${short(body.name)}`);
   }
@@ -269,8 +270,7 @@ function membersRoute(add: boolean) {
   return async (c: Context<HubEnv>, deps: ApiDeps): Promise<Response> => {
     const { db } = deps;
     const row = await routeGroup(c, db);
-    const body = expectObject(await readJson(c));
-    onlyKeys(body, ["users"]);
+    const body = await readObject(c, { allowed: ["users"] });
     if (body.users === undefined) {
       throw new HubError(400, 'Send {"users": ["name", ...]}');
     }

@@ -27,7 +27,7 @@ import type { HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
-import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
+import { readObject, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { holdsOn, named, shareScopes, shareTarget } from "./shares.ts";
@@ -96,8 +96,10 @@ async function createRoute(
   deps: ApiDeps,
 ): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["expires_in", "scopes"]);
+  const body = await readObject(c, {
+    allowed: ["expires_in", "scopes"],
+    optional: true,
+  });
   const expiresIn = codeLifetime(body.expires_in);
   const target = { owner: owner.name, server };
   const holds = await holdsOn(c, deps.db, target);

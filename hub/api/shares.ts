@@ -45,13 +45,7 @@ import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";
 import type { UserRow } from "../db/schema.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
+import { readObject, short, stringList } from "./_body.ts";
 import { envelopePage } from "./_pagination.ts";
 import { requireUser } from "./_lookup.ts";
 import type { ApiDeps } from "./_deps.ts";
@@ -229,8 +223,7 @@ async function shareRoute(
   deps: ApiDeps,
 ): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["user", "group", "scopes"]);
+  const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   const target = { owner: owner.name, server };
   const holds = await holdsOn(c, deps.db, target);
   // No scopes, or `[]` (the body of JupyterHub's docs): access to the server.
@@ -331,8 +324,7 @@ async function patchRoute(
   deps: ApiDeps,
 ): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["user", "group", "scopes"]);
+  const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   // Taking scopes away needs no holding of them.
   const scopes = shareScopes(body.scopes, {
     owner: owner.name,

@@ -13,7 +13,7 @@ import type { Context } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import type { ApiDeps } from "./_deps.ts";
-import { expectObject, onlyKeys, readJson } from "./_body.ts";
+import { readObject } from "./_body.ts";
 
 /** What a shutdown request asks for. */
 export interface ShutdownRequest {
@@ -46,8 +46,10 @@ export async function shutdownRoute(
       "This hub cannot be shut down from the API (it was not started by onehub serve)",
     );
   }
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["servers", "proxy"]);
+  const body = await readObject(c, {
+    allowed: ["servers", "proxy"],
+    optional: true,
+  });
   const servers = flag(body, "servers");
   const proxy = flag(body, "proxy");
   const request: ShutdownRequest = {

@@ -52,13 +52,7 @@ import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import type { HubEnv } from "../middleware/identity.ts";
 import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
+import { expectObject, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import type { ApiDeps } from "./_deps.ts";
@@ -398,8 +392,10 @@ async function createTokenRoute(
   if (!c.get("identity") && type && !/^application\/json\s*(;|$)/i.test(type)) {
     throw new HubError(403, "Missing or invalid credentials.");
   }
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
+  const body = await readObject(c, {
+    allowed: ["note", "expires_in", "scopes", "roles", "auth"],
+    optional: true,
+  });
   const { caller, owner } = await tokenRequester(c, deps, { name, body });
   const scopes = await requestedScopes(db, body);
   const { token, row } = await issueToken(db, owner, {

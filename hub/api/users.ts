@@ -33,13 +33,7 @@ import { createScopeGuard } from "../middleware/require_scope.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
+import { readJson, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
@@ -444,15 +438,17 @@ async function createUsersRoute(
 ): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, [
-    "usernames",
-    "name",
-    "admin",
-    "groups",
-    "roles",
-    "auth_state",
-  ]);
+  const body = await readObject(c, {
+    allowed: [
+      "usernames",
+      "name",
+      "admin",
+      "groups",
+      "roles",
+      "auth_state",
+    ],
+    optional: true,
+  });
   const raw = usernamesField(body);
   const admin = adminField(body, identity) ?? false;
   const groups = await groupsField(db, body.groups);
@@ -515,8 +511,10 @@ async function createUserRoute(
     routeParam(c, "user_name"),
     config.users.usernamePattern,
   );
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
+  const body = await readObject(c, {
+    allowed: ["admin", "name", "groups", "roles", "auth_state"],
+    optional: true,
+  });
   if (
     body.name !== undefined &&
     (typeof body.name !== "string" ||
@@ -642,8 +640,9 @@ async function patchUserRoute(
   const { db } = deps;
   const identity = c.get("identity")!;
   const user = await routeUser(c, db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
+  const body = await readObject(c, {
+    allowed: ["name", "admin", "auth_state", "groups", "roles"],
+  });
   if (!identity.admin && user.admin === 1) {
     throw new HubError(
       403,
