@@ -81,6 +81,24 @@ function toShareModel(
   };
 }
 
+/** A share's model, with its server's readiness read now. */
+async function shareModel(
+  deps: ApiDeps,
+  share: ShareView,
+): Promise<Record<string, unknown>> {
+  const row = await getServer(deps.db, share.ownerId, share.serverName);
+  return toShareModel(share, row?.status ?? "stopped", deps.config);
+}
+
+/** Whether a share is the one of the user or group a body names (after `to` was found). */
+function sameGrantee(
+  to: Grantee,
+  body: Record<string, unknown>,
+): (share: ShareView) => boolean {
+  return (s) =>
+    "user" in to ? s.userName === body.user : s.groupName === body.group;
+}
+
 /** Share models, with each server's readiness, as one page of the envelope. */
 async function shareList(
   c: Context<HubEnv>,
@@ -246,17 +264,7 @@ async function shareRoute(
     with: String(body.user ?? `group ${body.group}`),
   });
   const shares = await sharesOfOwner(deps.db, owner.id, server);
-  const mine = shares.find((s) =>
-    "user" in to ? s.userName === body.user : s.groupName === body.group
-  )!;
-  const row = await getServer(deps.db, owner.id, server);
-  return c.json(
-    toShareModel(
-      mine,
-      row?.status ?? "stopped",
-      deps.config,
-    ),
-  );
+  return c.json(await shareModel(deps, shares.find(sameGrantee(to, body))!));
 }
 
 /** Removes shares of a server and the OAuth tokens their recipients got for it. */
@@ -333,18 +341,11 @@ async function patchRoute(
   });
   const who = await granteeOf(c, deps.db, body);
   await revoke(deps, owner, server, who, scopes, c.get("identity")!.name);
-  const left = (await sharesOfOwner(deps.db, owner.id, server)).find((s) =>
-    "user" in who.to ? s.userName === body.user : s.groupName === body.group
+  const left = (await sharesOfOwner(deps.db, owner.id, server)).find(
+    sameGrantee(who.to, body),
   );
   if (!left) return c.json({});
-  const row = await getServer(deps.db, owner.id, server);
-  return c.json(
-    toShareModel(
-      left,
-      row?.status ?? "stopped",
-      deps.config,
-    ),
-  );
+  return c.json(await shareModel(deps, left));
 }
 
 /**
@@ -491,9 +492,8 @@ function mountRecipientShares(app: Hono<HubEnv>, deps: ApiDeps): void {
   ) {
     const path = `/${kind}/shared/:owner/:server?`;
     app.get(path, needs(read), async (c) => {
-      const { owner, server, share } = await namedShare(c, db);
-      const row = await getServer(db, owner.id, server);
-      return c.json(toShareModel(share, row?.status ?? "stopped", deps.config));
+      const { share } = await namedShare(c, db);
+      return c.json(await shareModel(deps, share));
     });
     app.delete(path, needs(write), async (c) => {
       const { who, owner, server } = await namedShare(c, db);
