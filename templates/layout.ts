@@ -139,7 +139,7 @@ function cardForm(form: CardForm): Html {
   `;
 }
 
-/** A page its script (`templates/client/<script>`) drives through the REST API. */
+/** A page its script (one of templates/client/*.ts, bundled) drives through the REST API. */
 export interface ScriptPage extends PageOwner {
   title: string;
   xsrf: string;
