@@ -8,23 +8,9 @@
  *
  * @module
  */
-import {
-  api,
-  ApiError,
-  byId,
-  enc,
-  focusedKey,
-  guarded,
-  h,
-  type PageData,
-  pageData,
-  refocus,
-  say,
-  serverStatus,
-  showError,
-  type UserModel,
-  when,
-} from "./page.ts";
+import { api, ApiError, byId, enc, focusedKey, guarded, h } from "./page.ts";
+import { type PageData, pageData, refocus, say, serverStatus } from "./page.ts";
+import { showError, type UserModel, when } from "./page.ts";
 
 const D = pageData<PageData & { pageSize: number; pollMs: number }>();
 
@@ -153,32 +139,28 @@ async function changed(message: string): Promise<void> {
   await loadUsers();
 }
 
+/** The Start or Stop button of a user's default server. */
+function serverButton(u: UserModel, verb: "Start" | "Stop"): HTMLButtonElement {
+  const start = verb === "Start";
+  return action(
+    verb,
+    verb + " server of " + u.name,
+    (start ? "start|" : "stop|") + u.name,
+    async () => {
+      await api(serverPath(u, ""), { method: start ? "POST" : "DELETE" });
+      await changed((start ? "Starting " : "Stopping ") + u.name);
+    },
+    start ? "" : "secondary",
+  );
+}
+
 /** Start, stop and open the user's default server, as its status allows. */
 function serverActions(u: UserModel, status: string): (Node | null)[] {
   const main = u.servers?.[""];
   return [
-    status === "stopped"
-      ? action(
-        "Start",
-        "Start server of " + u.name,
-        "start|" + u.name,
-        async () => {
-          await api(serverPath(u, ""), { method: "POST" });
-          await changed("Starting " + u.name);
-        },
-      )
-      : null,
+    status === "stopped" ? serverButton(u, "Start") : null,
     status === "running" || status === "starting"
-      ? action(
-        "Stop",
-        "Stop server of " + u.name,
-        "stop|" + u.name,
-        async () => {
-          await api(serverPath(u, ""), { method: "DELETE" });
-          await changed("Stopping " + u.name);
-        },
-        "secondary",
-      )
+      ? serverButton(u, "Stop")
       : null,
     status === "running" && main
       ? h("a", {

@@ -6,21 +6,9 @@
  *
  * @module
  */
-import {
-  api,
-  byId,
-  enc,
-  focusedKey,
-  guarded,
-  h,
-  type PageData,
-  pageData,
-  refocus,
-  say,
-  type ServerModel,
-  serverStatus,
-  type UserModel,
-} from "./page.ts";
+import { api, byId, enc, focusedKey, guarded, h } from "./page.ts";
+import { type PageData, pageData, refocus, say } from "./page.ts";
+import { type ServerModel, serverStatus, type UserModel } from "./page.ts";
 
 const data = pageData<
   PageData & { namedServers: boolean; canShare: boolean }

@@ -220,21 +220,20 @@ async function changed(message) {
   say(message);
   await loadUsers();
 }
+function serverButton(u, verb) {
+  const start = verb === "Start";
+  return action(verb, verb + " server of " + u.name, (start ? "start|" : "stop|") + u.name, async () => {
+    await api(serverPath(u, ""), {
+      method: start ? "POST" : "DELETE"
+    });
+    await changed((start ? "Starting " : "Stopping ") + u.name);
+  }, start ? "" : "secondary");
+}
 function serverActions(u, status) {
   const main = u.servers?.[""];
   return [
-    status === "stopped" ? action("Start", "Start server of " + u.name, "start|" + u.name, async () => {
-      await api(serverPath(u, ""), {
-        method: "POST"
-      });
-      await changed("Starting " + u.name);
-    }) : null,
-    status === "running" || status === "starting" ? action("Stop", "Stop server of " + u.name, "stop|" + u.name, async () => {
-      await api(serverPath(u, ""), {
-        method: "DELETE"
-      });
-      await changed("Stopping " + u.name);
-    }, "secondary") : null,
+    status === "stopped" ? serverButton(u, "Start") : null,
+    status === "running" || status === "starting" ? serverButton(u, "Stop") : null,
     status === "running" && main ? h("a", {
       class: "button small",
       href: main.url,
