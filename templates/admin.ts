@@ -326,7 +326,6 @@ export function adminPage(view: AdminView): Html {
     ...view,
     title: "Admin",
     script: "admin.js",
-    banner: view.banner ?? "",
     admin: true,
     wide: true,
     data: { pageSize: view.pageSize ?? 50, pollMs: view.pollMs ?? 5000 },

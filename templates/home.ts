@@ -118,7 +118,6 @@ export function homePage(view: HomeView): Html {
     ...view,
     title: "Home",
     script: "home.js",
-    banner: view.banner ?? "",
     data: {
       namedServers: view.namedServers,
       canShare: view.canShare ?? false,
