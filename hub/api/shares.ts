@@ -149,28 +149,29 @@ async function granteeOf(
   if ((body.user === undefined) === (body.group === undefined)) {
     throw new HubError(400, 'Send exactly one of "user" or "group"');
   }
-  if (body.user !== undefined) {
-    const name = typeof body.user === "string" ? body.user : "";
-    const user = name ? await getUser(db, name) : undefined;
-    if (
-      !user ||
-      !hasScope(identity.parsed, "read:users:name", { user: name }, () => [])
-    ) {
-      throw new HubError(400, `No such user: ${short(body.user)}`);
-    }
-    return { to: { user: user.id }, ids: [user.id] };
-  }
-  const name = typeof body.group === "string" ? body.group : "";
-  const group = name ? await getGroup(db, name) : undefined;
+  const kind = body.user !== undefined ? "user" : "group";
+  const name = typeof body[kind] === "string" ? body[kind] as string : "";
+  const row = !name
+    ? undefined
+    : kind === "user"
+    ? await getUser(db, name)
+    : await getGroup(db, name);
+  const resource = kind === "user" ? { user: name } : { group: name };
   if (
-    !group ||
-    !hasScope(identity.parsed, "read:groups:name", { group: name }, () => [])
+    !row ||
+    !hasScope(identity.parsed, `read:${kind}s:name`, resource, () => [])
   ) {
-    throw new HubError(400, `No such group: ${short(body.group)}`);
+    throw new HubError(400, `No such ${kind}: ${short(body[kind])}`);
   }
-  const members = (await membersByGroup(db, [group.id])).get(group.id) ?? [];
-  const { ids } = await userIdsByName(db, members);
-  return { to: { group: group.id }, ids: [...ids.values()] };
+  return kind === "user"
+    ? { to: { user: row.id }, ids: [row.id] }
+    : { to: { group: row.id }, ids: await memberIdsOf(db, row.id) };
+}
+
+/** The ids of a group's members. */
+async function memberIdsOf(db: Db, groupId: number): Promise<number[]> {
+  const members = (await membersByGroup(db, [groupId])).get(groupId) ?? [];
+  return [...(await userIdsByName(db, members)).ids.values()];
 }
 
 /** The server a shared scope is for, and what the sharer holds on it ({@linkcode holdsOn}). */
@@ -433,11 +434,9 @@ async function recipientOf(
   }
   const row = await getGroup(db, routeParam(c, "group_name"));
   if (!row) throw new HubError(404, `No such group: ${short(group)}`);
-  const members = (await membersByGroup(db, [row.id])).get(row.id) ?? [];
-  const { ids } = await userIdsByName(db, members);
   return {
     to: { group: row.id },
-    ids: [...ids.values()],
+    ids: await memberIdsOf(db, row.id),
     label: `group ${row.name}`,
   };
 }

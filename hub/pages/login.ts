@@ -41,15 +41,16 @@ import { getServer, serversByUser } from "../db/servers.ts";
 
 /** Dependencies of the login pages. */
 export interface LoginDeps {
-  db: Db;
-  config: HubConfig;
+  /** Checks the password. */
   authenticator: Authenticator;
-  logger: Logger;
-  /** Where logins and logouts are recorded. */
-  events: EventLog;
-  now: () => Date;
   /** Counts failed logins; blocked clients get 429 before the authenticator. */
   throttle: LoginThrottle;
+  /** Where logins and logouts are recorded. */
+  events: EventLog;
+  db: Db;
+  config: HubConfig;
+  logger: Logger;
+  now: () => Date;
   /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
   defaultNext?: string;
   /** Stops servers at logout when `session.shutdown_on_logout` is set. */
