@@ -21,7 +21,7 @@ import {
 } from "../db/groups.ts";
 import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import {
   expectObject,
@@ -157,10 +157,7 @@ function usersOf(db: Db, body: Record<string, unknown>) {
 }
 
 /** `GET /groups`: one page of the groups the caller may list. */
-async function listGroupsRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function listGroupsRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
   const paging = parsePaging(c, config.api);
@@ -185,10 +182,7 @@ async function listGroupsRoute(
 }
 
 /** `POST /groups`: creates several groups, optionally with members. */
-async function createGroupsRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createGroupsRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const body = await readObject(c, { allowed: ["groups", "users"] });
   if (body.groups === undefined) {
@@ -233,10 +227,7 @@ function recordGroup(
 }
 
 /** `POST /groups/{name}`: creates one group with members and properties. */
-async function createGroupRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const name = validGroupName(routeParam(c, "group_name"));
   // "name" is allowed as in JupyterHub's group model; the path names the group.
@@ -287,10 +278,7 @@ function membersRoute(add: boolean) {
 }
 
 /** `PUT /groups/{name}/properties`: replaces the properties. */
-async function propertiesRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function propertiesRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const row = await routeGroup(c, db);
   const props = JSON.stringify(

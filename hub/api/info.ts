@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { getUserById, groupNamesByUser } from "../db/users.ts";
 import { serversByUser } from "../db/servers.ts";
 import { scopesForResponse } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
 import { tokenIdToWire } from "../secrets.ts";
@@ -80,10 +80,7 @@ function hubInfo(deps: ApiDeps): Record<string, unknown> {
 }
 
 /** `GET /user`: the caller's own model, with expanded scopes and how it came. */
-async function selfRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function selfRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const identity = c.get("identity");
   if (identity?.kind === "service") {
     return c.json(serviceSelf(identity, deps));
@@ -108,10 +105,7 @@ async function selfRoute(
  * served (jhub-client uses it): the model of a token's owner, as the caller
  * may see it plus its identity.
  */
-async function tokenOwnerRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function tokenOwnerRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const caller = c.get("identity");
   if (!caller) throw new HubError(403, "Missing or invalid credentials.");
   const owner = await identityFromToken(

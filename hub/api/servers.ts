@@ -8,7 +8,7 @@
 import { deleteServer, getServer, namedServerNames } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { type ProgressEvent, type ServerManager } from "../servers/manager.ts";
 import { expectObject, readJson } from "./_body.ts";
@@ -52,10 +52,7 @@ async function checkNamedServerLimit(
 }
 
 /** `POST …/server`, `…/servers/{name}`: 201 when ready in time, else 202. */
-async function startRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function startRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const user = await routeUser(c, deps.db);
   const server = serverNameOf(c);
   if (server && !deps.config.spawner.namedServers) {
@@ -79,10 +76,7 @@ async function startRoute(
 }
 
 /** `DELETE …/server`, `…/servers/{name}` (`{"remove": true}` forgets a named one): 204, or 202 when slow. */
-async function stopRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function stopRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
   const server = serverNameOf(c);
@@ -203,10 +197,7 @@ function progressStream(
 }
 
 /** `GET …/progress`: the spawn's events as server-sent events. */
-async function progressRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function progressRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const user = await routeUser(c, deps.db);
   const server = serverNameOf(c);
   const row = await getServer(deps.db, user.id, server);

@@ -23,7 +23,7 @@ import {
 } from "../db/shares.ts";
 import type { ShareCodeRow, UserRow } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
@@ -91,10 +91,7 @@ async function assertRoomForCode(
 }
 
 /** `POST /share-codes/{owner}/{server}`. */
-async function createRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   const body = await readObject(c, {
     allowed: ["expires_in", "scopes"],
@@ -137,10 +134,7 @@ async function createRoute(
  * `GET /share-codes/{owner}[/{server}]`: `/share-codes/alice` lists every
  * server's live codes, `/share-codes/alice/` the default server's.
  */
-async function listRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function listRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const owner = await requireUser(deps.db, routeParam(c, "user_name"));
   const server = c.req.param("server_name") !== undefined
     ? routeParam(c, "server_name")
@@ -163,10 +157,7 @@ async function listRoute(
 }
 
 /** `DELETE /share-codes/{owner}/{server}`: `?code=`, `?id=sc_N`, or every code of the server. */
-async function removeRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function removeRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   const code = c.req.query("code");
   const id = c.req.query("id");

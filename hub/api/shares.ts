@@ -34,7 +34,7 @@ import { getGroup, membersByGroup, userIdsByName } from "../db/groups.ts";
 import { getUser } from "../db/users.ts";
 import { clientIdFor } from "../db/oauth.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import {
   createScopeGuard,
   groupLookupFor,
@@ -237,10 +237,7 @@ export async function holdsOn(
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */
-async function shareRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function shareRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   const target = { owner: owner.name, server };
@@ -328,10 +325,7 @@ async function recipientIds(db: Db, shares: ShareView[]): Promise<number[]> {
 }
 
 /** `PATCH /shares/{owner}/{server}`: takes scopes (or, without `scopes`, all) from one recipient. */
-async function patchRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function patchRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   // Taking scopes away needs no holding of them.
@@ -370,10 +364,7 @@ export function named(
 }
 
 /** `DELETE /shares/{owner}/{server}`: every share of the server goes. */
-async function deleteAllRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function deleteAllRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   await revoke(deps, owner, server, null, undefined, c.get("identity")!.name);
   return c.body(null, 204);

@@ -9,9 +9,8 @@
  *
  * @module
  */
-import type { Context } from "hono";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx } from "../middleware/identity.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { readObject } from "./_body.ts";
 
@@ -36,10 +35,7 @@ function flag(body: Record<string, unknown>, key: string): boolean | undefined {
 }
 
 /** The route handler. */
-export async function shutdownRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+export async function shutdownRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   if (!deps.requestShutdown) {
     throw new HubError(
       503,

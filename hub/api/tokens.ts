@@ -50,7 +50,7 @@ import { HubError } from "../errors.ts";
 import { endAllSessions } from "../auth/sessions.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
 import { expectObject, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
@@ -379,10 +379,7 @@ function tokenRefused(name: string): HubError {
  * `POST /users/{name}/tokens`. The scope is checked here, not by `needs`:
  * without credentials the body may carry a username and password instead.
  */
-async function createTokenRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createTokenRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const name = routeParam(c, "user_name");
   // A body `auth` login is JSON; an anonymous form post (e.g. a cookie POST
@@ -451,10 +448,7 @@ async function revokeAllRoute(
 }
 
 /** `DELETE /users/{name}/tokens/{id}`: revokes one token and fences it off the servers it reached. */
-async function revokeOneRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function revokeOneRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { user, row } = await routeToken(c, deps.db);
   await revokeToken(deps.db, row);
   await fenceUserOut(deps, {

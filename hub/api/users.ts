@@ -28,7 +28,7 @@ import { rolesField } from "./_roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { createScopeGuard } from "../middleware/require_scope.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
@@ -358,10 +358,7 @@ export function parseTimestamp(value: unknown): Date {
 
 /** The `/users` sub-app. */
 /** `GET /users`: one page of users, filtered by state and name, sorted. */
-async function listUsersRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function listUsersRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
   const paging = parsePaging(c, config.api);
@@ -432,10 +429,7 @@ function usernamesField(body: Record<string, unknown>): string[] {
 }
 
 /** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
-async function createUsersRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createUsersRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
   const body = await readObject(c, {
@@ -486,10 +480,7 @@ async function createUsersRoute(
 }
 
 /** `GET /users/{name}`: the user model, as much of it as the scopes allow. */
-async function getUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function getUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
   const [model] = await userModels(deps, {
@@ -501,10 +492,7 @@ async function getUserRoute(
 }
 
 /** `POST /users/{name}`: creates one user. */
-async function createUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
   const name = validName(
@@ -633,10 +621,7 @@ async function saveUserChanges(
 }
 
 /** `PATCH /users/{name}`: rename, admin, auth_state, groups. */
-async function patchUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function patchUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const identity = c.get("identity")!;
   const user = await routeUser(c, db);
@@ -674,10 +659,7 @@ async function patchUserRoute(
 }
 
 /** `DELETE /users/{name}`: stops the user's servers, then deletes the user. */
-async function deleteUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function deleteUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const identity = c.get("identity")!;
   const user = await routeUser(c, db);
@@ -781,10 +763,7 @@ async function serverActivity(
 }
 
 /** `POST /users/{name}/activity`: moves the user's and servers' last_activity forward. */
-async function activityRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function activityRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
   const body = activityBody(await readJson(c));

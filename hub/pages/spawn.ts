@@ -253,8 +253,8 @@ async function pendingRoute(
   site: SpawnSite,
   target: SpawnTarget,
 ): Promise<Response> {
-  const { db, config, servers } = site.deps;
   const { user, server, label } = target;
+  const { db, config, servers } = site.deps;
   const next = site.nextOf(c) ?? servers.where(user.name, server).url;
   const spawnUrl = `${site.hub}spawn/${site.suffix(user.name, server)}?next=${
     encodeURIComponent(next)
