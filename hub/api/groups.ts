@@ -22,7 +22,6 @@ import {
 import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { Ctx, HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import {
   expectObject,
   readJson,
@@ -31,7 +30,7 @@ import {
   stringList,
 } from "./_body.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { groupNameProblem } from "../rbac/access_spec.ts";
@@ -289,54 +288,35 @@ async function propertiesRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   return c.json(await groupModel(db, await requireGroup(db, row.name), null));
 }
 
+/** `GET /groups/{name}`: the group model, as much of it as the scopes allow. */
+async function getGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
+  const row = await routeGroup(c, db);
+  return c.json(await groupModel(db, row, c.get("identity")!.parsed));
+}
+
+/** `DELETE /groups/{name}`. */
+async function deleteGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
+  const row = await routeGroup(c, db);
+  await deleteGroup(db, row.id);
+  recordGroup(c, deps, "group.deleted", row.name, []);
+  return c.body(null, 204);
+}
+
 /** The `/groups` sub-app. */
 export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  const { db } = deps;
-  const addMembersRoute = membersRoute(true);
-  const removeMembersRoute = membersRoute(false);
+  const { app, needs, listing, on } = apiApp(deps);
+  const one = "/groups/:group_name";
+  const reads = needs("read:groups", "read:groups:name", "read:roles:groups");
   // The list narrows itself to the groups a filtered list:groups reaches.
-  const listing = createScopeGuard(deps.db, { postFilter: true });
-  app.get("/groups", listing("list:groups"), (c) => listGroupsRoute(c, deps));
-  app.post("/groups", needs("admin:groups"), (c) => createGroupsRoute(c, deps));
-  app.get(
-    "/groups/:group_name",
-    needs("read:groups", "read:groups:name", "read:roles:groups"),
-    async (c) =>
-      c.json(
-        await groupModel(
-          db,
-          await routeGroup(c, db),
-          c.get("identity")!.parsed,
-        ),
-      ),
-  );
-  app.post(
-    "/groups/:group_name",
-    needs("admin:groups"),
-    (c) => createGroupRoute(c, deps),
-  );
-  app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
-    const row = await routeGroup(c, db);
-    await deleteGroup(db, row.id);
-    recordGroup(c, deps, "group.deleted", row.name, []);
-    return c.body(null, 204);
-  });
-  app.post(
-    "/groups/:group_name/users",
-    needs("groups"),
-    (c) => addMembersRoute(c, deps),
-  );
-  app.delete(
-    "/groups/:group_name/users",
-    needs("groups"),
-    (c) => removeMembersRoute(c, deps),
-  );
-  app.put(
-    "/groups/:group_name/properties",
-    needs("groups"),
-    (c) => propertiesRoute(c, deps),
-  );
+  app.get("/groups", listing("list:groups"), on(listGroupsRoute));
+  app.post("/groups", needs("admin:groups"), on(createGroupsRoute));
+  app.get(one, reads, on(getGroupRoute));
+  app.post(one, needs("admin:groups"), on(createGroupRoute));
+  app.delete(one, needs("delete:groups"), on(deleteGroupRoute));
+  app.post(`${one}/users`, needs("groups"), on(membersRoute(true)));
+  app.delete(`${one}/users`, needs("groups"), on(membersRoute(false)));
+  app.put(`${one}/properties`, needs("groups"), on(propertiesRoute));
   return app;
 }

@@ -14,7 +14,7 @@
  */
 import { envelopePage } from "./_pagination.ts";
 import { serverLocation } from "../servers/urls.ts";
-import { type Context, Hono } from "hono";
+import type { Hono } from "hono";
 import {
   deleteShareCodes,
   insertShareCode,
@@ -24,12 +24,11 @@ import {
 import type { ShareCodeRow, UserRow } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { Ctx, HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
 import { readObject, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { holdsOn, named, shareScopes, shareTarget } from "./shares.ts";
 
 /** Live codes an owner may hold at once. */
@@ -178,11 +177,10 @@ async function removeRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
 
 /** The share codes sub-app. */
 export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  const list = (c: Context<HubEnv>) => listRoute(c, deps);
-  const create = (c: Context<HubEnv>) => createRoute(c, deps);
-  const remove = (c: Context<HubEnv>) => removeRoute(c, deps);
+  const { app, needs, on } = apiApp(deps);
+  const list = on(listRoute);
+  const create = on(createRoute);
+  const remove = on(removeRoute);
   app.get("/share-codes/:user_name", needs("read:shares"), list);
   app.get("/share-codes/:user_name/:server_name", needs("read:shares"), list);
   app.post("/share-codes/:user_name/:server_name", needs("shares"), create);

@@ -29,7 +29,6 @@ import type { Identity } from "../auth/identity.ts";
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
 import type { Ctx, HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
@@ -37,7 +36,7 @@ import { readJson, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
-import { type ApiDeps, escapeName } from "./_deps.ts";
+import { apiApp, type ApiDeps, escapeName } from "./_deps.ts";
 import type { AuthStateBox } from "../auth/auth_state.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import {
@@ -356,7 +355,6 @@ export function parseTimestamp(value: unknown): Date {
   return date;
 }
 
-/** The `/users` sub-app. */
 /** `GET /users`: one page of users, filtered by state and name, sorted. */
 async function listUsersRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
@@ -785,46 +783,18 @@ async function activityRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   return c.body(null, 200);
 }
 
+/** The `/users` sub-app. */
 export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-
+  const { app, needs, listing, on } = apiApp(deps);
+  const one = "/users/:user_name";
   // The list narrows itself to the users a filtered list:users reaches.
-  const listing = createScopeGuard(deps.db, { postFilter: true });
-  app.get("/users", listing("list:users"), (c) => listUsersRoute(c, deps));
-
-  app.post("/users", needs("admin:users"), (c) => createUsersRoute(c, deps));
-
-  app.get(
-    "/users/:user_name",
-    needs(...READ_USER_SCOPES),
-    (c) => getUserRoute(c, deps),
-  );
-
-  app.post(
-    "/users/:user_name",
-    needs("admin:users"),
-    (c) => createUserRoute(c, deps),
-  );
-
-  app.patch(
-    "/users/:user_name",
-    needs("admin:users"),
-    (c) => patchUserRoute(c, deps),
-  );
-
-  app.delete(
-    "/users/:user_name",
-    needs("delete:users"),
-    (c) => deleteUserRoute(c, deps),
-  );
-
-  app.post(
-    "/users/:user_name/activity",
-    needs("users:activity"),
-    (c) => activityRoute(c, deps),
-  );
-
+  app.get("/users", listing("list:users"), on(listUsersRoute));
+  app.post("/users", needs("admin:users"), on(createUsersRoute));
+  app.get(one, needs(...READ_USER_SCOPES), on(getUserRoute));
+  app.post(one, needs("admin:users"), on(createUserRoute));
+  app.patch(one, needs("admin:users"), on(patchUserRoute));
+  app.delete(one, needs("delete:users"), on(deleteUserRoute));
+  app.post(`${one}/activity`, needs("users:activity"), on(activityRoute));
   return app;
 }
 
