@@ -10,10 +10,9 @@ import { serversByUser } from "../db/servers.ts";
 import { scopesForResponse } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
 import type { Ctx, HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
 import { tokenIdToWire } from "../secrets.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { type Identity, identityFromToken } from "../auth/identity.ts";
 import { routeParam } from "../middleware/route_param.ts";
 
@@ -122,8 +121,7 @@ async function tokenOwnerRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
 
 /** The info sub-app. */
 export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   app.get("/", (c) => {
     c.header("Access-Control-Allow-Origin", "*");
     return c.json({ version: deps.version });

@@ -48,7 +48,7 @@ import type { UserRow } from "../db/schema.ts";
 import { readObject, short, stringList } from "./_body.ts";
 import { envelopePage } from "./_pagination.ts";
 import { requireUser } from "./_lookup.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 
 /** The server a share route names: `""` for `/shares/alice/` (the default server). */
 function routeServer(c: Context<HubEnv>): string {
@@ -372,8 +372,7 @@ async function deleteAllRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
 
 /** The shares sub-app. */
 export function createSharesApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   const { db } = deps;
   // `/shares/alice` lists every server's shares; `/shares/alice/` is the default server's.
   const ownerList = async (c: Context<HubEnv>) => {

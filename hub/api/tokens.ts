@@ -51,11 +51,11 @@ import { endAllSessions } from "../auth/sessions.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import type { Ctx, HubEnv } from "../middleware/identity.ts";
-import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
+import { assertScopes } from "../middleware/require_scope.ts";
 import { expectObject, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 
 /** A user's groups and the scopes their roles give (built-in, assigned, through groups). */
@@ -465,8 +465,7 @@ async function revokeOneRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
 
 /** The tokens sub-app. */
 export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   const { db } = deps;
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
     const user = await routeUser(c, db);
