@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout } from "./layout.ts";
+import { formCard, type Html, html } from "./layout.ts";
 
 /** What the page shows. */
 export interface AcceptShareView {
@@ -18,22 +18,19 @@ export interface AcceptShareView {
 }
 
 /** Renders the page. */
-export function acceptSharePage(
-  view: AcceptShareView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
+export function acceptSharePage(view: AcceptShareView): Html {
+  return formCard(view, {
     title: "Accept a shared server",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    body: html`<div class="card narrow">
-  <h1>${view.owner} shares a server with you</h1>
-  <p>Accept to open <code>${view.serverUrl}</code> whenever it runs, until
-    ${view.owner} stops sharing it.</p>
-  <form method="post" action="${view.baseUrl}hub/accept-share">
-    <input type="hidden" name="_xsrf" value="${view.xsrf}">
-    <input type="hidden" name="code" value="${view.code}">
-    <button type="submit" id="accept-share">Accept</button>
-  </form>
-</div>`,
+    heading: html`${view.owner} shares a server with you`,
+    intro:
+      html`<p>Accept to open <code>${view.serverUrl}</code> whenever it runs,
+    until ${view.owner} stops sharing it.</p>`,
+    narrow: true,
+    form: {
+      action: `${view.baseUrl}hub/accept-share`,
+      xsrf: view.xsrf,
+      hidden: [["code", view.code]],
+      submit: { id: "accept-share", label: "Accept" },
+    },
   });
 }

@@ -7,9 +7,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout } from "./layout.ts";
-import { dataScript } from "./page_script.ts";
-import { staticUrl } from "./static.ts";
+import { dataTable, type Html, html, scriptPage } from "./layout.ts";
 
 /** What the admin page needs. */
 export interface AdminView {
@@ -106,6 +104,27 @@ function cullerText(c: CullerView): string {
   return text;
 }
 
+/** One service's row of the services table. */
+function serviceRow(s: ServiceStatus): Html {
+  return html`
+    <tr data-service="${s.name}">
+      <th scope="row">${s.prefix
+        ? html`<a href="${s.prefix}">${s.name}</a>`
+        : s.name}</th>
+      <td>${s.kind}</td>
+      <td><span class="badge status-${s.state}">${s
+        .state}</span>${s.pid
+        ? html`
+          <span class="muted">pid ${s.pid}</span>
+        `
+        : ""}</td>
+      <td>${s.answers === null ? "–" : s.answers ? "yes" : "no"}</td>
+      <td>${s.restarts}</td>
+      <td>${s.lastExit ?? "–"}</td>
+    </tr>
+  `;
+}
+
 /** The culler and the services (rendered on the server; reload to refresh). */
 function termSection(view: AdminView) {
   const services = view.services ?? [];
@@ -116,45 +135,18 @@ function termSection(view: AdminView) {
         ? html`<p id="culler-status">${cullerText(view.culler)}</p>`
         : ""}
       ${services.length
-        ? html`
-          <div class="table-wrap">
-            <table id="services">
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Answers</th>
-                  <th scope="col">Restarts</th>
-                  <th scope="col">Last exit</th>
-                </tr>
-              </thead>
-              <tbody>${services.map((s) =>
-                html`
-                  <tr data-service="${s.name}">
-                    <th scope="row">${s.prefix
-                      ? html`<a href="${s.prefix}">${s.name}</a>`
-                      : s.name}</th>
-                    <td>${s.kind}</td>
-                    <td><span class="badge status-${s.state}">${s
-                      .state}</span>${s.pid
-                      ? html`
-                        <span class="muted">pid ${s.pid}</span>
-                      `
-                      : ""}</td>
-                    <td>${s.answers === null
-                      ? "–"
-                      : s.answers
-                      ? "yes"
-                      : "no"}</td>
-                    <td>${s.restarts}</td>
-                    <td>${s.lastExit ?? "–"}</td>
-                  </tr>
-                `
-              )}</tbody>
-            </table>
-          </div>
-        `
+        ? dataTable({
+          id: "services",
+          columns: [
+            "Service",
+            "Kind",
+            "State",
+            "Answers",
+            "Restarts",
+            "Last exit",
+          ],
+          rows: services.map(serviceRow),
+        })
         : html`<p class="muted">No services configured (services.list).</p>`}
     </section>
   `;
@@ -198,25 +190,22 @@ const USERS_SECTION = html`
       <button type="button" id="stop-all"
         class="small danger">Stop all servers</button>
     </div>
-    <div class="table-wrap">
-      <table id="users">
-        <thead>
-          <tr>
-            <th scope="col"><input type="checkbox" id="select-all"
-            aria-label="Select all users on this page"></th>
-            <th scope="col">Name</th>
-            <th scope="col">Roles</th>
-            <th
-              scope="col">Server</th>
-            <th scope="col">Memory</th>
-            <th
-              scope="col">Last activity</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody id="user-body"></tbody>
-      </table>
-    </div>
+    ${dataTable({
+      id: "users",
+      bodyId: "user-body",
+      columns: [
+        html`
+          <input type="checkbox" id="select-all"
+            aria-label="Select all users on this page">
+        `,
+        "Name",
+        "Roles",
+        "Server",
+        "Memory",
+        "Last activity",
+        "Actions",
+      ],
+    })}
     <p id="user-empty" class="muted" hidden>No users match.</p>
     <nav class="pager" aria-label="Pages of users">
       <button type="button" id="prev" class="small secondary"
@@ -332,34 +321,18 @@ function announcementSection(view: AdminView) {
 }
 
 /** Renders the admin page. */
-export function adminPage(
-  view: AdminView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
-    banner: view.banner ?? "",
+export function adminPage(view: AdminView): Html {
+  return scriptPage({
+    ...view,
     title: "Admin",
-    baseUrl: view.baseUrl,
-    user: view.user,
+    script: "admin.js",
     admin: true,
     wide: true,
+    data: { pageSize: view.pageSize ?? 50, pollMs: view.pollMs ?? 5000 },
     body: html`
-      <div id="alert" class="error" role="alert" hidden></div>
-      <p id="status" class="sr-status" role="status" aria-live="polite"></p>
       ${USERS_SECTION} ${ADD_SECTION} ${GROUPS_SECTION} ${announcementSection(
         view,
       )} ${courseFilesSection(view)} ${termSection(view)}
-      ${dataScript({
-        api: `${view.baseUrl}hub/api/`,
-        hub: `${view.baseUrl}hub/`,
-        xsrf: view.xsrf,
-        user: view.user,
-        pageSize: view.pageSize ?? 50,
-        pollMs: view.pollMs ?? 5000,
-      })}
-      <script type="module" src="${staticUrl(
-        view.baseUrl,
-        "admin.js",
-      )}"></script>
     `,
   });
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout } from "./layout.ts";
+import { formCard, type Html, html } from "./layout.ts";
 
 /** One permission line on the consent page. */
 export interface AuthorizeScopeLine {
@@ -34,46 +34,46 @@ export interface AuthorizeView {
   action: string;
 }
 
-/** Renders the consent page. */
-export function authorizePage(
-  view: AuthorizeView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
-    title: "Authorize access",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    body: html`
-      <div class="card">
-        <h1>Authorize access</h1>
-        <p><strong>${view
-          .clientDescription}</strong> would like permission to identify you as
-          <strong>${view.user}</strong>.</p>
-        <p
-          class="muted">After you authorize, your browser continues to <code>${view
-            .redirectUri}</code>.</p>
-        <form method="post" action="${view.action}">
-          <fieldset>
-            <legend>It will be able to:</legend>
-            <ul id="oauth-scopes">
-              ${view.lines.map((line) =>
-                html`<li>${line.description}${
-                  line.filter
-                    ? html`
-                      <span class="muted">(${line.filter})</span>
-                    `
-                    : ""
-                }</li>`
-              )}
-            </ul>
-          </fieldset>
-          ${view.scopes.map((scope) =>
-            html`<input type="hidden" name="scopes" value="${scope}">`
+/** The permission lines of the consent form. */
+function scopeList(view: AuthorizeView): Html {
+  return html`
+    <fieldset>
+      <legend>It will be able to:</legend>
+      <ul id="oauth-scopes">
+          ${view.lines.map((line) =>
+            html`<li>${line.description}${
+              line.filter
+                ? html`
+                  <span class="muted">(${line.filter})</span>
+                `
+                : ""
+            }</li>`
           )}
-          <input type="hidden" name="_xsrf" value="${view.xsrf}">
-          <button type="submit" id="authorize">Authorize</button>
-          <a class="muted" href="${view.baseUrl}hub/home">Cancel</a>
-        </form>
-      </div>
+        </ul>
+    </fieldset>
+  `;
+}
+
+/** Renders the consent page. */
+export function authorizePage(view: AuthorizeView): Html {
+  return formCard(view, {
+    title: "Authorize access",
+    heading: "Authorize access",
+    intro: html`
+      <p><strong>${view
+        .clientDescription}</strong> would like permission to identify you as
+            <strong>${view.user}</strong>.</p>
+      <p
+        class="muted">After you authorize, your browser continues to <code>${view
+          .redirectUri}</code>.</p>
     `,
+    form: {
+      action: view.action,
+      xsrf: view.xsrf,
+      hidden: view.scopes.map((scope) => ["scopes", scope] as const),
+      fields: scopeList(view),
+      submit: { id: "authorize", label: "Authorize" },
+      after: html`<a class="muted" href="${view.baseUrl}hub/home">Cancel</a>`,
+    },
   });
 }

@@ -5,9 +5,13 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout } from "./layout.ts";
-import { dataScript } from "./page_script.ts";
-import { staticUrl } from "./static.ts";
+import {
+  dataTable,
+  type Fragment,
+  type Html,
+  html,
+  scriptPage,
+} from "./layout.ts";
 
 /** What the home page shows. */
 export interface HomeView {
@@ -82,50 +86,43 @@ function shareCard(view: HomeView) {
   `;
 }
 
+/** Named servers (when enabled): a form that adds one, and the list the script fills. */
+function namedCard(view: HomeView): Fragment {
+  if (!view.namedServers) return "";
+  return html`
+    <section class="card" aria-labelledby="named-title">
+      <h2 id="named-title">Named servers</h2>
+      <p class="muted">Extra servers, each with its own name${view
+          .namedServerLimit
+        ? ` (at most ${view.namedServerLimit})`
+        : ""}.</p>
+      <form id="add-server" class="inline">
+        <label for="server-name">New server name</label>
+        <input type="text" id="server-name" name="server_name" autocomplete="off"
+          pattern="[^/]+" required>
+        <button type="submit">Add and start</button>
+      </form>
+      ${dataTable({
+        id: "named-servers",
+        bodyId: "named-body",
+        columns: ["Server", "Status", "Actions"],
+      })}
+      <p id="named-empty" class="muted">No named servers yet.</p>
+    </section>
+  `;
+}
+
 /** Renders the home page. */
-export function homePage(
-  view: HomeView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  const named = view.namedServers
-    ? html`
-      <section class="card" aria-labelledby="named-title">
-        <h2 id="named-title">Named servers</h2>
-        <p class="muted">Extra servers, each with its own name${view
-            .namedServerLimit
-          ? ` (at most ${view.namedServerLimit})`
-          : ""}.</p>
-        <form id="add-server" class="inline">
-          <label for="server-name">New server name</label>
-          <input type="text" id="server-name" name="server_name" autocomplete="off"
-            pattern="[^/]+" required>
-          <button type="submit">Add and start</button>
-        </form>
-        <div class="table-wrap">
-          <table id="named-servers">
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Status</th>
-                <th
-                  scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody id="named-body"></tbody>
-          </table>
-        </div>
-        <p id="named-empty" class="muted">No named servers yet.</p>
-      </section>
-    `
-    : "";
-  return layout({
-    banner: view.banner ?? "",
+export function homePage(view: HomeView): Html {
+  return scriptPage({
+    ...view,
     title: "Home",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    admin: view.admin,
+    script: "home.js",
+    data: {
+      namedServers: view.namedServers,
+      canShare: view.canShare ?? false,
+    },
     body: html`
-      <div id="alert" class="error" role="alert" hidden></div>
-      <p id="status" class="sr-status" role="status" aria-live="polite"></p>
       <section class="card" aria-labelledby="home-title">
         <h1 id="home-title">Welcome, ${view.user}</h1>
         <p>Your server is <strong id="server-status">…</strong>.</p>
@@ -138,20 +135,10 @@ export function homePage(
           ? html`<p><a href="${view.baseUrl}hub/admin">Go to the admin page</a></p>`
           : ""}
       </section>
-      ${named} ${servicesCard(view.services ?? [])} ${shareCard(view)}
+      ${namedCard(view)} ${servicesCard(view.services ?? [])} ${shareCard(
+        view,
+      )}
       ${sessionsCard(view)}
-      ${dataScript({
-        api: `${view.baseUrl}hub/api/`,
-        hub: `${view.baseUrl}hub/`,
-        xsrf: view.xsrf,
-        user: view.user,
-        namedServers: view.namedServers,
-        canShare: view.canShare ?? false,
-      })}
-      <script type="module" src="${staticUrl(
-        view.baseUrl,
-        "home.js",
-      )}"></script>
     `,
   });
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-export { layout, type LayoutView } from "./layout.ts";
+export { type Html, layout, type LayoutView } from "./layout.ts";
 export { loginPage, type LoginView } from "./login.ts";
 export { errorPage, type ErrorView } from "./error.ts";
 export { homePage, type HomeView } from "./home.ts";

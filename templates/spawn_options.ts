@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout, raw } from "./layout.ts";
+import { formCard, type Html, html, raw } from "./layout.ts";
 
 /** What the options page needs. */
 export interface SpawnOptionsView {
@@ -54,21 +54,19 @@ function profileList(profiles: readonly ProfileChoice[]) {
 }
 
 /** Renders the options page. */
-export function spawnOptionsPage(
-  view: SpawnOptionsView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
+export function spawnOptionsPage(view: SpawnOptionsView): Html {
+  return formCard(view, {
     title: "Server options",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    body: html`<div class="card">
-  <h1>Start ${view.label}</h1>
-  ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ""}
-  <form method="post" action="${view.action}" id="spawn-form">
-    <input type="hidden" name="_xsrf" value="${view.xsrf}">
-    ${profileList(view.profiles ?? [])} ${raw(view.formHtml)}
-    <button type="submit" id="spawn-submit">Start</button>
-  </form>
-</div>`,
+    heading: html`Start ${view.label}`,
+    intro: view.error
+      ? html`<p class="error" role="alert">${view.error}</p>`
+      : "",
+    form: {
+      action: view.action,
+      id: "spawn-form",
+      xsrf: view.xsrf,
+      fields: html`${profileList(view.profiles ?? [])} ${raw(view.formHtml)}`,
+      submit: { id: "spawn-submit", label: "Start" },
+    },
   });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout, raw } from "./layout.ts";
+import { formCard, type Html, html, raw } from "./layout.ts";
 import { staticUrl } from "./static.ts";
 
 /** What the spawn-pending page needs. */
@@ -23,28 +23,24 @@ export interface SpawnPendingView {
 }
 
 /** Renders the page. */
-export function spawnPendingPage(
-  view: SpawnPendingView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
+export function spawnPendingPage(view: SpawnPendingView): Html {
   const data = JSON.stringify({
     progress: view.progressUrl,
     next: view.nextUrl,
   });
-  return layout({
+  return formCard(view, {
     title: "Starting your server",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    body: html`
-      <div class="card">
-        <h1>Starting ${view.label}</h1>
-        <p id="progress-message" role="status"
-          aria-live="polite">Your server is starting up…</p>
-        <progress id="progress-bar" max="100" value="0" aria-label="Start progress"
-          class="full"></progress>
-        <p class="error" id="progress-error" hidden></p>
-        <p id="progress-retry"
-          hidden><a class="button" href="${view.spawnUrl}">Try again</a></p>
-      </div>
+    heading: html`Starting ${view.label}`,
+    intro: html`
+      <p id="progress-message" role="status"
+        aria-live="polite">Your server is starting up…</p>
+      <progress id="progress-bar" max="100" value="0" aria-label="Start progress"
+        class="full"></progress>
+      <p class="error" id="progress-error" hidden></p>
+      <p id="progress-retry"
+        hidden><a class="button" href="${view.spawnUrl}">Try again</a></p>
+    `,
+    after: html`
       <script id="spawn-data" type="application/json">${raw(
         data.replace(/</g, "\\u003c"),
       )}</script>
@@ -65,17 +61,14 @@ export interface NotRunningView {
 }
 
 /** Renders the "server not running" page. */
-export function notRunningPage(
-  view: NotRunningView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
+export function notRunningPage(view: NotRunningView): Html {
+  return formCard(view, {
     title: "Server not running",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    body: html`<div class="card">
-  <h1>${view.label} is not running</h1>
-  <p>Start it to continue where you were going.</p>
-  <p><a class="button" id="start" href="${view.spawnUrl}">Start the server</a></p>
-</div>`,
+    heading: html`${view.label} is not running`,
+    intro: html`
+      <p>Start it to continue where you were going.</p>
+      <p><a class="button" id="start" href="${view
+        .spawnUrl}">Start the server</a></p>
+    `,
   });
 }

@@ -5,9 +5,7 @@
  *
  * @module
  */
-import { html, type HtmlEscapedString, layout, raw } from "./layout.ts";
-import { dataScript } from "./page_script.ts";
-import { staticUrl } from "./static.ts";
+import { dataTable, type Html, html, raw, scriptPage } from "./layout.ts";
 
 /** What the token page needs. */
 export interface TokenView {
@@ -26,79 +24,66 @@ export const EXPIRY_CHOICES: readonly (readonly [string, string])[] = [
   ["Never", ""],
 ];
 
+/** The form that asks for a new token, and the box that shows it once. */
+function requestCard(view: TokenView): Html {
+  return html`
+    <section class="card" aria-labelledby="token-title">
+      <h1 id="token-title">Request an API token</h1>
+      <form id="token-form">
+        <label for="token-note">Note (what the token is for)</label>
+        <input type="text" id="token-note" name="note" maxlength="1000"
+          autocomplete="off">
+        <label for="token-expires">Expires in</label>
+        <select id="token-expires" name="expires_in">${EXPIRY_CHOICES.map((
+          [label, seconds],
+        ) =>
+          html`
+            <option value="${seconds}" ${raw(
+              seconds === "2592000" ? " selected" : "",
+            )}>${label}</option>
+          `
+        )}</select>
+        <label for="token-scopes">Scopes (optional, space separated)</label>
+        <input type="text" id="token-scopes" name="scopes" autocomplete="off"
+          placeholder="read:users!user=${view.user} access:servers"
+          aria-describedby="token-scopes-hint">
+        <p id="token-scopes-hint"
+          class="muted">Leave empty for all of your permissions.</p>
+        <button type="submit" id="token-submit">Request new token</button>
+      </form>
+      <div id="new-token-box" class="ok" hidden>
+        <label
+          for="new-token">Your new token (copy it now: it is not shown again)</label>
+        <input type="text" id="new-token" readonly>
+      </div>
+    </section>
+  `;
+}
+
 /** Renders the token page. */
-export function tokenPage(
-  view: TokenView,
-): HtmlEscapedString | Promise<HtmlEscapedString> {
-  return layout({
+export function tokenPage(view: TokenView): Html {
+  return scriptPage({
+    ...view,
     title: "Tokens",
-    baseUrl: view.baseUrl,
-    user: view.user,
-    admin: view.admin,
+    script: "token.js",
     body: html`
-      <div id="alert" class="error" role="alert" hidden></div>
-      <p id="status" class="sr-status" role="status" aria-live="polite"></p>
-      <section class="card" aria-labelledby="token-title">
-        <h1 id="token-title">Request an API token</h1>
-        <form id="token-form">
-          <label for="token-note">Note (what the token is for)</label>
-          <input type="text" id="token-note" name="note" maxlength="1000"
-            autocomplete="off">
-          <label for="token-expires">Expires in</label>
-          <select id="token-expires" name="expires_in">${EXPIRY_CHOICES.map((
-            [label, seconds],
-          ) =>
-            html`
-              <option value="${seconds}" ${raw(
-                seconds === "2592000" ? " selected" : "",
-              )}>${label}</option>
-            `
-          )}</select>
-          <label for="token-scopes">Scopes (optional, space separated)</label>
-          <input type="text" id="token-scopes" name="scopes" autocomplete="off"
-            placeholder="read:users!user=${view.user} access:servers"
-            aria-describedby="token-scopes-hint">
-          <p id="token-scopes-hint"
-            class="muted">Leave empty for all of your permissions.</p>
-          <button type="submit" id="token-submit">Request new token</button>
-        </form>
-        <div id="new-token-box" class="ok" hidden>
-          <label
-            for="new-token">Your new token (copy it now: it is not shown again)</label>
-          <input type="text" id="new-token" readonly>
-        </div>
-      </section>
+      ${requestCard(view)}
       <section class="card" aria-labelledby="tokens-title">
         <h2 id="tokens-title">Your tokens</h2>
-        <div class="table-wrap">
-          <table id="tokens">
-            <thead>
-              <tr>
-                <th scope="col">Note</th>
-                <th scope="col">Scopes</th>
-                <th
-                  scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th
-                  scope="col">Expires</th>
-                <th scope="col"><span class="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody id="token-body"></tbody>
-          </table>
-        </div>
+        ${dataTable({
+          id: "tokens",
+          bodyId: "token-body",
+          columns: [
+            "Note",
+            "Scopes",
+            "Created",
+            "Last used",
+            "Expires",
+            html`<span class="visually-hidden">Actions</span>`,
+          ],
+        })}
         <p id="token-empty" class="muted" hidden>You have no tokens.</p>
       </section>
-      ${dataScript({
-        api: `${view.baseUrl}hub/api/`,
-        hub: `${view.baseUrl}hub/`,
-        xsrf: view.xsrf,
-        user: view.user,
-      })}
-      <script type="module" src="${staticUrl(
-        view.baseUrl,
-        "token.js",
-      )}"></script>
     `,
   });
 }

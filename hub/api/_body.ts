@@ -70,16 +70,36 @@ export function onlyKeys(
   }
 }
 
-/** A list of strings or a 400 naming the field. */
+/** What {@linkcode readObject} accepts. */
+export interface ObjectShape {
+  /** The keys the body may have; any other is a 400 naming it. */
+  allowed: readonly string[];
+  /** An empty body reads as `{}` (else it is a 400). @default {false} */
+  optional?: boolean;
+}
+
+/** Reads the body as a JSON object with only `shape.allowed` keys; 400 otherwise. */
+export async function readObject(
+  c: Context,
+  shape: ObjectShape,
+): Promise<Record<string, unknown>> {
+  const value = await readJson(c);
+  const body = expectObject(shape.optional ? value ?? {} : value);
+  onlyKeys(body, shape.allowed);
+  return body;
+}
+
+/** A list of strings or a 400 naming the field (`field`, or `{ field, max }` for another bound than 1000). */
 export function stringList(
   value: unknown,
-  field: string,
-  options: { max?: number } = {},
+  named: string | { field: string; max?: number },
 ): string[] {
+  const { field, max = 1000 } = typeof named === "string"
+    ? { field: named }
+    : named;
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     throw new HubError(400, `"${field}" must be a list of strings`);
   }
-  const max = options.max ?? 1000;
   if (value.length > max) {
     throw new HubError(
       400,

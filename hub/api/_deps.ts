@@ -1,8 +1,12 @@
 /**
- * What every API route module receives.
+ * What every API route module receives, and what each module's
+ * `create…Api` starts from ({@linkcode apiApp}).
  *
  * @module
  */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
+import { createScopeGuard } from "../middleware/require_scope.ts";
 import type { HubConfig } from "../config/mod.ts";
 import type { AuthStateBox } from "../auth/auth_state.ts";
 import type { Db } from "../db/mod.ts";
@@ -39,6 +43,33 @@ export interface ApiDeps {
 }
 
 export { escapeName } from "../servers/single_user_env.ts";
+
+/** `needs("scope", …)`: middleware that lets a route through when the caller holds any of the scopes. */
+export type ScopeGuard = (...required: string[]) => MiddlewareHandler<HubEnv>;
+
+/** A named route handler: the request and the dependencies of its sub-app. */
+export type ApiRoute<D> = (c: Ctx, deps: D) => Promise<Response>;
+
+/** A sub-app of the API with its scope guards, before its routes. */
+export interface ApiApp<D> {
+  app: Hono<HubEnv>;
+  /** The route's scope guard. */
+  needs: ScopeGuard;
+  /** The guard of a list that narrows itself to what a filtered scope reaches. */
+  listing: ScopeGuard;
+  /** A named handler bound to the sub-app's dependencies. */
+  on: (route: ApiRoute<D>) => (c: Ctx) => Promise<Response>;
+}
+
+/** What every `create…Api` starts from: the app, its guards, and handlers bound to `deps`. */
+export function apiApp<D extends { db: Db }>(deps: D): ApiApp<D> {
+  return {
+    app: new Hono<HubEnv>(),
+    needs: createScopeGuard(deps.db),
+    listing: createScopeGuard(deps.db, { postFilter: true }),
+    on: (route) => (c) => route(c, deps),
+  };
+}
 
 /** What a shutdown request asks for. */
 export interface ShutdownRequest {

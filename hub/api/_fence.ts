@@ -25,9 +25,9 @@ export interface Taken {
 /** Fences `taken` off one server route. */
 export async function fenceServer(
   deps: ApiDeps,
-  prefix: string,
-  taken: Taken,
+  fence: { prefix: string; taken: Taken },
 ): Promise<void> {
+  const { prefix, taken } = fence;
   if (!taken.sessions.length && !taken.tokenHashes.length) return;
   await deps.routes?.fence(prefix, { ...taken, forMs: FENCE_MS });
 }
@@ -39,9 +39,9 @@ export async function fenceServer(
  */
 export async function fenceUserOut(
   deps: ApiDeps,
-  user: { id: number; name: string },
-  taken: Taken,
+  fence: { user: { id: number; name: string }; taken: Taken },
 ): Promise<void> {
+  const { user, taken } = fence;
   if (!deps.routes) return;
   const key = (owner: string, server: string) =>
     serverLocation(deps.config, { user: owner, server }).routeKey;
@@ -54,5 +54,5 @@ export async function fenceUserOut(
   for (const share of await sharesOfUser(deps.db, user.id, true)) {
     prefixes.add(key(share.ownerName, share.serverName));
   }
-  for (const prefix of prefixes) await fenceServer(deps, prefix, taken);
+  for (const prefix of prefixes) await fenceServer(deps, { prefix, taken });
 }

@@ -18,11 +18,16 @@ export interface Paging {
   envelope: boolean;
 }
 
+/** The configured page sizes (`api.pageDefaultLimit`, `api.pageMaxLimit`). */
+export interface PageLimits {
+  /** The limit of an enveloped request that names none. */
+  pageDefaultLimit: number;
+  /** The largest limit served (and the default of a bare-list request). */
+  pageMaxLimit: number;
+}
+
 /** Reads offset/limit/Accept. */
-export function parsePaging(
-  c: Context,
-  defaults: { defaultLimit: number; maxLimit: number },
-): Paging {
+export function parsePaging(c: Context, limits: PageLimits): Paging {
   const accept = c.req.header("accept") ?? "";
   const envelope = accept.split(",").some((part) =>
     part.split(";")[0]!.trim().toLowerCase() === PAGINATION_MEDIA_TYPE
@@ -40,18 +45,21 @@ export function parsePaging(
   };
   const offset = parse("offset") ?? 0;
   const asked = parse("limit") ??
-    (envelope ? defaults.defaultLimit : defaults.maxLimit);
-  const limit = Math.min(Math.max(asked, 1), defaults.maxLimit);
+    (envelope ? limits.pageDefaultLimit : limits.pageMaxLimit);
+  const limit = Math.min(Math.max(asked, 1), limits.pageMaxLimit);
   return { offset, limit, envelope };
 }
 
+/** One page of a list: its paging, its items and the length of the whole list. */
+export interface Page<T> {
+  paging: Paging;
+  items: T;
+  total: number;
+}
+
 /** Builds the response body: the envelope, or the bare items. */
-export function paginate<T>(
-  c: Context,
-  paging: Paging,
-  items: T,
-  total: number,
-): unknown {
+export function paginate<T>(c: Context, page: Page<T>): unknown {
+  const { paging, items, total } = page;
   if (!paging.envelope) return items;
   let next: { offset: number; limit: number; url: string } | null = null;
   if (paging.offset + paging.limit < total) {
@@ -72,4 +80,22 @@ export function paginate<T>(
     items,
     _pagination: { offset: paging.offset, limit: paging.limit, total, next },
   };
+}
+
+/**
+ * One page of a list held in memory, always in the envelope (JupyterHub 5's
+ * share and share-code lists): the rows of the page go through `toModels`.
+ */
+export async function envelopePage<T>(
+  c: Context,
+  list: {
+    limits: PageLimits;
+    rows: readonly T[];
+    toModels: (page: T[]) => unknown[] | Promise<unknown[]>;
+  },
+): Promise<unknown> {
+  const paging = { ...parsePaging(c, list.limits), envelope: true };
+  const page = list.rows.slice(paging.offset, paging.offset + paging.limit);
+  const items = await list.toModels(page);
+  return paginate(c, { paging, items, total: list.rows.length });
 }

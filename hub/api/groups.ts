@@ -21,17 +21,16 @@ import {
 import { userIdsByName } from "../db/users.ts";
 import { hasScope, type ParsedScopes } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import {
   expectObject,
-  onlyKeys,
   readJson,
+  readObject,
   short,
   stringList,
 } from "./_body.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { groupNameProblem } from "../rbac/access_spec.ts";
@@ -51,10 +50,15 @@ function validGroupName(name: string): string {
 /** A group row as JupyterHub's group model, trimmed by the caller's scopes. */
 export function toGroupModel(
   row: GroupRow,
-  members: readonly string[],
-  parsed: ParsedScopes | null,
-  roles: readonly string[] = [],
+  options: {
+    members: readonly string[];
+    /** The caller's scopes; null shows every field. */
+    parsed: ParsedScopes | null;
+    /** @default {[]} */
+    roles?: readonly string[];
+  },
 ): Record<string, unknown> {
+  const { members, parsed, roles = [] } = options;
   const full: Record<string, unknown> = {
     kind: "group",
     name: row.name,
@@ -130,12 +134,11 @@ async function explainConflict(
 
 /** A group's model with its members, as far as `parsed` lets the caller see. */
 async function groupModel(db: Db, row: GroupRow, parsed: ParsedScopes | null) {
-  return toGroupModel(
-    row,
-    (await membersByGroup(db, [row.id])).get(row.id) ?? [],
+  return toGroupModel(row, {
+    members: (await membersByGroup(db, [row.id])).get(row.id) ?? [],
     parsed,
-    (await rolesOfGroups(db, [row.id])).get(row.id) ?? [],
-  );
+    roles: (await rolesOfGroups(db, [row.id])).get(row.id) ?? [],
+  });
 }
 
 /** The group the route's `:group_name` names, or a 404. */
@@ -152,16 +155,10 @@ function usersOf(db: Db, body: Record<string, unknown>) {
 }
 
 /** `GET /groups`: one page of the groups the caller may list. */
-async function listGroupsRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function listGroupsRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
-  const paging = parsePaging(c, {
-    defaultLimit: config.api.pageDefaultLimit,
-    maxLimit: config.api.pageMaxLimit,
-  });
+  const paging = parsePaging(c, config.api);
   const held = identity.parsed.get("list:groups");
   const only = held === undefined || held === "all" ? null : held.group;
   const { rows, total } = await listGroups(db, {
@@ -173,24 +170,19 @@ async function listGroupsRoute(
   const members = await membersByGroup(db, ids);
   const roles = await rolesOfGroups(db, ids);
   const items = rows.map((r) =>
-    toGroupModel(
-      r,
-      members.get(r.id) ?? [],
-      identity.parsed,
-      roles.get(r.id) ?? [],
-    )
+    toGroupModel(r, {
+      members: members.get(r.id) ?? [],
+      parsed: identity.parsed,
+      roles: roles.get(r.id) ?? [],
+    })
   );
-  return c.json(paginate(c, paging, items, total));
+  return c.json(paginate(c, { paging, items, total }));
 }
 
 /** `POST /groups`: creates several groups, optionally with members. */
-async function createGroupsRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createGroupsRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["groups", "users"]);
+  const body = await readObject(c, { allowed: ["groups", "users"] });
   if (body.groups === undefined) {
     throw new HubError(400, 'Send {"groups": ["name", ...]} to create groups');
   }
@@ -233,15 +225,14 @@ function recordGroup(
 }
 
 /** `POST /groups/{name}`: creates one group with members and properties. */
-async function createGroupRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const name = validGroupName(routeParam(c, "group_name"));
-  const body = expectObject(await readJson(c) ?? {});
   // "name" is allowed as in JupyterHub's group model; the path names the group.
-  onlyKeys(body, ["name", "users", "properties", "roles"]);
+  const body = await readObject(c, {
+    allowed: ["name", "users", "properties", "roles"],
+    optional: true,
+  });
   if (body.name !== undefined && typeof body.name !== "string") {
     throw new HubError(400, `"name" must be a string, got ${short(body.name)}`);
   }
@@ -268,8 +259,7 @@ function membersRoute(add: boolean) {
   return async (c: Context<HubEnv>, deps: ApiDeps): Promise<Response> => {
     const { db } = deps;
     const row = await routeGroup(c, db);
-    const body = expectObject(await readJson(c));
-    onlyKeys(body, ["users"]);
+    const body = await readObject(c, { allowed: ["users"] });
     if (body.users === undefined) {
       throw new HubError(400, 'Send {"users": ["name", ...]}');
     }
@@ -286,10 +276,7 @@ function membersRoute(add: boolean) {
 }
 
 /** `PUT /groups/{name}/properties`: replaces the properties. */
-async function propertiesRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function propertiesRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const row = await routeGroup(c, db);
   const props = JSON.stringify(
@@ -300,54 +287,35 @@ async function propertiesRoute(
   return c.json(await groupModel(db, await requireGroup(db, row.name), null));
 }
 
+/** `GET /groups/{name}`: the group model, as much of it as the scopes allow. */
+async function getGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
+  const row = await routeGroup(c, db);
+  return c.json(await groupModel(db, row, c.get("identity")!.parsed));
+}
+
+/** `DELETE /groups/{name}`. */
+async function deleteGroupRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
+  const row = await routeGroup(c, db);
+  await deleteGroup(db, row.id);
+  recordGroup(c, deps, "group.deleted", row.name, []);
+  return c.body(null, 204);
+}
+
 /** The `/groups` sub-app. */
 export function createGroupsApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  const { db } = deps;
-  const addMembersRoute = membersRoute(true);
-  const removeMembersRoute = membersRoute(false);
+  const { app, needs, listing, on } = apiApp(deps);
+  const one = "/groups/:group_name";
+  const reads = needs("read:groups", "read:groups:name", "read:roles:groups");
   // The list narrows itself to the groups a filtered list:groups reaches.
-  const listing = createScopeGuard(deps.db, { postFilter: true });
-  app.get("/groups", listing("list:groups"), (c) => listGroupsRoute(c, deps));
-  app.post("/groups", needs("admin:groups"), (c) => createGroupsRoute(c, deps));
-  app.get(
-    "/groups/:group_name",
-    needs("read:groups", "read:groups:name", "read:roles:groups"),
-    async (c) =>
-      c.json(
-        await groupModel(
-          db,
-          await routeGroup(c, db),
-          c.get("identity")!.parsed,
-        ),
-      ),
-  );
-  app.post(
-    "/groups/:group_name",
-    needs("admin:groups"),
-    (c) => createGroupRoute(c, deps),
-  );
-  app.delete("/groups/:group_name", needs("delete:groups"), async (c) => {
-    const row = await routeGroup(c, db);
-    await deleteGroup(db, row.id);
-    recordGroup(c, deps, "group.deleted", row.name, []);
-    return c.body(null, 204);
-  });
-  app.post(
-    "/groups/:group_name/users",
-    needs("groups"),
-    (c) => addMembersRoute(c, deps),
-  );
-  app.delete(
-    "/groups/:group_name/users",
-    needs("groups"),
-    (c) => removeMembersRoute(c, deps),
-  );
-  app.put(
-    "/groups/:group_name/properties",
-    needs("groups"),
-    (c) => propertiesRoute(c, deps),
-  );
+  app.get("/groups", listing("list:groups"), on(listGroupsRoute));
+  app.post("/groups", needs("admin:groups"), on(createGroupsRoute));
+  app.get(one, reads, on(getGroupRoute));
+  app.post(one, needs("admin:groups"), on(createGroupRoute));
+  app.delete(one, needs("delete:groups"), on(deleteGroupRoute));
+  app.post(`${one}/users`, needs("groups"), on(membersRoute(true)));
+  app.delete(`${one}/users`, needs("groups"), on(membersRoute(false)));
+  app.put(`${one}/properties`, needs("groups"), on(propertiesRoute));
   return app;
 }

@@ -9,11 +9,10 @@ import { getUserById, groupNamesByUser } from "../db/users.ts";
 import { serversByUser } from "../db/servers.ts";
 import { scopesForResponse } from "../rbac/scopes.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { toUserModel, visibleKeys } from "./users.ts";
 import { tokenIdToWire } from "../secrets.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { type Identity, identityFromToken } from "../auth/identity.ts";
 import { routeParam } from "../middleware/route_param.ts";
 
@@ -46,9 +45,11 @@ async function identifiedUser(
   if (!row) return undefined;
   const groups = (await groupNamesByUser(deps.db, [row.id])).get(row.id) ?? [];
   const servers = (await serversByUser(deps.db, [row.id])).get(row.id) ?? [];
-  const keys = visibleKeys(viewer.parsed, row.name, groups);
+  const keys = visibleKeys(viewer.parsed, { user: row.name, groups });
   for (const k of ["kind", "name", "admin", "groups"]) keys.add(k);
-  return toUserModel(row, groups, servers, {
+  return toUserModel(row, {
+    groups,
+    servers,
     baseUrl: deps.config.baseUrl,
     publicUrl: deps.config.publicUrl,
     subdomainHost: deps.config.subdomainHost,
@@ -59,75 +60,75 @@ async function identifiedUser(
   });
 }
 
+/** `GET /info`: the versions and classes JupyterHub reports. */
+function hubInfo(deps: ApiDeps): Record<string, unknown> {
+  return {
+    version: deps.version,
+    python: null,
+    sys_executable: Deno.execPath(),
+    runtime: `deno ${Deno.version.deno}`,
+    spawner: {
+      class: `onehub.spawners.${deps.config.spawner.type}`,
+      version: deps.version,
+    },
+    authenticator: {
+      class: `onehub.auth.${deps.authenticator.kind}`,
+      version: deps.version,
+    },
+  };
+}
+
+/** `GET /user`: the caller's own model, with expanded scopes and how it came. */
+async function selfRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const identity = c.get("identity");
+  if (identity?.kind === "service") {
+    return c.json(serviceSelf(identity, deps));
+  }
+  if (!identity || identity.userId === null) {
+    throw new HubError(403, "Forbidden");
+  }
+  const model = await identifiedUser(deps, identity.userId, identity);
+  if (!model) throw new HubError(403, "Forbidden");
+  return c.json({
+    ...model,
+    scopes: scopesForResponse(identity.scopes),
+    session_id: identity.via === "token" ? identity.sessionId : null,
+    token_id: identity.tokenId === null
+      ? null
+      : tokenIdToWire(identity.tokenId),
+  });
+}
+
+/**
+ * `GET /authorizations/token/{token}`, deprecated in JupyterHub 2.0 but still
+ * served (jhub-client uses it): the model of a token's owner, as the caller
+ * may see it plus its identity.
+ */
+async function tokenOwnerRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const caller = c.get("identity");
+  if (!caller) throw new HubError(403, "Missing or invalid credentials.");
+  const owner = await identityFromToken(
+    deps.db,
+    routeParam(c, "token"),
+    deps.now(),
+  );
+  if (!owner) throw new HubError(404, "No such token");
+  if (owner.kind === "service") return c.json(serviceSelf(owner, deps));
+  const model = await identifiedUser(deps, owner.userId!, caller);
+  if (!model) throw new HubError(404, "No such token");
+  return c.json(model);
+}
+
 /** The info sub-app. */
 export function createInfoApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-
-  const root = (
-    c: {
-      json: (v: unknown) => Response;
-      header: (k: string, v: string) => void;
-    },
-  ) => {
+  const { app, needs } = apiApp(deps);
+  app.get("/", (c) => {
     c.header("Access-Control-Allow-Origin", "*");
     return c.json({ version: deps.version });
-  };
-  app.get("/", (c) => root(c));
-
-  app.get("/info", needs("read:hub"), (c) =>
-    c.json({
-      version: deps.version,
-      python: null,
-      sys_executable: Deno.execPath(),
-      runtime: `deno ${Deno.version.deno}`,
-      spawner: {
-        class: `onehub.spawners.${deps.config.spawner.type}`,
-        version: deps.version,
-      },
-      authenticator: {
-        class: `onehub.auth.${deps.authenticator.kind}`,
-        version: deps.version,
-      },
-    }));
-
-  app.get("/user", async (c) => {
-    const identity = c.get("identity");
-    if (identity?.kind === "service") {
-      return c.json(serviceSelf(identity, deps));
-    }
-    if (!identity || identity.userId === null) {
-      throw new HubError(403, "Forbidden");
-    }
-    const model = await identifiedUser(deps, identity.userId, identity);
-    if (!model) throw new HubError(403, "Forbidden");
-    return c.json({
-      ...model,
-      scopes: scopesForResponse(identity.scopes),
-      session_id: identity.via === "token" ? identity.sessionId : null,
-      token_id: identity.tokenId === null
-        ? null
-        : tokenIdToWire(identity.tokenId),
-    });
   });
-
-  // Deprecated in JupyterHub 2.0 but still served (jhub-client uses it): the
-  // model of a token's owner, as the caller may see it plus its identity.
-  app.get("/authorizations/token/:token", async (c) => {
-    const caller = c.get("identity");
-    if (!caller) throw new HubError(403, "Missing or invalid credentials.");
-    const owner = await identityFromToken(
-      deps.db,
-      routeParam(c, "token"),
-      deps.now(),
-    );
-    if (!owner) throw new HubError(404, "No such token");
-    if (owner.kind === "service") return c.json(serviceSelf(owner, deps));
-    const model = await identifiedUser(deps, owner.userId!, caller);
-    if (!model) throw new HubError(404, "No such token");
-    return c.json(model);
-  });
-
+  app.get("/info", needs("read:hub"), (c) => c.json(hubInfo(deps)));
+  app.get("/user", (c) => selfRoute(c, deps));
+  app.get("/authorizations/token/:token", (c) => tokenOwnerRoute(c, deps));
   app.on(["GET", "HEAD"], "/health", (c) => c.body(null, 200));
   return app;
 }

@@ -5,13 +5,12 @@
  *
  * @module
  */
-import type { Context } from "hono";
 import type { Db } from "../db/mod.ts";
 import { countUsers } from "../db/users.ts";
 import { countServersByStatus } from "../db/servers.ts";
 import type { HubConfig } from "../config/mod.ts";
 import type { HubGauges, HubMetrics } from "../observe/metrics.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx } from "../middleware/identity.ts";
 import { MISSING_CREDENTIALS } from "../middleware/require_scope.ts";
 
 /** What the metrics route needs. */
@@ -49,7 +48,7 @@ export async function readGauges(deps: MetricsDeps): Promise<HubGauges> {
 
 /** The route handler. */
 export async function metricsRoute(
-  c: Context<HubEnv>,
+  c: Ctx,
   deps: MetricsDeps,
 ): Promise<Response> {
   if (deps.config.metrics.authenticate) {

@@ -8,10 +8,9 @@
 import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import type { RouteService } from "../servers/routes.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { readJson } from "./_body.ts";
 
 /**
@@ -33,18 +32,14 @@ function withoutMarker(data: Record<string, unknown>): Record<string, unknown> {
 export function createProxyApi(
   deps: ApiDeps & { routes?: RouteService; hubRoutes?: ReadonlySet<string> },
 ): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   const service = () => {
     if (!deps.routes) throw new HubError(503, "This hub runs without a proxy");
     return deps.routes;
   };
 
   app.get("/proxy", needs("proxy"), async (c) => {
-    const paging = parsePaging(c, {
-      defaultLimit: deps.config.api.pageDefaultLimit,
-      maxLimit: deps.config.api.pageMaxLimit,
-    });
+    const paging = parsePaging(c, deps.config.api);
     // JupyterHub's get_all_routes: only the routes it added, without the marker.
     const table = [...(await service().list())].filter(([, info]) =>
       info.data.jupyterhub === true || info.data.hub === true
@@ -70,7 +65,7 @@ export function createProxyApi(
         },
       };
     }
-    return c.json(paginate(c, paging, items, table.length));
+    return c.json(paginate(c, { paging, items, total: table.length }));
   });
 
   const resync = async (c: Context<HubEnv>) => {

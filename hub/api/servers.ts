@@ -8,14 +8,13 @@
 import { deleteServer, getServer, namedServerNames } from "../db/servers.ts";
 import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { type ProgressEvent, type ServerManager } from "../servers/manager.ts";
 import { expectObject, readJson } from "./_body.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { routeUser } from "./_lookup.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 
 /** Keep-alive interval of the progress stream. */
 const KEEPALIVE_MS = 8_000;
@@ -52,10 +51,7 @@ async function checkNamedServerLimit(
 }
 
 /** `POST …/server`, `…/servers/{name}`: 201 when ready in time, else 202. */
-async function startRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function startRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const user = await routeUser(c, deps.db);
   const server = serverNameOf(c);
   if (server && !deps.config.spawner.namedServers) {
@@ -82,10 +78,7 @@ async function startRoute(
 }
 
 /** `DELETE …/server`, `…/servers/{name}` (`{"remove": true}` forgets a named one): 204, or 202 when slow. */
-async function stopRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function stopRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
   const server = serverNameOf(c);
@@ -206,10 +199,7 @@ function progressStream(
 }
 
 /** `GET …/progress`: the spawn's events as server-sent events. */
-async function progressRoute(
-  c: Context<HubEnv>,
-  deps: ServersApiDeps,
-): Promise<Response> {
+async function progressRoute(c: Ctx, deps: ServersApiDeps): Promise<Response> {
   const user = await routeUser(c, deps.db);
   const server = serverNameOf(c);
   const row = await getServer(deps.db, user.id, server);
@@ -232,28 +222,23 @@ async function progressRoute(
   );
 }
 
+/** The paths that name one server of a user (progress: the first two). */
+const SERVER_PATHS = [
+  "/users/:user_name/server",
+  "/users/:user_name/servers/:server_name",
+  "/users/:user_name/servers/",
+] as const;
+
 /** The `/users/{name}/server(s)` sub-app. */
 export function createServersApi(deps: ServersApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  const start = (c: Context<HubEnv>) => startRoute(c, deps);
-  const stop = (c: Context<HubEnv>) => stopRoute(c, deps);
-  const progress = (c: Context<HubEnv>) => progressRoute(c, deps);
-  app.post("/users/:user_name/server", needs("servers"), start);
-  app.post("/users/:user_name/servers/:server_name", needs("servers"), start);
-  app.post("/users/:user_name/servers/", needs("servers"), start);
-  app.delete("/users/:user_name/server", needs("delete:servers"), stop);
-  app.delete(
-    "/users/:user_name/servers/:server_name",
-    needs("delete:servers"),
-    stop,
-  );
-  app.delete("/users/:user_name/servers/", needs("delete:servers"), stop);
-  app.get("/users/:user_name/server/progress", needs("read:servers"), progress);
-  app.get(
-    "/users/:user_name/servers/:server_name/progress",
-    needs("read:servers"),
-    progress,
-  );
+  const { app, needs, on } = apiApp(deps);
+  // A user's default server, a named one, and `servers/` (JupyterHub's empty name).
+  for (const path of SERVER_PATHS) {
+    app.post(path, needs("servers"), on(startRoute));
+    app.delete(path, needs("delete:servers"), on(stopRoute));
+  }
+  for (const path of SERVER_PATHS.slice(0, 2)) {
+    app.get(`${path}/progress`, needs("read:servers"), on(progressRoute));
+  }
   return app;
 }

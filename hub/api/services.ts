@@ -11,12 +11,11 @@
 import { type Context, Hono } from "hono";
 import { HubError } from "../errors.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hasScope } from "../rbac/scopes.ts";
 import type { Identity } from "../auth/identity.ts";
 import type { ServiceModel } from "../services/mod.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 
 const NAME_KEYS = ["kind", "name", "admin"];
 const ROLE_KEYS = [...NAME_KEYS, "roles"];
@@ -64,10 +63,8 @@ function getRoute(c: Context<HubEnv>, deps: ApiDeps): Response {
 
 /** The services sub-app. */
 export function createServicesApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs, listing } = apiApp(deps);
   // The list narrows itself to the services a filtered list:services reaches.
-  const listing = createScopeGuard(deps.db, { postFilter: true });
   app.get("/services", listing("list:services"), (c) => listRoute(c, deps));
   app.get(
     "/services/:service_name",

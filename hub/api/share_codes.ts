@@ -12,26 +12,24 @@
  *
  * @module
  */
-import { paginate, parsePaging } from "./_pagination.ts";
+import { envelopePage } from "./_pagination.ts";
 import { serverLocation } from "../servers/urls.ts";
-import { type Context, Hono } from "hono";
+import type { Hono } from "hono";
 import {
   deleteShareCodes,
   insertShareCode,
   scopesOnServer,
   shareCodesOf,
 } from "../db/shares.ts";
-import { getServer } from "../db/servers.ts";
 import type { ShareCodeRow, UserRow } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
-import { expectObject, onlyKeys, readJson, short } from "./_body.ts";
+import { readObject, short } from "./_body.ts";
 import { requireUser } from "./_lookup.ts";
-import type { ApiDeps } from "./_deps.ts";
-import { holdsOn, named, shareScopes } from "./shares.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
+import { holdsOn, named, shareScopes, shareTarget } from "./shares.ts";
 
 /** Live codes an owner may hold at once. */
 export const MAX_CODES = 100;
@@ -57,32 +55,9 @@ function codeModel(
   };
 }
 
-async function target(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<{ owner: UserRow; server: string }> {
-  const owner = await requireUser(deps.db, routeParam(c, "user_name"));
-  const server = c.req.param("server_name") === undefined
-    ? ""
-    : routeParam(c, "server_name");
-  if (server && !(await getServer(deps.db, owner.id, server))) {
-    throw new HubError(
-      404,
-      `${owner.name} has no server named ${short(server)}`,
-    );
-  }
-  return { owner, server };
-}
-
-/** `POST /share-codes/{owner}/{server}`. */
-async function createRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
-  const { owner, server } = await target(c, deps);
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["expires_in", "scopes"]);
-  const expiresIn = body.expires_in ?? DAY;
+/** The `expires_in` of a new code in seconds: a day by default, 60 s to a year. */
+function codeLifetime(value: unknown): number {
+  const expiresIn = value ?? DAY;
   if (
     typeof expiresIn !== "number" || !Number.isInteger(expiresIn) ||
     expiresIn < 60 || expiresIn > 365 * DAY
@@ -94,11 +69,15 @@ async function createRoute(
       }`,
     );
   }
-  const holds = await holdsOn(c, deps.db, owner.name, server);
-  const scopes =
-    shareScopes(body.scopes, { owner: owner.name, server }, holds) ??
-      [`access:servers!server=${owner.name}/${server}`];
-  const now = deps.now();
+  return expiresIn;
+}
+
+/** 400 when `owner` already holds {@linkcode MAX_CODES} live codes. */
+async function assertRoomForCode(
+  deps: ApiDeps,
+  owner: UserRow,
+  now: Date,
+): Promise<void> {
   const live = await shareCodesOf(deps.db, { id: owner.id }, now.toISOString());
   if (live.length >= MAX_CODES) {
     throw new HubError(
@@ -106,6 +85,22 @@ async function createRoute(
       `${owner.name} has ${live.length} live share codes already: delete some first`,
     );
   }
+}
+
+/** `POST /share-codes/{owner}/{server}`. */
+async function createRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { owner, server } = await shareTarget(c, deps.db);
+  const body = await readObject(c, {
+    allowed: ["expires_in", "scopes"],
+    optional: true,
+  });
+  const expiresIn = codeLifetime(body.expires_in);
+  const target = { owner: owner.name, server };
+  const holds = await holdsOn(c, deps.db, target);
+  const scopes = shareScopes(body.scopes, { ...target, holds }) ??
+    [`access:servers!server=${owner.name}/${server}`];
+  const now = deps.now();
+  await assertRoomForCode(deps, owner, now);
   const code = newSecret();
   const row = await insertShareCode(deps.db, {
     ownerId: owner.id,
@@ -132,64 +127,61 @@ async function createRoute(
   });
 }
 
+/**
+ * `GET /share-codes/{owner}[/{server}]`: `/share-codes/alice` lists every
+ * server's live codes, `/share-codes/alice/` the default server's.
+ */
+async function listRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const owner = await requireUser(deps.db, routeParam(c, "user_name"));
+  const server = c.req.param("server_name") !== undefined
+    ? routeParam(c, "server_name")
+    : new URL(c.req.url).pathname.endsWith("/")
+    ? ""
+    : undefined;
+  const rows = await shareCodesOf(
+    deps.db,
+    { id: owner.id, server },
+    deps.now().toISOString(),
+  );
+  return c.json(
+    await envelopePage(c, {
+      limits: deps.config.api,
+      rows,
+      toModels: (page) => page.map((r) => codeModel(r, owner.name, deps)),
+    }) as object,
+  );
+}
+
+/** `DELETE /share-codes/{owner}/{server}`: `?code=`, `?id=sc_N`, or every code of the server. */
+async function removeRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { owner, server } = await shareTarget(c, deps.db);
+  const code = c.req.query("code");
+  const id = c.req.query("id");
+  // JupyterHub 5: a code or id that matches nothing (or no id at all) is 404.
+  const noId = () =>
+    new HubError(404, `No code found matching id=${(id ?? "").slice(0, 40)}`);
+  if (id !== undefined && !/^sc_\d{1,12}$/.test(id)) throw noId();
+  const deleted = await deleteShareCodes(deps.db, { id: owner.id, server }, {
+    ...(id !== undefined ? { id: Number(id.slice(3)) } : {}),
+    ...(code !== undefined ? { hash: await hashSecret(code) } : {}),
+  });
+  if (!deleted && code !== undefined) {
+    throw new HubError(404, "No matching code found");
+  }
+  if (!deleted && id !== undefined) throw noId();
+  return c.body(null, 204);
+}
+
 /** The share codes sub-app. */
 export function createShareCodesApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-  // `/share-codes/alice` lists every server's codes, `/share-codes/alice/` the default server's.
-  const list = async (c: Context<HubEnv>) => {
-    const owner = await requireUser(deps.db, routeParam(c, "user_name"));
-    const server = c.req.param("server_name") !== undefined
-      ? routeParam(c, "server_name")
-      : new URL(c.req.url).pathname.endsWith("/")
-      ? ""
-      : undefined;
-    const rows = await shareCodesOf(
-      deps.db,
-      { id: owner.id, server },
-      deps.now().toISOString(),
-    );
-    const paging = {
-      ...parsePaging(c, {
-        defaultLimit: deps.config.api.pageDefaultLimit,
-        maxLimit: deps.config.api.pageMaxLimit,
-      }),
-      envelope: true,
-    };
-    const items = rows.slice(paging.offset, paging.offset + paging.limit)
-      .map((r) => codeModel(r, owner.name, deps));
-    return c.json(paginate(c, paging, items, rows.length) as object);
-  };
+  const { app, needs, on } = apiApp(deps);
+  const list = on(listRoute);
+  const create = on(createRoute);
+  const remove = on(removeRoute);
   app.get("/share-codes/:user_name", needs("read:shares"), list);
   app.get("/share-codes/:user_name/:server_name", needs("read:shares"), list);
-  app.post(
-    "/share-codes/:user_name/:server_name",
-    needs("shares"),
-    (c) => createRoute(c, deps),
-  );
-  app.post(
-    "/share-codes/:user_name",
-    needs("shares"),
-    named((c) => createRoute(c, deps)),
-  );
-  const remove = async (c: Context<HubEnv>) => {
-    const { owner, server } = await target(c, deps);
-    const code = c.req.query("code");
-    const id = c.req.query("id");
-    // JupyterHub 5: a code or id that matches nothing (or no id at all) is 404.
-    const noId = () =>
-      new HubError(404, `No code found matching id=${(id ?? "").slice(0, 40)}`);
-    if (id !== undefined && !/^sc_\d{1,12}$/.test(id)) throw noId();
-    const deleted = await deleteShareCodes(deps.db, { id: owner.id, server }, {
-      ...(id !== undefined ? { id: Number(id.slice(3)) } : {}),
-      ...(code !== undefined ? { hash: await hashSecret(code) } : {}),
-    });
-    if (!deleted && code !== undefined) {
-      throw new HubError(404, "No matching code found");
-    }
-    if (!deleted && id !== undefined) throw noId();
-    return c.body(null, 204);
-  };
+  app.post("/share-codes/:user_name/:server_name", needs("shares"), create);
+  app.post("/share-codes/:user_name", needs("shares"), named(create));
   app.delete("/share-codes/:user_name/:server_name", needs("shares"), remove);
   app.delete("/share-codes/:user_name", needs("shares"), named(remove));
   return app;

@@ -33,7 +33,7 @@ import { getGroup, membersByGroup } from "../db/groups.ts";
 import { getUser, userIdsByName } from "../db/users.ts";
 import { clientIdFor } from "../db/oauth.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import {
   createScopeGuard,
   groupLookupFor,
@@ -44,16 +44,10 @@ import { sessionIdsOf } from "../db/sessions.ts";
 import { deleteClientTokens, tokenHashesOf } from "../db/tokens.ts";
 import { fenceServer } from "./_fence.ts";
 import type { UserRow } from "../db/schema.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
-import { paginate, parsePaging } from "./_pagination.ts";
+import { readObject, short, stringList } from "./_body.ts";
+import { envelopePage } from "./_pagination.ts";
 import { requireUser } from "./_lookup.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 
 /** The server a share route names: `""` for `/shares/alice/` (the default server). */
 function routeServer(c: Context<HubEnv>): string {
@@ -89,35 +83,50 @@ function toShareModel(
   };
 }
 
+/** A share's model, with its server's readiness read now. */
+async function shareModel(
+  deps: ApiDeps,
+  share: ShareView,
+): Promise<Record<string, unknown>> {
+  const row = await getServer(deps.db, share.ownerId, share.serverName);
+  return toShareModel(share, row?.status ?? "stopped", deps.config);
+}
+
+/** Whether a share is the one of the user or group a body names (after `to` was found). */
+function sameGrantee(
+  to: Grantee,
+  body: Record<string, unknown>,
+): (share: ShareView) => boolean {
+  return (s) =>
+    "user" in to ? s.userName === body.user : s.groupName === body.group;
+}
+
 /** Share models, with each server's readiness, as one page of the envelope. */
 async function shareList(
   c: Context<HubEnv>,
   deps: ApiDeps,
   shares: ShareView[],
 ): Promise<Response> {
-  const paging = {
-    ...parsePaging(c, {
-      defaultLimit: deps.config.api.pageDefaultLimit,
-      maxLimit: deps.config.api.pageMaxLimit,
-    }),
-    envelope: true,
-  };
-  const page = shares.slice(paging.offset, paging.offset + paging.limit);
-  const owners = [...new Set(page.map((s) => s.ownerId))];
-  const servers = await serversByUser(deps.db, owners);
-  const items = page.map((s) => {
-    const row = servers.get(s.ownerId)?.find((r) => r.name === s.serverName);
-    return toShareModel(
-      s,
-      row?.status ?? "stopped",
-      deps.config,
-    );
-  });
-  return c.json(paginate(c, paging, items, shares.length) as object);
+  return c.json(
+    await envelopePage(c, {
+      limits: deps.config.api,
+      rows: shares,
+      toModels: async (page) => {
+        const owners = [...new Set(page.map((s) => s.ownerId))];
+        const servers = await serversByUser(deps.db, owners);
+        return page.map((s) => {
+          const row = servers.get(s.ownerId)?.find((r) =>
+            r.name === s.serverName
+          );
+          return toShareModel(s, row?.status ?? "stopped", deps.config);
+        });
+      },
+    }) as object,
+  );
 }
 
-/** The owner and server of a share route; 404 for a named server that does not exist. */
-async function shareTarget(
+/** The owner and server of a share (or share-code) route; 404 for a named server that does not exist. */
+export async function shareTarget(
   c: Context<HubEnv>,
   db: Db,
 ): Promise<{ owner: UserRow; server: string }> {
@@ -142,36 +151,40 @@ async function granteeOf(
   if ((body.user === undefined) === (body.group === undefined)) {
     throw new HubError(400, 'Send exactly one of "user" or "group"');
   }
-  if (body.user !== undefined) {
-    const name = typeof body.user === "string" ? body.user : "";
-    const user = name ? await getUser(db, name) : undefined;
-    if (
-      !user ||
-      !hasScope(identity.parsed, {
-        scope: "read:users:name",
-        resource: { user: name },
-        groupsOf: () => [],
-      })
-    ) {
-      throw new HubError(400, `No such user: ${short(body.user)}`);
-    }
-    return { to: { user: user.id }, ids: [user.id] };
-  }
-  const name = typeof body.group === "string" ? body.group : "";
-  const group = name ? await getGroup(db, name) : undefined;
+  const kind = body.user !== undefined ? "user" : "group";
+  const name = typeof body[kind] === "string" ? body[kind] as string : "";
+  const row = !name
+    ? undefined
+    : kind === "user"
+    ? await getUser(db, name)
+    : await getGroup(db, name);
+  const resource = kind === "user" ? { user: name } : { group: name };
   if (
-    !group ||
+    !row ||
     !hasScope(identity.parsed, {
-      scope: "read:groups:name",
-      resource: { group: name },
+      scope: `read:${kind}s:name`,
+      resource,
       groupsOf: () => [],
     })
   ) {
-    throw new HubError(400, `No such group: ${short(body.group)}`);
+    throw new HubError(400, `No such ${kind}: ${short(body[kind])}`);
   }
-  const members = (await membersByGroup(db, [group.id])).get(group.id) ?? [];
-  const { ids } = await userIdsByName(db, members);
-  return { to: { group: group.id }, ids: [...ids.values()] };
+  return kind === "user"
+    ? { to: { user: row.id }, ids: [row.id] }
+    : { to: { group: row.id }, ids: await memberIdsOf(db, row.id) };
+}
+
+/** The ids of a group's members. */
+async function memberIdsOf(db: Db, groupId: number): Promise<number[]> {
+  const members = (await membersByGroup(db, [groupId])).get(groupId) ?? [];
+  return [...(await userIdsByName(db, members)).ids.values()];
+}
+
+/** The server a shared scope is for, and what the sharer holds on it ({@linkcode holdsOn}). */
+export interface ShareScopeTarget {
+  owner: string;
+  server: string;
+  holds: (scope: string) => boolean;
 }
 
 /**
@@ -184,10 +197,10 @@ async function granteeOf(
  */
 export function shareScopes(
   value: unknown,
-  target: { owner: string; server: string },
-  holds: (scope: string) => boolean,
+  target: ShareScopeTarget,
 ): string[] | undefined {
   if (value === undefined) return undefined;
+  const { holds } = target;
   const filter = `!server=${target.owner}/${target.server}`;
   const scopes = stringList(value, "scopes").map((scope) => {
     const bang = scope.indexOf("!");
@@ -220,27 +233,23 @@ export function shareScopes(
 export async function holdsOn(
   c: Context<HubEnv>,
   db: Db,
-  owner: string,
-  server: string,
+  target: { owner: string; server: string },
 ): Promise<(scope: string) => boolean> {
+  const { owner, server } = target;
   const identity = c.get("identity")!;
   const groupsOf = await groupLookupFor(db, identity, { user: owner });
-  const on = { resource: { server: `${owner}/${server}` }, groupsOf };
-  return (scope) => hasScope(identity.parsed, { ...on, scope });
+  const resource = { server: `${owner}/${server}` };
+  return (scope) => hasScope(identity.parsed, { scope, resource, groupsOf });
 }
 
 /** `POST /shares/{owner}/{server}`: shares the server (adds scopes to an existing share). */
-async function shareRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function shareRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["user", "group", "scopes"]);
+  const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   const target = { owner: owner.name, server };
-  const holds = await holdsOn(c, deps.db, owner.name, server);
+  const holds = await holdsOn(c, deps.db, target);
   // No scopes, or `[]` (the body of JupyterHub's docs): access to the server.
-  const asked = shareScopes(body.scopes, target, holds);
+  const asked = shareScopes(body.scopes, { ...target, holds });
   const scopes = asked?.length
     ? asked
     : [`access:servers!server=${owner.name}/${server}`];
@@ -257,17 +266,7 @@ async function shareRoute(
     with: String(body.user ?? `group ${body.group}`),
   });
   const shares = await sharesOfOwner(deps.db, owner.id, server);
-  const mine = shares.find((s) =>
-    "user" in to ? s.userName === body.user : s.groupName === body.group
-  )!;
-  const row = await getServer(deps.db, owner.id, server);
-  return c.json(
-    toShareModel(
-      mine,
-      row?.status ?? "stopped",
-      deps.config,
-    ),
-  );
+  return c.json(await shareModel(deps, shares.find(sameGrantee(to, body))!));
 }
 
 /** Removes shares of a server and the OAuth tokens their recipients got for it. */
@@ -309,7 +308,7 @@ async function revoke(
     user: owner.name,
     server,
   });
-  await fenceServer(deps, routeKey, taken);
+  await fenceServer(deps, { prefix: routeKey, taken });
   deps.events.record("share.revoked", { user: owner.name, actor, server });
 }
 
@@ -331,33 +330,22 @@ async function recipientIds(db: Db, shares: ShareView[]): Promise<number[]> {
 }
 
 /** `PATCH /shares/{owner}/{server}`: takes scopes (or, without `scopes`, all) from one recipient. */
-async function patchRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function patchRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["user", "group", "scopes"]);
+  const body = await readObject(c, { allowed: ["user", "group", "scopes"] });
   // Taking scopes away needs no holding of them.
-  const scopes = shareScopes(
-    body.scopes,
-    { owner: owner.name, server },
-    () => true,
-  );
+  const scopes = shareScopes(body.scopes, {
+    owner: owner.name,
+    server,
+    holds: () => true,
+  });
   const who = await granteeOf(c, deps.db, body);
   await revoke(deps, owner, server, who, scopes, c.get("identity")!.name);
-  const left = (await sharesOfOwner(deps.db, owner.id, server)).find((s) =>
-    "user" in who.to ? s.userName === body.user : s.groupName === body.group
+  const left = (await sharesOfOwner(deps.db, owner.id, server)).find(
+    sameGrantee(who.to, body),
   );
   if (!left) return c.json({});
-  const row = await getServer(deps.db, owner.id, server);
-  return c.json(
-    toShareModel(
-      left,
-      row?.status ?? "stopped",
-      deps.config,
-    ),
-  );
+  return c.json(await shareModel(deps, left));
 }
 
 /**
@@ -381,10 +369,7 @@ export function named(
 }
 
 /** `DELETE /shares/{owner}/{server}`: every share of the server goes. */
-async function deleteAllRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function deleteAllRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { owner, server } = await shareTarget(c, deps.db);
   await revoke(deps, owner, server, null, undefined, c.get("identity")!.name);
   return c.body(null, 204);
@@ -392,8 +377,7 @@ async function deleteAllRoute(
 
 /** The shares sub-app. */
 export function createSharesApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   const { db } = deps;
   // `/shares/alice` lists every server's shares; `/shares/alice/` is the default server's.
   const ownerList = async (c: Context<HubEnv>) => {
@@ -445,11 +429,9 @@ async function recipientOf(
   }
   const row = await getGroup(db, routeParam(c, "group_name"));
   if (!row) throw new HubError(404, `No such group: ${short(group)}`);
-  const members = (await membersByGroup(db, [row.id])).get(row.id) ?? [];
-  const { ids } = await userIdsByName(db, members);
   return {
     to: { group: row.id },
-    ids: [...ids.values()],
+    ids: await memberIdsOf(db, row.id),
     label: `group ${row.name}`,
   };
 }
@@ -504,9 +486,8 @@ function mountRecipientShares(app: Hono<HubEnv>, deps: ApiDeps): void {
   ) {
     const path = `/${kind}/shared/:owner/:server?`;
     app.get(path, needs(read), async (c) => {
-      const { owner, server, share } = await namedShare(c, db);
-      const row = await getServer(db, owner.id, server);
-      return c.json(toShareModel(share, row?.status ?? "stopped", deps.config));
+      const { share } = await namedShare(c, db);
+      return c.json(await shareModel(deps, share));
     });
     app.delete(path, needs(write), async (c) => {
       const { who, owner, server } = await namedShare(c, db);

@@ -9,11 +9,10 @@
  *
  * @module
  */
-import type { Context } from "hono";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
+import type { Ctx } from "../middleware/identity.ts";
 import type { ApiDeps, ShutdownRequest } from "./_deps.ts";
-import { expectObject, onlyKeys, readJson } from "./_body.ts";
+import { readObject } from "./_body.ts";
 
 export type { ShutdownRequest };
 
@@ -30,18 +29,17 @@ function flag(body: Record<string, unknown>, key: string): boolean | undefined {
 }
 
 /** The route handler. */
-export async function shutdownRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+export async function shutdownRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   if (!deps.requestShutdown) {
     throw new HubError(
       503,
       "This hub cannot be shut down from the API (it was not started by onehub serve)",
     );
   }
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["servers", "proxy"]);
+  const body = await readObject(c, {
+    allowed: ["servers", "proxy"],
+    optional: true,
+  });
   const servers = flag(body, "servers");
   const proxy = flag(body, "proxy");
   const request: ShutdownRequest = {

@@ -50,18 +50,12 @@ import { HubError } from "../errors.ts";
 import { endAllSessions } from "../auth/sessions.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { assertScopes, createScopeGuard } from "../middleware/require_scope.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
+import { assertScopes } from "../middleware/require_scope.ts";
+import { expectObject, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import type { ApiDeps } from "./_deps.ts";
+import { apiApp, type ApiDeps } from "./_deps.ts";
 import { isConstraintError } from "./_db_errors.ts";
 
 /** A user's groups and the scopes their roles give (built-in, assigned, through groups). */
@@ -78,19 +72,26 @@ export async function ownerAccess(
   };
 }
 
-/** A token row as JupyterHub's token model; `access` from {@linkcode ownerAccess}. */
+/** What {@linkcode toTokenModel} needs beside the row: the owner and their access. */
+export interface TokenModelOptions {
+  owner: UserRow;
+  /** The owner's groups, from {@linkcode ownerAccess}. */
+  groups: readonly string[];
+  /** The scopes the owner holds, from {@linkcode ownerAccess}. */
+  held: Set<string>;
+  /** Groups of other users the token's scopes name (groupsOfNamedUsers). */
+  named?: ReadonlyMap<string, readonly string[]>;
+  /** OAuth client descriptions by client id. @default {new Map()} */
+  clients?: ReadonlyMap<string, string>;
+}
+
+/** A token row as JupyterHub's token model. */
 export function toTokenModel(
   row: ApiTokenRow,
-  owner: UserRow,
-  access: {
-    groups: readonly string[];
-    held: Set<string>;
-    /** Groups of other users the token's scopes name (groupsOfNamedUsers). */
-    named?: ReadonlyMap<string, readonly string[]>;
-  },
-  clients: ReadonlyMap<string, string> = new Map(),
+  access: TokenModelOptions,
 ): Record<string, unknown> {
-  const { groups } = access;
+  const { groups, owner } = access;
+  const clients = access.clients ?? new Map<string, string>();
   const groupsOf = (name: string) =>
     name === owner.name ? groups : access.named?.get(name) ?? [];
   const clientServer = serverOfClient(row.oauth_client, owner.name);
@@ -277,11 +278,11 @@ async function requestedScopes(
 ): Promise<string[] | undefined> {
   let scopes: string[] | undefined;
   if (body.scopes !== undefined) {
-    scopes = stringList(body.scopes, "scopes", { max: 100 });
+    scopes = stringList(body.scopes, { field: "scopes", max: 100 });
   }
   if (body.roles === undefined) return scopes;
   scopes = [...(scopes ?? [])];
-  for (const role of stringList(body.roles, "roles", { max: 20 })) {
+  for (const role of stringList(body.roles, { field: "roles", max: 20 })) {
     const def = await definedRole(db, role).catch(() => undefined);
     if (!def) {
       throw new HubError(
@@ -292,6 +293,27 @@ async function requestedScopes(
     scopes.push(...def.scopes);
   }
   return scopes;
+}
+
+/** The models of `owner`'s token rows, with one query each for named groups and client descriptions. */
+async function tokenModels(
+  db: Db,
+  owner: UserRow,
+  rows: readonly ApiTokenRow[],
+): Promise<Record<string, unknown>[]> {
+  const options: TokenModelOptions = {
+    owner,
+    ...await ownerAccess(db, owner),
+    named: await groupsOfNamedUsers(
+      db,
+      rows.flatMap((r) => JSON.parse(r.scopes) as string[]),
+    ),
+    clients: await clientDescriptions(
+      db,
+      rows.flatMap((r) => r.oauth_client ? [r.oauth_client] : []),
+    ),
+  };
+  return rows.map((r) => toTokenModel(r, options));
 }
 
 /** The note of a new token: the body's, or JupyterHub's default naming who asked for whom. */
@@ -317,40 +339,59 @@ function tokenNote(
 }
 
 /**
+ * Who may create tokens for user `name`: the caller's identity, or (without
+ * one) the body's `auth` login; one 403 for "no such user" and "not yours"
+ * (JupyterHub 5, apihandlers/users.py).
+ */
+async function tokenRequester(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+  request: { name: string; body: Record<string, unknown> },
+): Promise<{ caller: Identity; owner: UserRow }> {
+  const { name, body } = request;
+  const identity = c.get("identity") ??
+    await identityFromBodyAuth(deps, body.auth, name);
+  const caller = await assertScopes(deps.db, identity, {
+    required: ["tokens"],
+    resource: { user: name },
+  })
+    .catch((error) => {
+      throw error instanceof HubError && error.status === 404
+        ? tokenRefused(name)
+        : error;
+    });
+  const owner = await getUser(deps.db, name);
+  if (!owner) throw tokenRefused(name);
+  return { caller, owner };
+}
+
+/** JupyterHub 5's one 403 for "no such user" and "not yours". */
+function tokenRefused(name: string): HubError {
+  return new HubError(
+    403,
+    `User ${name} not found or no permissions to generate tokens`,
+  );
+}
+
+/**
  * `POST /users/{name}/tokens`. The scope is checked here, not by `needs`:
  * without credentials the body may carry a username and password instead.
  */
-async function createTokenRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createTokenRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
-  let identity = c.get("identity");
   const name = routeParam(c, "user_name");
   // A body `auth` login is JSON; an anonymous form post (e.g. a cookie POST
   // the identity middleware ignored) is refused as unauthenticated, not as
   // bad JSON.
   const type = c.req.header("content-type");
-  if (!identity && type && !/^application\/json\s*(;|$)/i.test(type)) {
+  if (!c.get("identity") && type && !/^application\/json\s*(;|$)/i.test(type)) {
     throw new HubError(403, "Missing or invalid credentials.");
   }
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["note", "expires_in", "scopes", "roles", "auth"]);
-  identity ??= await identityFromBodyAuth(deps, body.auth, name);
-  // JupyterHub 5 (apihandlers/users.py): one 403 for "no such user" and "not yours".
-  const refused = () =>
-    new HubError(
-      403,
-      `User ${name} not found or no permissions to generate tokens`,
-    );
-  const caller = await assertScopes(db, identity, ["tokens"], { user: name })
-    .catch((error) => {
-      throw error instanceof HubError && error.status === 404
-        ? refused()
-        : error;
-    });
-  const owner = await getUser(db, name);
-  if (!owner) throw refused();
+  const body = await readObject(c, {
+    allowed: ["note", "expires_in", "scopes", "roles", "auth"],
+    optional: true,
+  });
+  const { caller, owner } = await tokenRequester(c, deps, { name, body });
   const scopes = await requestedScopes(db, body);
   const { token, row } = await issueToken(db, owner, {
     scopes,
@@ -363,7 +404,7 @@ async function createTokenRoute(
     requester: caller,
   }).catch((error) => {
     // The owner was deleted by a concurrent request: answer as if first.
-    if (isConstraintError(error, "foreignKey")) throw refused();
+    if (isConstraintError(error, "foreignKey")) throw tokenRefused(name);
     throw error;
   });
   deps.events.record("token.created", {
@@ -372,16 +413,8 @@ async function createTokenRoute(
     "token_id": tokenIdToWire(row.id),
     scopes: scopes?.join(" ") ?? "(default)",
   });
-  return c.json(
-    {
-      ...toTokenModel(row, owner, {
-        ...await ownerAccess(db, owner),
-        named: await groupsOfNamedUsers(db, JSON.parse(row.scopes)),
-      }),
-      token,
-    },
-    201,
-  );
+  const [model] = await tokenModels(db, owner, [row]);
+  return c.json({ ...model, token }, 201);
 }
 
 /**
@@ -402,7 +435,7 @@ async function revokeAllRoute(
   const result = what === "tokens"
     ? { sessions: 0, tokens: await deleteUserTokens(deps.db, user.id) }
     : await endAllSessions(deps.db, user.id);
-  await fenceUserOut(deps, user, taken);
+  await fenceUserOut(deps, { user, taken });
   deps.events.record(what === "tokens" ? "token.revoked" : "sessions.revoked", {
     user: user.name,
     actor: c.get("identity")?.name ?? null,
@@ -412,31 +445,30 @@ async function revokeAllRoute(
   return c.json(result);
 }
 
+/** `DELETE /users/{name}/tokens/{id}`: revokes one token and fences it off the servers it reached. */
+async function revokeOneRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { user, row } = await routeToken(c, deps.db);
+  await revokeToken(deps.db, row);
+  await fenceUserOut(deps, {
+    user,
+    taken: { sessions: [], tokenHashes: [row.hash] },
+  });
+  deps.events.record("token.revoked", {
+    user: user.name,
+    actor: c.get("identity")?.name ?? null,
+    "token_id": tokenIdToWire(row.id),
+  });
+  return c.body(null, 204);
+}
+
 /** The tokens sub-app. */
 export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
+  const { app, needs } = apiApp(deps);
   const { db } = deps;
-  const tokenOf = (c: Context<HubEnv>) =>
-    findToken(db, routeParam(c, "user_name"), routeParam(c, "token_id"));
-
   app.get("/users/:user_name/tokens", needs("read:tokens"), async (c) => {
     const user = await routeUser(c, db);
     const rows = await tokensOfUser(db, user.id, deps.now().toISOString());
-    const access = {
-      ...await ownerAccess(db, user),
-      named: await groupsOfNamedUsers(
-        db,
-        rows.flatMap((r) => JSON.parse(r.scopes) as string[]),
-      ),
-    };
-    const clients = await clientDescriptions(
-      db,
-      rows.flatMap((r) => r.oauth_client ? [r.oauth_client] : []),
-    );
-    return c.json({
-      api_tokens: rows.map((r) => toTokenModel(r, user, access, clients)),
-    });
+    return c.json({ api_tokens: await tokenModels(db, user, rows) });
   });
   app.post("/users/:user_name/tokens", (c) => createTokenRoute(c, deps));
   app.get(
@@ -444,32 +476,15 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     // JupyterHub's needs_scope: 404 when held only for other users, else 403.
     needs("read:tokens"),
     async (c) => {
-      const { user, row } = await tokenOf(c);
-      const clients = await clientDescriptions(
-        db,
-        row.oauth_client ? [row.oauth_client] : [],
-      );
-      const access = {
-        ...await ownerAccess(db, user),
-        named: await groupsOfNamedUsers(db, JSON.parse(row.scopes)),
-      };
-      return c.json(toTokenModel(row, user, access, clients));
+      const { user, row } = await routeToken(c, db);
+      const [model] = await tokenModels(db, user, [row]);
+      return c.json(model);
     },
   );
   app.delete(
     "/users/:user_name/tokens/:token_id",
     needs("tokens"),
-    async (c) => {
-      const { user, row } = await tokenOf(c);
-      await revokeToken(db, row);
-      await fenceUserOut(deps, user, { sessions: [], tokenHashes: [row.hash] });
-      deps.events.record("token.revoked", {
-        user: user.name,
-        actor: c.get("identity")?.name ?? null,
-        "token_id": tokenIdToWire(row.id),
-      });
-      return c.body(null, 204);
-    },
+    (c) => revokeOneRoute(c, deps),
   );
   // onehub: revoke everything at once (an admin's "revoke" button, a lost laptop).
   app.delete(
@@ -483,6 +498,14 @@ export function createTokensApi(deps: ApiDeps): Hono<HubEnv> {
     (c) => revokeAllRoute(c, deps, "sessions"),
   );
   return app;
+}
+
+/** The token the route's `:user_name` and `:token_id` name, or a 404. */
+function routeToken(
+  c: Context<HubEnv>,
+  db: Db,
+): Promise<{ user: UserRow; row: ApiTokenRow }> {
+  return findToken(db, routeParam(c, "user_name"), routeParam(c, "token_id"));
 }
 
 async function findToken(

@@ -28,22 +28,15 @@ import { rolesField } from "./_roles.ts";
 import type { Identity } from "../auth/identity.ts";
 import { normalizeUsername, usernameProblem } from "../auth/usernames.ts";
 import { HubError } from "../errors.ts";
-import type { HubEnv } from "../middleware/identity.ts";
-import { createScopeGuard } from "../middleware/require_scope.ts";
+import type { Ctx, HubEnv } from "../middleware/identity.ts";
 import { fenceUserOut } from "./_fence.ts";
 import { sessionIdsOf } from "../db/sessions.ts";
 import { tokenHashesOf } from "../db/tokens.ts";
-import {
-  expectObject,
-  onlyKeys,
-  readJson,
-  short,
-  stringList,
-} from "./_body.ts";
+import { readJson, readObject, short, stringList } from "./_body.ts";
 import { requireUser, routeUser } from "./_lookup.ts";
 import { routeParam } from "../middleware/route_param.ts";
 import { paginate, parsePaging } from "./_pagination.ts";
-import { type ApiDeps, escapeName } from "./_deps.ts";
+import { apiApp, type ApiDeps, escapeName } from "./_deps.ts";
 import type { AuthStateBox } from "../auth/auth_state.ts";
 import { isConstraintError } from "./_db_errors.ts";
 import {
@@ -76,6 +69,10 @@ const FIELD_SCOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
 
 /** Options for {@linkcode toUserModel}. */
 export interface UserModelOptions {
+  /** The user's group names. */
+  groups: readonly string[];
+  /** The user's server rows. */
+  servers: readonly ServerRow[];
   baseUrl: string;
   publicUrl: string;
   /** `""`, or the origin users' hosts hang under (server URLs are then full). */
@@ -92,17 +89,23 @@ export interface UserModelOptions {
   assignedRoles?: readonly string[];
 }
 
+/** Options for {@linkcode toServerModel}. */
+export interface ServerModelOptions {
+  /** The server's owner. */
+  user: string;
+  baseUrl: string;
+  publicUrl: string;
+  subdomainHost: string;
+  /** Whether spawner state is visible. */
+  withState: boolean;
+}
+
 /** A server row as JupyterHub's server model. */
 export function toServerModel(
-  user: string,
   row: ServerRow,
-  options: {
-    baseUrl: string;
-    publicUrl: string;
-    subdomainHost: string;
-    withState: boolean;
-  },
+  options: ServerModelOptions,
 ): Record<string, unknown> {
+  const { user } = options;
   const ready = row.status === "running";
   const pending = row.status === "spawning"
     ? "spawn"
@@ -141,17 +144,16 @@ export function toServerModel(
 /** A user row as JupyterHub's user model, trimmed to `options.keys`. */
 export function toUserModel(
   row: UserRow,
-  groups: readonly string[],
-  servers: readonly ServerRow[],
   options: UserModelOptions,
 ): Record<string, unknown> {
+  const { groups, servers } = options;
   const visible = servers.filter((s) =>
     options.includeStopped || s.status !== "stopped"
   );
   const defaultServer = servers.find((s) => s.name === "");
   const serverModels: Record<string, unknown> = {};
   for (const s of visible) {
-    serverModels[s.name] = toServerModel(row.name, s, options);
+    serverModels[s.name] = toServerModel(s, { ...options, user: row.name });
   }
   const full: Record<string, unknown> = {
     kind: "user",
@@ -190,9 +192,9 @@ export function toUserModel(
 /** The model keys `parsed` unlocks on `user`. */
 export function visibleKeys(
   parsed: ParsedScopes,
-  user: string,
-  groups: readonly string[],
+  of: { user: string; groups: readonly string[] },
 ): Set<string> {
+  const { user, groups } = of;
   const lookup = (name: string) => (name === user ? groups : []);
   const keys = new Set<string>();
   for (const [scope, fields] of FIELD_SCOPES) {
@@ -206,19 +208,21 @@ export function visibleKeys(
 /** Builds models for many rows with one query for groups and one for servers. */
 export async function userModels(
   deps: ApiDeps,
-  rows: readonly UserRow[],
-  identity: Identity,
   options: {
+    rows: readonly UserRow[];
+    /** Who asks: their scopes decide which fields each model shows. */
+    identity: Identity;
     includeStopped: boolean;
     /** Fill `auth_state` where the caller may read it. @default {true} (lists pass false, as JupyterHub's leave it null) */
     withAuthState?: boolean;
   },
 ): Promise<Record<string, unknown>[]> {
+  const { rows } = options;
   const ids = rows.map((r) => r.id);
   const both = await groupsAndRolesByUser(deps.db, ids);
   const servers = await serversByUser(deps.db, ids);
   // An unfiltered holder of every field scope (an admin) sees everything: decide once, not per row.
-  const parsed = identity.parsed;
+  const parsed = options.identity.parsed;
   const seesAll = FIELD_SCOPES.every(([scope]) => parsed.get(scope) === "all");
   const allState = parsed.get("admin:server_state") === "all";
   const authStateOn = options.withAuthState ?? true;
@@ -226,17 +230,26 @@ export async function userModels(
   return rows.map((row) => {
     const g = both.get(row.id)?.groups ?? [];
     const lookup = (name: string) => (name === row.name ? g : []);
-    const on = { resource: { user: row.name }, groupsOf: lookup };
-    return toUserModel(row, g, servers.get(row.id) ?? [], {
+    return toUserModel(row, {
+      groups: g,
+      servers: servers.get(row.id) ?? [],
       baseUrl: deps.config.baseUrl,
       publicUrl: deps.config.publicUrl,
       subdomainHost: deps.config.subdomainHost,
       includeStopped: options.includeStopped,
-      keys: seesAll ? null : visibleKeys(parsed, row.name, g),
+      keys: seesAll ? null : visibleKeys(parsed, { user: row.name, groups: g }),
       withState: allState ||
-        hasScope(parsed, { ...on, scope: "admin:server_state" }),
+        hasScope(parsed, {
+          scope: "admin:server_state",
+          resource: { user: row.name },
+          groupsOf: lookup,
+        }),
       withAuthState: authStateOn && (allAuthState ||
-        hasScope(parsed, { ...on, scope: "admin:auth_state" })),
+        hasScope(parsed, {
+          scope: "admin:auth_state",
+          resource: { user: row.name },
+          groupsOf: lookup,
+        })),
       authState: deps.authState,
       assignedRoles: both.get(row.id)?.roles ?? [],
     });
@@ -350,18 +363,11 @@ export function parseTimestamp(value: unknown): Date {
   return date;
 }
 
-/** The `/users` sub-app. */
 /** `GET /users`: one page of users, filtered by state and name, sorted. */
-async function listUsersRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function listUsersRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
-  const paging = parsePaging(c, {
-    defaultLimit: config.api.pageDefaultLimit,
-    maxLimit: config.api.pageMaxLimit,
-  });
+  const paging = parsePaging(c, config.api);
   const state = c.req.query("state");
   if (
     state !== undefined && state !== "" &&
@@ -394,7 +400,9 @@ async function listUsersRoute(
     ...(state === "inactive" ? { state: "inactive" as const } : {}),
     only: listRestriction(identity),
   });
-  let models = await userModels(deps, rows, identity, {
+  let models = await userModels(deps, {
+    rows,
+    identity,
     includeStopped: flag(c, "include_stopped_servers"),
     withAuthState: false,
   });
@@ -406,25 +414,11 @@ async function listUsersRoute(
     );
     models = models.filter((m) => ready.has(m.name as string));
   }
-  return c.json(paginate(c, paging, models, total));
+  return c.json(paginate(c, { paging, items: models, total }));
 }
 
-/** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
-async function createUsersRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
-  const { db, config } = deps;
-  const identity = c.get("identity")!;
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, [
-    "usernames",
-    "name",
-    "admin",
-    "groups",
-    "roles",
-    "auth_state",
-  ]);
+/** The `usernames` of a `POST /users` body, as sent (checked by {@linkcode validName} later). */
+function usernamesField(body: Record<string, unknown>): string[] {
   if (body.usernames === undefined) {
     throw new HubError(
       400,
@@ -437,7 +431,25 @@ async function createUsersRoute(
       '"name" is not used when creating several users: list the names in "usernames"',
     );
   }
-  const raw = stringList(body.usernames, "usernames");
+  return stringList(body.usernames, "usernames");
+}
+
+/** `POST /users`: creates several users (`usernames`), with admin, groups, auth_state. */
+async function createUsersRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db, config } = deps;
+  const identity = c.get("identity")!;
+  const body = await readObject(c, {
+    allowed: [
+      "usernames",
+      "name",
+      "admin",
+      "groups",
+      "roles",
+      "auth_state",
+    ],
+    optional: true,
+  });
+  const raw = usernamesField(body);
   const admin = adminField(body, identity) ?? false;
   const groups = await groupsField(db, body.groups);
   const roles = await rolesField(db, body.roles, identity);
@@ -464,37 +476,39 @@ async function createUsersRoute(
     });
   }
   return c.json(
-    await userModels(deps, created, identity, { includeStopped: false }),
+    await userModels(deps, {
+      rows: created,
+      identity,
+      includeStopped: false,
+    }),
     201,
   );
 }
 
 /** `GET /users/{name}`: the user model, as much of it as the scopes allow. */
-async function getUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function getUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const user = await routeUser(c, db);
-  const [model] = await userModels(deps, [user], c.get("identity")!, {
+  const [model] = await userModels(deps, {
+    rows: [user],
+    identity: c.get("identity")!,
     includeStopped: flag(c, "include_stopped_servers"),
   });
   return c.json(model);
 }
 
 /** `POST /users/{name}`: creates one user. */
-async function createUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function createUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db, config } = deps;
   const identity = c.get("identity")!;
   const name = validName(
     routeParam(c, "user_name"),
     config.users.usernamePattern,
   );
-  const body = expectObject(await readJson(c) ?? {});
-  onlyKeys(body, ["admin", "name", "groups", "roles", "auth_state"]);
+  const body = await readObject(c, {
+    allowed: ["admin", "name", "groups", "roles", "auth_state"],
+    optional: true,
+  });
   if (
     body.name !== undefined &&
     (typeof body.name !== "string" ||
@@ -527,7 +541,9 @@ async function createUserRoute(
     actor: identity.name,
     admin,
   });
-  const [model] = await userModels(deps, created, identity, {
+  const [model] = await userModels(deps, {
+    rows: created,
+    identity,
     includeStopped: false,
   });
   return c.json(model, 201);
@@ -556,16 +572,68 @@ function recordUserChange(
   }
 }
 
-/** `PATCH /users/{name}`: rename, admin, auth_state, groups. */
-async function patchUserRoute(
-  c: Context<HubEnv>,
+/** A user's changed fields as {@linkcode updateUser} takes them. */
+type UserChanges = {
+  name?: string;
+  admin?: boolean;
+  authState?: string | null;
+};
+
+/** The new name a PATCH asks for, when it differs from `user`'s; 400 when taken. */
+async function newUserName(
   deps: ApiDeps,
-): Promise<Response> {
-  const { db, config } = deps;
+  user: UserRow,
+  value: unknown,
+): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") {
+    throw new HubError(400, '"name" must be a string');
+  }
+  const newName = validName(value, deps.config.users.usernamePattern);
+  if (newName === user.name) return undefined;
+  if (await getUser(deps.db, newName)) {
+    throw new HubError(
+      400,
+      `User ${newName} already exists, username must be unique`,
+    );
+  }
+  return newName;
+}
+
+/** Stores a PATCH's changes and groups in one transaction (a rename ends the user's sessions). */
+async function saveUserChanges(
+  deps: ApiDeps,
+  user: UserRow,
+  patch: { changes: UserChanges; groups: GroupRow[] | undefined },
+): Promise<void> {
+  const { changes, groups } = patch;
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      await updateUser(trx, user.id, changes);
+      if (groups) await setGroups(trx, user.id, groups);
+      // A renamed user's browser sessions name the old user: end them.
+      if (changes.name) await deleteSessionsOfUser(trx, user.id);
+    });
+  } catch (error) {
+    // Another request took the name between the check and now.
+    if (changes.name && isConstraintError(error, "unique")) {
+      throw new HubError(
+        400,
+        `User ${changes.name} already exists, username must be unique`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** `PATCH /users/{name}`: rename, admin, auth_state, groups. */
+async function patchUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
   const identity = c.get("identity")!;
   const user = await routeUser(c, db);
-  const body = expectObject(await readJson(c));
-  onlyKeys(body, ["name", "admin", "auth_state", "groups", "roles"]);
+  const body = await readObject(c, {
+    allowed: ["name", "admin", "auth_state", "groups", "roles"],
+  });
   if (!identity.admin && user.admin === 1) {
     throw new HubError(
       403,
@@ -575,63 +643,29 @@ async function patchUserRoute(
   const wantedAdmin = adminField(body, identity);
   const groups = await groupsField(db, body.groups);
   const roles = await rolesField(db, body.roles, identity);
-  const changes: {
-    name?: string;
-    admin?: boolean;
-    authState?: string | null;
-  } = {};
-  if (body.name !== undefined) {
-    if (typeof body.name !== "string") {
-      throw new HubError(400, '"name" must be a string');
-    }
-    const newName = validName(body.name, config.users.usernamePattern);
-    if (newName !== user.name) {
-      if (await getUser(db, newName)) {
-        throw new HubError(
-          400,
-          `User ${newName} already exists, username must be unique`,
-        );
-      }
-      changes.name = newName;
-    }
-  }
+  const changes: UserChanges = {};
+  const newName = await newUserName(deps, user, body.name);
+  if (newName !== undefined) changes.name = newName;
   if (wantedAdmin !== undefined) changes.admin = wantedAdmin;
   const authState = authStateField(body.auth_state);
   if (authState !== undefined) {
     changes.authState = sealedAuthState(deps, user.id, authState);
   }
-  try {
-    await db.transaction().execute(async (trx) => {
-      await updateUser(trx, user.id, changes);
-      if (groups) await setGroups(trx, user.id, groups);
-      // A renamed user's browser sessions name the old user: end them.
-      if (changes.name) await deleteSessionsOfUser(trx, user.id);
-    });
-  } catch (error) {
-    // Another request took the name between the check above and now.
-    if (changes.name && isConstraintError(error, "unique")) {
-      throw new HubError(
-        400,
-        `User ${changes.name} already exists, username must be unique`,
-      );
-    }
-    throw error;
-  }
+  await saveUserChanges(deps, user, { changes, groups });
   if (roles) await setApiRoles(db, { user: user.id }, roles);
   recordUserChange(deps, identity.name, user, changes);
   // Re-read: a concurrent DELETE may have removed the user meanwhile.
   const updated = await requireUser(db, changes.name ?? user.name);
-  const [model] = await userModels(deps, [updated], identity, {
+  const [model] = await userModels(deps, {
+    rows: [updated],
+    identity,
     includeStopped: false,
   });
   return c.json(model);
 }
 
 /** `DELETE /users/{name}`: stops the user's servers, then deletes the user. */
-async function deleteUserRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
+async function deleteUserRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
   const { db } = deps;
   const identity = c.get("identity")!;
   const user = await routeUser(c, db);
@@ -660,23 +694,20 @@ async function deleteUserRoute(
   }
   // Their open connections to servers shared with them end too (read
   // before the deletion takes sessions, tokens and shares with it).
-  await fenceUserOut(deps, user, {
-    sessions: await sessionIdsOf(db, [user.id]),
-    tokenHashes: await tokenHashesOf(db, [user.id]),
+  await fenceUserOut(deps, {
+    user,
+    taken: {
+      sessions: await sessionIdsOf(db, [user.id]),
+      tokenHashes: await tokenHashesOf(db, [user.id]),
+    },
   });
   await deleteUser(db, user.id);
   deps.events.record("user.deleted", { user: user.name, actor: identity.name });
   return c.body(null, 204);
 }
 
-/** `POST /users/{name}/activity`: moves the user's and servers' last_activity forward. */
-async function activityRoute(
-  c: Context<HubEnv>,
-  deps: ApiDeps,
-): Promise<Response> {
-  const { db } = deps;
-  const user = await routeUser(c, db);
-  const raw = await readJson(c);
+/** The activity body as an object, or JupyterHub's 400 naming what it must hold. */
+function activityBody(raw: unknown): Record<string, unknown> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new HubError(400, "body must be a json dict");
   }
@@ -687,53 +718,69 @@ async function activityRoute(
       "body must contain at least one of `last_activity` or `servers`",
     );
   }
-  const limit = deps.now().getTime() + 59 * 60 * 1000;
-  const check = (d: Date, text: unknown) => {
-    if (d.getTime() > limit) {
-      throw new HubError(
-        400,
-        `Rejecting activity from more than an hour in the future: ${
-          short(text)
-        }`,
-      );
-    }
-    return d.toISOString();
-  };
-  const userActivity = body.last_activity === undefined
-    ? null
-    : check(parseTimestamp(body.last_activity), body.last_activity);
-  const serverUpdates: Array<[string, string]> = [];
-  if (body.servers !== undefined) {
-    const shapeError =
-      "servers must be a dict of the form {server_name: {last_activity: timestamp}}";
+  return body;
+}
+
+/** Parses an activity timestamp and refuses one more than an hour ahead of `now`. */
+function activityTime(text: unknown, now: Date): string {
+  const d = parseTimestamp(text);
+  if (d.getTime() > now.getTime() + 59 * 60 * 1000) {
+    throw new HubError(
+      400,
+      `Rejecting activity from more than an hour in the future: ${short(text)}`,
+    );
+  }
+  return d.toISOString();
+}
+
+/** The `servers` field of an activity body as `[server, time]` pairs of `user`'s servers. */
+async function serverActivity(
+  deps: ApiDeps,
+  user: UserRow,
+  asked: { servers: unknown; now: Date },
+): Promise<Array<[string, string]>> {
+  const { servers, now } = asked;
+  const updates: Array<[string, string]> = [];
+  if (servers === undefined) return updates;
+  const shapeError =
+    "servers must be a dict of the form {server_name: {last_activity: timestamp}}";
+  if (
+    servers === null || typeof servers !== "object" || Array.isArray(servers)
+  ) {
+    throw new HubError(400, shapeError);
+  }
+  const known = (await serversByUser(deps.db, [user.id])).get(user.id) ?? [];
+  for (const [name, entry] of Object.entries(servers)) {
     if (
-      body.servers === null || typeof body.servers !== "object" ||
-      Array.isArray(body.servers)
+      entry === null || typeof entry !== "object" || !("last_activity" in entry)
     ) {
       throw new HubError(400, shapeError);
     }
-    const known = (await serversByUser(db, [user.id])).get(user.id) ?? [];
-    for (
-      const [name, entry] of Object.entries(
-        body.servers as Record<string, unknown>,
-      )
-    ) {
-      if (
-        entry === null || typeof entry !== "object" ||
-        !("last_activity" in entry)
-      ) {
-        throw new HubError(400, shapeError);
-      }
-      if (!known.some((s) => s.name === name)) {
-        throw new HubError(
-          400,
-          `No such server ${short(name)} for user ${user.name}`,
-        );
-      }
-      const text = (entry as Record<string, unknown>).last_activity;
-      serverUpdates.push([name, check(parseTimestamp(text), text)]);
+    if (!known.some((s) => s.name === name)) {
+      throw new HubError(
+        400,
+        `No such server ${short(name)} for user ${user.name}`,
+      );
     }
+    const text = (entry as Record<string, unknown>).last_activity;
+    updates.push([name, activityTime(text, now)]);
   }
+  return updates;
+}
+
+/** `POST /users/{name}/activity`: moves the user's and servers' last_activity forward. */
+async function activityRoute(c: Ctx, deps: ApiDeps): Promise<Response> {
+  const { db } = deps;
+  const user = await routeUser(c, db);
+  const body = activityBody(await readJson(c));
+  const now = deps.now();
+  const userActivity = body.last_activity === undefined
+    ? null
+    : activityTime(body.last_activity, now);
+  const serverUpdates = await serverActivity(deps, user, {
+    servers: body.servers,
+    now,
+  });
   await db.transaction().execute(async (trx) => {
     if (userActivity) await touchUserActivity(trx, user.id, userActivity);
     for (const [name, at] of serverUpdates) {
@@ -744,46 +791,18 @@ async function activityRoute(
   return c.body(null, 200);
 }
 
+/** The `/users` sub-app. */
 export function createUsersApi(deps: ApiDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const needs = createScopeGuard(deps.db);
-
+  const { app, needs, listing, on } = apiApp(deps);
+  const one = "/users/:user_name";
   // The list narrows itself to the users a filtered list:users reaches.
-  const listing = createScopeGuard(deps.db, { postFilter: true });
-  app.get("/users", listing("list:users"), (c) => listUsersRoute(c, deps));
-
-  app.post("/users", needs("admin:users"), (c) => createUsersRoute(c, deps));
-
-  app.get(
-    "/users/:user_name",
-    needs(...READ_USER_SCOPES),
-    (c) => getUserRoute(c, deps),
-  );
-
-  app.post(
-    "/users/:user_name",
-    needs("admin:users"),
-    (c) => createUserRoute(c, deps),
-  );
-
-  app.patch(
-    "/users/:user_name",
-    needs("admin:users"),
-    (c) => patchUserRoute(c, deps),
-  );
-
-  app.delete(
-    "/users/:user_name",
-    needs("delete:users"),
-    (c) => deleteUserRoute(c, deps),
-  );
-
-  app.post(
-    "/users/:user_name/activity",
-    needs("users:activity"),
-    (c) => activityRoute(c, deps),
-  );
-
+  app.get("/users", listing("list:users"), on(listUsersRoute));
+  app.post("/users", needs("admin:users"), on(createUsersRoute));
+  app.get(one, needs(...READ_USER_SCOPES), on(getUserRoute));
+  app.post(one, needs("admin:users"), on(createUserRoute));
+  app.patch(one, needs("admin:users"), on(patchUserRoute));
+  app.delete(one, needs("delete:users"), on(deleteUserRoute));
+  app.post(`${one}/activity`, needs("users:activity"), on(activityRoute));
   return app;
 }
 

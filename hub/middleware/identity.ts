@@ -46,6 +46,9 @@ export interface HubEnv {
   Variables: HubVariables;
 }
 
+/** A request's context in the hub app (what every route handler takes first). */
+export type Ctx = Context<HubEnv>;
+
 /** Dependencies of {@linkcode identityMiddleware}. */
 export interface IdentityDeps {
   db: Db;

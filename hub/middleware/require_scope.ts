@@ -70,9 +70,14 @@ export const MISSING_CREDENTIALS = "Missing or invalid credentials.";
 export async function assertScopes(
   db: Db,
   identity: Identity | null,
-  required: readonly string[],
-  resource: Resource | undefined,
+  asked: {
+    /** Scopes any one of which is enough. */
+    required: readonly string[];
+    /** What the route names (user, group, server); absent: nothing. */
+    resource?: Resource | undefined;
+  },
 ): Promise<Identity> {
+  const { required, resource } = asked;
   if (!identity) throw new HubError(403, MISSING_CREDENTIALS);
   const groupsOf = await groupLookupFor(db, identity, resource);
   const verdict = checkScopes(identity.parsed, {
@@ -130,12 +135,10 @@ export function createScopeGuard(db: Db, options: ScopeGuardOptions = {}) {
   return function needs(...required: string[]): MiddlewareHandler<HubEnv> {
     return async (c, next) => {
       const resource = resourceFromParams(c.req.param());
-      const identity = await assertScopes(
-        db,
-        c.get("identity"),
+      const identity = await assertScopes(db, c.get("identity"), {
         required,
         resource,
-      );
+      });
       if (!resource && !options.postFilter) {
         assertUnfiltered(identity, required);
       }

@@ -207,11 +207,10 @@ function readRequest(
     ? query.get("scope")
     : (formScopes.length ? formScopes.join(" ") : "identify");
   try {
-    const requested = requestedScopes(
-      asked,
-      JSON.parse(client.allowed_scopes) as string[],
+    const requested = requestedScopes(asked, {
+      allowed: JSON.parse(client.allowed_scopes) as string[],
       required,
-    );
+    });
     return {
       server: target.server,
       service: target.service,
@@ -229,6 +228,46 @@ function readRequest(
   }
 }
 
+/**
+ * The group lookup of a grant: the user's own groups, the server owner's,
+ * and those of whoever the requested scopes name (a teacher's
+ * servers!group=class covers servers!user=<student>).
+ */
+async function grantGroups(
+  flow: Flow,
+  request: Request,
+): Promise<(name: string) => readonly string[]> {
+  const { identity, deps } = flow;
+  const ownerGroups = request.owner === identity.name || !request.owner
+    ? identity.groups
+    : await groupsOfUserName(deps.db, request.owner);
+  const named = await groupsOfNamedUsers(deps.db, request.requested);
+  return (name: string) =>
+    name === identity.name
+      ? identity.groups
+      : name === request.owner
+      ? ownerGroups
+      : named.get(name) ?? [];
+}
+
+/** The raw scopes the user holds, with `inherit` and the client's required ones. */
+async function grantableScopes(
+  flow: Flow,
+  request: Request,
+): Promise<Set<string>> {
+  const { identity, deps } = flow;
+  const found = identity.userId === null
+    ? undefined
+    : await userWithGroups(deps.db, identity.userId);
+  const have = userRawScopes(identity.admin, {
+    roles: found?.roles ?? await rolesOf(deps.db),
+    assigned: found?.assigned ?? [],
+  });
+  have.add("inherit");
+  for (const s of request.required) have.add(s);
+  return have;
+}
+
 /** Step 3: the user's access to the server, then the scopes granted of those requested. */
 async function grant(
   flow: Flow,
@@ -236,18 +275,7 @@ async function grant(
   request: Request,
 ): Promise<string[] | Response> {
   const { identity, deps } = flow;
-  const ownerGroups = request.owner === identity.name || !request.owner
-    ? identity.groups
-    : await groupsOfUserName(deps.db, request.owner);
-  // Whoever the requested scopes name, with their groups (a teacher's
-  // servers!group=class covers servers!user=<student>).
-  const named = await groupsOfNamedUsers(deps.db, request.requested);
-  const groupsOf = (name: string) =>
-    name === identity.name
-      ? identity.groups
-      : name === request.owner
-      ? ownerGroups
-      : named.get(name) ?? [];
+  const groupsOf = await grantGroups(flow, request);
   const access = request.service !== undefined
     ? hasScope(identity.parsed, {
       scope: "access:services",
@@ -270,25 +298,12 @@ async function grant(
       `You do not have permission to access ${client.description}`,
     );
   }
-  const found = identity.userId === null
-    ? undefined
-    : await userWithGroups(deps.db, identity.userId);
-  const have = userRawScopes(
-    identity.admin,
-    found?.roles ?? await rolesOf(deps.db),
-    found?.assigned ?? [],
-  );
-  have.add("inherit");
-  for (const s of request.required) have.add(s);
-  const { allowed, disallowed } = resolveRequestedScopes(
-    request.requested,
-    have,
-    {
-      owner: { kind: "user", name: identity.name },
-      ...(request.server !== undefined ? { clientServer: request.server } : {}),
-      groupsOf,
-    },
-  );
+  const { allowed, disallowed } = resolveRequestedScopes(request.requested, {
+    have: await grantableScopes(flow, request),
+    owner: { kind: "user", name: identity.name },
+    ...(request.server !== undefined ? { clientServer: request.server } : {}),
+    groupsOf,
+  });
   if (disallowed.size) {
     deps.logger.warn("oauth: requested scopes the user does not hold", {
       user: identity.name,
@@ -322,7 +337,10 @@ async function consentPage(
       user: identity.name,
       clientDescription: client.description,
       redirectUri: client.redirect_uri,
-      lines: describeScopes(granted, request.required, identity.name),
+      lines: describeScopes(granted, {
+        required: request.required,
+        userName: identity.name,
+      }),
       scopes: granted.includes("inherit") ? ["inherit"] : granted,
       xsrf: c.get("xsrf"),
       action: url.pathname + url.search,

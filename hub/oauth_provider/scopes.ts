@@ -48,9 +48,14 @@ export class InvalidScopeError extends Error {
  */
 export function requestedScopes(
   scopeParam: string | null,
-  allowed: readonly string[],
-  required: readonly string[],
+  client: {
+    /** The scopes the client may ask for. */
+    allowed: readonly string[];
+    /** The scopes every token of the client gets (identify + access). */
+    required: readonly string[];
+  },
 ): Set<string> {
+  const { allowed, required } = client;
   const given = scopeParam?.split(" ").filter((s) => s !== "") ?? [];
   let names = given.length ? given : [...allowed];
   names = names.filter((s) => s !== "identify");
@@ -90,9 +95,14 @@ export function requestedScopes(
  */
 export function userRawScopes(
   isAdmin: boolean,
-  roles: Readonly<Record<string, { scopes: readonly string[] }>> = {},
-  assigned: readonly string[] = [],
+  options: {
+    /** Role definitions that redefine the built-in ones. @default {{}} */
+    roles?: Readonly<Record<string, { scopes: readonly string[] }>>;
+    /** Role names given to the user or their groups. @default {[]} */
+    assigned?: readonly string[];
+  } = {},
 ): Set<string> {
+  const { roles = {}, assigned = [] } = options;
   const out = new Set<string>();
   // The admin role comes with the admin flag only (as in userScopes).
   const names = [
@@ -112,6 +122,8 @@ export function userRawScopes(
 
 /** Context of {@linkcode resolveRequestedScopes}. */
 export interface ResolveContext {
+  /** The raw scopes the user holds ({@linkcode userRawScopes}). */
+  have: ReadonlySet<string>;
   owner: Owner;
   /** The client's server, `"alice/"`; resolves bare `!server` (absent for a service's client). */
   clientServer?: string;
@@ -128,9 +140,9 @@ export interface ResolveContext {
  */
 export function resolveRequestedScopes(
   requested: ReadonlySet<string>,
-  have: ReadonlySet<string>,
   ctx: ResolveContext,
 ): { allowed: Set<string>; disallowed: Set<string> } {
+  const { have } = ctx;
   const allowed = new Set([...requested].filter((s) => have.has(s)));
   const disallowed = new Set([...requested].filter((s) => !have.has(s)));
   if (disallowed.size === 0) return { allowed, disallowed };
@@ -180,9 +192,14 @@ export interface ScopeDescription {
  */
 export function describeScopes(
   granted: Iterable<string>,
-  required: readonly string[],
-  userName: string,
+  options: {
+    /** Scopes every token gets, left out of the lines. */
+    required: readonly string[];
+    /** Who consents: a filter naming them reads "only you". */
+    userName: string;
+  },
 ): ScopeDescription[] {
+  const { required, userName } = options;
   const shown = [...granted].filter((s) => !required.includes(s)).sort();
   if (shown.length === 0) {
     return [{

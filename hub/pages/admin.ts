@@ -58,7 +58,7 @@ async function adminJson(
   fn: () => Promise<unknown>,
 ): Promise<Response> {
   try {
-    await assertScopes(db, c.get("identity"), ["admin-ui"], undefined);
+    await assertScopes(db, c.get("identity"), { required: ["admin-ui"] });
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
     return c.json(
@@ -113,9 +113,9 @@ function mountCourseUpdate(
 ): void {
   const { db, config } = deps;
   app.post("/admin/course-files", formXsrf({ token: "session" }), async (c) => {
-    const identity = await assertScopes(db, c.get("identity"), [
-      "admin-ui",
-    ], undefined);
+    const identity = await assertScopes(db, c.get("identity"), {
+      required: ["admin-ui"],
+    });
     const courseFiles = deps.courseFiles;
     if (!courseFiles?.enabled) {
       throw new HubError(400, "No course files: set course_files.source first");
@@ -157,7 +157,7 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
   app.get("/admin", async (c) => {
     const identity = c.get("identity");
     if (!identity) return toLogin(c, config);
-    await assertScopes(db, identity, ["admin-ui"], undefined);
+    await assertScopes(db, identity, { required: ["admin-ui"] });
     c.header("Cache-Control", "no-store");
     return c.html(adminPage({
       baseUrl: config.baseUrl,
@@ -191,9 +191,9 @@ export function createAdminPages(deps: AdminPagesDeps): Hono<HubEnv> {
 
   // A form post (formXsrf: the one form XSRF check), then back to the page.
   app.post("/admin/announcement", formXsrf({ token: "session" }), async (c) => {
-    const identity = await assertScopes(db, c.get("identity"), [
-      "admin-ui",
-    ], undefined);
+    const identity = await assertScopes(db, c.get("identity"), {
+      required: ["admin-ui"],
+    });
     if (!deps.announcement) throw new HubError(404);
     const text = (formOf(c).get("text") ?? "").replace(/\r\n/g, "\n");
     await deps.announcement.set(text);

@@ -41,15 +41,16 @@ import { getServer, serversByUser } from "../db/servers.ts";
 
 /** Dependencies of the login pages. */
 export interface LoginDeps {
-  db: Db;
-  config: HubConfig;
+  /** Checks the password. */
   authenticator: Authenticator;
-  logger: Logger;
-  /** Where logins and logouts are recorded. */
-  events: EventLog;
-  now: () => Date;
   /** Counts failed logins; blocked clients get 429 before the authenticator. */
   throttle: LoginThrottle;
+  /** Where logins and logouts are recorded. */
+  events: EventLog;
+  db: Db;
+  config: HubConfig;
+  logger: Logger;
+  now: () => Date;
   /** Where a login without `next` goes. @default {"{base_url}hub/home"} */
   defaultNext?: string;
   /** Stops servers at logout when `session.shutdown_on_logout` is set. */
@@ -138,6 +139,35 @@ interface Refusal {
   retryAfter?: number;
 }
 
+/** Step 1: the throttle's verdict on this address and name; a 429 refusal, or null to go on. */
+function throttleRefusal(
+  deps: LoginDeps,
+  login: { who: string; name: string },
+): Refusal | null {
+  const { who, name } = login;
+  const verdict = deps.throttle.check(who, name);
+  if (verdict.ok) return null;
+  // Once a minute per address: a flood is one line a minute, with a count.
+  deps.events.recordAtMostEvery("login.throttled", {
+    key: `throttled ${who}`,
+    windowMs: 60_000,
+    fields: {
+      user: truncate(name, 64),
+      address: who,
+      reason: `too many failures by ${verdict.by}`,
+    },
+  });
+  const by = verdict.by === "address"
+    ? "from your address"
+    : "for this username";
+  return {
+    status: 429,
+    retryAfter: verdict.retryAfterSeconds,
+    error:
+      `Too many failed logins ${by}. Please try again in ${verdict.retryAfterSeconds} seconds.`,
+  };
+}
+
 /** Steps 1–2: the throttle's verdict, then the authenticator's; the login name or a refusal. */
 async function checkPassword(
   c: Context<HubEnv>,
@@ -147,28 +177,8 @@ async function checkPassword(
 ): Promise<{ name: string } | Refusal> {
   const address = c.get("client").address;
   const who = address ?? "unknown";
-  const verdict = deps.throttle.check(who, name);
-  if (!verdict.ok) {
-    // Once a minute per address: a flood is one line a minute, with a count.
-    deps.events.recordAtMostEvery("login.throttled", {
-      key: `throttled ${who}`,
-      windowMs: 60_000,
-      fields: {
-        user: truncate(name, 64),
-        address: who,
-        reason: `too many failures by ${verdict.by}`,
-      },
-    });
-    const by = verdict.by === "address"
-      ? "from your address"
-      : "for this username";
-    return {
-      status: 429,
-      retryAfter: verdict.retryAfterSeconds,
-      error:
-        `Too many failed logins ${by}. Please try again in ${verdict.retryAfterSeconds} seconds.`,
-    };
-  }
+  const throttled = throttleRefusal(deps, { who, name });
+  if (throttled) return throttled;
   const result = await deps.authenticator.authenticate({
     username: name,
     password,
@@ -255,10 +265,14 @@ function oauthButton(config: HubConfig, next: string) {
 export async function startLogin(
   c: Context<HubEnv>,
   deps: LoginDeps,
-  user: UserRow,
-  hubPath: string,
+  login: {
+    user: UserRow;
+    /** `{base_url}hub/`: the login cookie's path. */
+    hubPath: string;
+  },
 ) {
   const { config } = deps;
+  const { user, hubPath } = login;
   const { cookie, row } = await startSession(deps.db, {
     userId: user.id,
     now: deps.now(),
@@ -314,9 +328,10 @@ async function loginRoute(
   if ("status" in checked) return refuse(checked);
   const user = await admit(deps, checked.name);
   if ("status" in user) return refuse(user);
-  await startLogin(c, deps, user, view.hubPath);
+  await startLogin(c, deps, { user, hubPath: view.hubPath });
   return c.redirect(
-    view.nextOf(c) ?? await landingAfterLogin(deps, user, view.afterLogin),
+    view.nextOf(c) ??
+      await landingAfterLogin(deps, { user, fallback: view.afterLogin }),
     302,
   );
 }
@@ -328,9 +343,9 @@ async function loginRoute(
  */
 export async function landingAfterLogin(
   deps: Pick<LoginDeps, "db" | "config" | "servers">,
-  user: UserRow,
-  fallback: string,
+  login: { user: UserRow; fallback: string },
 ): Promise<string> {
+  const { user, fallback } = login;
   if (!deps.servers) return fallback;
   const own = await getServer(deps.db, user.id, "");
   return own?.status === "running" && own.url ? own.url : fallback;

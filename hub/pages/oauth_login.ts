@@ -65,80 +65,106 @@ function redirectUri(c: Context, deps: LoginDeps): string {
   return `${origin}${deps.config.baseUrl}hub/oauth_callback`;
 }
 
+/** What the two OAuth routes share. */
+interface OAuthFlow {
+  deps: LoginDeps;
+  signIn: OAuthSignIn;
+  pending: PendingLogins;
+  /** `{base_url}hub/`. */
+  hubPath: string;
+}
+
+/** A failed sign-in: logged as an event, the state cookie cleared, the reason thrown as a page. */
+function fail(flow: OAuthFlow, c: Context, error: unknown): never {
+  const e = error instanceof OidcError
+    ? error
+    : new OidcError(502, String(error));
+  flow.deps.events.record("login.failed", {
+    reason: e.message,
+    via: "oauth",
+    address: "",
+  });
+  deleteCookie(c, STATE_COOKIE, { path: flow.hubPath });
+  throw new HubError(e.status, e.message);
+}
+
+/** `GET /oauth_login`: to the provider, with the login's state kept under a cookie. */
+async function beginRoute(
+  c: Context<HubEnv>,
+  flow: OAuthFlow,
+): Promise<Response> {
+  const { config } = flow.deps;
+  const next = safeNextUrl(c.req.query("next"), {
+    baseUrl: config.baseUrl,
+    publicOrigin: config.publicUrl,
+    subdomainHost: config.subdomainHost,
+  }) ?? "";
+  try {
+    const { url, pending: login } = await flow.signIn.client.begin(
+      next,
+      redirectUri(c, flow.deps),
+    );
+    setCookie(c, STATE_COOKIE, flow.pending.add(login), {
+      path: flow.hubPath,
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: isSecure(c, config),
+      maxAge: PENDING_MS / 1000,
+    });
+    return c.redirect(url, 302);
+  } catch (error) {
+    return fail(flow, c, error);
+  }
+}
+
+/** `GET /oauth_callback`: the provider's answer; a session for an admitted user. */
+async function callbackRoute(
+  c: Context<HubEnv>,
+  flow: OAuthFlow,
+): Promise<Response> {
+  const { deps, hubPath } = flow;
+  const login = flow.pending.take(getCookie(c, STATE_COOKIE));
+  if (!login) {
+    return fail(
+      flow,
+      c,
+      new OidcError(
+        400,
+        "This sign-in has expired or was started in another browser: start again from the login page",
+      ),
+    );
+  }
+  deleteCookie(c, STATE_COOKIE, { path: hubPath });
+  try {
+    const who = await flow.signIn.client.finish(new URL(c.req.url), login);
+    const user = await flow.signIn.admit(who);
+    await startLogin(c, deps, { user, hubPath });
+    return c.redirect(
+      login.next ||
+        await landingAfterLogin(deps, {
+          user,
+          fallback: deps.defaultNext || `${hubPath}home`,
+        }),
+      302,
+    );
+  } catch (error) {
+    return fail(flow, c, error);
+  }
+}
+
 /** The OAuth sub-app (paths relative to `{base_url}hub`). */
 export function createOAuthLoginPages(
   deps: LoginDeps,
   signIn: OAuthSignIn,
 ): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const { config } = deps;
-  const pending = new PendingLogins();
-  const hubPath = `${config.baseUrl}hub/`;
-  const fail = (error: unknown, c: Context): never => {
-    const e = error instanceof OidcError
-      ? error
-      : new OidcError(502, String(error));
-    deps.events.record("login.failed", {
-      reason: e.message,
-      via: "oauth",
-      address: "",
-    });
-    deleteCookie(c, STATE_COOKIE, { path: hubPath });
-    throw new HubError(e.status, e.message);
+  const flow: OAuthFlow = {
+    deps,
+    signIn,
+    pending: new PendingLogins(),
+    hubPath: `${deps.config.baseUrl}hub/`,
   };
-
-  app.get("/oauth_login", async (c) => {
-    const next = safeNextUrl(c.req.query("next"), {
-      baseUrl: config.baseUrl,
-      publicOrigin: config.publicUrl,
-      subdomainHost: config.subdomainHost,
-    }) ?? "";
-    try {
-      const { url, pending: login } = await signIn.client.begin(
-        next,
-        redirectUri(c, deps),
-      );
-      setCookie(c, STATE_COOKIE, pending.add(login), {
-        path: hubPath,
-        httpOnly: true,
-        sameSite: "Lax",
-        secure: isSecure(c, config),
-        maxAge: PENDING_MS / 1000,
-      });
-      return c.redirect(url, 302);
-    } catch (error) {
-      return fail(error, c);
-    }
-  });
-
-  app.get("/oauth_callback", async (c) => {
-    const login = pending.take(getCookie(c, STATE_COOKIE));
-    if (!login) {
-      return fail(
-        new OidcError(
-          400,
-          "This sign-in has expired or was started in another browser: start again from the login page",
-        ),
-        c,
-      );
-    }
-    deleteCookie(c, STATE_COOKIE, { path: hubPath });
-    try {
-      const who = await signIn.client.finish(new URL(c.req.url), login);
-      const user = await signIn.admit(who);
-      await startLogin(c, deps, user, hubPath);
-      return c.redirect(
-        login.next ||
-          await landingAfterLogin(
-            deps,
-            user,
-            deps.defaultNext || `${hubPath}home`,
-          ),
-        302,
-      );
-    } catch (error) {
-      return fail(error, c);
-    }
-  });
+  app.get("/oauth_login", (c) => beginRoute(c, flow));
+  app.get("/oauth_callback", (c) => callbackRoute(c, flow));
   return app;
 }

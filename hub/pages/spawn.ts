@@ -53,6 +53,14 @@ function notRunningJson(c: Context, wanted: string, spawnUrl: string) {
 /** How long `/hub/spawn` waits before showing the pending page. */
 const SPAWN_PAGE_WAIT_MS = 1_000;
 
+/** The user and server a spawn route names, and how the pages call it. */
+interface SpawnTarget {
+  user: UserRow;
+  server: string;
+  /** `alice's server` or `alice/gpu`. */
+  label: string;
+}
+
 /** What the spawn pages share: deps, paths and the small helpers every handler uses. */
 interface SpawnSite {
   deps: SpawnPagesDeps;
@@ -61,9 +69,7 @@ interface SpawnSite {
   nextOf(c: Context): string | null;
   loginRedirect(c: Context): Response;
   /** The user and server the route names, checked (404, named servers on). */
-  target(
-    c: Context<HubEnv>,
-  ): Promise<{ user: UserRow; server: string; label: string }>;
+  target(c: Context<HubEnv>): Promise<SpawnTarget>;
   /** `alice` or `alice/gpu`, escaped for a path. */
   suffix(name: string, server: string): string;
 }
@@ -108,11 +114,17 @@ function spawnSite(deps: SpawnPagesDeps): SpawnSite {
 }
 
 /** The route's user and server, when the caller may start it (`servers` scope). */
-async function startableTarget(c: Context<HubEnv>, site: SpawnSite) {
+async function startableTarget(
+  c: Context<HubEnv>,
+  site: SpawnSite,
+): Promise<SpawnTarget> {
   const found = await site.target(c);
-  await assertScopes(site.deps.db, c.get("identity"), ["servers"], {
-    user: found.user.name,
-    server: `${found.user.name}/${found.server}`,
+  await assertScopes(site.deps.db, c.get("identity"), {
+    required: ["servers"],
+    resource: {
+      user: found.user.name,
+      server: `${found.user.name}/${found.server}`,
+    },
   });
   return found;
 }
@@ -147,10 +159,10 @@ async function startThenPending(
 async function spawnRoute(
   c: Context<HubEnv>,
   site: SpawnSite,
+  target: SpawnTarget,
 ): Promise<Response> {
-  if (!c.get("identity")) return site.loginRedirect(c);
   const { db, config, servers } = site.deps;
-  const { user, server, label } = await startableTarget(c, site);
+  const { user, server, label } = target;
   const row = await getServer(db, user.id, server);
   if (row?.status === "running" && !servers.isPending(user.name, server)) {
     return c.redirect(
@@ -205,9 +217,8 @@ async function profileChoices(
 async function spawnWithOptionsRoute(
   c: Context<HubEnv>,
   site: SpawnSite,
+  { user, server }: SpawnTarget,
 ): Promise<Response> {
-  if (!c.get("identity")) return site.loginRedirect(c);
-  const { user, server } = await startableTarget(c, site);
   const options: Record<string, string[]> = {};
   for (const [key, value] of formOf(c).entries()) {
     if (key === "_xsrf" || typeof value !== "string") continue;
@@ -243,10 +254,10 @@ function spawnFailedPage(
 async function pendingRoute(
   c: Context<HubEnv>,
   site: SpawnSite,
+  target: SpawnTarget,
 ): Promise<Response> {
-  if (!c.get("identity")) return site.loginRedirect(c);
+  const { user, server, label } = target;
   const { db, config, servers } = site.deps;
-  const { user, server, label } = await startableTarget(c, site);
   const next = site.nextOf(c) ?? servers.where(user.name, server).url;
   const spawnUrl = `${site.hub}spawn/${site.suffix(user.name, server)}?next=${
     encodeURIComponent(next)
@@ -348,9 +359,9 @@ async function userUrlRoute(
   if (!user) {
     throw new HubError(404, "No access to resources or resources not found");
   }
-  await assertScopes(db, c.get("identity"), ["access:servers"], {
-    user: user.name,
-    server: `${user.name}/${server}`,
+  await assertScopes(db, c.get("identity"), {
+    required: ["access:servers"],
+    resource: { user: user.name, server: `${user.name}/${server}` },
   });
   const suffix = site.suffix(user.name, server);
   const spawnUrl = `${site.hub}spawn/${suffix}?next=${
@@ -405,10 +416,14 @@ function userRedirectRoute(c: Context<HubEnv>, site: SpawnSite): Response {
 export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const site = spawnSite(deps);
-  const spawn = (c: Context<HubEnv>) => spawnRoute(c, site);
-  const spawnWithOptions = (c: Context<HubEnv>) =>
-    spawnWithOptionsRoute(c, site);
-  const pending = (c: Context<HubEnv>) => pendingRoute(c, site);
+  // For a signed-in caller who may start the server the path names.
+  const startable = (route: typeof spawnRoute) => async (c: Context<HubEnv>) =>
+    c.get("identity")
+      ? route(c, site, await startableTarget(c, site))
+      : site.loginRedirect(c);
+  const spawn = startable(spawnRoute);
+  const spawnWithOptions = startable(spawnWithOptionsRoute);
+  const pending = startable(pendingRoute);
   const spawnXsrf = formXsrf({
     token: "session",
     onFail: () => {

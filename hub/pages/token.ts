@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { tokenPage } from "../../templates/mod.ts";
 import type { HubConfig } from "../config/mod.ts";
 import type { HubEnv } from "../middleware/identity.ts";
-import { toLogin } from "./home.ts";
+import { signedInPage } from "./home.ts";
 
 /** Dependencies of the token page. */
 export interface TokenPagesDeps {
@@ -18,19 +18,6 @@ export interface TokenPagesDeps {
 /** The token page sub-app (paths relative to `{base_url}hub`). */
 export function createTokenPages(deps: TokenPagesDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const { config } = deps;
-  app.get("/token", (c) => {
-    const identity = c.get("identity");
-    if (!identity) return toLogin(c, config);
-    c.header("Cache-Control", "no-store");
-    return c.html(
-      tokenPage({
-        baseUrl: config.baseUrl,
-        user: identity.name,
-        admin: identity.parsed.get("admin-ui") !== undefined,
-        xsrf: c.get("xsrf"),
-      }),
-    );
-  });
+  app.get("/token", signedInPage(deps.config, (view) => tokenPage(view)));
   return app;
 }

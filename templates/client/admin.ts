@@ -8,23 +8,9 @@
  *
  * @module
  */
-import {
-  api,
-  ApiError,
-  byId,
-  enc,
-  focusedKey,
-  guarded,
-  h,
-  type PageData,
-  pageData,
-  refocus,
-  say,
-  serverStatus,
-  showError,
-  type UserModel,
-  when,
-} from "./page.ts";
+import { api, ApiError, byId, enc, focusedKey, guarded, h } from "./page.ts";
+import { type PageData, pageData, refocus, say, serverStatus } from "./page.ts";
+import { showError, type UserModel, when } from "./page.ts";
 
 const D = pageData<PageData & { pageSize: number; pollMs: number }>();
 
@@ -73,7 +59,7 @@ function query(): string {
 }
 
 async function loadUsers(): Promise<void> {
-  const page = await api<Page<UserModel>>("GET", query(), undefined, PAGINATED);
+  const page = await api<Page<UserModel>>(query(), { headers: PAGINATED });
   S.users = page.items || [];
   S.total = page._pagination ? page._pagination.total : S.users.length;
   if (S.offset > 0 && S.users.length === 0 && S.total > 0) {
@@ -81,17 +67,17 @@ async function loadUsers(): Promise<void> {
     return loadUsers();
   }
   try {
-    S.memory = await api("GET", D.hub + "admin/api/memory");
+    S.memory = await api(D.hub + "admin/api/memory");
   } catch {
     S.memory = {};
   }
   try {
-    S.memoryLimits = await api("GET", D.hub + "admin/api/memory-limits");
+    S.memoryLimits = await api(D.hub + "admin/api/memory-limits");
   } catch {
     S.memoryLimits = {};
   }
   try {
-    S.culled = await api("GET", D.hub + "admin/api/culled");
+    S.culled = await api(D.hub + "admin/api/culled");
   } catch {
     S.culled = {};
   }
@@ -147,35 +133,34 @@ function selectBox(u: UserModel): HTMLInputElement {
   return box;
 }
 
-function userActions(u: UserModel, status: string): HTMLElement {
+/** Says what changed, then reloads the table. */
+async function changed(message: string): Promise<void> {
+  say(message);
+  await loadUsers();
+}
+
+/** The Start or Stop button of a user's default server. */
+function serverButton(u: UserModel, verb: "Start" | "Stop"): HTMLButtonElement {
+  const start = verb === "Start";
+  return action(
+    verb,
+    verb + " server of " + u.name,
+    (start ? "start|" : "stop|") + u.name,
+    async () => {
+      await api(serverPath(u, ""), { method: start ? "POST" : "DELETE" });
+      await changed((start ? "Starting " : "Stopping ") + u.name);
+    },
+    start ? "" : "secondary",
+  );
+}
+
+/** Start, stop and open the user's default server, as its status allows. */
+function serverActions(u: UserModel, status: string): (Node | null)[] {
   const main = u.servers?.[""];
-  const changed = async (message: string) => {
-    say(message);
-    await loadUsers();
-  };
-  return h("div", { class: "actions" }, [
-    status === "stopped"
-      ? action(
-        "Start",
-        "Start server of " + u.name,
-        "start|" + u.name,
-        async () => {
-          await api("POST", serverPath(u, ""));
-          await changed("Starting " + u.name);
-        },
-      )
-      : null,
+  return [
+    status === "stopped" ? serverButton(u, "Start") : null,
     status === "running" || status === "starting"
-      ? action(
-        "Stop",
-        "Stop server of " + u.name,
-        "stop|" + u.name,
-        async () => {
-          await api("DELETE", serverPath(u, ""));
-          await changed("Stopping " + u.name);
-        },
-        "secondary",
-      )
+      ? serverButton(u, "Stop")
       : null,
     status === "running" && main
       ? h("a", {
@@ -188,12 +173,21 @@ function userActions(u: UserModel, status: string): HTMLElement {
         dataset: { key: "open|" + u.name },
       })
       : null,
+  ];
+}
+
+/** Make or unmake admin, revoke logins, delete: the user's account actions. */
+function accountActions(u: UserModel): HTMLButtonElement[] {
+  return [
     action(
       u.admin ? "Unmake admin" : "Make admin",
       (u.admin ? "Unmake admin " : "Make admin ") + u.name,
       "admin|" + u.name,
       async () => {
-        await api("PATCH", "users/" + enc(u.name), { admin: !u.admin });
+        await api("users/" + enc(u.name), {
+          method: "PATCH",
+          body: { admin: !u.admin },
+        });
         await changed(
           (u.admin ? "Removed admin from " : "Made admin: ") + u.name,
         );
@@ -208,21 +202,34 @@ function userActions(u: UserModel, status: string): HTMLElement {
         const question = "Log " + u.name +
           " out everywhere and revoke their API tokens? Running servers keep running.";
         if (!confirm(question)) return;
-        await api("DELETE", "users/" + enc(u.name) + "/sessions");
-        await api("DELETE", "users/" + enc(u.name) + "/tokens");
+        await api("users/" + enc(u.name) + "/sessions", { method: "DELETE" });
+        await api("users/" + enc(u.name) + "/tokens", { method: "DELETE" });
         await changed("Revoked the logins and tokens of " + u.name);
       },
       "secondary",
     ),
-    action("Delete", "Delete user " + u.name, "delete|" + u.name, async () => {
-      const question = "Delete the user " + u.name +
-        "? Their servers are stopped; their files stay on disk.";
-      if (!confirm(question)) return;
-      await api("DELETE", "users/" + enc(u.name));
-      S.selected.delete(u.name);
-      await changed("Deleted " + u.name);
-    }, "danger"),
-  ]);
+    action(
+      "Delete",
+      "Delete user " + u.name,
+      "delete|" + u.name,
+      async () => {
+        const question = "Delete the user " + u.name +
+          "? Their servers are stopped; their files stay on disk.";
+        if (!confirm(question)) return;
+        await api("users/" + enc(u.name), { method: "DELETE" });
+        S.selected.delete(u.name);
+        await changed("Deleted " + u.name);
+      },
+      "danger",
+    ),
+  ];
+}
+
+function userActions(u: UserModel, status: string): HTMLElement {
+  return h("div", {
+    class: "actions",
+    children: [...serverActions(u, status), ...accountActions(u)],
+  });
 }
 
 function userRow(u: UserModel): HTMLTableRowElement {
@@ -231,41 +238,51 @@ function userRow(u: UserModel): HTMLTableRowElement {
   const named = Object.keys(servers).filter((n) =>
     n !== "" && servers[n]!.ready
   );
-  return h("tr", { dataset: { user: u.name } }, [
-    h("td", {}, [selectBox(u)]),
-    h("th", { scope: "row", text: u.name }),
-    h("td", {
-      text: (u.roles ?? (u.admin ? ["admin"] : [])).filter((r) => r !== "user")
-        .join(", "),
-      dataset: { role: "roles" },
-    }),
-    h("td", {}, [
-      h("span", {
-        class: "badge status-" + status,
-        text: status,
-        dataset: { role: "server-status" },
+  return h("tr", {
+    dataset: { user: u.name },
+    children: [
+      h("td", { children: [selectBox(u)] }),
+      h("th", { scope: "row", text: u.name }),
+      h("td", {
+        text: (u.roles ?? (u.admin ? ["admin"] : [])).filter((r) =>
+          r !== "user"
+        )
+          .join(", "),
+        dataset: { role: "roles" },
       }),
-      typeof servers[""]?.user_options?.profile === "string" &&
-        status !== "stopped"
-        ? h("span", {
-          class: "muted",
-          text: " " + servers[""]!.user_options!.profile,
-          dataset: { role: "profile" },
-        })
-        : null,
-      named.length
-        ? h("span", { class: "muted", text: " +" + named.length + " named" })
-        : null,
-    ]),
-    h("td", { text: memoryText(u, named), dataset: { role: "memory" } }),
-    h("td", {
-      text: when(u.last_activity) +
-        (S.culled[u.name] ? " · culled " + when(S.culled[u.name]) : ""),
-      title: u.last_activity || "",
-      dataset: { role: "activity" },
-    }),
-    h("td", {}, [userActions(u, status)]),
-  ]);
+      h("td", {
+        children: [
+          h("span", {
+            class: "badge status-" + status,
+            text: status,
+            dataset: { role: "server-status" },
+          }),
+          typeof servers[""]?.user_options?.profile === "string" &&
+            status !== "stopped"
+            ? h("span", {
+              class: "muted",
+              text: " " + servers[""]!.user_options!.profile,
+              dataset: { role: "profile" },
+            })
+            : null,
+          named.length
+            ? h("span", {
+              class: "muted",
+              text: " +" + named.length + " named",
+            })
+            : null,
+        ],
+      }),
+      h("td", { text: memoryText(u, named), dataset: { role: "memory" } }),
+      h("td", {
+        text: when(u.last_activity) +
+          (S.culled[u.name] ? " · culled " + when(S.culled[u.name]) : ""),
+        title: u.last_activity || "",
+        dataset: { role: "activity" },
+      }),
+      h("td", { children: [userActions(u, status)] }),
+    ],
+  });
 }
 
 function renderUsers(): void {
@@ -299,7 +316,10 @@ async function addSelectedToGroup(): Promise<void> {
   const group = byId<HTMLSelectElement>("bulk-group").value;
   const users = [...S.selected];
   if (!group || !users.length) return;
-  await api("POST", "groups/" + enc(group) + "/users", { users });
+  await api("groups/" + enc(group) + "/users", {
+    method: "POST",
+    body: { users },
+  });
   say("Added " + users.length + " users to " + group);
   await loadGroups();
 }
@@ -321,7 +341,7 @@ async function eachSelected(verb: string, method: string): Promise<void> {
   const failures: string[] = [];
   await Promise.all(names.map(async (name) => {
     try {
-      await api(method, "users/" + enc(name) + "/server");
+      await api("users/" + enc(name) + "/server", { method });
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) {
         failures.push(name + ": " + (e as Error).message);
@@ -337,7 +357,7 @@ async function allActive(): Promise<UserModel[]> {
   const found: UserModel[] = [];
   let url: string | null = "users?state=active&limit=200&offset=0";
   for (let i = 0; i < 100 && url; i++) {
-    const page: Page<UserModel> = await api("GET", url, undefined, PAGINATED);
+    const page: Page<UserModel> = await api(url, { headers: PAGINATED });
     found.push(...(page.items || []));
     const next = page._pagination?.next;
     url = next
@@ -347,68 +367,89 @@ async function allActive(): Promise<UserModel[]> {
   return found;
 }
 
-function groupItem(g: GroupModel): HTMLLIElement {
-  const input = h("input", {
-    type: "text",
-    id: "member-" + g.name,
-    autocomplete: "off",
-    "aria-label": "User to add to " + g.name,
-  });
-  const members = (g.users || []).map((m) =>
-    h("li", {}, [
+/** A member of a group, with a button that removes them. */
+function memberItem(g: GroupModel, m: string): HTMLLIElement {
+  return h("li", {
+    children: [
       h("span", { text: m }),
       action(
         "Remove",
         "Remove " + m + " from " + g.name,
         "rm|" + g.name + "|" + m,
         async () => {
-          await api("DELETE", "groups/" + enc(g.name) + "/users", {
-            users: [m],
+          await api("groups/" + enc(g.name) + "/users", {
+            method: "DELETE",
+            body: { users: [m] },
           });
           await loadGroups();
         },
         "secondary",
       ),
-    ])
-  );
+    ],
+  });
+}
+
+/** The form that adds the names typed in it to group `g`. */
+function addMemberForm(g: GroupModel): HTMLFormElement {
+  const input = h("input", {
+    type: "text",
+    id: "member-" + g.name,
+    autocomplete: "off",
+    "aria-label": "User to add to " + g.name,
+  });
   const addMember = async () => {
     const names = input.value.split(/[\s,]+/).filter(Boolean);
     if (!names.length) throw new Error("Enter a user name to add to " + g.name);
-    await api("POST", "groups/" + enc(g.name) + "/users", { users: names });
+    await api("groups/" + enc(g.name) + "/users", {
+      method: "POST",
+      body: { users: names },
+    });
     input.value = "";
     say("Added to " + g.name);
     await loadGroups();
   };
-  return h("li", { class: "group card", dataset: { group: g.name } }, [
-    h("h3", { text: g.name }),
-    h("ul", { class: "members" }, members),
-    h("form", {
-      class: "inline",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        guarded(addMember);
-      },
-    }, [
+  return h("form", {
+    class: "inline",
+    onsubmit: (e: Event) => {
+      e.preventDefault();
+      guarded(addMember);
+    },
+    children: [
       input,
       h("button", { type: "submit", class: "small", text: "Add member" }),
-    ]),
-    action(
-      "Delete group",
-      "Delete group " + g.name,
-      "delgroup|" + g.name,
-      async () => {
-        if (!confirm("Delete the group " + g.name + "?")) return;
-        await api("DELETE", "groups/" + enc(g.name));
-        say("Deleted group " + g.name);
-        await loadGroups();
-      },
-      "danger",
-    ),
-  ]);
+    ],
+  });
+}
+
+function groupItem(g: GroupModel): HTMLLIElement {
+  return h("li", {
+    class: "group card",
+    dataset: { group: g.name },
+    children: [
+      h("h3", { text: g.name }),
+      h("ul", {
+        class: "members",
+        children: (g.users || []).map((m) => memberItem(g, m)),
+      }),
+      addMemberForm(g),
+      action(
+        "Delete group",
+        "Delete group " + g.name,
+        "delgroup|" + g.name,
+        async () => {
+          if (!confirm("Delete the group " + g.name + "?")) return;
+          await api("groups/" + enc(g.name), { method: "DELETE" });
+          say("Deleted group " + g.name);
+          await loadGroups();
+        },
+        "danger",
+      ),
+    ],
+  });
 }
 
 async function loadGroups(): Promise<void> {
-  const groups = await api<GroupModel[] | null>("GET", "groups") || [];
+  const groups = await api<GroupModel[] | null>("groups") || [];
   const list = byId("group-list");
   const active = document.activeElement;
   // Someone is typing a member name: a refresh now would throw it away.
@@ -421,9 +462,12 @@ async function loadGroups(): Promise<void> {
 }
 
 async function addUsers(names: string[], admin: boolean): Promise<void> {
-  const made = await api<UserModel[]>("POST", "users", {
-    usernames: names,
-    admin,
+  const made = await api<UserModel[]>("users", {
+    method: "POST",
+    body: {
+      usernames: names,
+      admin,
+    },
   });
   say("Added " + made.map((u) => u.name).join(", "));
   await loadUsers();
@@ -456,7 +500,7 @@ async function stopAll(): Promise<void> {
   }
   if (!confirm("Stop all " + targets.length + " running servers?")) return;
   const results = await Promise.allSettled(
-    targets.map((t) => api("DELETE", t)),
+    targets.map((t) => api(t, { method: "DELETE" })),
   );
   const failed = results.filter((r): r is PromiseRejectedResult =>
     r.status === "rejected"
@@ -490,7 +534,7 @@ function wireControls(): void {
   onSubmit("add-group", async () => {
     const name = text("new-group").value.trim();
     if (!name) throw new Error("Enter a group name");
-    await api("POST", "groups/" + enc(name));
+    await api("groups/" + enc(name), { method: "POST" });
     text("new-group").value = "";
     say("Created group " + name);
     await loadGroups();

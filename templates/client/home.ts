@@ -6,21 +6,9 @@
  *
  * @module
  */
-import {
-  api,
-  byId,
-  enc,
-  focusedKey,
-  guarded,
-  h,
-  type PageData,
-  pageData,
-  refocus,
-  say,
-  type ServerModel,
-  serverStatus,
-  type UserModel,
-} from "./page.ts";
+import { api, byId, enc, focusedKey, guarded, h } from "./page.ts";
+import { type PageData, pageData, refocus, say } from "./page.ts";
+import { type ServerModel, serverStatus, type UserModel } from "./page.ts";
 
 const data = pageData<
   PageData & { namedServers: boolean; canShare: boolean }
@@ -29,7 +17,7 @@ const me = "users/" + enc(data.user);
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 async function refresh(): Promise<void> {
-  const model = await api<UserModel>("GET", me + "?include_stopped_servers=1");
+  const model = await api<UserModel>(me + "?include_stopped_servers=1");
   const servers = model.servers || {};
   const main = servers[""];
   const status = serverStatus(main);
@@ -66,44 +54,51 @@ function button(
 function namedRow(name: string, s: ServerModel): HTMLTableRowElement {
   const status = serverStatus(s);
   const path = me + "/servers/" + enc(name);
-  return h("tr", {}, [
-    h("td", { text: name }),
-    h("td", { text: status, class: "status-" + status }),
-    h("td", {}, [h("div", { class: "actions" }, [
-      status === "running"
-        ? h("a", {
-          class: "button small",
-          href: s.url,
-          text: "Open",
-          dataset: { key: "open|" + name },
-        })
-        : null,
-      status === "stopped"
-        ? button("Start", "small", name, "start", async () => {
-          await api("POST", path);
-          say("Starting " + name);
-          await refresh();
-        })
-        : null,
-      status === "running" || status === "starting"
-        ? button("Stop", "small secondary", name, "stop", async () => {
-          await api("DELETE", path);
-          say("Stopping " + name);
-          await refresh();
-        })
-        : null,
-      button("Remove", "small danger", name, "remove", async () => {
-        if (
-          !confirm(
-            "Remove the server " + name + "? Its settings are forgotten.",
-          )
-        ) return;
-        await api("DELETE", path, { remove: true });
-        say("Removed " + name);
-        await refresh();
+  return h("tr", {
+    children: [
+      h("td", { text: name }),
+      h("td", { text: status, class: "status-" + status }),
+      h("td", {
+        children: [h("div", {
+          class: "actions",
+          children: [
+            status === "running"
+              ? h("a", {
+                class: "button small",
+                href: s.url,
+                text: "Open",
+                dataset: { key: "open|" + name },
+              })
+              : null,
+            status === "stopped"
+              ? button("Start", "small", name, "start", async () => {
+                await api(path, { method: "POST" });
+                say("Starting " + name);
+                await refresh();
+              })
+              : null,
+            status === "running" || status === "starting"
+              ? button("Stop", "small secondary", name, "stop", async () => {
+                await api(path, { method: "DELETE" });
+                say("Stopping " + name);
+                await refresh();
+              })
+              : null,
+            button("Remove", "small danger", name, "remove", async () => {
+              if (
+                !confirm(
+                  "Remove the server " + name + "? Its settings are forgotten.",
+                )
+              ) return;
+              await api(path, { method: "DELETE", body: { remove: true } });
+              say("Removed " + name);
+              await refresh();
+            }),
+          ],
+        })],
       }),
-    ])]),
-  ]);
+    ],
+  });
 }
 
 function renderNamed(servers: Record<string, ServerModel>): void {
@@ -117,13 +112,13 @@ function renderNamed(servers: Record<string, ServerModel>): void {
 
 byId("start").addEventListener("click", () =>
   guarded(async () => {
-    await api("POST", me + "/server");
+    await api(me + "/server", { method: "POST" });
     say("Your server is starting");
     await refresh();
   }));
 byId("stop").addEventListener("click", () =>
   guarded(async () => {
-    await api("DELETE", me + "/server");
+    await api(me + "/server", { method: "DELETE" });
     say("Your server is stopping");
     await refresh();
   }));
@@ -133,7 +128,7 @@ document.getElementById("add-server")?.addEventListener("submit", (e) => {
     const input = byId<HTMLInputElement>("server-name");
     const name = input.value.trim();
     if (!name) throw new Error("Enter a name for the new server");
-    await api("POST", me + "/servers/" + enc(name));
+    await api(me + "/servers/" + enc(name), { method: "POST" });
     input.value = "";
     say("Starting " + name);
     await refresh();
@@ -147,25 +142,28 @@ const shares = "shares/" + enc(data.user) + "/";
 
 /** The current shares, each with a "Stop sharing" button. */
 async function refreshShares(): Promise<void> {
-  const page = await api<{ items: Share[] }>("GET", shares);
+  const page = await api<{ items: Share[] }>(shares);
   const list = byId("share-list");
   list.replaceChildren(...page.items.map((s) => {
     const who = s.user ? { user: s.user.name } : { group: s.group!.name };
     const label = s.user ? s.user.name : "group " + s.group!.name;
-    return h("li", { dataset: { share: label } }, [
-      h("span", { text: label }),
-      button(
-        "Stop sharing",
-        "small secondary",
-        "with " + label,
-        "unshare",
-        async () => {
-          await api("PATCH", shares, who);
-          say("Stopped sharing with " + label);
-          await refreshShares();
-        },
-      ),
-    ]);
+    return h("li", {
+      dataset: { share: label },
+      children: [
+        h("span", { text: label }),
+        button(
+          "Stop sharing",
+          "small secondary",
+          "with " + label,
+          "unshare",
+          async () => {
+            await api(shares, { method: "PATCH", body: who });
+            say("Stopped sharing with " + label);
+            await refreshShares();
+          },
+        ),
+      ],
+    });
   }));
   byId("share-empty").hidden = page.items.length > 0;
 }
@@ -177,11 +175,10 @@ if (data.canShare) {
       const input = byId<HTMLInputElement>("share-with");
       const name = input.value.trim();
       const kind = byId<HTMLSelectElement>("share-kind").value;
-      await api(
-        "POST",
-        shares,
-        kind === "group" ? { group: name } : { user: name },
-      );
+      await api(shares, {
+        method: "POST",
+        body: kind === "group" ? { group: name } : { user: name },
+      });
       input.value = "";
       say("Shared with " + name);
       await refreshShares();

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * What every interactive page's script shares (runs in the browser): the
- * page data blob, `api(method, path, body)` with the session's XSRF token,
+ * page data blob, `api(path, { method, body })` with the session's XSRF token,
  * the alert and status regions, and a small element builder that only ever
  * sets text. Bundled into each page's script by tools/bundle_client.ts.
  *
@@ -60,16 +60,26 @@ export class ApiError extends Error {
   }
 }
 
+/** A request of {@linkcode api}, as `fetch`'s init names it. */
+export interface ApiRequest {
+  /** @default {"GET"} */
+  method?: string;
+  /** Sent as JSON when present. */
+  body?: unknown;
+  /** Headers beside the XSRF token and `Accept`. @default {{}} */
+  headers?: Record<string, string>;
+}
+
 /**
- * Calls the REST API with the session cookie and XSRF token; resolves with
- * the JSON answer (or null), rejects with the hub's message.
+ * Calls the REST API (`path` relative to `{base_url}hub/api/`, or absolute)
+ * with the session cookie and XSRF token; resolves with the JSON answer (or
+ * null), rejects with the hub's message.
  */
 export async function api<T = unknown>(
-  method: string,
   path: string,
-  body?: unknown,
-  extraHeaders: Record<string, string> = {},
+  request: ApiRequest = {},
 ): Promise<T> {
+  const { method = "GET", body, headers: extraHeaders = {} } = request;
   const data = pageData();
   const headers: Record<string, string> = {
     "X-XSRFToken": data.xsrf,
@@ -104,20 +114,24 @@ export async function api<T = unknown>(
   return answer as T;
 }
 
-/** Attributes of {@linkcode h}: `text` sets textContent, `on…` adds a listener. */
+/**
+ * Attributes of {@linkcode h}: `text` sets textContent, `on…` adds a
+ * listener, `children` are appended.
+ */
 export type Attrs = Record<string, unknown> & {
   text?: string;
   dataset?: Record<string, string>;
+  children?: ReadonlyArray<Node | string | null | undefined>;
 };
 
 /** Builds an element; values are only ever set as text or attributes. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
-  children: ReadonlyArray<Node | string | null | undefined> = [],
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  const { children = [], ...rest } = attrs;
+  for (const [k, v] of Object.entries(rest)) {
     if (v === false || v === null || v === undefined) continue;
     if (k === "text") el.textContent = String(v);
     else if (k.startsWith("on")) {

@@ -19,32 +19,40 @@ interface TokenModel {
 const mine = "users/" + enc(pageData().user) + "/tokens";
 
 function tokenRow(t: TokenModel): HTMLTableRowElement {
-  return h("tr", { dataset: { token: t.id } }, [
-    h("td", { text: t.note || "(no note)" }),
-    h("td", { text: (t.scopes || []).join(" ") || "(none)", class: "scopes" }),
-    h("td", { text: when(t.created), title: t.created || "" }),
-    h("td", { text: when(t.last_activity), title: t.last_activity || "" }),
-    h("td", {
-      text: t.expires_at ? when(t.expires_at) : "never",
-      title: t.expires_at || "",
-    }),
-    h("td", {}, [h("button", {
-      type: "button",
-      class: "small danger",
-      text: "Revoke",
-      "aria-label": "Revoke token " + (t.note || t.id),
-      onclick: () =>
-        guarded(async () => {
-          await api("DELETE", mine + "/" + enc(t.id));
-          say("Token revoked");
-          await refresh();
-        }),
-    })]),
-  ]);
+  return h("tr", {
+    dataset: { token: t.id },
+    children: [
+      h("td", { text: t.note || "(no note)" }),
+      h("td", {
+        text: (t.scopes || []).join(" ") || "(none)",
+        class: "scopes",
+      }),
+      h("td", { text: when(t.created), title: t.created || "" }),
+      h("td", { text: when(t.last_activity), title: t.last_activity || "" }),
+      h("td", {
+        text: t.expires_at ? when(t.expires_at) : "never",
+        title: t.expires_at || "",
+      }),
+      h("td", {
+        children: [h("button", {
+          type: "button",
+          class: "small danger",
+          text: "Revoke",
+          "aria-label": "Revoke token " + (t.note || t.id),
+          onclick: () =>
+            guarded(async () => {
+              await api(mine + "/" + enc(t.id), { method: "DELETE" });
+              say("Token revoked");
+              await refresh();
+            }),
+        })],
+      }),
+    ],
+  });
 }
 
 async function refresh(): Promise<void> {
-  const data = await api<{ api_tokens?: TokenModel[] } | null>("GET", mine);
+  const data = await api<{ api_tokens?: TokenModel[] } | null>(mine);
   const tokens = data?.api_tokens || [];
   byId("token-body").replaceChildren(...tokens.map(tokenRow));
   byId("token-empty").hidden = tokens.length > 0;
@@ -60,7 +68,7 @@ async function create(): Promise<void> {
   };
   if (expires) body.expires_in = Number(expires);
   if (scopes.length) body.scopes = scopes;
-  const made = await api<{ token: string }>("POST", mine, body);
+  const made = await api<{ token: string }>(mine, { method: "POST", body });
   const out = byId<HTMLInputElement>("new-token");
   out.value = made.token;
   byId("new-token-box").hidden = false;

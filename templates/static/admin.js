@@ -30,7 +30,8 @@ var ApiError = class extends Error {
     super(message), this.status = status;
   }
 };
-async function api(method, path, body, extraHeaders = {}) {
+async function api(path, request = {}) {
+  const { method = "GET", body, headers: extraHeaders = {} } = request;
   const data = pageData();
   const headers = {
     "X-XSRFToken": data.xsrf,
@@ -65,9 +66,10 @@ async function api(method, path, body, extraHeaders = {}) {
   }
   return answer;
 }
-function h(tag, attrs = {}, children = []) {
+function h(tag, attrs = {}) {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  const { children = [], ...rest } = attrs;
+  for (const [k, v] of Object.entries(rest)) {
     if (v === false || v === null || v === void 0) continue;
     if (k === "text") el.textContent = String(v);
     else if (k.startsWith("on")) {
@@ -149,7 +151,9 @@ function query() {
   return "users?" + p.toString();
 }
 async function loadUsers() {
-  const page = await api("GET", query(), void 0, PAGINATED);
+  const page = await api(query(), {
+    headers: PAGINATED
+  });
   S.users = page.items || [];
   S.total = page._pagination ? page._pagination.total : S.users.length;
   if (S.offset > 0 && S.users.length === 0 && S.total > 0) {
@@ -157,17 +161,17 @@ async function loadUsers() {
     return loadUsers();
   }
   try {
-    S.memory = await api("GET", D.hub + "admin/api/memory");
+    S.memory = await api(D.hub + "admin/api/memory");
   } catch {
     S.memory = {};
   }
   try {
-    S.memoryLimits = await api("GET", D.hub + "admin/api/memory-limits");
+    S.memoryLimits = await api(D.hub + "admin/api/memory-limits");
   } catch {
     S.memoryLimits = {};
   }
   try {
-    S.culled = await api("GET", D.hub + "admin/api/culled");
+    S.culled = await api(D.hub + "admin/api/culled");
   } catch {
     S.culled = {};
   }
@@ -212,23 +216,24 @@ function selectBox(u) {
   box.checked = S.selected.has(u.name);
   return box;
 }
-function userActions(u, status) {
+async function changed(message) {
+  say(message);
+  await loadUsers();
+}
+function serverButton(u, verb) {
+  const start = verb === "Start";
+  return action(verb, verb + " server of " + u.name, (start ? "start|" : "stop|") + u.name, async () => {
+    await api(serverPath(u, ""), {
+      method: start ? "POST" : "DELETE"
+    });
+    await changed((start ? "Starting " : "Stopping ") + u.name);
+  }, start ? "" : "secondary");
+}
+function serverActions(u, status) {
   const main = u.servers?.[""];
-  const changed = async (message) => {
-    say(message);
-    await loadUsers();
-  };
-  return h("div", {
-    class: "actions"
-  }, [
-    status === "stopped" ? action("Start", "Start server of " + u.name, "start|" + u.name, async () => {
-      await api("POST", serverPath(u, ""));
-      await changed("Starting " + u.name);
-    }) : null,
-    status === "running" || status === "starting" ? action("Stop", "Stop server of " + u.name, "stop|" + u.name, async () => {
-      await api("DELETE", serverPath(u, ""));
-      await changed("Stopping " + u.name);
-    }, "secondary") : null,
+  return [
+    status === "stopped" ? serverButton(u, "Start") : null,
+    status === "running" || status === "starting" ? serverButton(u, "Stop") : null,
     status === "running" && main ? h("a", {
       class: "button small",
       href: main.url,
@@ -239,28 +244,50 @@ function userActions(u, status) {
       dataset: {
         key: "open|" + u.name
       }
-    }) : null,
+    }) : null
+  ];
+}
+function accountActions(u) {
+  return [
     action(u.admin ? "Unmake admin" : "Make admin", (u.admin ? "Unmake admin " : "Make admin ") + u.name, "admin|" + u.name, async () => {
-      await api("PATCH", "users/" + enc(u.name), {
-        admin: !u.admin
+      await api("users/" + enc(u.name), {
+        method: "PATCH",
+        body: {
+          admin: !u.admin
+        }
       });
       await changed((u.admin ? "Removed admin from " : "Made admin: ") + u.name);
     }, "secondary"),
     action("Revoke logins", "Revoke logins and tokens of " + u.name, "revoke|" + u.name, async () => {
       const question = "Log " + u.name + " out everywhere and revoke their API tokens? Running servers keep running.";
       if (!confirm(question)) return;
-      await api("DELETE", "users/" + enc(u.name) + "/sessions");
-      await api("DELETE", "users/" + enc(u.name) + "/tokens");
+      await api("users/" + enc(u.name) + "/sessions", {
+        method: "DELETE"
+      });
+      await api("users/" + enc(u.name) + "/tokens", {
+        method: "DELETE"
+      });
       await changed("Revoked the logins and tokens of " + u.name);
     }, "secondary"),
     action("Delete", "Delete user " + u.name, "delete|" + u.name, async () => {
       const question = "Delete the user " + u.name + "? Their servers are stopped; their files stay on disk.";
       if (!confirm(question)) return;
-      await api("DELETE", "users/" + enc(u.name));
+      await api("users/" + enc(u.name), {
+        method: "DELETE"
+      });
       S.selected.delete(u.name);
       await changed("Deleted " + u.name);
     }, "danger")
-  ]);
+  ];
+}
+function userActions(u, status) {
+  return h("div", {
+    class: "actions",
+    children: [
+      ...serverActions(u, status),
+      ...accountActions(u)
+    ]
+  });
 }
 function userRow(u) {
   const servers = u.servers || {};
@@ -269,60 +296,67 @@ function userRow(u) {
   return h("tr", {
     dataset: {
       user: u.name
-    }
-  }, [
-    h("td", {}, [
-      selectBox(u)
-    ]),
-    h("th", {
-      scope: "row",
-      text: u.name
-    }),
-    h("td", {
-      text: (u.roles ?? (u.admin ? [
-        "admin"
-      ] : [])).filter((r) => r !== "user").join(", "),
-      dataset: {
-        role: "roles"
-      }
-    }),
-    h("td", {}, [
-      h("span", {
-        class: "badge status-" + status,
-        text: status,
+    },
+    children: [
+      h("td", {
+        children: [
+          selectBox(u)
+        ]
+      }),
+      h("th", {
+        scope: "row",
+        text: u.name
+      }),
+      h("td", {
+        text: (u.roles ?? (u.admin ? [
+          "admin"
+        ] : [])).filter((r) => r !== "user").join(", "),
         dataset: {
-          role: "server-status"
+          role: "roles"
         }
       }),
-      typeof servers[""]?.user_options?.profile === "string" && status !== "stopped" ? h("span", {
-        class: "muted",
-        text: " " + servers[""].user_options.profile,
+      h("td", {
+        children: [
+          h("span", {
+            class: "badge status-" + status,
+            text: status,
+            dataset: {
+              role: "server-status"
+            }
+          }),
+          typeof servers[""]?.user_options?.profile === "string" && status !== "stopped" ? h("span", {
+            class: "muted",
+            text: " " + servers[""].user_options.profile,
+            dataset: {
+              role: "profile"
+            }
+          }) : null,
+          named.length ? h("span", {
+            class: "muted",
+            text: " +" + named.length + " named"
+          }) : null
+        ]
+      }),
+      h("td", {
+        text: memoryText(u, named),
         dataset: {
-          role: "profile"
+          role: "memory"
         }
-      }) : null,
-      named.length ? h("span", {
-        class: "muted",
-        text: " +" + named.length + " named"
-      }) : null
-    ]),
-    h("td", {
-      text: memoryText(u, named),
-      dataset: {
-        role: "memory"
-      }
-    }),
-    h("td", {
-      text: when(u.last_activity) + (S.culled[u.name] ? " \xB7 culled " + when(S.culled[u.name]) : ""),
-      title: u.last_activity || "",
-      dataset: {
-        role: "activity"
-      }
-    }),
-    h("td", {}, [
-      userActions(u, status)
-    ])
-  ]);
+      }),
+      h("td", {
+        text: when(u.last_activity) + (S.culled[u.name] ? " \xB7 culled " + when(S.culled[u.name]) : ""),
+        title: u.last_activity || "",
+        dataset: {
+          role: "activity"
+        }
+      }),
+      h("td", {
+        children: [
+          userActions(u, status)
+        ]
+      })
+    ]
+  });
 }
 function renderUsers() {
   const body = byId("user-body");
@@ -349,8 +383,11 @@ async function addSelectedToGroup() {
     ...S.selected
   ];
   if (!group || !users.length) return;
-  await api("POST", "groups/" + enc(group) + "/users", {
-    users
+  await api("groups/" + enc(group) + "/users", {
+    method: "POST",
+    body: {
+      users
+    }
   });
   say("Added " + users.length + " users to " + group);
   await loadGroups();
@@ -375,7 +412,9 @@ async function eachSelected(verb, method) {
   const failures = [];
   await Promise.all(names.map(async (name) => {
     try {
-      await api(method, "users/" + enc(name) + "/server");
+      await api("users/" + enc(name) + "/server", {
+        method
+      });
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) {
         failures.push(name + ": " + e.message);
@@ -390,79 +429,99 @@ async function allActive() {
   const found = [];
   let url = "users?state=active&limit=200&offset=0";
   for (let i = 0; i < 100 && url; i++) {
-    const page = await api("GET", url, void 0, PAGINATED);
+    const page = await api(url, {
+      headers: PAGINATED
+    });
     found.push(...page.items || []);
     const next = page._pagination?.next;
     url = next ? "users?state=active&limit=" + next.limit + "&offset=" + next.offset : null;
   }
   return found;
 }
-function groupItem(g) {
+function memberItem(g, m) {
+  return h("li", {
+    children: [
+      h("span", {
+        text: m
+      }),
+      action("Remove", "Remove " + m + " from " + g.name, "rm|" + g.name + "|" + m, async () => {
+        await api("groups/" + enc(g.name) + "/users", {
+          method: "DELETE",
+          body: {
+            users: [
+              m
+            ]
+          }
+        });
+        await loadGroups();
+      }, "secondary")
+    ]
+  });
+}
+function addMemberForm(g) {
   const input = h("input", {
     type: "text",
     id: "member-" + g.name,
     autocomplete: "off",
     "aria-label": "User to add to " + g.name
   });
-  const members = (g.users || []).map((m) => h("li", {}, [
-    h("span", {
-      text: m
-    }),
-    action("Remove", "Remove " + m + " from " + g.name, "rm|" + g.name + "|" + m, async () => {
-      await api("DELETE", "groups/" + enc(g.name) + "/users", {
-        users: [
-          m
-        ]
-      });
-      await loadGroups();
-    }, "secondary")
-  ]));
   const addMember = async () => {
     const names = input.value.split(/[\s,]+/).filter(Boolean);
     if (!names.length) throw new Error("Enter a user name to add to " + g.name);
-    await api("POST", "groups/" + enc(g.name) + "/users", {
-      users: names
+    await api("groups/" + enc(g.name) + "/users", {
+      method: "POST",
+      body: {
+        users: names
+      }
     });
     input.value = "";
     say("Added to " + g.name);
     await loadGroups();
   };
-  return h("li", {
-    class: "group card",
-    dataset: {
-      group: g.name
-    }
-  }, [
-    h("h3", {
-      text: g.name
-    }),
-    h("ul", {
-      class: "members"
-    }, members),
-    h("form", {
-      class: "inline",
-      onsubmit: (e) => {
-        e.preventDefault();
-        guarded(addMember);
-      }
-    }, [
+  return h("form", {
+    class: "inline",
+    onsubmit: (e) => {
+      e.preventDefault();
+      guarded(addMember);
+    },
+    children: [
       input,
       h("button", {
         type: "submit",
         class: "small",
         text: "Add member"
       })
-    ]),
-    action("Delete group", "Delete group " + g.name, "delgroup|" + g.name, async () => {
-      if (!confirm("Delete the group " + g.name + "?")) return;
-      await api("DELETE", "groups/" + enc(g.name));
-      say("Deleted group " + g.name);
-      await loadGroups();
-    }, "danger")
-  ]);
+    ]
+  });
+}
+function groupItem(g) {
+  return h("li", {
+    class: "group card",
+    dataset: {
+      group: g.name
+    },
+    children: [
+      h("h3", {
+        text: g.name
+      }),
+      h("ul", {
+        class: "members",
+        children: (g.users || []).map((m) => memberItem(g, m))
+      }),
+      addMemberForm(g),
+      action("Delete group", "Delete group " + g.name, "delgroup|" + g.name, async () => {
+        if (!confirm("Delete the group " + g.name + "?")) return;
+        await api("groups/" + enc(g.name), {
+          method: "DELETE"
+        });
+        say("Deleted group " + g.name);
+        await loadGroups();
+      }, "danger")
+    ]
+  });
 }
 async function loadGroups() {
-  const groups = await api("GET", "groups") || [];
+  const groups = await api("groups") || [];
   const list = byId("group-list");
   const active = document.activeElement;
   if (list.contains(active) && active instanceof HTMLInputElement && active.value) return;
@@ -471,9 +530,12 @@ async function loadGroups() {
   fillGroupChoice(groups);
 }
 async function addUsers(names, admin) {
-  const made = await api("POST", "users", {
-    usernames: names,
-    admin
+  const made = await api("users", {
+    method: "POST",
+    body: {
+      usernames: names,
+      admin
+    }
   });
   say("Added " + made.map((u) => u.name).join(", "));
   await loadUsers();
@@ -501,7 +563,9 @@ async function stopAll() {
     return;
   }
   if (!confirm("Stop all " + targets.length + " running servers?")) return;
-  const results = await Promise.allSettled(targets.map((t) => api("DELETE", t)));
+  const results = await Promise.allSettled(targets.map((t) => api(t, {
+    method: "DELETE"
+  })));
   const failed = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   say("Stopping " + targets.length + " servers");
   await loadUsers();
@@ -531,7 +595,9 @@ function wireControls() {
   onSubmit("add-group", async () => {
     const name = text("new-group").value.trim();
     if (!name) throw new Error("Enter a group name");
-    await api("POST", "groups/" + enc(name));
+    await api("groups/" + enc(name), {
+      method: "POST"
+    });
     text("new-group").value = "";
     say("Created group " + name);
     await loadGroups();

@@ -30,7 +30,8 @@ var ApiError = class extends Error {
     super(message), this.status = status;
   }
 };
-async function api(method, path, body, extraHeaders = {}) {
+async function api(path, request = {}) {
+  const { method = "GET", body, headers: extraHeaders = {} } = request;
   const data2 = pageData();
   const headers = {
     "X-XSRFToken": data2.xsrf,
@@ -65,9 +66,10 @@ async function api(method, path, body, extraHeaders = {}) {
   }
   return answer;
 }
-function h(tag, attrs = {}, children = []) {
+function h(tag, attrs = {}) {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  const { children = [], ...rest } = attrs;
+  for (const [k, v] of Object.entries(rest)) {
     if (v === false || v === null || v === void 0) continue;
     if (k === "text") el.textContent = String(v);
     else if (k.startsWith("on")) {
@@ -109,7 +111,7 @@ var data = pageData();
 var me = "users/" + enc(data.user);
 var timer;
 async function refresh() {
-  const model = await api("GET", me + "?include_stopped_servers=1");
+  const model = await api(me + "?include_stopped_servers=1");
   const servers = model.servers || {};
   const main = servers[""];
   const status = serverStatus(main);
@@ -139,47 +141,59 @@ function button(text, cls, name, key, fn) {
 function namedRow(name, s) {
   const status = serverStatus(s);
   const path = me + "/servers/" + enc(name);
-  return h("tr", {}, [
-    h("td", {
-      text: name
-    }),
-    h("td", {
-      text: status,
-      class: "status-" + status
-    }),
-    h("td", {}, [
-      h("div", {
-        class: "actions"
-      }, [
-        status === "running" ? h("a", {
-          class: "button small",
-          href: s.url,
-          text: "Open",
-          dataset: {
-            key: "open|" + name
-          }
-        }) : null,
-        status === "stopped" ? button("Start", "small", name, "start", async () => {
-          await api("POST", path);
-          say("Starting " + name);
-          await refresh();
-        }) : null,
-        status === "running" || status === "starting" ? button("Stop", "small secondary", name, "stop", async () => {
-          await api("DELETE", path);
-          say("Stopping " + name);
-          await refresh();
-        }) : null,
-        button("Remove", "small danger", name, "remove", async () => {
-          if (!confirm("Remove the server " + name + "? Its settings are forgotten.")) return;
-          await api("DELETE", path, {
-            remove: true
-          });
-          say("Removed " + name);
-          await refresh();
-        })
-      ])
-    ])
-  ]);
+  return h("tr", {
+    children: [
+      h("td", {
+        text: name
+      }),
+      h("td", {
+        text: status,
+        class: "status-" + status
+      }),
+      h("td", {
+        children: [
+          h("div", {
+            class: "actions",
+            children: [
+              status === "running" ? h("a", {
+                class: "button small",
+                href: s.url,
+                text: "Open",
+                dataset: {
+                  key: "open|" + name
+                }
+              }) : null,
+              status === "stopped" ? button("Start", "small", name, "start", async () => {
+                await api(path, {
+                  method: "POST"
+                });
+                say("Starting " + name);
+                await refresh();
+              }) : null,
+              status === "running" || status === "starting" ? button("Stop", "small secondary", name, "stop", async () => {
+                await api(path, {
+                  method: "DELETE"
+                });
+                say("Stopping " + name);
+                await refresh();
+              }) : null,
+              button("Remove", "small danger", name, "remove", async () => {
+                if (!confirm("Remove the server " + name + "? Its settings are forgotten.")) return;
+                await api(path, {
+                  method: "DELETE",
+                  body: {
+                    remove: true
+                  }
+                });
+                say("Removed " + name);
+                await refresh();
+              })
+            ]
+          })
+        ]
+      })
+    ]
+  });
 }
 function renderNamed(servers) {
   const body = byId("named-body");
@@ -190,12 +204,16 @@ function renderNamed(servers) {
   refocus(body, focused);
 }
 byId("start").addEventListener("click", () => guarded(async () => {
-  await api("POST", me + "/server");
+  await api(me + "/server", {
+    method: "POST"
+  });
   say("Your server is starting");
   await refresh();
 }));
 byId("stop").addEventListener("click", () => guarded(async () => {
-  await api("DELETE", me + "/server");
+  await api(me + "/server", {
+    method: "DELETE"
+  });
   say("Your server is stopping");
   await refresh();
 }));
@@ -205,7 +223,9 @@ document.getElementById("add-server")?.addEventListener("submit", (e) => {
     const input = byId("server-name");
     const name = input.value.trim();
     if (!name) throw new Error("Enter a name for the new server");
-    await api("POST", me + "/servers/" + enc(name));
+    await api(me + "/servers/" + enc(name), {
+      method: "POST"
+    });
     input.value = "";
     say("Starting " + name);
     await refresh();
@@ -213,7 +233,7 @@ document.getElementById("add-server")?.addEventListener("submit", (e) => {
 });
 var shares = "shares/" + enc(data.user) + "/";
 async function refreshShares() {
-  const page = await api("GET", shares);
+  const page = await api(shares);
   const list = byId("share-list");
   list.replaceChildren(...page.items.map((s) => {
     const who = s.user ? {
@@ -225,17 +245,21 @@ async function refreshShares() {
     return h("li", {
       dataset: {
         share: label
-      }
-    }, [
-      h("span", {
-        text: label
-      }),
-      button("Stop sharing", "small secondary", "with " + label, "unshare", async () => {
-        await api("PATCH", shares, who);
-        say("Stopped sharing with " + label);
-        await refreshShares();
-      })
-    ]);
+      },
+      children: [
+        h("span", {
+          text: label
+        }),
+        button("Stop sharing", "small secondary", "with " + label, "unshare", async () => {
+          await api(shares, {
+            method: "PATCH",
+            body: who
+          });
+          say("Stopped sharing with " + label);
+          await refreshShares();
+        })
+      ]
+    });
   }));
   byId("share-empty").hidden = page.items.length > 0;
 }
@@ -246,10 +270,13 @@ if (data.canShare) {
       const input = byId("share-with");
       const name = input.value.trim();
       const kind = byId("share-kind").value;
-      await api("POST", shares, kind === "group" ? {
-        group: name
-      } : {
-        user: name
+      await api(shares, {
+        method: "POST",
+        body: kind === "group" ? {
+          group: name
+        } : {
+          user: name
+        }
       });
       input.value = "";
       say("Shared with " + name);

@@ -30,7 +30,8 @@ var ApiError = class extends Error {
     super(message), this.status = status;
   }
 };
-async function api(method, path, body, extraHeaders = {}) {
+async function api(path, request = {}) {
+  const { method = "GET", body, headers: extraHeaders = {} } = request;
   const data = pageData();
   const headers = {
     "X-XSRFToken": data.xsrf,
@@ -65,9 +66,10 @@ async function api(method, path, body, extraHeaders = {}) {
   }
   return answer;
 }
-function h(tag, attrs = {}, children = []) {
+function h(tag, attrs = {}) {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  const { children = [], ...rest } = attrs;
+  for (const [k, v] of Object.entries(rest)) {
     if (v === false || v === null || v === void 0) continue;
     if (k === "text") el.textContent = String(v);
     else if (k.startsWith("on")) {
@@ -110,44 +112,49 @@ function tokenRow(t) {
   return h("tr", {
     dataset: {
       token: t.id
-    }
-  }, [
-    h("td", {
-      text: t.note || "(no note)"
-    }),
-    h("td", {
-      text: (t.scopes || []).join(" ") || "(none)",
-      class: "scopes"
-    }),
-    h("td", {
-      text: when(t.created),
-      title: t.created || ""
-    }),
-    h("td", {
-      text: when(t.last_activity),
-      title: t.last_activity || ""
-    }),
-    h("td", {
-      text: t.expires_at ? when(t.expires_at) : "never",
-      title: t.expires_at || ""
-    }),
-    h("td", {}, [
-      h("button", {
-        type: "button",
-        class: "small danger",
-        text: "Revoke",
-        "aria-label": "Revoke token " + (t.note || t.id),
-        onclick: () => guarded(async () => {
-          await api("DELETE", mine + "/" + enc(t.id));
-          say("Token revoked");
-          await refresh();
-        })
+    },
+    children: [
+      h("td", {
+        text: t.note || "(no note)"
+      }),
+      h("td", {
+        text: (t.scopes || []).join(" ") || "(none)",
+        class: "scopes"
+      }),
+      h("td", {
+        text: when(t.created),
+        title: t.created || ""
+      }),
+      h("td", {
+        text: when(t.last_activity),
+        title: t.last_activity || ""
+      }),
+      h("td", {
+        text: t.expires_at ? when(t.expires_at) : "never",
+        title: t.expires_at || ""
+      }),
+      h("td", {
+        children: [
+          h("button", {
+            type: "button",
+            class: "small danger",
+            text: "Revoke",
+            "aria-label": "Revoke token " + (t.note || t.id),
+            onclick: () => guarded(async () => {
+              await api(mine + "/" + enc(t.id), {
+                method: "DELETE"
+              });
+              say("Token revoked");
+              await refresh();
+            })
+          })
+        ]
       })
-    ])
-  ]);
+    ]
+  });
 }
 async function refresh() {
-  const data = await api("GET", mine);
+  const data = await api(mine);
   const tokens = data?.api_tokens || [];
   byId("token-body").replaceChildren(...tokens.map(tokenRow));
   byId("token-empty").hidden = tokens.length > 0;
@@ -161,7 +168,10 @@ async function create() {
   };
   if (expires) body.expires_in = Number(expires);
   if (scopes.length) body.scopes = scopes;
-  const made = await api("POST", mine, body);
+  const made = await api(mine, {
+    method: "POST",
+    body
+  });
   const out = byId("new-token");
   out.value = made.token;
   byId("new-token-box").hidden = false;

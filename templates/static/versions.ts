@@ -2,8 +2,8 @@
 /** Each static asset's version (SHA-256 prefix of its text), for its URL. */
 export const VERSIONS: Readonly<Record<string, string>> = {
   "style.css": "635ee6b34514",
-  "admin.js": "5764bc0fbfa2",
-  "home.js": "0beda313547c",
-  "token.js": "0f53c66aaab6",
+  "admin.js": "3c7336cc6ef9",
+  "home.js": "3418b4172c2a",
+  "token.js": "70251d052bf9",
   "spawn_pending.js": "550bf2cadccc",
 };

@@ -17,7 +17,10 @@ const alice = { kind: "user" as const, name: "alice" };
 Deno.test("requestedScopes: defaults, identify, roles, refusals", async (t) => {
   await t.step("no scope parameter: allowed + required", () => {
     assert.deepEqual(
-      [...requestedScopes(null, ["access:servers!server=alice/"], REQUIRED)]
+      [...requestedScopes(null, {
+        allowed: ["access:servers!server=alice/"],
+        required: REQUIRED,
+      })]
         .sort(),
       [
         "access:servers!server=alice/",
@@ -28,33 +31,42 @@ Deno.test("requestedScopes: defaults, identify, roles, refusals", async (t) => {
   });
   await t.step("empty scope parameter behaves as absent", () => {
     assert.equal(
-      requestedScopes("", ["read:users"], REQUIRED).has("read:users"),
+      requestedScopes("", { allowed: ["read:users"], required: REQUIRED }).has(
+        "read:users",
+      ),
       true,
     );
   });
   await t.step("identify is ignored", () => {
     assert.deepEqual(
-      [...requestedScopes("identify", ["read:users"], REQUIRED)].sort(),
+      [...requestedScopes("identify", {
+        allowed: ["read:users"],
+        required: REQUIRED,
+      })].sort(),
       [...REQUIRED].sort(),
     );
   });
   await t.step("role names are accepted when not scopes", () => {
-    const got = requestedScopes("server", [
-      "users:activity!user",
-      "access:servers!server",
-    ], REQUIRED);
+    const got = requestedScopes("server", {
+      allowed: ["users:activity!user", "access:servers!server"],
+      required: REQUIRED,
+    });
     assert.ok(got.has("users:activity!user"));
     assert.ok(got.has("access:servers!server"));
   });
   await t.step("unknown names are invalid_scope", () => {
     assert.throws(
-      () => requestedScopes("nope", [], REQUIRED),
+      () => requestedScopes("nope", { allowed: [], required: REQUIRED }),
       InvalidScopeError,
     );
   });
   await t.step("scopes the client may not request are invalid_scope", () => {
     assert.throws(
-      () => requestedScopes("admin:users", ["read:users"], REQUIRED),
+      () =>
+        requestedScopes("admin:users", {
+          allowed: ["read:users"],
+          required: REQUIRED,
+        }),
       /not allowed for this client: admin:users/,
     );
   });
@@ -66,8 +78,7 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
   await t.step("raw matches are kept verbatim", () => {
     const { allowed, disallowed } = resolveRequestedScopes(
       new Set(REQUIRED),
-      have,
-      ctx,
+      { ...ctx, have },
     );
     assert.deepEqual([...allowed].sort(), [...REQUIRED].sort());
     assert.equal(disallowed.size, 0);
@@ -77,8 +88,7 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
     () => {
       const { allowed } = resolveRequestedScopes(
         new Set(["access:servers!server=alice/gpu"]),
-        new Set(["self"]),
-        ctx,
+        { ...ctx, have: new Set(["self"]) },
       );
       assert.deepEqual([...allowed], ["access:servers!server=alice/gpu"]);
     },
@@ -86,8 +96,7 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
   await t.step("unheld scopes are dropped", () => {
     const { allowed, disallowed } = resolveRequestedScopes(
       new Set(["proxy", "access:servers!server=bob/"]),
-      have,
-      ctx,
+      { ...ctx, have },
     );
     assert.deepEqual([...allowed], []);
     assert.deepEqual([...disallowed].sort(), [
@@ -98,8 +107,7 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
   await t.step("partly held: the held part, expanded", () => {
     const { allowed } = resolveRequestedScopes(
       new Set(["servers"]),
-      new Set(["self"]),
-      ctx,
+      { ...ctx, have: new Set(["self"]) },
     );
     assert.deepEqual([...allowed].sort(), [
       "delete:servers!user=alice",
@@ -113,8 +121,8 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
     () => {
       const { allowed } = resolveRequestedScopes(
         new Set(["access:servers!server=carol/"]),
-        new Set(["access:servers!group=course"]),
         {
+          have: new Set(["access:servers!group=course"]),
           owner: { kind: "user", name: "ta" },
           clientServer: "carol/",
           groupsOf: (name) => (name === "carol" ? ["course"] : []),
@@ -126,8 +134,8 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
   await t.step("admins hold access:servers on every server", () => {
     const { allowed } = resolveRequestedScopes(
       new Set(["access:servers!server=bob/"]),
-      userRawScopes(true),
       {
+        have: userRawScopes(true),
         owner: { kind: "user", name: "root" },
         clientServer: "bob/",
         groupsOf: () => [],
@@ -138,11 +146,14 @@ Deno.test("resolveRequestedScopes (JupyterHub's RBAC docs): raw first, then expa
 });
 
 Deno.test("describeScopes: lines for the consent page", () => {
-  assert.deepEqual(describeScopes(REQUIRED, REQUIRED, "root"), [{
-    scope: null,
-    description: "Identify the owner of the requesting entity.",
-    filter: "",
-  }]);
+  assert.deepEqual(
+    describeScopes(REQUIRED, { required: REQUIRED, userName: "root" }),
+    [{
+      scope: null,
+      description: "Identify the owner of the requesting entity.",
+      filter: "",
+    }],
+  );
   const lines = describeScopes(
     [
       ...REQUIRED,
@@ -152,8 +163,7 @@ Deno.test("describeScopes: lines for the consent page", () => {
       "read:servers!server=alice/gpu",
       "read:hub",
     ],
-    REQUIRED,
-    "root",
+    { required: REQUIRED, userName: "root" },
   );
   assert.deepEqual(lines.map((l) => [l.scope, l.filter]), [
     ["read:hub", ""],
@@ -163,7 +173,8 @@ Deno.test("describeScopes: lines for the consent page", () => {
     ["servers", "only you"],
   ]);
   assert.equal(
-    describeScopes(["inherit", "read:hub"], [], "x")[0]!.scope,
+    describeScopes(["inherit", "read:hub"], { required: [], userName: "x" })[0]!
+      .scope,
     "inherit",
   );
 });
@@ -254,7 +265,10 @@ Deno.test("userRawScopes() holds the scopes of every role a user has, their grou
   const roles = {
     teacher: { scopes: ["read:users!group=class", "servers!group=class"] },
   };
-  const have = userRawScopes(false, roles, ["teacher", "admin", "gone"]);
+  const have = userRawScopes(false, {
+    roles,
+    assigned: ["teacher", "admin", "gone"],
+  });
   assert.ok(have.has("servers!group=class"));
   assert.ok(have.has("read:users!group=class"));
   assert.ok(have.has("self"), "the user role");
@@ -262,8 +276,8 @@ Deno.test("userRawScopes() holds the scopes of every role a user has, their grou
   // A teacher's OAuth client asking for one student's server is granted it.
   const { allowed, disallowed } = resolveRequestedScopes(
     new Set(["servers!user=stu"]),
-    have,
     {
+      have,
       owner: { kind: "user", name: "tim" },
       groupsOf: (name) => name === "stu" ? ["class"] : [],
     },
