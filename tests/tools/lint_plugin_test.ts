@@ -38,16 +38,16 @@ async function lint(source: string): Promise<string> {
   }
 }
 
-Deno.test("max-function-lines names a function longer than 80 lines and passes one of 80", async () => {
+Deno.test("max-function-lines names a function longer than 60 lines and passes one of 60", async () => {
   const report = JSON.parse(
     await lint(
-      `${functionOf("tooLong", 81)}\n${functionOf("justRight", 80)}\n`,
+      `${functionOf("tooLong", 61)}\n${functionOf("justRight", 60)}\n`,
     ),
   );
   const messages = report.diagnostics
     .filter((d: { code: string }) => d.code === "onehub/max-function-lines")
     .map((d: { message: string }) => d.message);
-  assert.deepEqual(messages, ["tooLong is 81 lines (at most 80)"]);
+  assert.deepEqual(messages, ["tooLong is 61 lines (at most 60)"]);
 });
 
 Deno.test("max-positional-params names an exported function with three, lets db/c lead, an options object trail, and private ones be", async () => {
