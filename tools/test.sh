@@ -31,6 +31,6 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 fi
 # PAM tests use the hub's own service file, as the installer writes it.
 if [ "$(id -u)" -eq 0 ] && [ ! -e /etc/pam.d/onehub ]; then
-  deno eval 'import { PAM_SERVICE_FILE_TEXT } from "./hub/auth/pam.ts"; await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);'
+  deno eval 'import { PAM_SERVICE_FILE_TEXT } from "./hub/auth/pam/mod.ts"; await Deno.writeTextFile("/etc/pam.d/onehub", PAM_SERVICE_FILE_TEXT);'
 fi
 exec deno task ok

@@ -1,5 +1,5 @@
 /**
- * Queries on the event log (`events`). Only hub/events.ts writes it.
+ * Queries on the event log (`events`). Only hub/observe/events.ts writes it.
  *
  * @module
  */

@@ -30,7 +30,11 @@ import { formOf, formXsrf } from "../middleware/form_xsrf.ts";
 import { validServerName } from "../auth/usernames.ts";
 import { assertScopes } from "../middleware/require_scope.ts";
 import { routeParam } from "../middleware/route_param.ts";
-import { escapeName, type ServerManager } from "../servers/manager.ts";
+import {
+  escapeName,
+  type ServerManager,
+  serverPrefix,
+} from "../servers/manager.ts";
 
 /** Dependencies of the spawn pages. */
 export interface SpawnPagesDeps {
@@ -401,9 +405,10 @@ function userRedirectRoute(c: Context<HubEnv>, site: SpawnSite): Response {
   if (!identity) return site.loginRedirect(c);
   const url = new URL(c.req.url);
   const rest = url.pathname.slice(`${site.hub}user-redirect/`.length);
-  const next = `${site.deps.config.baseUrl}user/${
-    escapeName(identity.name)
-  }/${rest}${url.search}`;
+  const own = { user: identity.name, server: "" };
+  const next = `${
+    serverPrefix(site.deps.config.baseUrl, own)
+  }${rest}${url.search}`;
   return c.redirect(
     `${site.hub}spawn/${escapeName(identity.name)}?next=${
       encodeURIComponent(next)
@@ -446,7 +451,10 @@ export function createSpawnPages(deps: SpawnPagesDeps): Hono<HubEnv> {
     "/user/:user_name",
     (c) =>
       c.redirect(
-        `${site.hub}user/${escapeName(routeParam(c, "user_name"))}/`,
+        serverPrefix(site.hub, {
+          user: routeParam(c, "user_name"),
+          server: "",
+        }),
         302,
       ),
   );

@@ -1,5 +1,5 @@
 /**
- * `/hub/metrics` (hub/api/metrics.ts, hub/metrics.ts): the Prometheus text
+ * `/hub/metrics` (hub/api/metrics.ts, hub/observe/metrics.ts): the Prometheus text
  * format parsed by a real parser (npm parse-prometheus-text-format, and
  * prometheus_client's own parser from Debian's python3), JupyterHub's metric
  * names, values that follow a spawn, and the `read:metrics` rule.

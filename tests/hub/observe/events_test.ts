@@ -1,5 +1,5 @@
 /**
- * The event log (hub/events.ts): one log line and one row per event,
+ * The event log (hub/observe/events.ts): one log line and one row per event,
  * batched; a bounded queue; pruning by age and by count.
  */
 import assert from "node:assert/strict";
