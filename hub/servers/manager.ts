@@ -7,14 +7,14 @@
  * The manager keeps the public API and the admission rules (a second start
  * joins the first, `spawner.concurrent_spawn_limit` answers 429, a running
  * server 400); the jobs are in files of their own: the spawn steps
- * (spawn.ts), the progress stream (progress.ts), the server's token and
- * OAuth client (credentials.ts), re-adoption after a restart
- * (reconcile.ts). Types they share: _types.ts.
+ * (spawn.ts, which also resolves what a start gets), the progress stream
+ * (progress.ts), the server's token and OAuth client (credentials.ts),
+ * re-adoption after a restart (reconcile.ts), the memory servers use
+ * (memory.ts). Types they share: _types.ts.
  *
  * @module
  */
 import { sleep } from "../concurrency.ts";
-import type { SpawnerState } from "../../spawners/mod.ts";
 import type { ServerRow, UserRow } from "../db/schema.ts";
 import {
   getServer,
@@ -22,9 +22,7 @@ import {
   serversWithStatus,
   setServerStatus,
 } from "../db/servers.ts";
-import { groupNamesByUser } from "../db/users.ts";
 import { HubError } from "../errors.ts";
-import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
 import { type ServerLocation, serverLocation } from "./urls.ts";
 import type {
   ProgressEvent,
@@ -34,7 +32,8 @@ import type {
 } from "./_types.ts";
 import { PendingSpawn, type ProgressView } from "./progress.ts";
 import { revokeServerCredentials } from "./credentials.ts";
-import { runSpawn, type SpawnContext } from "./spawn.ts";
+import { chooseSpawn, runSpawn, type SpawnContext } from "./spawn.ts";
+import { memoryOfRunning } from "./memory.ts";
 import { ownerOf, reconcileServers } from "./reconcile.ts";
 
 export type { ProgressEvent, ServerManagerDeps, ServerOwner, StopCause };
@@ -166,7 +165,11 @@ export class ServerManager {
   ): Promise<{ pending: boolean }> {
     const row = await this.#admit(user, server);
     const extraEnv = await this.#deps.beforeSpawn?.(user) ?? {};
-    const { options, choice } = await this.#choose(user, row, start.options);
+    const { options, choice } = await chooseSpawn(this.#deps, {
+      user,
+      row,
+      given: start.options,
+    });
     choice.environment = { ...choice.environment, ...extraEnv };
     const key = ServerManager.key(user.name, server);
     const pending = new PendingSpawn({
@@ -183,42 +186,6 @@ export class ServerManager {
       pending,
     });
     return { pending: true };
-  }
-
-  /**
-   * What a start gets: the user's options (the last ones when none are
-   * given) and, from the profiles and group limits, its limits, default URL
-   * and environment; the chosen profile is kept in the options.
-   *
-   * @throws {HubError} 400 for a profile the user may not pick.
-   */
-  async #choose(
-    user: UserRow,
-    row: ServerRow | undefined,
-    given: Record<string, unknown> | undefined,
-  ): Promise<{ options: Record<string, unknown>; choice: SpawnChoice }> {
-    const { config, db } = this.#deps;
-    const options = given ?? (row ? JSON.parse(row.user_options) : {});
-    const groups = (await groupNamesByUser(db, [user.id])).get(user.id) ?? [];
-    const { memoryBytes, cpu, tasks } = config.limits;
-    const choice = resolveSpawn({
-      profiles: config.profiles,
-      groupLimits: config.limits.groups,
-      global: {
-        ...(memoryBytes !== null ? { memoryBytes } : {}),
-        ...(cpu !== null ? { cpu } : {}),
-        ...(tasks ? { tasks } : {}),
-      },
-      defaultUrl: config.spawner.defaultUrl,
-      groups,
-      userOptions: options,
-    });
-    return {
-      options: choice.profile === null
-        ? options
-        : { ...options, profile: choice.profile },
-      choice,
-    };
   }
 
   /** Waits up to `options.timeoutMs` for a spawn to finish; true when the server is ready. */
@@ -335,32 +302,12 @@ export class ServerManager {
 
   /** Memory in bytes of each running server the spawner can measure, keyed `user/server`. */
   async memoryOfRunning(): Promise<Record<string, number>> {
-    return (await this.#memory()).used;
+    return (await memoryOfRunning(this.#deps)).used;
   }
 
   /** The memory limit in bytes each running server got (profile, group, global), keyed `user/server`. */
   async memoryLimitsOfRunning(): Promise<Record<string, number>> {
-    return (await this.#memory()).limits;
-  }
-
-  async #memory(): Promise<{
-    used: Record<string, number>;
-    limits: Record<string, number>;
-  }> {
-    const rows = await serversWithStatus(this.#deps.db, ["running"]);
-    const used: Record<string, number> = {};
-    const limits: Record<string, number> = {};
-    await Promise.all(rows.map(async (row) => {
-      const state = parsedState(row.state);
-      if (!state) return;
-      const key = `${row.user_name}/${row.name}`;
-      const limit = (state as { limits?: { memoryBytes?: unknown } }).limits
-        ?.memoryBytes;
-      if (typeof limit === "number") limits[key] = limit;
-      const bytes = await this.#deps.spawner.memory(state).catch(() => null);
-      if (bytes !== null) used[key] = bytes;
-    }));
-    return { used, limits };
+    return (await memoryOfRunning(this.#deps)).limits;
   }
 
   /** Starts the periodic poll. */
@@ -384,15 +331,5 @@ export class ServerManager {
     for (const row of rows) {
       await this.stop(ownerOf(row), row.name);
     }
-  }
-}
-
-/** A stored spawner state, or null when it is not a JSON object. */
-function parsedState(text: string): SpawnerState | null {
-  try {
-    const state = JSON.parse(text);
-    return state && typeof state === "object" ? state as SpawnerState : null;
-  } catch {
-    return null;
   }
 }

@@ -31,7 +31,7 @@ import {
   tailFile,
 } from "../../spawners/mod.ts";
 import type { HubConfig } from "../config/mod.ts";
-import type { UserRow } from "../db/schema.ts";
+import type { ServerRow, UserRow } from "../db/schema.ts";
 import {
   getServer,
   recordSpawning,
@@ -44,7 +44,8 @@ import {
   type SingleUserEnvInput,
 } from "./single_user_env.ts";
 import { serverLocation } from "./urls.ts";
-import type { SpawnChoice } from "./profiles.ts";
+import { resolveSpawn, type SpawnChoice } from "./profiles.ts";
+import { groupNamesByUser } from "../db/groups.ts";
 import type { ServerManagerDeps, ServerOwner } from "./_types.ts";
 import type { PendingSpawn } from "./progress.ts";
 import { fillServerFilter, issueServerCredentials } from "./credentials.ts";
@@ -121,6 +122,46 @@ export function spawnSettings(
     debug,
     disableUserConfig,
     extra: { ...config.spawner.environment, ...choice.environment },
+  };
+}
+
+/**
+ * Step 0, what a start gets: the user's options (the last ones when none
+ * are given) and, from the profiles and group limits, its limits, default
+ * URL and environment; the chosen profile is kept in the options.
+ *
+ * @throws {HubError} 400 for a profile the user may not pick.
+ */
+export async function chooseSpawn(
+  deps: Pick<ServerManagerDeps, "config" | "db">,
+  start: {
+    user: UserRow;
+    row: ServerRow | undefined;
+    given: Record<string, unknown> | undefined;
+  },
+): Promise<{ options: Record<string, unknown>; choice: SpawnChoice }> {
+  const { config, db } = deps;
+  const { user, row, given } = start;
+  const options = given ?? (row ? JSON.parse(row.user_options) : {});
+  const groups = (await groupNamesByUser(db, [user.id])).get(user.id) ?? [];
+  const { memoryBytes, cpu, tasks } = config.limits;
+  const choice = resolveSpawn({
+    profiles: config.profiles,
+    groupLimits: config.limits.groups,
+    global: {
+      ...(memoryBytes !== null ? { memoryBytes } : {}),
+      ...(cpu !== null ? { cpu } : {}),
+      ...(tasks ? { tasks } : {}),
+    },
+    defaultUrl: config.spawner.defaultUrl,
+    groups,
+    userOptions: options,
+  });
+  return {
+    options: choice.profile === null
+      ? options
+      : { ...options, profile: choice.profile },
+    choice,
   };
 }
 
