@@ -43,6 +43,12 @@ export interface SpawnRequest {
   limits?: SpawnLimits;
   /** stdout and stderr are appended here (created 0600, owned by the user). */
   logFile?: string;
+  /**
+   * Niceness (1..19) the server starts with, until `answered` puts it back
+   * to 0: while a class starts, the hub and the servers already running
+   * keep the CPU they need. Local driver only. @default {0}
+   */
+  startNice?: number;
 }
 
 /** JSON the hub stores and hands back after a restart. */
@@ -87,6 +93,8 @@ export interface Spawner {
   stopStray(id: string, user: SystemUser, marker: string): Promise<number>;
   /** Memory the server uses now in bytes, or null when unknown (gone, no cgroup v2…). */
   memory(state: SpawnerState): Promise<number | null>;
+  /** The server answered: it leaves the start's lower priority (`startNice`), if the driver has one. */
+  answered?(state: SpawnerState): Promise<void>;
 }
 
 /** Paths of the tools the drivers run, and a clock (for tests). */

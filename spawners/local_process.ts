@@ -145,7 +145,8 @@ async function checkWorkingDirectory(request: SpawnRequest): Promise<void> {
 
 /**
  * The exec chain's arguments: bash as root (close stray descriptors, open
- * the log) → env → setpriv → the program; one pid throughout.
+ * the log) → env → (nice, with `startNice`) → setpriv → the program; one
+ * pid throughout.
  */
 function wrapperArgs(setpriv: string, request: SpawnRequest): string[] {
   const { env, logFile } = request;
@@ -153,10 +154,22 @@ function wrapperArgs(setpriv: string, request: SpawnRequest): string[] {
     "-c",
     wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
     logFile ?? "onehub-server",
+    ...(request.startNice ? ["nice", "-n", String(request.startNice)] : []),
     setpriv,
     ...setprivArgs(request.user),
     ...request.argv,
   ];
+}
+
+/** Back to niceness 0, the whole process group (root may lower it; a user could not). */
+async function answered(state: SpawnerState): Promise<void> {
+  const pgid = (state as Partial<LocalState>).pgid;
+  if (typeof pgid !== "number" || pgid <= 1) return;
+  await new Deno.Command("renice", {
+    args: ["-n", "0", "-g", String(pgid)],
+    stdout: "null",
+    stderr: "null",
+  }).output();
 }
 
 /**
@@ -291,5 +304,6 @@ export function createLocalProcessSpawner(
       typeof state.pid === "number" && Number.isInteger(state.pid)
         ? processTreeRss(state.pid)
         : Promise.resolve(null),
+    answered,
   };
 }

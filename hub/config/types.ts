@@ -319,8 +319,12 @@ export interface SpawnerConfig {
   slowStopTimeoutSeconds: number;
   /** `spawner.http_timeout`: Seconds a started server may take to answer HTTP */
   httpTimeoutSeconds: number;
-  /** `spawner.concurrent_limit`: Spawns allowed at once; more get 429 with Retry-After */
+  /** `spawner.concurrent_limit`: Spawns allowed at once; more wait in line, their spawn-pending page showing their place */
   concurrentLimit: number;
+  /** `spawner.start_nice`: Niceness a server starts with (local spawner), back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (0 = off) */
+  startNice: number;
+  /** `spawner.queue_limit`: Spawns that may wait in line for a free slot (spawner.concurrent_limit); past it a start answers 429 with Retry-After */
+  queueLimit: number;
   /** `spawner.options_form`: HTML form fields shown before a server starts (trusted HTML); the submitted fields become user_options */
   optionsForm: string;
   /** `spawner.named_servers`: Allow several named servers per user */

@@ -62,6 +62,12 @@ export class ServerManager {
   /** Last failure per server key, for spawn-pending pages. */
   readonly #failures = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | null = null;
+  /** Spawns holding one of the `spawner.concurrent_limit` slots. */
+  #active = 0;
+  /** Spawns waiting for a slot, first come first served; each starts when `go` is called. */
+  readonly #line: Array<
+    { pending: PendingSpawn; go: () => void; told?: number }
+  > = [];
 
   constructor(deps: ServerManagerDeps) {
     this.#deps = deps;
@@ -108,7 +114,10 @@ export class ServerManager {
    * Starts a server (or joins the spawn already in flight). Resolves with
    * the pending record; `waitReady` waits for it.
    *
-   * @throws {HubError} 429 past the concurrent-spawn limit, 400 when running.
+   * Past `spawner.concurrent_limit` spawns at once, a start waits in line
+   * (its progress stream says its place) and begins when a slot frees.
+   *
+   * @throws {HubError} 429 when the line is full (`spawner.queue_limit`), 400 when running.
    */
   start(
     user: UserRow,
@@ -146,7 +155,11 @@ export class ServerManager {
       }
       await this.#cleanup(user, server, "died");
     }
-    if (this.pendingCount >= this.#deps.config.spawner.concurrentLimit) {
+    const { concurrentLimit, queueLimit } = this.#deps.config.spawner;
+    if (
+      this.#active + this.#line.length >= concurrentLimit &&
+      this.#line.length >= queueLimit
+    ) {
       this.#deps.metrics.spawnDuration.observe(0, { status: "throttled" });
       const retry = 30 + Math.floor(Math.random() * 30);
       throw new HubError(
@@ -179,13 +192,85 @@ export class ServerManager {
     });
     this.#pending.set(key, pending);
     this.#failures.delete(key);
-    pending.done = runSpawn(this.#context(), {
-      user,
-      server,
-      userOptions: options,
+    pending.done = this.#inTurn(
       pending,
-    });
+      () =>
+        runSpawn(this.#context(), {
+          user,
+          server,
+          userOptions: options,
+          pending,
+        }),
+    );
     return { pending: true };
+  }
+
+  /**
+   * Runs `spawn` in one of the `spawner.concurrent_limit` slots: at once
+   * when one is free, else after waiting in line. A spawn stopped while it
+   * waits ends there ("Spawn cancelled"), having started nothing.
+   */
+  async #inTurn(
+    pending: PendingSpawn,
+    spawn: () => Promise<void>,
+  ): Promise<void> {
+    if (
+      this.#active >= this.#deps.config.spawner.concurrentLimit ||
+      this.#line.length
+    ) {
+      const turn = Promise.withResolvers<void>();
+      this.#line.push({ pending, go: turn.resolve });
+      this.#tellPlaces();
+      await turn.promise;
+    } else this.#active++;
+    try {
+      if (!pending.cancelled) return await spawn();
+      pending.emit({ progress: 100, failed: true, message: "Spawn cancelled" });
+      pending.finish();
+    } finally {
+      this.#active--;
+      this.#admitNext();
+    }
+  }
+
+  /** Gives free slots to the first in line, then tells the rest their place. */
+  #admitNext(): void {
+    const limit = this.#deps.config.spawner.concurrentLimit;
+    while (this.#active < limit && this.#line.length) {
+      this.#active++;
+      this.#line.shift()!.go();
+    }
+    this.#tellPlaces();
+  }
+
+  /**
+   * Each waiting spawn's progress stream learns its place in line: when it
+   * joins, then at every step of the last ten places and every tenth place
+   * before, so a long line costs each waiter a few dozen events, not one per
+   * departure.
+   */
+  #tellPlaces(): void {
+    this.#line.forEach((waiting, ahead) => {
+      const first = waiting.told === undefined;
+      const worth = first || ahead < 10 || ahead % 10 === 0;
+      if (waiting.told === ahead || !worth) return;
+      waiting.told = ahead;
+      waiting.pending.emit({
+        progress: 0,
+        message: ahead === 0
+          ? "Waiting for a free spawn slot: you are next"
+          : `Waiting for a free spawn slot: ${ahead} ahead of you`,
+      });
+    });
+  }
+
+  /** A spawn stopped while it waits in line leaves the line at once (its slot is its own from then). */
+  #leaveLine(pending: PendingSpawn): void {
+    const at = this.#line.findIndex((w) => w.pending === pending);
+    if (at < 0) return;
+    const [waiting] = this.#line.splice(at, 1);
+    this.#active++;
+    waiting!.go();
   }
 
   /** Waits up to `options.timeoutMs` for a spawn to finish; true when the server is ready. */
@@ -238,6 +323,7 @@ export class ServerManager {
     const p = this.#pending.get(key);
     if (p && !p.finished) {
       p.cancelled = true;
+      this.#leaveLine(p);
       await p.done.catch(() => {});
     }
     const { db, metrics, logger } = this.#deps;

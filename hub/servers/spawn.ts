@@ -257,6 +257,9 @@ async function launch(
     cwd: unix.home,
     logFile,
     limits: choice.limits,
+    ...(config.spawner.startNice
+      ? { startNice: config.spawner.startNice }
+      : {}),
   });
   const seconds = config.spawner.startTimeoutSeconds;
   const result = await withTimeout(starting, {
@@ -400,7 +403,15 @@ async function startAndAnswer(
     state,
     logFile,
   });
-  return { url: started.url, startedAt, readyAt: performance.now() };
+  const readyAt = performance.now();
+  // It answers: back to normal priority (spawner.start_nice).
+  await ctx.deps.spawner.answered?.(state).catch((e) =>
+    ctx.deps.logger.warn("could not restore the server's priority", {
+      user: user.name,
+      error: (e as Error).message,
+    })
+  );
+  return { url: started.url, startedAt, readyAt };
 }
 
 /** One spawn, as the steps above; progress events tell the browser where it is. */

@@ -444,3 +444,28 @@ rootTest(
     }
   },
 );
+
+/** The niceness of a process (field 19 of /proc/<pid>/stat). */
+async function niceOf(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
+rootTest(
+  "startNice starts the server (and its children) nicer; answered() puts the whole group back to 0",
+  async () => {
+    await withAccount(async ({ user }, started) => {
+      const spawner = createSpawner("local");
+      const { url, state } = await startServer(
+        { ...serverRequest(user, await freePort()), startNice: 10 },
+        started,
+      );
+      const info = await askServer(url);
+      assert.equal(await niceOf(info.pid), 10);
+      assert.equal(await niceOf(info.child), 10);
+      await spawner.answered!(state);
+      assert.equal(await niceOf(info.pid), 0);
+      assert.equal(await niceOf(info.child), 0);
+    });
+  },
+);

@@ -238,7 +238,30 @@ export const SPAWNER_KEYS = [
     min: 1,
     max: 1000,
     reload: "live",
-    doc: "Spawns allowed at once; more get 429 with Retry-After",
+    doc:
+      "Spawns allowed at once; more wait in line, their spawn-pending page showing their place",
+  },
+  {
+    key: "spawner.start_nice",
+    field: "spawner.startNice",
+    kind: "int",
+    default: 10,
+    min: 0,
+    max: 19,
+    reload: "live",
+    doc:
+      "Niceness a server starts with (local spawner), back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (0 = off)",
+  },
+  {
+    key: "spawner.queue_limit",
+    field: "spawner.queueLimit",
+    kind: "int",
+    default: 500,
+    min: 0,
+    max: 10000,
+    reload: "live",
+    doc:
+      "Spawns that may wait in line for a free slot (spawner.concurrent_limit); past it a start answers 429 with Retry-After",
   },
   {
     key: "spawner.options_form",

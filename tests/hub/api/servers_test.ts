@@ -253,9 +253,9 @@ Deno.test("POST for a server whose process died starts it again", async () => {
   assert.equal(await serverTokens(hub, "Server at /user/daemon/"), 1);
 });
 
-Deno.test("past spawner.concurrent_limit a start answers 429 with Retry-After", async () => {
+Deno.test("past spawner.concurrent_limit with the line full (spawner.queue_limit) a start answers 429 with Retry-After", async () => {
   await using hub = await fakeHub(
-    { spawner: { "concurrent_limit": 1 } },
+    { spawner: { "concurrent_limit": 1, "queue_limit": 0 } },
     new FakeSpawner("slow"),
   );
   const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
@@ -271,6 +271,59 @@ Deno.test("past spawner.concurrent_limit a start answers 429 with Retry-After", 
   assert.equal(hub.fake.startsOf("bin"), 0);
   hub.fake.release("daemon");
   assert.equal((await first).status, 201);
+});
+
+Deno.test("past spawner.concurrent_limit a start waits in line, its progress says its place, and it spawns when a slot frees", async () => {
+  await using hub = await fakeHub(
+    { spawner: { "concurrent_limit": 1, "slow_spawn_timeout": 1 } },
+    new FakeSpawner("slow"),
+  );
+  const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
+  await hub.fake.started("daemon");
+  const bin = await hub.tokenFor("bin");
+  assert.equal((await post(hub, "/users/bin/server", bin)).status, 202);
+  assert.equal(hub.fake.startsOf("bin"), 0, "not spawned while it waits");
+  assert.deepEqual(hub.servers!.progress("bin", "")?.events, [{
+    progress: 0,
+    message: "Waiting for a free spawn slot: you are next",
+  }]);
+  hub.fake.release("daemon");
+  assert.equal((await first).status, 202, "slower than slow_spawn_timeout");
+  await hub.fake.started("bin");
+  hub.fake.release("bin");
+  assert.equal(
+    await hub.servers!.waitReady("bin", "", { timeoutMs: 5000 }),
+    true,
+  );
+});
+
+Deno.test("a start stopped while it waits in line ends cancelled and never reaches the spawner", async () => {
+  await using hub = await fakeHub(
+    { spawner: { "concurrent_limit": 1, "slow_spawn_timeout": 1 } },
+    new FakeSpawner("slow"),
+  );
+  const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
+  await hub.fake.started("daemon");
+  const bin = await hub.tokenFor("bin");
+  assert.equal((await post(hub, "/users/bin/server", bin)).status, 202);
+  const stop = await hub.request(`${API}/users/bin/server`, {
+    method: "DELETE",
+    token: bin,
+  });
+  await stop.body?.cancel();
+  assert.equal(stop.status, 204);
+  assert.equal(
+    hub.servers!.progress("bin", "")?.events.at(-1)?.message,
+    "Spawn cancelled",
+  );
+  assert.equal(hub.servers!.isPending("bin", ""), false);
+  hub.fake.release("daemon");
+  assert.equal((await first).status, 202, "slower than slow_spawn_timeout");
+  assert.equal(
+    await hub.servers!.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
+  assert.equal(hub.fake.startsOf("bin"), 0);
 });
 
 Deno.test("a failing spawn answers 500 with the reason, leaves nothing behind and streams failed: true", async () => {

@@ -392,6 +392,16 @@ Deno.test("a hub user named after a system account never gets a server as it (sp
   assert.equal(hub.fake.lastRequest("daemon"), undefined, "nothing started");
 });
 
+Deno.test("a server starts at spawner.start_nice (10 by default) and 0 turns it off", async (t) => {
+  for (const [file, want] of [[{}, 10], [{ "start_nice": 0 }, undefined]]) {
+    await t.step(`start_nice ${JSON.stringify(file)}`, async () => {
+      await using hub = await fakeHub({ spawner: file });
+      await running(hub, "daemon");
+      assert.equal(hub.fake.requests.at(-1)?.startNice, want);
+    });
+  }
+});
+
 Deno.test("spawnSettings(): env_keep from the hub's environment, limits, notebook_dir, flags, and a profile's environment over spawner.environment", () => {
   const config = resolveConfig({
     file: {
