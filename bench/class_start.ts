@@ -40,6 +40,8 @@ const { values } = parseArgs({
 const USERS = Number(values.users);
 const WINDOW_S = Number(values.window);
 const TIMEOUT_MS = Number(values.timeout) * 1000;
+// A kernel started while a whole class starts can take a while: a student waits.
+const KERNEL_TIMEOUT_MS = 120_000;
 const PASSWORD = `cs-${crypto.randomUUID()}`;
 const ADMIN_TOKEN = crypto.getRandomValues(new Uint8Array(24)).toHex();
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -55,7 +57,15 @@ interface Arrival {
   readyMs?: number;
   fortyTwoMs?: number;
   error?: string;
+  /** The text of the last 5xx page seen, if any. */
+  lastRefusal?: string;
   statuses: number[];
+}
+
+/** A page's words, without markup, short. */
+function pageText(html: string): string {
+  return html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, " ")
+    .replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 240);
 }
 
 /** A hub under load: its public URL, its processes and how to stop it. */
@@ -318,8 +328,9 @@ async function arrive(hub: RunningHub, user: string): Promise<Arrival> {
         if (hop.status >= 400) arrival.statuses.push(hop.status);
       }
       const at = new URL(client.hops.at(-1)!.url);
-      await res.body?.cancel();
+      const page = await res.text();
       if (res.status === 200 && at.pathname.startsWith(prefix)) break;
+      if (res.status >= 500) arrival.lastRefusal = pageText(page);
       // The spawn-pending page (or a hub page): reload it every 0.5 s, as its
       // script leads the browser on once the progress stream says ready (this
       // client reads no stream: the same for both hubs).
@@ -329,10 +340,20 @@ async function arrive(hub: RunningHub, user: string): Promise<Arrival> {
         : `${hub.url}user/${user}/`;
     }
     if (!client.cookie(`jupyterhub-user-${user}`)) {
-      throw new Error("never reached the server");
+      throw new Error(
+        `never reached the server${
+          arrival.lastRefusal ? `; the hub said: ${arrival.lastRefusal}` : ""
+        }`,
+      );
     }
     arrival.readyMs = performance.now() - start;
-    const { out: printed } = await runInKernel(client, user);
+    const { out: printed } = await runInKernel(
+      client,
+      user,
+      undefined,
+      "print(6*7)",
+      KERNEL_TIMEOUT_MS,
+    );
     if (printed.trim() !== "42") throw new Error(`the cell printed ${printed}`);
     arrival.fortyTwoMs = performance.now() - start;
   } catch (error) {
