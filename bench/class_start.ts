@@ -24,6 +24,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { childrenOf, out, rssKiB } from "./_proc.ts";
 import { CookieClient } from "../tests/_helpers/cookie_client.ts";
 import { runInKernel } from "../tests/_helpers/jupyter.ts";
 import { run } from "../tests/_helpers/system_users.ts";
@@ -49,8 +50,6 @@ const PASSWORD = `cs-${crypto.randomUUID()}`;
 const ADMIN_TOKEN = crypto.getRandomValues(new Uint8Array(24)).toHex();
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 
-const out = (line: string) =>
-  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One student's minute. */
@@ -105,15 +104,6 @@ async function removeUsers(names: string[]): Promise<void> {
 
 // ---- processes -----------------------------------------------------------
 
-function rssKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
   try {
@@ -156,16 +146,6 @@ function startProcess(
     log.close()
   );
   return child;
-}
-
-/** Children of a process (one level), e.g. configurable-http-proxy under JupyterHub. */
-function childrenOf(pid: number): number[] {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim()
-      .split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 async function stopChild(child: Deno.ChildProcess): Promise<void> {

@@ -23,6 +23,7 @@ import { postLogin } from "../tests/_helpers/login_form.ts";
 import { run } from "../tests/_helpers/system_users.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { childrenOf, out, rssKiB } from "./_proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -41,27 +42,6 @@ const ADDRESSES = Number(values.addresses);
 const UPLOADS = Number(values.uploads);
 const UPLOAD_BYTES = Number(values["upload-mb"]) * 1024 * 1024;
 const MAX_ATTEMPTS = Number(values["max-attempts"]);
-
-const out = (line: string) =>
-  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
-
-function rssKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim()
-      .split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 const percentile = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;

@@ -46,8 +46,8 @@ function targetOf(state: SpawnerState): string | null {
 async function answers(
   deps: ServerManagerDeps,
   row: ServerWithUser,
+  state: SpawnerState,
 ): Promise<{ alive: boolean; target: string | null }> {
-  const state = JSON.parse(row.state) as SpawnerState;
   const alive = Object.keys(state).length > 0 &&
     (await deps.spawner.poll(state).catch(() => ({ running: false })))
       .running;
@@ -139,13 +139,14 @@ async function reconcileOne(
     await ctx.cleanup(ownerOf(row), row.name, "started by another hub");
     return false;
   }
-  const { alive, target } = await answers(deps, row);
+  const state = JSON.parse(row.state) as SpawnerState;
+  const { alive, target } = await answers(deps, row, state);
   if (alive && target) {
     await adopt(deps, row, target);
     return true;
   }
   if (alive) {
-    await deps.spawner.stop(JSON.parse(row.state)).catch(() => {});
+    await deps.spawner.stop(state).catch(() => {});
   } else await stopStray(deps, row);
   await ctx.cleanup(ownerOf(row), row.name, "gone after restart");
   return false;

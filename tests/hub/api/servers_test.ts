@@ -273,15 +273,24 @@ Deno.test("past spawner.concurrent_limit with the line full (spawner.queue_limit
   assert.equal((await first).status, 201);
 });
 
+/**
+ * With one spawn slot: daemon's slow spawn holds it, bin's start (202)
+ * waits in line. Returns daemon's pending POST and bin's token.
+ */
+async function binWaitsBehindDaemon(hub: TestHub & { fake: FakeSpawner }) {
+  const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
+  await hub.fake.started("daemon");
+  const bin = await hub.tokenFor("bin");
+  assert.equal((await post(hub, "/users/bin/server", bin)).status, 202);
+  return { first, bin };
+}
+
 Deno.test("past spawner.concurrent_limit a start waits in line, its progress says its place, and it spawns when a slot frees", async () => {
   await using hub = await fakeHub(
     { spawner: { "concurrent_limit": 1, "slow_spawn_timeout": 1 } },
     new FakeSpawner("slow"),
   );
-  const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
-  await hub.fake.started("daemon");
-  const bin = await hub.tokenFor("bin");
-  assert.equal((await post(hub, "/users/bin/server", bin)).status, 202);
+  const { first } = await binWaitsBehindDaemon(hub);
   assert.equal(hub.fake.startsOf("bin"), 0, "not spawned while it waits");
   assert.deepEqual(hub.servers!.progress("bin", "")?.events, [{
     progress: 0,
@@ -302,10 +311,7 @@ Deno.test("a start stopped while it waits in line ends cancelled and never reach
     { spawner: { "concurrent_limit": 1, "slow_spawn_timeout": 1 } },
     new FakeSpawner("slow"),
   );
-  const first = post(hub, "/users/daemon/server", await hub.tokenFor("daemon"));
-  await hub.fake.started("daemon");
-  const bin = await hub.tokenFor("bin");
-  assert.equal((await post(hub, "/users/bin/server", bin)).status, 202);
+  const { first, bin } = await binWaitsBehindDaemon(hub);
   const stop = await hub.request(`${API}/users/bin/server`, {
     method: "DELETE",
     token: bin,
