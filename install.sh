@@ -507,6 +507,11 @@ RestartSec=2
 # re-adopts them (servers of the systemd spawner are units of their own).
 KillMode=process
 TimeoutStopSec=30
+# CPU, the hub first: while a class starts, each server of the systemd
+# spawner is a unit weighing CPUWeight=11 until it answers (spawner.start_nice),
+# then 100; at 1000 the hub's pages and API keep answering beside them.
+# (The local spawner's servers share this cgroup; there hub.nice decides.)
+CPUWeight=1000
 # The hub runs as root: PAM must read /etc/shadow, servers are started as
 # each user's uid, and create_system_users runs useradd. Each line below
 # stays safe under that.

@@ -1,8 +1,8 @@
 /**
  * The start of a lesson (not a test): N throwaway Linux users arrive over a
  * window, each logs in through the hub's public port with PAM as a browser
- * would (the login form, the redirects, the spawn-pending page reloaded
- * until it sends the browser to the server, the server's OAuth handshake),
+ * would (the login form, the redirects, the spawn-pending page's progress
+ * stream until ready, then into the server and its OAuth handshake),
  * then runs one kernel cell that prints 42. Meanwhile an admin watches: the
  * admin page (cookie) and `GET /hub/api/users` (token) once a second. The
  * same load runs against onehub and, in the same run, against JupyterHub
@@ -10,7 +10,7 @@
  * LocalProcessSpawner, PAM).
  *
  *   sudo deno run -A bench/class_start.ts [--users 100] [--window 60]
- *        [--hubs onehub,jupyterhub] [--timeout 300] [--hub-nice=0]
+ *        [--hubs onehub,jupyterhub] [--timeout 300]
  *
  * Per hub it prints one Markdown row: users that reached 42, login p50/p95,
  * login → ready server p50/p95/max, login → 42 p95, the admin page's and the
@@ -27,6 +27,8 @@ import { fileURLToPath } from "node:url";
 import { childrenOf, out, rssKiB } from "./_proc.ts";
 import { CookieClient } from "../tests/_helpers/cookie_client.ts";
 import { runInKernel } from "../tests/_helpers/jupyter.ts";
+import { waitForReady } from "../tests/_helpers/open_server.ts";
+import { tailFile } from "../spawners/_log_file.ts";
 import { run } from "../tests/_helpers/system_users.ts";
 
 const { values } = parseArgs({
@@ -36,7 +38,6 @@ const { values } = parseArgs({
     window: { type: "string", default: "60" },
     hubs: { type: "string", default: "onehub,jupyterhub" },
     timeout: { type: "string", default: "300" },
-    "hub-nice": { type: "string", default: "0" },
   },
 });
 const USERS = Number(values.users);
@@ -44,8 +45,6 @@ const WINDOW_S = Number(values.window);
 const TIMEOUT_MS = Number(values.timeout) * 1000;
 // A kernel started while a whole class starts can take a while: a student waits.
 const KERNEL_TIMEOUT_MS = 120_000;
-// An experiment: the hub's processes reniced to this (e.g. -5) once started.
-const HUB_NICE = Number(values["hub-nice"]);
 const PASSWORD = `cs-${crypto.randomUUID()}`;
 const ADMIN_TOKEN = crypto.getRandomValues(new Uint8Array(24)).toHex();
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -76,6 +75,8 @@ interface RunningHub {
   url: string;
   pids: () => number[];
   stop(): Promise<void>;
+  /** A user's server log, where the hub keeps one per user. */
+  serverLog?: (user: string) => string;
 }
 
 // ---- users -------------------------------------------------------------
@@ -131,8 +132,12 @@ function startProcess(
   options: { cwd: string; log: string; env?: Record<string, string> },
 ): Deno.ChildProcess {
   const log = Deno.openSync(options.log, { write: true, create: true });
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
+  // Its own session, as systemd starts a service (and as sudo with use_pty
+  // does): the hub's CPU share is then its own autogroup's, not shared with
+  // this client's. setsid execs in place (not a group leader), so the pid
+  // is the hub's.
+  const child = new Deno.Command("setsid", {
+    args: argv,
     cwd: options.cwd,
     stdin: "null",
     stdout: "piped",
@@ -211,6 +216,7 @@ async function startOnehub(dir: string, admin: string): Promise<RunningHub> {
     url,
     pids: () => [child.pid],
     stop: () => stopChild(child),
+    serverLog: (user) => `${dir}/data/logs/${user}.log`,
   };
 }
 
@@ -293,7 +299,11 @@ function isProxy(pid: number): boolean {
 
 // ---- one student -------------------------------------------------------
 
-/** Logs in, reloads spawn-pending until it leads into the server, runs print(6*7). */
+/**
+ * Logs in, follows the spawn-pending page as its script does (the progress
+ * stream until `ready`, then a reload that leads into the server and its
+ * OAuth handshake), runs print(6*7).
+ */
 async function arrive(hub: RunningHub, user: string): Promise<Arrival> {
   const arrival: Arrival = { user, statuses: [] };
   const client = new CookieClient(hub.url);
@@ -314,13 +324,22 @@ async function arrive(hub: RunningHub, user: string): Promise<Arrival> {
       const page = await res.text();
       if (res.status === 200 && at.pathname.startsWith(prefix)) break;
       if (res.status >= 500) arrival.lastRefusal = pageText(page);
-      // The spawn-pending page (or a hub page): reload it every 0.5 s, as its
-      // script leads the browser on once the progress stream says ready (this
-      // client reads no stream: the same for both hubs).
-      await sleep(500);
-      next = at.pathname.includes("/spawn-pending/") || res.status !== 200
-        ? at.href
-        : `${hub.url}user/${user}/`;
+      if (at.pathname.includes("/spawn-pending/")) {
+        // Both hubs' pages open this stream (EventSource, the cookie) and
+        // reload once it says ready; a failed spawn throws with its events.
+        await waitForReady(`${hub.url}hub/api/users/${user}/server/progress`, {
+          // EventSource sends the page as Referer; JupyterHub 3.0 takes the
+          // cookie on an API request only with it.
+          request: (url) =>
+            client.request(url, { headers: { referer: at.href } }),
+          timeoutMs: TIMEOUT_MS - (performance.now() - start),
+        });
+        next = at.href;
+        continue;
+      }
+      // Another hub page (an error, the home page): a student tries again.
+      await sleep(2000);
+      next = res.status !== 200 ? at.href : `${hub.url}user/${user}/`;
     }
     if (!client.cookie(`jupyterhub-user-${user}`)) {
       throw new Error(
@@ -436,6 +455,8 @@ async function loadHub(hub: RunningHub, users: string[]): Promise<string> {
   const errors = arrivals.filter((a) => a.error);
   for (const a of errors.slice(0, 5)) {
     out(`  ${hub.name} ${a.user}: ${a.error}`);
+    const log = hub.serverLog?.(a.user);
+    if (log) out(await tailFile(log, 1500).catch((e) => String(e)));
   }
   const statuses = [...arrivals.flatMap((a) => a.statuses), ...watch.statuses];
   const counts = Object.entries(
@@ -469,15 +490,6 @@ async function withHub(
     hub = name === "jupyterhub"
       ? await startJupyterHub(dir, users[0]!)
       : await startOnehub(dir, users[0]!);
-    if (HUB_NICE) {
-      await run([
-        "renice",
-        "-n",
-        String(HUB_NICE),
-        "-p",
-        ...hub.pids().map(String),
-      ]);
-    }
     return await loadHub(hub, users);
   } catch (error) {
     // The hub's log outlives the run that failed.

@@ -57,6 +57,7 @@ import {
   authStateBoxFromSecret,
 } from "./auth/auth_state.ts";
 import { OAuthSignIn } from "./auth/oauth/signin.ts";
+import { setHubPriority } from "./priority.ts";
 import { AcmeChallenges } from "./https/acme/mod.ts";
 import {
   listenPublic,
@@ -606,6 +607,8 @@ export interface RunningHub extends HubUrls {
 
 /** Builds and starts the hub (and its proxy); resolves once both listen. */
 export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const priority = setHubPriority(options.config.hub.nice);
+  options.logger.info("hub priority", { ...priority });
   const hub = await createHub(options);
   const urls = await hub.start();
   return {

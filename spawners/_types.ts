@@ -44,9 +44,11 @@ export interface SpawnRequest {
   /** stdout and stderr are appended here (created 0600, owned by the user). */
   logFile?: string;
   /**
-   * Niceness (1..19) the server starts with, until `answered` puts it back
-   * to 0: while a class starts, the hub and the servers already running
-   * keep the CPU they need. Local driver only. @default {0}
+   * Niceness (0..19) the server starts with, absolute (never the hub's
+   * own), until `answered` puts it back to 0: while a class starts, the
+   * hub and the servers already running keep the CPU they need. The local
+   * driver sets the niceness and the session's autogroup; the systemd
+   * driver a lower `CPUWeight=`. @default {0}
    */
   startNice?: number;
 }

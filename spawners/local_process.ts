@@ -14,6 +14,7 @@
  *
  * @module
  */
+import os from "node:os";
 import { prepareLogFile, tailFile } from "./_log_file.ts";
 import { processTreeRss } from "./_memory.ts";
 import {
@@ -63,11 +64,16 @@ const KILL_WAIT_MS = 5000;
  * gets exactly the hub's environment.
  */
 export function wrapperScript(
-  options: { keepPwd: boolean; log: boolean },
+  options: { keepPwd: boolean; log: boolean; autogroupNice?: number },
 ): string {
   const drop = ["_", "SHLVL", ...(options.keepPwd ? [] : ["PWD"])]
     .map((name) => `-u ${name}`).join(" ");
+  const nice = options.autogroupNice;
   return [
+    // The new session's autogroup (see hub/priority.ts); no file, no matter.
+    ...(Number.isInteger(nice) && nice !== 0
+      ? [`{ echo ${nice} > /proc/$$/autogroup; } 2>/dev/null`]
+      : []),
     'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then { exec {n}>&-; } 2>/dev/null; fi; done',
     `exec /usr/bin/env ${drop} "$@"${options.log ? ' >>"$0" 2>&1' : ""}`,
   ].join("; ");
@@ -150,18 +156,30 @@ async function checkWorkingDirectory(request: SpawnRequest): Promise<void> {
  */
 function wrapperArgs(setpriv: string, request: SpawnRequest): string[] {
   const { env, logFile } = request;
+  const startNice = request.startNice ?? 0;
+  // nice(1) is relative: from the hub's own niceness (hub.nice, often
+  // below 0) to the absolute start niceness, so no server keeps the hub's.
+  const step = startNice - os.getPriority();
   return [
     "-c",
-    wrapperScript({ keepPwd: "PWD" in env, log: logFile !== undefined }),
+    wrapperScript({
+      keepPwd: "PWD" in env,
+      log: logFile !== undefined,
+      autogroupNice: startNice,
+    }),
     logFile ?? "onehub-server",
-    ...(request.startNice ? ["nice", "-n", String(request.startNice)] : []),
+    ...(step !== 0 ? ["nice", "-n", String(step)] : []),
     setpriv,
     ...setprivArgs(request.user),
     ...request.argv,
   ];
 }
 
-/** Back to niceness 0, the whole process group (root may lower it; a user could not). */
+/**
+ * Back to niceness 0, the whole process group and its session's autogroup
+ * (root may lower them; a user could not). The server leads its session,
+ * so its pid names the autogroup.
+ */
 async function answered(state: SpawnerState): Promise<void> {
   const pgid = (state as Partial<LocalState>).pgid;
   if (typeof pgid !== "number" || pgid <= 1) return;
@@ -170,6 +188,7 @@ async function answered(state: SpawnerState): Promise<void> {
     stdout: "null",
     stderr: "null",
   }).output();
+  await Deno.writeTextFile(`/proc/${pgid}/autogroup`, "0").catch(() => {});
 }
 
 /**

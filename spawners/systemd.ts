@@ -135,6 +135,46 @@ export function limitProperties(limits: SpawnLimits = {}): string[] {
 }
 
 /**
+ * The kernel's weight of each niceness 0..19 (`sched_prio_to_weight`);
+ * niceness 0 weighs 1024, as `CPUWeight=100`, systemd's default.
+ */
+const NICE_WEIGHTS = [
+  1024,
+  820,
+  655,
+  526,
+  423,
+  335,
+  272,
+  215,
+  172,
+  137,
+  110,
+  87,
+  70,
+  56,
+  45,
+  36,
+  29,
+  23,
+  18,
+  15,
+];
+
+/**
+ * The `CPUWeight=` that weighs a unit as niceness `nice` weighs a thread
+ * (10 → 11 of the default 100): a unit has its own cgroup, where niceness
+ * does not reach across units but the cgroup's weight does.
+ */
+export function cpuWeightOf(nice: number): number {
+  const index = Math.min(19, Math.max(0, Math.trunc(nice)));
+  return Math.max(1, Math.round(NICE_WEIGHTS[index]! * 100 / 1024));
+}
+
+/** `CPUWeight=` of a unit that answered (see {@linkcode cpuWeightOf}). */
+const RUNNING_WEIGHT = 100;
+
+/**
  * The complete `systemd-run` command for `request` (pure, for tests).
  * `--service-type=exec` makes systemd-run fail when the program cannot be
  * executed instead of reporting success; `KillMode=mixed` sends SIGTERM to
@@ -163,6 +203,9 @@ export function systemdRunArgv(
     "--service-type=exec",
     "--property=KillMode=mixed",
     ...limitProperties(limits),
+    ...(request.startNice
+      ? [`--property=CPUWeight=${cpuWeightOf(request.startNice)}`]
+      : []),
     `--property=EnvironmentFile=${paths.envFile}`,
     ...output,
     "--",
@@ -370,6 +413,19 @@ class SystemdSpawner implements Spawner {
         () => {},
       );
     }
+  }
+
+  /** The server answered: its unit weighs as much as any running one (`CPUWeight=100`). */
+  async answered(state: SpawnerState): Promise<void> {
+    const unit = parseState(state);
+    if (unit === null) return;
+    await run([
+      this.#systemctl,
+      "set-property",
+      "--runtime",
+      unit,
+      `CPUWeight=${RUNNING_WEIGHT}`,
+    ]);
   }
 
   async stopStray(id: string): Promise<number> {

@@ -68,6 +68,7 @@ export const HUB_LAYERS: ReadonlyArray<
   ["hub/errors.ts", 0],
   ["hub/net.ts", 0],
   ["hub/next_url.ts", 0],
+  ["hub/priority.ts", 0],
   ["hub/secrets.ts", 0],
   ["hub/version.ts", 0],
   // The key table, its schema engine and the file: pure but for reading

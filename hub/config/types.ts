@@ -235,6 +235,8 @@ export interface HubListenerConfig {
   ip: string;
   /** `hub.port`: Port of the hub's own listener (0 picks a free one) */
   port: number;
+  /** `hub.nice`: Niceness the hub gives itself when it runs as root (its threads and, leading its session, its autogroup), so pages and the API keep answering while a class's servers start; servers never inherit it */
+  nice: number;
 }
 
 /** The proxy in front of the hub and servers (`proxy.*`). */
@@ -321,7 +323,7 @@ export interface SpawnerConfig {
   httpTimeoutSeconds: number;
   /** `spawner.concurrent_limit`: Spawns allowed at once; more wait in line, their spawn-pending page showing their place */
   concurrentLimit: number;
-  /** `spawner.start_nice`: Niceness a server starts with (local spawner), back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (0 = off) */
+  /** `spawner.start_nice`: Niceness a server starts with, back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (local spawner: the server's niceness and its session's autogroup; systemd spawner: the matching CPUWeight=, 10 → 11 of 100; 0 = off) */
   startNice: number;
   /** `spawner.queue_limit`: Spawns that may wait in line for a free slot (spawner.concurrent_limit); past it a start answers 429 with Retry-After */
   queueLimit: number;

@@ -81,6 +81,7 @@ case "$1" in
     fi
     if [ ! -f "$DIR/ignore-stop" ]; then cp "$DIR/gone" "$DIR/unit"; fi ;;
   kill) cp "$DIR/gone" "$DIR/unit" ;;
+  set-property) ;;
   *) echo "fake systemctl: unknown command $1" >&2; exit 1 ;;
 esac
 `;

@@ -115,6 +115,8 @@ export interface WaitForReadyOptions {
   headers?: HeadersInit;
   /** Give up after this many milliseconds. @default {300000} */
   timeoutMs?: number;
+  /** How to open the stream, e.g. a cookie client's `request` (a browser's EventSource). @default {fetch with `headers`} */
+  request?: (url: string) => Promise<Response>;
 }
 
 /**
@@ -136,8 +138,9 @@ export async function waitForReady(
 ): Promise<ProgressEvent[]> {
   const deadline = Date.now() + (options.timeoutMs ?? SPAWN_WAIT_MS);
   const seen: ProgressEvent[] = [];
-  const request = (u: string) =>
-    fetch(u, options.headers ? { headers: options.headers } : {});
+  const request = options.request ??
+    ((u: string) =>
+      fetch(u, options.headers ? { headers: options.headers } : {}));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const end = await readProgress(request, { url, seen, deadline });
     if (end === "ready") return seen;

@@ -5,6 +5,7 @@
  * root-only tests are skipped with a printed reason otherwise.
  */
 import assert from "node:assert/strict";
+import os from "node:os";
 import { dirname } from "node:path";
 import { fromFileUrl } from "../_helpers/paths.ts";
 import {
@@ -463,9 +464,58 @@ rootTest(
       const info = await askServer(url);
       assert.equal(await niceOf(info.pid), 10);
       assert.equal(await niceOf(info.child), 10);
+      // Each server leads its own session: its autogroup is what weighs
+      // against other sessions (hub/priority.ts).
+      assert.match(await autogroupOf(info.pid), / nice 10$/);
       await spawner.answered!(state);
       assert.equal(await niceOf(info.pid), 0);
       assert.equal(await niceOf(info.child), 0);
+      assert.match(await autogroupOf(info.pid), / nice 0$/);
     });
   },
 );
+
+rootTest(
+  "a hub at niceness -3 starts servers at their absolute startNice, never its own",
+  async () => {
+    await withThreadsNice(-3, async () => {
+      await withAccount(async ({ user }, started) => {
+        const nicer = await startServer(
+          { ...serverRequest(user, await freePort()), startNice: 7 },
+          started,
+        );
+        assert.equal(await niceOf((await askServer(nicer.url)).pid), 7);
+        const plain = await startServer(
+          { ...serverRequest(user, await freePort()), id: "plain" },
+          started,
+        );
+        assert.equal(await niceOf((await askServer(plain.url)).pid), 0);
+      });
+    });
+  },
+);
+
+/** The autogroup line of a process ("/autogroup-N nice K"). */
+async function autogroupOf(pid: number): Promise<string> {
+  return (await Deno.readTextFile(`/proc/${pid}/autogroup`)).trim();
+}
+
+/** Runs `body` with every thread of this test process at `nice`, then back to 0. */
+async function withThreadsNice(
+  nice: number,
+  body: () => Promise<void>,
+): Promise<void> {
+  const all = (value: number) => {
+    for (const t of Deno.readDirSync("/proc/self/task")) {
+      try {
+        os.setPriority(Number(t.name), value);
+      } catch { /* a thread that ended */ }
+    }
+  };
+  all(nice);
+  try {
+    await body();
+  } finally {
+    all(0);
+  }
+}

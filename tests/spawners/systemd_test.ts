@@ -12,6 +12,7 @@ import {
   type SystemUser,
 } from "../../spawners/mod.ts";
 import {
+  cpuWeightOf,
   createSystemdSpawner,
   environmentFileText,
   parseShow,
@@ -121,6 +122,32 @@ Deno.test("start() sets only the limits that are given", async () => {
     "--property=CPUQuota=50%",
   ]);
   assert.deepEqual(properties(none!), []);
+});
+
+Deno.test("startNice starts the unit at a lower CPUWeight; answered() sets it back to 100", async () => {
+  await using fake = await createFakeSystemd();
+  const spawner = spawnerFor(fake);
+  const { state } = await spawner.start(aliceRequest({ startNice: 10 }));
+  await spawner.start(aliceRequest({ id: "bob" }));
+  await spawner.answered!(state);
+
+  const [nicer, plain, answered] = await fake.calls();
+  const weights = (argv: string[]) => argv.filter((a) => /CPUWeight/.test(a));
+  assert.deepEqual(weights(nicer!), ["--property=CPUWeight=11"]);
+  assert.deepEqual(weights(plain!), []);
+  assert.deepEqual(answered, [
+    "systemctl",
+    "set-property",
+    "--runtime",
+    "onehub-jupyter-alice.service",
+    "CPUWeight=100",
+  ]);
+});
+
+Deno.test("cpuWeightOf() weighs a unit as the kernel weighs a niceness", () => {
+  assert.deepEqual([0, 1, 5, 10, 19].map(cpuWeightOf), [100, 80, 33, 11, 1]);
+  assert.equal(cpuWeightOf(-3), 100);
+  assert.equal(cpuWeightOf(40), 1);
 });
 
 Deno.test("start() rejects limits that are not positive numbers", async () => {

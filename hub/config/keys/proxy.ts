@@ -41,6 +41,17 @@ export const PROXY_KEYS = [
     doc: "Port of the hub's own listener (0 picks a free one)",
   },
   {
+    key: "hub.nice",
+    field: "hub.nice",
+    kind: "int",
+    default: -5,
+    min: -20,
+    max: 19,
+    reload: "restart",
+    doc:
+      "Niceness the hub gives itself when it runs as root (its threads and, leading its session, its autogroup), so pages and the API keep answering while a class's servers start; servers never inherit it",
+  },
+  {
     key: "proxy.mode",
     field: "proxy.mode",
     kind: "enum",

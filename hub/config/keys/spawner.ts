@@ -250,7 +250,7 @@ export const SPAWNER_KEYS = [
     max: 19,
     reload: "live",
     doc:
-      "Niceness a server starts with (local spawner), back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (0 = off)",
+      "Niceness a server starts with, back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (local spawner: the server's niceness and its session's autogroup; systemd spawner: the matching CPUWeight=, 10 → 11 of 100; 0 = off)",
   },
   {
     key: "spawner.queue_limit",

@@ -1,0 +1,93 @@
+/**
+ * `setHubPriority` in a real child process (so this test runner keeps its
+ * own priority): as a session leader and not, as root and not.
+ */
+import assert from "node:assert/strict";
+import { fromFileUrl } from "../_helpers/paths.ts";
+
+const PRIORITY = fromFileUrl(new URL("../../hub/priority.ts", import.meta.url));
+
+const isRoot = Deno.uid() === 0;
+
+/** What the child saw: the result, its autogroup line, each thread's niceness. */
+interface Seen {
+  result: { nice: number | null; autogroup: boolean; skipped?: string };
+  autogroup: string;
+  threads: number[];
+}
+
+const CHILD = `
+import os from "node:os";
+import { setHubPriority } from ${JSON.stringify(PRIORITY)};
+const result = setHubPriority(Number(Deno.args[0]));
+const threads = [...Deno.readDirSync("/proc/self/task")].map((t) =>
+  os.getPriority(Number(t.name))
+);
+const autogroup = Deno.readTextFileSync("/proc/self/autogroup").trim();
+console.log(JSON.stringify({ result, autogroup, threads }));
+`;
+
+/** Runs the child at `nice`, through `setsid` when `leader`, as `uid` when given. */
+async function runChild(
+  nice: number,
+  options: { leader: boolean; asUser?: string },
+): Promise<Seen> {
+  const deno = [Deno.execPath(), "eval", "--no-check", CHILD, String(nice)];
+  const su = options.asUser
+    ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    : [];
+  const argv = [
+    ...(options.leader ? ["setsid", "--wait"] : []),
+    ...su,
+    ...deno,
+  ];
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? "", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(text) as Seen;
+}
+
+Deno.test({
+  name:
+    "the hub, leading its session as root, sets every thread and its autogroup",
+  ignore: !isRoot,
+  fn: async () => {
+    const seen = await runChild(-4, { leader: true });
+    assert.deepEqual(seen.result, { nice: -4, autogroup: true });
+    assert.ok(seen.threads.length > 1, "Deno runs several threads");
+    assert.deepEqual(new Set(seen.threads), new Set([-4]));
+    assert.match(seen.autogroup, / nice -4$/);
+  },
+});
+
+Deno.test({
+  name:
+    "inside someone else's session the hub leaves the session's autogroup alone",
+  ignore: !isRoot,
+  fn: async () => {
+    const seen = await runChild(-4, { leader: false });
+    assert.equal(seen.result.autogroup, false);
+    assert.equal(seen.result.skipped, "the hub does not lead its session");
+    assert.deepEqual(new Set(seen.threads), new Set([-4]));
+    assert.doesNotMatch(seen.autogroup, / nice -4$/);
+  },
+});
+
+Deno.test({
+  name: "a hub not running as root changes nothing and says why",
+  ignore: !isRoot, // needs root to become another user
+  fn: async () => {
+    const seen = await runChild(-4, { leader: true, asUser: "nobody" });
+    assert.deepEqual(seen.result, {
+      nice: null,
+      autogroup: false,
+      skipped: "not running as root",
+    });
+    assert.deepEqual(new Set(seen.threads), new Set([0]));
+  },
+});
