@@ -78,6 +78,8 @@ export interface HubOptions {
   spawner?: Spawner;
   /** The readiness check of servers (with a fake spawner, the fake's). @default {an HTTP GET} */
   isReady?: (url: string) => Promise<boolean>;
+  /** The machine's available memory, checked before each spawn (tests fake it). @default {MemAvailable of /proc/meminfo} */
+  memAvailable?: () => Promise<number | null>;
   /** This hub's instance id: only its own servers are adopted. @default {""} */
   instanceId?: string;
   /** How often a Let's Encrypt certificate is checked for renewal. @default {12 h} */
@@ -416,6 +418,7 @@ function serverParts(
     ...(oauthSignIn ? { beforeSpawn: oauthSignIn.beforeSpawn } : {}),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     ...(options.isReady ? { isReady: options.isReady } : {}),
+    ...(options.memAvailable ? { memAvailable: options.memAvailable } : {}),
   });
   const culler = new IdleCuller({
     db,

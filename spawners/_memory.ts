@@ -1,7 +1,8 @@
 /**
  * How much memory a running server uses now, from its stored state: a
  * local process tree by its resident sets (`VmRSS` in `/proc/<pid>/status`,
- * proc(5)), a systemd unit by its cgroup's `memory.current`.
+ * proc(5)), a systemd unit by its cgroup's `memory.current`; and how much
+ * the machine has left for a new one (`MemAvailable` in `/proc/meminfo`).
  *
  * @module
  */
@@ -22,6 +23,23 @@ export const readTextOrNull: ReadText = async (path) => {
 export function parseVmRss(status: string): number | null {
   const m = /^VmRSS:\s+(\d+)\s+kB\s*$/m.exec(status);
   return m ? Number(m[1]) * 1024 : null;
+}
+
+/** The bytes of the `MemAvailable:` line in a `/proc/meminfo` text, or null. */
+export function parseMemAvailable(meminfo: string): number | null {
+  const m = /^MemAvailable:\s+(\d+)\s+kB\s*$/m.exec(meminfo);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * Memory the machine can give new processes without swapping, in bytes
+ * (the kernel's estimate, `MemAvailable` in `/proc/meminfo`); null when it
+ * cannot be read (no /proc, a kernel before 3.14).
+ */
+export async function machineMemAvailable(
+  readText: ReadText = readTextOrNull,
+): Promise<number | null> {
+  return parseMemAvailable(await readText("/proc/meminfo") ?? "");
 }
 
 const MAX_PROCESSES = 256;

@@ -60,6 +60,7 @@ export {
 export { freePort } from "./_ports.ts";
 export { tailFile } from "./_log_file.ts";
 export { groupAlive, readProcStat, signalGroup } from "./_proc.ts";
+export { machineMemAvailable } from "./_memory.ts";
 
 /**
  * The driver named `kind`.

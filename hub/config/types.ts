@@ -325,6 +325,8 @@ export interface SpawnerConfig {
   concurrentLimit: number;
   /** `spawner.start_nice`: Niceness a server starts with, back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (local spawner: the server's niceness and its session's autogroup; systemd spawner: the matching CPUWeight=, 10 → 11 of 100; 0 = off) */
   startNice: number;
+  /** `spawner.min_free_memory`: Memory the machine must have available (MemAvailable in /proc/meminfo) when a spawn's turn comes, e.g. "512M"; below it the spawn fails with a clear message instead of the OOM killer choosing ("" or "0" = no check) */
+  minFreeMemoryBytes: number | null;
   /** `spawner.queue_limit`: Spawns that may wait in line for a free slot (spawner.concurrent_limit); past it a start answers 429 with Retry-After */
   queueLimit: number;
   /** `spawner.options_form`: HTML form fields shown before a server starts (trusted HTML); the submitted fields become user_options */

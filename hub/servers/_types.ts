@@ -62,6 +62,12 @@ export interface ServerManagerDeps {
    * environment. A throw refuses the start.
    */
   beforeSpawn?: (user: UserRow) => Promise<Record<string, string>>;
+  /**
+   * Bytes of memory the machine has available, checked against
+   * `spawner.min_free_memory` when a spawn's turn comes; null when unknown
+   * (the check is skipped). @default {MemAvailable of /proc/meminfo}
+   */
+  memAvailable?: () => Promise<number | null>;
 }
 
 /** Who asked for a stop, and why (the event log's actor and reason). */

@@ -76,6 +76,13 @@ export function sizeInBytes(text: string): number | null {
   return Math.floor(Number(m[1]) * 1024 ** power);
 }
 
+/** A size {@linkcode sizeInBytes} reads back: the largest of K, M, G, T that divides `bytes`, e.g. "256M"; else bytes. */
+export function sizeText(bytes: number): string {
+  let power = 0;
+  while (power < 4 && bytes > 0 && bytes % 1024 ** (power + 1) === 0) power++;
+  return `${bytes / 1024 ** power}${power ? "KMGT"[power - 1] : ""}`;
+}
+
 /** CPU cores of a text such as "1.5" (more than 0, at most 1024); null otherwise. */
 export function coreCount(text: string): number | null {
   const cpu = Number(text);

@@ -1,6 +1,9 @@
 /**
  * One spawn, step by step (what jupyterhub's `User.spawn` does):
  *
+ * 0. when its turn comes (not when it joins the line), the machine must
+ *    have `spawner.min_free_memory` available, else the spawn fails with
+ *    the numbers before anything is made;
  * 1. the server row says `spawning` before anything starts, so a restarted
  *    hub knows to look;
  * 2. the Linux account (made when the config says so), then the course
@@ -23,6 +26,7 @@ import {
   ensureUser,
   freePort,
   lookupUser,
+  machineMemAvailable,
   SpawnError,
   type SpawnerState,
   type StartResult,
@@ -181,6 +185,39 @@ export interface SpawnJob {
   /** The options the start was asked with (none: the last ones). */
   userOptions: Record<string, unknown> | undefined;
   pending: PendingSpawn;
+}
+
+const MIB = 1024 ** 2;
+
+/**
+ * Step 0: the machine has `spawner.min_free_memory` available (MemAvailable),
+ * or the spawn fails here, before anything is made, and the hub logs a
+ * warning with the numbers. An unreadable figure skips the check.
+ *
+ * @throws {SpawnError} saying how much there is, how much a server needs
+ * and what to do.
+ */
+async function checkFreeMemory(
+  ctx: SpawnContext,
+  job: SpawnJob,
+): Promise<void> {
+  const { config, logger } = ctx.deps;
+  const needed = config.spawner.minFreeMemoryBytes;
+  if (needed === null) return;
+  const read = ctx.deps.memAvailable ?? machineMemAvailable;
+  const available = await read().catch(() => null);
+  if (available === null || available >= needed) return;
+  // Rounded so the numbers never read as enough: available down, needed up.
+  const [have, need] = [Math.floor(available / MIB), Math.ceil(needed / MIB)];
+  logger.warn("spawn refused: the machine is low on memory", {
+    user: job.user.name,
+    server: job.server,
+    availableMiB: have,
+    neededMiB: need,
+  });
+  throw new SpawnError(
+    `The machine is out of memory for a new server: ${have} MiB available, a server needs ${need} MiB (spawner.min_free_memory). Stop servers that are not in use (the admin page lists them with their memory) or add memory to the machine.`,
+  );
 }
 
 /** Step 1: the row says "spawning" before anything starts, so a restarted hub knows to look. */
@@ -428,6 +465,7 @@ export async function runSpawn(
       actor: p.actor,
     });
     p.emit({ progress: 0, message: "Server requested" });
+    await checkFreeMemory(ctx, job);
     await markSpawning(ctx, job);
     const ready = await startAndAnswer(ctx, job, (saved) => state = saved);
     await markReady(ctx, job, ready);

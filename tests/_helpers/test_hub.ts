@@ -19,6 +19,9 @@
  *   named after existing non-root Linux accounts (`daemon`, `bin`, `sys`,
  *   `nobody`): the manager looks the account up. Disposing kills the fake's
  *   processes, waits for pending spawns and removes the data_dir.
+ * - `createTestHub(file, { memAvailable })`: the machine's available memory
+ *   as the manager sees it before a spawn (default: the real
+ *   /proc/meminfo); `{ logger }`: a logger of your own (default: silent).
  *
  * @module
  */
@@ -33,7 +36,7 @@ import { createAuthenticator } from "../../hub/auth/mod.ts";
 import { createHubApp, type HubApp } from "../../hub/app.ts";
 import { buildParts } from "../../hub/mod.ts";
 import { issueToken } from "../../hub/api/mod.ts";
-import { silentLogger } from "../../hub/observe/log.ts";
+import { type Logger, silentLogger } from "../../hub/observe/log.ts";
 import type { Proxy } from "../../proxy/mod.ts";
 import { importXsrfKey, xsrfForSession } from "../../hub/auth/xsrf.ts";
 import type { ServerManager } from "../../hub/servers/manager.ts";
@@ -79,6 +82,8 @@ export async function createTestHub(
     withProxy?: boolean;
     spawner?: Spawner | "fake";
     requestShutdown?: (request: ShutdownRequest) => void;
+    memAvailable?: () => Promise<number | null>;
+    logger?: Logger;
   } = {},
 ): Promise<TestHub> {
   const spawner = options.spawner === "fake"
@@ -109,11 +114,12 @@ export async function createTestHub(
     config,
     db: handle.db,
     authenticator: createAuthenticator(config),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     cookieSecret: secret,
     now: () => now,
     ...(spawner ? { spawner } : {}),
     ...(fake ? { isReady: fake.isReady } : {}),
+    ...(options.memAvailable ? { memAvailable: options.memAvailable } : {}),
   });
   parts.hubApi.url = "http://127.0.0.1:1/hub/api";
   const { events, metrics } = parts;

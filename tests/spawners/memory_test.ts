@@ -1,6 +1,8 @@
-/** spawners/_memory.ts: resident sets of a process tree, a unit's cgroup memory. */
+/** spawners/_memory.ts: resident sets of a process tree, a unit's cgroup memory, the machine's available memory. */
 import assert from "node:assert/strict";
 import {
+  machineMemAvailable,
+  parseMemAvailable,
   parseVmRss,
   processTreeRss,
   unitMemory,
@@ -13,6 +15,30 @@ Deno.test("parseVmRss() reads the VmRSS line in bytes", () => {
     2097152,
   );
   assert.equal(parseVmRss("Name:\tkthread\n"), null);
+});
+
+Deno.test("parseMemAvailable() reads the MemAvailable line of /proc/meminfo in bytes", () => {
+  const meminfo = [
+    "MemTotal:        4028776 kB",
+    "MemFree:          181332 kB",
+    "MemAvailable:     184320 kB",
+    "Buffers:           61240 kB",
+    "",
+  ].join("\n");
+  assert.equal(parseMemAvailable(meminfo), 180 * 1024 ** 2);
+  // Kernels before 3.14 have no such line.
+  assert.equal(
+    parseMemAvailable("MemTotal: 4028776 kB\nMemFree: 1 kB\n"),
+    null,
+  );
+  assert.equal(parseMemAvailable(""), null);
+});
+
+Deno.test("machineMemAvailable() reads this machine's /proc/meminfo, and is null without it", async () => {
+  const bytes = await machineMemAvailable();
+  assert.ok(bytes !== null && bytes > 0, `MemAvailable: ${bytes}`);
+  assert.equal(bytes % 1024, 0);
+  assert.equal(await machineMemAvailable(() => Promise.resolve(null)), null);
 });
 
 Deno.test("processTreeRss() adds up a process and its children", async () => {

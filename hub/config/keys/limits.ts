@@ -39,17 +39,22 @@ function parseLimit(
 }
 
 /**
- * Parses a memory size: bytes, or a number with K, M, G or T (powers of
- * 1024, as JupyterHub's `mem_limit`). "" → null.
+ * Parses the memory size of `key`: bytes, or a number with K, M, G or T
+ * (powers of 1024, as JupyterHub's `mem_limit`). "" → null.
  *
  * @throws {ConfigError} naming the key and the accepted form.
  */
-export function parseMemory(text: string): number | null {
+export function parseMemorySize(text: string, key: string): number | null {
   return parseLimit(text, {
-    key: "limits.memory",
+    key,
     parse: sizeInBytes,
     expected: 'bytes or a size such as "512M" or "2G"',
   });
+}
+
+/** Parses `limits.memory` ({@linkcode parseMemorySize}); "" → null. @throws {ConfigError} */
+export function parseMemory(text: string): number | null {
+  return parseMemorySize(text, "limits.memory");
 }
 
 /** Parses a CPU limit in cores ("1.5"); "" → null. @throws {ConfigError} */

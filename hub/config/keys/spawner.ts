@@ -6,6 +6,8 @@
  */
 import { invalid, type KeySpec } from "../schema.ts";
 import { ScopeError, validateScopes } from "../../rbac/scopes.ts";
+import { sizeText } from "../../servers/profiles.ts";
+import { parseMemorySize } from "./limits.ts";
 
 /** JupyterHub's LocalProcessSpawner.env_keep default. */
 export const ENV_KEEP_DEFAULT: readonly string[] = [
@@ -251,6 +253,18 @@ export const SPAWNER_KEYS = [
     reload: "live",
     doc:
       "Niceness a server starts with, back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (local spawner: the server's niceness and its session's autogroup; systemd spawner: the matching CPUWeight=, 10 → 11 of 100; 0 = off)",
+  },
+  {
+    key: "spawner.min_free_memory",
+    field: "spawner.minFreeMemoryBytes",
+    kind: "string",
+    default: "256M",
+    reload: "live",
+    doc:
+      'Memory the machine must have available (MemAvailable in /proc/meminfo) when a spawn\'s turn comes, e.g. "512M"; below it the spawn fails with a clear message instead of the OOM killer choosing ("" or "0" = no check)',
+    // 0 is no check too: a machine always has 0 bytes available.
+    resolve: (v) => parseMemorySize(v, "spawner.min_free_memory") || null,
+    toRaw: (v: number | null) => v === null ? "" : sizeText(v),
   },
   {
     key: "spawner.queue_limit",

@@ -381,6 +381,39 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends
   (<T>() => T extends B ? 1 : 2) ? true
   : false;
 
+Deno.test('spawner.min_free_memory: a memory size, 256M by default; "" and "0" check nothing; its errors name it', () => {
+  const minFree = (value?: string) =>
+    resolveConfig({
+      file: value === undefined
+        ? {}
+        : { spawner: { "min_free_memory": value } },
+    }).spawner.minFreeMemoryBytes;
+  assert.equal(minFree(), 256 * 1024 ** 2);
+  assert.equal(minFree("1G"), 1024 ** 3);
+  assert.equal(minFree("536870912"), 512 * 1024 ** 2);
+  assert.equal(minFree(""), null);
+  assert.equal(minFree("0"), null);
+  assertConfigError(
+    () => minFree("lots"),
+    '"spawner.min_free_memory"',
+    '"lots"',
+    'bytes or a size such as "512M" or "2G"',
+  );
+  assert.equal(spec("spawner.min_free_memory").reload, "live");
+  const env = resolveConfig({ env: { ONEHUB_SPAWNER_MIN_FREE_MEMORY: "" } });
+  assert.equal(env.spawner.minFreeMemoryBytes, null);
+  // The file form keeps the size (in bytes) and the "no check".
+  for (const value of ["1G", ""]) {
+    const config = resolveConfig({
+      file: { spawner: { "min_free_memory": value } },
+    });
+    assert.equal(
+      resolveConfig({ file: toRawConfig(config) }).spawner.minFreeMemoryBytes,
+      config.spawner.minFreeMemoryBytes,
+    );
+  }
+});
+
 Deno.test("HubConfig's type follows the schema: each field typed by its kind or its resolve", () => {
   // Compile-time: a wrong field type or a missing field fails `deno check`.
   const checks: true[] = [

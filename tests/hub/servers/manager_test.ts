@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  createTestHub,
   type FakeHub,
   fakeHub,
   type TestHub,
@@ -19,7 +20,7 @@ import {
 } from "../../../hub/servers/manager.ts";
 import { resolveConfig } from "../../../hub/config/mod.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
-import { silentLogger } from "../../../hub/observe/log.ts";
+import { createLogger, silentLogger } from "../../../hub/observe/log.ts";
 import { CourseFiles } from "../../../hub/servers/course_files.ts";
 import type { UserRow } from "../../../hub/db/schema.ts";
 import { getUser } from "../../../hub/db/users.ts";
@@ -400,6 +401,108 @@ Deno.test("a server starts at spawner.start_nice (10 by default) and 0 turns it 
       assert.equal(hub.fake.requests.at(-1)?.startNice, want);
     });
   }
+});
+
+const MIB = 1024 ** 2;
+
+/** A fake hub (users daemon and bin) whose machine has `free()` bytes available, and its warnings. */
+async function memoryHub(
+  file: Record<string, unknown>,
+  free: () => number | null,
+): Promise<FakeHub & { warnings: string[]; reads: () => number }> {
+  const warnings: string[] = [];
+  let reads = 0;
+  const hub = await createTestHub(file, {
+    spawner: new FakeSpawner(),
+    memAvailable: () => (reads++, Promise.resolve(free())),
+    logger: createLogger({ level: "warn", write: (l) => warnings.push(l) }),
+  });
+  await hub.addUser("daemon");
+  await hub.addUser("bin");
+  return Object.assign(hub as FakeHub, { warnings, reads: () => reads });
+}
+
+/** POST /hub/api/users/{name}/server as that user. */
+async function postStart(hub: TestHub, name: string): Promise<Response> {
+  return await hub.request(`/hub/api/users/${name}/server`, {
+    method: "POST",
+    token: await hub.tokenFor(name),
+  });
+}
+
+const OUT_OF_MEMORY =
+  "The machine is out of memory for a new server: 180 MiB available, a server needs 256 MiB (spawner.min_free_memory). Stop servers that are not in use (the admin page lists them with their memory) or add memory to the machine.";
+
+Deno.test("below spawner.min_free_memory (256M by default) a spawn fails with the numbers, never asks the spawner and leaves nothing", async () => {
+  await using hub = await memoryHub({}, () => 180 * MIB);
+  const res = await postStart(hub, "daemon");
+  assert.equal(res.status, 500);
+  assert.equal((await res.json()).message, `Spawn failed: ${OUT_OF_MEMORY}`);
+  assert.equal(hub.fake.calls.length, 0, "the spawner was never asked");
+  assert.equal(hub.servers.lastFailure("daemon", ""), OUT_OF_MEMORY);
+  const progress = await hub.request(
+    "/hub/api/users/daemon/server/progress",
+    { token: await hub.tokenFor("daemon") },
+  );
+  assert.match(
+    await progress.text(),
+    /"failed":true,"message":"Spawn failed: The machine is out of memory/,
+  );
+  // Checked before the row, the token and the OAuth client are made.
+  assert.equal(await row(hub, "daemon"), undefined);
+  assert.equal(await tokensNoted(hub, "Server at /user/daemon/"), 0);
+  assert.equal(await client(hub, "jupyterhub-user-daemon"), undefined);
+  assert.deepEqual(routes(hub), []);
+  const metrics: string[] = [];
+  hub.metrics.spawnDuration.render(metrics);
+  assert.ok(
+    metrics.includes(
+      'jupyterhub_server_spawn_duration_seconds_count{status="failure"} 1',
+    ),
+  );
+  assert.equal(hub.warnings.length, 1);
+  assert.match(
+    hub.warnings[0]!,
+    /WARN {2}spawn refused: the machine is low on memory user=daemon server="" availableMiB=180 neededMiB=256$/,
+  );
+});
+
+Deno.test('spawner.min_free_memory: enough memory starts; "" (or an unreadable figure) checks nothing', async (t) => {
+  const cases: [string, Record<string, unknown>, number | null][] = [
+    ["enough memory", { "min_free_memory": "1G" }, 1024 * MIB],
+    ["no check", { "min_free_memory": "" }, 1],
+    ["unreadable", {}, null],
+  ];
+  for (const [name, spawner, free] of cases) {
+    await t.step(name, async () => {
+      await using hub = await memoryHub({ spawner }, () => free);
+      const res = await postStart(hub, "daemon");
+      assert.equal(res.status, 201);
+      await res.body?.cancel();
+      assert.equal(hub.fake.startsOf("daemon"), 1);
+      assert.deepEqual(hub.warnings, []);
+    });
+  }
+});
+
+Deno.test("the free memory is checked when a spawn's turn comes, not when it joins the line", async () => {
+  let free = 1024 * MIB;
+  const file = { spawner: { "concurrent_limit": 1, "slow_spawn_timeout": 0 } };
+  await using hub = await memoryHub(file, () => free);
+  hub.fake.behaviour = "slow";
+  await (await postStart(hub, "daemon")).body?.cancel();
+  await hub.fake.started("daemon");
+  await (await postStart(hub, "bin")).body?.cancel();
+  assert.equal(hub.reads(), 1, "bin waits in line, unchecked");
+  free = 180 * MIB;
+  hub.fake.release("daemon");
+  await assert.rejects(
+    hub.servers.waitReady("bin", "", { timeoutMs: 5000 }),
+    { message: `Spawn failed: ${OUT_OF_MEMORY}` },
+  );
+  assert.equal(hub.reads(), 2);
+  assert.equal(hub.fake.startsOf("bin"), 0);
+  assert.equal((await row(hub, "daemon"))?.status, "running");
 });
 
 Deno.test("spawnSettings(): env_keep from the hub's environment, limits, notebook_dir, flags, and a profile's environment over spawner.environment", () => {

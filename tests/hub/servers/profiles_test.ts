@@ -7,7 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { type FakeHub, fakeHub } from "../../_helpers/test_hub.ts";
-import { parseProfiles, resolveSpawn } from "../../../hub/servers/profiles.ts";
+import {
+  parseProfiles,
+  resolveSpawn,
+  sizeInBytes,
+  sizeText,
+} from "../../../hub/servers/profiles.ts";
 import { resolveConfig, toRawConfig } from "../../../hub/config/mod.ts";
 import { ConfigError, HubError } from "../../../hub/errors.ts";
 import { syncConfigAccess } from "../../../hub/config/access.ts";
@@ -215,6 +220,24 @@ Deno.test("the spawn page offers the profiles a user may pick and starts the cho
   await one.body?.cancel();
   await hub.servers.waitReady("daemon", "", { timeoutMs: 5000 });
   assert.equal(hub.fake.lastRequest("daemon")!.limits?.memoryBytes, 2 * G);
+});
+
+Deno.test("sizeText() writes bytes in the largest exact unit, and sizeInBytes() reads it back", () => {
+  const rows: [number, string][] = [
+    [0, "0"],
+    [1000, "1000"],
+    [1024, "1K"],
+    [1536, "1536"],
+    [256 * 1024 ** 2, "256M"],
+    [G, "1G"],
+    [1536 * 1024 ** 2, "1536M"],
+    [2 * 1024 ** 4, "2T"],
+    [1024 ** 5, "1024T"],
+  ];
+  for (const [bytes, text] of rows) {
+    assert.equal(sizeText(bytes), text);
+    assert.equal(sizeInBytes(text), bytes);
+  }
 });
 
 Deno.test("profiles and group limits survive the file form (a reload re-reads them): sizes in bytes stay bytes", () => {
