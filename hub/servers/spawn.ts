@@ -412,14 +412,83 @@ async function spawnFailed(
   });
 }
 
-/** Steps 2 to 5: account, course files, credentials, process, state saved, first answer. */
+/**
+ * Jupyter's words (notebook 6, jupyter_server 2) when the port chosen for a
+ * server was bound by another process between `freePort()` and the
+ * server's own bind: a kernel's random port, say. Measured: 1 spawn in 100
+ * during a class start.
+ */
+const PORT_TAKEN = /\bport \d+ is (?:already in use|not available)/;
+
+/** Launches tried per spawn when the port keeps being taken. */
+const PORT_ATTEMPTS = 3;
+
+/** What {@linkcode launchUntilAnswered} needs beside the job. */
+interface LaunchInput {
+  unix: SystemUser;
+  token: string;
+  /** Told each state as soon as it exists (cleanup on failure). */
+  saved: (state: SpawnerState) => void;
+}
+
+/**
+ * Steps 4–5: the spawner starts the process, its state is saved, the hub
+ * waits for HTTP. A server that exits because its port was taken meanwhile
+ * is started again on a new port (at most {@linkcode PORT_ATTEMPTS} times).
+ */
+async function launchUntilAnswered(
+  ctx: SpawnContext,
+  job: SpawnJob,
+  input: LaunchInput,
+): Promise<{ url: string; state: SpawnerState }> {
+  const { user, server, pending: p } = job;
+  const { config, db } = ctx.deps;
+  const prefix = serverPrefix(config.baseUrl, { user: user.name, server });
+  for (let attempt = 1;; attempt++) {
+    const { started, logFile } = await launch(ctx, job, input);
+    // The limits it got ride along (drivers ignore keys they do not know).
+    const state = { ...started.state, limits: p.choice.limits };
+    input.saved(state);
+    if (p.cancelled) throw new Error("cancelled");
+    await saveServerState(db, { userId: user.id, name: server }, state);
+    p.emit({ progress: 75, message: "Waiting for the server to answer..." });
+    try {
+      await waitHttp(ctx, job, {
+        url: started.url + prefix + "api",
+        state,
+        logFile,
+      });
+      return { url: started.url, state };
+    } catch (error) {
+      const taken = error instanceof SpawnError &&
+        PORT_TAKEN.test(error.message);
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+      // Whatever is left of it (a failed unit keeps its name) goes first.
+      await ctx.deps.spawner.stop(state).catch(() => {});
+      ctx.deps.logger.warn(
+        "the server's port was taken before it bound it; starting it again on another",
+        {
+          user: user.name,
+          server,
+          attempt,
+        },
+      );
+      p.emit({
+        progress: 50,
+        message: "Its port was taken meanwhile: starting again on another...",
+      });
+    }
+  }
+}
+
+/** Steps 2–5: the account, course files, credentials, then the process until it answers. */
 async function startAndAnswer(
   ctx: SpawnContext,
   job: SpawnJob,
   saved: (state: SpawnerState) => void,
 ): Promise<{ url: string; startedAt: number; readyAt: number }> {
   const { user, server, pending: p } = job;
-  const { config, db } = ctx.deps;
+  const { config } = ctx.deps;
   const unix = await unixAccountOf(user.name, config, {
     create: config.spawner.createSystemUsers,
   });
@@ -427,18 +496,10 @@ async function startAndAnswer(
   const token = await issueServerCredentials(ctx.deps, { user, server });
   p.emit({ progress: 50, message: "Spawning server..." });
   const startedAt = performance.now();
-  const { started, logFile } = await launch(ctx, job, { unix, token });
-  // The limits it got ride along (drivers ignore keys they do not know).
-  const state = { ...started.state, limits: p.choice.limits };
-  saved(state);
-  if (p.cancelled) throw new Error("cancelled");
-  await saveServerState(db, { userId: user.id, name: server }, state);
-  p.emit({ progress: 75, message: "Waiting for the server to answer..." });
-  const prefix = serverPrefix(config.baseUrl, { user: user.name, server });
-  await waitHttp(ctx, job, {
-    url: started.url + prefix + "api",
-    state,
-    logFile,
+  const { url, state } = await launchUntilAnswered(ctx, job, {
+    unix,
+    token,
+    saved,
   });
   const readyAt = performance.now();
   // It answers: back to normal priority (spawner.start_nice).
@@ -448,7 +509,7 @@ async function startAndAnswer(
       error: (e as Error).message,
     })
   );
-  return { url: started.url, startedAt, readyAt };
+  return { url, startedAt, readyAt };
 }
 
 /** One spawn, as the steps above; progress events tell the browser where it is. */

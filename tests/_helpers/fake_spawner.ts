@@ -12,6 +12,8 @@
  *   - `"fails"`: `start` throws `SpawnError("boom")`;
  *   - `"dies"`: `start` succeeds, then the process is gone at once (poll
  *     says not running), after writing "fake server crashed" to its log;
+ *   - `"port-taken"`: as `"dies"`, the log saying what Jupyter says when
+ *     its port is taken (`… because port N is not available.`);
  *   - `"hangs"`: `start` itself does not return until `fake.release(id)`
  *     (the hub's start_timeout fails it); then the process runs;
  * - `fake.isReady(url)`: the readiness check to hand to `ServerManager`
@@ -53,6 +55,7 @@ export type FakeBehaviour =
   | "never"
   | "fails"
   | "dies"
+  | "port-taken"
   | "hangs";
 
 /** One call the hub made. */
@@ -181,15 +184,18 @@ export class FakeSpawner implements Spawner {
       serial,
       id: request.id,
       url,
-      alive: behaviour !== "dies",
+      alive: behaviour !== "dies" && behaviour !== "port-taken",
       answering: behaviour === "starts",
       behaviour,
       env: request.env,
     });
-    if (behaviour === "dies" && request.logFile) {
-      Deno.writeTextFileSync(request.logFile, "fake server crashed\n", {
-        append: true,
-      });
+    const last = behaviour === "dies"
+      ? "fake server crashed\n"
+      : behaviour === "port-taken"
+      ? `[C SingleUserNotebookApp] ERROR: the notebook server could not be started because port ${request.port} is not available.\n`
+      : null;
+    if (last !== null && request.logFile) {
+      Deno.writeTextFileSync(request.logFile, last, { append: true });
     }
     return {
       url,

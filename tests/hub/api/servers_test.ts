@@ -391,6 +391,35 @@ Deno.test("a server that exits before answering fails the spawn with its last ou
   assert.equal((await serverRow(hub, "daemon"))?.status, "stopped");
 });
 
+Deno.test("a server whose port was taken before it bound it starts again on a new port", async () => {
+  const fake = new FakeSpawner().behave("daemon", "port-taken");
+  await using hub = await fakeHub({}, fake);
+  // The second start finds its port free.
+  fake.started("daemon").then(() => fake.behave("daemon", "starts"));
+  const res = await post(
+    hub,
+    "/users/daemon/server",
+    await hub.tokenFor("daemon"),
+  );
+  assert.equal(res.status, 201, await res.text());
+  assert.equal(fake.startsOf("daemon"), 2);
+  const [first, second] = fake.requests.filter((r) => r.id === "daemon");
+  assert.notEqual(first!.port, second!.port, "a new port the second time");
+  assert.equal((await serverRow(hub, "daemon"))?.status, "running");
+});
+
+Deno.test("a port taken three times in a row fails the spawn with the server's words", async () => {
+  await using hub = await fakeHub({}, new FakeSpawner("port-taken"));
+  const message = await assertError(
+    await post(hub, "/users/daemon/server", await hub.tokenFor("daemon")),
+    500,
+    /^Spawn failed: the server exited before answering/,
+  );
+  assert.match(message, /port \d+ is not available/);
+  assert.equal(hub.fake.startsOf("daemon"), 3);
+  assert.equal((await serverRow(hub, "daemon"))?.status, "stopped");
+});
+
 Deno.test("named servers: refused when disabled", async () => {
   await using hub = await fakeHub();
   await assertError(
