@@ -10,7 +10,7 @@
  * LocalProcessSpawner, PAM).
  *
  *   sudo deno run -A bench/class_start.ts [--users 100] [--window 60]
- *        [--hubs onehub,jupyterhub] [--timeout 300]
+ *        [--hubs onehub,jupyterhub] [--timeout 300] [--set KEY=VALUE]...
  *
  * Per hub it prints one Markdown row: users that reached 42, login p50/p95,
  * login → ready server p50/p95/max, login → 42 p95, the admin page's and the
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     window: { type: "string", default: "60" },
     hubs: { type: "string", default: "onehub,jupyterhub" },
     timeout: { type: "string", default: "300" },
+    // onehub's config for an experiment: --set hub.nice=0 (repeatable).
+    set: { type: "string", multiple: true, default: [] },
   },
 });
 const USERS = Number(values.users);
@@ -180,6 +182,21 @@ async function startOnehub(dir: string, admin: string): Promise<RunningHub> {
       "",
     ].join("\n"),
   );
+  for (const setting of values.set) {
+    const at = setting.indexOf("=");
+    await run([
+      Deno.execPath(),
+      "run",
+      "-A",
+      `${REPO}main.ts`,
+      "config",
+      "set",
+      setting.slice(0, at),
+      setting.slice(at + 1),
+      "--config",
+      config,
+    ]);
+  }
   const port = 19500;
   const log = `${dir}/onehub.log`;
   const child = startProcess([

@@ -321,7 +321,7 @@ export interface SpawnerConfig {
   slowStopTimeoutSeconds: number;
   /** `spawner.http_timeout`: Seconds a started server may take to answer HTTP */
   httpTimeoutSeconds: number;
-  /** `spawner.concurrent_limit`: Spawns allowed at once; more wait in line, their spawn-pending page showing their place */
+  /** `spawner.concurrent_limit`: Spawns allowed at once (0 = two per CPU core, at least 2: a server's start is CPU-bound, so more at once only makes each slower); more wait in line, their spawn-pending page showing their place */
   concurrentLimit: number;
   /** `spawner.start_nice`: Niceness a server starts with, back to 0 once it answers, so the hub and running servers keep the CPU while a class starts (local spawner: the server's niceness and its session's autogroup; systemd spawner: the matching CPUWeight=, 10 → 11 of 100; 0 = off) */
   startNice: number;

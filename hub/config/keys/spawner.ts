@@ -236,12 +236,12 @@ export const SPAWNER_KEYS = [
     key: "spawner.concurrent_limit",
     field: "spawner.concurrentLimit",
     kind: "int",
-    default: 20,
-    min: 1,
+    default: 0,
+    min: 0,
     max: 1000,
     reload: "live",
     doc:
-      "Spawns allowed at once; more wait in line, their spawn-pending page showing their place",
+      "Spawns allowed at once (0 = two per CPU core, at least 2: a server's start is CPU-bound, so more at once only makes each slower); more wait in line, their spawn-pending page showing their place",
   },
   {
     key: "spawner.start_nice",

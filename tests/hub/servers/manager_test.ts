@@ -14,6 +14,7 @@ import {
 import { FakeSpawner } from "../../_helpers/fake_spawner.ts";
 import { waitFor } from "../../_helpers/wait_for.ts";
 import {
+  autoSpawnSlots,
   ServerManager,
   spawnId,
   spawnSettings,
@@ -628,5 +629,14 @@ Deno.test("spawner.server_token_scopes and spawner.oauth_client_allowed_scopes r
   assert.equal(
     hub.fake.lastRequest("daemon")!.env.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES,
     '["read:users:groups!user"]',
+  );
+});
+
+Deno.test("spawner.concurrent_limit 0 (the default) allows two spawns per core, at least 2", () => {
+  assert.deepEqual([0, 1, 2, 8].map(autoSpawnSlots), [2, 2, 4, 16]);
+  assert.equal(
+    resolveConfig().spawner.concurrentLimit,
+    0,
+    "the default is the per-core rule",
   );
 });
