@@ -7,18 +7,22 @@
  * admin page (cookie) and `GET /hub/api/users` (token) once a second. The
  * same load runs against onehub and, in the same run, against JupyterHub
  * (Debian's package: JupyterHub 3.0 with configurable-http-proxy,
- * LocalProcessSpawner, PAM).
+ * LocalProcessSpawner, PAM). `onehub-systemd` is onehub as install.sh sets
+ * it up on a fresh Debian 12 (onehub.service, the systemd spawner, 1G per
+ * server): booted with systemd in a container of ../shared/testbed, its
+ * users made inside; about 75 s of setup (bench/_class_start_testbed.ts).
  *
  *   sudo deno run -A bench/class_start.ts [--users 100] [--window 60]
- *        [--hubs onehub,jupyterhub] [--timeout 300] [--set KEY=VALUE]...
+ *        [--hubs onehub,jupyterhub,onehub-systemd] [--timeout 300]
+ *        [--set KEY=VALUE]...
  *
  * Per hub it prints one Markdown row: users that reached 42, login p50/p95,
  * login → ready server p50/p95/max, login → 42 p95, the admin page's and the
  * API's p95 during the run, answers ≥ 400 seen, the hub's peak RSS (onehub:
- * its one process; JupyterHub: hub + proxy) and CPU seconds. Results:
- * docs/benchmarks.md. Needs root (useradd, PAM, servers as the users) and
- * /usr/bin/jupyterhub-singleuser. Every user, server and folder it makes is
- * removed at the end, also after a failure.
+ * its one process, also in the container; JupyterHub: hub + proxy) and CPU
+ * seconds. Results: docs/benchmarks.md. Needs root (useradd, PAM, servers as
+ * the users) and /usr/bin/jupyterhub-singleuser. Every user, server, folder
+ * and container it makes is removed at the end, also after a failure.
  *
  * @module
  */
@@ -30,6 +34,7 @@ import { runInKernel } from "../tests/_helpers/jupyter.ts";
 import { waitForReady } from "../tests/_helpers/open_server.ts";
 import { tailFile } from "../spawners/_log_file.ts";
 import { run } from "../tests/_helpers/system_users.ts";
+import { startOnehubSystemd } from "./_class_start_testbed.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -79,7 +84,12 @@ interface RunningHub {
   stop(): Promise<void>;
   /** A user's server log, where the hub keeps one per user. */
   serverLog?: (user: string) => string;
+  /** Writes the hub's log into `dir`, where it is not there already. */
+  saveLog?: (dir: string) => Promise<void>;
 }
+
+/** The hubs `--hubs` may name. */
+const HUB_KINDS = ["onehub", "jupyterhub", "onehub-systemd"];
 
 // ---- users -------------------------------------------------------------
 
@@ -496,6 +506,24 @@ async function loadHub(hub: RunningHub, users: string[]): Promise<string> {
   } | ${usage.cpuSeconds.toFixed(1)} | ${wallS.toFixed(0)} |`;
 }
 
+/** Starts hub `name` (one of {@linkcode HUB_KINDS}) for `users`, the admin first. */
+async function startHub(
+  name: string,
+  options: { dir: string; users: string[] },
+): Promise<RunningHub> {
+  const { dir, users } = options;
+  if (name === "jupyterhub") return await startJupyterHub(dir, users[0]!);
+  if (name === "onehub") return await startOnehub(dir, users[0]!);
+  const hub = await startOnehubSystemd({
+    dir,
+    users,
+    password: PASSWORD,
+    settings: values.set,
+  });
+  adminTokens.set(hub.url, hub.token);
+  return hub;
+}
+
 async function withHub(
   name: string,
   users: string[],
@@ -504,12 +532,12 @@ async function withHub(
   await Deno.chmod(dir, 0o755);
   let hub: RunningHub | null = null;
   try {
-    hub = name === "jupyterhub"
-      ? await startJupyterHub(dir, users[0]!)
-      : await startOnehub(dir, users[0]!);
+    hub = await startHub(name, { dir, users });
     return await loadHub(hub, users);
   } catch (error) {
     // The hub's log outlives the run that failed.
+    await hub?.saveLog?.(dir).catch(() => {});
+    await Deno.mkdir(`${REPO}.bench`, { recursive: true });
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.endsWith(".log")) {
         await Deno.copyFile(
@@ -527,12 +555,17 @@ async function withHub(
 
 if (import.meta.main) {
   if (Deno.uid() !== 0) throw new Error("run as root: it makes Linux users");
+  const hubs = values.hubs.split(",").map((h) => h.trim());
+  const unknown = hubs.filter((h) => !HUB_KINDS.includes(h));
+  if (unknown.length) {
+    throw new Error(`unknown --hubs ${unknown}: one of ${HUB_KINDS}`);
+  }
   const prefix = `cs${crypto.getRandomValues(new Uint8Array(2)).toHex()}`;
   const users = await makeUsers(prefix);
   const rows: string[] = [];
   try {
-    for (const name of values.hubs.split(",")) {
-      rows.push(await withHub(name.trim(), users));
+    for (const name of hubs) {
+      rows.push(await withHub(name, users));
       // Whatever a hub left running as the students goes before the next.
       for (const u of users) {
         await new Deno.Command("pkill", { args: ["-KILL", "-u", u] }).output();

@@ -1,8 +1,9 @@
 /**
  * Runs INSIDE the systemd testbed container (see systemd_spawner_test.ts):
- * drives the real systemd spawner against the container's systemd and
- * prints one JSON line with what it saw. Imports only spawners/ (no npm
- * packages are available in the container).
+ * drives the real systemd spawner against the container's systemd (a
+ * unit's user, poll and stop, MemoryMax, the start's CPUWeight and
+ * `answered`) and prints one JSON line with what it saw. Imports only
+ * spawners/ (no npm packages are available in the container).
  *
  * Usage: deno run -A _systemd_driver.ts <user>
  */
@@ -79,6 +80,33 @@ out.memoryMax = await sh(
   `systemctl show -p MemoryMax --value ${String(limited.state.unit)}`,
 );
 await spawner.stop(limited.state, { timeoutMs: 5000 });
+
+// 3. The start priority: a server started with startNice 10 weighs as a
+//    thread at nice 10 (CPUWeight=11 of the default 100) until it answers;
+//    `answered` gives it the weight of any running server.
+const starting = await spawner.start({
+  id: `${name}-nice`,
+  user,
+  argv: ["/bin/sleep", "300"],
+  env: { PATH: "/usr/bin:/bin" },
+  ip: "127.0.0.1",
+  port: 1,
+  cwd: user.home,
+  startNice: 10,
+});
+const niceUnit = String(starting.state.unit);
+/** The kernel's weight of the unit's cgroup: cpu.shares (v1) or cpu.weight (v2). */
+const kernelWeight = () =>
+  sh(
+    `cat /sys/fs/cgroup/cpu/system.slice/${niceUnit}/cpu.shares /sys/fs/cgroup/system.slice/${niceUnit}/cpu.weight 2>/dev/null`,
+  );
+out.cpuWeightStarting = await sh(`systemctl show -p CPUWeight ${niceUnit}`);
+out.kernelWeightStarting = await kernelWeight();
+await spawner.answered!(starting.state);
+out.cpuWeightAnswered = await sh(`systemctl show -p CPUWeight ${niceUnit}`);
+out.kernelWeightAnswered = await kernelWeight();
+await spawner.stop(starting.state, { timeoutMs: 5000 });
+
 out.survivedLimited = await hog(`${name}-hog`, 64 * 1024 * 1024);
 out.survivedControl = await hog(`${name}-ctl`, 1024 * 1024 * 1024);
 // deno-lint-ignore no-console

@@ -1,7 +1,8 @@
 /**
  * The systemd spawner against a REAL systemd: a fresh Debian 12 booted with
  * systemd as PID 1 in a container (../shared/testbed). The unit runs as the
- * user, poll/stop work, and MemoryMax is enforced by the kernel. About a
+ * user, poll/stop work, MemoryMax is enforced by the kernel, and a start
+ * with `startNice` weighs CPUWeight=11 until `answered` sets 100. About a
  * minute (debootstrap). Needs root and the testbed script.
  */
 import assert from "node:assert/strict";
@@ -14,7 +15,7 @@ const NAME = "onehub-sysd";
 
 Deno.test({
   name:
-    "systemd spawner: the unit runs as the user and MemoryMax is enforced (real systemd in a container)",
+    "systemd spawner: the unit runs as the user, MemoryMax is enforced, the start's CPUWeight is lifted once answered (real systemd in a container)",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -57,6 +58,25 @@ Deno.test({
       assert.equal(seen.runningBefore, true);
       assert.equal(seen.runningAfter, false);
       assert.equal(seen.memoryMax, String(64 * 1024 * 1024));
+      assert.equal(
+        seen.cpuWeightStarting,
+        "CPUWeight=11",
+        "a start with startNice 10 weighs as nice 10 does",
+      );
+      assert.equal(
+        seen.cpuWeightAnswered,
+        "CPUWeight=100",
+        "answered() puts it back to the default weight",
+      );
+      // The kernel follows: cpu.shares on cgroup v1 (this testbed), cpu.weight on v2.
+      assert.ok(
+        ["112", "11"].includes(seen.kernelWeightStarting),
+        `the starting unit's cgroup weighs ${seen.kernelWeightStarting}`,
+      );
+      assert.ok(
+        ["1024", "100"].includes(seen.kernelWeightAnswered),
+        `the answered unit's cgroup weighs ${seen.kernelWeightAnswered}`,
+      );
       assert.equal(
         seen.survivedLimited,
         false,
