@@ -68,7 +68,9 @@ export async function processTreeRss(
   return total;
 }
 
-const UNIT_NAME = /^[A-Za-z0-9@._:-]+\.(service|scope)$/;
+// A backslash too: the systemd driver escapes "@" in a user's name as "\x40"
+// (unitBase), and the cgroup's folder has the escaped name. Never a "/".
+const UNIT_NAME = /^[A-Za-z0-9@._:\\-]+\.(service|scope)$/;
 
 /** A system unit's `memory.current` (cgroup v2), or null (odd name, v1, gone). */
 export async function unitMemory(

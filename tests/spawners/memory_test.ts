@@ -62,6 +62,18 @@ Deno.test("unitMemory() reads a systemd unit's cgroup and refuses odd unit names
     );
   assert.equal(await unitMemory("jupyter-a.service", read), 4096);
   assert.equal(await unitMemory("../x.service", read), null);
+  assert.equal(await unitMemory("a/../../x.service", read), null);
+});
+
+Deno.test("unitMemory() reads the unit of a user whose name has an @ (escaped \\x40 by the driver)", async () => {
+  const unit = "onehub-jupyter-a\\x40b.c.service";
+  const read = (p: string) =>
+    Promise.resolve(
+      p === `/sys/fs/cgroup/system.slice/${unit}/memory.current`
+        ? "8192\n"
+        : null,
+    );
+  assert.equal(await unitMemory(unit, read), 8192);
 });
 
 Deno.test("the local and systemd spawners measure their own kind of state only", async () => {

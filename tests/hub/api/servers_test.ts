@@ -408,6 +408,30 @@ Deno.test("a server whose port was taken before it bound it starts again on a ne
   assert.equal((await serverRow(hub, "daemon"))?.status, "running");
 });
 
+Deno.test("while a server starts, the hub asks the spawner whether it lives once a second, not at every HTTP try", async () => {
+  await using hub = await fakeHub(
+    { spawner: { "slow_spawn_timeout": 0 } },
+    new FakeSpawner("slow"),
+  );
+  const res = await post(
+    hub,
+    "/users/daemon/server",
+    await hub.tokenFor("daemon"),
+  );
+  await res.body?.cancel();
+  await new Promise((r) => setTimeout(r, 1500));
+  hub.fake.release("daemon");
+  assert.equal(
+    await hub.servers!.waitReady("daemon", "", { timeoutMs: 5000 }),
+    true,
+  );
+  const polls = hub.fake.calls.filter((c) =>
+    c.op === "poll" && c.id === "daemon"
+  );
+  // At 0 s and 1 s (HTTP was tried ~50 times meanwhile); one more at most.
+  assert.ok(polls.length >= 2 && polls.length <= 3, `${polls.length} polls`);
+});
+
 Deno.test("a port taken three times in a row fails the spawn with the server's words", async () => {
   await using hub = await fakeHub({}, new FakeSpawner("port-taken"));
   const message = await assertError(
