@@ -93,6 +93,8 @@ export const HUB_LAYERS: ReadonlyArray<
   ["hub/announcement.ts", 2],
   ["hub/auth/", 2],
   ["hub/https/", 2],
+  // Exports for other JupyterHubs: database snapshots and pure mappings.
+  ["hub/migrate/", 2],
   ["hub/middleware/", 3],
   ["hub/api/", 3],
   ["hub/pages/", 3],

@@ -1,6 +1,7 @@
 /**
  * What several commands share: loading the configuration named by
- * `--config` and opening the configured database (migrated).
+ * `--config` and opening the configured database (migrated, or read-only
+ * for an export).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import {
   migrateToLatest,
   type MigrationReport,
   openDatabase,
+  pendingMigrations,
 } from "../db/mod.ts";
 import {
   damagedMessage,
@@ -72,6 +74,48 @@ export async function openConfiguredDb(
   config: HubConfig,
 ): Promise<DatabaseHandle> {
   return (await openConfiguredDbReport(config)).handle;
+}
+
+/**
+ * Opens the configured database for reading only (an export): refuses a
+ * damaged or lost file as {@linkcode openConfiguredDbReport} does, and one
+ * that needs migrating (naming `onehub db upgrade`), but creates, migrates
+ * and writes nothing. Resolves to null when there is no database yet (a
+ * hub that never started).
+ *
+ * @throws {ConfigError} when the file is unusable or out of date.
+ */
+export async function openConfiguredDbReadOnly(
+  config: HubConfig,
+): Promise<DatabaseHandle | null> {
+  const problem = await databaseProblem(config.dbPath, {
+    marker: config.cookieSecretFile,
+  });
+  if (problem) {
+    const message = await damagedMessage(config.dbPath, problem);
+    throw new ConfigError(message.replace(/^Refusing to start: /, ""));
+  }
+  try {
+    await Deno.stat(config.dbPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  const handle = openDatabase(config.dbPath, { readOnly: true });
+  try {
+    const pending = await pendingMigrations(handle);
+    if (pending.length) {
+      throw new ConfigError(
+        `The database "${config.dbPath}" is older than this onehub (pending migrations: ${
+          pending.join(", ")
+        }): run "onehub db upgrade" (it keeps a backup first), then try again`,
+      );
+    }
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }
 
 /**

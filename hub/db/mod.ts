@@ -75,16 +75,30 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** Options of {@linkcode openDatabase}. */
+export interface OpenDatabaseOptions {
+  /**
+   * Opens an existing file for reading only (`onehub export`): nothing is
+   * created, migrated or written, and the journal mode is left as it is.
+   * @default {false}
+   */
+  readOnly?: boolean;
+}
+
 /**
- * Opens (creating when missing) the SQLite file at `path`.
+ * Opens (creating when missing, unless `readOnly`) the SQLite file at `path`.
  *
  * @param path A file path or ":memory:".
  */
-export function openDatabase(path: string): DatabaseHandle {
-  const raw = new DatabaseSync(path, { timeout: 5000 });
+export function openDatabase(
+  path: string,
+  options: OpenDatabaseOptions = {},
+): DatabaseHandle {
+  const readOnly = options.readOnly ?? false;
+  const raw = new DatabaseSync(path, { timeout: 5000, readOnly });
   raw.exec("PRAGMA foreign_keys = ON");
-  if (path !== ":memory:") raw.exec("PRAGMA journal_mode = WAL");
-  raw.exec("PRAGMA synchronous = NORMAL");
+  if (path !== ":memory:" && !readOnly) raw.exec("PRAGMA journal_mode = WAL");
+  if (!readOnly) raw.exec("PRAGMA synchronous = NORMAL");
   const changes = new IdentityChanges();
   const db = new Kysely<Database>({
     // deno-lint-ignore no-explicit-any

@@ -172,3 +172,38 @@ export function assignedRoleRows(db: Db, userIds: readonly number[]) {
     ])
     .where("ra.user_id", "in", idsIn(userIds));
 }
+
+/** One role assignment with the names it points at (exactly one is set). */
+export interface RoleAssignmentView {
+  role: string;
+  /** "config" (the config file's roles) or "api". */
+  source: string;
+  user: string | null;
+  group: string | null;
+  service: string | null;
+}
+
+/** Every role assignment, oldest first, with its bearer's name. */
+export async function listRoleAssignments(
+  db: Db,
+): Promise<RoleAssignmentView[]> {
+  const rows = await db.selectFrom("role_assignments as ra")
+    .leftJoin("users as u", "u.id", "ra.user_id")
+    .leftJoin("groups as g", "g.id", "ra.group_id")
+    .leftJoin("services as s", "s.id", "ra.service_id")
+    .select([
+      "ra.role_name",
+      "ra.source",
+      "u.name as user_name",
+      "g.name as group_name",
+      "s.name as service_name",
+    ])
+    .orderBy("ra.id").execute();
+  return rows.map((r) => ({
+    role: r.role_name,
+    source: r.source,
+    user: r.user_name ?? null,
+    group: r.group_name ?? null,
+    service: r.service_name ?? null,
+  }));
+}

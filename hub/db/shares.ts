@@ -325,3 +325,11 @@ export async function deleteSharesOfServer(
     .where("server_name", "=", owner.server).execute();
   await deleteShareCodes(db, owner);
 }
+
+/** How many shares exist (servers shared with a user or a group). */
+export async function countShares(db: Db): Promise<number> {
+  const row = await db.selectFrom("shares")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

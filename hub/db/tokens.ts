@@ -272,3 +272,25 @@ export function serviceTokensByPrefix(
     .select(ROLES_COLUMN.as("role_defs"))
     .where("t.prefix", "=", prefix).execute();
 }
+
+/**
+ * Users holding API tokens they asked for (the token page, the API,
+ * `onehub token`), with how many are still valid at `now`: not login,
+ * OAuth or server tokens. Sorted by name.
+ */
+export async function userTokenCounts(
+  db: Db,
+  now: string,
+): Promise<{ user: string; tokens: number }[]> {
+  const rows = await db.selectFrom("api_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .select(["u.name", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("t.session_id", "is", null)
+    .where("t.oauth_client", "is", null)
+    .where("t.server_id", "is", null)
+    .where((eb) =>
+      eb.or([eb("t.expires_at", "is", null), eb("t.expires_at", ">", now)])
+    )
+    .groupBy("u.name").orderBy("u.name").execute();
+  return rows.map((r) => ({ user: r.name, tokens: Number(r.n) }));
+}
