@@ -5,7 +5,23 @@
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../_helpers/paths.ts";
 
-const PRIORITY = fromFileUrl(new URL("../../hub/priority.ts", import.meta.url));
+const SOURCE = fromFileUrl(new URL("../../hub/priority.ts", import.meta.url));
+
+/**
+ * A folder the child can use even as nobody, who cannot always read this
+ * checkout (a clone under a 0700 temp dir on a fresh machine): a copy of
+ * the module (it imports only node:os) everyone can read, and a cache
+ * everyone can write.
+ */
+async function workspace(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "onehub-priority-" });
+  await Deno.chmod(dir, 0o755);
+  await Deno.copyFile(SOURCE, `${dir}/priority.ts`);
+  await Deno.chmod(`${dir}/priority.ts`, 0o644);
+  await Deno.mkdir(`${dir}/cache`);
+  await Deno.chmod(`${dir}/cache`, 0o777);
+  return dir;
+}
 
 const isRoot = Deno.uid() === 0;
 
@@ -20,7 +36,7 @@ interface Seen {
 
 const CHILD = `
 import os from "node:os";
-import { setHubPriority } from ${JSON.stringify(PRIORITY)};
+import { setHubPriority } from "./priority.ts";
 const before = os.getPriority();
 const result = setHubPriority(Number(Deno.args[0]));
 const threads = [...Deno.readDirSync("/proc/self/task")].map((t) =>
@@ -44,12 +60,14 @@ async function runChild(
     ...su,
     ...deno,
   ];
+  const dir = await workspace();
   const out = await new Deno.Command(argv[0]!, {
     args: argv.slice(1),
-    env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? "", NO_COLOR: "1" },
+    cwd: dir,
+    env: { DENO_DIR: `${dir}/cache`, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).output().finally(() => Deno.remove(dir, { recursive: true }));
   const text = new TextDecoder().decode(out.stdout);
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   return JSON.parse(text) as Seen;
