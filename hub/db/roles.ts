@@ -172,3 +172,62 @@ export function assignedRoleRows(db: Db, userIds: readonly number[]) {
     ])
     .where("ra.user_id", "in", idsIn(userIds));
 }
+
+/** One role assignment with the names of who holds it. */
+export interface NamedAssignment {
+  role: string;
+  /** Exactly one of user, group, service is set. */
+  user: string | null;
+  group: string | null;
+  service: string | null;
+  /** "config" or "api". */
+  source: string;
+}
+
+/** Every role assignment with its bearer's name, by role then name. */
+export async function namedAssignments(db: Db): Promise<NamedAssignment[]> {
+  const rows = await db.selectFrom("role_assignments as ra")
+    .leftJoin("users as u", "u.id", "ra.user_id")
+    .leftJoin("groups as g", "g.id", "ra.group_id")
+    .leftJoin("services as s", "s.id", "ra.service_id")
+    .select([
+      "ra.role_name",
+      "u.name as user",
+      "g.name as group",
+      "s.name as service",
+      "ra.source",
+    ])
+    .orderBy("ra.role_name").orderBy("ra.id").execute();
+  return rows.map((r) => ({
+    role: r.role_name,
+    user: r.user ?? null,
+    group: r.group ?? null,
+    service: r.service ?? null,
+    source: r.source,
+  }));
+}
+
+/**
+ * Adds roles to one user or group as if given through the API (source
+ * "api"), keeping every role they hold; one they already hold from that
+ * source is not added twice. No transaction of its own: for a caller's.
+ */
+export async function addApiRoles(
+  db: Db,
+  to: { user: number } | { group: number },
+  roles: readonly string[],
+): Promise<void> {
+  for (const role of new Set(roles)) {
+    let q = db.selectFrom("role_assignments").select("id")
+      .where("source", "=", "api").where("role_name", "=", role);
+    q = "user" in to
+      ? q.where("user_id", "=", to.user)
+      : q.where("group_id", "=", to.group);
+    if (await q.executeTakeFirst()) continue;
+    await db.insertInto("role_assignments").values({
+      "role_name": role,
+      ...assigneeColumns(to),
+      source: "api",
+    }).execute();
+  }
+}

@@ -325,3 +325,8 @@ export async function deleteSharesOfServer(
     .where("server_name", "=", owner.server).execute();
   await deleteShareCodes(db, owner);
 }
+
+/** Every share of every server, oldest first (for a migration to another hub). */
+export function allShares(db: Db): Promise<ShareView[]> {
+  return views(shareQuery(db));
+}

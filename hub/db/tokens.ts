@@ -272,3 +272,26 @@ export function serviceTokensByPrefix(
     .select(ROLES_COLUMN.as("role_defs"))
     .where("t.prefix", "=", prefix).execute();
 }
+
+/**
+ * The users holding API tokens they made themselves (not a server's own
+ * token, not one an OAuth login made) that have not expired at `now`, with
+ * how many, by name.
+ */
+export async function personalTokenHolders(
+  db: Db,
+  now: Date,
+): Promise<{ name: string; tokens: number }[]> {
+  const rows = await db.selectFrom("api_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .select(["u.name", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("t.oauth_client", "is", null).where("t.server_id", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb("t.expires_at", "is", null),
+        eb("t.expires_at", ">", now.toISOString()),
+      ])
+    )
+    .groupBy("u.name").orderBy("u.name").execute();
+  return rows.map((r) => ({ name: r.name, tokens: Number(r.n) }));
+}
