@@ -93,6 +93,9 @@ export const HUB_LAYERS: ReadonlyArray<
   ["hub/announcement.ts", 2],
   ["hub/auth/", 2],
   ["hub/https/", 2],
+  // Moving a hub to or from JupyterHub: its REST client (pure), and the
+  // reads and writes of onehub's database it plans from.
+  ["hub/migrate/", 2],
   ["hub/middleware/", 3],
   ["hub/api/", 3],
   ["hub/pages/", 3],
