@@ -11,6 +11,7 @@ import type { Command } from "./_command.ts";
 import { configCommand } from "./config_command.ts";
 import { dbCommand } from "./db_command.ts";
 import { eventsCommand } from "./events_command.ts";
+import { importCommand } from "./import_command.ts";
 import { pamHelperCommand } from "./pam_helper_command.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   userCommand,
   dbCommand,
   eventsCommand,
+  importCommand,
   proxyCommand,
   versionCommand,
   pamHelperCommand,
