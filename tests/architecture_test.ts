@@ -93,7 +93,8 @@ export const HUB_LAYERS: ReadonlyArray<
   ["hub/announcement.ts", 2],
   ["hub/auth/", 2],
   ["hub/https/", 2],
-  // Exports for other JupyterHubs: database snapshots and pure mappings.
+  // Moving a hub to or from JupyterHub (Zero to JupyterHub values, the REST
+  // API): pure mappings, snapshots and writes of onehub's database.
   ["hub/migrate/", 2],
   ["hub/middleware/", 3],
   ["hub/api/", 3],

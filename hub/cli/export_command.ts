@@ -3,6 +3,8 @@
  * Targets are a table ({@linkcode EXPORT_TARGETS}); each parses its own
  * options after the target word.
  *
+ * - `jupyterhub`: the live state pushed into a running JupyterHub 5
+ *   (export_jupyterhub_command.ts).
  * - `z2jh`: `DIR/values.yaml` for the Zero to JupyterHub Helm chart and
  *   `DIR/MIGRATION.md` (hub/migrate/z2jh.ts maps; this file reads the
  *   config and the database read-only, checks the output folder, and
@@ -27,13 +29,17 @@ import {
 } from "../migrate/snapshot.ts";
 import { exportZ2jh, Z2JH_CHART_VERSION } from "../migrate/z2jh.ts";
 import {
+  EXPORT_JUPYTERHUB_HELP,
+  exportJupyterhub,
+} from "./export_jupyterhub_command.ts";
+import {
   type ExportSource,
   renderMigrationMd,
   renderValuesYaml,
 } from "../migrate/z2jh_render.ts";
 import { type Command, COMMON_OPTIONS, parseCommandArgs } from "./_command.ts";
 import { configFrom, openConfiguredDbReadOnly } from "./_context.ts";
-import { printOut } from "./_print.ts";
+import { printErr, printOut } from "./_print.ts";
 import { defaultConfigPath } from "../config/file.ts";
 
 /** Where `export z2jh` writes without `--out`. */
@@ -76,6 +82,12 @@ export const EXPORT_TARGETS: Readonly<Record<string, ExportTarget>> = {
     help: Z2JH_HELP,
     run: runZ2jh,
   },
+  jupyterhub: {
+    summary:
+      "users, groups and shares pushed into a running JupyterHub 5 (REST API)",
+    help: EXPORT_JUPYTERHUB_HELP,
+    run: (args) => exportJupyterhub(args),
+  },
 };
 
 const TARGET_LIST = Object.keys(EXPORT_TARGETS).join(", ");
@@ -85,7 +97,7 @@ const HELP = `Usage: onehub export <target> [options]
 Writes the hub out for another JupyterHub. Targets:
 ${
   Object.entries(EXPORT_TARGETS).map(([name, t]) =>
-    `  ${name.padEnd(8)}${t.summary}`
+    `  ${name.padEnd(12)}${t.summary}`
   ).join("\n")
 }
 
@@ -112,7 +124,14 @@ async function runExport(args: string[]): Promise<number> {
     printOut(target.help);
     return 0;
   }
-  return await target.run(rest);
+  try {
+    return await target.run(rest);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // The target's own usage, not the list of targets.
+    printErr(`onehub export ${first}: ${error.message}\n\n${target.help}`);
+    return 2;
+  }
 }
 
 const Z2JH_OPTIONS = {
@@ -246,7 +265,8 @@ async function writeFiles(
 /** The export command. */
 export const exportCommand: Command = {
   name: "export",
-  summary: "Write the hub out for another JupyterHub (z2jh: Kubernetes)",
+  summary:
+    "Write the hub out for another JupyterHub (z2jh: Kubernetes; jupyterhub: a running one)",
   help: HELP,
   ownHelp: true,
   run: runExport,

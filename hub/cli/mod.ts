@@ -12,6 +12,7 @@ import { configCommand } from "./config_command.ts";
 import { dbCommand } from "./db_command.ts";
 import { eventsCommand } from "./events_command.ts";
 import { exportCommand } from "./export_command.ts";
+import { importCommand } from "./import_command.ts";
 import { pamHelperCommand } from "./pam_helper_command.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -49,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   dbCommand,
   eventsCommand,
   exportCommand,
+  importCommand,
   proxyCommand,
   versionCommand,
   pamHelperCommand,

@@ -61,27 +61,45 @@ export async function membersByGroup(
 export function createGroups(
   db: Db,
   groups: readonly string[],
-  options: { memberIds: readonly number[]; now: string; properties?: string },
+  options: NewGroups,
 ): Promise<GroupRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const created: GroupRow[] = [];
-    for (const name of groups) {
-      const row = await trx.insertInto("groups").values({
-        name,
-        properties: options.properties ?? "{}",
-        created: options.now,
-      }).returningAll().executeTakeFirstOrThrow();
-      for (const userId of options.memberIds) {
-        await trx.insertInto("user_group_map").values({
-          user_id: userId,
-          group_id: row.id,
-        })
-          .onConflict((oc) => oc.doNothing()).execute();
-      }
-      created.push(row);
+  return db.transaction().execute((trx) => insertGroups(trx, groups, options));
+}
+
+/** What {@linkcode createGroups} gives every group it makes. */
+export interface NewGroups {
+  memberIds: readonly number[];
+  now: string;
+  /** JSON object text; `{}` when left out. */
+  properties?: string;
+}
+
+/**
+ * {@linkcode createGroups} without a transaction of its own, for a caller
+ * that writes more in one transaction (kysely has no nested ones).
+ */
+export async function insertGroups(
+  db: Db,
+  groups: readonly string[],
+  options: NewGroups,
+): Promise<GroupRow[]> {
+  const created: GroupRow[] = [];
+  for (const name of groups) {
+    const row = await db.insertInto("groups").values({
+      name,
+      properties: options.properties ?? "{}",
+      created: options.now,
+    }).returningAll().executeTakeFirstOrThrow();
+    for (const userId of options.memberIds) {
+      await db.insertInto("user_group_map").values({
+        user_id: userId,
+        group_id: row.id,
+      })
+        .onConflict((oc) => oc.doNothing()).execute();
     }
-    return created;
-  });
+    created.push(row);
+  }
+  return created;
 }
 
 /** Adds members (already-members ignored) in one transaction. */

@@ -183,7 +183,7 @@ export interface RoleAssignmentView {
   service: string | null;
 }
 
-/** Every role assignment, oldest first, with its bearer's name. */
+/** Every role assignment with its bearer's name, by role, then oldest first. */
 export async function listRoleAssignments(
   db: Db,
 ): Promise<RoleAssignmentView[]> {
@@ -198,7 +198,7 @@ export async function listRoleAssignments(
       "g.name as group_name",
       "s.name as service_name",
     ])
-    .orderBy("ra.id").execute();
+    .orderBy("ra.role_name").orderBy("ra.id").execute();
   return rows.map((r) => ({
     role: r.role_name,
     source: r.source,
@@ -206,4 +206,29 @@ export async function listRoleAssignments(
     group: r.group_name ?? null,
     service: r.service_name ?? null,
   }));
+}
+
+/**
+ * Adds roles to one user or group as if given through the API (source
+ * "api"), keeping every role they hold; one they already hold from that
+ * source is not added twice. No transaction of its own: for a caller's.
+ */
+export async function addApiRoles(
+  db: Db,
+  to: { user: number } | { group: number },
+  roles: readonly string[],
+): Promise<void> {
+  for (const role of new Set(roles)) {
+    let q = db.selectFrom("role_assignments").select("id")
+      .where("source", "=", "api").where("role_name", "=", role);
+    q = "user" in to
+      ? q.where("user_id", "=", to.user)
+      : q.where("group_id", "=", to.group);
+    if (await q.executeTakeFirst()) continue;
+    await db.insertInto("role_assignments").values({
+      "role_name": role,
+      ...assigneeColumns(to),
+      source: "api",
+    }).execute();
+  }
 }

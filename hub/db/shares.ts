@@ -333,3 +333,8 @@ export async function countShares(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Every share of every server, oldest first (for a migration to another hub). */
+export function allShares(db: Db): Promise<ShareView[]> {
+  return views(shareQuery(db));
+}

@@ -106,26 +106,38 @@ export function createUsers(
   names: readonly string[],
   options: { admin: boolean; now: string },
 ): Promise<UserRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const created: UserRow[] = [];
-    for (const name of names) {
-      const exists = await trx.selectFrom("users").select("id").where(
-        "name",
-        "=",
-        name,
-      ).executeTakeFirst();
-      if (exists) continue;
-      const row = await trx.insertInto("users").values({
-        name,
-        admin: options.admin ? 1 : 0,
-        created: options.now,
-        last_activity: null,
-        auth_state: null,
-      }).returningAll().executeTakeFirstOrThrow();
-      created.push(row);
-    }
-    return created;
-  });
+  return db.transaction().execute((trx) => insertUsers(trx, names, options));
+}
+
+/**
+ * {@linkcode createUsers} without a transaction of its own, for a caller
+ * that writes more in one transaction (kysely has no nested ones).
+ *
+ * @returns the rows created.
+ */
+export async function insertUsers(
+  db: Db,
+  names: readonly string[],
+  options: { admin: boolean; now: string },
+): Promise<UserRow[]> {
+  const created: UserRow[] = [];
+  for (const name of names) {
+    const exists = await db.selectFrom("users").select("id").where(
+      "name",
+      "=",
+      name,
+    ).executeTakeFirst();
+    if (exists) continue;
+    const row = await db.insertInto("users").values({
+      name,
+      admin: options.admin ? 1 : 0,
+      created: options.now,
+      last_activity: null,
+      auth_state: null,
+    }).returningAll().executeTakeFirstOrThrow();
+    created.push(row);
+  }
+  return created;
 }
 
 /** Updates name and/or admin flag. */

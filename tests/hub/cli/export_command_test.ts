@@ -249,10 +249,14 @@ Deno.test("onehub export z2jh refuses a database that needs migrating, and chang
 
 Deno.test("onehub export: missing or unknown targets and stray words are usage errors; --help", async (t) => {
   const rows: Array<[string[], RegExp]> = [
-    [["export"], /Missing target; expected one of: z2jh/],
+    [["export"], /Missing target; expected one of: z2jh, jupyterhub/],
+    [
+      ["export", "kubernetes"],
+      /Unknown export target "kubernetes"; expected one of: z2jh, jupyterhub/,
+    ],
     [
       ["export", "jupyterhub"],
-      /Unknown export target "jupyterhub"; expected one of: z2jh/,
+      /^onehub export jupyterhub: --url is missing[^]*Usage: onehub export jupyterhub --url URL/,
     ],
     [["export", "z2jh", "extra"], /takes no arguments, got "extra"/],
     [["export", "z2jh", "--nope"], /Unknown option '--nope'/],
@@ -273,5 +277,6 @@ Deno.test("onehub export: missing or unknown targets and stray words are usage e
   assert.match(help.stdout, /Zero to JupyterHub Helm chart\n4\.4\.0/);
   const top = await runMain(["export", "--help"]);
   assert.equal(top.code, 0);
-  assert.match(top.stdout, /z2jh {4}values\.yaml and MIGRATION\.md/);
+  assert.match(top.stdout, /z2jh {8}values\.yaml and MIGRATION\.md/);
+  assert.match(top.stdout, /jupyterhub {2}users, groups and shares/);
 });
