@@ -260,6 +260,11 @@ async function serve(args: string[]): Promise<number> {
     authenticator,
     logger,
   });
+  const pidFile = pidFilePath(config);
+  await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
+  // No await between this line and the signal handlers (untilStopped adds
+  // them at once): whoever waits for "listening" may send SIGTERM next, and
+  // before the handlers it would end the hub with no cleanup (exit 143).
   logger.info(`onehub ${ONEHUB_VERSION} listening`, {
     url: running.publicUrl,
     hub: running.hubUrl,
@@ -267,8 +272,6 @@ async function serve(args: string[]): Promise<number> {
     auth: config.auth.type,
     db: config.dbPath,
   });
-  const pidFile = pidFilePath(config);
-  await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
   await untilStopped(async () => {
     await reloadConfig({
       live: config,

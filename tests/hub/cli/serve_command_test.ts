@@ -93,6 +93,15 @@ Deno.test("onehub serve starts on loopback with dummy auth, makes a 0600 cookie 
   assert.match(hub.log(), /onehub stopped/);
 });
 
+Deno.test("SIGTERM the moment onehub serve says listening stops it cleanly (its handlers are already there)", async () => {
+  await using cfg = await tempConfig("auth:\n  type: dummy\n");
+  for (let i = 0; i < 3; i++) {
+    const hub = await startServe(["--config", cfg.path]);
+    assert.equal(await hub.stop(), 0, hub.log());
+    assert.match(hub.log(), /onehub stopped/);
+  }
+});
+
 Deno.test("onehub serve keeps sessions across a restart (persistent cookie secret and database)", async () => {
   await using cfg = await tempConfig("auth:\n  type: dummy\n");
   let cookie = "";
