@@ -177,24 +177,49 @@ async function prepareState(
   return instance.id;
 }
 
-/** Runs until SIGINT/SIGTERM or `shutdown`; SIGHUP reloads the config (one reload at a time). */
+/**
+ * SIGINT and SIGTERM caught from before the hub starts: one that comes
+ * while it starts (or the moment it says "listening") stops it once it
+ * runs, with its cleanup, instead of ending it mid-way with exit 143. A
+ * second one does not wait: the process ends at once (a stuck start or
+ * stop, Ctrl-C twice).
+ */
+function catchStop(): { requested: Promise<void>; release(): void } {
+  const stopped = Promise.withResolvers<void>();
+  let asked = false;
+  const handlers = {
+    SIGINT: () => stopOr(130),
+    SIGTERM: () => stopOr(143),
+  };
+  const stopOr = (code: number) => {
+    if (asked) Deno.exit(code);
+    asked = true;
+    stopped.resolve();
+  };
+  for (const [signal, fn] of Object.entries(handlers)) {
+    Deno.addSignalListener(signal as Deno.Signal, fn);
+  }
+  return {
+    requested: stopped.promise,
+    release: () => {
+      for (const [signal, fn] of Object.entries(handlers)) {
+        Deno.removeSignalListener(signal as Deno.Signal, fn);
+      }
+    },
+  };
+}
+
+/** Runs until `stop` (SIGINT/SIGTERM) or `shutdown`; SIGHUP reloads the config (one reload at a time). */
 async function untilStopped(
   reloadOnce: () => Promise<void>,
-  shutdown: Promise<void>,
+  until: { stop: Promise<void>; shutdown: Promise<void> },
 ): Promise<void> {
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(reloadOnce);
   };
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
-  shutdown.then(stop);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  await Promise.race([until.stop, until.shutdown]);
   Deno.removeSignalListener("SIGHUP", reload);
   await reloading;
 }
@@ -244,6 +269,18 @@ async function startOver(
 }
 
 async function serve(args: string[]): Promise<number> {
+  const stop = catchStop();
+  try {
+    return await serveUntilStopped(args, stop.requested);
+  } finally {
+    stop.release();
+  }
+}
+
+async function serveUntilStopped(
+  args: string[],
+  stopRequested: Promise<void>,
+): Promise<number> {
   const { values } = parseCommandFlags(args, OPTIONS);
   const config = await configFrom(values.config, flagsToKeys(values));
   const logger = createLogger({ level: config.logLevel });
@@ -262,9 +299,6 @@ async function serve(args: string[]): Promise<number> {
   });
   const pidFile = pidFilePath(config);
   await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
-  // No await between this line and the signal handlers (untilStopped adds
-  // them at once): whoever waits for "listening" may send SIGTERM next, and
-  // before the handlers it would end the hub with no cleanup (exit 143).
   logger.info(`onehub ${ONEHUB_VERSION} listening`, {
     url: running.publicUrl,
     hub: running.hubUrl,
@@ -280,7 +314,7 @@ async function serve(args: string[]): Promise<number> {
       db: handle.db,
       logger,
     });
-  }, running.shutdownRequested);
+  }, { stop: stopRequested, shutdown: running.shutdownRequested });
   await Deno.remove(pidFile).catch(() => {});
   await running.stop();
   await authenticator.close();
