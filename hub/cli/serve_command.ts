@@ -32,8 +32,9 @@ const HELP = `Usage: onehub serve [options]
 Runs the hub: REST API, login and pages on one port, the idle culler
 (services.cull.*), the services of services.list, /hub/metrics and the event
 log (onehub events). SIGHUP (systemctl reload onehub, onehub config reload)
-applies the config file's live keys; see "onehub config keys". SIGTERM, or
-POST /hub/api/shutdown, stops it.
+applies the config file's live keys; see "onehub config keys". SIGTERM or
+SIGINT (also while it starts: it stops once running; a second one ends it at
+once), or POST /hub/api/shutdown, stops it.
 
 Options:
   --config PATH          Config file (default /etc/onehub/config.yaml, or $ONEHUB_CONFIG)
