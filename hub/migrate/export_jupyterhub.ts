@@ -48,7 +48,14 @@ import {
   type ShareSpec,
 } from "./onehub_state.ts";
 import { loadRolesPython, toLoadRoles } from "./roles.ts";
-import { type Change, count, type Skip, type SyncReport } from "./report.ts";
+import {
+  type Change,
+  count,
+  type GroupAction,
+  groupChange,
+  type Skip,
+  type SyncReport,
+} from "./report.ts";
 
 export type { OnehubState, ShareSpec };
 
@@ -112,12 +119,7 @@ export type ExportAction =
   | { op: "create-user"; name: string; admin: boolean }
   | { op: "grant-admin"; name: string }
   | { op: "create-group"; name: string; users: string[] }
-  | { op: "add-members"; group: string; users: string[] }
-  | {
-    op: "set-properties";
-    group: string;
-    properties: Record<string, unknown>;
-  }
+  | GroupAction
   | { op: "grant-share"; share: ShareSpec };
 
 /** The export's plan: changes in order, and the rest of the report. */
@@ -156,17 +158,8 @@ export function describeExport(action: ExportAction): Change {
         }`,
       };
     case "add-members":
-      return {
-        kind: "update",
-        text: `add ${action.users.join(", ")} to group ${action.group}`,
-      };
     case "set-properties":
-      return {
-        kind: "update",
-        text: `set properties of group ${action.group} to ${
-          JSON.stringify(action.properties)
-        }`,
-      };
+      return groupChange(action);
     case "grant-share":
       return {
         kind: "create",

@@ -53,7 +53,14 @@ import type {
   JupyterHubClient,
 } from "./jupyterhub_api.ts";
 import { allGroups, allUsers } from "./onehub_state.ts";
-import { type Change, count, type Skip, type SyncReport } from "./report.ts";
+import {
+  type Change,
+  count,
+  type GroupAction,
+  groupChange,
+  type Skip,
+  type SyncReport,
+} from "./report.ts";
 
 /** What JupyterHub has that the import reads. */
 export interface JupyterHubAccounts {
@@ -129,12 +136,7 @@ export type ImportAction =
     users: string[];
     properties: Record<string, unknown>;
   }
-  | { op: "add-members"; group: string; users: string[] }
-  | {
-    op: "set-properties";
-    group: string;
-    properties: Record<string, unknown>;
-  }
+  | GroupAction
   | {
     op: "assign-role";
     role: string;
@@ -375,17 +377,8 @@ export function describeImport(action: ImportAction): Change {
         }`,
       };
     case "add-members":
-      return {
-        kind: "update",
-        text: `add ${action.users.join(", ")} to group ${action.group}`,
-      };
     case "set-properties":
-      return {
-        kind: "update",
-        text: `set properties of group ${action.group} to ${
-          JSON.stringify(action.properties)
-        }`,
-      };
+      return groupChange(action);
     case "assign-role":
       return {
         kind: "update",

@@ -15,6 +15,31 @@ export interface Change {
   text: string;
 }
 
+/** A change to a group that already exists, the same in both directions. */
+export type GroupAction =
+  | { op: "add-members"; group: string; users: string[] }
+  | {
+    op: "set-properties";
+    group: string;
+    /** The merged properties (the source's keys win). */
+    properties: Record<string, unknown>;
+  };
+
+/** The report line of a {@linkcode GroupAction}. */
+export function groupChange(action: GroupAction): Change {
+  return action.op === "add-members"
+    ? {
+      kind: "update",
+      text: `add ${action.users.join(", ")} to group ${action.group}`,
+    }
+    : {
+      kind: "update",
+      text: `set properties of group ${action.group} to ${
+        JSON.stringify(action.properties)
+      }`,
+    };
+}
+
 /** Something left out, with why and what to do instead. */
 export interface Skip {
   what: string;
