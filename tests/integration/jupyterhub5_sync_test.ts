@@ -15,12 +15,31 @@
  *   JupyterHub restarts, and dee's own token (made by the admin through the
  *   API) lists the users, while bob's is refused;
  * - `onehub import jupyterhub` brings users, admins, the group and dee's
- *   role into an empty onehub B; a second run changes nothing.
+ *   role into an empty onehub B; a second run changes nothing;
+ * - last, `onehub export z2jh` of A writes values.yaml, and JupyterHub
+ *   restarts configured as the Zero to JupyterHub chart would configure it
+ *   from that file (tests/_helpers/z2jh_to_jupyterhub_config.ts:
+ *   `hub.config` one to one onto the traitlets, `hub.loadRoles` and
+ *   `hub.services` as lists), with only the test's listeners, a database
+ *   file of its own and its admin added. A fresh database, so what the
+ *   export pushed before cannot stand in for what the config makes, and
+ *   last, so the steps before run on the JupyterHub they always had. It
+ *   must start (with no trait its classes do not know, which traitlets
+ *   would only warn about), and its REST API must show the group from
+ *   `load_groups` with members and properties, ada an admin, dee's
+ *   auditor role working (her token lists the users, bob's is refused) and
+ *   the `user` role widened for sharing. A REPLACE-ME left in the values
+ *   (a PAM hub's authenticator, say) fails the step, naming it.
+ *
+ * What the chart adds for Kubernetes stays out: KubeSpawner's settings
+ * (`singleuser`) and the idle culler (`cull`, a managed service running
+ * jupyterhub-idle-culler in the hub's image).
  *
  * About 1.5 to 2.5 minutes, most of it debootstrap and apt (jupyterhub with
  * nodejs). Needs root.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { freePorts } from "../_helpers/free_ports.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import {
@@ -36,6 +55,7 @@ import { loadConfig } from "../../hub/config/file.ts";
 import { openDatabase } from "../../hub/db/mod.ts";
 import { listRoleAssignments } from "../../hub/db/roles.ts";
 import { allGroups } from "../../hub/migrate/onehub_state.ts";
+import { z2jhToJupyterhubConfig } from "../_helpers/z2jh_to_jupyterhub_config.ts";
 
 const ignore = await skipWithoutTestbed("jupyterhub5_sync_test");
 
@@ -44,21 +64,34 @@ const box = container(NAME);
 /** The JupyterHub admin's API token (`c.JupyterHub.api_tokens`). */
 const ADMIN_TOKEN = crypto.getRandomValues(new Uint8Array(24)).toHex();
 
-/** jupyterhub_config.py: loopback ports, dummy login, an admin with a token. */
-function jupyterhubConfig(ports: readonly number[], roles = ""): string {
+/**
+ * The test's own jupyterhub_config.py lines: loopback ports, the database
+ * file `db` in /srv/jh, and the admin's API token.
+ */
+function listenerLines(
+  ports: readonly number[],
+  db = "jupyterhub.sqlite",
+): string[] {
   const [port, hubPort, apiPort] = ports;
   return [
-    "c = get_config()  # noqa",
     `c.JupyterHub.bind_url = "http://127.0.0.1:${port}"`,
     `c.JupyterHub.hub_bind_url = "http://127.0.0.1:${hubPort}"`,
     `c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:${apiPort}"`,
-    'c.JupyterHub.db_url = "sqlite:////srv/jh/jupyterhub.sqlite"',
+    `c.JupyterHub.db_url = "sqlite:////srv/jh/${db}"`,
     'c.JupyterHub.cookie_secret_file = "/srv/jh/cookie_secret"',
     'c.JupyterHub.pid_file = "/srv/jh/jupyterhub.pid"',
+    `c.JupyterHub.api_tokens = {"${ADMIN_TOKEN}": "admin"}`,
+  ];
+}
+
+/** jupyterhub_config.py: loopback ports, dummy login, an admin with a token. */
+function jupyterhubConfig(ports: readonly number[], roles = ""): string {
+  return [
+    "c = get_config()  # noqa",
+    ...listenerLines(ports),
     'c.JupyterHub.authenticator_class = "dummy"',
     "c.Authenticator.allow_all = True",
     'c.Authenticator.admin_users = {"admin"}',
-    `c.JupyterHub.api_tokens = {"${ADMIN_TOKEN}": "admin"}`,
     roles,
     "",
   ].join("\n");
@@ -103,8 +136,22 @@ async function jh(
   return { status: res.status, body: await res.json() };
 }
 
-/** The onehub A config: dummy login, sharing on, dee an auditor. */
+/**
+ * The onehub A config: dummy login, sharing on, dee an auditor; two custom
+ * scopes and a week-long session, which JupyterHub checks at its start
+ * when they come from `onehub export z2jh`.
+ */
 const ONEHUB_A = [
+  "auth:",
+  "  type: dummy",
+  "session:",
+  "  max_age: 604800",
+  "custom_scopes:",
+  "  custom:grades:read:",
+  "    description: Read the grades",
+  "    subscopes: [custom:grades:list]",
+  "  custom:grades:list:",
+  "    description: List the grades",
   "sharing:",
   "  enabled: true",
   "roles:",
@@ -150,6 +197,29 @@ async function jupyterHubState(url: string) {
   };
 }
 
+/** A new API token of `user` in JupyterHub, made by the admin. */
+async function tokenOf(url: string, user: string): Promise<string> {
+  const made = await jh(url, `users/${user}/tokens`, {
+    method: "POST",
+    body: JSON.stringify({ note: "jupyterhub5_sync_test" }),
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return made.body.token as string;
+}
+
+/** dee's auditor role works in JupyterHub: her own token lists the users, bob's is refused. */
+async function assertAuditorRole(url: string): Promise<void> {
+  const dee = await jh(url, "users", { token: await tokenOf(url, "dee") });
+  assert.equal(dee.status, 200, JSON.stringify(dee.body));
+  assert.deepEqual(
+    dee.body.map((u: { name: string }) => u.name).sort(),
+    ["ada", "admin", "bob", "cy", "dee"],
+  );
+  const bob = await jh(url, "users", { token: await tokenOf(url, "bob") });
+  assert.equal(bob.status, 403);
+  assert.match(bob.body.message, /requires any of \[list:users\]/);
+}
+
 /** The `c.JupyterHub.load_roles = [...]` lines of an export's output. */
 function loadRolesOf(out: string): string {
   const m = /^c\.JupyterHub\.load_roles = \[\n(?:.*\n)*?\]$/m.exec(out);
@@ -157,9 +227,91 @@ function loadRolesOf(out: string): string {
   return m[0];
 }
 
+/** The lines after the config made from values.yaml: the test's listeners, a fresh database, its admin added to the export's. */
+function z2jhTail(ports: readonly number[]): string[] {
+  return [
+    "# jupyterhub5_sync_test's own: loopback ports, a fresh database, its admin",
+    ...listenerLines(ports, "z2jh.sqlite"),
+    'c.Authenticator.admin_users = {*c.Authenticator.get("admin_users", []), "admin"}',
+    "",
+  ];
+}
+
+/**
+ * `onehub export z2jh` of onehub A, its values.yaml as the chart would
+ * configure JupyterHub (tests/_helpers/z2jh_to_jupyterhub_config.ts) plus
+ * {@linkcode z2jhTail}; JupyterHub restarted with it on a database file of
+ * its own, so it holds only what the config made.
+ */
+async function z2jhStep(
+  { url, ports, configA, out }: {
+    url: string;
+    ports: readonly number[];
+    configA: string;
+    out: string;
+  },
+): Promise<void> {
+  const exported = await runMain([
+    "export",
+    "z2jh",
+    "--out",
+    out,
+    "--config",
+    configA,
+  ]);
+  assert.equal(exported.code, 0, exported.stdout + exported.stderr);
+  const values = await Deno.readTextFile(join(out, "values.yaml"));
+  const fromValues = await z2jhToJupyterhubConfig(values).catch((error) => {
+    throw new Error(
+      `values.yaml cannot configure JupyterHub: ${error.message}\n${values}`,
+    );
+  });
+  assert.match(fromValues, /^c\.JupyterHub\.authenticator_class = "dummy"$/m);
+  const config = [fromValues, ...z2jhTail(ports)].join("\n");
+  printErr(`jupyterhub5_sync_test: from values.yaml:\n${config}`);
+  await startJupyterHub(config, url);
+  // traitlets only warns about a trait its class does not have.
+  const log = await box.inside(
+    "journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value jh5)",
+  );
+  assert.match(log, /Using Authenticator: .*DummyAuthenticator/, log);
+  assert.doesNotMatch(log, /not recognized by|Traceback/, log);
+  await assertZ2jhState(url);
+}
+
+/** What JupyterHub holds after starting with the export's config: the group, the admins, the roles. */
+async function assertZ2jhState(url: string): Promise<void> {
+  const users = (await jh(url, "users")).body as Array<
+    { name: string; admin: boolean; roles: string[] }
+  >;
+  assert.deepEqual(
+    users.map((u) => [u.name, u.admin]).sort(),
+    [["ada", true], ["admin", true], ["bob", false], ["cy", false], [
+      "dee",
+      false,
+    ]],
+  );
+  const dee = users.find((u) => u.name === "dee");
+  assert.deepEqual(dee?.roles.sort(), ["auditor", "user"]);
+  const groups = (await jh(url, "groups")).body as Array<
+    { name: string; users: string[]; properties: unknown }
+  >;
+  assert.deepEqual(
+    groups.map((g) => [g.name, g.users.sort(), g.properties]),
+    [["class", ["bob", "cy"], { course: "intro", seats: 30 }]],
+  );
+  await assertAuditorRole(url);
+  // The `user` role of hub.loadRoles, widened for sharing as onehub does.
+  const bob = await jh(url, "user", { token: await tokenOf(url, "bob") });
+  assert.ok(
+    bob.body.scopes.includes("shares!user=bob"),
+    JSON.stringify(bob.body.scopes),
+  );
+}
+
 Deno.test({
   name:
-    "JupyterHub 5.2.1 from Debian 13: onehub export jupyterhub pushes users, admins, groups, properties and shares, twice changes nothing, its load_roles work there; onehub import jupyterhub brings them back",
+    "JupyterHub 5.2.1 from Debian 13: onehub export jupyterhub pushes users, admins, groups, properties and shares, twice changes nothing, its load_roles work there; onehub import jupyterhub brings them back; onehub export z2jh's hub.config starts it with the same groups, admins and roles",
   ignore,
   ...REAL_PROCESSES,
   fn: async (t) => {
@@ -190,7 +342,7 @@ Deno.test({
 
       const configA = await writeHubConfig(dirA, ONEHUB_A);
       await runOnehub(["user", "add", "ada", "--admin", "--config", configA]);
-      serving = await startServe(["--auth", "dummy", "--config", configA]);
+      serving = await startServe(["--config", configA]);
       const adaToken = await runOnehub(["token", "ada", "--config", configA]);
       await fillOnehub(serving.url, adaToken);
       await runOnehub(["token", "bob", "--config", configA]);
@@ -274,23 +426,7 @@ Deno.test({
         "with the printed load_roles, dee's auditor role works in JupyterHub: her own token lists the users, bob's is refused",
         async () => {
           await startJupyterHub(jupyterhubConfig(ports, snippet), url);
-          const tokenOf = async (user: string) => {
-            const made = await jh(url, `users/${user}/tokens`, {
-              method: "POST",
-              body: JSON.stringify({ note: "jupyterhub5_sync_test" }),
-            });
-            assert.equal(made.status, 201, JSON.stringify(made.body));
-            return made.body.token as string;
-          };
-          const dee = await jh(url, "users", { token: await tokenOf("dee") });
-          assert.equal(dee.status, 200, JSON.stringify(dee.body));
-          assert.deepEqual(
-            dee.body.map((u: { name: string }) => u.name).sort(),
-            ["ada", "admin", "bob", "cy", "dee"],
-          );
-          const bob = await jh(url, "users", { token: await tokenOf("bob") });
-          assert.equal(bob.status, 403);
-          assert.match(bob.body.message, /requires any of \[list:users\]/);
+          await assertAuditorRole(url);
         },
       );
 
@@ -345,6 +481,11 @@ Deno.test({
             /Nothing to change: onehub already has all of it \(5 users, 1 group, 1 role assignment\)/,
           );
         },
+      );
+
+      await step(
+        "onehub export z2jh: JupyterHub starts with the values' hub.config, hub.loadRoles and hub.services (a fresh database); groups, admins and roles are there",
+        () => z2jhStep({ url, ports, configA, out: join(dirA, "z2jh") }),
       );
     } catch (error) {
       failed = true;
