@@ -64,6 +64,8 @@ interface SpecOf<K extends KeyKind> {
   /** For "int". */
   min?: number;
   max?: number;
+  /** For "string": a YAML number is taken as its text (`cpu: 1.5`, `memory: 1073741824`). */
+  numbers?: boolean;
   /** A cross-key or semantic check of the merged value: the error message, or null. */
   check?: (value: RawOf<K>, values: ConfigValues) => string | null;
   /** The resolved value (default: the validated raw value); may throw ConfigError. */
@@ -216,6 +218,9 @@ export function validateValue(
   };
   switch (spec.kind) {
     case "string":
+      if (spec.numbers && typeof value === "number" && Number.isFinite(value)) {
+        return String(value);
+      }
       return typeof value === "string" ? value : fail();
     case "int":
       if (typeof value !== "number" || !Number.isInteger(value)) return fail();

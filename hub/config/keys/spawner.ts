@@ -258,6 +258,7 @@ export const SPAWNER_KEYS = [
     key: "spawner.min_free_memory",
     field: "spawner.minFreeMemoryBytes",
     kind: "string",
+    numbers: true,
     default: "256M",
     reload: "live",
     doc:

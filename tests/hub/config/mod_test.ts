@@ -414,6 +414,26 @@ Deno.test('spawner.min_free_memory: a memory size, 256M by default; "" and "0" c
   }
 });
 
+Deno.test("limits.cpu, limits.memory and spawner.min_free_memory take a YAML number as its text; other strings do not", () => {
+  const config = resolveConfig({
+    file: {
+      limits: { cpu: 1.5, memory: 1073741824 },
+      spawner: { "min_free_memory": 536870912 },
+    },
+  });
+  assert.equal(config.limits.cpu, 1.5);
+  assert.equal(config.limits.memoryBytes, 1024 ** 3);
+  assert.equal(config.spawner.minFreeMemoryBytes, 512 * 1024 ** 2);
+  assertConfigError(
+    () => resolveConfig({ file: { limits: { cpu: true } } }),
+    '"limits.cpu"',
+  );
+  assertConfigError(
+    () => resolveConfig({ file: { spawner: { "default_url": 7 } } }),
+    '"spawner.default_url"',
+  );
+});
+
 Deno.test("HubConfig's type follows the schema: each field typed by its kind or its resolve", () => {
   // Compile-time: a wrong field type or a missing field fails `deno check`.
   const checks: true[] = [
