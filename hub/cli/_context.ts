@@ -25,12 +25,30 @@ import type { Db } from "../db/mod.ts";
 import { EventLog } from "../observe/events.ts";
 import { silentLogger } from "../observe/log.ts";
 
-/** Loads config: defaults < file < env < flags. */
-export function configFrom(
+/**
+ * Loads config: defaults < file < env < flags. A file named with
+ * `--config` must exist: a mistyped path would otherwise run on the
+ * defaults (another data_dir, an empty database) without a word. The
+ * default path may be missing (a hub on defaults).
+ *
+ * @throws {ConfigError} naming the missing file and how to make one.
+ */
+export async function configFrom(
   path: string | undefined,
   flags: Record<string, unknown> = {},
 ): Promise<HubConfig> {
-  return loadConfig({ ...(path ? { path } : {}), flags });
+  if (path) {
+    const found = await Deno.stat(path).then(() => true, (e) => {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    });
+    if (!found) {
+      throw new ConfigError(
+        `Config file "${path}" (--config) does not exist: check the path, or make it with "onehub config set KEY VALUE --config ${path}"`,
+      );
+    }
+  }
+  return await loadConfig({ ...(path ? { path } : {}), flags });
 }
 
 /** What {@linkcode openConfiguredDb} did beside opening. */

@@ -93,6 +93,30 @@ Deno.test("onehub serve starts on loopback with dummy auth, makes a 0600 cookie 
   assert.match(hub.log(), /onehub stopped/);
 });
 
+Deno.test("a --config file that does not exist stops serve, export and token with the path and how to make it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const missing = `${dir}/typo.yaml`;
+    for (
+      const args of [["serve"], ["export", "z2jh", "--out", `${dir}/out`], [
+        "token",
+        "alice",
+      ]]
+    ) {
+      const out = await runMain([...args, "--config", missing]);
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(
+        out.stderr,
+        /Config file ".*typo\.yaml" \(--config\) does not exist: check the path, or make it with "onehub config set KEY VALUE --config /,
+      );
+    }
+    // Nothing was made on the defaults' behalf.
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("SIGTERM the moment onehub serve says listening stops it cleanly (its handlers are already there)", async () => {
   await using cfg = await tempConfig("auth:\n  type: dummy\n");
   for (let i = 0; i < 3; i++) {
