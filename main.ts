@@ -11,10 +11,13 @@
  */
 if (import.meta.main) {
   if (Deno.args[0] === "pam-helper") {
-    const { pamHelperCommand } = await import(
-      "./hub/cli/pam_helper_command.ts"
-    );
-    Deno.exit(await pamHelperCommand.run(Deno.args.slice(1)));
+    // Through runCommand, as every command: a bad flag is a usage error
+    // (exit 2), not an uncaught exception.
+    const [{ pamHelperCommand }, { runCommand }] = await Promise.all([
+      import("./hub/cli/pam_helper_command.ts"),
+      import("./hub/cli/_run.ts"),
+    ]);
+    Deno.exit(await runCommand(pamHelperCommand, Deno.args.slice(1)));
   }
   if (Deno.args[0] === "proxy") {
     // The proxy alone (proxy.mode: external) loads neither the hub nor the

@@ -139,6 +139,11 @@ function rows(dir: string): Row[] {
       code: 0,
       stdout: `${pamHelperCommand.help}\n`,
     },
+    {
+      args: ["pam-helper", "--bogus"],
+      code: 2,
+      stderr: usage(pamHelperCommand, "Unknown option '--bogus'"),
+    },
   ];
 }
 
