@@ -143,6 +143,9 @@ async function reconcileOne(
   const { alive, target } = await answers(deps, row, state);
   if (alive && target) {
     await adopt(deps, row, target);
+    // It answers: normal priority, in case the hub stopped while it was
+    // still starting at spawner.start_nice (no-op for one already there).
+    await deps.spawner.answered?.(state).catch(() => {});
     return true;
   }
   if (alive) {

@@ -189,6 +189,23 @@ Deno.test("reconcile keeps a server whose process is alive and answering, and pu
   assert.equal(hub.fake.stopsOf("daemon"), 0);
 });
 
+Deno.test("reconcile puts a kept server back to normal priority (a hub stopped while it was starting)", async () => {
+  await using hub = await fakeHub();
+  await running(hub, "daemon");
+  // The fake has no priorities; this one notes what it is asked.
+  const answered: unknown[] = [];
+  Object.assign(hub.fake, {
+    answered: (state: unknown) => {
+      answered.push(state);
+      return Promise.resolve();
+    },
+  });
+  const result = await restarted(hub).reconcile();
+  assert.deepEqual(result, { kept: ["daemon/"], cleaned: [] });
+  assert.equal(answered.length, 1);
+  assert.equal((answered[0] as { id?: string }).id, "daemon");
+});
+
 Deno.test("reconcile cleans up a server whose process died", async () => {
   await using hub = await fakeHub();
   await running(hub, "daemon");
