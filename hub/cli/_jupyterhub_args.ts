@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { isLoopbackUrl } from "../net.ts";
 import {
   apiUrlOf,
   JupyterHubApiError,
@@ -84,4 +85,20 @@ export function parseJupyterHubArgs(
 /** The client both commands use: 30 s per request, pages of 200. */
 export function jupyterHubClient(args: JupyterHubArgs): JupyterHubClient {
   return new JupyterHubClient(args.url, { token: args.token });
+}
+
+/**
+ * A warning when the token would cross the network unencrypted: an
+ * `http://` URL whose host is not this machine. Null otherwise (https, or
+ * loopback; an unparsable URL is the client's error to report).
+ */
+export function clearTextWarning(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== "http:" || isLoopbackUrl(parsed)) return null;
+  return `warning: ${parsed.origin} is plain http: the API token crosses the network unencrypted; use the hub's https:// address if it has one`;
 }

@@ -18,6 +18,7 @@ import {
 } from "../migrate/jupyterhub_api.ts";
 import { changeLine, formatReport } from "../migrate/report.ts";
 import {
+  clearTextWarning,
   JUPYTERHUB_OPTIONS_HELP,
   jupyterHubClient,
   parseJupyterHubArgs,
@@ -102,6 +103,8 @@ export async function exportJupyterhub(
     out(EXPORT_JUPYTERHUB_HELP);
     return 0;
   }
+  const clear = clearTextWarning(parsed.url);
+  if (clear) (ctx.err ?? printErr)(clear);
   const client = jupyterHubClient(parsed);
   return await withConfiguredDb(parsed.config, async (db) => {
     try {

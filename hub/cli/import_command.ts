@@ -21,6 +21,7 @@ import { formatReport } from "../migrate/report.ts";
 import type { Command } from "./_command.ts";
 import { cliEvents, withConfiguredDb } from "./_context.ts";
 import {
+  clearTextWarning,
   JUPYTERHUB_OPTIONS_HELP,
   jupyterHubClient,
   parseJupyterHubArgs,
@@ -93,6 +94,8 @@ async function run(args: string[]): Promise<number> {
     printOut(HELP);
     return 0;
   }
+  const clear = clearTextWarning(parsed.url);
+  if (clear) printErr(clear);
   const client = jupyterHubClient(parsed);
   return await withConfiguredDb(parsed.config, async (db, config) => {
     try {
