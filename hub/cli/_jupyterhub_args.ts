@@ -82,8 +82,17 @@ export function parseJupyterHubArgs(
   };
 }
 
-/** The client both commands use: 30 s per request, pages of 200. */
-export function jupyterHubClient(args: JupyterHubArgs): JupyterHubClient {
+/**
+ * The client both commands use: 30 s per request, pages of 200. Tells
+ * `warn` first when the token would go out unencrypted
+ * ({@linkcode clearTextWarning}).
+ */
+export function jupyterHubClient(
+  args: JupyterHubArgs,
+  warn: (line: string) => void,
+): JupyterHubClient {
+  const clear = clearTextWarning(args.url);
+  if (clear) warn(clear);
   return new JupyterHubClient(args.url, { token: args.token });
 }
 

@@ -18,7 +18,6 @@ import {
 } from "../migrate/jupyterhub_api.ts";
 import { changeLine, formatReport } from "../migrate/report.ts";
 import {
-  clearTextWarning,
   JUPYTERHUB_OPTIONS_HELP,
   jupyterHubClient,
   parseJupyterHubArgs,
@@ -103,9 +102,7 @@ export async function exportJupyterhub(
     out(EXPORT_JUPYTERHUB_HELP);
     return 0;
   }
-  const clear = clearTextWarning(parsed.url);
-  if (clear) (ctx.err ?? printErr)(clear);
-  const client = jupyterHubClient(parsed);
+  const client = jupyterHubClient(parsed, ctx.err ?? printErr);
   return await withConfiguredDb(parsed.config, async (db) => {
     try {
       return await runExport(db, client, { dryRun: parsed.dryRun, out });

@@ -21,7 +21,6 @@ import { formatReport } from "../migrate/report.ts";
 import type { Command } from "./_command.ts";
 import { cliEvents, withConfiguredDb } from "./_context.ts";
 import {
-  clearTextWarning,
   JUPYTERHUB_OPTIONS_HELP,
   jupyterHubClient,
   parseJupyterHubArgs,
@@ -94,9 +93,7 @@ async function run(args: string[]): Promise<number> {
     printOut(HELP);
     return 0;
   }
-  const clear = clearTextWarning(parsed.url);
-  if (clear) printErr(clear);
-  const client = jupyterHubClient(parsed);
+  const client = jupyterHubClient(parsed, printErr);
   return await withConfiguredDb(parsed.config, async (db, config) => {
     try {
       return await runImport(db, config, { client, dryRun: parsed.dryRun });

@@ -50,9 +50,9 @@ import {
 import { loadRolesPython, toLoadRoles } from "./roles.ts";
 import {
   type Change,
+  type CommonAction,
+  commonChange,
   count,
-  type GroupAction,
-  groupChange,
   type Skip,
   type SyncReport,
 } from "./report.ts";
@@ -116,10 +116,8 @@ export async function readJupyterHub(
 
 /** One change the export makes in JupyterHub. */
 export type ExportAction =
-  | { op: "create-user"; name: string; admin: boolean }
-  | { op: "grant-admin"; name: string }
   | { op: "create-group"; name: string; users: string[] }
-  | GroupAction
+  | CommonAction
   | { op: "grant-share"; share: ShareSpec };
 
 /** The export's plan: changes in order, and the rest of the report. */
@@ -143,13 +141,6 @@ function serverOf(s: ShareSpec): string {
 /** One action as a report line. */
 export function describeExport(action: ExportAction): Change {
   switch (action.op) {
-    case "create-user":
-      return {
-        kind: "create",
-        text: `create user ${action.name}${action.admin ? " (admin)" : ""}`,
-      };
-    case "grant-admin":
-      return { kind: "update", text: `make ${action.name} an admin` };
     case "create-group":
       return {
         kind: "create",
@@ -157,9 +148,11 @@ export function describeExport(action: ExportAction): Change {
           action.users.length ? ` with ${action.users.join(", ")}` : ""
         }`,
       };
+    case "create-user":
+    case "grant-admin":
     case "add-members":
     case "set-properties":
-      return groupChange(action);
+      return commonChange(action);
     case "grant-share":
       return {
         kind: "create",

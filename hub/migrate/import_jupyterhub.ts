@@ -55,9 +55,9 @@ import type {
 import { allGroups, allUsers } from "./onehub_state.ts";
 import {
   type Change,
+  type CommonAction,
+  commonChange,
   count,
-  type GroupAction,
-  groupChange,
   type Skip,
   type SyncReport,
 } from "./report.ts";
@@ -128,15 +128,13 @@ export async function readOnehubAccounts(
 
 /** One change the import makes in onehub's database. */
 export type ImportAction =
-  | { op: "create-user"; name: string; admin: boolean }
-  | { op: "grant-admin"; name: string }
   | {
     op: "create-group";
     name: string;
     users: string[];
     properties: Record<string, unknown>;
   }
-  | GroupAction
+  | CommonAction
   | {
     op: "assign-role";
     role: string;
@@ -358,13 +356,6 @@ export function planImport(
 /** One action as a report line. */
 export function describeImport(action: ImportAction): Change {
   switch (action.op) {
-    case "create-user":
-      return {
-        kind: "create",
-        text: `create user ${action.name}${action.admin ? " (admin)" : ""}`,
-      };
-    case "grant-admin":
-      return { kind: "update", text: `make ${action.name} an admin` };
     case "create-group":
       return {
         kind: "create",
@@ -376,9 +367,11 @@ export function describeImport(action: ImportAction): Change {
             : ""
         }`,
       };
+    case "create-user":
+    case "grant-admin":
     case "add-members":
     case "set-properties":
-      return groupChange(action);
+      return commonChange(action);
     case "assign-role":
       return {
         kind: "update",

@@ -15,8 +15,10 @@ export interface Change {
   text: string;
 }
 
-/** A change to a group that already exists, the same in both directions. */
-export type GroupAction =
+/** A change both directions make the same way: to users, and to groups that already exist. */
+export type CommonAction =
+  | { op: "create-user"; name: string; admin: boolean }
+  | { op: "grant-admin"; name: string }
   | { op: "add-members"; group: string; users: string[] }
   | {
     op: "set-properties";
@@ -25,19 +27,29 @@ export type GroupAction =
     properties: Record<string, unknown>;
   };
 
-/** The report line of a {@linkcode GroupAction}. */
-export function groupChange(action: GroupAction): Change {
-  return action.op === "add-members"
-    ? {
-      kind: "update",
-      text: `add ${action.users.join(", ")} to group ${action.group}`,
-    }
-    : {
-      kind: "update",
-      text: `set properties of group ${action.group} to ${
-        JSON.stringify(action.properties)
-      }`,
-    };
+/** The report line of a {@linkcode CommonAction}. */
+export function commonChange(action: CommonAction): Change {
+  switch (action.op) {
+    case "create-user":
+      return {
+        kind: "create",
+        text: `create user ${action.name}${action.admin ? " (admin)" : ""}`,
+      };
+    case "grant-admin":
+      return { kind: "update", text: `make ${action.name} an admin` };
+    case "add-members":
+      return {
+        kind: "update",
+        text: `add ${action.users.join(", ")} to group ${action.group}`,
+      };
+    case "set-properties":
+      return {
+        kind: "update",
+        text: `set properties of group ${action.group} to ${
+          JSON.stringify(action.properties)
+        }`,
+      };
+  }
 }
 
 /** Something left out, with why and what to do instead. */
